@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Starts PostgreSQL, Redis and the S3 server for dev and tests, idempotently. Prints where each one listens.
+# Usage: scripts/services.sh [start|stop|status]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUN=$ROOT/.run; DATA=$ROOT/.data
+mkdir -p "$RUN" "$DATA"
+PGUSER_NAME=${MAMORU_PG_USER:-mamoru}; PGPASS=${MAMORU_PG_PASSWORD:-mamoru}
+REDIS_PORT=${MAMORU_REDIS_PORT:-6379}; S3_PORT=${MAMORU_S3_PORT:-9000}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_pg() {
+  if ! pg_lsclusters -h 2>/dev/null | awk '$1==15 && $2=="main" {print $4}' | grep -q online; then
+    pg_ctlcluster 15 main start
+  fi
+  su postgres -c "psql -q -v ON_ERROR_STOP=1" <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PGUSER_NAME') THEN
+    CREATE ROLE $PGUSER_NAME LOGIN PASSWORD '$PGPASS' CREATEDB;
+  END IF;
+END \$\$;
+SQL
+  for db in mamoru; do
+    su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='$db'\"" | grep -q 1 \
+      || su postgres -c "psql -q -c 'CREATE DATABASE $db OWNER $PGUSER_NAME'"
+  done
+  # btree_gist is trusted, but creating it in template1 lets every test database have it without a superuser.
+  su postgres -c "psql -q -d template1 -c 'CREATE EXTENSION IF NOT EXISTS btree_gist'"
+  su postgres -c "psql -q -d mamoru -c 'CREATE EXTENSION IF NOT EXISTS btree_gist'"
+  echo "postgres: postgres://$PGUSER_NAME:***@127.0.0.1:5432/mamoru"
+}
+
+start_redis() {
+  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+      --pidfile "$RUN/redis.pid" --logfile "$RUN/redis.log" >/dev/null
+    for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  echo "redis: redis://127.0.0.1:$REDIS_PORT"
+}
+
+start_s3() {
+  if ! alive "$RUN/s3rver.pid"; then
+    S3_PORT=$S3_PORT S3_DIR=$DATA/s3 nohup node --import tsx test-support/src/s3rver.ts >"$RUN/s3rver.log" 2>&1 &
+    echo $! >"$RUN/s3rver.pid"
+  fi
+  for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$S3_PORT/" 2>/dev/null && break; sleep 0.1; done
+  echo "s3: http://127.0.0.1:$S3_PORT (s3rver, log $RUN/s3rver.log)"
+}
+
+case "${1:-start}" in
+  start) start_pg; start_redis; start_s3 ;;
+  stop)
+    alive "$RUN/s3rver.pid" && kill "$(cat "$RUN/s3rver.pid")" || true
+    redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    echo "stopped s3rver and redis (PostgreSQL left running: pg_ctlcluster 15 main stop)" ;;
+  status)
+    pg_lsclusters; redis-cli -p "$REDIS_PORT" ping || true; alive "$RUN/s3rver.pid" && echo "s3rver up" || echo "s3rver down" ;;
+esac

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing on a Debian 12 machine and starts PostgreSQL, Redis and S3. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+APT_PKGS=(ffmpeg redis-server chromium espeak-ng sox docker-compose curl iproute2 util-linux)
+missing=()
+for p in "${APT_PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== apt-get install ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "need root to install: ${missing[*]}" >&2; exit 1; fi
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+# npm install (not npm ci: foreign-platform optional binaries are missing from this registry, and ci refuses).
+stamp=node_modules/.mamoru-install-stamp
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || find . -name package.json -not -path '*/node_modules/*' -newer "$stamp" | grep -q .; then
+  echo "== npm install"
+  npm install --no-audit --no-fund 2>&1 | grep -v 'Unknown user config "nodedir"' | grep -v '^npm warn install-scripts' || true
+  touch "$stamp"
+fi
+echo "== services"
+bash scripts/services.sh start

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what is missing, starts the services, type-checks, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --no-demo
+echo "== typecheck"
+npx tsc -p tsconfig.json
+echo "== compose.yaml"
+if command -v docker-compose >/dev/null; then docker-compose -f compose.yaml config -q && echo "compose.yaml valid"; else echo "docker-compose missing" >&2; exit 1; fi
+echo "== unit and integration tests"
+mapfile -t files < <(find server/test edge-agent/test test-support/test e2e -name '*.test.ts' 2>/dev/null | sort)
+if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
+printf '  %s\n' "${files[@]}"
+# Test files run two at a time: each has its own database and bucket.
+node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}"

@@ -1,0 +1,79 @@
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Hono, MiddlewareHandler } from 'hono';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Redis } from 'ioredis';
+import type { Clock } from './adapters/clock.ts';
+import type { ObjectStore } from './adapters/object-store.ts';
+import type { Db } from './db/connect.ts';
+import type { AppEnv } from './http/app-env.ts';
+import { adminTokenAuth, bearer } from './http/auth.ts';
+import { AppError } from './http/errors.ts';
+import { router } from './http/openapi.ts';
+import { agentRepository } from './repositories/agent.repository.ts';
+import { cameraRepository } from './repositories/camera.repository.ts';
+import { segmentRepository } from './repositories/segment.repository.ts';
+import { siteRepository } from './repositories/site.repository.ts';
+import { agentRoutes } from './routes/agent.routes.ts';
+import { footageRoutes } from './routes/footage.routes.ts';
+import { systemRoutes } from './routes/system.routes.ts';
+import { agentAuthService } from './services/agent-auth.service.ts';
+import { healthService } from './services/health.service.ts';
+import { ingestService } from './services/ingest.service.ts';
+import { playbackService } from './services/playback.service.ts';
+
+export type AppDeps = {
+  db: Db;
+  redis: Redis;
+  store: ObjectStore;
+  clock: Clock;
+  adminToken: string;
+  mediaSecret: string;
+  mediaTtlSeconds: number;
+  maxSegmentBytes: number;
+  webRoot?: string | undefined;
+  log?: (line: Record<string, unknown>) => void;
+};
+
+/** Repositories and services, built once per process from adapters. */
+export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock' | 'mediaSecret' | 'mediaTtlSeconds' | 'maxSegmentBytes'>) {
+  const repos = { sites: siteRepository(d.db), agents: agentRepository(d.db), cameras: cameraRepository(d.db), segments: segmentRepository(d.db) };
+  return {
+    repos,
+    agentAuth: agentAuthService({ agents: repos.agents, sites: repos.sites, clock: d.clock }),
+    ingest: ingestService({ cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes }),
+    playback: playbackService({ cameras: repos.cameras, segments: repos.segments, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds }),
+    health: healthService({ db: d.db, redis: d.redis, store: d.store }),
+  };
+}
+
+export function createApp(d: AppDeps): Hono<AppEnv> {
+  const s = buildServices(d);
+  const app = router();
+  app.use('*', requestId());
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
+
+  app.onError((err, c) => {
+    const rid = c.get('requestId') ?? '';
+    if (err instanceof AppError) {
+      return c.json({ error: { code: err.code, message: err.message, requestId: rid, ...(err.details !== undefined && { details: err.details }) } }, err.status);
+    }
+    d.log?.({ level: 'error', requestId: rid, msg: err.message, stack: err.stack });
+    return c.json({ error: { code: 'internal_error', message: 'internal error', requestId: rid } }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: 'route_not_found', message: `no route ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') ?? '' } }, 404));
+
+  const adminAuth = adminTokenAuth(d.adminToken);
+  const optionalAdminAuth: MiddlewareHandler<AppEnv> = async (c, next) => (bearer(c.req.header('authorization')) ? adminAuth(c, next) : next());
+
+  app.route('/api/v1', systemRoutes({ health: s.health, clock: d.clock }));
+  app.route('/api/v1/agent', agentRoutes({ auth: s.agentAuth, ingest: s.ingest }));
+  app.route('/api/v1', footageRoutes({ playback: s.playback, auth: adminAuth, optionalAuth: optionalAdminAuth }));
+  app.doc31('/api/v1/openapi.json', { openapi: '3.1.0', info: { title: 'Mamoru evidence server', version: '0.1.0', description: 'Footage and call evidence for customer-harassment incidents.' } });
+
+  if (d.webRoot) {
+    app.use('/*', serveStatic({ root: d.webRoot }));
+    app.get('/*', serveStatic({ path: `${d.webRoot}/index.html` }));
+  }
+  return app;
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** Every environment variable the centre reads, validated once at start. */
+const schema = z.object({
+  DATABASE_URL: z.string().url().refine((u) => u.startsWith('postgres://') || u.startsWith('postgresql://'), 'must be a postgres:// URL'),
+  REDIS_URL: z.string().url().refine((u) => u.startsWith('redis://'), 'must be a redis:// URL'),
+  S3_ENDPOINT: z.string().url(),
+  S3_ACCESS_KEY: z.string().min(1),
+  S3_SECRET_KEY: z.string().min(1),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  S3_REGION: z.string().default('us-east-1'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Bearer token for read APIs until people's accounts exist (issue 4). */
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters'),
+  /** HMAC key for short-lived media links in playlists. */
+  MEDIA_LINK_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  MEDIA_LINK_TTL_SECONDS: z.coerce.number().int().min(30).max(86400).default(3600),
+  /** Largest segment body accepted, bytes. */
+  MAX_SEGMENT_BYTES: z.coerce.number().int().min(1).default(2 * 1024 ** 3),
+  /** Grace before an object no row points at is swept. */
+  ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
+  WEB_ROOT: z.string().optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return result.data;
+}
+
+/** For entry points: print every problem and exit non-zero. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+}

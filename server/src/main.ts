@@ -1,0 +1,48 @@
+import { serve } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import { systemClock } from './adapters/clock.ts';
+import { createS3Store } from './adapters/object-store.ts';
+import { createApp } from './app.ts';
+import { loadConfigOrExit } from './config.ts';
+import { createDb } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+
+const cfg = loadConfigOrExit();
+const log = (line: Record<string, unknown>) => console.log(JSON.stringify({ t: new Date().toISOString(), ...line }));
+
+const db = createDb(cfg.DATABASE_URL);
+const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
+const store = createS3Store({ endpoint: cfg.S3_ENDPOINT, accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY, bucket: cfg.S3_BUCKET, region: cfg.S3_REGION });
+
+const applied = await migrateToLatest(db);
+if (applied.length) log({ level: 'info', msg: 'migrations applied', applied });
+await store.ensureBucket();
+log({ level: 'info', msg: 'object store', bucket: store.bucket, capabilities: await store.capabilities() });
+
+const app = createApp({
+  db,
+  redis,
+  store,
+  clock: systemClock,
+  adminToken: cfg.ADMIN_TOKEN,
+  mediaSecret: cfg.MEDIA_LINK_SECRET,
+  mediaTtlSeconds: cfg.MEDIA_LINK_TTL_SECONDS,
+  maxSegmentBytes: cfg.MAX_SEGMENT_BYTES,
+  webRoot: cfg.WEB_ROOT,
+  log,
+});
+const server = serve({ fetch: app.fetch, hostname: cfg.HOST, port: cfg.PORT }, (info) => log({ level: 'info', msg: 'listening', url: `http://${info.address}:${info.port}` }));
+
+let stopping = false;
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    log({ level: 'info', msg: 'stopping', signal: sig });
+    server.close(async () => {
+      await Promise.allSettled([db.destroy(), redis.quit()]);
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 10_000).unref();
+  });
+}

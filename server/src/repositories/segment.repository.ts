@@ -1,0 +1,168 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.ts';
+import type { GapReason } from '../db/schema.ts';
+
+export type SegmentRecord = {
+  id: string;
+  cameraId: string;
+  start: Date;
+  end: Date;
+  durationMs: number;
+  byteSize: number;
+  sha256: string;
+  mediaType: string;
+  codec: unknown;
+  runId: string | null;
+  clockOffsetMs: number | null;
+  objectKey: string | null;
+  retentionClass: string;
+  holdCount: number;
+};
+
+export type GapRecord = { id: string; cameraId: string; start: Date; end: Date; reason: GapReason; detail: string | null };
+
+export type NewSegment = {
+  cameraId: string;
+  start: Date;
+  end: Date;
+  durationMs: number;
+  byteSize: number;
+  sha256: Buffer;
+  mediaType: string;
+  codec: unknown;
+  runId: string | null;
+  clockOffsetMs: number | null;
+  objectKey: string | null;
+  storedAt: Date | null;
+};
+
+const segmentSelect = (db: Db) =>
+  db
+    .selectFrom('segment')
+    .select([
+      'segment.id',
+      'segment.camera_id',
+      sql<Date>`lower(segment.span)`.as('start'),
+      sql<Date>`upper(segment.span)`.as('end'),
+      'segment.duration_ms',
+      'segment.byte_size',
+      sql<string>`encode(segment.sha256, 'hex')`.as('sha256'),
+      'segment.media_type',
+      'segment.codec',
+      'segment.run_id',
+      'segment.clock_offset_ms',
+      'segment.object_key',
+      'segment.retention_class',
+      'segment.hold_count',
+    ]);
+
+type SegmentSelectRow = Awaited<ReturnType<ReturnType<typeof segmentSelect>['executeTakeFirstOrThrow']>>;
+
+const toRecord = (r: SegmentSelectRow): SegmentRecord => ({
+  id: String(r.id),
+  cameraId: r.camera_id,
+  start: r.start,
+  end: r.end,
+  durationMs: r.duration_ms,
+  byteSize: Number(r.byte_size),
+  sha256: r.sha256,
+  mediaType: r.media_type,
+  codec: r.codec,
+  runId: r.run_id,
+  clockOffsetMs: r.clock_offset_ms,
+  objectKey: r.object_key,
+  retentionClass: r.retention_class,
+  holdCount: r.hold_count,
+});
+
+export function segmentRepository(db: Db) {
+  return {
+    /** Inserts a segment; returns null when it would overlap another segment of the camera. */
+    async insert(s: NewSegment): Promise<SegmentRecord | null> {
+      try {
+        const row = await db
+          .insertInto('segment')
+          .values({
+            camera_id: s.cameraId,
+            span: sql`tstzrange(${s.start}, ${s.end}, '[)')` ,
+            duration_ms: s.durationMs,
+            byte_size: s.byteSize,
+            sha256: s.sha256,
+            media_type: s.mediaType,
+            codec: JSON.stringify(s.codec),
+            run_id: s.runId,
+            clock_offset_ms: s.clockOffsetMs,
+            object_key: s.objectKey,
+            stored_at: s.storedAt,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        return (await this.findById(String(row.id)))!;
+      } catch (e) {
+        if ((e as { code?: string }).code === '23P01') return null; // exclusion: overlap
+        throw e;
+      }
+    },
+    async findById(id: string): Promise<SegmentRecord | undefined> {
+      const r = await segmentSelect(db).where('segment.id', '=', id).executeTakeFirst();
+      return r && toRecord(r);
+    },
+    /** The segment of a camera that starts exactly at `start` (the idempotency identity). */
+    async findByStart(cameraId: string, start: Date): Promise<SegmentRecord | undefined> {
+      const r = await segmentSelect(db).where('segment.camera_id', '=', cameraId).where(sql<boolean>`lower(segment.span) = ${start}`).executeTakeFirst();
+      return r && toRecord(r);
+    },
+    /** Attaches media to a metadata-only row; only when it has none yet and the hash matches. */
+    async attachObject(id: string, objectKey: string, storedAt: Date): Promise<boolean> {
+      const res = await db
+        .updateTable('segment')
+        .set({ object_key: objectKey, stored_at: storedAt })
+        .where('id', '=', id)
+        .where('object_key', 'is', null)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    },
+    async listInRange(cameraId: string, from: Date, to: Date, limit = 10_000): Promise<SegmentRecord[]> {
+      const rows = await segmentSelect(db)
+        .where('segment.camera_id', '=', cameraId)
+        .where(sql<boolean>`segment.span && tstzrange(${from}, ${to}, '[)')`)
+        .orderBy(sql`lower(segment.span)`)
+        .limit(limit)
+        .execute();
+      return rows.map(toRecord);
+    },
+    async insertGap(g: { cameraId: string; start: Date; end: Date; reason: GapReason; detail: string | null }): Promise<{ created: boolean; gap: GapRecord }> {
+      const inserted = await db
+        .insertInto('gap')
+        .values({ camera_id: g.cameraId, span: sql`tstzrange(${g.start}, ${g.end}, '[)')` , reason: g.reason, detail: g.detail })
+        .onConflict((oc) => oc.constraint('gap_identity_uq').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      const row = await db
+        .selectFrom('gap')
+        .select(['id', 'camera_id', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
+        .where('camera_id', '=', g.cameraId)
+        .where(sql<boolean>`span = tstzrange(${g.start}, ${g.end}, '[)')`)
+        .where('reason', '=', g.reason)
+        .executeTakeFirstOrThrow();
+      return { created: Boolean(inserted), gap: { id: String(row.id), cameraId: row.camera_id, start: row.start, end: row.end, reason: row.reason, detail: row.detail } };
+    },
+    async listGapsInRange(cameraId: string, from: Date, to: Date): Promise<GapRecord[]> {
+      const rows = await db
+        .selectFrom('gap')
+        .select(['id', 'camera_id', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
+        .where('camera_id', '=', cameraId)
+        .where(sql<boolean>`span && tstzrange(${from}, ${to}, '[)')`)
+        .orderBy(sql`lower(span)`)
+        .execute();
+      return rows.map((r) => ({ id: String(r.id), cameraId: r.camera_id, start: r.start, end: r.end, reason: r.reason, detail: r.detail }));
+    },
+    /** Every object key a row points at, under a prefix (for the orphan sweep). */
+    async objectKeysWithPrefix(keys: string[]): Promise<Set<string>> {
+      if (keys.length === 0) return new Set();
+      const rows = await db.selectFrom('segment').select('object_key').where('object_key', 'in', keys).execute();
+      return new Set(rows.map((r) => r.object_key!));
+    },
+  };
+}
+export type SegmentRepository = ReturnType<typeof segmentRepository>;

@@ -1,0 +1,114 @@
+import { Readable } from 'node:stream';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../http/app-env.ts';
+import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import type { PlaybackService } from '../services/playback.service.ts';
+
+const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
+const security = [{ bearer: [] }];
+const Uuid = z.string().uuid();
+const RangeQuery = z.object({ from: IsoDate, to: IsoDate });
+
+const Camera = z.object({ id: z.string(), siteId: z.string(), key: z.string(), name: z.string(), place: z.string().nullable(), uploadMode: z.string(), health: z.string(), lastSegmentAt: z.string().nullable() });
+const Segment = z.object({ id: z.string(), start: z.string(), end: z.string(), durationMs: z.number(), byteSize: z.number(), sha256: z.string(), stored: z.boolean(), runId: z.string().nullable(), clockOffsetMs: z.number().nullable(), holdCount: z.number() });
+const Gap = z.object({ id: z.string(), start: z.string(), end: z.string(), reason: z.string(), detail: z.string().nullable() });
+
+/** Reads of footage. `auth` resolves the principal (admin token now, people's sessions with issue 4). */
+export function footageRoutes(deps: { playback: PlaybackService; auth: MiddlewareHandler<AppEnv>; optionalAuth: MiddlewareHandler<AppEnv> }) {
+  const app = router();
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.use('/cameras', deps.auth);
+  app.use('/cameras/*', deps.auth);
+  app.use('/media/*', deps.optionalAuth);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/cameras',
+      summary: 'Cameras the caller may see',
+      security,
+      request: { query: z.object({ siteId: Uuid.optional() }) },
+      responses: { 200: json(z.object({ cameras: z.array(Camera) })), ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      const rows = await deps.playback.listCameras(c.get('principal'), c.req.valid('query').siteId);
+      return c.json(
+        {
+          cameras: rows.map((r) => ({ id: r.id, siteId: r.site_id, key: r.key, name: r.name, place: r.place, uploadMode: r.upload_mode, health: r.health, lastSegmentAt: r.last_segment_at?.toISOString() ?? null })),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/cameras/{id}/timeline',
+      summary: 'Segments and gaps of a camera in a UTC time range',
+      security,
+      request: { params: z.object({ id: Uuid }), query: RangeQuery },
+      responses: { 200: json(z.object({ cameraId: z.string(), segments: z.array(Segment), gaps: z.array(Gap) })), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { from, to } = c.req.valid('query');
+      const t = await deps.playback.timeline(c.get('principal'), c.req.valid('param').id, from, to);
+      return c.json(
+        {
+          cameraId: t.camera.id,
+          segments: t.segments.map((s) => ({ id: s.id, start: s.start.toISOString(), end: s.end.toISOString(), durationMs: s.durationMs, byteSize: s.byteSize, sha256: s.sha256, stored: s.objectKey !== null, runId: s.runId, clockOffsetMs: s.clockOffsetMs, holdCount: s.holdCount })),
+          gaps: t.gaps.map((g) => ({ id: g.id, start: g.start.toISOString(), end: g.end.toISOString(), reason: g.reason, detail: g.detail })),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/cameras/{id}/playlist.m3u8',
+      summary: 'HLS playlist for a camera and time range (program date time on every segment, discontinuity at gaps)',
+      security,
+      request: { params: z.object({ id: Uuid }), query: RangeQuery },
+      responses: { 200: { description: 'playlist', content: { 'application/vnd.apple.mpegurl': { schema: z.string() } } }, ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { from, to } = c.req.valid('query');
+      const text = await deps.playback.playlist(c.get('principal'), c.req.valid('param').id, from, to);
+      return c.body(text, 200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'private, no-store' });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/media/segments/{id}',
+      summary: 'Segment bytes, by signed link from a playlist or with a bearer token; supports Range',
+      request: { params: z.object({ id: z.string() }), query: z.object({ exp: z.coerce.number().int().optional(), sig: z.string().max(100).optional() }) },
+      responses: { 200: { description: 'media' }, 206: { description: 'partial media' }, ...errorResponses(401, 403, 404, 416) },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const principal = c.get('principal') as AppEnv['Variables']['principal'] | undefined;
+      const m = await deps.playback.media({ principal, exp: q.exp, sig: q.sig }, c.req.valid('param').id, c.req.header('range'));
+      const headers: Record<string, string> = {
+        'content-type': m.mediaType,
+        'accept-ranges': 'bytes',
+        'cache-control': 'private, max-age=300',
+        'x-content-sha256': m.sha256,
+      };
+      const body = Readable.toWeb(m.stream) as ReadableStream;
+      if (m.range) {
+        headers['content-range'] = `bytes ${m.range.start}-${m.range.end}/${m.size}`;
+        headers['content-length'] = String(m.range.end - m.range.start + 1);
+        return c.body(body, 206, headers);
+      }
+      headers['content-length'] = String(m.size);
+      return c.body(body, 200, headers);
+    },
+  );
+
+  return app;
+}

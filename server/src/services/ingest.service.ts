@@ -1,0 +1,167 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
+import type { Clock } from '../adapters/clock.ts';
+import type { ObjectStore } from '../adapters/object-store.ts';
+import type { GapReason } from '../db/schema.ts';
+import type { Principal } from '../domain/principal.ts';
+import { AppError, badRequest, conflict, notFound, tooLarge } from '../http/errors.ts';
+import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
+import type { CameraRepository } from '../repositories/camera.repository.ts';
+import type { SegmentRepository } from '../repositories/segment.repository.ts';
+
+type AgentPrincipal = Extract<Principal, { kind: 'agent' }>;
+
+export type SegmentMeta = {
+  cameraKey: string;
+  start: Date;
+  durationMs: number;
+  size: number;
+  sha256: string; // lowercase hex, computed at the edge when the file closed
+  mediaType: string;
+  codec: Record<string, unknown>;
+  runId: string | null;
+  clockOffsetMs: number | null;
+};
+
+export type IngestResult = { status: 'created' | 'exists'; segmentId: string };
+
+/** Counts and hashes bytes as they pass; fails the stream past `limit`. */
+class HashingCounter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) return cb(tooLarge('body_too_large', `body exceeds declared size ${this.limit}`));
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+}
+
+function objectKeyFor(siteId: string, cameraId: string, start: Date, ext: string) {
+  const iso = start.toISOString();
+  const day = iso.slice(0, 10).replaceAll('-', '/');
+  return `segments/${siteId}/${cameraId}/${day}/${iso.replace(/[:.]/g, '')}-${randomUUID()}.${ext}`;
+}
+
+const EXT: Record<string, string> = { 'video/mp2t': 'ts', 'video/mp4': 'mp4', 'video/iso.segment': 'm4s' };
+
+export function ingestService(deps: { cameras: CameraRepository; segments: SegmentRepository; agents: AgentRepository; store: ObjectStore; clock: Clock; maxSegmentBytes: number }) {
+  const { cameras, segments, agents, store, clock } = deps;
+
+  async function cameraOf(agent: AgentPrincipal, key: string) {
+    const cam = await cameras.findBySiteAndKey(agent.siteId, key);
+    if (!cam) throw notFound('camera_not_found', `no camera '${key}' at this agent's site`);
+    return cam;
+  }
+
+  return {
+    async registerCamera(agent: AgentPrincipal, c: { key: string; name: string; place: string | null; uploadMode: 'continuous' | 'on-demand'; device: Record<string, unknown>; health: string }) {
+      const row = await cameras.upsert({ siteId: agent.siteId, ...c });
+      return { cameraId: row.id, key: row.key, uploadMode: row.upload_mode };
+    },
+
+    /**
+     * Streams a segment into S3 while hashing it. Nothing is indexed unless size and SHA-256 match what the edge
+     * declared; on any failure the object is removed (and the orphan sweep catches a crash in between).
+     */
+    async ingestSegment(agent: AgentPrincipal, meta: SegmentMeta, body: Readable, contentLength: number | undefined): Promise<IngestResult> {
+      const drain = () => body.resume();
+      try {
+        if (meta.size > deps.maxSegmentBytes) throw tooLarge('segment_too_large', `segment exceeds ${deps.maxSegmentBytes} bytes`);
+        if (contentLength !== undefined && contentLength !== meta.size) throw badRequest('size_mismatch', `declared size ${meta.size} but body is ${contentLength} bytes`);
+        const ext = EXT[meta.mediaType];
+        if (!ext) throw badRequest('unsupported_media_type', `media type ${meta.mediaType} is not accepted`);
+        const cam = await cameraOf(agent, meta.cameraKey);
+        const end = new Date(meta.start.getTime() + meta.durationMs);
+
+        const existing = await segments.findByStart(cam.id, meta.start);
+        if (existing) {
+          if (existing.sha256 !== meta.sha256 || existing.durationMs !== meta.durationMs) {
+            throw conflict('segment_conflict', 'a different segment with this start is already stored');
+          }
+          if (existing.objectKey) {
+            drain();
+            return { status: 'exists', segmentId: existing.id };
+          }
+        } else {
+          const overlapping = await segments.listInRange(cam.id, meta.start, end, 1);
+          if (overlapping.length > 0) throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+        }
+
+        const key = objectKeyFor(agent.siteId, cam.id, meta.start, ext);
+        const counter = new HashingCounter(meta.size);
+        const pass = new PassThrough();
+        const uploading = store.put(key, pass, meta.size, { 'x-amz-meta-sha256': meta.sha256, 'content-type': meta.mediaType });
+        try {
+          await Promise.all([pipeline(body, counter, pass), uploading]);
+        } catch (e) {
+          pass.destroy();
+          await uploading.catch(() => undefined);
+          await store.remove(key).catch(() => undefined);
+          if (e instanceof AppError) throw e;
+          throw badRequest('upload_incomplete', `upload did not complete: ${(e as Error).message}`);
+        }
+        const digest = counter.hash.digest('hex');
+        if (counter.bytes !== meta.size || digest !== meta.sha256) {
+          await store.remove(key);
+          if (counter.bytes !== meta.size) throw badRequest('size_mismatch', `declared size ${meta.size} but received ${counter.bytes} bytes`);
+          throw badRequest('hash_mismatch', 'SHA-256 of the received bytes does not match the edge hash');
+        }
+        // The object is durably stored (S3 answered the PUT); only now may a row point at it.
+        const now = clock.now();
+        if (existing) {
+          if (!(await segments.attachObject(existing.id, key, now))) await store.remove(key);
+          return { status: 'created', segmentId: existing.id };
+        }
+        const row = await segments.insert({
+          cameraId: cam.id,
+          start: meta.start,
+          end,
+          durationMs: meta.durationMs,
+          byteSize: meta.size,
+          sha256: Buffer.from(meta.sha256, 'hex'),
+          mediaType: meta.mediaType,
+          codec: meta.codec,
+          runId: meta.runId,
+          clockOffsetMs: meta.clockOffsetMs,
+          objectKey: key,
+          storedAt: now,
+        });
+        if (!row) {
+          await store.remove(key);
+          const raced = await segments.findByStart(cam.id, meta.start);
+          if (raced && raced.sha256 === meta.sha256) return { status: 'exists', segmentId: raced.id };
+          throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+        }
+        await cameras.touchLastSegment(cam.id, end);
+        return { status: 'created', segmentId: row.id };
+      } catch (e) {
+        drain();
+        throw e;
+      }
+    },
+
+    async reportGap(agent: AgentPrincipal, g: { cameraKey: string; start: Date; end: Date; reason: GapReason; detail: string | null }) {
+      if (g.end.getTime() <= g.start.getTime()) throw badRequest('invalid_range', 'gap end must be after its start');
+      const cam = await cameraOf(agent, g.cameraKey);
+      const { created, gap } = await segments.insertGap({ cameraId: cam.id, start: g.start, end: g.end, reason: g.reason, detail: g.detail });
+      return { created, gapId: gap.id };
+    },
+
+    async heartbeat(agent: AgentPrincipal, status: AgentStatus & { cameras?: { key: string; health: string }[] }) {
+      const now = clock.now();
+      await agents.recordContact(agent.agentId, now, status);
+      for (const c of status.cameras ?? []) {
+        const cam = await cameras.findBySiteAndKey(agent.siteId, c.key);
+        if (cam) await cameras.setHealth(cam.id, c.health);
+      }
+      return { commands: [] as unknown[] };
+    },
+  };
+}
+export type IngestService = ReturnType<typeof ingestService>;

@@ -1,0 +1,93 @@
+import type { Readable } from 'node:stream';
+import type { Clock } from '../adapters/clock.ts';
+import { signPath, verifyPathSignature } from '../adapters/crypto.ts';
+import type { ObjectStore } from '../adapters/object-store.ts';
+import { buildPlaylist } from '../domain/hls.ts';
+import { type Principal, readableSites } from '../domain/principal.ts';
+import { AppError, badRequest, forbidden, notFound } from '../http/errors.ts';
+import type { CameraRepository } from '../repositories/camera.repository.ts';
+import type { SegmentRepository } from '../repositories/segment.repository.ts';
+
+export const MAX_RANGE_MS = 7 * 24 * 3600 * 1000;
+
+export type ByteRange = { start: number; end: number }; // inclusive
+
+/** Parses one `bytes=` range against a size; null = whole object; throws 416 when unsatisfiable. */
+export function parseRange(header: string | undefined, size: number): ByteRange | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) throw new AppError(416, 'range_not_satisfiable', 'unsupported Range header');
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) throw new AppError(416, 'range_not_satisfiable', 'empty suffix range');
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) throw new AppError(416, 'range_not_satisfiable', `range outside 0-${size - 1}`);
+  return { start, end };
+}
+
+export function playbackService(deps: { cameras: CameraRepository; segments: SegmentRepository; store: ObjectStore; clock: Clock; mediaSecret: string; mediaTtlSeconds: number }) {
+  const { cameras, segments, store, clock } = deps;
+
+  function checkRange(from: Date, to: Date) {
+    if (to.getTime() <= from.getTime()) throw badRequest('invalid_range', '`to` must be after `from`');
+    if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw badRequest('range_too_long', 'at most 7 days per request');
+  }
+
+  async function scopedCamera(p: Principal, cameraId: string) {
+    const cam = await cameras.findInSites(cameraId, readableSites(p));
+    if (!cam) throw notFound('camera_not_found', 'camera not found');
+    return cam;
+  }
+
+  function mediaPath(segmentId: string) {
+    return `/api/v1/media/segments/${segmentId}`;
+  }
+
+  return {
+    async listCameras(p: Principal, siteId?: string) {
+      return cameras.listInSites(readableSites(p), siteId);
+    },
+    async timeline(p: Principal, cameraId: string, from: Date, to: Date) {
+      checkRange(from, to);
+      const cam = await scopedCamera(p, cameraId);
+      const [segs, gaps] = await Promise.all([segments.listInRange(cam.id, from, to), segments.listGapsInRange(cam.id, from, to)]);
+      return { camera: cam, segments: segs, gaps };
+    },
+    /** The HLS playlist for a camera and range; segment URIs are signed, expiring links. */
+    async playlist(p: Principal, cameraId: string, from: Date, to: Date): Promise<string> {
+      checkRange(from, to);
+      const cam = await scopedCamera(p, cameraId);
+      const [segs, gaps] = await Promise.all([segments.listInRange(cam.id, from, to), segments.listGapsInRange(cam.id, from, to)]);
+      const playable = segs.filter((s) => s.objectKey);
+      if (playable.length === 0) throw notFound('no_footage', 'no stored footage in this range');
+      const exp = Math.floor(clock.now().getTime() / 1000) + deps.mediaTtlSeconds;
+      return buildPlaylist(playable, (s) => {
+        const path = mediaPath(s.id);
+        return `${path}?exp=${exp}&sig=${signPath(deps.mediaSecret, path, exp)}`;
+      }, gaps);
+    },
+    /** Media bytes for a signed link (or a principal that can read the camera), with Range support. */
+    async media(access: { principal?: Principal; exp?: number; sig?: string }, segmentId: string, rangeHeader: string | undefined) {
+      if (!/^\d{1,18}$/.test(segmentId)) throw notFound('segment_not_found', 'segment not found');
+      if (!access.principal) {
+        const ok = access.sig !== undefined && access.exp !== undefined && verifyPathSignature(deps.mediaSecret, mediaPath(segmentId), access.exp, access.sig, Math.floor(clock.now().getTime() / 1000));
+        if (!ok) throw forbidden('media_link_invalid', 'media link is invalid or expired');
+      }
+      const seg = await segments.findById(segmentId);
+      if (!seg) throw notFound('segment_not_found', 'segment not found');
+      if (access.principal) await scopedCamera(access.principal, seg.cameraId);
+      if (!seg.objectKey) throw notFound('media_not_at_centre', 'this segment is still at the store');
+      const range = parseRange(rangeHeader, seg.byteSize);
+      const stream: Readable = range ? await store.read(seg.objectKey, range.start, range.end - range.start + 1) : await store.read(seg.objectKey);
+      return { stream, size: seg.byteSize, range, mediaType: seg.mediaType, sha256: seg.sha256 };
+    },
+  };
+}
+export type PlaybackService = ReturnType<typeof playbackService>;

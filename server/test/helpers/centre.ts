@@ -1,0 +1,95 @@
+/** A real centre for tests: its own PostgreSQL database and S3 bucket, shared Redis, served on a free port. */
+import { serve, type ServerType } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../../src/adapters/clock.ts';
+import { createS3Store, type ObjectStore } from '../../src/adapters/object-store.ts';
+import { buildServices, createApp } from '../../src/app.ts';
+import { createDb, type Db } from '../../src/db/connect.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { createTestDatabase, TEST_ENV, uniqueName } from '../../../test-support/src/env.ts';
+
+export type TestCentre = {
+  url: string;
+  port: number;
+  db: Db;
+  store: ObjectStore;
+  redis: Redis;
+  adminToken: string;
+  services: ReturnType<typeof buildServices>;
+  /** Creates a site and returns a fresh enrollment token for it. */
+  createSite(code?: string, timezone?: string): Promise<{ siteId: string; code: string; token: string }>;
+  enrollAgent(token: string): Promise<{ agentId: string; siteId: string; credential: string }>;
+  objectCount(prefix?: string): Promise<number>;
+  /** Stops serving (the database and bucket stay) so a test can take the centre down and bring it back. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export async function startCentre(opts: { port?: number; clock?: Clock; maxSegmentBytes?: number } = {}): Promise<TestCentre> {
+  const database = await createTestDatabase('centre');
+  const db = createDb(database.url, 5);
+  await migrateToLatest(db);
+  const store = createS3Store({ endpoint: TEST_ENV.s3Endpoint, accessKey: TEST_ENV.s3AccessKey, secretKey: TEST_ENV.s3SecretKey, bucket: uniqueName('b').toLowerCase().replaceAll('_', '-'), region: 'us-east-1' });
+  await store.ensureBucket();
+  const redis = new Redis(TEST_ENV.redisUrl, { maxRetriesPerRequest: null });
+  const adminToken = `test-admin-${uniqueName('x')}`;
+  const deps = { db, redis, store, clock: opts.clock ?? systemClock, adminToken, mediaSecret: 'm'.repeat(40), mediaTtlSeconds: 600, maxSegmentBytes: opts.maxSegmentBytes ?? 512 * 1024 * 1024 };
+  const services = buildServices(deps);
+  const app = createApp(deps);
+  let server: ServerType | undefined;
+  let port = opts.port ?? 0;
+
+  const start = () =>
+    new Promise<void>((resolve) => {
+      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info) => {
+        port = info.port;
+        resolve();
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!server) return resolve();
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.close(() => resolve());
+      server = undefined;
+    });
+  await start();
+
+  const centre: TestCentre = {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    db,
+    store,
+    redis,
+    adminToken,
+    services,
+    async createSite(code = uniqueName('s').toLowerCase().replaceAll('_', '-'), timezone = 'Asia/Tokyo') {
+      const site = await services.repos.sites.create({ code, name: `店舗 ${code}`, timezone });
+      const { token } = await services.agentAuth.issueEnrollmentToken(code, 3600, 'test');
+      return { siteId: site.id, code, token };
+    },
+    async enrollAgent(token) {
+      const r = await services.agentAuth.enroll(token, 'test-host', 'test');
+      return { agentId: r.agentId, siteId: r.siteId, credential: r.credential };
+    },
+    async objectCount(prefix = '') {
+      let n = 0;
+      for await (const _ of store.list(prefix)) n++;
+      return n;
+    },
+    stop,
+    start,
+    async close() {
+      await stop();
+      await db.destroy();
+      redis.disconnect();
+      await database.drop();
+    },
+  };
+  return centre;
+}

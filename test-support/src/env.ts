@@ -1,0 +1,31 @@
+/** Connections to the real services started by scripts/services.sh, isolated per test file. */
+import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+
+export const TEST_ENV = {
+  adminDatabaseUrl: process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://mamoru:mamoru@127.0.0.1:5432/postgres',
+  redisUrl: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15',
+  s3Endpoint: process.env.TEST_S3_ENDPOINT ?? 'http://127.0.0.1:9000',
+  s3AccessKey: process.env.TEST_S3_ACCESS_KEY ?? 'S3RVER',
+  s3SecretKey: process.env.TEST_S3_SECRET_KEY ?? 'S3RVER',
+};
+
+export const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+
+/** Creates an empty database; returns its URL and a drop function. */
+export async function createTestDatabase(prefix = 't'): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = uniqueName(prefix).toLowerCase();
+  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: TEST_ENV.adminDatabaseUrl, max: 1 }) }) });
+  await sql`CREATE DATABASE ${sql.id(name)}`.execute(admin);
+  const url = new URL(TEST_ENV.adminDatabaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      await sql`DROP DATABASE IF EXISTS ${sql.id(name)} WITH (FORCE)`.execute(admin).catch(() => undefined);
+      await admin.destroy();
+    },
+  };
+}
