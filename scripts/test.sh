@@ -6,7 +6,7 @@ bash scripts/setup.sh --no-demo
 echo "== typecheck"
 npx tsc -p tsconfig.json
 echo "== compose.yaml"
-if command -v docker-compose >/dev/null; then docker-compose -f compose.yaml config -q && echo "compose.yaml valid"; else echo "docker-compose missing" >&2; exit 1; fi
+if command -v docker-compose >/dev/null; then docker-compose --env-file .env.example -f compose.yaml config -q && echo "compose.yaml valid"; else echo "docker-compose missing" >&2; exit 1; fi
 echo "== unit and integration tests"
 mapfile -t files < <(find server/test edge-agent/test test-support/test e2e -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
