@@ -30,7 +30,7 @@ async function makeFile(file: string, mb: number): Promise<{ sha256: string; siz
   for (let i = 0; i < mb; i++) {
     chunk.writeUInt32LE(i, 0); // distinct chunks
     h.update(chunk);
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
   return { sha256: h.digest('hex'), size: mb * 1024 * 1024 };
