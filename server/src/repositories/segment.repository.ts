@@ -157,8 +157,8 @@ export function segmentRepository(db: Db) {
         .execute();
       return rows.map((r) => ({ id: String(r.id), cameraId: r.camera_id, start: r.start, end: r.end, reason: r.reason, detail: r.detail }));
     },
-    /** Every object key a row points at, under a prefix (for the orphan sweep). */
-    async objectKeysWithPrefix(keys: string[]): Promise<Set<string>> {
+    /** Which of these object keys a segment row points at (for the orphan sweep). */
+    async referencedObjectKeys(keys: string[]): Promise<Set<string>> {
       if (keys.length === 0) return new Set();
       const rows = await db.selectFrom('segment').select('object_key').where('object_key', 'in', keys).execute();
       return new Set(rows.map((r) => r.object_key!));
