@@ -73,7 +73,9 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
 
   if (d.webRoot) {
     app.use('/*', serveStatic({ root: d.webRoot }));
-    app.get('/*', serveStatic({ path: `${d.webRoot}/index.html` }));
+    // SPA fallback for the app's own routes only: an unknown API path or a missing build asset stays a JSON 404.
+    const spaIndex = serveStatic({ path: `${d.webRoot}/index.html` });
+    app.get('/*', (c, next) => (c.req.path.startsWith('/api/') || c.req.path.startsWith('/_app/') ? next() : spaIndex(c, next)));
   }
   return app;
 }

@@ -14,6 +14,16 @@ export type CameraRow = {
 
 const COLUMNS = ['id', 'site_id', 'key', 'name', 'place', 'upload_mode', 'health', 'device', 'last_segment_at'] as const;
 
+/** A camera as people see it: with its site's name, code and IANA time zone (the viewer shows site-local time). */
+export type CameraView = CameraRow & { site_code: string; site_name: string; timezone: string };
+
+const viewSelect = (db: Db) =>
+  db
+    .selectFrom('camera')
+    .innerJoin('site', 'site.id', 'camera.site_id')
+    .select(COLUMNS.map((c) => `camera.${c}` as const))
+    .select(['site.code as site_code', 'site.name as site_name', 'site.timezone as timezone']);
+
 export function cameraRepository(db: Db) {
   return {
     async upsert(c: { siteId: string; key: string; name: string; place: string | null; uploadMode: 'continuous' | 'on-demand'; device: unknown; health: string }): Promise<CameraRow> {
@@ -30,21 +40,21 @@ export function cameraRepository(db: Db) {
       return db.selectFrom('camera').select(COLUMNS).where('site_id', '=', siteId).where('key', '=', key).executeTakeFirst();
     },
     /** Scoped lookup: a camera outside `siteIds` is as missing as one that does not exist. */
-    async findInSites(id: string, siteIds: readonly string[] | 'all'): Promise<CameraRow | undefined> {
-      let q = db.selectFrom('camera').select(COLUMNS).where('id', '=', id);
+    async findInSites(id: string, siteIds: readonly string[] | 'all'): Promise<CameraView | undefined> {
+      let q = viewSelect(db).where('camera.id', '=', id);
       if (siteIds !== 'all') {
         if (siteIds.length === 0) return undefined;
-        q = q.where('site_id', 'in', siteIds);
+        q = q.where('camera.site_id', 'in', siteIds);
       }
       return q.executeTakeFirst();
     },
-    async listInSites(siteIds: readonly string[] | 'all', siteId?: string): Promise<CameraRow[]> {
-      let q = db.selectFrom('camera').select(COLUMNS).orderBy('site_id').orderBy('key');
+    async listInSites(siteIds: readonly string[] | 'all', siteId?: string): Promise<CameraView[]> {
+      let q = viewSelect(db).orderBy('site.code').orderBy('camera.key');
       if (siteIds !== 'all') {
         if (siteIds.length === 0) return [];
-        q = q.where('site_id', 'in', siteIds);
+        q = q.where('camera.site_id', 'in', siteIds);
       }
-      if (siteId) q = q.where('site_id', '=', siteId);
+      if (siteId) q = q.where('camera.site_id', '=', siteId);
       return q.execute();
     },
     async setHealth(id: string, health: string) {

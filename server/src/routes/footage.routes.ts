@@ -3,6 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/app-env.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import type { CameraView } from '../repositories/camera.repository.ts';
+import { AppError } from '../http/errors.ts';
 import type { PlaybackService } from '../services/playback.service.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
@@ -10,7 +12,34 @@ const security = [{ bearer: [] }];
 const Uuid = z.string().uuid();
 const RangeQuery = z.object({ from: IsoDate, to: IsoDate });
 
-const Camera = z.object({ id: z.string(), siteId: z.string(), key: z.string(), name: z.string(), place: z.string().nullable(), uploadMode: z.string(), health: z.string(), lastSegmentAt: z.string().nullable() });
+const Camera = z
+  .object({
+    id: z.string(),
+    siteId: z.string(),
+    siteCode: z.string(),
+    siteName: z.string(),
+    timezone: z.string().openapi({ description: "the site's IANA time zone; viewers show times in it", example: 'Asia/Tokyo' }),
+    key: z.string(),
+    name: z.string(),
+    place: z.string().nullable(),
+    uploadMode: z.string(),
+    health: z.string(),
+    lastSegmentAt: z.string().nullable(),
+  })
+  .openapi('Camera');
+const cameraJson = (r: CameraView) => ({
+  id: r.id,
+  siteId: r.site_id,
+  siteCode: r.site_code,
+  siteName: r.site_name,
+  timezone: r.timezone,
+  key: r.key,
+  name: r.name,
+  place: r.place,
+  uploadMode: r.upload_mode,
+  health: r.health,
+  lastSegmentAt: r.last_segment_at?.toISOString() ?? null,
+});
 const Segment = z.object({ id: z.string(), start: z.string(), end: z.string(), durationMs: z.number(), byteSize: z.number(), sha256: z.string(), stored: z.boolean(), runId: z.string().nullable(), clockOffsetMs: z.number().nullable(), holdCount: z.number() });
 const Gap = z.object({ id: z.string(), start: z.string(), end: z.string(), reason: z.string(), detail: z.string().nullable() });
 
@@ -33,13 +62,20 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
     }),
     async (c) => {
       const rows = await deps.playback.listCameras(c.get('principal'), c.req.valid('query').siteId);
-      return c.json(
-        {
-          cameras: rows.map((r) => ({ id: r.id, siteId: r.site_id, key: r.key, name: r.name, place: r.place, uploadMode: r.upload_mode, health: r.health, lastSegmentAt: r.last_segment_at?.toISOString() ?? null })),
-        },
-        200,
-      );
+      return c.json({ cameras: rows.map(cameraJson) }, 200);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/cameras/{id}',
+      summary: 'One camera the caller may see, with its site and time zone',
+      security,
+      request: { params: z.object({ id: Uuid }) },
+      responses: { 200: json(z.object({ camera: Camera })), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => c.json({ camera: cameraJson(await deps.playback.camera(c.get('principal'), c.req.valid('param').id)) }, 200),
   );
 
   app.openapi(
@@ -49,7 +85,7 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
       summary: 'Segments and gaps of a camera in a UTC time range',
       security,
       request: { params: z.object({ id: Uuid }), query: RangeQuery },
-      responses: { 200: json(z.object({ cameraId: z.string(), segments: z.array(Segment), gaps: z.array(Gap) })), ...errorResponses(400, 401, 404) },
+      responses: { 200: json(z.object({ cameraId: z.string(), camera: Camera, segments: z.array(Segment), gaps: z.array(Gap) })), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const { from, to } = c.req.valid('query');
@@ -57,6 +93,7 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
       return c.json(
         {
           cameraId: t.camera.id,
+          camera: cameraJson(t.camera),
           segments: t.segments.map((s) => ({ id: s.id, start: s.start.toISOString(), end: s.end.toISOString(), durationMs: s.durationMs, byteSize: s.byteSize, sha256: s.sha256, stored: s.objectKey !== null, runId: s.runId, clockOffsetMs: s.clockOffsetMs, holdCount: s.holdCount })),
           gaps: t.gaps.map((g) => ({ id: g.id, start: g.start.toISOString(), end: g.end.toISOString(), reason: g.reason, detail: g.detail })),
         },
@@ -92,7 +129,12 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
     async (c) => {
       const q = c.req.valid('query');
       const principal = c.get('principal') as AppEnv['Variables']['principal'] | undefined;
-      const m = await deps.playback.media({ principal, exp: q.exp, sig: q.sig }, c.req.valid('param').id, c.req.header('range'));
+      const m = await deps.playback.media({ principal, exp: q.exp, sig: q.sig }, c.req.valid('param').id, c.req.header('range')).catch((e: unknown) => {
+        // RFC 9110: a 416 names the current length so the client can retry with a satisfiable range.
+        const size = e instanceof AppError && e.status === 416 ? (e.details as { size?: number } | undefined)?.size : undefined;
+        if (size !== undefined) c.header('content-range', `bytes */${size}`);
+        throw e;
+      });
       const headers: Record<string, string> = {
         'content-type': m.mediaType,
         'accept-ranges': 'bytes',

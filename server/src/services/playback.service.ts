@@ -9,6 +9,8 @@ import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
 
 export const MAX_RANGE_MS = 7 * 24 * 3600 * 1000;
+/** More segments than this in one request is refused (never silently cut): 7 days of 30 s segments fit. */
+export const MAX_SEGMENTS_PER_REQUEST = 20_000;
 
 export type ByteRange = { start: number; end: number }; // inclusive
 
@@ -16,19 +18,20 @@ export type ByteRange = { start: number; end: number }; // inclusive
 export function parseRange(header: string | undefined, size: number): ByteRange | null {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) throw new AppError(416, 'range_not_satisfiable', 'unsupported Range header');
+  const unsatisfiable = (message: string) => new AppError(416, 'range_not_satisfiable', message, { size });
+  if (!m || (m[1] === '' && m[2] === '')) throw unsatisfiable('unsupported Range header');
   let start: number;
   let end: number;
   if (m[1] === '') {
     const n = Number(m[2]);
-    if (n === 0) throw new AppError(416, 'range_not_satisfiable', 'empty suffix range');
+    if (n === 0) throw unsatisfiable('empty suffix range');
     start = Math.max(0, size - n);
     end = size - 1;
   } else {
     start = Number(m[1]);
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
   }
-  if (start >= size || start > end) throw new AppError(416, 'range_not_satisfiable', `range outside 0-${size - 1}`);
+  if (!Number.isSafeInteger(start) || start >= size || start > end) throw unsatisfiable(`range outside 0-${size - 1}`);
   return { start, end };
 }
 
@@ -46,6 +49,13 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
     return cam;
   }
 
+  /** Segments and gaps of a scoped camera; refuses a range with too many segments rather than cutting it short. */
+  async function footageIn(cameraId: string, from: Date, to: Date) {
+    const [segs, gaps] = await Promise.all([segments.listInRange(cameraId, from, to, MAX_SEGMENTS_PER_REQUEST + 1), segments.listGapsInRange(cameraId, from, to)]);
+    if (segs.length > MAX_SEGMENTS_PER_REQUEST) throw badRequest('range_too_dense', `more than ${MAX_SEGMENTS_PER_REQUEST} segments in this range; ask for a shorter one`);
+    return { segs, gaps };
+  }
+
   function mediaPath(segmentId: string) {
     return `/api/v1/media/segments/${segmentId}`;
   }
@@ -54,17 +64,20 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
     async listCameras(p: Principal, siteId?: string) {
       return cameras.listInSites(readableSites(p), siteId);
     },
+    async camera(p: Principal, cameraId: string) {
+      return scopedCamera(p, cameraId);
+    },
     async timeline(p: Principal, cameraId: string, from: Date, to: Date) {
       checkRange(from, to);
       const cam = await scopedCamera(p, cameraId);
-      const [segs, gaps] = await Promise.all([segments.listInRange(cam.id, from, to), segments.listGapsInRange(cam.id, from, to)]);
+      const { segs, gaps } = await footageIn(cam.id, from, to);
       return { camera: cam, segments: segs, gaps };
     },
     /** The HLS playlist for a camera and range; segment URIs are signed, expiring links. */
     async playlist(p: Principal, cameraId: string, from: Date, to: Date): Promise<string> {
       checkRange(from, to);
       const cam = await scopedCamera(p, cameraId);
-      const [segs, gaps] = await Promise.all([segments.listInRange(cam.id, from, to), segments.listGapsInRange(cam.id, from, to)]);
+      const { segs, gaps } = await footageIn(cam.id, from, to);
       const playable = segs.filter((s) => s.objectKey);
       if (playable.length === 0) throw notFound('no_footage', 'no stored footage in this range');
       const exp = Math.floor(clock.now().getTime() / 1000) + deps.mediaTtlSeconds;

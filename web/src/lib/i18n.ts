@@ -1,0 +1,214 @@
+/** Japanese first, English on request (`?lang=en`). Plain dictionaries; the type keeps both complete. */
+
+export type Lang = 'ja' | 'en';
+
+export function langFromQuery(params: URLSearchParams): Lang {
+  return params.get('lang') === 'en' ? 'en' : 'ja';
+}
+
+/** The same URL (path + query) with the language set; Japanese is the default and is not written. */
+export function hrefWithLang(pathAndQuery: string, lang: Lang): string {
+  const u = new URL(pathAndQuery, 'http://x');
+  if (lang === 'ja') u.searchParams.delete('lang');
+  else u.searchParams.set('lang', lang);
+  const q = u.searchParams.toString();
+  return `${u.pathname}${q ? `?${q}` : ''}${u.hash}`;
+}
+
+export type GapReason = 'camera_offline' | 'recorder_restart' | 'evicted' | 'agent_down' | 'other';
+export type Problem = 'missing' | 'invalid' | 'order' | 'too_long';
+
+export type Messages = {
+  htmlLang: string;
+  appName: string;
+  otherLanguage: string;
+  signInTitle: string;
+  tokenLabel: string;
+  tokenHelp: string;
+  signIn: string;
+  signOut: string;
+  tokenRejected: string;
+  serverUnreachable: string;
+  camerasTitle: string;
+  colSite: string;
+  colCamera: string;
+  colPlace: string;
+  colHealth: string;
+  colLastSegment: string;
+  noCameras: string;
+  none: string;
+  viewFootage: string;
+  backToCameras: string;
+  rangeFrom: string;
+  rangeTo: string;
+  show: string;
+  earlier: string;
+  later: string;
+  rangeHelp: (zone: string) => string;
+  displayZone: (label: string) => string;
+  currentFrame: string;
+  notPlaying: string;
+  timelineTitle: string;
+  timelineHelp: string;
+  legend: Record<'footage' | 'at-store' | 'gap' | 'unrecorded', string>;
+  gapsTitle: string;
+  noGaps: string;
+  gapReason: Record<GapReason, string> & { unreported: string };
+  health: Record<string, string>;
+  problem: Record<Problem, string>;
+  noFootage: string;
+  loadFailed: (code: string) => string;
+  playbackFailed: (detail: string) => string;
+  loading: string;
+  cameraNotFound: string;
+  duration: (ms: number) => string;
+  jumpedOverGap: string;
+};
+
+function durationJa(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} 秒`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} 分 ${s % 60} 秒` : `${m} 分`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} 時間 ${m % 60} 分` : `${h} 時間`;
+}
+
+function durationEn(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+}
+
+const ja: Messages = {
+  htmlLang: 'ja',
+  appName: 'Mamoru 証拠映像',
+  otherLanguage: 'English',
+  signInTitle: 'サインイン',
+  tokenLabel: '管理トークン',
+  tokenHelp: 'サーバー管理者から受け取ったトークンを入力してください。このタブを閉じると消去されます。',
+  signIn: 'サインイン',
+  signOut: 'サインアウト',
+  tokenRejected: 'このトークンは受け付けられませんでした。',
+  serverUnreachable: 'サーバーに接続できません。',
+  camerasTitle: 'カメラ一覧',
+  colSite: '店舗',
+  colCamera: 'カメラ',
+  colPlace: '設置場所',
+  colHealth: '状態',
+  colLastSegment: '最終録画',
+  noCameras: 'カメラはまだ登録されていません。',
+  none: 'なし',
+  viewFootage: '映像を見る',
+  backToCameras: '← カメラ一覧',
+  rangeFrom: '開始',
+  rangeTo: '終了',
+  show: '表示',
+  earlier: '← 前の時間帯',
+  later: '次の時間帯 →',
+  rangeHelp: (zone) => `時刻は店舗の現地時間 (${zone}) で入力します。`,
+  displayZone: (label) => `表示時刻: ${label}`,
+  currentFrame: '再生中の映像の時刻',
+  notPlaying: '—',
+  timelineTitle: 'タイムライン',
+  timelineHelp: 'バーをクリックするとその時刻から再生します。',
+  legend: { footage: '録画あり', 'at-store': '店舗に保存 (未転送)', gap: '欠落 (理由の報告あり)', unrecorded: '記録なし (理由の報告なし)' },
+  gapsTitle: '映像のない時間帯',
+  noGaps: 'この時間帯に欠落はありません。',
+  gapReason: {
+    camera_offline: 'カメラ停止',
+    recorder_restart: '録画の再起動',
+    evicted: '容量不足のため店舗で削除',
+    agent_down: '店舗の録画装置の停止',
+    other: 'その他',
+    unreported: '理由の報告なし',
+  },
+  health: { recording: '録画中', offline: '停止', starting: '起動中', unknown: '不明' },
+  problem: {
+    missing: '開始と終了を指定してください。',
+    invalid: '時刻の形式が正しくありません。',
+    order: '終了は開始より後にしてください。',
+    too_long: '一度に表示できるのは 7 日間までです。',
+  },
+  noFootage: 'この時間帯の映像はセンターにありません。',
+  loadFailed: (code) => `読み込みに失敗しました (${code})。`,
+  playbackFailed: (detail) => `再生できませんでした (${detail})。`,
+  loading: '読み込み中…',
+  cameraNotFound: 'このカメラは見つかりません。',
+  duration: durationJa,
+  jumpedOverGap: '選んだ時刻は欠落中のため、次の録画から再生します。',
+};
+
+const en: Messages = {
+  htmlLang: 'en',
+  appName: 'Mamoru evidence',
+  otherLanguage: '日本語',
+  signInTitle: 'Sign in',
+  tokenLabel: 'Admin token',
+  tokenHelp: 'Enter the token from your server administrator. It is forgotten when you close this tab.',
+  signIn: 'Sign in',
+  signOut: 'Sign out',
+  tokenRejected: 'That token was not accepted.',
+  serverUnreachable: 'Cannot reach the server.',
+  camerasTitle: 'Cameras',
+  colSite: 'Store',
+  colCamera: 'Camera',
+  colPlace: 'Place',
+  colHealth: 'Status',
+  colLastSegment: 'Last recording',
+  noCameras: 'No cameras are registered yet.',
+  none: 'none',
+  viewFootage: 'View footage',
+  backToCameras: '← Cameras',
+  rangeFrom: 'From',
+  rangeTo: 'To',
+  show: 'Show',
+  earlier: '← Earlier',
+  later: 'Later →',
+  rangeHelp: (zone) => `Times are the store's local time (${zone}).`,
+  displayZone: (label) => `Times shown in: ${label}`,
+  currentFrame: 'Time of the frame on screen',
+  notPlaying: '—',
+  timelineTitle: 'Timeline',
+  timelineHelp: 'Click the bar to play from that time.',
+  legend: { footage: 'Recorded', 'at-store': 'Kept at the store (not uploaded)', gap: 'Missing (reason reported)', unrecorded: 'No record (no reason reported)' },
+  gapsTitle: 'Stretches without footage',
+  noGaps: 'No footage is missing in this range.',
+  gapReason: {
+    camera_offline: 'Camera offline',
+    recorder_restart: 'Recorder restarted',
+    evicted: 'Deleted at the store for disk space',
+    agent_down: 'Store recorder down',
+    other: 'Other',
+    unreported: 'No reason reported',
+  },
+  health: { recording: 'Recording', offline: 'Offline', starting: 'Starting', unknown: 'Unknown' },
+  problem: {
+    missing: 'Give a start and an end.',
+    invalid: 'That time is not in a valid format.',
+    order: 'The end must be after the start.',
+    too_long: 'At most 7 days can be shown at once.',
+  },
+  noFootage: 'The centre has no footage in this range.',
+  loadFailed: (code) => `Could not load (${code}).`,
+  playbackFailed: (detail) => `Could not play (${detail}).`,
+  loading: 'Loading…',
+  cameraNotFound: 'This camera was not found.',
+  duration: durationEn,
+  jumpedOverGap: 'The chosen time falls in a gap; playing from the next recording.',
+};
+
+export const messages: Record<Lang, Messages> = { ja, en };
+
+/** A gap reason's label; an unknown code is shown as itself rather than hidden. */
+export function gapReasonLabel(m: Messages, reason: string | undefined): string {
+  if (reason === undefined) return m.gapReason.unreported;
+  return (m.gapReason as Record<string, string>)[reason] ?? reason;
+}
+
+export function healthLabel(m: Messages, health: string): string {
+  return m.health[health] ?? health;
+}
