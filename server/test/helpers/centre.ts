@@ -15,6 +15,8 @@ export type TestCentre = {
   store: ObjectStore;
   redis: Redis;
   adminToken: string;
+  /** The HMAC key of media links (tests forge and expire links with it). */
+  mediaSecret: string;
   services: ReturnType<typeof buildServices>;
   /** Creates a site and returns a fresh enrollment token for it. */
   createSite(code?: string, timezone?: string): Promise<{ siteId: string; code: string; token: string }>;
@@ -26,15 +28,25 @@ export type TestCentre = {
   close(): Promise<void>;
 };
 
-export async function startCentre(opts: { port?: number; clock?: Clock; maxSegmentBytes?: number } = {}): Promise<TestCentre> {
+export type CentreOptions = {
+  port?: number;
+  clock?: Clock;
+  maxSegmentBytes?: number;
+  mediaTtlSeconds?: number;
+  /** Serve the built web app from this folder (e.g. web/build), as WEB_ROOT does. */
+  webRoot?: string;
+};
+
+export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre> {
   const database = await createTestDatabase('centre');
-  const db = createDb(database.url, 5);
+  // Dropping the database at close() may terminate a connection pg is still closing: expected, not an error.
+  const db = createDb(database.url, 5, () => undefined);
   await migrateToLatest(db);
   const store = createS3Store({ endpoint: TEST_ENV.s3Endpoint, accessKey: TEST_ENV.s3AccessKey, secretKey: TEST_ENV.s3SecretKey, bucket: uniqueName('b').toLowerCase().replaceAll('_', '-'), region: 'us-east-1' });
   await store.ensureBucket();
   const redis = new Redis(TEST_ENV.redisUrl, { maxRetriesPerRequest: null });
   const adminToken = `test-admin-${uniqueName('x')}`;
-  const deps = { db, redis, store, clock: opts.clock ?? systemClock, adminToken, mediaSecret: 'm'.repeat(40), mediaTtlSeconds: 600, maxSegmentBytes: opts.maxSegmentBytes ?? 512 * 1024 * 1024 };
+  const deps = { db, redis, store, clock: opts.clock ?? systemClock, adminToken, mediaSecret: 'm'.repeat(40), mediaTtlSeconds: opts.mediaTtlSeconds ?? 600, maxSegmentBytes: opts.maxSegmentBytes ?? 512 * 1024 * 1024, webRoot: opts.webRoot };
   const services = buildServices(deps);
   const app = createApp(deps);
   let server: ServerType | undefined;
@@ -67,6 +79,7 @@ export async function startCentre(opts: { port?: number; clock?: Clock; maxSegme
     store,
     redis,
     adminToken,
+    mediaSecret: deps.mediaSecret,
     services,
     async createSite(code = uniqueName('s').toLowerCase().replaceAll('_', '-'), timezone = 'Asia/Tokyo') {
       const site = await services.repos.sites.create({ code, name: `店舗 ${code}`, timezone });
