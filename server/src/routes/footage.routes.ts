@@ -122,7 +122,7 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
     createRoute({
       method: 'get',
       path: '/media/segments/{id}',
-      summary: 'Segment bytes, by signed link from a playlist or with a bearer token; supports Range',
+      summary: 'Segment bytes (`{id}` or `{id}.ts`), by signed link from a playlist or with a bearer token; supports Range',
       request: { params: z.object({ id: z.string() }), query: z.object({ exp: z.coerce.number().int().optional(), sig: z.string().max(100).optional() }) },
       responses: { 200: { description: 'media' }, 206: { description: 'partial media' }, ...errorResponses(401, 403, 404, 416) },
     }),

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../adapters/clock.ts';
 import { signPath, verifyPathSignature } from '../adapters/crypto.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import { buildPlaylist } from '../domain/hls.ts';
+import { buildPlaylist, SEGMENT_EXTENSION } from '../domain/hls.ts';
 import { type Principal, readableSites } from '../domain/principal.ts';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
@@ -81,20 +81,27 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
       const playable = segs.filter((s) => s.objectKey);
       if (playable.length === 0) throw notFound('no_footage', 'no stored footage in this range');
       const exp = Math.floor(clock.now().getTime() / 1000) + deps.mediaTtlSeconds;
+      // The signature covers the segment's canonical path; the extension only tells players what the file is.
       return buildPlaylist(playable, (s) => {
         const path = mediaPath(s.id);
-        return `${path}?exp=${exp}&sig=${signPath(deps.mediaSecret, path, exp)}`;
+        const ext = SEGMENT_EXTENSION[s.mediaType];
+        return `${path}${ext ? `.${ext}` : ''}?exp=${exp}&sig=${signPath(deps.mediaSecret, path, exp)}`;
       }, gaps);
     },
-    /** Media bytes for a signed link (or a principal that can read the camera), with Range support. */
-    async media(access: { principal?: Principal; exp?: number; sig?: string }, segmentId: string, rangeHeader: string | undefined) {
-      if (!/^\d{1,18}$/.test(segmentId)) throw notFound('segment_not_found', 'segment not found');
+    /**
+     * Media bytes for a signed link (or a principal that can read the camera), with Range support. `segmentFile` is
+     * the id, optionally with the extension of its media type (`17` or `17.ts`).
+     */
+    async media(access: { principal?: Principal; exp?: number; sig?: string }, segmentFile: string, rangeHeader: string | undefined) {
+      const file = /^(\d{1,18})(?:\.([a-z0-9]{1,4}))?$/.exec(segmentFile);
+      if (!file) throw notFound('segment_not_found', 'segment not found');
+      const segmentId = file[1]!;
       if (!access.principal) {
         const ok = access.sig !== undefined && access.exp !== undefined && verifyPathSignature(deps.mediaSecret, mediaPath(segmentId), access.exp, access.sig, Math.floor(clock.now().getTime() / 1000));
         if (!ok) throw forbidden('media_link_invalid', 'media link is invalid or expired');
       }
       const seg = await segments.findById(segmentId);
-      if (!seg) throw notFound('segment_not_found', 'segment not found');
+      if (!seg || (file[2] !== undefined && SEGMENT_EXTENSION[seg.mediaType] !== file[2])) throw notFound('segment_not_found', 'segment not found');
       if (access.principal) await scopedCamera(access.principal, seg.cameraId);
       if (!seg.objectKey) throw notFound('media_not_at_centre', 'this segment is still at the store');
       const range = parseRange(rangeHeader, seg.byteSize);
