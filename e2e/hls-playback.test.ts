@@ -154,10 +154,11 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
     );
     assert.equal(await page.locator('[data-testid=timeline-bar] .span.gap').count(), 1);
 
-    const shots = await mkdtemp(join(tmpdir(), 'mamoru-shot-'));
+    // Screenshots go to E2E_SCREENSHOT_DIR when set (to look at them), else to the test's temp dir.
+    const shots = process.env.E2E_SCREENSHOT_DIR ?? dir;
     const shot = join(shots, 'player.png');
     await page.screenshot({ path: shot, fullPage: true });
-    console.log(`# screenshot: ${shot}`);
+    if (process.env.E2E_SCREENSHOT_DIR) console.log(`# screenshot: ${shot}`);
 
     // Playing on, the clock jumps over the outage: media time 4 s is 19:00:10 on the wall.
     await until(state, (s) => s.t > 4.3, 'playback past the outage');
@@ -182,7 +183,6 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
 
     const shotEn = join(shots, 'player-en.png');
     await page.screenshot({ path: shotEn, fullPage: true });
-    console.log(`# screenshot: ${shotEn}`);
 
     assert.deepEqual(pageErrors, [], 'no script errors');
     assert.deepEqual([...tokenSentTo].filter((p) => !p.startsWith('/api/')), [], 'the token goes to our API only');

@@ -5,10 +5,17 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --no-demo
 echo "== typecheck"
 npx tsc -p tsconfig.json
+echo "== web: svelte-check and build (the e2e tests serve web/build)"
+if ! out=$(npm run --silent check -w web 2>&1); then echo "$out" >&2; exit 1; fi
+echo "$out" | grep 'svelte-check found' || true
+rm -rf web/build
+if ! out=$(npm run --silent build -w web 2>&1); then echo "$out" >&2; exit 1; fi
+echo "$out" | grep -E '✓ built|Wrote site' || true
+test -f web/build/index.html || { echo "web build missing" >&2; exit 1; }
 echo "== compose.yaml"
 if command -v docker-compose >/dev/null; then docker-compose --env-file .env.example -f compose.yaml config -q && echo "compose.yaml valid"; else echo "docker-compose missing" >&2; exit 1; fi
 echo "== unit and integration tests"
-mapfile -t files < <(find server/test edge-agent/test test-support/test e2e -name '*.test.ts' 2>/dev/null | sort)
+mapfile -t files < <(find server/test edge-agent/test test-support/test web/test e2e -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 printf '  %s\n' "${files[@]}"
 # Test files run two at a time: each has its own database and bucket.

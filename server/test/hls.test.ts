@@ -177,7 +177,7 @@ describe('playlist and media routes', () => {
     assert.match(e[2]!.comments[0] ?? '', /camera_offline/);
     for (const [i, x] of e.entries()) {
       assert.equal(x.extinf, segs[i]!.durationSec);
-      assert.match(x.uri, new RegExp(`^/api/v1/media/segments/${ids[i]}\\?exp=\\d+&sig=[\\w-]+$`));
+      assert.match(x.uri, new RegExp(`^/api/v1/media/segments/${ids[i]}\\.ts\\?exp=\\d+&sig=[\\w-]+$`), 'a .ts name: ffmpeg refuses segment URLs without a known extension');
       const m = await fetch(`${centre.url}${x.uri}`); // no token: the link itself is the capability
       assert.equal(m.status, 200);
       assert.equal(m.headers.get('content-type'), 'video/mp2t');
@@ -261,9 +261,17 @@ describe('playlist and media routes', () => {
     const unknown = await fetch(link('999999', now + 300, signPath(centre.mediaSecret, path('999999'), now + 300)));
     assert.equal(unknown.status, 404);
     assert.equal((await errorOf(unknown)).code, 'segment_not_found');
-    const bearer = await fetch(`${centre.url}${path(ids[0]!)}`, { headers: admin() });
-    assert.equal(bearer.status, 200, 'a bearer token in scope needs no signature');
-    await bearer.arrayBuffer();
+    for (const suffix of ['', '.ts']) {
+      const bearer = await fetch(`${centre.url}${path(ids[0]!)}${suffix}`, { headers: admin() });
+      assert.equal(bearer.status, 200, `a bearer token in scope needs no signature (${suffix || 'no extension'})`);
+      await bearer.arrayBuffer();
+    }
+    const signed = signPath(centre.mediaSecret, path(ids[0]!), now + 300);
+    for (const suffix of ['.mp4', '.TS', '.ts.ts', 'x']) {
+      const r = await fetch(`${centre.url}${path(ids[0]!)}${suffix}?exp=${now + 300}&sig=${signed}`);
+      assert.equal(r.status, 404, `wrong extension ${suffix}`);
+      assert.equal((await errorOf(r)).code, 'segment_not_found', suffix);
+    }
   });
 
   test('Range requests: 206 with the right bytes; unsatisfiable ranges 416 with the size', async () => {
