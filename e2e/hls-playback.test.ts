@@ -123,6 +123,9 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
     const rowText = await row.innerText();
     for (const s of ['入口カメラ', 'レジ1', '録画中', '2026-11-23 19:00:12', 'JST']) assert.ok(rowText.includes(s), `camera row shows ${s}: ${rowText}`);
 
+    const shots = process.env.E2E_SCREENSHOT_DIR ?? dir; // set it to look at the screenshots; else they go with the temp dir
+    await page.screenshot({ path: join(shots, 'cameras.png'), fullPage: true });
+
     await row.locator('[data-testid=open-camera]').click();
     await page.waitForURL(/\/cameras\/[0-9a-f-]{36}\?from=/);
     // The range is typed in Tokyo time.
@@ -154,11 +157,9 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
     );
     assert.equal(await page.locator('[data-testid=timeline-bar] .span.gap').count(), 1);
 
-    // Screenshots go to E2E_SCREENSHOT_DIR when set (to look at them), else to the test's temp dir.
-    const shots = process.env.E2E_SCREENSHOT_DIR ?? dir;
     const shot = join(shots, 'player.png');
     await page.screenshot({ path: shot, fullPage: true });
-    if (process.env.E2E_SCREENSHOT_DIR) console.log(`# screenshot: ${shot}`);
+    if (process.env.E2E_SCREENSHOT_DIR) console.log(`screenshots in ${shots}`);
 
     // Playing on, the clock jumps over the outage: media time 4 s is 19:00:10 on the wall.
     await until(state, (s) => s.t > 4.3, 'playback past the outage');
