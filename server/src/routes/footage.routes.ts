@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/app-env.ts';
+import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { CameraView } from '../repositories/camera.repository.ts';
-import { AppError } from '../http/errors.ts';
 import type { PlaybackService } from '../services/playback.service.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
