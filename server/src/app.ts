@@ -10,16 +10,25 @@ import type { AppEnv } from './http/app-env.ts';
 import { adminTokenAuth, bearer } from './http/auth.ts';
 import { AppError } from './http/errors.ts';
 import { router } from './http/openapi.ts';
+import type { JobQueue } from './jobs/queue.ts';
 import { agentRepository } from './repositories/agent.repository.ts';
+import { callRepository } from './repositories/call.repository.ts';
 import { cameraRepository } from './repositories/camera.repository.ts';
+import { recordingRepository } from './repositories/recording.repository.ts';
 import { segmentRepository } from './repositories/segment.repository.ts';
 import { siteRepository } from './repositories/site.repository.ts';
+import { agentCallRoutes } from './routes/agent-calls.routes.ts';
 import { agentRoutes } from './routes/agent.routes.ts';
+import { callRoutes } from './routes/calls.routes.ts';
 import { footageRoutes } from './routes/footage.routes.ts';
+import { jobRoutes } from './routes/jobs.routes.ts';
 import { systemRoutes } from './routes/system.routes.ts';
 import { agentAuthService } from './services/agent-auth.service.ts';
+import { callIngestService } from './services/call-ingest.service.ts';
+import { callQueryService } from './services/call-query.service.ts';
 import { healthService } from './services/health.service.ts';
 import { ingestService } from './services/ingest.service.ts';
+import { jobStatusService } from './services/job-status.service.ts';
 import { playbackService } from './services/playback.service.ts';
 
 export type AppDeps = {
@@ -27,23 +36,36 @@ export type AppDeps = {
   redis: Redis;
   store: ObjectStore;
   clock: Clock;
+  /** Background jobs (BullMQ); the API only enqueues and reads state. */
+  jobs: JobQueue;
   adminToken: string;
   mediaSecret: string;
   mediaTtlSeconds: number;
   maxSegmentBytes: number;
+  maxRecordingBytes: number;
   webRoot?: string | undefined;
   log?: (line: Record<string, unknown>) => void;
 };
 
 /** Repositories and services, built once per process from adapters. */
-export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock' | 'mediaSecret' | 'mediaTtlSeconds' | 'maxSegmentBytes'>) {
-  const repos = { sites: siteRepository(d.db), agents: agentRepository(d.db), cameras: cameraRepository(d.db), segments: segmentRepository(d.db) };
+export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock' | 'jobs' | 'mediaSecret' | 'mediaTtlSeconds' | 'maxSegmentBytes' | 'maxRecordingBytes' | 'log'>) {
+  const repos = {
+    sites: siteRepository(d.db),
+    agents: agentRepository(d.db),
+    cameras: cameraRepository(d.db),
+    segments: segmentRepository(d.db),
+    calls: callRepository(d.db),
+    recordings: recordingRepository(d.db),
+  };
   return {
     repos,
     agentAuth: agentAuthService({ agents: repos.agents, sites: repos.sites, clock: d.clock }),
     ingest: ingestService({ cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes }),
     playback: playbackService({ cameras: repos.cameras, segments: repos.segments, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds }),
     health: healthService({ db: d.db, redis: d.redis, store: d.store }),
+    callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log }),
+    callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds }),
+    jobStatus: jobStatusService({ jobs: d.jobs }),
   };
 }
 
@@ -68,7 +90,10 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
 
   app.route('/api/v1', systemRoutes({ health: s.health, clock: d.clock }));
   app.route('/api/v1/agent', agentRoutes({ auth: s.agentAuth, ingest: s.ingest }));
+  app.route('/api/v1/agent', agentCallRoutes({ auth: s.agentAuth, calls: s.callIngest }));
   app.route('/api/v1', footageRoutes({ playback: s.playback, auth: adminAuth, optionalAuth: optionalAdminAuth }));
+  app.route('/api/v1', callRoutes({ calls: s.callQuery, auth: adminAuth, optionalAuth: optionalAdminAuth }));
+  app.route('/api/v1', jobRoutes({ jobs: s.jobStatus, auth: adminAuth }));
   app.doc31('/api/v1/openapi.json', { openapi: '3.1.0', info: { title: 'Mamoru evidence server', version: '0.1.0', description: 'Footage and call evidence for customer-harassment incidents.' } });
 
   if (d.webRoot) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-/** Every environment variable the centre reads, validated once at start. */
-const schema = z.object({
+/** Variables both the API server and the worker read. */
+const common = {
   DATABASE_URL: z.string().url().refine((u) => u.startsWith('postgres://') || u.startsWith('postgresql://'), 'must be a postgres:// URL'),
   REDIS_URL: z.string().url().refine((u) => u.startsWith('redis://'), 'must be a redis:// URL'),
   S3_ENDPOINT: z.string().url(),
@@ -9,6 +9,14 @@ const schema = z.object({
   S3_SECRET_KEY: z.string().min(1),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
   S3_REGION: z.string().default('us-east-1'),
+  /** Redis key prefix of the job queue; centres (or test runs) sharing one Redis use different prefixes. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('mamoru'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+};
+
+/** Every environment variable the API server reads, validated once at start. */
+const schema = z.object({
+  ...common,
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Bearer token for read APIs until people's accounts exist (issue 4). */
@@ -18,13 +26,26 @@ const schema = z.object({
   MEDIA_LINK_TTL_SECONDS: z.coerce.number().int().min(30).max(86400).default(3600),
   /** Largest segment body accepted, bytes. */
   MAX_SEGMENT_BYTES: z.coerce.number().int().min(1).default(2 * 1024 ** 3),
+  /** Largest call recording original accepted, bytes. */
+  MAX_RECORDING_BYTES: z.coerce.number().int().min(1).default(1024 ** 3),
   /** Grace before an object no row points at is swept. */
   ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
   WEB_ROOT: z.string().optional(),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+/** The worker needs no API secrets. */
+const workerSchema = z.object({
+  ...common,
+  /** Jobs one worker process runs at once (ffmpeg uses one thread per job). */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  /** Scratch space for derivations (defaults to the OS temp directory). */
+  WORK_DIR: z.string().optional(),
 });
 
 export type Config = z.infer<typeof schema>;
+export type WorkerConfig = z.infer<typeof workerSchema>;
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -33,18 +54,28 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment; throws ConfigError listing every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const result = schema.safeParse(env);
+function parse<T extends z.ZodType>(s: T, env: Record<string, string | undefined>): z.infer<T> {
+  const result = s.safeParse(env);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   return result.data;
 }
 
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  return parse(schema, env);
+}
+
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  return parse(workerSchema, env);
+}
+
 /** For entry points: print every problem and exit non-zero. */
-export function loadConfigOrExit(): Config {
+export function loadConfigOrExit(): Config;
+export function loadConfigOrExit(kind: 'worker'): WorkerConfig;
+export function loadConfigOrExit(kind: 'server' | 'worker' = 'server'): Config | WorkerConfig {
   try {
-    return loadConfig();
+    return kind === 'worker' ? loadWorkerConfig() : loadConfig();
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);

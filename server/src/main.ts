@@ -6,12 +6,14 @@ import { createApp } from './app.ts';
 import { loadConfigOrExit } from './config.ts';
 import { createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createJobQueue } from './jobs/queue.ts';
 
 const cfg = loadConfigOrExit();
 const log = (line: Record<string, unknown>) => console.log(JSON.stringify({ t: new Date().toISOString(), ...line }));
 
 const db = createDb(cfg.DATABASE_URL);
 const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
+const jobs = createJobQueue({ connection: redis, prefix: cfg.QUEUE_PREFIX });
 const store = createS3Store({ endpoint: cfg.S3_ENDPOINT, accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY, bucket: cfg.S3_BUCKET, region: cfg.S3_REGION });
 
 const applied = await migrateToLatest(db);
@@ -24,10 +26,12 @@ const app = createApp({
   redis,
   store,
   clock: systemClock,
+  jobs,
   adminToken: cfg.ADMIN_TOKEN,
   mediaSecret: cfg.MEDIA_LINK_SECRET,
   mediaTtlSeconds: cfg.MEDIA_LINK_TTL_SECONDS,
   maxSegmentBytes: cfg.MAX_SEGMENT_BYTES,
+  maxRecordingBytes: cfg.MAX_RECORDING_BYTES,
   webRoot: cfg.WEB_ROOT,
   log,
 });
@@ -40,6 +44,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     log({ level: 'info', msg: 'stopping', signal: sig });
     server.close(async () => {
+      await jobs.close().catch(() => undefined);
       await Promise.allSettled([db.destroy(), redis.quit()]);
       process.exit(0);
     });

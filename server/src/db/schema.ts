@@ -89,6 +89,117 @@ export interface GapTable {
   created_at: Defaulted<Date>;
 }
 
+export type CallDirection = 'inbound' | 'outbound' | 'internal' | 'unknown';
+export type CallDisposition = 'answered' | 'no_answer' | 'busy' | 'failed' | 'congestion' | 'unknown';
+export type NoticePlayed = 'yes' | 'no' | 'unknown';
+export type RecordingRole = 'mixed' | 'caller' | 'operator' | 'stereo';
+export type DeriveStatus = 'awaiting_original' | 'pending' | 'running' | 'done' | 'failed';
+/** GENERATED ALWAYS AS (...) STORED: readable, never written. */
+type GeneratedText = ColumnType<string, never, never>;
+
+/** One phone call; the columns hold the facts of its current (highest) version. */
+export interface CallTable {
+  id: Generated<string>;
+  site_id: string;
+  call_key: string;
+  pbx_id: string;
+  linked_id: string;
+  adapter: string;
+  current_version: number;
+  direction: CallDirection;
+  disposition: CallDisposition;
+  caller_number: string | null;
+  caller_name: string | null;
+  caller_e164: string | null;
+  called_number: string | null;
+  called_e164: string | null;
+  caller_digits: GeneratedText;
+  called_digits: GeneratedText;
+  operator_extension: string | null;
+  operator_name: string | null;
+  operator_source: string | null;
+  start_at: Date;
+  answer_at: Date | null;
+  end_at: Date;
+  duration_s: number;
+  talk_s: number | null;
+  zone: string;
+  zone_source: string;
+  raw_start: string | null;
+  raw_answer: string | null;
+  raw_end: string | null;
+  notice_played: NoticePlayed;
+  notice_method: string | null;
+  notice_at: Date | null;
+  flags: Defaulted<string[]>;
+  retention_class: Defaulted<string>;
+  hold_count: Defaulted<number>;
+  created_at: Defaulted<Date>;
+  updated_at: Defaulted<Date>;
+}
+
+/** Every version an agent sent, verbatim (after validation). */
+export interface CallVersionTable {
+  id: Identity;
+  call_id: string;
+  version: number;
+  payload: ColumnType<unknown, string, string>;
+  payload_sha256: Buffer;
+  agent_id: string | null;
+  received_at: Defaulted<Date>;
+}
+
+/** A PBX record of a call version: the raw line kept as it was read. */
+export interface CallLegTable {
+  id: Identity;
+  call_id: string;
+  call_version_id: Int8;
+  ordinal: number;
+  unique_id: string | null;
+  linked_id: string | null;
+  sequence: number | null;
+  src: string | null;
+  dst: string | null;
+  channel: string | null;
+  dst_channel: string | null;
+  last_app: string | null;
+  disposition: string | null;
+  raw: string;
+  source_file: string;
+  source_offset: Int8 | null;
+}
+
+export interface RecordingTable {
+  id: Generated<string>;
+  call_id: string;
+  name: string;
+  role: RecordingRole;
+  format: string;
+  sample_rate: number | null;
+  channels: number | null;
+  duration_s: number | null;
+  size: Int8;
+  sha256: Buffer;
+  declared_in_version: number;
+  object_key: string | null;
+  media_type: string | null;
+  stored_at: Date | null;
+  playable_key: string | null;
+  playable_media_type: string | null;
+  playable_codec: string | null;
+  playable_size: Int8 | null;
+  playable_duration_s: number | null;
+  waveform_key: string | null;
+  waveform_size: Int8 | null;
+  waveform_bucket_ms: number | null;
+  derive_status: Defaulted<DeriveStatus>;
+  derive_error: string | null;
+  derive_attempts: Defaulted<number>;
+  derive_job_id: string | null;
+  derive_updated_at: Date | null;
+  created_at: Defaulted<Date>;
+}
+
 export interface Database {
   site: SiteTable;
   agent: AgentTable;
@@ -96,4 +207,8 @@ export interface Database {
   camera: CameraTable;
   segment: SegmentTable;
   gap: GapTable;
+  call: CallTable;
+  call_version: CallVersionTable;
+  call_leg: CallLegTable;
+  recording: RecordingTable;
 }

@@ -1,11 +1,14 @@
 /** A real centre for tests: its own PostgreSQL database and S3 bucket, shared Redis, served on a free port. */
 import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
+import { ffmpegAudioTools } from '../../src/adapters/audio-tools.ts';
 import { systemClock, type Clock } from '../../src/adapters/clock.ts';
 import { createS3Store, type ObjectStore } from '../../src/adapters/object-store.ts';
 import { buildServices, createApp } from '../../src/app.ts';
 import { createDb, type Db } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { buildHandlers, buildWorkerServices } from '../../src/jobs/handlers.ts';
+import { createJobQueue, type JobQueue, type JobWorker, startJobWorker } from '../../src/jobs/queue.ts';
 import { createTestDatabase, TEST_ENV, uniqueName } from '../../../test-support/src/env.ts';
 
 export type TestCentre = {
@@ -14,6 +17,9 @@ export type TestCentre = {
   db: Db;
   store: ObjectStore;
   redis: Redis;
+  /** The job queue, under a Redis prefix of its own. */
+  jobs: JobQueue;
+  queuePrefix: string;
   adminToken: string;
   /** The HMAC key of media links (tests forge and expire links with it). */
   mediaSecret: string;
@@ -22,6 +28,10 @@ export type TestCentre = {
   createSite(code?: string, timezone?: string): Promise<{ siteId: string; code: string; token: string }>;
   enrollAgent(token: string): Promise<{ agentId: string; siteId: string; credential: string }>;
   objectCount(prefix?: string): Promise<number>;
+  /** The worker's services (real ffmpeg), to run a handler directly. */
+  workerServices(): ReturnType<typeof buildWorkerServices>;
+  /** Starts a real BullMQ worker on this centre's queue; closed with the centre. */
+  startWorker(concurrency?: number): JobWorker;
   /** Stops serving (the database and bucket stay) so a test can take the centre down and bring it back. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -33,6 +43,7 @@ export type CentreOptions = {
   clock?: Clock;
   maxSegmentBytes?: number;
   mediaTtlSeconds?: number;
+  maxRecordingBytes?: number;
   /** Serve the built web app from this folder (e.g. web/build), as WEB_ROOT does. */
   webRoot?: string;
 };
@@ -46,7 +57,25 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
   await store.ensureBucket();
   const redis = new Redis(TEST_ENV.redisUrl, { maxRetriesPerRequest: null });
   const adminToken = `test-admin-${uniqueName('x')}`;
-  const deps = { db, redis, store, clock: opts.clock ?? systemClock, adminToken, mediaSecret: 'm'.repeat(40), mediaTtlSeconds: opts.mediaTtlSeconds ?? 600, maxSegmentBytes: opts.maxSegmentBytes ?? 512 * 1024 * 1024, webRoot: opts.webRoot };
+  const queuePrefix = uniqueName('q');
+  const jobs = createJobQueue({ connection: redis, prefix: queuePrefix });
+  const clock = opts.clock ?? systemClock;
+  const deps = {
+    db,
+    redis,
+    store,
+    clock,
+    jobs,
+    adminToken,
+    mediaSecret: 'm'.repeat(40),
+    mediaTtlSeconds: opts.mediaTtlSeconds ?? 600,
+    maxSegmentBytes: opts.maxSegmentBytes ?? 512 * 1024 * 1024,
+    maxRecordingBytes: opts.maxRecordingBytes ?? 64 * 1024 * 1024,
+    webRoot: opts.webRoot,
+  };
+  const workers: JobWorker[] = [];
+  let workerSvc: ReturnType<typeof buildWorkerServices> | undefined;
+  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs }));
   const services = buildServices(deps);
   const app = createApp(deps);
   let server: ServerType | undefined;
@@ -78,9 +107,17 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     db,
     store,
     redis,
+    jobs,
+    queuePrefix,
     adminToken,
     mediaSecret: deps.mediaSecret,
     services,
+    workerServices,
+    startWorker(concurrency = 1) {
+      const w = startJobWorker({ connection: redis, prefix: queuePrefix, handlers: buildHandlers(workerServices()), concurrency, log: () => undefined });
+      workers.push(w);
+      return w;
+    },
     async createSite(code = uniqueName('s').toLowerCase().replaceAll('_', '-'), timezone = 'Asia/Tokyo') {
       const site = await services.repos.sites.create({ code, name: `店舗 ${code}`, timezone });
       const { token } = await services.agentAuth.issueEnrollmentToken(code, 3600, 'test');
@@ -99,6 +136,14 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     start,
     async close() {
       await stop();
+      await Promise.all(workers.map((w) => w.close()));
+      await jobs.close();
+      // Forget this centre's queue keys in the shared Redis.
+      for (let cursor = '0'; ; ) {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 500);
+        if (keys.length) await redis.del(...keys);
+        if ((cursor = next) === '0') break;
+      }
       await db.destroy();
       redis.disconnect();
       await database.drop();

@@ -1,0 +1,31 @@
+/**
+ * The handler map: job name → handler. Typed against `JOBS`, so adding a job there without a handler here (or the
+ * reverse) fails to compile. Handlers are thin like routes: they call a service with the validated payload.
+ */
+import type { AudioTools } from '../adapters/audio-tools.ts';
+import type { Clock } from '../adapters/clock.ts';
+import type { ObjectStore } from '../adapters/object-store.ts';
+import type { Db } from '../db/connect.ts';
+import { recordingRepository } from '../repositories/recording.repository.ts';
+import { derivationSweepService, recordingDeriveService } from '../services/recording-derive.service.ts';
+import type { Handlers } from './definitions.ts';
+import type { JobQueue } from './queue.ts';
+
+export type WorkerDeps = { db: Db; store: ObjectStore; audio: AudioTools; clock: Clock; jobs: JobQueue; workDir?: string | undefined };
+
+/** Services the worker's handlers use, built once per process from adapters. */
+export function buildWorkerServices(d: WorkerDeps) {
+  const recordings = recordingRepository(d.db);
+  return {
+    derive: recordingDeriveService({ recordings, store: d.store, audio: d.audio, clock: d.clock, workDir: d.workDir }),
+    derivationSweep: derivationSweepService({ recordings, jobs: d.jobs, clock: d.clock }),
+  };
+}
+
+export function buildHandlers(s: ReturnType<typeof buildWorkerServices>) {
+  const handlers = {
+    'recording.derive': (p, ctx) => s.derive.derive(p.recordingId, { attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, jobId: ctx.jobId, progress: ctx.progress }),
+    'recording.derive-sweep': () => s.derivationSweep.sweep(),
+  } satisfies Handlers;
+  return handlers;
+}

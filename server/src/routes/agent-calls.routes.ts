@@ -1,0 +1,98 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { CallPayloadSchema, RECORDING_NAME } from '../domain/call-payload.ts';
+import { agentAuth } from '../http/auth.ts';
+import { tooLarge } from '../http/errors.ts';
+import { errorResponses, router } from '../http/openapi.ts';
+import type { AgentAuthService } from '../services/agent-auth.service.ts';
+import type { CallIngestService } from '../services/call-ingest.service.ts';
+
+const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
+const security = [{ agentCredential: [] }];
+
+/** `<pbxId>:<linkedId>`, URL-encoded in the path; checked against the payload. */
+const CallKey = z.string().min(3).max(300).regex(/^[\x21-\x2e\x30-\x7e]+$/, 'printable ASCII without / or spaces');
+const VersionResult = z.object({ callId: z.string(), version: z.number(), status: z.enum(['created', 'exists']), missingRecordings: z.array(z.string()) });
+const RecordingResult = z.object({
+  status: z.enum(['created', 'exists']),
+  callId: z.string(),
+  recordingId: z.string(),
+  derive: z.object({ status: z.string(), jobId: z.string().nullable() }),
+});
+const RecordingHeaders = z.object({
+  'x-recording-sha256': z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256'),
+  'x-recording-size': z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  'content-type': z.string().max(200),
+  'content-length': z.coerce.number().int().nonnegative().optional(),
+});
+
+export const MAX_CALL_JSON_BYTES = 4 * 1024 * 1024;
+
+export function agentCallRoutes(deps: { auth: AgentAuthService; calls: CallIngestService }) {
+  const app = router();
+  app.use('/calls/*', agentAuth(deps.auth));
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/calls/{callKey}/versions/{version}',
+      summary: "Store one version of a call's metadata (every version is kept; never overwritten)",
+      description:
+        'Same version with identical content again answers 200 with the same id; with different content 409 `call_version_conflict`. ' +
+        '`missingRecordings` lists the declared recordings whose bytes the centre does not hold yet.',
+      security,
+      middleware: [
+        bodyLimit({
+          maxSize: MAX_CALL_JSON_BYTES,
+          onError: () => {
+            throw tooLarge('body_too_large', `call metadata is limited to ${MAX_CALL_JSON_BYTES} bytes`);
+          },
+        }),
+      ] as const,
+      request: {
+        params: z.object({ callKey: CallKey, version: z.coerce.number().int().min(1).max(1_000_000) }),
+        body: { content: { 'application/json': { schema: CallPayloadSchema } }, required: true },
+      },
+      responses: { 200: json(VersionResult, 'already stored'), 201: json(VersionResult, 'stored'), ...errorResponses(400, 401, 409, 413) },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const r = await deps.calls.putVersion(c.get('agent'), p.callKey, p.version, c.req.valid('json'));
+      return r.status === 'created' ? c.json({ ...r, status: 'created' as const }, 201) : c.json({ ...r, status: 'exists' as const }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/calls/{callKey}/recordings/{name}',
+      summary: "Upload a recording's original bytes; streamed to S3 while hashed, kept byte for byte",
+      description:
+        'The recording must be declared in a version of the call with this SHA-256 and size. The same recording again answers 200. ' +
+        'A new original queues the `recording.derive` job (playable copy and waveform).',
+      security,
+      request: {
+        params: z.object({ callKey: CallKey, name: z.string().regex(RECORDING_NAME, 'a file basename') }),
+        headers: RecordingHeaders,
+        body: { content: { 'application/octet-stream': { schema: z.any().openapi({ type: 'string', format: 'binary' }) } }, required: true },
+      },
+      responses: { 200: json(RecordingResult, 'already stored'), 201: json(RecordingResult, 'stored'), ...errorResponses(400, 401, 404, 413) },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const h = c.req.valid('header');
+      const r = await deps.calls.putRecording(
+        c.get('agent'),
+        p.callKey,
+        p.name,
+        { sha256: h['x-recording-sha256'], size: h['x-recording-size'], mediaType: h['content-type'].split(';')[0]!.trim().toLowerCase() },
+        c.env.incoming,
+        h['content-length'],
+      );
+      const body = { status: r.status, callId: r.callId, recordingId: r.recording.id, derive: { status: r.recording.derive.status, jobId: r.recording.derive.jobId } };
+      return r.status === 'created' ? c.json(body, 201) : c.json(body, 200);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,241 @@
+import { Readable } from 'node:stream';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../http/app-env.ts';
+import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import type { CallRow, CallLegRow, CallVersionRow } from '../repositories/call.repository.ts';
+import type { CallQueryService } from '../services/call-query.service.ts';
+
+const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
+const security = [{ bearer: [] }];
+const Uuid = z.string().uuid();
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+const Link = z.object({ url: z.string(), expiresAt: z.string() });
+const CallSummary = z
+  .object({
+    id: z.string(),
+    siteId: z.string(),
+    callKey: z.string(),
+    pbxId: z.string(),
+    linkedId: z.string(),
+    currentVersion: z.number(),
+    direction: z.string(),
+    disposition: z.string(),
+    caller: z.object({ number: z.string().nullable(), name: z.string().nullable(), e164: z.string().nullable() }),
+    called: z.object({ number: z.string().nullable(), e164: z.string().nullable() }),
+    operator: z.object({ extension: z.string(), name: z.string().nullable(), source: z.string().nullable() }).nullable(),
+    times: z.object({
+      startUtc: z.string(),
+      answerUtc: z.string().nullable(),
+      endUtc: z.string(),
+      durationS: z.number(),
+      talkS: z.number().nullable(),
+      zone: z.string(),
+      zoneSource: z.string(),
+      raw: z.object({ start: z.string().nullable(), answer: z.string().nullable(), end: z.string().nullable() }),
+    }),
+    notice: z.object({ played: z.string(), method: z.string().nullable(), atUtc: z.string().nullable() }),
+    flags: z.array(z.string()),
+    recordingCount: z.number(),
+  })
+  .openapi('CallSummary');
+const Leg = z.object({
+  ordinal: z.number(),
+  uniqueId: z.string().nullable(),
+  linkedId: z.string().nullable(),
+  sequence: z.number().nullable(),
+  src: z.string().nullable(),
+  dst: z.string().nullable(),
+  channel: z.string().nullable(),
+  dstChannel: z.string().nullable(),
+  lastApp: z.string().nullable(),
+  disposition: z.string().nullable(),
+  raw: z.string(),
+  source: z.object({ file: z.string(), offset: z.number().nullable() }),
+});
+const Recording = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.string(),
+  format: z.string(),
+  sampleRate: z.number().nullable(),
+  channels: z.number().nullable(),
+  durationS: z.number().nullable(),
+  size: z.number(),
+  sha256: z.string(),
+  declaredInVersion: z.number(),
+  stored: z.boolean(),
+  storedAt: z.string().nullable(),
+  mediaType: z.string().nullable(),
+  original: Link.nullable(),
+  playable: Link.extend({ mediaType: z.string(), codec: z.string(), size: z.number(), durationS: z.number() }).nullable(),
+  waveform: Link.extend({ bucketMs: z.number(), size: z.number() }).nullable(),
+  derive: z.object({ status: z.string(), error: z.string().nullable(), attempts: z.number(), jobId: z.string().nullable(), updatedAt: z.string().nullable() }),
+});
+const CallDetail = CallSummary.extend({
+  site: z.object({ id: z.string(), code: z.string(), name: z.string(), timezone: z.string() }),
+  retentionClass: z.string(),
+  holdCount: z.number(),
+  legs: z.array(Leg),
+  versions: z.array(z.object({ version: z.number(), receivedAt: z.string(), agentId: z.string().nullable(), payloadSha256: z.string(), payload: z.unknown() })),
+  recordings: z.array(Recording),
+}).openapi('CallDetail');
+
+const summary = (c: CallRow) => ({
+  id: c.id,
+  siteId: c.siteId,
+  callKey: c.callKey,
+  pbxId: c.pbxId,
+  linkedId: c.linkedId,
+  currentVersion: c.currentVersion,
+  direction: c.direction,
+  disposition: c.disposition,
+  caller: c.caller,
+  called: c.called,
+  operator: c.operator,
+  times: {
+    startUtc: c.startAt.toISOString(),
+    answerUtc: iso(c.answerAt),
+    endUtc: c.endAt.toISOString(),
+    durationS: c.durationS,
+    talkS: c.talkS,
+    zone: c.zone,
+    zoneSource: c.zoneSource,
+    raw: c.raw,
+  },
+  notice: { played: c.notice.played, method: c.notice.method, atUtc: iso(c.notice.atUtc) },
+  flags: c.flags,
+  recordingCount: c.recordingCount,
+});
+
+const leg = (l: CallLegRow) => l;
+const version = (v: CallVersionRow) => ({ version: v.version, receivedAt: v.receivedAt.toISOString(), agentId: v.agentId, payloadSha256: v.payloadSha256, payload: v.payload });
+const link = (l: { url: string; expiresAt: Date } | null) => l && { url: l.url, expiresAt: l.expiresAt.toISOString() };
+
+/** `site=a,b` or `site=a&site=b`. */
+const SiteList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(Uuid).max(500))
+  .openapi({ type: 'string', description: 'site id(s): comma separated or repeated' });
+
+const SearchQuery = z.object({
+  site: SiteList.optional(),
+  from: IsoDate.optional(),
+  to: IsoDate.optional(),
+  number: z.string().max(40).optional().openapi({ description: 'part of the caller or called number, raw or E.164 (digits compared; at least 3)' }),
+  caller: z.string().max(40).optional(),
+  called: z.string().max(40).optional(),
+  operator: z.string().min(1).max(64).optional().openapi({ description: 'operator extension (exact)' }),
+  direction: z.enum(['inbound', 'outbound', 'internal', 'unknown']).optional(),
+  disposition: z.enum(['answered', 'no_answer', 'busy', 'failed', 'congestion', 'unknown']).optional(),
+  notice: z.enum(['yes', 'no', 'unknown']).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** Reads of calls (bearer admin token until people's accounts land) and recording media (signed link or bearer). */
+export function callRoutes(deps: { calls: CallQueryService; auth: MiddlewareHandler<AppEnv>; optionalAuth: MiddlewareHandler<AppEnv> }) {
+  const app = router();
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.use('/calls', deps.auth);
+  app.use('/calls/*', deps.auth);
+  app.use('/media/recordings/*', deps.optionalAuth);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/calls',
+      summary: 'Search calls the caller may see, newest first, by cursor',
+      security,
+      request: { query: SearchQuery },
+      responses: { 200: json(z.object({ calls: z.array(CallSummary), nextCursor: z.string().nullable() })), ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const r = await deps.calls.search(c.get('principal'), { ...q, siteIds: q.site });
+      return c.json({ calls: r.calls.map(summary), nextCursor: r.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/calls/{id}',
+      summary: 'One call: current facts, legs with raw PBX lines, every version, recordings with signed links and derivation state',
+      security,
+      request: { params: z.object({ id: z.string().max(64) }) },
+      responses: { 200: json(CallDetail), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const d = await deps.calls.detail(c.get('principal'), c.req.valid('param').id);
+      return c.json(
+        {
+          ...summary(d.call),
+          site: { id: d.site.id, code: d.site.code, name: d.site.name, timezone: d.site.timezone },
+          retentionClass: d.call.retentionClass,
+          holdCount: d.call.holdCount,
+          legs: d.legs.map(leg),
+          versions: d.versions.map(version),
+          recordings: d.recordings.map((r) => ({
+            id: r.id,
+            name: r.name,
+            role: r.role,
+            format: r.format,
+            sampleRate: r.sampleRate,
+            channels: r.channels,
+            durationS: r.durationS,
+            size: r.size,
+            sha256: r.sha256,
+            declaredInVersion: r.declaredInVersion,
+            stored: r.objectKey !== null,
+            storedAt: iso(r.storedAt),
+            mediaType: r.mediaType,
+            original: link(r.originalLink),
+            playable: r.playable && r.playableLink && { ...link(r.playableLink)!, mediaType: r.playable.mediaType, codec: r.playable.codec, size: r.playable.size, durationS: r.playable.durationS },
+            waveform: r.waveform && r.waveformLink && { ...link(r.waveformLink)!, bucketMs: r.waveform.bucketMs, size: r.waveform.size },
+            derive: { status: r.derive.status, error: r.derive.error, attempts: r.derive.attempts, jobId: r.derive.jobId, updatedAt: iso(r.derive.updatedAt) },
+          })),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/media/recordings/{id}/{kind}',
+      summary: "A recording's original, playable copy or waveform JSON, by signed link or with a bearer token; supports Range",
+      request: {
+        params: z.object({ id: z.string().max(64), kind: z.enum(['original', 'playable', 'waveform']) }),
+        query: z.object({ exp: z.coerce.number().int().optional(), sig: z.string().max(100).optional() }),
+      },
+      responses: { 200: { description: 'media' }, 206: { description: 'partial media' }, ...errorResponses(400, 401, 403, 404, 416) },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const p = c.req.valid('param');
+      const principal = c.get('principal') as AppEnv['Variables']['principal'] | undefined;
+      const m = await deps.calls.media({ principal, exp: q.exp, sig: q.sig }, p.id, p.kind, c.req.header('range'));
+      const headers: Record<string, string> = {
+        'content-type': m.mediaType,
+        'accept-ranges': 'bytes',
+        'cache-control': 'private, max-age=300',
+        'content-disposition': `inline; filename*=UTF-8''${encodeURIComponent(m.filename)}`,
+        ...(m.sha256 && { 'x-content-sha256': m.sha256 }),
+      };
+      const body = Readable.toWeb(m.stream) as ReadableStream;
+      if (m.range) {
+        headers['content-range'] = `bytes ${m.range.start}-${m.range.end}/${m.size}`;
+        headers['content-length'] = String(m.range.end - m.range.start + 1);
+        return c.body(body, 206, headers);
+      }
+      headers['content-length'] = String(m.size);
+      return c.body(body, 200, headers);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,43 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../http/app-env.ts';
+import { errorResponses, router } from '../http/openapi.ts';
+import type { JobStatusService } from '../services/job-status.service.ts';
+
+const Job = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    state: z.string(),
+    payload: z.unknown(),
+    progress: z.unknown(),
+    attemptsMade: z.number(),
+    maxAttempts: z.number(),
+    failedReason: z.string().nullable(),
+    result: z.unknown(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('Job');
+
+/** Background job state (operators: principals that read every site). */
+export function jobRoutes(deps: { jobs: JobStatusService; auth: MiddlewareHandler<AppEnv> }) {
+  const app = router();
+  app.use('/jobs/*', deps.auth);
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/jobs/{id}',
+      summary: 'State, progress, attempts and failure reason of a background job',
+      security: [{ bearer: [] }],
+      request: { params: z.object({ id: z.string().min(1).max(200) }) },
+      responses: { 200: { description: 'job', content: { 'application/json': { schema: Job } } }, ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const j = await deps.jobs.get(c.get('principal'), c.req.valid('param').id);
+      return c.json({ ...j, createdAt: j.createdAt.toISOString(), startedAt: j.startedAt?.toISOString() ?? null, finishedAt: j.finishedAt?.toISOString() ?? null }, 200);
+    },
+  );
+  return app;
+}

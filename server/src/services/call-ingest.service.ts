@@ -1,0 +1,138 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { PassThrough, type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Clock } from '../adapters/clock.ts';
+import type { ObjectStore } from '../adapters/object-store.ts';
+import { type CallPayload, payloadDigest } from '../domain/call-payload.ts';
+import type { Principal } from '../domain/principal.ts';
+import { AppError, badRequest, conflict, notFound, tooLarge } from '../http/errors.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { CallRepository } from '../repositories/call.repository.ts';
+import type { RecordingRepository, RecordingRow } from '../repositories/recording.repository.ts';
+
+type AgentPrincipal = Extract<Principal, { kind: 'agent' }>;
+
+/** Content types an agent may send a recording as; the original's bytes are kept as sent either way. */
+export const RECORDING_MEDIA_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'audio/mpeg', 'audio/ogg', 'audio/gsm', 'audio/basic', 'application/octet-stream'];
+
+export type RecordingUploadMeta = { sha256: string; size: number; mediaType: string };
+
+/** Counts and hashes bytes as they pass; fails the stream past `limit`. */
+class HashingCounter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) return cb(badRequest('size_mismatch', `body exceeds the declared size ${this.limit}`));
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+}
+
+const extensionOf = (name: string) => /\.([A-Za-z0-9]{1,8})$/.exec(name)?.[1]?.toLowerCase() ?? 'bin';
+
+/**
+ * Calls from agents: metadata versions (every one kept) and the recordings' original bytes, streamed into S3 while
+ * hashed. An agent acts only for its own site; nothing is stored for a bad request.
+ */
+export function callIngestService(deps: {
+  calls: CallRepository;
+  recordings: RecordingRepository;
+  store: ObjectStore;
+  clock: Clock;
+  jobs: Pick<JobQueue, 'enqueue'>;
+  maxRecordingBytes: number;
+  log?: ((line: Record<string, unknown>) => void) | undefined;
+}) {
+  const { calls, recordings, store, clock } = deps;
+
+  async function queueDerive(rec: { id: string }) {
+    try {
+      const jobId = await deps.jobs.enqueue('recording.derive', { recordingId: rec.id });
+      await recordings.setDeriveJob(rec.id, jobId, clock.now());
+      return jobId;
+    } catch (e) {
+      // The original is stored; the derivation sweep queues it later. The upload itself succeeded.
+      deps.log?.({ level: 'warn', msg: 'could not queue recording.derive', recordingId: rec.id, error: (e as Error).message });
+      return null;
+    }
+  }
+
+  return {
+    async putVersion(agent: AgentPrincipal, callKey: string, version: number, payload: CallPayload) {
+      if (callKey !== `${payload.pbxId}:${payload.linkedId}`) {
+        throw badRequest('call_key_mismatch', `callKey must be '<pbxId>:<linkedId>' of the payload ('${payload.pbxId}:${payload.linkedId}')`);
+      }
+      if (Date.parse(payload.times.endUtc) < Date.parse(payload.times.startUtc)) throw badRequest('invalid_times', 'times.endUtc is before times.startUtc');
+      const names = new Set<string>();
+      for (const r of payload.recordings) {
+        if (names.has(r.name)) throw badRequest('duplicate_recording', `recording '${r.name}' is declared twice`);
+        names.add(r.name);
+      }
+      const saved = await calls.saveVersion({ siteId: agent.siteId, agentId: agent.agentId, callKey, version, payload, digest: payloadDigest(payload), now: clock.now() });
+      if (saved.status === 'conflict') throw conflict('call_version_conflict', `version ${version} of this call is already stored with different content`);
+      const declared = await recordings.listForCall(saved.callId);
+      const wanted = new Set(payload.recordings.map((r) => `${r.name}\n${r.sha256}`));
+      const missingRecordings = declared.filter((r) => wanted.has(`${r.name}\n${r.sha256}`) && !r.objectKey).map((r) => r.name);
+      return { callId: saved.callId, version, status: saved.status, missingRecordings };
+    },
+
+    /**
+     * Streams a recording's original into S3 while hashing it. It must be declared in some version of the call, with
+     * this SHA-256 and size; nothing is kept on any mismatch. The same recording again answers `exists`.
+     */
+    async putRecording(agent: AgentPrincipal, callKey: string, name: string, meta: RecordingUploadMeta, body: Readable, contentLength: number | undefined) {
+      const drain = () => body.resume();
+      try {
+        if (!RECORDING_MEDIA_TYPES.includes(meta.mediaType)) throw badRequest('unsupported_media_type', `content-type ${meta.mediaType} is not accepted for recordings`);
+        const call = await calls.findBySiteAndKey(agent.siteId, callKey);
+        if (!call) throw notFound('call_not_found', `no call '${callKey}' from this agent's site; send its metadata first`);
+        const declarations = await recordings.findDeclared(call.id, name);
+        if (declarations.length === 0) throw notFound('recording_not_declared', `recording '${name}' is not declared in any version of this call`);
+        const rec = declarations.find((d) => d.sha256 === meta.sha256);
+        if (!rec) throw badRequest('hash_mismatch', `x-recording-sha256 differs from the SHA-256 declared for '${name}'`);
+        if (rec.size !== meta.size) throw badRequest('size_mismatch', `x-recording-size ${meta.size} differs from the declared size ${rec.size}`);
+        if (contentLength !== undefined && contentLength !== meta.size) throw badRequest('size_mismatch', `declared size ${meta.size} but the body is ${contentLength} bytes`);
+        if (rec.objectKey) {
+          drain();
+          return { status: 'exists' as const, callId: call.id, recording: rec };
+        }
+        if (meta.size > deps.maxRecordingBytes) throw tooLarge('recording_too_large', `recording exceeds ${deps.maxRecordingBytes} bytes`);
+
+        const key = `calls/${agent.siteId}/${call.id}/${rec.id}/original-${randomUUID()}.${extensionOf(name)}`;
+        const counter = new HashingCounter(meta.size);
+        const pass = new PassThrough();
+        const uploading = store.put(key, pass, meta.size, { 'x-amz-meta-sha256': meta.sha256, 'content-type': meta.mediaType });
+        try {
+          await Promise.all([pipeline(body, counter, pass), uploading]);
+        } catch (e) {
+          pass.destroy();
+          await uploading.catch(() => undefined);
+          await store.remove(key).catch(() => undefined);
+          if (e instanceof AppError) throw e;
+          throw badRequest('upload_incomplete', `upload did not complete: ${(e as Error).message}`);
+        }
+        if (counter.bytes !== meta.size || counter.hash.digest('hex') !== meta.sha256) {
+          await store.remove(key);
+          if (counter.bytes !== meta.size) throw badRequest('size_mismatch', `declared size ${meta.size} but received ${counter.bytes} bytes`);
+          throw badRequest('hash_mismatch', 'SHA-256 of the received bytes does not match the declared hash');
+        }
+        // The object is durably stored (S3 answered the PUT): only now may the row point at it.
+        if (!(await recordings.attachOriginal(rec.id, key, meta.mediaType, clock.now()))) {
+          await store.remove(key);
+          return { status: 'exists' as const, callId: call.id, recording: (await recordings.findById(rec.id))! };
+        }
+        await queueDerive(rec);
+        return { status: 'created' as const, callId: call.id, recording: (await recordings.findById(rec.id))! };
+      } catch (e) {
+        drain();
+        throw e;
+      }
+    },
+  };
+}
+export type CallIngestService = ReturnType<typeof callIngestService>;
+export type { RecordingRow };
