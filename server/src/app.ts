@@ -1,5 +1,6 @@
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Hono, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Redis } from 'ioredis';
@@ -79,6 +80,11 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
     const rid = c.get('requestId') ?? '';
     if (err instanceof AppError) {
       return c.json({ error: { code: err.code, message: err.message, requestId: rid, ...(err.details !== undefined && { details: err.details }) } }, err.status);
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      // Hono's own validators (e.g. malformed JSON) throw these: same error shape, never a 500.
+      const code = ({ 400: 'invalid_request', 413: 'body_too_large', 415: 'unsupported_media_type' } as Record<number, string>)[err.status] ?? 'http_error';
+      return c.json({ error: { code, message: err.message || 'bad request', requestId: rid } }, err.status);
     }
     d.log?.({ level: 'error', requestId: rid, msg: err.message, stack: err.stack });
     return c.json({ error: { code: 'internal_error', message: 'internal error', requestId: rid } }, 500);

@@ -44,7 +44,9 @@ export function agentCallRoutes(deps: { auth: AgentAuthService; calls: CallInges
       middleware: [
         bodyLimit({
           maxSize: MAX_CALL_JSON_BYTES,
-          onError: () => {
+          onError: (c) => {
+            // Read and drop the rest, so the agent gets the answer instead of a reset connection.
+            c.env.incoming.resume();
             throw tooLarge('body_too_large', `call metadata is limited to ${MAX_CALL_JSON_BYTES} bytes`);
           },
         }),
