@@ -11,7 +11,7 @@ import { createJobQueue } from './jobs/queue.ts';
 const cfg = loadConfigOrExit();
 const log = (line: Record<string, unknown>) => console.log(JSON.stringify({ t: new Date().toISOString(), ...line }));
 
-const db = createDb(cfg.DATABASE_URL);
+const db = createDb(cfg.DATABASE_URL, 10, (e) => log({ level: 'warn', msg: 'idle database connection lost', error: e.message }));
 const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
 const jobs = createJobQueue({ connection: redis, prefix: cfg.QUEUE_PREFIX });
 const store = createS3Store({ endpoint: cfg.S3_ENDPOINT, accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY, bucket: cfg.S3_BUCKET, region: cfg.S3_REGION });

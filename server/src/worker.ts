@@ -11,7 +11,7 @@ import { createJobQueue, startJobWorker } from './jobs/queue.ts';
 const cfg = loadConfigOrExit('worker');
 const log = (line: Record<string, unknown>) => console.log(JSON.stringify({ t: new Date().toISOString(), process: 'worker', ...line }));
 
-const db = createDb(cfg.DATABASE_URL, Math.max(2, cfg.WORKER_CONCURRENCY + 1));
+const db = createDb(cfg.DATABASE_URL, Math.max(2, cfg.WORKER_CONCURRENCY + 1), (e) => log({ level: 'warn', msg: 'idle database connection lost', error: e.message }));
 // BullMQ needs maxRetriesPerRequest: null on connections that block.
 const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null });
 const store = createS3Store({ endpoint: cfg.S3_ENDPOINT, accessKey: cfg.S3_ACCESS_KEY, secretKey: cfg.S3_SECRET_KEY, bucket: cfg.S3_BUCKET, region: cfg.S3_REGION });
