@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { agentClient, errorOf, FIXTURE_CALL_KEY, FIXTURE_FILES, fixturePayload, 
 import { startCentre, type TestCentre } from './helpers/centre.ts';
 
 const run = promisify(execFile);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 type Link = { url: string; expiresAt: string };
 type RecordingView = {
@@ -206,6 +208,42 @@ describe('calls: recordings derived by the worker', () => {
     const notACall = await fetch(`${centre.url}/api/v1/calls/not-a-uuid`, { headers: admin() });
     assert.equal(notACall.status, 404);
     assert.equal((await fetch(`${centre.url}/api/v1/calls/${callId}`)).status, 401);
+  });
+
+  test('Chromium plays the playable copy', async (t) => {
+    if (!existsSync(CHROMIUM)) return t.skip(`no browser at ${CHROMIUM}`);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${centre.url}/api/v1/time`); // same origin as the media links
+      const r = (await detail(callId)).recordings.find((x) => x.role === 'mixed')!;
+      // Browser code as text: this project's TypeScript has no DOM library.
+      const played = (await page.evaluate(`(async (src) => {
+        const a = document.createElement('audio');
+        a.muted = true;
+        a.preload = 'auto';
+        a.src = src;
+        document.body.appendChild(a);
+        await new Promise((resolve, reject) => {
+          a.onloadedmetadata = resolve;
+          a.onerror = () => reject(new Error('media error ' + (a.error && a.error.code)));
+        });
+        const duration = a.duration;
+        await a.play();
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        return { duration, currentTime: a.currentTime, paused: a.paused, error: a.error ? a.error.code : null };
+      })(${JSON.stringify(r.playable!.url)})`)) as { duration: number; currentTime: number; paused: boolean; error: number | null };
+      assert.equal(played.error, null);
+      assert.ok(Math.abs(played.duration - 26.48) < 0.1, `browser duration ${played.duration}`);
+      assert.ok(played.currentTime > 0.5, `playback advanced to ${played.currentTime} s`);
+      assert.equal(played.paused, false);
+    } finally {
+      await browser.close();
+    }
   });
 
   test('running the derivation again creates no second object or row, and the original never changes', async () => {
