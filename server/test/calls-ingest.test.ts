@@ -201,4 +201,20 @@ describe('calls: agent API', () => {
     const oursRecs = await centre.db.selectFrom('recording').select('id').where('call_id', '=', ours.id).execute();
     assert.equal(oursRecs.length, 3);
   });
+
+  test('the OpenAPI document describes the call routes', async () => {
+    const r = await fetch(`${centre.url}/api/v1/openapi.json`);
+    assert.equal(r.status, 200);
+    const doc = (await r.json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const [p, m] of [
+      ['/api/v1/agent/calls/{callKey}/versions/{version}', 'put'],
+      ['/api/v1/agent/calls/{callKey}/recordings/{name}', 'put'],
+      ['/api/v1/calls', 'get'],
+      ['/api/v1/calls/{id}', 'get'],
+      ['/api/v1/media/recordings/{id}/{kind}', 'get'],
+      ['/api/v1/jobs/{id}', 'get'],
+    ] as const) {
+      assert.ok(doc.paths[p]?.[m], `${m.toUpperCase()} ${p}`);
+    }
+  });
 });

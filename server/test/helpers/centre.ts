@@ -15,6 +15,8 @@ export type TestCentre = {
   url: string;
   port: number;
   db: Db;
+  /** For child processes (the worker entry point) that use this centre's database and bucket. */
+  databaseUrl: string;
   store: ObjectStore;
   redis: Redis;
   /** The job queue, under a Redis prefix of its own. */
@@ -105,6 +107,7 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
       return port;
     },
     db,
+    databaseUrl: database.url,
     store,
     redis,
     jobs,
