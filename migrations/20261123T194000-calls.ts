@@ -138,7 +138,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     // A later version may declare a file of the same name with other bytes (it grew): both are kept.
     .addUniqueConstraint('recording_identity_uq', ['call_id', 'name', 'sha256'])
     .execute();
+  // Object keys are looked up by the orphan sweep (invariant 2): originals, playable copies and waveforms.
   await sql`CREATE UNIQUE INDEX recording_object_key_uq ON recording (object_key) WHERE object_key IS NOT NULL`.execute(db);
+  await sql`CREATE UNIQUE INDEX recording_playable_key_uq ON recording (playable_key) WHERE playable_key IS NOT NULL`.execute(db);
+  await sql`CREATE UNIQUE INDEX recording_waveform_key_uq ON recording (waveform_key) WHERE waveform_key IS NOT NULL`.execute(db);
   await sql`CREATE INDEX recording_derive_todo_idx ON recording (derive_updated_at) WHERE derive_status IN ('pending', 'running')`.execute(db);
 }
 

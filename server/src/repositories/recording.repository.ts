@@ -150,6 +150,17 @@ export function recordingRepository(db: Db) {
         .where('id', '=', id)
         .execute();
     },
+    /** Which of these object keys a recording row points at: original, playable copy or waveform (orphan sweep owner of `calls/`). */
+    async referencedObjectKeys(keys: string[]): Promise<Set<string>> {
+      if (keys.length === 0) return new Set();
+      const rows = await db
+        .selectFrom('recording')
+        .select(['object_key', 'playable_key', 'waveform_key'])
+        .where((eb) => eb.or([eb('object_key', 'in', keys), eb('playable_key', 'in', keys), eb('waveform_key', 'in', keys)]))
+        .execute();
+      const wanted = new Set(keys);
+      return new Set(rows.flatMap((r) => [r.object_key, r.playable_key, r.waveform_key]).filter((k): k is string => k !== null && wanted.has(k)));
+    },
     /** Stored originals whose derivation has not finished and has not moved since `before`. */
     async listStalledDerivations(before: Date, limit: number): Promise<{ id: string; jobId: string | null }[]> {
       const rows = await db

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/app-env.ts';
+import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { CallRow, CallLegRow, CallVersionRow } from '../repositories/call.repository.ts';
 import type { CallQueryService } from '../services/call-query.service.ts';
@@ -218,7 +219,12 @@ export function callRoutes(deps: { calls: CallQueryService; auth: MiddlewareHand
       const q = c.req.valid('query');
       const p = c.req.valid('param');
       const principal = c.get('principal') as AppEnv['Variables']['principal'] | undefined;
-      const m = await deps.calls.media({ principal, exp: q.exp, sig: q.sig }, p.id, p.kind, c.req.header('range'));
+      const m = await deps.calls.media({ principal, exp: q.exp, sig: q.sig }, p.id, p.kind, c.req.header('range')).catch((e: unknown) => {
+        // RFC 9110: a 416 names the current length so the client can retry with a satisfiable range.
+        const size = e instanceof AppError && e.status === 416 ? (e.details as { size?: number } | undefined)?.size : undefined;
+        if (size !== undefined) c.header('content-range', `bytes */${size}`);
+        throw e;
+      });
       const headers: Record<string, string> = {
         'content-type': m.mediaType,
         'accept-ranges': 'bytes',
