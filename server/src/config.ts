@@ -28,8 +28,6 @@ const schema = z.object({
   MAX_SEGMENT_BYTES: z.coerce.number().int().min(1).default(2 * 1024 ** 3),
   /** Largest call recording original accepted, bytes. */
   MAX_RECORDING_BYTES: z.coerce.number().int().min(1).default(1024 ** 3),
-  /** Grace before an object no row points at is swept. */
-  ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
   WEB_ROOT: z.string().optional(),
 });
 
@@ -40,6 +38,8 @@ const workerSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  /** Grace before an object no row points at is swept (invariant 2); longer than any upload takes. */
+  ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
   /** Scratch space for derivations (defaults to the OS temp directory). */
   WORK_DIR: z.string().optional(),
 });

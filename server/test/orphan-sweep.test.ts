@@ -40,3 +40,19 @@ test('the sweep removes objects no row points at once past the grace period, and
   assert.equal(await centre.objectCount('segments/'), 1, 'the referenced segment object stays');
   assert.equal((await later.sweep()).removed.length, 0, 'idempotent');
 });
+
+test('the worker job storage.orphan-sweep sweeps every owner (segments/ and calls/) through the queue', async () => {
+  await centre.store.put('calls/orphan/x.wav', Readable.from([randomBytes(64)]), 64);
+  await centre.store.put('segments/orphan/y.ts', Readable.from([randomBytes(64)]), 64);
+  // The centre's worker services use a grace of one day; an object older than that is what a crash leaves behind.
+  const { buildHandlers, buildWorkerServices } = await import('../src/jobs/handlers.ts');
+  const { ffmpegAudioTools } = await import('../src/adapters/audio-tools.ts');
+  const { JOBS } = await import('../src/jobs/definitions.ts');
+  assert.ok(JOBS['storage.orphan-sweep'].schedule, 'scheduled on every worker');
+  const handlers = buildHandlers(
+    buildWorkerServices({ db: centre.db, store: centre.store, audio: ffmpegAudioTools(), clock: fixedClock(new Date(Date.now() + 2 * 86400_000)), jobs: undefined as never, orphanGraceSeconds: 86400 }),
+  );
+  const result = (await handlers['storage.orphan-sweep']({}, undefined as never)) as { removed: string[] };
+  assert.deepEqual(result.removed.sort(), ['calls/orphan/x.wav', 'segments/orphan/y.ts']);
+  assert.equal(await centre.objectCount('segments/'), 1, 'the referenced segment stays');
+});

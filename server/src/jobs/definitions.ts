@@ -36,6 +36,13 @@ export const JOBS = {
     backoffMs: 0,
     schedule: { everyMs: 10 * 60_000 },
   },
+  /** Removes objects no row points at, past the grace period (invariant 2). Safe on several workers at once. */
+  'storage.orphan-sweep': {
+    payload: z.strictObject({}),
+    attempts: 1,
+    backoffMs: 0,
+    schedule: { everyMs: 60 * 60_000 },
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof JOBS;

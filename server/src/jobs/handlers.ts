@@ -7,16 +7,28 @@ import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { Db } from '../db/connect.ts';
 import { recordingRepository } from '../repositories/recording.repository.ts';
+import { segmentRepository } from '../repositories/segment.repository.ts';
+import { orphanSweepService } from '../services/orphan-sweep.service.ts';
 import { derivationSweepService, recordingDeriveService } from '../services/recording-derive.service.ts';
 import type { Handlers } from './definitions.ts';
 import type { JobQueue } from './queue.ts';
 
-export type WorkerDeps = { db: Db; store: ObjectStore; audio: AudioTools; clock: Clock; jobs: JobQueue; workDir?: string | undefined };
+export type WorkerDeps = { db: Db; store: ObjectStore; audio: AudioTools; clock: Clock; jobs: JobQueue; workDir?: string | undefined; orphanGraceSeconds?: number };
 
 /** Services the worker's handlers use, built once per process from adapters. */
 export function buildWorkerServices(d: WorkerDeps) {
   const recordings = recordingRepository(d.db);
+  const segments = segmentRepository(d.db);
   return {
+    orphanSweep: orphanSweepService({
+      store: d.store,
+      clock: d.clock,
+      graceSeconds: d.orphanGraceSeconds ?? 24 * 3600,
+      owners: [
+        { prefix: 'segments/', referenced: (keys) => segments.referencedObjectKeys(keys) },
+        { prefix: 'calls/', referenced: (keys) => recordings.referencedObjectKeys(keys) },
+      ],
+    }),
     derive: recordingDeriveService({ recordings, store: d.store, audio: d.audio, clock: d.clock, workDir: d.workDir }),
     derivationSweep: derivationSweepService({ recordings, jobs: d.jobs, clock: d.clock }),
   };
@@ -26,6 +38,7 @@ export function buildHandlers(s: ReturnType<typeof buildWorkerServices>) {
   const handlers = {
     'recording.derive': (p, ctx) => s.derive.derive(p.recordingId, { attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, jobId: ctx.jobId, progress: ctx.progress }),
     'recording.derive-sweep': () => s.derivationSweep.sweep(),
+    'storage.orphan-sweep': () => s.orphanSweep.sweep(),
   } satisfies Handlers;
   return handlers;
 }
