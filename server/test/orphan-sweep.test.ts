@@ -52,7 +52,7 @@ test('the worker job storage.orphan-sweep sweeps every owner (segments/ and call
   const handlers = buildHandlers(
     buildWorkerServices({ db: centre.db, store: centre.store, audio: ffmpegAudioTools(), clock: fixedClock(new Date(Date.now() + 2 * 86400_000)), jobs: undefined as never, orphanGraceSeconds: 86400 }),
   );
-  const result = (await handlers['storage.orphan-sweep']({}, undefined as never)) as { removed: string[] };
+  const result = (await handlers['storage.orphan-sweep']()) as { removed: string[] };
   assert.deepEqual(result.removed.sort(), ['calls/orphan/x.wav', 'segments/orphan/y.ts']);
   assert.equal(await centre.objectCount('segments/'), 1, 'the referenced segment stays');
 });
