@@ -1,0 +1,131 @@
+/** Shared helpers for the PBX tests: a fake clock, a recording sink, temp trees, WAV writers, CDR row builders. */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CallSink, Clock, PbxLogger, SealedCall } from '../src/pbx/index.ts';
+
+export const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'asterisk-22');
+
+export class FakeClock implements Clock {
+  constructor(public t: number) {}
+  now() {
+    return this.t;
+  }
+  advance(seconds: number) {
+    this.t += seconds * 1000;
+  }
+}
+
+export class MemorySink implements CallSink {
+  calls: SealedCall[] = [];
+  async callSealed(call: SealedCall) {
+    this.calls.push(structuredClone(call));
+  }
+  byKey(key: string) {
+    return this.calls.filter((c) => c.callKey === key);
+  }
+}
+
+export const quietLog: PbxLogger & { lines: { level: string; msg: string; fields?: Record<string, unknown> }[] } = Object.assign(
+  { lines: [] as { level: string; msg: string; fields?: Record<string, unknown> }[] },
+  {
+    info(msg: string, fields?: Record<string, unknown>) {
+      quietLog.lines.push({ level: 'info', msg, fields });
+    },
+    warn(msg: string, fields?: Record<string, unknown>) {
+      quietLog.lines.push({ level: 'warn', msg, fields });
+    },
+    error(msg: string, fields?: Record<string, unknown>) {
+      quietLog.lines.push({ level: 'error', msg, fields });
+    },
+  },
+);
+
+export async function tempDir(prefix = 'pbx-'): Promise<{ path: string; cleanup(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+export const sha256File = async (p: string) => sha256(await readFile(p));
+
+/** A PCM 16-bit WAV of `seconds` (a quiet tone). `final: false` writes the header a live MixMonitor file has. */
+export function wavBytes(seconds: number, opts: { rate?: number; channels?: number; final?: boolean; seed?: number } = {}): Buffer {
+  const rate = opts.rate ?? 8000;
+  const ch = opts.channels ?? 1;
+  const frames = Math.round(seconds * rate);
+  const data = Buffer.alloc(frames * ch * 2);
+  const f = 300 + (opts.seed ?? 0) * 37;
+  for (let i = 0; i < frames; i++) for (let c = 0; c < ch; c++) data.writeInt16LE(Math.round(3000 * Math.sin((2 * Math.PI * f * i) / rate)), (i * ch + c) * 2);
+  const h = Buffer.alloc(44);
+  const final = opts.final ?? true;
+  h.write('RIFF', 0, 'latin1');
+  h.writeUInt32LE(final ? 36 + data.length : 0, 4);
+  h.write('WAVE', 8, 'latin1');
+  h.write('fmt ', 12, 'latin1');
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(ch, 22);
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * ch * 2, 28);
+  h.writeUInt16LE(ch * 2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36, 'latin1');
+  h.writeUInt32LE(final ? data.length : 0, 40);
+  return Buffer.concat([h, data]);
+}
+
+export async function writeFileP(path: string, data: string | Uint8Array) {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, data);
+}
+
+const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+export type RowSpec = {
+  src: string;
+  dst: string;
+  dcontext?: string;
+  clid?: string;
+  channel: string;
+  dstchannel?: string;
+  lastapp?: string;
+  lastdata?: string;
+  start: string;
+  answer?: string | null;
+  end: string;
+  duration: number;
+  billsec: number;
+  disposition: string;
+  uniqueid?: string;
+  userfield?: string;
+  linkedid?: string;
+  sequence?: number;
+};
+
+/** A cdr_csv line exactly as Asterisk writes it: 16, 18 or 21 columns. */
+export function cdrLine(r: RowSpec, columns: 16 | 18 | 21): string {
+  const f = [
+    q(''),
+    q(r.src),
+    q(r.dst),
+    q(r.dcontext ?? 'from-trunk'),
+    q(r.clid ?? `"" <${r.src}>`),
+    q(r.channel),
+    q(r.dstchannel ?? ''),
+    q(r.lastapp ?? 'Dial'),
+    q(r.lastdata ?? ''),
+    q(r.start),
+    r.answer ? q(r.answer) : '',
+    q(r.end),
+    String(r.duration),
+    String(r.billsec),
+    q(r.disposition),
+    q('DOCUMENTATION'),
+  ];
+  if (columns >= 18) f.push(q(r.uniqueid ?? ''), q(r.userfield ?? ''));
+  if (columns === 21) f.push(q(''), q(r.linkedid ?? r.uniqueid ?? ''), String(r.sequence ?? 0));
+  return `${f.join(',')}\n`;
+}
