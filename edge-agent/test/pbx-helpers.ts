@@ -1,6 +1,6 @@
 /** Shared helpers for the PBX tests: a fake clock, a recording sink, temp trees, WAV writers, CDR row builders. */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,4 +128,50 @@ export function cdrLine(r: RowSpec, columns: 16 | 18 | 21): string {
   if (columns >= 18) f.push(q(r.uniqueid ?? ''), q(r.userfield ?? ''));
   if (columns === 21) f.push(q(''), q(r.linkedid ?? r.uniqueid ?? ''), String(r.sequence ?? 0));
   return `${f.join(',')}\n`;
+}
+
+/** `YYYY-MM-DD HH:MM:SS` of a UTC instant shifted by `offsetH` hours (what a PBX in that zone writes). */
+export function naive(ms: number, offsetH: number): string {
+  return new Date(ms + offsetH * 3600e3).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** `YYYYMMDD-HHMMSS` (FreePBX file-name time) of a UTC instant shifted by `offsetH` hours. */
+export function timestr(ms: number, offsetH: number): string {
+  return naive(ms, offsetH).replace(/[-:]/g, '').replace(' ', '-');
+}
+
+/** `YYYY/MM/DD` folder of a UTC instant shifted by `offsetH` hours. */
+export function dayDir(ms: number, offsetH: number): string {
+  return naive(ms, offsetH).slice(0, 10).replace(/-/g, '/');
+}
+
+/** A fake Asterisk box: monitor/ and cdr-csv/Master.csv under one temp folder. */
+export class PbxTree {
+  readonly monitor: string;
+  readonly master: string;
+  readonly state: string;
+  constructor(readonly root: string) {
+    this.monitor = join(root, 'spool', 'monitor');
+    this.master = join(root, 'log', 'cdr-csv', 'Master.csv');
+    this.state = join(root, 'agent-state');
+  }
+  static async create(prefix = 'pbx-tree-') {
+    const d = await tempDir(prefix);
+    const t = new PbxTree(d.path);
+    await mkdir(t.monitor, { recursive: true });
+    await mkdir(dirname(t.master), { recursive: true });
+    return { tree: t, cleanup: d.cleanup };
+  }
+  async append(data: string | Uint8Array, file = this.master) {
+    await mkdir(dirname(file), { recursive: true });
+    await appendFile(file, data);
+  }
+  recordingPath(day: string, name: string) {
+    return join(this.monitor, ...day.split('/'), name);
+  }
+  async recording(day: string, name: string, data: Uint8Array) {
+    const p = this.recordingPath(day, name);
+    await writeFileP(p, data);
+    return p;
+  }
 }

@@ -126,9 +126,11 @@ export class FileTail {
     const fh = this.fh!;
     const pos = this.pos!;
     let size = (await fh.stat()).size;
-    if (size < pos.offset) {
+    // Truncated in place (copytruncate), possibly already refilled past our offset: the size or the first bytes tell.
+    if (size < pos.offset || (pos.headLen > 0 && (size < pos.headLen || (await this.headHashLen(fh, pos.headLen)) !== pos.headHash))) {
       notices.push({ level: 'warn', message: 'log truncated in place (copytruncate); reading from the start', fields: { path: this.path, offset: pos.offset, size } });
       pos.offset = 0;
+      Object.assign(pos, await headOf(fh, size));
     }
     if (pos.headLen < HEAD_LEN && size > pos.headLen) Object.assign(pos, await headOf(fh, size));
     while (pos.offset < size) {
