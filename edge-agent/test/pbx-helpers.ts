@@ -175,3 +175,33 @@ export class PbxTree {
     return p;
   }
 }
+
+let sjisTable: Map<string, number[]> | null = null;
+/** Shift_JIS (CP932) encoder built by inverting Node's decoder (Node has no encoder for it). */
+export function sjisEncode(text: string): Buffer {
+  if (!sjisTable) {
+    sjisTable = new Map();
+    const dec = new TextDecoder('shift_jis', { fatal: true });
+    for (let b = 0; b < 0x80; b++) sjisTable.set(String.fromCharCode(b), [b]);
+    for (let b = 0xa1; b <= 0xdf; b++) sjisTable.set(dec.decode(Uint8Array.of(b)), [b]);
+    for (let lead = 0x81; lead <= 0xfc; lead++) {
+      if (lead > 0x9f && lead < 0xe0) continue;
+      for (let trail = 0x40; trail <= 0xfc; trail++) {
+        if (trail === 0x7f) continue;
+        try {
+          const ch = dec.decode(Uint8Array.of(lead, trail));
+          if (!sjisTable.has(ch)) sjisTable.set(ch, [lead, trail]);
+        } catch {
+          /* unassigned */
+        }
+      }
+    }
+  }
+  const out: number[] = [];
+  for (const ch of text) {
+    const b = sjisTable.get(ch);
+    if (!b) throw new Error(`not in Shift_JIS: ${ch}`);
+    out.push(...b);
+  }
+  return Buffer.from(out);
+}
