@@ -1,6 +1,6 @@
 /** Synthetic Asterisk trees (fake PBX folders built by the tests) through the asterisk-files adapter. */
 import assert from 'node:assert/strict';
-import { appendFile, readFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, truncate, utimes, writeFile } from 'node:fs/promises';
 import { after, test } from 'node:test';
 import { createPbxAdapter, type PbxConfigInput } from '../src/pbx/index.ts';
 import { FakeClock, MemorySink, PbxTree, cdrLine, dayDir, naive, quietLog, sha256File, timestr, wavBytes } from './pbx-helpers.ts';
@@ -368,4 +368,32 @@ test('unreadable lines are kept aside, not lost, and do not stop the tail', asyn
   const kept = (await readFile(`${s.tree.state}/pbx/site-pbx/unparsed.jsonl`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(kept.length, 1);
   assert.equal(Buffer.from(kept[0].rawBase64, 'base64').toString(), 'this is not a CDR line');
+});
+
+test('first start: history older than backfillHours is skipped; rows written later are always taken', async () => {
+  const now = Date.UTC(2026, 10, 23, 12, 0, 0);
+  const { tree, cleanup } = await PbxTree.create();
+  cleanups.push(cleanup);
+  const row = (at: number, i: number) => cdrLine({ src: `0311112222`, dst: '0501234567', channel: `PJSIP/trunk-${i}`, start: naive(at, 9), end: naive(at + 5e3, 9), duration: 5, billsec: 0, disposition: 'NO ANSWER', uniqueid: `${E(at)}.${i}` }, 21);
+  const old = now - 3 * 86400e3;
+  const recent = now - 3600e3;
+  await tree.append(row(old, 1));
+  await tree.append(row(recent, 2));
+  const oldRec = await tree.recording(dayDir(old, 9), `in-0501234567-0399999999-${timestr(old, 9)}-${E(old)}.77.wav`, wavBytes(1));
+  await utimes(oldRec, new Date(old), new Date(old));
+  const clock = new FakeClock(now);
+  const sink = new MemorySink();
+  const pbx = createPbxAdapter(
+    { id: 'site-pbx', adapter: 'asterisk-files', monitorDir: tree.monitor, cdrCsv: tree.master, quietSeconds: 2, recordingWaitSeconds: 10, cdrWaitSeconds: 20, backfillHours: 24 },
+    { stateDir: tree.state, sink, clock, log: quietLog },
+  );
+  cleanups.push(() => pbx.stop());
+  await pbx.tick();
+  // The PBX clock is two days behind: a row it writes now still counts (it is not history).
+  await tree.append(row(now - 2 * 86400e3, 3));
+  for (let i = 0; i < 30; i++) {
+    clock.advance(1);
+    await pbx.tick();
+  }
+  assert.deepEqual(sink.calls.map((c) => c.linkedId).sort(), [`${E(now - 2 * 86400e3)}.3`, `${E(recent)}.2`]);
 });

@@ -126,6 +126,11 @@ test('SIGKILL at arbitrary moments and restart: no call lost, none doubled', { t
     assert.equal(new Set(got.map((r) => r.hash)).size, 1, `${key}: re-deliveries are identical`);
     assert.deepEqual(got[0]!.flags, flag ? [flag] : [], key);
   }
+  // A clean stop on SIGTERM.
+  await startChild();
+  const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+  child!.kill('SIGTERM');
+  assert.equal(await exited, 0, 'SIGTERM: clean exit');
   const redelivered = recs.length - expected.size;
   console.log(`# ${starts} starts, ${recs.length} deliveries for ${expected.size} calls (${redelivered} identical re-deliveries)`);
 });

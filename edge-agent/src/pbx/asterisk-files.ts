@@ -32,6 +32,7 @@ import { decodeBytes } from './text.ts';
 import { parseNaive, uniqueidEpoch, zonedToUtcMs } from './time.ts';
 
 type FileSig = { size: number; mtimeMs: number; ino: number };
+type HistoryMark = { ino: number; offset: number };
 
 /** What the ledger keeps per sealed call (inside the late-change window) to rebuild it when something changes. */
 export type AsteriskExtra = { rows: CdrRow[]; customs: CustomRec[]; cels: CelRec[]; recs: Record<string, FileSig> };
@@ -44,6 +45,8 @@ type State = {
   /** Recordings older than this (mtime) that are not being watched are already handled. */
   scanCutoffMs: number | null;
   learnedZone: string | null;
+  /** Where each file ended when the agent first started: rows before it are history (backfillHours applies). */
+  history: { cdr: HistoryMark | null; custom: HistoryMark | null; cel: HistoryMark | null };
   tails: { cdr: TailPosition | null; custom: TailPosition | null; cel: TailPosition | null };
   rows: CdrRow[];
   customs: CustomRec[];
@@ -75,8 +78,6 @@ export class AsteriskFilesAdapter implements PbxAdapter {
   private tails: { cdr: FileTail; custom: FileTail | null; cel: FileTail | null } | null = null;
   private scanner!: RecordingScanner;
   private lastFullScan = -Infinity;
-  /** The first pass of the first start reads the CDR history; backfillHours applies to it only. */
-  private firstIngest = false;
   private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
   private opened: Promise<void> | null = null;
   private loop: Promise<void> | null = null;
@@ -107,6 +108,7 @@ export class AsteriskFilesAdapter implements PbxAdapter {
       ignoreBeforeMs: ignore,
       scanCutoffMs: ignore,
       learnedZone: null,
+      history: { cdr: null, custom: null, cel: null },
       tails: { cdr: null, custom: null, cel: null },
       rows: [],
       customs: [],
@@ -117,7 +119,14 @@ export class AsteriskFilesAdapter implements PbxAdapter {
       retentionMs: this.cfg.ledgerRetentionDays * 86400e3,
     });
     this.unparsed = (await Journal.open(join(this.dir, 'unparsed.jsonl'))).journal;
-    this.firstIngest = saved === null;
+    if (saved === null) {
+      const mark = async (p: string | null) => {
+        if (!p) return null;
+        const st = await stat(resolve(p)).catch(() => null);
+        return st ? { ino: st.ino, offset: st.size } : null;
+      };
+      this.state.history = { cdr: await mark(this.cfg.cdrCsv), custom: await mark(this.cfg.cdrCustom), cel: await mark(this.cfg.cel) };
+    }
     const startAtEnd = saved === null && this.cfg.startAtEnd;
     this.tails = {
       cdr: new FileTail(resolve(this.cfg.cdrCsv), this.state.tails.cdr, startAtEnd),
@@ -200,11 +209,16 @@ export class AsteriskFilesAdapter implements PbxAdapter {
     return keys;
   }
 
-  private tooOld(naive: string): boolean {
-    if (!this.firstIngest || this.state.ignoreBeforeMs === null) return false;
+  /** History from before the agent's first start that is older than backfillHours. */
+  private historic(line: TailLine, mark: HistoryMark | null): boolean {
+    return this.state.ignoreBeforeMs !== null && !!mark && line.ino === mark.ino && line.offset < mark.offset;
+  }
+
+  private tooOld(line: TailLine, mark: HistoryMark | null, naive: string): boolean {
+    if (!this.historic(line, mark)) return false;
     const t = parseNaive(naive);
     // Rough on purpose (the zone is not decided yet): 14 h of slack covers any zone.
-    return t !== null && zonedToUtcMs(t, 'UTC') < this.state.ignoreBeforeMs - 14 * 3600e3;
+    return t !== null && zonedToUtcMs(t, 'UTC') < this.state.ignoreBeforeMs! - 14 * 3600e3;
   }
 
   private async ingest(now: number): Promise<void> {
@@ -226,7 +240,7 @@ export class AsteriskFilesAdapter implements PbxAdapter {
       const { text, encoding } = decodeBytes(line.bytes, this.cfg.cdrEncoding);
       const parsed = parseCdrCsvLine(text, { file: line.file, offset: line.offset, encoding, seenAt: now }, line.complete);
       for (const row of parsed.rows) {
-        if (this.tooOld(row.end || row.start)) continue;
+        if (this.tooOld(line, this.state.history.cdr, row.end || row.start)) continue;
         if (take(row.key)) this.state.rows.push(row);
       }
       if (parsed.unparsed !== null) await this.keepUnparsed('cdr-csv', line, 'not a CDR row');
@@ -236,6 +250,7 @@ export class AsteriskFilesAdapter implements PbxAdapter {
         const { text } = decodeBytes(line.bytes, this.cfg.cdrEncoding);
         const rec = parseCdrCustomLine(text, { file: line.file, offset: line.offset, seenAt: now }, this.cfg.noticeVariable);
         if (!rec) await this.keepUnparsed('cdr-custom', line, 'not a JSON object');
+        else if (this.historic(line, this.state.history.custom) && (rec.startUtcMs ?? Infinity) < this.state.ignoreBeforeMs! - 3600e3) continue;
         else if (take(rec.key)) this.state.customs.push(rec);
       }
     }
@@ -248,10 +263,10 @@ export class AsteriskFilesAdapter implements PbxAdapter {
           continue;
         }
         if (!this.celUseful(rec)) continue;
+        if (this.historic(line, this.state.history.cel) && (rec.eventtimeS ?? Infinity) * 1000 < this.state.ignoreBeforeMs! - 3600e3) continue;
         if (take(rec.key)) this.state.cels.push(rec);
       }
     }
-    this.firstIngest = false;
   }
 
   private celUseful(c: CelRec): boolean {

@@ -16,6 +16,8 @@ export type TailLine = {
   /** Byte offset of the line's first byte in `file`. */
   offset: number;
   file: string;
+  /** Inode of the file the line was read from. */
+  ino: number;
   /** False for the last bytes of a rotated-away file that never got their newline. */
   complete: boolean;
 };
@@ -25,6 +27,8 @@ export type TailNotice = { level: 'warn' | 'info'; message: string; fields: Reco
 type Handle = Awaited<ReturnType<typeof open>>;
 const HEAD_LEN = 256;
 const MAX_READ = 1 << 20;
+/** Per poll: a long history is read over several polls instead of into memory at once. */
+const POLL_BUDGET = 8 << 20;
 
 async function headOf(fh: Handle, size: number): Promise<{ headLen: number; headHash: string }> {
   const len = Math.min(HEAD_LEN, size);
@@ -133,7 +137,8 @@ export class FileTail {
       Object.assign(pos, await headOf(fh, size));
     }
     if (pos.headLen < HEAD_LEN && size > pos.headLen) Object.assign(pos, await headOf(fh, size));
-    while (pos.offset < size) {
+    let budget = POLL_BUDGET;
+    while (pos.offset < size && budget > 0) {
       const want = Math.min(MAX_READ, size - pos.offset);
       const buf = Buffer.alloc(want);
       const { bytesRead } = await fh.read(buf, 0, want, pos.offset);
@@ -142,14 +147,16 @@ export class FileTail {
       if (last < 0) {
         if (bytesRead === MAX_READ) {
           // A "line" of a megabyte is not a CDR; hand it over as an incomplete line rather than stall forever.
-          lines.push({ bytes: Buffer.from(chunk), offset: pos.offset, file: this.path, complete: false });
+          lines.push({ bytes: Buffer.from(chunk), offset: pos.offset, file: this.path, ino: pos.ino, complete: false });
           pos.offset += bytesRead;
+          budget -= bytesRead;
           continue;
         }
         break;
       }
-      this.splitLines(chunk.subarray(0, last + 1), pos.offset, this.path, lines);
+      this.splitLines(chunk.subarray(0, last + 1), pos.offset, this.path, pos.ino, lines);
       pos.offset += last + 1;
+      budget -= last + 1;
       if (bytesRead < want) break;
       size = Math.max(size, (await fh.stat()).size);
     }
@@ -170,19 +177,21 @@ export class FileTail {
     return createHash('sha256').update(buf).digest('hex');
   }
 
-  private splitLines(chunk: Buffer, base: number, file: string, out: TailLine[]): void {
+  private splitLines(chunk: Buffer, base: number, file: string, ino: number, out: TailLine[]): void {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
-      if (nl > start) out.push({ bytes: Buffer.from(chunk.subarray(start, nl)), offset: base + start, file, complete: true });
+      if (nl > start) out.push({ bytes: Buffer.from(chunk.subarray(start, nl)), offset: base + start, file, ino, complete: true });
       start = nl + 1;
     }
   }
 
   /** Reads an old file from `offset` to its end, including a last line without newline (marked incomplete). */
   private async drain(fh: Handle, file: string, offset: number, out: TailLine[]): Promise<void> {
-    const size = (await fh.stat()).size;
+    const fst = await fh.stat();
+    const size = fst.size;
+    const ino = fst.ino;
     let pos = offset;
     while (pos < size) {
       const want = Math.min(MAX_READ, size - pos);
@@ -193,12 +202,12 @@ export class FileTail {
       const last = chunk.lastIndexOf(0x0a);
       if (last < 0 || pos + bytesRead === size) {
         const upto = last < 0 ? 0 : last + 1;
-        this.splitLines(chunk.subarray(0, upto), pos, file, out);
-        if (upto < bytesRead) out.push({ bytes: Buffer.from(chunk.subarray(upto)), offset: pos + upto, file, complete: false });
+        this.splitLines(chunk.subarray(0, upto), pos, file, ino, out);
+        if (upto < bytesRead) out.push({ bytes: Buffer.from(chunk.subarray(upto)), offset: pos + upto, file, ino, complete: false });
         pos += bytesRead;
         continue;
       }
-      this.splitLines(chunk.subarray(0, last + 1), pos, file, out);
+      this.splitLines(chunk.subarray(0, last + 1), pos, file, ino, out);
       pos += last + 1;
     }
   }
