@@ -374,13 +374,10 @@ export class AsteriskFilesAdapter implements PbxAdapter {
     }
 
     // Seal the calls that are complete and quiet.
+    const pendingKeys = new Set([...this.state.rows, ...this.state.customs, ...this.state.cels].map((r) => r.key));
     for (const g of [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
       const key = this.key(g.id);
-      const pendingItems = [
-        ...g.rows.filter((r) => this.state.rows.some((p) => p.key === r.key)),
-        ...g.customs.filter((r) => this.state.customs.some((p) => p.key === r.key)),
-        ...g.cels.filter((r) => this.state.cels.some((p) => p.key === r.key)),
-      ];
+      const pendingItems = [...g.rows, ...g.customs, ...g.cels].filter((r) => pendingKeys.has(r.key));
       const recsChanged = g.recordings.some((o) => !sameSig(settled.get(o.path), sigOf(o)));
       if (pendingItems.length === 0 && !recsChanged) continue;
       const lastSeen = Math.max(-Infinity, ...pendingItems.map((r) => r.seenAt), ...g.recordings.map((o) => o.changedAt));
