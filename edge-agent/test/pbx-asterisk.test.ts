@@ -278,6 +278,14 @@ test('a recording with no CDR and a CDR with no recording: both sealed after the
   assert.equal(noCdr.times.zoneSource, 'uniqueid');
   assert.equal(noCdr.recordings[0]!.role, 'mixed');
   assert.equal(noCdr.legs.length, 0);
+  // Its CDR turns up after all (batch mode, an agent restart…): the same call, version 2, with the row.
+  await s.tree.append(cdrLine({ src: '201', dst: '0667778888', dcontext: 'from-internal', channel: 'PJSIP/201-00000005', dstchannel: 'PJSIP/trunk-00000006', start: naive(t, 9), answer: naive(t + 2e3, 9), end: naive(t + 6e3, 9), duration: 6, billsec: 4, disposition: 'ANSWERED', uniqueid: uid }, 21));
+  await s.run(4);
+  assert.equal(s.sink.calls.length, 3);
+  const late = s.sink.calls[2]!;
+  assert.deepEqual([late.callKey, late.version, late.flags, late.legs.length, late.direction], [noCdr.callKey, 2, [], 1, 'outbound']);
+  assert.deepEqual(late.operator, { extension: '201', name: '田中', source: 'cdr' });
+  assert.deepEqual(late.recordings, noCdr.recordings);
 });
 
 test('Shift_JIS caller names (and 非通知) decoded; UTF-8 rows in the same file too', async () => {
