@@ -120,6 +120,14 @@ test('a sidecar whose audio never comes is sealed with no_recording; audio witho
   const orphan = s.sink.byKey('cloud-pbx:orphan')[0]!;
   assert.deepEqual(orphan.flags, ['no_cdr']);
   assert.equal(orphan.recordings[0]!.sha256, await sha256File(join(s.drop, 'orphan.wav')));
+  // The audio of the lonely sidecar arrives late: version 2 of that call, not a new orphan.
+  await writeFileP(join(s.drop, 'lonely.mp3'), Buffer.from('ID3 not really mp3'));
+  await s.run(4);
+  assert.equal(s.sink.calls.length, 3);
+  const v2 = s.sink.calls[2]!;
+  assert.deepEqual([v2.callKey, v2.version, v2.flags, v2.recordings.map((r) => [r.name, r.format, r.durationS])], ['cloud-pbx:only-meta', 2, [], [['lonely.mp3', 'mp3', null]]]);
+  await s.run(30);
+  assert.equal(s.sink.calls.length, 3);
 });
 
 test('bad sidecars are rejected with a reason (kept in rejected.jsonl), the audio still reaches the centre', async () => {
@@ -172,6 +180,11 @@ test('a Shift_JIS manifest with Japanese headers, naive JST times and h:mm:ss du
   assert.equal(s.sink.calls.length, 3);
   assert.equal(s.sink.calls[2]!.linkedId, 'A-3');
   assert.equal(s.sink.calls[2]!.times.durationS, 65);
+  // A recording replaced under an unchanged manifest: a new version of that row's call only.
+  await writeFile(join(s.drop, 'rec-001.wav'), wavBytes(5));
+  await s.run(4);
+  assert.equal(s.sink.calls.length, 4);
+  assert.deepEqual([s.sink.calls[3]!.callKey, s.sink.calls[3]!.version, s.sink.calls[3]!.recordings[0]!.durationS], ['cloud-pbx:A-1', 2, 5]);
 });
 
 test('a UTF-8 manifest referencing columns by index, times with offsets', async () => {

@@ -54,7 +54,8 @@ export type Sidecar = z.infer<typeof sidecarSchema>;
 type FileSig = { size: number; mtimeMs: number; ino: number };
 type Obs = FileSig & { path: string; firstSeenAt: number; changedAt: number; wav: WavInfo | null; wavFor: string | null };
 type State = { v: 1; createdAt: number; scanCutoffMs: number | null; obs: Obs[] };
-export type DropExtra = { files: Record<string, FileSig> };
+/** Per sealed call: its metadata file, every file's signature, and the audio it named that was not there. */
+export type DropExtra = { meta: string | null; files: Record<string, FileSig>; missing: string[] };
 
 const sigOf = (o: FileSig): FileSig => ({ size: o.size, mtimeMs: o.mtimeMs, ino: o.ino });
 const sameSig = (a: FileSig | undefined, b: FileSig) => !!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
@@ -120,6 +121,7 @@ export class DropFolderAdapter implements PbxAdapter {
   private running = false;
   private wake: (() => void) | null = null;
   private lastPersisted = '';
+  private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
 
   constructor(
     private readonly cfg: DropFolderConfig,
@@ -273,9 +275,14 @@ export class DropFolderAdapter implements PbxAdapter {
   }
 
   private async correlateAndSeal(now: number): Promise<void> {
-    const settled = new Map<string, { key: string; sig: FileSig }>();
-    for (const e of this.ledger.recent()) for (const [p, s] of Object.entries(e.extra!.files)) settled.set(p, { key: e.key, sig: s });
-    const isSettled = (o: Obs) => sameSig(settled.get(o.path)?.sig, o);
+    // Files of sealed calls: path → signature when sealed, and metadata file → the calls it described.
+    const settled = new Map<string, FileSig>();
+    const callsOfMeta = new Map<string, string[]>();
+    for (const e of this.ledger.recent()) {
+      for (const [p, sg] of Object.entries(e.extra!.files)) settled.set(p, sg);
+      if (e.extra!.meta) callsOfMeta.set(e.extra!.meta, [...(callsOfMeta.get(e.extra!.meta) ?? []), e.key]);
+    }
+    const isSettled = (o: Obs) => sameSig(settled.get(o.path), o);
 
     const drafts: Draft[] = [];
     const referenced = new Set<string>();
@@ -292,10 +299,22 @@ export class DropFolderAdapter implements PbxAdapter {
         continue;
       }
       if (isSettled(o)) {
-        // Unchanged metadata of a sealed call: its audio files are referenced; re-evaluate only if one changed.
-        const e = this.ledger.get(settled.get(o.path)!.key)!;
-        for (const p of Object.keys(e.extra!.files)) referenced.add(p);
-        if (Object.entries(e.extra!.files).every(([p, s]) => this.obs.has(p) && sameSig(s, this.obs.get(p)!))) continue;
+        // Unchanged metadata of sealed calls: re-read it only if one of their audio files changed.
+        let unchanged = true;
+        const dir = o.path.slice(0, o.path.lastIndexOf(sep));
+        for (const key of callsOfMeta.get(o.path) ?? []) {
+          const x = this.ledger.get(key)!.extra!;
+          for (const [p, sg] of Object.entries(x.files)) {
+            referenced.add(p);
+            const cur = this.obs.get(p);
+            if (!cur || !sameSig(sg, cur)) unchanged = false;
+          }
+          // Audio it named that was missing when sealed has turned up.
+          for (const m of x.missing) {
+            if (m.endsWith('.*') ? byDirName(dir).some((a) => isAudioFile(a.path) && a.path.slice(dir.length + 1).startsWith(m.slice(0, -1))) : this.obs.has(join(dir, m))) unchanged = false;
+          }
+        }
+        if (unchanged) continue;
       }
       const text = await readFile(o.path).catch(() => null);
       if (!text) continue;
@@ -313,7 +332,7 @@ export class DropFolderAdapter implements PbxAdapter {
       }
     }
 
-    for (const d of drafts) await this.trySeal(d, now, settled);
+    for (const d of drafts) await this.trySeal(d, now);
 
     // Audio that nothing references: sealed alone after pairWaitSeconds (flag no_cdr).
     for (const o of this.obs.values()) {
@@ -331,31 +350,39 @@ export class DropFolderAdapter implements PbxAdapter {
           build: (recs) => this.orphanPayload(callId, o, recs),
         },
         now,
-        settled,
       );
     }
   }
 
-  private async trySeal(d: Draft, now: number, settled: Map<string, { key: string; sig: FileSig }>): Promise<void> {
+  private async trySeal(d: Draft, now: number): Promise<void> {
     const key = this.key(d.callId);
     const files = [...(d.metaPath ? [d.metaPath] : []), ...d.audio.map((a) => a.path)];
-    const allSettled = files.every((p) => {
-      const o = this.obs.get(p);
-      return o && settled.get(p)?.key === key && sameSig(settled.get(p)!.sig, o);
-    });
-    if (allSettled && d.missing.length === 0 && this.ledger.get(key)) return;
+    const prev = this.ledger.get(key);
+    const allSettled =
+      !!prev?.extra &&
+      files.every((p) => {
+        const o = this.obs.get(p);
+        return o && sameSig(prev.extra!.files[p], o);
+      });
+    if (allSettled && d.missing.length === 0) return;
     for (const a of d.audio) if (!(await this.audioClosed(this.obs.get(a.path)!, now))) return;
     if (d.missing.length > 0 && d.metaPath) {
       const meta = this.obs.get(d.metaPath)!;
       if (now - meta.changedAt < this.cfg.pairWaitSeconds * 1000) return;
-      if (this.ledger.get(key) && allSettled) return;
+      if (allSettled) return;
     }
     const recs: CallRecording[] = [];
     const fileMap: Record<string, string> = {};
     for (const a of [...d.audio].sort((x, y) => (x.path < y.path ? -1 : 1))) {
       const o = this.obs.get(a.path)!;
-      const h = await hashFile(a.path);
-      if (h.size !== o.size) return; // changed while hashing
+      const sig = `${o.size}:${o.mtimeMs}:${o.ino}`;
+      let h = this.hashCache.get(a.path);
+      if (!h || h.sig !== sig) {
+        const fresh = await hashFile(a.path);
+        if (fresh.size !== o.size) return; // changed while hashing
+        h = { sig, ...fresh };
+        this.hashCache.set(a.path, h);
+      }
       const name = a.path.slice(a.path.lastIndexOf(sep) + 1);
       const wav = o.wav;
       recs.push({
@@ -371,7 +398,7 @@ export class DropFolderAdapter implements PbxAdapter {
       fileMap[name] = a.path;
     }
     const payload = d.build(recs);
-    const extra: DropExtra = { files: Object.fromEntries(files.map((p) => [p, sigOf(this.obs.get(p)!)])) };
+    const extra: DropExtra = { meta: d.metaPath, files: Object.fromEntries(files.map((p) => [p, sigOf(this.obs.get(p)!)])), missing: d.missing };
     await this.ledger.deliver(key, payload, fileMap, extra);
   }
 
@@ -630,6 +657,11 @@ export class DropFolderAdapter implements PbxAdapter {
     let candidate = now - window - 7 * 86400e3;
     for (const o of this.obs.values()) if (!sameSig(settled.get(o.path), o)) candidate = Math.min(candidate, o.mtimeMs - 1);
     if (candidate > (this.state.scanCutoffMs ?? -Infinity)) this.state.scanCutoffMs = candidate;
-    for (const x of this.ledger.prune(Math.min(now - window, this.state.scanCutoffMs ?? -Infinity))) for (const p of Object.keys(x.files)) this.obs.delete(p);
+    for (const x of this.ledger.prune(Math.min(now - window, this.state.scanCutoffMs ?? -Infinity))) {
+      for (const p of Object.keys(x.files)) {
+        this.obs.delete(p);
+        this.hashCache.delete(p);
+      }
+    }
   }
 }
