@@ -136,7 +136,6 @@ export class AsteriskFilesAdapter implements PbxAdapter {
     this.scanner = new RecordingScanner(resolve(this.cfg.monitorDir), this.cfg.timezone);
     this.scanner.load(this.state.recs);
     await this.ledger.redeliverPending();
-    if (saved === null) await this.persist();
   }
 
   private ensureOpen(): Promise<void> {
