@@ -1,0 +1,113 @@
+/** The agent config file's `pbx` section (validated with zod; the lead's config loader applies env overrides). */
+import { z } from 'zod';
+import { isValidZone } from './time.ts';
+
+const zone = z.string().refine(isValidZone, { message: 'not an IANA time zone known to this Node (e.g. Asia/Tokyo)' });
+const encoding = z.enum(['auto', 'utf-8', 'shift_jis', 'cp932']);
+const seconds = z.number().positive();
+
+const common = {
+  /** The PBX's name, unique within the site; the first half of every callKey (`<id>:<linkedid>`). */
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ - (max 63)'),
+  /** IANA zone the PBX writes naive times in (cross-checked against Asterisk uniqueids per call). */
+  timezone: zone.default('Asia/Tokyo'),
+  /** Zones to try, after UTC, when the uniqueid contradicts `timezone` (else a fixed Etc/GMT±N zone is used). */
+  zoneCandidates: z.array(zone).default([]),
+  /** Country calling code for the E.164 copy of national numbers (0X… → +<cc>X…). */
+  countryCode: z.string().regex(/^[1-9][0-9]{0,2}$/).default('81'),
+  /** Nothing changed for this long (rows, recording sizes) before a call is sealed. */
+  quietSeconds: seconds.default(60),
+  /** How often the adapter looks at its files. */
+  pollSeconds: seconds.default(2),
+  /** A call whose CDR is in but no recording matched waits this long, then is sealed with flag `no_recording`. */
+  recordingWaitSeconds: seconds.default(300),
+  /** A closed recording that no CDR claims waits this long, then is sealed alone with flag `no_cdr`. */
+  cdrWaitSeconds: seconds.default(900),
+  /** A recording whose WAV header never became final (PBX crashed) counts as closed after this long unchanged. */
+  staleRecordingSeconds: seconds.default(600),
+  /** Sealed calls are watched this long for late rows and appended recordings (each change → a new version). */
+  lateChangeWindowHours: seconds.default(48),
+  /** Sealed versions are remembered this long (a change after it would restart at version 1). */
+  ledgerRetentionDays: seconds.default(400),
+  /** First start only: ignore recordings (and CDR rows) older than this; null = take everything there is. */
+  backfillHours: z.number().nonnegative().nullable().default(24),
+  /** Extension → operator display name (CDR files do not carry the answering phone's name). */
+  operators: z.record(z.string(), z.string()).default({}),
+  /** What the site asserts about its recording notice when no PBX signal says (lowest-priority evidence). */
+  noticeAssumed: z.enum(['yes', 'no']).nullable().default(null),
+};
+
+export const asteriskFilesConfigSchema = z.object({
+  adapter: z.literal('asterisk-files'),
+  ...common,
+  /** MixMonitor folder, e.g. /var/spool/asterisk/monitor (YYYY/MM/DD sub-folders or flat). */
+  monitorDir: z.string().min(1),
+  /** cdr_csv master file, e.g. /var/log/asterisk/cdr-csv/Master.csv. */
+  cdrCsv: z.string().min(1),
+  cdrEncoding: encoding.default('auto'),
+  /** Optional cdr_custom JSON-lines file (recordingfile, notice variable, linkedid). */
+  cdrCustom: z.string().min(1).nullable().default(null),
+  /** Optional cel_custom CSV file (STREAM_BEGIN of the notice sound, user events, LINKEDID_END). */
+  cel: z.string().min(1).nullable().default(null),
+  /** Sound file name of the recording notice as CEL reports it, e.g. `custom/notice`. */
+  noticeSound: z.string().min(1).nullable().default(null),
+  /** CDR variable / userfield token / CEL user event carrying the notice result (`rec_notice=played`). */
+  noticeVariable: z.string().min(1).default('rec_notice'),
+  /** First start only: begin at the end of Master.csv instead of reading its history (backfillHours still applies). */
+  startAtEnd: z.boolean().default(false),
+  /** dcontext values that mean "came in from outside". */
+  inboundContexts: z.array(z.string()).default(['from-trunk', 'from-pstn', 'from-did', 'ext-did', 'from-external', 'from-sip-external', 'incoming', 'inbound']),
+  /** Channel endpoints that are trunks, never operators (e.g. `trunk`, `ntt-hikari`). */
+  trunkEndpoints: z.array(z.string()).default([]),
+  /** Endpoint names that are operator extensions (besides those listed in `operators`). */
+  extensionPattern: z.string().default('^[0-9]{2,6}$'),
+  /** The whole monitor tree is re-listed this often (the current days' folders every poll). */
+  fullScanSeconds: seconds.default(300),
+});
+
+const columnRef = z.union([z.string().min(1), z.number().int().nonnegative()]);
+
+export const dropFolderConfigSchema = z.object({
+  adapter: z.literal('drop-folder'),
+  ...common,
+  /** Folder where another system drops `<name>.<audio>` + `<name>.json` pairs and/or CSV manifests. */
+  dropDir: z.string().min(1),
+  /** How long an audio file waits for its sidecar/manifest row, and a sidecar for its audio. */
+  pairWaitSeconds: seconds.default(900),
+  manifest: z
+    .object({
+      /** File names (in dropDir) that are manifests: a glob with `*` and `?`. */
+      pattern: z.string().min(1).default('*.csv'),
+      encoding: encoding.default('auto'),
+      delimiter: z.string().length(1).default(','),
+      /** Does the first record name the columns? When false, columns are referenced by 0-based index. */
+      header: z.boolean().default(true),
+      /** Our field → the manifest's column (header name or 0-based index). `start` and one of `recording`/`callId` are required. */
+      columns: z.object({
+        callId: columnRef.optional(),
+        start: columnRef,
+        answer: columnRef.optional(),
+        end: columnRef.optional(),
+        durationS: columnRef.optional(),
+        talkS: columnRef.optional(),
+        callerNumber: columnRef.optional(),
+        callerName: columnRef.optional(),
+        calledNumber: columnRef.optional(),
+        operatorExtension: columnRef.optional(),
+        operatorName: columnRef.optional(),
+        direction: columnRef.optional(),
+        disposition: columnRef.optional(),
+        recording: columnRef.optional(),
+        notice: columnRef.optional(),
+      }),
+    })
+    .nullable()
+    .default(null),
+});
+
+export const pbxConfigSchema = z.discriminatedUnion('adapter', [asteriskFilesConfigSchema, dropFolderConfigSchema]);
+
+export type PbxConfig = z.infer<typeof pbxConfigSchema>;
+export type PbxConfigInput = z.input<typeof pbxConfigSchema>;
+export type AsteriskFilesConfig = z.infer<typeof asteriskFilesConfigSchema>;
+export type DropFolderConfig = z.infer<typeof dropFolderConfigSchema>;
