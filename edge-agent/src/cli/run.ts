@@ -1,0 +1,120 @@
+/**
+ * `run`: opens the outbox, starts the uploader, heartbeat, disk guard and one recorder per camera, and stops them
+ * in a safe order. Library form so tests (and the lead's wiring) can run an agent in-process.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentConfig } from '../config.ts';
+import { describeCamera } from '../config.ts';
+import { DiskGuard } from '../disk-guard/disk-guard.ts';
+import { ClockOffsetEstimator } from '../heartbeat/clock-offset.ts';
+import { Heartbeat } from '../heartbeat/heartbeat.ts';
+import { Outbox } from '../outbox/outbox.ts';
+import { loadCredential } from '../state/credential-store.ts';
+import { CameraRegistrar } from '../uploader/cameras.ts';
+import { createCentreClient } from '../uploader/centre-client.ts';
+import { TokenBucket } from '../uploader/token-bucket.ts';
+import { Uploader, type UploadEvent } from '../uploader/uploader.ts';
+import type { Logger } from './logger.ts';
+import { noRecorders, type Recorder, type RecorderFactory } from './recorders.ts';
+import { AGENT_VERSION } from './version.ts';
+
+export class NotEnrolledError extends Error {
+  constructor(stateDir: string) {
+    super(`this agent is not enrolled (no credential in ${stateDir}); run: agent enroll --server URL --token TOKEN`);
+    this.name = 'NotEnrolledError';
+  }
+}
+
+export type RunningAgent = {
+  outbox: Outbox;
+  uploader: Uploader;
+  heartbeat: Heartbeat;
+  diskGuard: DiskGuard;
+  bucket: TokenBucket;
+  recorders: Map<string, Recorder>;
+  /** Clean shutdown: recorders first (their last segments go into the outbox), then the uploader (finishing or
+   * abandoning the in-flight upload), heartbeat, disk guard, outbox. */
+  stop(): Promise<void>;
+};
+
+export async function runAgent(
+  config: AgentConfig,
+  opts: { log: Logger; recorderFactory?: RecorderFactory; onUploadEvent?: (e: UploadEvent) => void; random?: () => number },
+): Promise<RunningAgent> {
+  const log = opts.log;
+  const cred = await loadCredential(config.stateDir);
+  if (!cred) throw new NotEnrolledError(config.stateDir);
+  log.addSecrets(cred.credential);
+  if (cred.serverUrl.replace(/\/+$/, '') !== config.server.url) {
+    log.warn('server.url differs from the centre this agent enrolled with', { enrolledWith: cred.serverUrl, configured: config.server.url });
+  }
+  await mkdir(config.spoolDir, { recursive: true, mode: 0o700 });
+  const outbox = await Outbox.open({ spoolDir: config.spoolDir, log });
+  const client = createCentreClient({ baseUrl: config.server.url, credential: cred.credential, idleTimeoutMs: config.upload.idleTimeoutMs, userAgent: `mamoru-agent/${AGENT_VERSION}` });
+
+  const clock = new ClockOffsetEstimator();
+  const factory = opts.recorderFactory ?? noRecorders;
+  const recorders = new Map<string, Recorder>();
+  for (const cam of config.cameras) {
+    const dir = join(config.spoolDir, 'cameras', cam.key);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    recorders.set(cam.key, factory(cam, outbox, clock, { dir, recording: config.recording, log }));
+  }
+  const healthOf = (key: string) => recorders.get(key)?.health?.() ?? 'unknown';
+
+  const registrar = new CameraRegistrar(client, config.cameras, log, healthOf);
+  const bucket = new TokenBucket(config.upload.bandwidthBytesPerSecond);
+  const uploader = new Uploader({
+    outbox,
+    client,
+    cameras: registrar,
+    bucket,
+    backoff: config.upload.backoff,
+    maxRetryAfterMs: config.upload.maxRetryAfterSeconds * 1000,
+    log,
+    ...(opts.onUploadEvent && { onEvent: opts.onUploadEvent }),
+    ...(opts.random && { random: opts.random }),
+  });
+  const heartbeat = new Heartbeat({
+    client,
+    intervalMs: config.heartbeatSeconds * 1000,
+    version: AGENT_VERSION,
+    spoolDir: config.spoolDir,
+    backlog: () => outbox.stats(),
+    cameraHealth: () => config.cameras.map((c) => ({ key: c.key, health: healthOf(c.key) })),
+    clock,
+    log,
+    onCommands: (commands) => log.info('centre sent commands this agent does not handle yet', { count: commands.length }),
+  });
+  const diskGuard = new DiskGuard({ outbox, spoolDir: config.spoolDir, limits: config.disk, intervalMs: config.disk.checkSeconds * 1000, log });
+
+  log.info('agent starting', { version: AGENT_VERSION, server: config.server.url, site: cred.siteCode, cameras: config.cameras.map(describeCamera), bandwidthBytesPerSecond: config.upload.bandwidthBytesPerSecond });
+  diskGuard.start();
+  heartbeat.start();
+  uploader.start();
+  for (const [key, r] of recorders) {
+    try {
+      r.start();
+    } catch (e) {
+      log.error('recorder failed to start', { camera: key, error: e as Error });
+    }
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('agent stopping');
+      await Promise.all(
+        [...recorders].map(([key, r]) => r.stop().catch((e: unknown) => log.error('recorder did not stop cleanly', { camera: key, error: e as Error }))),
+      );
+      await uploader.stop(config.upload.shutdownGraceMs);
+      await heartbeat.stop();
+      await diskGuard.stop();
+      await outbox.close();
+      client.close();
+      log.info('agent stopped', { pending: outbox.stats().count });
+    })());
+
+  return { outbox, uploader, heartbeat, diskGuard, bucket, recorders, stop };
+}

@@ -1,0 +1,253 @@
+/**
+ * The agent's configuration: a YAML or JSON file, then environment overrides, validated with zod. Every problem is
+ * listed at once (the CLI prints them and exits non-zero). Camera credentials stay in this process: use
+ * `redactConfig` / `describeCamera` for anything that is logged or sent.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** Same rule as the centre's camera key. */
+export const CAMERA_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+const positiveInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+
+const OnvifSchema = z.strictObject({
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65535).default(80),
+  username: z.string().max(200).optional(),
+  password: z.string().max(200).optional(),
+  profileToken: z.string().min(1).max(200).optional(),
+});
+
+const CameraSchema = z
+  .strictObject({
+    key: z.string().regex(CAMERA_KEY, 'letters, digits, _ and - only, 1–64 characters, starting with a letter or digit'),
+    name: z.string().min(1).max(200),
+    place: z.string().max(200).nullable().default(null),
+    uploadMode: z.enum(['continuous', 'on-demand']).default('continuous'),
+    transport: z.enum(['udp', 'tcp']).default('tcp'),
+    rtspUrl: z
+      .string()
+      .refine((s) => /^rtsps?:\/\/[^/\s]+/i.test(s), 'must be an rtsp:// or rtsps:// URL')
+      .optional(),
+    onvif: OnvifSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.rtspUrl === undefined) === (c.onvif === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of rtspUrl or onvif', path: [] });
+    }
+  });
+
+export const AgentConfigSchema = z
+  .strictObject({
+    server: z.strictObject({
+      url: z
+        .string()
+        .refine((s) => /^https?:\/\/[^/\s]+/i.test(s) && URL.canParse(s), 'must be an http:// or https:// URL')
+        .transform((s) => s.replace(/\/+$/, '')),
+    }),
+    stateDir: z.string().min(1),
+    spoolDir: z.string().min(1),
+    heartbeatSeconds: z.number().min(1).max(3600).default(30),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    upload: z
+      .strictObject({
+        /** Cap on request-body bytes per second for all uploads together; 0 = unlimited. */
+        bandwidthBytesPerSecond: nonNegInt.default(0),
+        backoff: z
+          .strictObject({ baseMs: positiveInt.default(1000), capMs: positiveInt.default(300_000) })
+          .prefault({})
+          .refine((b) => b.capMs >= b.baseMs, { message: 'capMs must be ≥ baseMs', path: ['capMs'] }),
+        /** An upload that makes no progress for this long is abandoned and retried. */
+        idleTimeoutMs: positiveInt.default(60_000),
+        /** On shutdown, how long an in-flight upload may take to finish before it is abandoned (it is re-sent later). */
+        shutdownGraceMs: nonNegInt.default(5_000),
+        /** Longest Retry-After the agent will honour, seconds (a bigger value is clamped). */
+        maxRetryAfterSeconds: positiveInt.default(3600),
+      })
+      .prefault({}),
+    disk: z
+      .strictObject({
+        maxUsePercent: z.number().gt(0).max(100).default(90),
+        minFreeBytes: nonNegInt.default(1024 ** 3),
+        /** Optional quota on the outbox's own bytes (pending media); 0 = no quota. */
+        maxSpoolBytes: nonNegInt.default(0),
+        checkSeconds: z.number().min(0.05).max(3600).default(15),
+      })
+      .prefault({}),
+    recording: z
+      .strictObject({
+        segmentSeconds: z.number().int().min(1).max(3600).default(60),
+        ffmpegPath: z.string().min(1).default('ffmpeg'),
+        ffprobePath: z.string().min(1).default('ffprobe'),
+      })
+      .prefault({}),
+    cameras: z.array(CameraSchema).max(256).default([]),
+  });
+
+/** Cross-field checks, run on the raw data so they are reported together with the schema's findings. */
+function crossChecks(data: Record<string, unknown>, baseDir: string): string[] {
+  const errors: string[] = [];
+  if (Array.isArray(data.cameras)) {
+    const seen = new Map<string, number>();
+    data.cameras.forEach((cam: unknown, i) => {
+      const key = (cam as { key?: unknown } | null)?.key;
+      if (typeof key !== 'string') return;
+      const first = seen.get(key);
+      if (first !== undefined) errors.push(`cameras.${i}.key: duplicate camera key '${key}' (also cameras.${first})`);
+      else seen.set(key, i);
+    });
+  }
+  if (typeof data.stateDir === 'string' && typeof data.spoolDir === 'string' && data.stateDir && resolve(baseDir, data.stateDir) === resolve(baseDir, data.spoolDir)) {
+    errors.push('stateDir: must not be the same folder as spoolDir');
+  }
+  return errors;
+}
+
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+export type CameraConfig = AgentConfig['cameras'][number];
+export type RecordingConfig = AgentConfig['recording'];
+
+/** Environment overrides: variable → config path and how its text becomes a value. */
+export const ENV_OVERRIDES: readonly { env: string; path: readonly string[]; kind: 'string' | 'number'; doc: string }[] = [
+  { env: 'MAMORU_AGENT_SERVER_URL', path: ['server', 'url'], kind: 'string', doc: 'centre base URL' },
+  { env: 'MAMORU_AGENT_STATE_DIR', path: ['stateDir'], kind: 'string', doc: 'where the agent credential is kept' },
+  { env: 'MAMORU_AGENT_SPOOL_DIR', path: ['spoolDir'], kind: 'string', doc: 'recordings and the outbox' },
+  { env: 'MAMORU_AGENT_HEARTBEAT_SECONDS', path: ['heartbeatSeconds'], kind: 'number', doc: 'heartbeat interval' },
+  { env: 'MAMORU_AGENT_LOG_LEVEL', path: ['logLevel'], kind: 'string', doc: 'debug | info | warn | error' },
+  { env: 'MAMORU_AGENT_UPLOAD_BPS', path: ['upload', 'bandwidthBytesPerSecond'], kind: 'number', doc: 'upload cap, bytes/s (0 = unlimited)' },
+  { env: 'MAMORU_AGENT_BACKOFF_BASE_MS', path: ['upload', 'backoff', 'baseMs'], kind: 'number', doc: 'first retry delay ceiling' },
+  { env: 'MAMORU_AGENT_BACKOFF_CAP_MS', path: ['upload', 'backoff', 'capMs'], kind: 'number', doc: 'largest retry delay' },
+  { env: 'MAMORU_AGENT_DISK_MAX_USE_PERCENT', path: ['disk', 'maxUsePercent'], kind: 'number', doc: 'evict above this disk use' },
+  { env: 'MAMORU_AGENT_DISK_MIN_FREE_BYTES', path: ['disk', 'minFreeBytes'], kind: 'number', doc: 'evict below this free space' },
+  { env: 'MAMORU_AGENT_MAX_SPOOL_BYTES', path: ['disk', 'maxSpoolBytes'], kind: 'number', doc: 'evict above this outbox size (0 = off)' },
+  { env: 'MAMORU_AGENT_SEGMENT_SECONDS', path: ['recording', 'segmentSeconds'], kind: 'number', doc: 'segment length' },
+  { env: 'MAMORU_AGENT_FFMPEG_PATH', path: ['recording', 'ffmpegPath'], kind: 'string', doc: 'ffmpeg binary' },
+  { env: 'MAMORU_AGENT_FFPROBE_PATH', path: ['recording', 'ffprobePath'], kind: 'string', doc: 'ffprobe binary' },
+];
+
+export type ConfigResult = { ok: true; config: AgentConfig; secrets: string[] } | { ok: false; errors: string[] };
+
+function setPath(obj: Record<string, unknown>, path: readonly string[], value: unknown) {
+  let cur = obj;
+  for (const k of path.slice(0, -1)) {
+    const next = cur[k];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[path[path.length - 1]!] = value;
+}
+
+/**
+ * Validates raw config data (already parsed from the file) with the environment applied. Relative directories are
+ * resolved against `baseDir` (the config file's folder).
+ */
+export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir = process.cwd()): ConfigResult {
+  const errors: string[] = [];
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, errors: ['(root): the config must be a mapping of keys to values'] };
+  const data = structuredClone(raw) as Record<string, unknown>;
+  const fromEnv = new Map<string, string>();
+  for (const o of ENV_OVERRIDES) {
+    const text = env[o.env];
+    if (text === undefined || text === '') continue;
+    let value: unknown = text;
+    if (o.kind === 'number') {
+      value = Number(text.trim());
+      if (!Number.isFinite(value)) {
+        errors.push(`${o.path.join('.')} (from ${o.env}): '${text}' is not a number`);
+        continue;
+      }
+    }
+    setPath(data, o.path, value);
+    fromEnv.set(o.path.join('.'), o.env);
+  }
+  const parsed = AgentConfigSchema.safeParse(data);
+  const cross = crossChecks(data, baseDir);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String).join('.');
+      const src = fromEnv.get(path);
+      errors.push(`${path || '(root)'}${src ? ` (from ${src})` : ''}: ${issue.message}`);
+    }
+  }
+  errors.push(...cross);
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
+  const config = parsed.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  config.stateDir = abs(config.stateDir);
+  config.spoolDir = abs(config.spoolDir);
+  return { ok: true, config, secrets: cameraSecrets(config) };
+}
+
+/** Reads and validates a config file (.yaml, .yml or .json; YAML is a superset of JSON, so both parse). */
+export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    return { ok: false, errors: [`${path}: cannot read the config file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`] };
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    return { ok: false, errors: [`${path}: not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`] };
+  }
+  return validateConfig(raw, env, dirname(resolve(path)));
+}
+
+/** Every secret in the camera settings (for the log masker). */
+export function cameraSecrets(config: AgentConfig): string[] {
+  const out: string[] = [];
+  for (const c of config.cameras) {
+    if (c.onvif?.password) out.push(c.onvif.password, encodeURIComponent(c.onvif.password));
+    if (c.rtspUrl) {
+      const m = /^[a-z]+:\/\/([^@/]*)@/i.exec(c.rtspUrl);
+      const userinfo = m?.[1];
+      if (userinfo) {
+        const pass = userinfo.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : '';
+        if (pass) out.push(pass);
+        try {
+          if (pass) out.push(decodeURIComponent(pass));
+        } catch {
+          /* not percent-encoded */
+        }
+      }
+    }
+  }
+  return [...new Set(out.filter((s) => s.length > 0))];
+}
+
+/** An RTSP URL without its user-info. */
+export function maskRtspUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1***@');
+}
+
+/** What may be logged or shown about a camera: no user name, no password, no stream URL credentials. */
+export function describeCamera(c: CameraConfig) {
+  return {
+    key: c.key,
+    name: c.name,
+    place: c.place,
+    uploadMode: c.uploadMode,
+    transport: c.transport,
+    source: c.rtspUrl ? { kind: 'rtsp' as const, url: maskRtspUrl(c.rtspUrl) } : { kind: 'onvif' as const, host: c.onvif!.host, port: c.onvif!.port, profileToken: c.onvif!.profileToken ?? null, username: c.onvif!.username ? '***' : null },
+  };
+}
+
+/** The whole config with camera credentials masked (for `check-config` and the start-up log). */
+export function redactConfig(config: AgentConfig) {
+  return { ...config, cameras: config.cameras.map(describeCamera) };
+}
+
+/**
+ * What the centre is told about a camera's device (PUT /cameras/{key} `device`): how it is reached, never the
+ * stream URI or any credential.
+ */
+export function cameraDeviceInfo(c: CameraConfig): Record<string, unknown> {
+  return c.onvif ? { kind: 'onvif', host: c.onvif.host, port: c.onvif.port, profileToken: c.onvif.profileToken ?? null, transport: c.transport } : { kind: 'rtsp', transport: c.transport };
+}

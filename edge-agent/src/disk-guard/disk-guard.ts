@@ -1,0 +1,86 @@
+/**
+ * Disk guard: keeps the spool's filesystem under the configured use. The agent deletes local media as soon as the
+ * centre acknowledges it, so no acknowledged files remain to drop first; when space must be found, the oldest
+ * routine (not held, not case-window) pending segments are evicted. Each eviction becomes a gap with reason
+ * "evicted" in the outbox — written before the media is deleted — so the centre shows the hole.
+ */
+import type { Logger } from '../cli/logger.ts';
+import { diskUse, type DiskUse } from '../heartbeat/heartbeat.ts';
+import type { Outbox } from '../outbox/outbox.ts';
+import { pendingBytes } from '../outbox/items.ts';
+
+export type DiskLimits = { maxUsePercent: number; minFreeBytes: number; maxSpoolBytes: number };
+
+/** Bytes that must go for every limit to hold again (0 = within limits). Pure. */
+export function bytesToFree(disk: DiskUse | null, spoolBytes: number, limits: DiskLimits): number {
+  let need = 0;
+  if (disk) {
+    const capacity = disk.usedBytes + disk.freeBytes;
+    const allowedUsed = Math.floor((capacity * limits.maxUsePercent) / 100);
+    need = Math.max(need, disk.usedBytes - allowedUsed, limits.minFreeBytes - disk.freeBytes);
+  }
+  if (limits.maxSpoolBytes > 0) need = Math.max(need, spoolBytes - limits.maxSpoolBytes);
+  return Math.max(0, need);
+}
+
+export type GuardReport = { needBytes: number; evicted: string[]; freedBytes: number; disk: DiskUse | null; shortBytes: number };
+
+export class DiskGuard {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+  last: GuardReport | null = null;
+
+  constructor(
+    private readonly d: {
+      outbox: Outbox;
+      spoolDir: string;
+      limits: DiskLimits;
+      intervalMs: number;
+      log: Logger;
+      /** Replaceable for tests: how full the filesystem is. */
+      measure?: (dir: string) => Promise<DiskUse>;
+    },
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.running = this.check()
+        .catch((e: unknown) => this.d.log.error('disk guard check failed', { error: e as Error }))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.d.intervalMs);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass: measure, and evict oldest routine segments until the limits hold. */
+  async check(): Promise<GuardReport> {
+    const measure = this.d.measure ?? diskUse;
+    const disk = await measure(this.d.spoolDir).catch(() => null);
+    const needBytes = bytesToFree(disk, this.d.outbox.stats().bytes, this.d.limits);
+    const report: GuardReport = { needBytes, evicted: [], freedBytes: 0, disk, shortBytes: 0 };
+    if (needBytes > 0) {
+      for (const seg of this.d.outbox.evictionCandidates()) {
+        if (report.freedBytes >= needBytes || this.stopped) break;
+        const size = pendingBytes(seg);
+        const freed = await this.d.outbox.evictSegment(seg.id, `evicted by the agent's disk guard (needed ${needBytes} bytes)`);
+        if (freed > 0 || size === 0) {
+          report.evicted.push(seg.id);
+          report.freedBytes += freed;
+          this.d.log.warn('segment evicted for disk space; reported as a gap', { id: seg.id, camera: seg.segment.cameraKey, start: seg.segment.start, bytes: freed });
+        }
+      }
+      report.shortBytes = Math.max(0, needBytes - report.freedBytes);
+      if (report.shortBytes > 0) this.d.log.error('disk still over its limit; nothing more may be evicted (held or in-flight items only)', { shortBytes: report.shortBytes });
+    }
+    this.last = report;
+    return report;
+  }
+}

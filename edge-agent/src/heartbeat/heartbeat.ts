@@ -1,0 +1,104 @@
+/**
+ * Heartbeat: every N seconds, POST /api/v1/agent/heartbeat with version, clock offset, disk use, backlog and camera
+ * health; the answer's times feed the clock-offset estimate. Failures are logged and tried again next beat.
+ */
+import { statfs } from 'node:fs/promises';
+import type { Logger } from '../cli/logger.ts';
+import type { OutboxStats } from '../outbox/outbox.ts';
+import type { CentreClient } from '../uploader/centre-client.ts';
+import { ClockOffsetEstimator, sampleOffset } from './clock-offset.ts';
+
+export type DiskUse = { usedBytes: number; totalBytes: number; freeBytes: number; usePercent: number };
+
+/** statfs of the folder's filesystem, in the same terms as `df` (free = available to unprivileged users). */
+export async function diskUse(path: string): Promise<DiskUse> {
+  const s = await statfs(path);
+  const total = s.blocks * s.bsize;
+  const used = (s.blocks - s.bfree) * s.bsize;
+  const avail = s.bavail * s.bsize;
+  return { usedBytes: used, totalBytes: total, freeBytes: avail, usePercent: used + avail > 0 ? (100 * used) / (used + avail) : 0 };
+}
+
+export type HeartbeatDeps = {
+  client: CentreClient;
+  intervalMs: number;
+  version: string;
+  spoolDir: string;
+  backlog: () => OutboxStats;
+  cameraHealth: () => { key: string; health: string }[];
+  clock?: ClockOffsetEstimator;
+  log: Logger;
+  onCommands?: (commands: unknown[]) => void;
+  now?: () => number;
+};
+
+export class Heartbeat {
+  readonly clock: ClockOffsetEstimator;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<unknown> | undefined;
+  private readonly ctl = new AbortController();
+  private failures = 0;
+  lastOkAt: number | null = null;
+
+  constructor(private readonly d: HeartbeatDeps) {
+    this.clock = d.clock ?? new ClockOffsetEstimator();
+  }
+
+  start(): void {
+    const tick = () => {
+      this.inFlight = this.beat().finally(() => {
+        this.inFlight = undefined;
+        if (!this.ctl.signal.aborted) this.timer = setTimeout(tick, this.d.intervalMs);
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.ctl.abort();
+    clearTimeout(this.timer);
+    await this.inFlight;
+  }
+
+  /** One heartbeat; resolves true when the centre answered 200. */
+  async beat(): Promise<boolean> {
+    const now = this.d.now ?? Date.now;
+    const disk = await diskUse(this.d.spoolDir).catch(() => null);
+    const backlog = this.d.backlog();
+    const offset = this.clock.offsetMs();
+    const t0 = now();
+    const body = {
+      version: this.d.version,
+      sentAtMs: t0,
+      clockOffsetMs: offset,
+      diskUsedBytes: disk?.usedBytes ?? null,
+      diskTotalBytes: disk?.totalBytes ?? null,
+      backlogCount: backlog.count,
+      backlogBytes: backlog.bytes,
+      cameras: this.d.cameraHealth().map((c) => ({ key: c.key, health: c.health.slice(0, 32) })),
+    };
+    try {
+      const res = await this.d.client.request({ method: 'POST', path: '/api/v1/agent/heartbeat', json: body, signal: this.ctl.signal });
+      const t3 = now();
+      if (res.status !== 200) {
+        this.fail(`centre answered ${res.status}${res.errorCode ? ` ${res.errorCode}` : ''}`);
+        return false;
+      }
+      const b = res.body as { receivedAtMs?: unknown; sentAtMs?: unknown; commands?: unknown };
+      if (typeof b?.receivedAtMs === 'number' && typeof b.sentAtMs === 'number') this.clock.add(sampleOffset(t0, b.receivedAtMs, b.sentAtMs, t3));
+      if (this.failures > 0) this.d.log.info('heartbeat answered again', { after: this.failures });
+      this.failures = 0;
+      this.lastOkAt = t3;
+      if (Array.isArray(b?.commands) && b.commands.length > 0) this.d.onCommands?.(b.commands);
+      return true;
+    } catch (e) {
+      if ((e as Error).name !== 'AbortedError') this.fail((e as Error).message);
+      return false;
+    }
+  }
+
+  private fail(reason: string) {
+    this.failures++;
+    if (this.failures === 1 || this.failures % 10 === 0) this.d.log.warn('heartbeat failed', { reason, failures: this.failures });
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Edge agent command line: `npm run agent -- <command> [options]` (docs/agent.md).
+ *
+ *   enroll --server URL --token TOKEN [--config FILE | --state-dir DIR] [--force]
+ *   run [--config FILE]
+ *   check-config [--config FILE]
+ *   status [--config FILE]
+ *
+ * The config file is --config, else $MAMORU_AGENT_CONFIG, else ./agent.yaml. Exit codes: 0 ok, 1 failure,
+ * 2 bad usage or invalid configuration.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, redactConfig, type AgentConfig } from './config.ts';
+import { enroll } from './cli/enroll.ts';
+import { createLogger, type Logger } from './cli/logger.ts';
+import type { RecorderFactory } from './cli/recorders.ts';
+import { NotEnrolledError, runAgent } from './cli/run.ts';
+import { spoolStatus } from './cli/status.ts';
+
+const USAGE = `usage: agent <command> [options]
+  enroll --server URL --token TOKEN [--config FILE | --state-dir DIR] [--force]
+  run [--config FILE]
+  check-config [--config FILE]
+  status [--config FILE]
+config file: --config, else $MAMORU_AGENT_CONFIG, else ./agent.yaml`;
+
+/**
+ * The recorder the agent runs. The ffmpeg recorder (edge-agent/src/recorder/) plugs in here; until then `run`
+ * uploads what is already in the spool and records nothing.
+ */
+async function recorderFactory(): Promise<RecorderFactory | undefined> {
+  return undefined;
+}
+
+type Io = { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv };
+
+async function readConfig(path: string, io: Io): Promise<AgentConfig | null> {
+  const r = await loadConfig(path, io.env);
+  if (!r.ok) {
+    io.err(`invalid configuration (${path}):`);
+    for (const e of r.errors) io.err(`  - ${e}`);
+    return null;
+  }
+  return r.config;
+}
+
+export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s), env: process.env }): Promise<number> {
+  const [command, ...rest] = argv;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { config: { type: 'string' }, server: { type: 'string' }, token: { type: 'string' }, 'state-dir': { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    io.err(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (!command || command === 'help' || command === '--help' || values.help) {
+    io.out(USAGE);
+    return command ? 0 : 2;
+  }
+  const configPath = (values.config as string | undefined) ?? io.env.MAMORU_AGENT_CONFIG ?? 'agent.yaml';
+
+  switch (command) {
+    case 'check-config': {
+      const config = await readConfig(configPath, io);
+      if (!config) return 2;
+      io.out(JSON.stringify(redactConfig(config), null, 2));
+      return 0;
+    }
+
+    case 'enroll': {
+      const server = values.server as string | undefined;
+      const token = values.token as string | undefined;
+      if (!token) {
+        io.err(`enroll needs --token\n${USAGE}`);
+        return 2;
+      }
+      let stateDir = (values['state-dir'] as string | undefined) ?? io.env.MAMORU_AGENT_STATE_DIR;
+      let serverUrl = server ?? io.env.MAMORU_AGENT_SERVER_URL;
+      if (values.config || io.env.MAMORU_AGENT_CONFIG || !stateDir) {
+        const config = await readConfig(configPath, io);
+        if (!config) return 2;
+        stateDir = (values['state-dir'] as string | undefined) ?? config.stateDir;
+        serverUrl = server ?? config.server.url;
+      }
+      if (!serverUrl || !/^https?:\/\//.test(serverUrl)) {
+        io.err(`enroll needs --server URL (http:// or https://)\n${USAGE}`);
+        return 2;
+      }
+      const r = await enroll({ serverUrl, token, stateDir: stateDir!, force: Boolean(values.force) });
+      if (!r.ok) {
+        io.err(r.message);
+        return 1;
+      }
+      io.out(JSON.stringify({ enrolled: true, agentId: r.agentId, site: r.siteCode, credential: r.path }));
+      return 0;
+    }
+
+    case 'status': {
+      const config = await readConfig(configPath, io);
+      if (!config) return 2;
+      io.out(JSON.stringify(await spoolStatus(config.spoolDir), null, 2));
+      return 0;
+    }
+
+    case 'run': {
+      const config = await readConfig(configPath, io);
+      if (!config) return 2;
+      const log: Logger = createLogger({ level: config.logLevel });
+      const factory = await recorderFactory();
+      let agent;
+      try {
+        agent = await runAgent(config, { log, ...(factory && { recorderFactory: factory }) });
+      } catch (e) {
+        if (e instanceof NotEnrolledError) {
+          io.err(e.message);
+          return 1;
+        }
+        log.error('agent failed to start', { error: e as Error });
+        return 1;
+      }
+      const running = agent;
+      return await new Promise<number>((resolve) => {
+        let signals = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+          signals++;
+          if (signals > 1) {
+            log.warn('second signal: exiting without waiting', { signal: sig });
+            return resolve(1);
+          }
+          log.info('signal received; shutting down', { signal: sig });
+          running.stop().then(
+            () => resolve(0),
+            (e: unknown) => {
+              log.error('shutdown failed', { error: e as Error });
+              resolve(1);
+            },
+          );
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+    }
+
+    default:
+      io.err(`unknown command '${command}'\n${USAGE}`);
+      return 2;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('edge-agent/src/main.ts')) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

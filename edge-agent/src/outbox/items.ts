@@ -1,0 +1,111 @@
+/**
+ * The outbox's on-disk item format (one JSON file per item, `<spool>/outbox/items/<id>.json`). Version 1.
+ * Every kind shares the envelope (priority, capture time, sequence, hold flag, local files); the payload differs.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/** Lower sends first: windows a case asked for > calls > continuous footage (and gaps, which travel with it). */
+export const PRIORITY = { caseWindow: 0, call: 1, footage: 2 } as const;
+
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'ISO date');
+
+export const LocalFileSchema = z.object({
+  /** Unique within the item: the segment's basename, or the call recording's name. */
+  name: z.string().min(1),
+  path: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  sha256: Hex64,
+  /** The agent created this file and deletes it once the centre acknowledged it; otherwise it is left alone. */
+  owned: z.boolean(),
+  /** Calls: this file is already acknowledged by the centre (multi-file items progress file by file). */
+  sent: z.boolean().default(false),
+});
+export type LocalFile = z.infer<typeof LocalFileSchema>;
+
+const Envelope = {
+  v: z.literal(1),
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/),
+  priority: z.number().int().min(0).max(9),
+  /** Capture time: ordering key within a priority ("oldest first"). */
+  at: Iso,
+  /** Enqueue order, breaks ties. */
+  seq: z.number().int().nonnegative(),
+  enqueuedAt: Iso,
+  /** Held items (a case asked for them) are never evicted for disk space. */
+  held: z.boolean().default(false),
+  files: z.array(LocalFileSchema).default([]),
+  /** Paths to delete if they still exist (left over from an eviction interrupted by a crash). Never evidence. */
+  cleanup: z.array(z.string()).default([]),
+};
+
+export const SegmentItemSchema = z.object({
+  ...Envelope,
+  kind: z.literal('segment'),
+  segment: z.object({
+    cameraKey: z.string(),
+    start: Iso,
+    durationMs: z.number().int().nonnegative(),
+    size: z.number().int().nonnegative(),
+    sha256: Hex64,
+    mediaType: z.string(),
+    codec: z.record(z.string(), z.unknown()),
+    runId: z.string(),
+    clockOffsetMs: z.number().nullable(),
+  }),
+});
+
+export const GapItemSchema = z.object({
+  ...Envelope,
+  kind: z.literal('gap'),
+  gap: z.object({
+    cameraKey: z.string(),
+    start: Iso,
+    end: Iso,
+    reason: z.enum(['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'other']),
+    detail: z.string().nullable(),
+  }),
+});
+
+export const CallItemSchema = z.object({
+  ...Envelope,
+  kind: z.literal('call'),
+  call: z.object({
+    callKey: z.string().min(1),
+    version: z.number().int().positive(),
+    /** The call metadata exactly as it is PUT to the centre (CALL-CONTRACT.md §1). */
+    payload: z.record(z.string(), z.unknown()),
+    /** The metadata PUT was acknowledged; only recordings remain. */
+    metaSent: z.boolean().default(false),
+  }),
+});
+
+export const OutboxItemSchema = z.discriminatedUnion('kind', [SegmentItemSchema, GapItemSchema, CallItemSchema]);
+export type OutboxItem = z.infer<typeof OutboxItemSchema>;
+export type SegmentItem = z.infer<typeof SegmentItemSchema>;
+export type GapItem = z.infer<typeof GapItemSchema>;
+export type CallItem = z.infer<typeof CallItemSchema>;
+export type ItemKind = OutboxItem['kind'];
+
+/** Deterministic ids: the same segment/gap/call version enqueued twice is one item. */
+export const segmentItemId = (cameraKey: string, start: Date) => `seg_${cameraKey}_${start.getTime()}`;
+export const gapItemId = (cameraKey: string, start: Date, end: Date, reason: string) => `gap_${cameraKey}_${start.getTime()}_${end.getTime()}_${reason}`;
+export const callItemId = (callKey: string, version: number) => `call_${createHash('sha256').update(callKey).digest('hex').slice(0, 24)}_v${version}`;
+
+/** Bytes the item still has to send. */
+export const pendingBytes = (item: OutboxItem) => item.files.reduce((n, f) => n + (f.sent ? 0 : f.size), 0);
+
+/** A call handed over by the PBX side (CALL-CONTRACT.md §3): the payload plus where each recording lies. */
+export type SealedCall = {
+  callKey: string;
+  version: number;
+  /** Recording name → absolute path. */
+  files: Record<string, string>;
+  recordings: { name: string; size: number; sha256: string }[];
+  times: { startUtc: string };
+} & Record<string, unknown>;
+
+export interface CallSink {
+  callSealed(call: SealedCall): Promise<void>;
+}

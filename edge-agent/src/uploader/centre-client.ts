@@ -1,0 +1,166 @@
+/**
+ * The agent's HTTP client for the centre's agent API (node:http/https, so the request body streams with a known
+ * Content-Length through the bandwidth cap). It never throws on an HTTP status; it throws NetworkError when no
+ * answer came (refused, reset, idle timeout) and AbortedError when the caller aborted.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { parseRetryAfter } from './backoff.ts';
+
+export class NetworkError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'NetworkError';
+  }
+}
+
+export class AbortedError extends Error {
+  constructor() {
+    super('request aborted');
+    this.name = 'AbortedError';
+  }
+}
+
+export type CentreResponse = {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body, or null. */
+  body: unknown;
+  /** `error.code` of the centre's error shape, when present. */
+  errorCode: string | null;
+  errorMessage: string | null;
+  retryAfterMs: number | null;
+};
+
+export type RequestOptions = {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  json?: unknown;
+  /** A fresh body stream (called once per request) and its exact length. */
+  body?: { open: () => Readable; length: number; contentType: string };
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Whether to send the agent credential (everything except enrollment). */
+  auth?: boolean;
+};
+
+export interface CentreClient {
+  readonly baseUrl: string;
+  request(opts: RequestOptions): Promise<CentreResponse>;
+  setCredential(credential: string | null): void;
+  close(): void;
+}
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export function createCentreClient(opts: { baseUrl: string; credential?: string | null; idleTimeoutMs?: number; userAgent?: string }): CentreClient {
+  const base = new URL(opts.baseUrl.replace(/\/+$/, '') + '/');
+  const https = base.protocol === 'https:';
+  const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 4 }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  const doRequest = https ? httpsRequest : httpRequest;
+  let credential = opts.credential ?? null;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+
+  return {
+    baseUrl: base.toString().replace(/\/$/, ''),
+    setCredential(c) {
+      credential = c;
+    },
+    close() {
+      agent.destroy();
+    },
+    request(r) {
+      return new Promise<CentreResponse>((resolve, reject) => {
+        if (r.signal?.aborted) return reject(new AbortedError());
+        const url = new URL(r.path.replace(/^\//, ''), base);
+        const headers: Record<string, string> = { accept: 'application/json', 'user-agent': opts.userAgent ?? 'mamoru-agent', ...r.headers };
+        if (r.auth !== false && credential) headers.authorization = `Bearer ${credential}`;
+        let payload: Buffer | undefined;
+        if (r.json !== undefined) {
+          payload = Buffer.from(JSON.stringify(r.json));
+          headers['content-type'] = 'application/json';
+          headers['content-length'] = String(payload.length);
+        } else if (r.body) {
+          headers['content-type'] = r.body.contentType;
+          headers['content-length'] = String(r.body.length);
+        } else if (r.method !== 'GET') {
+          headers['content-length'] = '0';
+        }
+
+        let settled = false;
+        let bodyStream: Readable | undefined;
+        const finish = (fn: () => void) => {
+          if (settled) return;
+          settled = true;
+          r.signal?.removeEventListener('abort', onAbort);
+          fn();
+        };
+        const req = doRequest(url, { method: r.method, headers, agent });
+        const onAbort = () => {
+          finish(() => reject(new AbortedError()));
+          bodyStream?.destroy();
+          req.destroy();
+        };
+        r.signal?.addEventListener('abort', onAbort, { once: true });
+        req.setTimeout(idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no progress for ${idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
+        req.on('error', (e: NodeJS.ErrnoException) => {
+          bodyStream?.destroy();
+          finish(() => reject(new NetworkError(`${r.method} ${url.pathname}: ${e.message}`, e.code)));
+        });
+        req.on('response', (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size <= MAX_RESPONSE_BYTES) chunks.push(c);
+          });
+          res.on('error', (e: NodeJS.ErrnoException) => finish(() => reject(new NetworkError(`reading the answer: ${e.message}`, e.code))));
+          res.on('end', () => {
+            // The centre may answer before it read the whole body (e.g. an early 404): stop sending.
+            if (!req.writableFinished) {
+              bodyStream?.destroy();
+              req.destroy();
+            }
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown = null;
+            try {
+              body = text ? JSON.parse(text) : null;
+            } catch {
+              body = null;
+            }
+            const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+            finish(() =>
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body,
+                errorCode: typeof err?.code === 'string' ? err.code : null,
+                errorMessage: typeof err?.message === 'string' ? err.message : null,
+                retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+              }),
+            );
+          });
+        });
+        if (payload) req.end(payload);
+        else if (r.body) {
+          try {
+            bodyStream = r.body.open();
+          } catch (e) {
+            req.destroy();
+            return finish(() => reject(e as Error));
+          }
+          bodyStream.on('error', (e: NodeJS.ErrnoException) => {
+            req.destroy();
+            // A local read error is not the network's fault: surface it as such.
+            finish(() => reject(Object.assign(new Error(`reading the local file: ${e.message}`), { code: e.code, local: true })));
+          });
+          bodyStream.pipe(req);
+        } else req.end();
+      });
+    },
+  };
+}
