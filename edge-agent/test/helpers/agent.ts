@@ -1,0 +1,111 @@
+/** Helpers for agent tests: temp folders, real segment files, configs, an enrolled agent against a real centre. */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { validateConfig, type AgentConfig } from '../../src/config.ts';
+import type { ClosedSegment } from '../../src/contracts.ts';
+import { enroll } from '../../src/cli/enroll.ts';
+import type { TestCentre } from '../../../server/test/helpers/centre.ts';
+
+const run = promisify(execFile);
+
+export async function tempDir(prefix = 'agent-test-'): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A small real MPEG-TS file (H.264 test pattern), made by ffmpeg with TZ=UTC. */
+export async function makeTs(path: string, seconds = 2): Promise<Buffer> {
+  await run('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=10`, '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-f', 'mpegts', path], {
+    env: { ...process.env, TZ: 'UTC' },
+  });
+  return readFile(path);
+}
+
+/** Random bytes standing in for a segment where the media itself does not matter. */
+export async function makeRandomFile(path: string, size: number): Promise<Buffer> {
+  const b = randomBytes(size);
+  await writeFile(path, b);
+  return b;
+}
+
+/** The ClosedSegment a recorder would hand over for `path`. */
+export function closedSegment(cameraKey: string, path: string, bytes: Buffer, start: Date, durationMs = 2000, extra: Partial<ClosedSegment> = {}): ClosedSegment {
+  return {
+    cameraKey,
+    path,
+    start,
+    durationMs,
+    size: bytes.length,
+    sha256: sha256(bytes),
+    mediaType: 'video/mp2t',
+    codec: { video: 'h264', note: 'テスト' },
+    runId: randomUUID(),
+    clockOffsetMs: 12,
+    ...extra,
+  };
+}
+
+/** A validated config (throws listing the problems if the override is invalid). */
+export function testConfig(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): AgentConfig {
+  const r = validateConfig(raw, env);
+  if (!r.ok) throw new Error(`test config invalid:\n${r.errors.join('\n')}`);
+  return r.config;
+}
+
+/** Creates a site at the centre and enrolls an agent into `stateDir` through the agent's own enroll code. */
+export async function enrollAgent(centre: TestCentre, stateDir: string): Promise<{ siteId: string; code: string }> {
+  const site = await centre.createSite();
+  const r = await enroll({ serverUrl: centre.url, token: site.token, stateDir });
+  if (!r.ok) throw new Error(r.message);
+  return { siteId: site.siteId, code: site.code };
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Segment rows of a site's camera at the centre, in start order, with their identity ids. */
+export async function centreSegments(centre: TestCentre, siteId: string, cameraKey: string) {
+  const rows = await centre.db
+    .selectFrom('segment')
+    .innerJoin('camera', 'camera.id', 'segment.camera_id')
+    .select(['segment.id', 'segment.object_key', 'segment.clock_offset_ms', 'segment.run_id'])
+    .select((eb) => [eb.fn<Date>('lower', ['segment.span']).as('start'), eb.fn<string>('encode', ['segment.sha256', eb.val('hex')]).as('sha256')])
+    .where('camera.site_id', '=', siteId)
+    .where('camera.key', '=', cameraKey)
+    .orderBy('start')
+    .execute();
+  return rows.map((r) => ({ id: Number(r.id), start: new Date(r.start), sha256: r.sha256, objectKey: r.object_key, clockOffsetMs: r.clock_offset_ms, runId: r.run_id }));
+}
+
+export async function centreGaps(centre: TestCentre, siteId: string, cameraKey: string) {
+  const rows = await centre.db
+    .selectFrom('gap')
+    .innerJoin('camera', 'camera.id', 'gap.camera_id')
+    .select(['gap.id', 'gap.reason', 'gap.detail'])
+    .select((eb) => [eb.fn<Date>('lower', ['gap.span']).as('start'), eb.fn<Date>('upper', ['gap.span']).as('end')])
+    .where('camera.site_id', '=', siteId)
+    .where('camera.key', '=', cameraKey)
+    .orderBy('start')
+    .execute();
+  return rows.map((r) => ({ id: Number(r.id), reason: r.reason, detail: r.detail, start: new Date(r.start), end: new Date(r.end) }));
+}
+
+/** Reads a stored object fully (to check the bytes at the centre). */
+export async function readObject(centre: TestCentre, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await centre.store.read(key)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
