@@ -12,7 +12,7 @@
  * disk guard turns a segment into an "evicted" gap, which is written first).
  */
 import { EventEmitter } from 'node:events';
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, isAbsolute } from 'node:path';
 import type { ClosedSegment, EvidenceSink, GapReport } from '../contracts.ts';
 import { silentLogger, type Logger } from '../cli/logger.ts';
@@ -102,6 +102,8 @@ export class Outbox implements EvidenceSink, CallSink {
         id = `${id}_${seg.sha256.slice(0, 12)}`;
         if (this.index.has(id)) return;
       }
+      // ffmpeg does not fsync: make the media itself durable before the record that points at it.
+      await fsyncFile(seg.path);
       const item: SegmentItem = {
         v: 1,
         id,
@@ -157,6 +159,7 @@ export class Outbox implements EvidenceSink, CallSink {
       if (!declared.has(name)) throw new Error(`call ${callKey} v${version}: file '${name}' is not among its recordings`);
       if (!isAbsolute(files[name]!)) throw new Error(`call ${callKey}: recording path must be absolute`);
     }
+    for (const path of Object.values(files)) if (this.isInsideSpool(path)) await fsyncFile(path);
     await this.lock.run(async () => {
       const id = callItemId(callKey, version);
       if (this.index.has(id)) return;
@@ -175,7 +178,7 @@ export class Outbox implements EvidenceSink, CallSink {
           return { name, path, size: r.size, sha256: r.sha256, owned: this.isInsideSpool(path), sent: false };
         }),
         cleanup: [],
-        call: { callKey, version, payload: { ...payload, callKey, version } as Record<string, unknown>, metaSent: false },
+        call: { callKey, version, payload: payload as Record<string, unknown>, metaSent: false },
       });
     });
   }
@@ -475,6 +478,17 @@ export class Outbox implements EvidenceSink, CallSink {
     const s = this.stats();
     this.log.info('outbox opened', { dir: this.root, pending: s.count, bytes: s.bytes, quarantined: s.quarantined });
   }
+}
+
+/** fsync of a file someone else wrote, and of its folder entry. */
+async function fsyncFile(path: string) {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsyncDir(dirname(path));
 }
 
 function compare(a: Entry, b: Entry) {
