@@ -51,6 +51,13 @@ describe('agent config', () => {
     assert.ok(r.secrets.includes('s3cretPass'));
   });
 
+  test('the shipped example config is valid', async () => {
+    const r = await loadConfig(new URL('../agent.example.yaml', import.meta.url).pathname, {});
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+    assert.equal(r.config.cameras.length, 2);
+    assert.ok(r.secrets.includes('change-me'));
+  });
+
   test('JSON works too, and environment variables override the file', () => {
     const r = validateConfig(good, {
       MAMORU_AGENT_SERVER_URL: 'http://127.0.0.1:8080',
