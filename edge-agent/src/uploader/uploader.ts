@@ -43,6 +43,7 @@ export function classifyResponse(res: Pick<CentreResponse, 'status' | 'errorCode
   if (status === 200 || status === 201) return { kind: 'done' };
   const retry = (reason: string): Outcome => ({ kind: 'retry', reason, status, retryAfterMs: res.retryAfterMs });
   if (status === 404 && code === 'camera_not_found' && ctx.cameraKey) return { kind: 'reregister', cameraKey: ctx.cameraKey };
+  if (status === 404 && code === 'recording_not_declared') return { kind: 'quarantine', reason: code, detail: null };
   if (status === 401 || status === 403) return retry(`not authorised (${code ?? status})`);
   if (status === 404) return retry(`centre has no such route or object (${code ?? 'route_not_found'})`); // an older centre; it may be upgraded
   if (status === 408 || status === 425 || status === 429 || status >= 500 || status < 200) return retry(`centre answered ${status}${code ? ` ${code}` : ''}`);
@@ -322,6 +323,13 @@ export class Uploader {
         signal: this.requestCtl.signal,
       });
       const o = classifyResponse(res, { file: f });
+      if (res.status === 404 && res.errorCode === 'call_not_found') {
+        // The centre does not know the call (metadata lost?): send the metadata again on the next try.
+        await this.d.outbox.update(item.id, (it) => {
+          if (it.kind === 'call') it.call.metaSent = false;
+        });
+        return o;
+      }
       if (o.kind !== 'done') return o;
       await this.d.outbox.update(item.id, (it) => {
         const x = it.files.find((y) => y.name === f.name);
