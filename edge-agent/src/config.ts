@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { pbxConfigSchema } from './pbx/config.ts';
 
 /** Same rule as the centre's camera key. */
 export const CAMERA_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -86,6 +87,8 @@ export const AgentConfigSchema = z
       })
       .prefault({}),
     cameras: z.array(CameraSchema).max(256).default([]),
+    /** The PBX whose calls this agent collects (edge-agent/src/pbx/config.ts, docs/pbx-*.md); null = none. */
+    pbx: pbxConfigSchema.nullable().default(null),
   });
 
 /** Cross-field checks, run on the raw data so they are reported together with the schema's findings. */

@@ -17,6 +17,7 @@ import { CameraRegistrar } from '../src/uploader/cameras.ts';
 import { createCentreClient } from '../src/uploader/centre-client.ts';
 import { TokenBucket } from '../src/uploader/token-bucket.ts';
 import { Uploader, type UploadEvent } from '../src/uploader/uploader.ts';
+import { runAgent } from '../src/cli/run.ts';
 import { closedSegment, enrollAgent, makeRandomFile, readObject, sha256, tempDir, testConfig, waitFor } from './helpers/agent.ts';
 import { startProxy, type ProxyDecision } from './helpers/proxy.ts';
 
@@ -72,12 +73,12 @@ describe('call items through outbox and uploader into a real centre', () => {
       files[f.name] = join(dir, f.name);
       await copyFile(f.path, files[f.name]!);
     }
-    return { ...fixturePayload(over), callKey: FIXTURE_CALL_KEY, version: 1, files } as unknown as SealedCall;
+    return { ...fixturePayload(over), callKey: FIXTURE_CALL_KEY, version: 1, files };
   }
 
   const callPath = (suffix: string) => `/api/v1/agent/calls/${encodeURIComponent(FIXTURE_CALL_KEY)}${suffix}`;
 
-  test('metadata first, then each recording, bytes verified at the centre; owned files removed after the ack; the call goes before older footage', async () => {
+  test('metadata first, then each recording, bytes verified at the centre; the PBX files left alone; the call goes before older footage', async () => {
     const h = await harness();
     try {
       const camDir = join(h.spoolDir, 'cameras', 'cam1');
@@ -104,8 +105,7 @@ describe('call items through outbox and uploader into a real centre', () => {
         assert.equal(r.sha256, sha256(f.bytes));
         assert.equal(sha256(await readObject(centre, r.object_key!)), sha256(f.bytes), 'original bytes stored byte-for-byte');
       }
-      for (const p of Object.values(call.files)) assert.equal(existsSync(p), false, 'inside the spool: removed after the ack');
-      for (const f of FIXTURE_FILES) assert.ok(existsSync(f.path), 'the source outside the spool is untouched');
+      for (const p of Object.values(call.files)) assert.ok(existsSync(p), 'the PBX\'s originals are never deleted by the agent');
     } finally {
       await h.stop();
     }
@@ -134,6 +134,50 @@ describe('call items through outbox and uploader into a real centre', () => {
       assert.equal(stored.filter((r) => r.object_key).length, 3);
     } finally {
       await h.stop();
+    }
+  });
+
+  test('run with a pbx section: the real Asterisk fixture call goes from the PBX files through the outbox to the centre', async () => {
+    const base = join(root.path, 'pbx-run');
+    const site = await enrollAgent(centre, join(base, 'state'));
+    const FIX = new URL('./fixtures/asterisk-22/', import.meta.url).pathname;
+    const config = testConfig({
+      server: { url: centre.url },
+      stateDir: join(base, 'state'),
+      spoolDir: join(base, 'spool'),
+      heartbeatSeconds: 60,
+      disk: { maxUsePercent: 100, minFreeBytes: 0 },
+      pbx: {
+        id: 'main-pbx',
+        adapter: 'asterisk-files',
+        timezone: 'Asia/Tokyo',
+        monitorDir: join(FIX, 'monitor'),
+        cdrCsv: join(FIX, 'cdr-csv', 'Master.csv'),
+        cdrCustom: join(FIX, 'cdr-custom', 'cdr_master.json'),
+        cel: join(FIX, 'cel-custom', 'Master.csv'),
+        noticeSound: 'custom/notice',
+        operators: { '201': 'Tanaka' },
+        quietSeconds: 0.3,
+        pollSeconds: 0.1,
+        backfillHours: null,
+      },
+    });
+    const agent = await runAgent(config, { log: silentLogger });
+    try {
+      const row = await waitFor(
+        'the call and its 3 recordings at the centre',
+        async () => {
+          const recs = await centre.db.selectFrom('recording').innerJoin('call', 'call.id', 'recording.call_id').select(['recording.object_key', 'call.id']).where('call.site_id', '=', site.siteId).execute();
+          return recs.length === 3 && recs.every((r) => r.object_key) && recs;
+        },
+        30_000,
+        100,
+      );
+      assert.equal(new Set(row.map((r) => r.id)).size, 1);
+      await waitFor('drain', () => agent.outbox.stats().count === 0 && agent.uploader.inFlight === null);
+      for (const f of FIXTURE_FILES) assert.ok(existsSync(join(FIX, 'monitor', '2026', '11', '23', f.name)), 'the PBX files stay');
+    } finally {
+      await agent.stop();
     }
   });
 

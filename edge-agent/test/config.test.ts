@@ -133,6 +133,17 @@ describe('agent config', () => {
     assert.equal(errors.length, expect.length, errors.join('\n'));
   });
 
+  test('a pbx section is validated with the PBX side\'s schema, its problems listed with the rest', () => {
+    const ok = validateConfig({ ...good, pbx: { id: 'main-pbx', adapter: 'asterisk-files', monitorDir: '/var/spool/asterisk/monitor', cdrCsv: '/var/log/asterisk/cdr-csv/Master.csv' } });
+    assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.errors));
+    assert.equal(ok.config.pbx?.timezone, 'Asia/Tokyo');
+    assert.equal(validateConfig(good).ok && validateConfig(good).ok, true);
+    const bad = validateConfig({ ...good, heartbeatSeconds: 0, pbx: { id: 'bad id', adapter: 'asterisk-files', timezone: 'Mars/Base', cdrCsv: '/x' } });
+    assert.equal(bad.ok, false);
+    const errors = (bad as { errors: string[] }).errors;
+    for (const p of ['heartbeatSeconds: ', 'pbx.id: ', 'pbx.timezone: ', 'pbx.monitorDir: ']) assert.ok(errors.some((e) => e.startsWith(p)), `${p} in\n${errors.join('\n')}`);
+  });
+
   test('env values that are wrong are reported against the variable', () => {
     const r = validateConfig(good, { MAMORU_AGENT_SERVER_URL: 'not a url', MAMORU_AGENT_HEARTBEAT_SECONDS: '-3' });
     assert.equal(r.ok, false);

@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { callItemId, gapItemId, segmentItemId, type SealedCall } from '../src/outbox/items.ts';
+import { callItemId, gapItemId, segmentItemId } from '../src/outbox/items.ts';
 import { Outbox } from '../src/outbox/outbox.ts';
-import { closedSegment, makeRandomFile, sha256, tempDir } from './helpers/agent.ts';
+import { closedSegment, makeRandomFile, sealedCall, sha256, tempDir } from './helpers/agent.ts';
 
 const CHILD = new URL('./fixtures/enqueue-child.ts', import.meta.url).pathname;
 const T = Date.parse('2026-11-23T01:00:00Z');
@@ -72,14 +72,7 @@ describe('durable outbox', () => {
     const recDir = join(spoolDir, 'pbx');
     await mkdir(recDir);
     const rec = await makeRandomFile(join(recDir, 'in-1.wav'), 300);
-    const call: SealedCall = {
-      callKey: 'main-pbx:1795457100.12',
-      version: 1,
-      files: { 'in-1.wav': join(recDir, 'in-1.wav') },
-      recordings: [{ name: 'in-1.wav', size: 300, sha256: sha256(rec) }],
-      times: { startUtc: at(35).toISOString() },
-      direction: 'inbound',
-    };
+    const call = sealedCall('main-pbx:1795457100.12', [{ name: 'in-1.wav', path: join(recDir, 'in-1.wav'), bytes: rec }], at(35).toISOString());
     await outbox.callSealed(call);
     assert.deepEqual(
       outbox.list().map((i) => i.id),
@@ -99,7 +92,8 @@ describe('durable outbox', () => {
     assert.deepEqual(again.list().map((i) => i.id), order.map((i) => i.id));
     assert.equal(again.list()[0]!.held, true);
     const callItem = again.get(callItemId(call.callKey, 1))!;
-    assert.equal(callItem.files[0]!.owned, true, 'a recording inside the spool is the agent\'s');
+    assert.equal(callItem.files[0]!.owned, false, 'a call recording is the PBX\'s original');
+    assert.equal(callItem.kind === 'call' ? callItem.call.payload.pbxId : null, 'main-pbx');
   });
 
   test('ack removes the item and its owned file; an ack cut short by a crash is finished at reopen', async () => {
@@ -122,18 +116,26 @@ describe('durable outbox', () => {
     assert.deepEqual(await readdir(join(spoolDir, 'outbox', 'acked')), []);
   });
 
-  test('a call recording outside the spool is not the agent\'s to delete', async () => {
+  test('call recordings are the PBX\'s originals: never deleted at the ack, never moved into quarantine', async () => {
     const { outbox } = await fresh();
     const pbxDir = join(dir.path, 'pbx-monitor');
     await mkdir(pbxDir, { recursive: true });
     const p = join(pbxDir, 'r.wav');
     const bytes = await makeRandomFile(p, 100);
-    await outbox.callSealed({ callKey: 'pbx:1', version: 1, files: { 'r.wav': p }, recordings: [{ name: 'r.wav', size: 100, sha256: sha256(bytes) }], times: { startUtc: at(0).toISOString() } });
+    await outbox.callSealed(sealedCall('pbx:1', [{ name: 'r.wav', path: p, bytes }], at(0).toISOString()));
+    await outbox.callSealed(sealedCall('pbx:1', [{ name: 'r.wav', path: p, bytes }], at(0).toISOString())); // again after a crash: no-op
+    assert.equal(outbox.stats().count, 1);
     const id = callItemId('pbx:1', 1);
     assert.equal(outbox.get(id)!.files[0]!.owned, false);
     await outbox.ack(id);
     assert.ok(existsSync(p));
-    await assert.rejects(outbox.callSealed({ callKey: 'pbx:2', version: 1, files: { 'x.wav': p }, recordings: [], times: { startUtc: at(0).toISOString() } }), /not among its recordings/);
+    await outbox.callSealed(sealedCall('pbx:1', [{ name: 'r.wav', path: p, bytes }], at(0).toISOString(), 2));
+    await outbox.quarantine(callItemId('pbx:1', 2), 'call_version_conflict');
+    assert.ok(existsSync(p), 'left where the PBX keeps it');
+    const [rec] = await outbox.listQuarantine();
+    assert.equal(rec!.item.files[0]!.path, p, 'the record points at the original');
+    const bad = { ...sealedCall('pbx:2', [], at(0).toISOString()), files: { 'x.wav': p } };
+    await assert.rejects(outbox.callSealed(bad), /not among its recordings/);
   });
 
   test('quarantine keeps the file and the reason; an interrupted quarantine completes at reopen', async () => {

@@ -10,6 +10,7 @@ import { DiskGuard } from '../disk-guard/disk-guard.ts';
 import { ClockOffsetEstimator } from '../heartbeat/clock-offset.ts';
 import { Heartbeat } from '../heartbeat/heartbeat.ts';
 import { Outbox } from '../outbox/outbox.ts';
+import { createPbxAdapter, type PbxAdapter } from '../pbx/index.ts';
 import { loadCredential } from '../state/credential-store.ts';
 import { CameraRegistrar } from '../uploader/cameras.ts';
 import { createCentreClient } from '../uploader/centre-client.ts';
@@ -33,8 +34,9 @@ export type RunningAgent = {
   diskGuard: DiskGuard;
   bucket: TokenBucket;
   recorders: Map<string, Recorder>;
-  /** Clean shutdown: recorders first (their last segments go into the outbox), then the uploader (finishing or
-   * abandoning the in-flight upload), heartbeat, disk guard, outbox. */
+  pbx: PbxAdapter | null;
+  /** Clean shutdown: producers first (recorders hand over their last segments, the PBX adapter its sealed calls),
+   * then the uploader (finishing or abandoning the in-flight upload), heartbeat, disk guard, outbox. */
   stop(): Promise<void>;
 };
 
@@ -87,6 +89,8 @@ export async function runAgent(
     log,
     onCommands: (commands) => log.info('centre sent commands this agent does not handle yet', { count: commands.length }),
   });
+  // The PBX side hands sealed calls to the outbox; its own state (ledger, offsets) lives in <stateDir>/pbx/<id>/.
+  const pbx = config.pbx ? createPbxAdapter(config.pbx, { stateDir: config.stateDir, sink: outbox, log }) : null;
   const diskGuard = new DiskGuard({ outbox, spoolDir: config.spoolDir, limits: config.disk, intervalMs: config.disk.checkSeconds * 1000, log });
 
   log.info('agent starting', { version: AGENT_VERSION, server: config.server.url, site: cred.siteCode, cameras: config.cameras.map(describeCamera), bandwidthBytesPerSecond: config.upload.bandwidthBytesPerSecond });
@@ -100,14 +104,24 @@ export async function runAgent(
       log.error('recorder failed to start', { camera: key, error: e as Error });
     }
   }
+  // A PBX that cannot be read yet (folder missing, permissions) must not stop the cameras: log it; it is retried
+  // by the adapter's own loop once started.
+  const pbxStarted = pbx?.start().then(
+    () => log.info('pbx adapter started', { pbx: config.pbx!.id, adapter: config.pbx!.adapter }),
+    (e: unknown) => log.error('pbx adapter failed to start', { pbx: config.pbx!.id, error: e as Error }),
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info('agent stopping');
-      await Promise.all(
-        [...recorders].map(([key, r]) => r.stop().catch((e: unknown) => log.error('recorder did not stop cleanly', { camera: key, error: e as Error }))),
-      );
+      await Promise.all([
+        ...[...recorders].map(([key, r]) => r.stop().catch((e: unknown) => log.error('recorder did not stop cleanly', { camera: key, error: e as Error }))),
+        (async () => {
+          await pbxStarted;
+          await pbx?.stop().catch((e: unknown) => log.error('pbx adapter did not stop cleanly', { error: e as Error }));
+        })(),
+      ]);
       await uploader.stop(config.upload.shutdownGraceMs);
       await heartbeat.stop();
       await diskGuard.stop();
@@ -116,5 +130,5 @@ export async function runAgent(
       log.info('agent stopped', { pending: outbox.stats().count });
     })());
 
-  return { outbox, uploader, heartbeat, diskGuard, bucket, recorders, stop };
+  return { outbox, uploader, heartbeat, diskGuard, bucket, recorders, pbx, stop };
 }

@@ -17,7 +17,10 @@ export const LocalFileSchema = z.object({
   path: z.string().min(1),
   size: z.number().int().nonnegative(),
   sha256: Hex64,
-  /** The agent created this file and deletes it once the centre acknowledged it; otherwise it is left alone. */
+  /**
+   * The agent owns this file: it deletes it once the centre acknowledged it and moves it into quarantine on a
+   * refusal. Segment files are owned; call recordings are the PBX's originals and never are.
+   */
   owned: z.boolean(),
   /** Calls: this file is already acknowledged by the centre (multi-file items progress file by file). */
   sent: z.boolean().default(false),
@@ -96,16 +99,5 @@ export const callItemId = (callKey: string, version: number) => `call_${createHa
 /** Bytes the item still has to send. */
 export const pendingBytes = (item: OutboxItem) => item.files.reduce((n, f) => n + (f.sent ? 0 : f.size), 0);
 
-/** A call handed over by the PBX side (CALL-CONTRACT.md §3): the payload plus where each recording lies. */
-export type SealedCall = {
-  callKey: string;
-  version: number;
-  /** Recording name → absolute path. */
-  files: Record<string, string>;
-  recordings: { name: string; size: number; sha256: string }[];
-  times: { startUtc: string };
-} & Record<string, unknown>;
-
-export interface CallSink {
-  callSealed(call: SealedCall): Promise<void>;
-}
+/** The PBX side's hand-over (edge-agent/src/pbx/payload.ts, CALL-CONTRACT.md §3); the outbox implements CallSink. */
+export type { CallSink, SealedCall } from '../pbx/payload.ts';

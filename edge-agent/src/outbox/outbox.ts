@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { open, readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, isAbsolute } from 'node:path';
+import { basename, dirname, join, isAbsolute } from 'node:path';
 import type { ClosedSegment, EvidenceSink, GapReport } from '../contracts.ts';
 import { silentLogger, type Logger } from '../cli/logger.ts';
 import { ensureDir, fsyncDir, moveFileDurable, TEMP_PREFIX, unlinkIfExists, writeFileAtomic } from '../state/atomic-file.ts';
@@ -152,6 +152,10 @@ export class Outbox implements EvidenceSink, CallSink {
     });
   }
 
+  /**
+   * A sealed call version (CALL-CONTRACT.md §3). Its recordings are the PBX's originals: the outbox records where
+   * they are and never moves, modifies or deletes them. The same (callKey, version) again is a no-op.
+   */
   async callSealed(call: SealedCall): Promise<void> {
     const { files, callKey, version, ...payload } = call;
     const declared = new Map(call.recordings.map((r) => [r.name, r]));
@@ -159,7 +163,6 @@ export class Outbox implements EvidenceSink, CallSink {
       if (!declared.has(name)) throw new Error(`call ${callKey} v${version}: file '${name}' is not among its recordings`);
       if (!isAbsolute(files[name]!)) throw new Error(`call ${callKey}: recording path must be absolute`);
     }
-    for (const path of Object.values(files)) if (this.isInsideSpool(path)) await fsyncFile(path);
     await this.lock.run(async () => {
       const id = callItemId(callKey, version);
       if (this.index.has(id)) return;
@@ -175,10 +178,10 @@ export class Outbox implements EvidenceSink, CallSink {
         held: false,
         files: Object.entries(files).map(([name, path]) => {
           const r = declared.get(name)!;
-          return { name, path, size: r.size, sha256: r.sha256, owned: this.isInsideSpool(path), sent: false };
+          return { name, path, size: r.size, sha256: r.sha256, owned: false, sent: false };
         }),
         cleanup: [],
-        call: { callKey, version, payload: payload as Record<string, unknown>, metaSent: false },
+        call: { callKey, version, payload: payload as unknown as Record<string, unknown>, metaSent: false },
       });
     });
   }
@@ -395,11 +398,6 @@ export class Outbox implements EvidenceSink, CallSink {
 
   private itemPath(id: string) {
     return join(this.itemsDir, `${id}.json`);
-  }
-
-  private isInsideSpool(path: string) {
-    const rel = relative(this.spoolDir, path);
-    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
   }
 
   private async persist(item: OutboxItem) {

@@ -9,6 +9,8 @@ import { validateConfig, type AgentConfig } from '../../src/config.ts';
 import type { ClosedSegment } from '../../src/contracts.ts';
 import { enroll } from '../../src/cli/enroll.ts';
 import type { TestCentre } from '../../../server/test/helpers/centre.ts';
+import { fixturePayload } from '../../../server/test/helpers/calls.ts';
+import type { SealedCall } from '../../src/outbox/items.ts';
 
 const run = promisify(execFile);
 
@@ -108,4 +110,17 @@ export async function readObject(centre: TestCentre, key: string): Promise<Buffe
   const chunks: Buffer[] = [];
   for await (const c of await centre.store.read(key)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** A sealed call as the PBX side hands it over: the Asterisk fixture's payload with these recordings and start. */
+export function sealedCall(callKey: string, recs: { name: string; path: string; bytes: Buffer }[], startUtc: string, version = 1): SealedCall {
+  const base = fixturePayload();
+  return {
+    ...base,
+    times: { ...base.times, startUtc },
+    recordings: recs.map((r) => ({ name: r.name, role: 'mixed' as const, format: 'wav', sampleRate: 8000, channels: 1, durationS: 1, size: r.bytes.length, sha256: sha256(r.bytes) })),
+    callKey,
+    version,
+    files: Object.fromEntries(recs.map((r) => [r.name, r.path])),
+  };
 }
