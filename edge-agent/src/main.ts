@@ -5,12 +5,14 @@
  *   run [--config FILE]
  *   check-config [--config FILE]
  *   status [--config FILE]
+ *   discover [--timeout ms] [--username u] [--password p] [--json]   (docs/onvif.md)
  *
  * The config file is --config, else $MAMORU_AGENT_CONFIG, else ./agent.yaml. Exit codes: 0 ok, 1 failure,
  * 2 bad usage or invalid configuration.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, redactConfig, type AgentConfig } from './config.ts';
+import { DISCOVER_USAGE, DiscoverUsageError, parseDiscoverArgs, runDiscover } from './cli/discover.ts';
 import { enroll } from './cli/enroll.ts';
 import { createLogger, type Logger } from './cli/logger.ts';
 import type { RecorderFactory } from './cli/recorders.ts';
@@ -46,6 +48,20 @@ async function readConfig(path: string, io: Io): Promise<AgentConfig | null> {
 
 export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s), env: process.env }): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'discover') {
+    // ONVIF discovery has its own options (edge-agent/src/cli/discover.ts, docs/onvif.md) and needs no config.
+    try {
+      await runDiscover(parseDiscoverArgs(rest, io.env), { write: (s: string) => io.out(s.replace(/\n$/, '')) });
+      return 0;
+    } catch (e) {
+      if (e instanceof DiscoverUsageError) {
+        io.err(`${e.message}\n${DISCOVER_USAGE}`);
+        return 2;
+      }
+      io.err(`discovery failed: ${(e as Error).message}`);
+      return 1;
+    }
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({

@@ -169,6 +169,14 @@ describe('agent config', () => {
     assert.equal((e2 as { code: number }).code, 2);
     assert.match((e2 as { stderr: string }).stderr, /not valid YAML\/JSON/);
 
+    // `discover` is wired with its own options; a bad one is a usage error before any probe is sent.
+    const e4 = await run(process.execPath, ['--import', 'tsx', MAIN, 'discover', '--timeout', '5']).catch((err: { code: number; stderr: string }) => err);
+    assert.equal((e4 as { code: number }).code, 2);
+    assert.match((e4 as { stderr: string }).stderr, /--timeout must be an integer/);
+    const e5 = await run(process.execPath, ['--import', 'tsx', MAIN, 'frobnicate']).catch((err: { code: number; stderr: string }) => err);
+    assert.equal((e5 as { code: number }).code, 2);
+    assert.match((e5 as { stderr: string }).stderr, /unknown command 'frobnicate'/);
+
     const e3 = await run(process.execPath, ['--import', 'tsx', MAIN, 'check-config', '--config', join(dir.path, 'missing.yaml')]).catch((err: { code: number; stderr: string }) => err);
     assert.equal((e3 as { code: number }).code, 2);
     assert.match((e3 as { stderr: string }).stderr, /cannot read the config file \(ENOENT\)/);
