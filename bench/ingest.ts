@@ -16,6 +16,7 @@ import { createDb } from '../server/src/db/connect.ts';
 import { migrateToLatest } from '../server/src/db/migrate.ts';
 import { buildServices } from '../server/src/app.ts';
 import { systemClock } from '../server/src/adapters/clock.ts';
+import { loadAuthSettings } from '../server/src/config.ts';
 import { createTestDatabase, TEST_ENV, uniqueName } from '../test-support/src/env.ts';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '256' }, 'big-mb': { type: 'string', default: '1024' }, runs: { type: 'string', default: '3' } } });
@@ -50,7 +51,7 @@ await migrateToLatest(db);
 const bucket = uniqueName('bench').toLowerCase().replaceAll('_', '-');
 const store = createS3Store({ endpoint: TEST_ENV.s3Endpoint, accessKey: TEST_ENV.s3AccessKey, secretKey: TEST_ENV.s3SecretKey, bucket, region: 'us-east-1' });
 await store.ensureBucket();
-const services = buildServices({ db, redis: undefined as never, jobs: undefined as never, store, clock: systemClock, mediaSecret: 'x'.repeat(40), mediaTtlSeconds: 60, maxSegmentBytes: 4 * 1024 ** 3, maxRecordingBytes: 1 });
+const services = buildServices({ db, redis: undefined as never, jobs: undefined as never, store, clock: systemClock, auth: loadAuthSettings({}), mediaSecret: 'x'.repeat(40), mediaTtlSeconds: 60, maxSegmentBytes: 4 * 1024 ** 3, maxRecordingBytes: 1 });
 const site = await services.repos.sites.create({ code: uniqueName('b').toLowerCase().replaceAll('_', '-'), name: 'bench', timezone: 'Asia/Tokyo' });
 const { token } = await services.agentAuth.issueEnrollmentToken(site.code, 3600, 'bench');
 const { credential } = await services.agentAuth.enroll(token, 'bench', 'bench');

@@ -1,36 +1,40 @@
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Redis } from 'ioredis';
 import type { Clock } from './adapters/clock.ts';
 import type { ObjectStore } from './adapters/object-store.ts';
+import type { AppAuthSettings } from './config.ts';
 import type { Db } from './db/connect.ts';
 import type { AppEnv } from './http/app-env.ts';
-import { adminTokenAuth, bearer } from './http/auth.ts';
+import { httpAuth, routeMatcher } from './http/auth.ts';
 import { AppError } from './http/errors.ts';
 import { router } from './http/openapi.ts';
 import type { JobQueue } from './jobs/queue.ts';
-import { agentRepository } from './repositories/agent.repository.ts';
-import { callRepository } from './repositories/call.repository.ts';
-import { cameraRepository } from './repositories/camera.repository.ts';
-import { recordingRepository } from './repositories/recording.repository.ts';
-import { segmentRepository } from './repositories/segment.repository.ts';
-import { siteRepository } from './repositories/site.repository.ts';
+import { createRepositories, transactor } from './repositories/index.ts';
 import { agentCallRoutes } from './routes/agent-calls.routes.ts';
 import { agentRoutes } from './routes/agent.routes.ts';
+import { auditRoutes } from './routes/audit.routes.ts';
+import { authRoutes } from './routes/auth.routes.ts';
 import { callRoutes } from './routes/calls.routes.ts';
 import { footageRoutes } from './routes/footage.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
+import { siteRoutes } from './routes/site.routes.ts';
 import { systemRoutes } from './routes/system.routes.ts';
+import { userRoutes } from './routes/user.routes.ts';
 import { agentAuthService } from './services/agent-auth.service.ts';
+import { auditService } from './services/audit.service.ts';
+import { authService } from './services/auth.service.ts';
 import { callIngestService } from './services/call-ingest.service.ts';
 import { callQueryService } from './services/call-query.service.ts';
 import { healthService } from './services/health.service.ts';
 import { ingestService } from './services/ingest.service.ts';
 import { jobStatusService } from './services/job-status.service.ts';
 import { playbackService } from './services/playback.service.ts';
+import { siteService } from './services/site.service.ts';
+import { userService } from './services/user.service.ts';
 
 export type AppDeps = {
   db: Db;
@@ -39,7 +43,9 @@ export type AppDeps = {
   clock: Clock;
   /** Background jobs (BullMQ); the API only enqueues and reads state. */
   jobs: JobQueue;
-  adminToken: string;
+  auth: AppAuthSettings;
+  /** Legacy operator bearer for the read APIs; undefined = sessions only. */
+  adminToken?: string | undefined;
   mediaSecret: string;
   mediaTtlSeconds: number;
   maxSegmentBytes: number;
@@ -48,25 +54,34 @@ export type AppDeps = {
   log?: (line: Record<string, unknown>) => void;
 };
 
-/** Repositories and services, built once per process from adapters. */
-export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock' | 'jobs' | 'mediaSecret' | 'mediaTtlSeconds' | 'maxSegmentBytes' | 'maxRecordingBytes' | 'log'>) {
-  const repos = {
-    sites: siteRepository(d.db),
-    agents: agentRepository(d.db),
-    cameras: cameraRepository(d.db),
-    segments: segmentRepository(d.db),
-    calls: callRepository(d.db),
-    recordings: recordingRepository(d.db),
-  };
+/** People, sessions, sites, agents' enrollment and the audit log: what needs only PostgreSQL (the command line uses this). */
+export function buildAccessServices(d: Pick<AppDeps, 'db' | 'clock' | 'auth'>) {
+  const repos = createRepositories(d.db);
+  const tx = transactor(d.db);
+  const audit = auditService({ tx, audit: repos.audit, clock: d.clock });
   return {
     repos,
-    agentAuth: agentAuthService({ agents: repos.agents, sites: repos.sites, clock: d.clock }),
-    ingest: ingestService({ cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes }),
-    playback: playbackService({ cameras: repos.cameras, segments: repos.segments, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds }),
+    tx,
+    audit,
+    auth: authService({ tx, users: repos.users, sessions: repos.sessions, throttle: repos.throttle, audit, clock: d.clock, settings: d.auth }),
+    users: userService({ tx, users: repos.users, sites: repos.sites, audit, clock: d.clock }),
+    sites: siteService({ tx, sites: repos.sites, audit }),
+    agentAuth: agentAuthService({ agents: repos.agents, sites: repos.sites, clock: d.clock, audit }),
+  };
+}
+
+/** Repositories and services, built once per process from adapters. */
+export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock' | 'jobs' | 'auth' | 'mediaSecret' | 'mediaTtlSeconds' | 'maxSegmentBytes' | 'maxRecordingBytes' | 'log'>) {
+  const a = buildAccessServices(d);
+  const { repos, audit } = a;
+  return {
+    ...a,
+    ingest: ingestService({ cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit }),
+    playback: playbackService({ cameras: repos.cameras, segments: repos.segments, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     health: healthService({ db: d.db, redis: d.redis, store: d.store }),
     callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log }),
-    callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds }),
-    jobStatus: jobStatusService({ jobs: d.jobs }),
+    callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
+    jobStatus: jobStatusService({ jobs: d.jobs, audit }),
   };
 }
 
@@ -79,6 +94,8 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   app.onError((err, c) => {
     const rid = c.get('requestId') ?? '';
     if (err instanceof AppError) {
+      const retry = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (err.status === 429 && typeof retry === 'number') c.header('retry-after', String(retry));
       return c.json({ error: { code: err.code, message: err.message, requestId: rid, ...(err.details !== undefined && { details: err.details }) } }, err.status);
     }
     if (err instanceof HTTPException && err.status < 500) {
@@ -91,15 +108,22 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   });
   app.notFound((c) => c.json({ error: { code: 'route_not_found', message: `no route ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') ?? '' } }, 404));
 
-  const adminAuth = adminTokenAuth(d.adminToken);
-  const optionalAdminAuth: MiddlewareHandler<AppEnv> = async (c, next) => (bearer(c.req.header('authorization')) ? adminAuth(c, next) : next());
+  // Secure by default: every /api/v1 path needs a session unless http/auth.ts classifyPath lists it.
+  // The route table is complete once every router is mounted below; the gate reads it on first use.
+  let isRoute: ((method: string, path: string) => boolean) | undefined;
+  const http = httpAuth({ ...d.auth, adminToken: d.adminToken }, { auth: s.auth, agentAuth: s.agentAuth, isRoute: (m, p) => (isRoute ??= routeMatcher(app.routes.filter((r) => r.path.startsWith('/api/v1/'))))(m, p) });
+  app.use('/api/v1/*', http.gate);
 
   app.route('/api/v1', systemRoutes({ health: s.health, clock: d.clock }));
-  app.route('/api/v1/agent', agentRoutes({ auth: s.agentAuth, ingest: s.ingest }));
-  app.route('/api/v1/agent', agentCallRoutes({ auth: s.agentAuth, calls: s.callIngest }));
-  app.route('/api/v1', footageRoutes({ playback: s.playback, auth: adminAuth, optionalAuth: optionalAdminAuth }));
-  app.route('/api/v1', callRoutes({ calls: s.callQuery, auth: adminAuth, optionalAuth: optionalAdminAuth }));
-  app.route('/api/v1', jobRoutes({ jobs: s.jobStatus, auth: adminAuth }));
+  app.route('/api/v1', authRoutes({ auth: s.auth, http, clock: d.clock }));
+  app.route('/api/v1/agent', agentRoutes({ auth: s.agentAuth, ingest: s.ingest, http }));
+  app.route('/api/v1/agent', agentCallRoutes({ calls: s.callIngest, http }));
+  app.route('/api/v1', footageRoutes({ playback: s.playback }));
+  app.route('/api/v1', callRoutes({ calls: s.callQuery }));
+  app.route('/api/v1', jobRoutes({ jobs: s.jobStatus }));
+  app.route('/api/v1', siteRoutes({ sites: s.sites }));
+  app.route('/api/v1', userRoutes({ users: s.users }));
+  app.route('/api/v1', auditRoutes({ audit: s.audit }));
   app.doc31('/api/v1/openapi.json', { openapi: '3.1.0', info: { title: 'Mamoru evidence server', version: '0.1.0', description: 'Footage and call evidence for customer-harassment incidents.' } });
 
   if (d.webRoot) {

@@ -1,5 +1,23 @@
 import { z } from 'zod';
 
+const bool = (def: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(def).transform((v) => v === 'true' || v === '1');
+
+/** Sign-in, session and cookie settings (also read by the command line). */
+const authEnv = z.object({
+  /** Mark the session cookie Secure (and name it __Host-…): set when people reach the centre over TLS. */
+  COOKIE_SECURE: bool('false'),
+  /** Reverse proxies in front of the server that append X-Forwarded-For (0: the socket address is the client). */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+  /** Absolute session lifetime and idle timeout. */
+  SESSION_TTL_SECONDS: z.coerce.number().int().min(300).max(30 * 86400).default(12 * 3600),
+  SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(2 * 3600),
+  /** Sign-in throttling: failures per account (or unknown login) and per client address within the window lock for LOGIN_LOCK_SECONDS. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  LOGIN_IP_MAX_FAILURES: z.coerce.number().int().min(1).max(10_000).default(20),
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(15 * 60),
+  LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86400).default(15 * 60),
+});
+
 /** Variables both the API server and the worker read. */
 const common = {
   DATABASE_URL: z.string().url().refine((u) => u.startsWith('postgres://') || u.startsWith('postgresql://'), 'must be a postgres:// URL'),
@@ -19,8 +37,12 @@ const schema = z.object({
   ...common,
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  /** Bearer token for read APIs until people's accounts exist (issue 4). */
-  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters'),
+  ...authEnv.shape,
+  /**
+   * Optional legacy operator bearer for the read APIs (footage and calls of every site, audited). Leave unset in
+   * production: people sign in with sessions. Kept until the web viewer signs people in.
+   */
+  ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(24, 'must be at least 24 characters').optional()),
   /** HMAC key for short-lived media links in playlists. */
   MEDIA_LINK_SECRET: z.string().min(32, 'must be at least 32 characters'),
   MEDIA_LINK_TTL_SECONDS: z.coerce.number().int().min(30).max(86400).default(3600),
@@ -47,10 +69,28 @@ const workerSchema = z.object({
 export type Config = z.infer<typeof schema>;
 export type WorkerConfig = z.infer<typeof workerSchema>;
 
+/** The sign-in and session settings the services and the HTTP layer take. */
+export function authSettingsFrom(cfg: z.infer<typeof authEnv>) {
+  return {
+    sessionTtlSeconds: cfg.SESSION_TTL_SECONDS,
+    sessionIdleSeconds: cfg.SESSION_IDLE_SECONDS,
+    account: { maxFailures: cfg.LOGIN_MAX_FAILURES, windowSeconds: cfg.LOGIN_FAILURE_WINDOW_SECONDS, lockSeconds: cfg.LOGIN_LOCK_SECONDS },
+    ip: { maxFailures: cfg.LOGIN_IP_MAX_FAILURES, windowSeconds: cfg.LOGIN_FAILURE_WINDOW_SECONDS, lockSeconds: cfg.LOGIN_LOCK_SECONDS },
+    cookieSecure: cfg.COOKIE_SECURE,
+    trustProxyHops: cfg.TRUST_PROXY_HOPS,
+  };
+}
+export type AppAuthSettings = ReturnType<typeof authSettingsFrom>;
+
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
+}
+
+/** Only the sign-in settings, defaults filled in (for the command line, the worker and tests). */
+export function loadAuthSettings(env: Record<string, string | undefined> = {}): AppAuthSettings {
+  return authSettingsFrom(parse(authEnv, env));
 }
 
 /** Parses the environment; throws ConfigError listing every bad variable. */

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock.ts';
 import { createS3Store } from './adapters/object-store.ts';
 import { createApp } from './app.ts';
-import { loadConfigOrExit } from './config.ts';
+import { authSettingsFrom, loadConfigOrExit } from './config.ts';
 import { createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createJobQueue } from './jobs/queue.ts';
@@ -21,12 +21,14 @@ if (applied.length) log({ level: 'info', msg: 'migrations applied', applied });
 await store.ensureBucket();
 log({ level: 'info', msg: 'object store', bucket: store.bucket, capabilities: await store.capabilities() });
 
+if (cfg.ADMIN_TOKEN) log({ level: 'warn', msg: 'ADMIN_TOKEN is set: its bearer reads footage of every site (audited as admin-token). Unset it once people sign in.' });
 const app = createApp({
   db,
   redis,
   store,
   clock: systemClock,
   jobs,
+  auth: authSettingsFrom(cfg),
   adminToken: cfg.ADMIN_TOKEN,
   mediaSecret: cfg.MEDIA_LINK_SECRET,
   mediaTtlSeconds: cfg.MEDIA_LINK_TTL_SECONDS,

@@ -328,7 +328,7 @@ describe('calls: recordings derived by the worker', () => {
       jobs: { enqueue: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) },
       maxRecordingBytes: 1024 ** 2,
     });
-    const principal = { kind: 'agent' as const, agentId: (await centre.db.selectFrom('agent').select('id').where('site_id', '=', s.siteId).executeTakeFirstOrThrow()).id, siteId: s.siteId };
+    const principal = { kind: 'agent' as const, agentId: (await centre.db.selectFrom('agent').select('id').where('site_id', '=', s.siteId).executeTakeFirstOrThrow()).id, siteId: s.siteId, origin: { ip: null, userAgent: null, requestId: null, purpose: null } };
     const lost = await ingest.putRecording(principal, FIXTURE_CALL_KEY, f0.name, { sha256: sha256(f0.bytes), size: f0.bytes.length, mediaType: 'audio/wav' }, Readable.from(f0.bytes), f0.bytes.length);
     assert.equal(lost.status, 'created');
     assert.deepEqual([lost.recording.derive.status, lost.recording.derive.jobId], ['pending', null]);

@@ -167,12 +167,13 @@ describe('calls: search across thousands of calls', () => {
   });
 
   test("a user sees only the sites their role covers, whatever they ask for", async () => {
-    const p = { kind: 'user' as const, userId: 'u1', role: 'security', siteIds: [sites[1]!] };
+    const origin = { ip: null, userAgent: null, requestId: null, purpose: null };
+    const p = { kind: 'user' as const, userId: 'u1', login: 'u1', role: 'security' as const, siteIds: [sites[1]!], sessionId: 's1', origin };
     const mine = await centre.services.callQuery.search(p, { limit: 200 });
     assert.ok(mine.calls.length > 0);
     assert.ok(mine.calls.every((c) => c.siteId === sites[1]));
     assert.deepEqual((await centre.services.callQuery.search(p, { siteIds: [sites[0]!], limit: 200 })).calls, []);
-    const nobody = { kind: 'user' as const, userId: 'u2', role: 'store_manager', siteIds: [] };
+    const nobody = { kind: 'user' as const, userId: 'u2', login: 'u2', role: 'store_manager' as const, siteIds: [], sessionId: 's2', origin };
     assert.deepEqual((await centre.services.callQuery.search(nobody, { limit: 10 })).calls, []);
     const other = calls.find((c) => c.siteId === sites[0])!;
     await assert.rejects(centre.services.callQuery.detail(p, other.id), (e: Error & { code?: string }) => e.code === 'call_not_found');

@@ -57,3 +57,18 @@ test('health reports PostgreSQL, Redis and S3; the OpenAPI document lists the ag
   assert.equal(missing.status, 404);
   assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'route_not_found');
 });
+
+test('sign-in settings: booleans are true/false/1/0 only, ADMIN_TOKEN may be empty (off), session and lock limits are bounded', () => {
+  assert.equal(loadConfig({ ...good, COOKIE_SECURE: 'false' }).COOKIE_SECURE, false, '"false" is false (not a truthy string)');
+  assert.equal(loadConfig({ ...good, COOKIE_SECURE: '1' }).COOKIE_SECURE, true);
+  assert.equal(loadConfig({ ...good, ADMIN_TOKEN: '' }).ADMIN_TOKEN, undefined);
+  const c = loadConfig(good);
+  assert.deepEqual([c.SESSION_TTL_SECONDS, c.SESSION_IDLE_SECONDS, c.LOGIN_MAX_FAILURES, c.LOGIN_IP_MAX_FAILURES, c.LOGIN_LOCK_SECONDS, c.TRUST_PROXY_HOPS], [43200, 7200, 5, 20, 900, 0]);
+  try {
+    loadConfig({ ...good, COOKIE_SECURE: 'yes', SESSION_TTL_SECONDS: '10', LOGIN_MAX_FAILURES: '0', TRUST_PROXY_HOPS: '-1' });
+    assert.fail('expected ConfigError');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual(e.problems.map((p) => p.split(':')[0]).sort(), ['COOKIE_SECURE', 'LOGIN_MAX_FAILURES', 'SESSION_TTL_SECONDS', 'TRUST_PROXY_HOPS']);
+  }
+});

@@ -209,12 +209,13 @@ describe('playlist and media routes', () => {
       assert.ok(err.requestId);
     }
     // A person whose role covers only the other site (people's sessions come later; the service already scopes).
-    const outsider = { kind: 'user' as const, userId: randomUUID(), role: 'store_manager', siteIds: [otherSiteId] };
+    const origin = { ip: null, userAgent: null, requestId: null, purpose: null };
+    const outsider = { kind: 'user' as const, userId: randomUUID(), login: 'outsider', role: 'store_manager' as const, siteIds: [otherSiteId], sessionId: randomUUID(), origin };
     await assert.rejects(centre.services.playback.playlist(outsider, cameraId, new Date(T0), new Date(T0 + 60_000)), { code: 'camera_not_found' });
     await assert.rejects(centre.services.playback.timeline(outsider, cameraId, new Date(T0), new Date(T0 + 60_000)), { code: 'camera_not_found' });
-    await assert.rejects(centre.services.playback.media({ principal: outsider }, ids[0]!, undefined), { code: 'camera_not_found' });
+    await assert.rejects(centre.services.playback.media({ principal: outsider }, ids[0]!, undefined), { code: 'segment_not_found' }, "another site's segment is as missing as a missing one");
     assert.equal((await centre.services.playback.listCameras(outsider)).map((c) => c.id).join(), otherCameraId);
-    const nobody = { kind: 'user' as const, userId: randomUUID(), role: 'security', siteIds: [] };
+    const nobody = { kind: 'user' as const, userId: randomUUID(), login: 'nobody', role: 'security' as const, siteIds: [], sessionId: randomUUID(), origin };
     await assert.rejects(centre.services.playback.playlist(nobody, cameraId, new Date(T0), new Date(T0 + 60_000)), { code: 'camera_not_found' });
   });
 

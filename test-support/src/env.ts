@@ -24,6 +24,13 @@ export async function createTestDatabase(prefix = 't'): Promise<{ url: string; n
     url: url.toString(),
     name,
     async drop() {
+      // A pool's end() can resolve while its sockets are still closing; FORCE would then kill those backends and the
+      // closing clients would raise an unhandled 'error'. Wait (briefly) for the database's sessions to go first.
+      for (let i = 0; i < 50; i++) {
+        const r = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = ${name}`.execute(admin).catch(() => undefined);
+        if (!r || Number(r.rows[0]?.n ?? 0) === 0) break;
+        await new Promise((res) => setTimeout(res, 20));
+      }
       await sql`DROP DATABASE IF EXISTS ${sql.id(name)} WITH (FORCE)`.execute(admin).catch(() => undefined);
       await admin.destroy();
     },

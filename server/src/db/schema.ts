@@ -200,7 +200,90 @@ export interface RecordingTable {
   created_at: Defaulted<Date>;
 }
 
+export type Role = 'store_manager' | 'security' | 'hq' | 'auditor' | 'admin';
+
+export interface AppUserTable {
+  id: Generated<string>;
+  login: string;
+  display_name: string;
+  password_hash: string;
+  role: Role;
+  active: Defaulted<boolean>;
+  failed_attempts: Defaulted<number>;
+  failure_window_started_at: Date | null;
+  locked_until: Date | null;
+  last_login_at: Date | null;
+  password_changed_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface UserSiteTable {
+  user_id: string;
+  site_id: string;
+  created_at: Date;
+}
+
+export interface SessionTable {
+  id: Generated<string>;
+  token_hash: string;
+  user_id: string;
+  created_at: Date;
+  expires_at: Date;
+  last_seen_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+export interface LoginThrottleTable {
+  scope: 'ip' | 'login';
+  key: string;
+  failed_attempts: Defaulted<number>;
+  failure_window_started_at: Date | null;
+  locked_until: Date | null;
+  updated_at: Date;
+}
+
+export type AuditActorType = 'user' | 'agent' | 'system' | 'anonymous';
+export type AuditOutcome = 'success' | 'failure';
+
+export interface AuditEventTable {
+  /** Chain position: 1, 2, 3, … without gaps. */
+  id: Int8;
+  occurred_at: Date;
+  actor_type: AuditActorType;
+  actor_id: string | null;
+  actor_label: string | null;
+  actor_role: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  site_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  purpose: string | null;
+  request_id: string | null;
+  outcome: AuditOutcome;
+  details: ColumnType<unknown, string, string>;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+export interface AuditChainHeadTable {
+  id: number;
+  last_id: Int8;
+  last_hash: Buffer;
+}
+
 export interface Database {
+  app_user: AppUserTable;
+  user_site: UserSiteTable;
+  session: SessionTable;
+  login_throttle: LoginThrottleTable;
+  audit_event: AuditEventTable;
+  audit_chain_head: AuditChainHeadTable;
   site: SiteTable;
   agent: AgentTable;
   enrollment_token: EnrollmentTokenTable;

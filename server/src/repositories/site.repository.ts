@@ -20,6 +20,23 @@ export function siteRepository(db: Db) {
     async list(): Promise<SiteRow[]> {
       return db.selectFrom('site').select(['id', 'code', 'name', 'timezone']).orderBy('code').execute();
     },
+    /** Sites inside a scope ('all' or a list of ids). */
+    async listInSites(siteIds: readonly string[] | 'all'): Promise<SiteRow[]> {
+      let q = db.selectFrom('site').select(['id', 'code', 'name', 'timezone']).orderBy('code');
+      if (siteIds !== 'all') {
+        if (siteIds.length === 0) return [];
+        q = q.where('id', 'in', siteIds);
+      }
+      return q.execute();
+    },
+    async findByCodes(codes: readonly string[]): Promise<SiteRow[]> {
+      if (codes.length === 0) return [];
+      return db.selectFrom('site').select(['id', 'code', 'name', 'timezone']).where('code', 'in', codes).execute();
+    },
+    async findByIds(ids: readonly string[]): Promise<SiteRow[]> {
+      if (ids.length === 0) return [];
+      return db.selectFrom('site').select(['id', 'code', 'name', 'timezone']).where('id', 'in', ids).execute();
+    },
   };
 }
 export type SiteRepository = ReturnType<typeof siteRepository>;

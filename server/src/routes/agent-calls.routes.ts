@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { CallPayloadSchema, RECORDING_NAME } from '../domain/call-payload.ts';
-import { agentAuth } from '../http/auth.ts';
+import type { HttpAuth } from '../http/auth.ts';
 import { tooLarge } from '../http/errors.ts';
 import { errorResponses, router } from '../http/openapi.ts';
-import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { CallIngestService } from '../services/call-ingest.service.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
@@ -28,9 +27,9 @@ const RecordingHeaders = z.object({
 
 export const MAX_CALL_JSON_BYTES = 4 * 1024 * 1024;
 
-export function agentCallRoutes(deps: { auth: AgentAuthService; calls: CallIngestService }) {
+export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<HttpAuth, 'agent'> }) {
   const app = router();
-  app.use('/calls/*', agentAuth(deps.auth));
+  app.use('/calls/*', deps.http.agent);
 
   app.openapi(
     createRoute({

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { IngestService } from '../services/ingest.service.ts';
-import { agentAuth } from '../http/auth.ts';
+import type { HttpAuth } from '../http/auth.ts';
 import { badRequest } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 
@@ -45,7 +45,7 @@ const HeartbeatBody = z.object({
   cameras: z.array(z.object({ key: CameraKey, health: z.string().max(32) })).max(256).default([]),
 });
 
-export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestService }) {
+export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestService; http: Pick<HttpAuth, 'agent' | 'origin'> }) {
   const app = router();
 
   app.openapi(
@@ -61,15 +61,15 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
     }),
     async (c) => {
       const b = c.req.valid('json');
-      return c.json(await deps.auth.enroll(b.token, b.hostname, b.version), 201);
+      return c.json(await deps.auth.enroll(b.token, b.hostname, b.version, deps.http.origin(c)), 201);
     },
   );
 
   // Everything below needs the agent credential.
-  app.use('/cameras/*', agentAuth(deps.auth));
-  app.use('/segments/*', agentAuth(deps.auth));
-  app.use('/gaps', agentAuth(deps.auth));
-  app.use('/heartbeat', agentAuth(deps.auth));
+  app.use('/cameras/*', deps.http.agent);
+  app.use('/segments/*', deps.http.agent);
+  app.use('/gaps', deps.http.agent);
+  app.use('/heartbeat', deps.http.agent);
   app.openAPIRegistry.registerComponent('securitySchemes', 'agentCredential', { type: 'http', scheme: 'bearer' });
 
   app.openapi(

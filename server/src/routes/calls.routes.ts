@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/app-env.ts';
 import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
@@ -8,7 +7,7 @@ import type { CallRow, CallLegRow, CallVersionRow } from '../repositories/call.r
 import type { CallQueryService } from '../services/call-query.service.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ bearer: [] }];
+const security = [{ session: [] }];
 const Uuid = z.string().uuid();
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -136,13 +135,9 @@ const SearchQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-/** Reads of calls (bearer admin token until people's accounts land) and recording media (signed link or bearer). */
-export function callRoutes(deps: { calls: CallQueryService; auth: MiddlewareHandler<AppEnv>; optionalAuth: MiddlewareHandler<AppEnv> }) {
+/** Reads of calls and recording media (signed link or session); the session gate in app.ts sets the principal. */
+export function callRoutes(deps: { calls: CallQueryService }) {
   const app = router();
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  app.use('/calls', deps.auth);
-  app.use('/calls/*', deps.auth);
-  app.use('/media/recordings/*', deps.optionalAuth);
 
   app.openapi(
     createRoute({

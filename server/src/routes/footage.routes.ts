@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/app-env.ts';
 import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
@@ -8,7 +7,7 @@ import type { CameraView } from '../repositories/camera.repository.ts';
 import type { PlaybackService } from '../services/playback.service.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ bearer: [] }];
+const security = [{ session: [] }];
 const Uuid = z.string().uuid();
 const RangeQuery = z.object({ from: IsoDate, to: IsoDate });
 
@@ -43,13 +42,9 @@ const cameraJson = (r: CameraView) => ({
 const Segment = z.object({ id: z.string(), start: z.string(), end: z.string(), durationMs: z.number(), byteSize: z.number(), sha256: z.string(), stored: z.boolean(), runId: z.string().nullable(), clockOffsetMs: z.number().nullable(), holdCount: z.number() });
 const Gap = z.object({ id: z.string(), start: z.string(), end: z.string(), reason: z.string(), detail: z.string().nullable() });
 
-/** Reads of footage. `auth` resolves the principal (admin token now, people's sessions with issue 4). */
-export function footageRoutes(deps: { playback: PlaybackService; auth: MiddlewareHandler<AppEnv>; optionalAuth: MiddlewareHandler<AppEnv> }) {
+/** Reads of footage by signed-in people (the session gate in app.ts sets the principal; the service scopes by site). */
+export function footageRoutes(deps: { playback: PlaybackService }) {
   const app = router();
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  app.use('/cameras', deps.auth);
-  app.use('/cameras/*', deps.auth);
-  app.use('/media/*', deps.optionalAuth);
 
   app.openapi(
     createRoute({
@@ -58,7 +53,7 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
       summary: 'Cameras the caller may see',
       security,
       request: { query: z.object({ siteId: Uuid.optional() }) },
-      responses: { 200: json(z.object({ cameras: z.array(Camera) })), ...errorResponses(400, 401) },
+      responses: { 200: json(z.object({ cameras: z.array(Camera) })), ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
       const rows = await deps.playback.listCameras(c.get('principal'), c.req.valid('query').siteId);
@@ -73,7 +68,7 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
       summary: 'One camera the caller may see, with its site and time zone',
       security,
       request: { params: z.object({ id: Uuid }) },
-      responses: { 200: json(z.object({ camera: Camera })), ...errorResponses(400, 401, 404) },
+      responses: { 200: json(z.object({ camera: Camera })), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => c.json({ camera: cameraJson(await deps.playback.camera(c.get('principal'), c.req.valid('param').id)) }, 200),
   );
@@ -85,7 +80,7 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
       summary: 'Segments and gaps of a camera in a UTC time range',
       security,
       request: { params: z.object({ id: Uuid }), query: RangeQuery },
-      responses: { 200: json(z.object({ cameraId: z.string(), camera: Camera, segments: z.array(Segment), gaps: z.array(Gap) })), ...errorResponses(400, 401, 404) },
+      responses: { 200: json(z.object({ cameraId: z.string(), camera: Camera, segments: z.array(Segment), gaps: z.array(Gap) })), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
       const { from, to } = c.req.valid('query');
@@ -109,7 +104,7 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
       summary: 'HLS playlist for a camera and time range (program date time on every segment, discontinuity at gaps)',
       security,
       request: { params: z.object({ id: Uuid }), query: RangeQuery },
-      responses: { 200: { description: 'playlist', content: { 'application/vnd.apple.mpegurl': { schema: z.string() } } }, ...errorResponses(400, 401, 404) },
+      responses: { 200: { description: 'playlist', content: { 'application/vnd.apple.mpegurl': { schema: z.string() } } }, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
       const { from, to } = c.req.valid('query');
@@ -122,7 +117,7 @@ export function footageRoutes(deps: { playback: PlaybackService; auth: Middlewar
     createRoute({
       method: 'get',
       path: '/media/segments/{id}',
-      summary: 'Segment bytes (`{id}` or `{id}.ts`), by signed link from a playlist or with a bearer token; supports Range',
+      summary: 'Segment bytes (`{id}` or `{id}.ts`), by signed link from a playlist or with a session (audited download); supports Range',
       request: { params: z.object({ id: z.string() }), query: z.object({ exp: z.coerce.number().int().optional(), sig: z.string().max(100).optional() }) },
       responses: { 200: { description: 'media' }, 206: { description: 'partial media' }, ...errorResponses(401, 403, 404, 416) },
     }),

@@ -1,6 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../http/app-env.ts';
 import { errorResponses, router } from '../http/openapi.ts';
 import type { JobStatusService } from '../services/job-status.service.ts';
 
@@ -21,16 +19,15 @@ const Job = z
   })
   .openapi('Job');
 
-/** Background job state (operators: principals that read every site). */
-export function jobRoutes(deps: { jobs: JobStatusService; auth: MiddlewareHandler<AppEnv> }) {
+/** Background job state (operators: principals that read every site). The session gate in app.ts sets the principal. */
+export function jobRoutes(deps: { jobs: JobStatusService }) {
   const app = router();
-  app.use('/jobs/*', deps.auth);
   app.openapi(
     createRoute({
       method: 'get',
       path: '/jobs/{id}',
       summary: 'State, progress, attempts and failure reason of a background job',
-      security: [{ bearer: [] }],
+      security: [{ session: [] }],
       request: { params: z.object({ id: z.string().min(1).max(200) }) },
       responses: { 200: { description: 'job', content: { 'application/json': { schema: Job } } }, ...errorResponses(401, 404) },
     }),

@@ -8,6 +8,8 @@ import { badRequest, forbidden, notFound } from '../http/errors.ts';
 import type { CallRepository, CallRow } from '../repositories/call.repository.ts';
 import type { RecordingRepository, RecordingRow } from '../repositories/recording.repository.ts';
 import type { SiteRepository } from '../repositories/site.repository.ts';
+import { ensureCan } from './access.ts';
+import type { AuditService } from './audit.service.ts';
 import { parseRange } from './playback.service.ts';
 
 export type MediaKind = 'original' | 'playable' | 'waveform';
@@ -56,8 +58,8 @@ export function decodeCursor(s: string): { startAt: Date; id: string } {
 }
 
 /** Reads of calls, always inside the principal's site scope, and their media by signed link or bearer. */
-export function callQueryService(deps: { calls: CallRepository; recordings: RecordingRepository; sites: SiteRepository; store: ObjectStore; clock: Clock; mediaSecret: string; mediaTtlSeconds: number }) {
-  const { calls, recordings, sites, store, clock } = deps;
+export function callQueryService(deps: { calls: CallRepository; recordings: RecordingRepository; sites: SiteRepository; store: ObjectStore; clock: Clock; mediaSecret: string; mediaTtlSeconds: number; audit: AuditService }) {
+  const { calls, recordings, sites, store, clock, audit } = deps;
 
   const mediaPath = (recordingId: string, kind: MediaKind) => `/api/v1/media/recordings/${recordingId}/${kind}`;
   function signedLink(recordingId: string, kind: MediaKind) {
@@ -66,7 +68,9 @@ export function callQueryService(deps: { calls: CallRepository; recordings: Reco
     return { url: `${p}?exp=${exp}&sig=${signPath(deps.mediaSecret, p, exp)}`, expiresAt: new Date(exp * 1000) };
   }
 
+  /** Role first (403), then the site scope: another site's call is as missing as one that does not exist (404). */
   async function scopedCall(p: Principal, id: string): Promise<CallRow> {
+    ensureCan(p, 'calls:read');
     if (!UUID.test(id)) throw notFound('call_not_found', 'call not found');
     const call = await calls.findInSites(id, readableSites(p));
     if (!call) throw notFound('call_not_found', 'call not found');
@@ -84,6 +88,7 @@ export function callQueryService(deps: { calls: CallRepository; recordings: Reco
 
   return {
     async search(p: Principal, f: CallFilter) {
+      ensureCan(p, 'calls:read');
       if (f.from && f.to && f.to.getTime() <= f.from.getTime()) throw badRequest('invalid_range', '`to` must be after `from`');
       const scope = readableSites(p);
       let siteIds: readonly string[] | 'all' = scope;
@@ -104,6 +109,8 @@ export function callQueryService(deps: { calls: CallRepository; recordings: Reco
       });
       const page = rows.slice(0, f.limit);
       const last = page.at(-1);
+      const { cursor: _cursor, ...filter } = f;
+      await audit.record(p, { action: 'call.search', details: { filter, count: page.length } });
       return { calls: page, nextCursor: rows.length > f.limit && last ? encodeCursor({ startAt: last.startAt, id: last.id }) : null };
     },
 
@@ -112,19 +119,36 @@ export function callQueryService(deps: { calls: CallRepository; recordings: Reco
       const [site, versions, recs] = await Promise.all([sites.findById(call.siteId), calls.listVersions(call.id), recordings.listForCall(call.id)]);
       const current = versions.find((v) => v.version === call.currentVersion);
       const legs = current ? await calls.listLegs(current.id) : [];
-      return { call, site: site!, versions, legs, recordings: recs.map(recordingView) };
+      const views = recs.map(recordingView);
+      // The view event covers the signed recording links it hands out.
+      await audit.record(p, {
+        action: 'call.view',
+        targetType: 'call',
+        targetId: call.id,
+        siteId: call.siteId,
+        details: { recordings: views.length, linksExpireAt: new Date((Math.floor(clock.now().getTime() / 1000) + deps.mediaTtlSeconds) * 1000).toISOString() },
+      });
+      return { call, site: site!, versions, legs, recordings: views };
     },
 
-    /** Media bytes for a signed link (or a principal that can read the call's site), with Range support. */
+    /**
+     * Media bytes with Range support, by a signed link (the call view that issued it was audited) or by a signed-in
+     * person who can read the call's site (audited as a download).
+     */
     async media(access: { principal?: Principal | undefined; exp?: number | undefined; sig?: string | undefined }, recordingId: string, kind: MediaKind, rangeHeader: string | undefined) {
+      const signed = access.sig !== undefined || access.exp !== undefined;
+      if (!signed && !access.principal) throw forbidden('media_link_invalid', 'media link is invalid or expired (or sign in)');
+      if (!signed) ensureCan(access.principal!, 'calls:read');
       if (!UUID.test(recordingId)) throw notFound('recording_not_found', 'recording not found');
-      if (!access.principal) {
+      if (signed) {
         const ok = access.sig !== undefined && access.exp !== undefined && verifyPathSignature(deps.mediaSecret, mediaPath(recordingId, kind), access.exp, access.sig, Math.floor(clock.now().getTime() / 1000));
         if (!ok) throw forbidden('media_link_invalid', 'media link is invalid or expired');
       }
       const rec = await recordings.findById(recordingId);
       if (!rec) throw notFound('recording_not_found', 'recording not found');
-      if (access.principal) await scopedCall(access.principal, rec.callId);
+      // Another site's recording answers exactly like a missing one.
+      const call = signed ? undefined : await calls.findInSites(rec.callId, readableSites(access.principal!));
+      if (!signed && !call) throw notFound('recording_not_found', 'recording not found');
       let object: { key: string; size: number; mediaType: string; sha256: string | null; filename: string };
       if (kind === 'original') {
         if (!rec.objectKey) throw notFound('media_not_at_centre', 'the original is still at the store');
@@ -137,6 +161,15 @@ export function callQueryService(deps: { calls: CallRepository; recordings: Reco
         object = { key: rec.waveform.key, size: rec.waveform.size, mediaType: 'application/json', sha256: null, filename: `${rec.name}.waveform.json` };
       }
       const range = parseRange(rangeHeader, object.size);
+      if (call) {
+        await audit.record(access.principal!, {
+          action: 'media.download',
+          targetType: 'recording',
+          targetId: rec.id,
+          siteId: call.siteId,
+          details: { kind, callId: call.id, ...(object.sha256 && { sha256: object.sha256 }), ...(range && { range: `${range.start}-${range.end}` }) },
+        });
+      }
       const stream: Readable = range ? await store.read(object.key, range.start, range.end - range.start + 1) : await store.read(object.key);
       return { stream, range, ...object };
     },

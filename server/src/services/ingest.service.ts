@@ -5,13 +5,12 @@ import { PassThrough } from 'node:stream';
 import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { GapReason } from '../db/schema.ts';
-import type { Principal } from '../domain/principal.ts';
+import type { AgentPrincipal } from '../domain/principal.ts';
 import { AppError, badRequest, conflict, notFound, tooLarge } from '../http/errors.ts';
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
-
-type AgentPrincipal = Extract<Principal, { kind: 'agent' }>;
+import type { AuditService } from './audit.service.ts';
 
 export type SegmentMeta = {
   cameraKey: string;
@@ -50,7 +49,7 @@ function objectKeyFor(siteId: string, cameraId: string, start: Date, ext: string
 
 const EXT: Record<string, string> = { 'video/mp2t': 'ts', 'video/mp4': 'mp4', 'video/iso.segment': 'm4s' };
 
-export function ingestService(deps: { cameras: CameraRepository; segments: SegmentRepository; agents: AgentRepository; store: ObjectStore; clock: Clock; maxSegmentBytes: number }) {
+export function ingestService(deps: { cameras: CameraRepository; segments: SegmentRepository; agents: AgentRepository; store: ObjectStore; clock: Clock; maxSegmentBytes: number; audit: AuditService }) {
   const { cameras, segments, agents, store, clock } = deps;
 
   async function cameraOf(agent: AgentPrincipal, key: string) {
@@ -61,7 +60,18 @@ export function ingestService(deps: { cameras: CameraRepository; segments: Segme
 
   return {
     async registerCamera(agent: AgentPrincipal, c: { key: string; name: string; place: string | null; uploadMode: 'continuous' | 'on-demand'; device: Record<string, unknown>; health: string }) {
+      const before = await cameras.findBySiteAndKey(agent.siteId, c.key);
       const row = await cameras.upsert({ siteId: agent.siteId, ...c });
+      // Registration is a change of the site's camera set: audited when something other than health changed.
+      const fields = (x: { name: string; place: string | null; upload_mode: string; device: unknown }) => JSON.stringify([x.name, x.place, x.upload_mode, x.device]);
+      if (!before || fields(before) !== fields(row)) {
+        await deps.audit.record(agent, {
+          action: before ? 'camera.update' : 'camera.register',
+          targetType: 'camera',
+          targetId: row.id,
+          details: { key: row.key, name: row.name, place: row.place, uploadMode: row.upload_mode },
+        });
+      }
       return { cameraId: row.id, key: row.key, uploadMode: row.upload_mode };
     },
 

@@ -7,6 +7,8 @@ import { type Principal, readableSites } from '../domain/principal.ts';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
+import { ensureCan } from './access.ts';
+import type { AuditService } from './audit.service.ts';
 
 export const MAX_RANGE_MS = 7 * 24 * 3600 * 1000;
 /** More segments than this in one request is refused (never silently cut): 7 days of 30 s segments fit. */
@@ -35,15 +37,17 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-export function playbackService(deps: { cameras: CameraRepository; segments: SegmentRepository; store: ObjectStore; clock: Clock; mediaSecret: string; mediaTtlSeconds: number }) {
-  const { cameras, segments, store, clock } = deps;
+export function playbackService(deps: { cameras: CameraRepository; segments: SegmentRepository; store: ObjectStore; clock: Clock; mediaSecret: string; mediaTtlSeconds: number; audit: AuditService }) {
+  const { cameras, segments, store, clock, audit } = deps;
 
   function checkRange(from: Date, to: Date) {
     if (to.getTime() <= from.getTime()) throw badRequest('invalid_range', '`to` must be after `from`');
     if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw badRequest('range_too_long', 'at most 7 days per request');
   }
 
+  /** Role first (403), then the site scope: a camera of another site is as missing as one that does not exist (404). */
   async function scopedCamera(p: Principal, cameraId: string) {
+    ensureCan(p, 'footage:read');
     const cam = await cameras.findInSites(cameraId, readableSites(p));
     if (!cam) throw notFound('camera_not_found', 'camera not found');
     return cam;
@@ -62,15 +66,21 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
 
   return {
     async listCameras(p: Principal, siteId?: string) {
-      return cameras.listInSites(readableSites(p), siteId);
+      ensureCan(p, 'footage:read');
+      const rows = await cameras.listInSites(readableSites(p), siteId);
+      await audit.record(p, { action: 'camera.list', siteId: siteId ?? null, details: { count: rows.length } });
+      return rows;
     },
     async camera(p: Principal, cameraId: string) {
-      return scopedCamera(p, cameraId);
+      const cam = await scopedCamera(p, cameraId);
+      await audit.record(p, { action: 'camera.view', targetType: 'camera', targetId: cam.id, siteId: cam.site_id });
+      return cam;
     },
     async timeline(p: Principal, cameraId: string, from: Date, to: Date) {
       checkRange(from, to);
       const cam = await scopedCamera(p, cameraId);
       const { segs, gaps } = await footageIn(cam.id, from, to);
+      await audit.record(p, { action: 'footage.timeline', targetType: 'camera', targetId: cam.id, siteId: cam.site_id, details: { from: from.toISOString(), to: to.toISOString(), segments: segs.length, gaps: gaps.length } });
       return { camera: cam, segments: segs, gaps };
     },
     /** The HLS playlist for a camera and range; segment URIs are signed, expiring links. */
@@ -81,6 +91,14 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
       const playable = segs.filter((s) => s.objectKey);
       if (playable.length === 0) throw notFound('no_footage', 'no stored footage in this range');
       const exp = Math.floor(clock.now().getTime() / 1000) + deps.mediaTtlSeconds;
+      // The playback event covers the signed links it hands out: who, which camera and range, until when.
+      await audit.record(p, {
+        action: 'footage.playlist',
+        targetType: 'camera',
+        targetId: cam.id,
+        siteId: cam.site_id,
+        details: { from: from.toISOString(), to: to.toISOString(), segments: playable.length, firstSegmentId: playable[0]!.id, lastSegmentId: playable[playable.length - 1]!.id, linksExpireAt: new Date(exp * 1000).toISOString() },
+      });
       // The signature covers the segment's canonical path; the extension only tells players what the file is.
       return buildPlaylist(playable, (s) => {
         const path = mediaPath(s.id);
@@ -89,22 +107,37 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
       }, gaps);
     },
     /**
-     * Media bytes for a signed link (or a principal that can read the camera), with Range support. `segmentFile` is
-     * the id, optionally with the extension of its media type (`17` or `17.ts`).
+     * Media bytes with Range support, by a signed link from a playlist (the playlist fetch was the audited playback)
+     * or by a signed-in person who can read the camera (audited as a download). `segmentFile` is the id, optionally
+     * with the extension of its media type (`17` or `17.ts`).
      */
     async media(access: { principal?: Principal; exp?: number; sig?: string }, segmentFile: string, rangeHeader: string | undefined) {
+      const signed = access.sig !== undefined || access.exp !== undefined;
+      if (!signed && !access.principal) throw forbidden('media_link_invalid', 'media link is invalid or expired (or sign in)');
+      if (!signed) ensureCan(access.principal!, 'footage:read');
       const file = /^(\d{1,18})(?:\.([a-z0-9]{1,4}))?$/.exec(segmentFile);
       if (!file) throw notFound('segment_not_found', 'segment not found');
       const segmentId = file[1]!;
-      if (!access.principal) {
+      if (signed) {
         const ok = access.sig !== undefined && access.exp !== undefined && verifyPathSignature(deps.mediaSecret, mediaPath(segmentId), access.exp, access.sig, Math.floor(clock.now().getTime() / 1000));
         if (!ok) throw forbidden('media_link_invalid', 'media link is invalid or expired');
       }
       const seg = await segments.findById(segmentId);
       if (!seg || (file[2] !== undefined && SEGMENT_EXTENSION[seg.mediaType] !== file[2])) throw notFound('segment_not_found', 'segment not found');
-      if (access.principal) await scopedCamera(access.principal, seg.cameraId);
+      // Another site's segment answers exactly like a missing one.
+      const cam = signed ? undefined : await cameras.findInSites(seg.cameraId, readableSites(access.principal!));
+      if (!signed && !cam) throw notFound('segment_not_found', 'segment not found');
       if (!seg.objectKey) throw notFound('media_not_at_centre', 'this segment is still at the store');
       const range = parseRange(rangeHeader, seg.byteSize);
+      if (cam) {
+        await audit.record(access.principal!, {
+          action: 'media.download',
+          targetType: 'segment',
+          targetId: seg.id,
+          siteId: cam.site_id,
+          details: { cameraId: cam.id, sha256: seg.sha256, ...(range && { range: `${range.start}-${range.end}` }) },
+        });
+      }
       const stream: Readable = range ? await store.read(seg.objectKey, range.start, range.end - range.start + 1) : await store.read(seg.objectKey);
       return { stream, size: seg.byteSize, range, mediaType: seg.mediaType, sha256: seg.sha256 };
     },

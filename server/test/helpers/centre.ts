@@ -3,8 +3,12 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { ffmpegAudioTools } from '../../src/adapters/audio-tools.ts';
 import { systemClock, type Clock } from '../../src/adapters/clock.ts';
+import { hashSecret, randomToken, sha256Hex } from '../../src/adapters/crypto.ts';
 import { createS3Store, type ObjectStore } from '../../src/adapters/object-store.ts';
 import { buildServices, createApp } from '../../src/app.ts';
+import { type AppAuthSettings, loadAuthSettings } from '../../src/config.ts';
+import type { Role } from '../../src/domain/principal.ts';
+import { sessionCookieName } from '../../src/http/auth.ts';
 import { createDb, type Db } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { buildHandlers, buildWorkerServices } from '../../src/jobs/handlers.ts';
@@ -22,10 +26,27 @@ export type TestCentre = {
   /** The job queue, under a Redis prefix of its own. */
   jobs: JobQueue;
   queuePrefix: string;
+  /** The legacy operator bearer this centre accepts ('' when started with `adminToken: null`). */
   adminToken: string;
   /** The HMAC key of media links (tests forge and expire links with it). */
   mediaSecret: string;
   services: ReturnType<typeof buildServices>;
+  /** The Hono app being served (its route table drives the authorization matrix). */
+  app: ReturnType<typeof createApp>;
+  auth: AppAuthSettings;
+  /** The session cookie's name (depends on COOKIE_SECURE). */
+  cookieName: string;
+  /**
+   * A person with a role and (for store_manager/security) sites. All test users share one password
+   * (TEST_PASSWORD) whose scrypt hash is computed once per centre, so creating many is cheap.
+   */
+  createUser(opts: { role: Role; siteIds?: string[]; login?: string; displayName?: string }): Promise<{ id: string; login: string; password: string }>;
+  /** A `cookie` header value for a fresh session of a user, made without the password (tests only). */
+  sessionCookie(userId: string): Promise<string>;
+  /** Signs in through the API; returns the `cookie` header value. */
+  signIn(login: string, password?: string): Promise<string>;
+  /** A `cookie` header of a fresh hq session (reads every site), for tests about footage rather than access. */
+  hqCookie(): Promise<string>;
   /** Creates a site and returns a fresh enrollment token for it. */
   createSite(code?: string, timezone?: string): Promise<{ siteId: string; code: string; token: string }>;
   enrollAgent(token: string): Promise<{ agentId: string; siteId: string; credential: string }>;
@@ -48,7 +69,13 @@ export type CentreOptions = {
   maxRecordingBytes?: number;
   /** Serve the built web app from this folder (e.g. web/build), as WEB_ROOT does. */
   webRoot?: string;
+  /** Sign-in, session and cookie settings over the defaults. */
+  auth?: Partial<AppAuthSettings>;
+  /** The legacy ADMIN_TOKEN (a random one by default, as the footage and call tests use it); null = sessions only. */
+  adminToken?: string | null;
 };
+
+export const TEST_PASSWORD = 'correct horse battery staple';
 
 export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre> {
   const database = await createTestDatabase('centre');
@@ -58,7 +85,8 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
   const store = createS3Store({ endpoint: TEST_ENV.s3Endpoint, accessKey: TEST_ENV.s3AccessKey, secretKey: TEST_ENV.s3SecretKey, bucket: uniqueName('b').toLowerCase().replaceAll('_', '-'), region: 'us-east-1' });
   await store.ensureBucket();
   const redis = new Redis(TEST_ENV.redisUrl, { maxRetriesPerRequest: null });
-  const adminToken = `test-admin-${uniqueName('x')}`;
+  const adminToken = opts.adminToken === null ? undefined : (opts.adminToken ?? `test-admin-${uniqueName('x')}`);
+  const auth = { ...loadAuthSettings({}), ...opts.auth };
   const queuePrefix = uniqueName('q');
   const jobs = createJobQueue({ connection: redis, prefix: queuePrefix });
   const clock = opts.clock ?? systemClock;
@@ -68,6 +96,7 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     store,
     clock,
     jobs,
+    auth,
     adminToken,
     mediaSecret: 'm'.repeat(40),
     mediaTtlSeconds: opts.mediaTtlSeconds ?? 600,
@@ -81,6 +110,7 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
   const services = buildServices(deps);
   const app = createApp(deps);
   let server: ServerType | undefined;
+  let passwordHash: Promise<string> | undefined;
   let port = opts.port ?? 0;
 
   const start = () =>
@@ -112,9 +142,35 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     redis,
     jobs,
     queuePrefix,
-    adminToken,
+    adminToken: adminToken ?? '',
     mediaSecret: deps.mediaSecret,
     services,
+    app,
+    auth,
+    cookieName: sessionCookieName(auth.cookieSecure),
+    async createUser({ role, siteIds = [], login = uniqueName(role).toLowerCase(), displayName }) {
+      passwordHash ??= hashSecret(TEST_PASSWORD);
+      const now = clock.now();
+      const u = await services.repos.users.create({ login, displayName: displayName ?? `${role} ${login}`, passwordHash: await passwordHash, role, now });
+      if (!u) throw new Error(`login ${login} taken`);
+      await services.repos.users.setSites(u.id, siteIds, now);
+      return { id: u.id, login, password: TEST_PASSWORD };
+    },
+    async sessionCookie(userId) {
+      const token = randomToken();
+      const now = clock.now();
+      await services.repos.sessions.create({ tokenHash: sha256Hex(token), userId, now, expiresAt: new Date(now.getTime() + auth.sessionTtlSeconds * 1000), ip: '127.0.0.1', userAgent: 'test' });
+      return `${sessionCookieName(auth.cookieSecure)}=${token}`;
+    },
+    async signIn(login, password = TEST_PASSWORD) {
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login, password }) });
+      if (r.status !== 200) throw new Error(`sign-in of ${login} answered ${r.status}: ${await r.text()}`);
+      const set = r.headers.get('set-cookie') ?? '';
+      return set.split(';')[0]!;
+    },
+    async hqCookie() {
+      return centre.sessionCookie((await centre.createUser({ role: 'hq' })).id);
+    },
     workerServices,
     startWorker(concurrency = 1) {
       const w = startJobWorker({ connection: redis, prefix: queuePrefix, handlers: buildHandlers(workerServices()), concurrency, log: () => undefined });
