@@ -46,3 +46,22 @@ export interface ClockOffsetSource {
   /** Latest measured offset (agent − centre), ms, or null when not yet measured. */
   offsetMs(): number | null;
 }
+
+/**
+ * A command from the centre, delivered in the heartbeat answer (`commands`), acknowledged with
+ * `POST /api/v1/agent/commands/{id}/ack` `{ status: 'done' | 'failed', detail?: string }`. Delivery is at least once:
+ * executing a command twice must be harmless.
+ *
+ * `preserve_window`: mark every local segment of `cameraKey` overlapping [from, to) as held (never evicted, kept
+ * past the rolling buffer) and upload their media ahead of everything else; acknowledge 'done' once they are all
+ * queued at case priority (their arrival is visible at the centre), 'failed' with a detail when the footage is not
+ * at the store (evicted, never recorded).
+ */
+export type AgentCommand = {
+  id: string;
+  kind: 'preserve_window';
+  cameraKey: string;
+  from: string; // ISO 8601 UTC
+  to: string;
+  incidentId: string | null;
+};

@@ -277,7 +277,42 @@ export interface AuditChainHeadTable {
   last_hash: Buffer;
 }
 
+export interface EvidenceHoldTable {
+  id: Generated<string>;
+  site_id: string;
+  incident_id: string | null;
+  kind: 'incident' | 'legal';
+  camera_id: string | null;
+  /** tstzrange; write with sql`tstzrange(...)`. */
+  span: ColumnType<string | null, string | null, string | null>;
+  call_id: string | null;
+  reason: string;
+  placed_by: string;
+  placed_at: Defaulted<Date>;
+  expires_at: Date | null;
+  released_at: Date | null;
+  released_by: string | null;
+  release_reason: string | null;
+}
+
+export type AgentCommandKind = 'preserve_window';
+
+export interface AgentCommandTable {
+  id: Generated<string>;
+  site_id: string;
+  kind: AgentCommandKind;
+  payload: unknown;
+  incident_id: string | null;
+  status: Defaulted<'pending' | 'delivered' | 'done' | 'failed'>;
+  created_at: Defaulted<Date>;
+  delivered_at: Date | null;
+  completed_at: Date | null;
+  detail: string | null;
+}
+
 export interface Database {
+  evidence_hold: EvidenceHoldTable;
+  agent_command: AgentCommandTable;
   app_user: AppUserTable;
   user_site: UserSiteTable;
   session: SessionTable;
