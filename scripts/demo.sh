@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Brings up the whole system with a demo store on this machine: PostgreSQL, Redis, S3 (s3rver), the centre's
+# server and worker, and a simulated store (fake ONVIF cameras + fake PBX) recorded by a real edge agent.
+# Idempotent: running it again keeps what runs and starts what does not.   Stop: npm run demo:stop
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD; RUN=$ROOT/.run; DEMO=$ROOT/.data/demo; LOGS=$RUN/logs
+mkdir -p "$RUN" "$DEMO" "$LOGS"
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+stop_all() {
+  for p in demo-site agent server worker; do
+    if alive "$RUN/$p.pid"; then kill "$(cat "$RUN/$p.pid")" 2>/dev/null || true; fi
+  done
+  for _ in $(seq 100); do
+    any=0; for p in demo-site server worker; do alive "$RUN/$p.pid" && any=1; done
+    [ $any = 0 ] && break; sleep 0.2
+  done
+  rm -f "$RUN"/{demo-site,server,worker}.pid
+  echo "demo stopped (services keep running: bash scripts/services.sh stop)"
+}
+if [ "${1:-}" = stop ]; then stop_all; exit 0; fi
+
+bash scripts/setup.sh
+echo "== web build"
+if [ ! -f web/build/index.html ] || [ -n "$(find web/src web/package.json -newer web/build/index.html -print -quit)" ]; then npm run -s build -w web >"$LOGS/web-build.log" 2>&1; fi
+
+# Secrets, generated once for this machine's demo.
+if [ ! -f "$RUN/demo.env" ]; then
+  umask 077
+  cat >"$RUN/demo.env" <<ENV
+DATABASE_URL=postgres://mamoru:mamoru@127.0.0.1:5432/mamoru
+REDIS_URL=redis://127.0.0.1:6379
+S3_ENDPOINT=http://127.0.0.1:9000
+S3_ACCESS_KEY=S3RVER
+S3_SECRET_KEY=S3RVER
+S3_BUCKET=mamoru-demo
+QUEUE_PREFIX=mamoru-demo
+HOST=127.0.0.1
+PORT=8080
+ADMIN_TOKEN=
+MEDIA_LINK_SECRET=$(openssl rand -hex 32)
+WEB_ROOT=$ROOT/web/build
+ENV
+fi
+set -a; . "$RUN/demo.env"; set +a
+URL="http://127.0.0.1:$PORT"
+
+start() { # name, script
+  if ! alive "$RUN/$1.pid"; then
+    nohup node --import tsx "$2" >>"$LOGS/$1.log" 2>&1 &
+    echo $! >"$RUN/$1.pid"
+  fi
+}
+echo "== centre"
+npm run -s migrate >>"$LOGS/migrate.log" 2>&1
+start server server/src/main.ts
+start worker server/src/worker.ts
+for _ in $(seq 150); do curl -fsS "$URL/api/v1/health" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "$URL/api/v1/health" >/dev/null || { echo "server did not become healthy; see $LOGS/server.log" >&2; exit 1; }
+
+admin() { npm run -s admin -- "$@" 2>&1 | grep -v 'Unknown user config'; }
+admin site:create --code demo-shibuya --name "さくらストア 渋谷店" --timezone Asia/Tokyo >/dev/null
+# Demo people, one per role, passwords generated once and kept in .run/demo-users.txt.
+if [ ! -f "$RUN/demo-users.txt" ]; then
+  umask 077; : >"$RUN/demo-users.txt"
+  for spec in "hq:本部 法務:hq:" "tencho:渋谷店 店長:store_manager:demo-shibuya" "keibi:警備 担当:security:demo-shibuya" "kansa:監査 担当:auditor:" "admin:システム管理者:admin:"; do
+    IFS=: read -r login name role sites <<<"$spec"
+    pw=$(openssl rand -base64 12 | tr -d '/+=')
+    printf '%s\n' "$pw" >"$RUN/.pw"
+    admin user:create --login "$login" --name "$name" --role "$role" ${sites:+--sites "$sites"} --password-file "$RUN/.pw" >/dev/null || true
+    printf '%-8s %-14s %s\n' "$login" "$role" "$pw" >>"$RUN/demo-users.txt"
+  done
+  rm -f "$RUN/.pw"
+fi
+
+echo "== demo store"
+if ! alive "$RUN/demo-site.pid"; then
+  TOKEN_ARG=()
+  if [ ! -f "$DEMO/agent-state/credential.json" ]; then
+    TOKEN=$(admin token:issue --site demo-shibuya --ttl 600 | head -1)
+    TOKEN_ARG=(--token "$TOKEN")
+  fi
+  nohup node --import tsx scripts/demo-site.ts --server "$URL" --dir "$DEMO" "${TOKEN_ARG[@]}" >>"$LOGS/demo-site.log" 2>&1 &
+  echo $! >"$RUN/demo-site.pid"
+fi
+
+cat <<INFO
+
+Mamoru demo is up.
+  web viewer   $URL/            (sign in with a user below; footage appears within about two minutes)
+  API docs     $URL/api/v1/openapi.json
+  users        $RUN/demo-users.txt
+$(sed 's/^/               /' "$RUN/demo-users.txt")
+  logs         $LOGS/{server,worker,demo-site}.log
+  demo store   $DEMO (agent config agent.json, spool, fake PBX)
+  stop         npm run demo:stop
+INFO
