@@ -1,0 +1,199 @@
+/**
+ * MediaTool over the ffmpeg 5.1 binaries.
+ *
+ * - The segmenter is spawned directly (child_process): it must run with env TZ=UTC (strftime file names and
+ *   `-segment_atclocktime` use local time), and fluent-ffmpeg can neither pass an environment nor a graceful stop
+ *   signal through its public API (its `ffmpegProc` is internal).
+ * - ffprobe goes through fluent-ffmpeg (archived upstream, so it stays behind this file).
+ */
+import { spawn } from 'node:child_process';
+import ffmpeg from 'fluent-ffmpeg';
+import {
+  buildSegmenterArgs,
+  parseOpeningLine,
+  parseStreamLine,
+  type InputStreamInfo,
+  type MediaTool,
+  type ProbeResult,
+  type ProbeStream,
+  type SegmenterEvents,
+  type SegmenterExit,
+  type SegmenterOptions,
+  type SegmenterProcess,
+} from './media-tool.ts';
+
+export type FfmpegMediaToolOptions = {
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  /** Wall clock used to stamp ffmpeg's reports (tests may move it). */
+  now?: () => number;
+  /** Lines of stderr kept for exit reports. */
+  stderrTailLines?: number;
+};
+
+export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool {
+  const now = o.now ?? Date.now;
+  const tailMax = o.stderrTailLines ?? 40;
+  return {
+    startSegmenter(opts: SegmenterOptions, ev: SegmenterEvents): SegmenterProcess {
+      const args = buildSegmenterArgs(opts);
+      const child = spawn(o.ffmpegPath ?? 'ffmpeg', args, {
+        env: { ...process.env, TZ: 'UTC' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const tail: string[] = [];
+      let inInput = false;
+      let inputStreams: InputStreamInfo[] = [];
+      let inputReported = false;
+      const reportInput = () => {
+        if (inputReported || inputStreams.length === 0) return;
+        inputReported = true;
+        ev.onInputStreams?.(inputStreams);
+      };
+      const onStderrLine = (line: string) => {
+        if (!line.trim()) return;
+        tail.push(line);
+        if (tail.length > tailMax) tail.shift();
+        ev.onStderrLine?.(line);
+        if (/^Input #0/.test(line)) {
+          inInput = true;
+          inputStreams = [];
+          return;
+        }
+        if (inInput) {
+          const s = parseStreamLine(line);
+          if (s) {
+            inputStreams.push(s);
+            return;
+          }
+          if (/^(Output #0|Stream mapping)/.test(line) || parseOpeningLine(line)) {
+            inInput = false;
+            reportInput();
+          }
+        }
+        const opened = parseOpeningLine(line);
+        if (opened && opened !== opts.listPath) {
+          reportInput();
+          ev.onSegmentOpened?.(opened, now());
+        }
+      };
+      let progressOutUs: number | null = null;
+      let progressWall = 0;
+      const onStdoutLine = (line: string) => {
+        const eq = line.indexOf('=');
+        if (eq < 0) return;
+        const key = line.slice(0, eq);
+        const value = line.slice(eq + 1).trim();
+        if (key === 'out_time_us') {
+          const v = Number(value);
+          progressOutUs = Number.isFinite(v) ? v : null;
+          progressWall = now();
+        } else if (key === 'progress') {
+          if (progressOutUs !== null) ev.onProgress?.(progressOutUs, progressWall);
+          progressOutUs = null;
+        }
+      };
+      lineSplitter(child.stderr!, onStderrLine);
+      lineSplitter(child.stdout!, onStdoutLine);
+
+      const exited = new Promise<SegmenterExit>((resolve) => {
+        let done = false;
+        const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+          if (done) return;
+          done = true;
+          resolve({ code, signal, stderrTail: [...tail] });
+        };
+        // 'close' fires after stdio is drained, so every Opening/progress line has been seen by then.
+        child.once('close', (code, signal) => finish(code, signal));
+        child.once('error', (err) => {
+          tail.push(`spawn error: ${err.message}`);
+          finish(null, null);
+        });
+      });
+      const alive = () => child.exitCode === null && child.signalCode === null;
+      return {
+        pid: child.pid,
+        exited,
+        async stop(graceMs = 8000) {
+          if (alive()) child.kill('SIGINT');
+          const timer = setTimeout(() => {
+            if (alive()) child.kill('SIGKILL');
+          }, graceMs);
+          try {
+            return await exited;
+          } finally {
+            clearTimeout(timer);
+          }
+        },
+        kill() {
+          if (alive()) child.kill('SIGKILL');
+        },
+      };
+    },
+
+    probe(file: string): Promise<ProbeResult> {
+      return new Promise((resolve, reject) => {
+        const cmd = ffmpeg(file);
+        if (o.ffprobePath) cmd.setFfprobePath(o.ffprobePath);
+        cmd.ffprobe((err: unknown, data: ffmpeg.FfprobeData) => {
+          if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+          resolve({
+            formatName: String(data.format.format_name ?? ''),
+            startTimeS: num(data.format.start_time),
+            durationS: num(data.format.duration),
+            streams: data.streams.map(toProbeStream),
+          });
+        });
+      });
+    },
+  };
+}
+
+function toProbeStream(s: ffmpeg.FfprobeStream): ProbeStream {
+  const type = s.codec_type;
+  // The typings say number; ffprobe prints a name ("Constrained Baseline", "LC").
+  const profile: unknown = s.profile;
+  return {
+    index: s.index,
+    kind: type === 'video' ? 'video' : type === 'audio' ? 'audio' : type === 'data' ? 'data' : 'other',
+    codec: s.codec_name ? String(s.codec_name) : null,
+    profile: profile !== undefined && profile !== 'unknown' ? String(profile) : null,
+    width: num(s.width),
+    height: num(s.height),
+    fps: rate(s.avg_frame_rate) ?? rate(s.r_frame_rate),
+    sampleRate: num(s.sample_rate),
+    channels: num(s.channels),
+  };
+}
+
+function num(v: unknown): number | null {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+}
+
+function rate(v: unknown): number | null {
+  if (typeof v !== 'string') return null;
+  const [a, b] = v.split('/').map(Number);
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 || a === 0) return null;
+  return Math.round((a / b) * 1000) / 1000;
+}
+
+/** Calls `onLine` for each line ('\n' or '\r' terminated) of a child's output. */
+function lineSplitter(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buf += chunk;
+    let i: number;
+    while ((i = buf.search(/[\r\n]/)) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line) onLine(line);
+    }
+    if (buf.length > 64 * 1024) buf = buf.slice(-4096);
+  });
+  stream.on('end', () => {
+    if (buf) onLine(buf);
+    buf = '';
+  });
+}

@@ -1,0 +1,463 @@
+/**
+ * One camera's recorder: supervises ffmpeg (segment muxer, stream copy, MPEG-TS), turns every completed segment
+ * into a ClosedSegment (real start and duration, SHA-256, size, codec facts) and every outage into a GapReport,
+ * and hands both to the EvidenceSink in capture order. See docs/recorder.md.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ClockOffsetSource, ClosedSegment, EvidenceSink, GapReason, GapReport } from '../contracts.ts';
+import { createFfmpegMediaTool } from '../media/ffmpeg-media-tool.ts';
+import { parseSegmentList, type AudioMode, type InputStreamInfo, type MediaTool, type ProbeResult, type SegmentListEntry, type SegmenterEvents, type SegmenterProcess } from '../media/media-tool.ts';
+import { Backoff } from './backoff.ts';
+import { ClockAnchor } from './clock-anchor.ts';
+import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
+import { sha256File } from './file-hash.ts';
+
+/** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
+const DEFAULT_MPEGTS_OFFSET_S = 1.4;
+
+export type RecorderState = 'starting' | 'recording' | 'offline' | 'stopped';
+
+export type RecorderHealth = {
+  cameraKey: string;
+  state: RecorderState;
+  /** When the recorder entered this state (agent clock). */
+  since: Date;
+  /** Current ffmpeg run and its process id, if one is alive. */
+  runId: string | null;
+  pid: number | null;
+  /** ffmpeg processes started so far. */
+  runs: number;
+  /** End of the last segment handed to the sink. */
+  lastSegmentEnd: Date | null;
+  /** Why the last run ended, when it was not asked to (credentials redacted). */
+  lastError: string | null;
+  /** Audio handling in effect: `input` is the camera's codec once seen. */
+  audio: { mode: AudioMode; input: string | null };
+  /** Closed segments the sink has not accepted yet (still queued or failing). */
+  pendingDeliveries: number;
+};
+
+export interface CameraRecorder {
+  /** Starts supervising ffmpeg; returns at once. */
+  start(): void;
+  /** Stops ffmpeg gracefully (SIGINT), closes and delivers the last segment, reports an open outage; resolves when done. */
+  stop(): Promise<void>;
+  health(): RecorderHealth;
+}
+
+export type CameraRecorderOptions = {
+  cameraKey: string;
+  /** RTSP URL with credentials. Never logged, never sent: ffmpeg messages quoted in gaps are redacted. */
+  rtspUrl: string;
+  /** RTSP lower transport (default tcp: interleaved, survives NAT and loss better; the test relay is UDP only). */
+  transport?: 'udp' | 'tcp';
+  /** 'auto' (default): copy AAC; any other audio codec is transcoded to AAC after the first run reveals it. */
+  audio?: 'auto' | AudioMode;
+  /** The camera's spool directory (created if missing). Segment files go here; run lists go to `.runs/`. */
+  spoolDir: string;
+  /** Nominal segment length, seconds (default 60). Cuts fall on keyframes after each wall-clock multiple. */
+  segmentSeconds?: number;
+  /** RTSP socket timeout, µs (default 5 s). */
+  rtspTimeoutUs?: number;
+  sink: EvidenceSink;
+  clockOffset: ClockOffsetSource;
+  media?: MediaTool;
+  log?: (line: Record<string, unknown>) => void;
+  /** Agent wall clock (default Date.now). */
+  now?: () => number;
+  /** Restart backoff (full jitter): defaults base 1 s, cap 30 s. Reset after a run that closed a segment. */
+  backoff?: { baseMs?: number; capMs?: number };
+  /** Kill ffmpeg when its muxed stream time has not advanced for this long (default max(20 s, 4x timeout)). */
+  stallMs?: number;
+  /** Window of the wall-clock anchor's minimum filter (default 120 s). */
+  anchorWindowMs?: number;
+  /** Within a run, keep segments exactly contiguous unless the anchor estimate moves more than this (default 100 ms). */
+  reanchorMs?: number;
+  /** At stop(): how long to keep retrying a failing sink before leaving the files in the spool (default 15 s). */
+  stopFlushMs?: number;
+  random?: () => number;
+};
+
+type Run = {
+  id: string;
+  listPath: string;
+  proc: SegmenterProcess;
+  audioMode: AudioMode;
+  anchor: ClockAnchor;
+  opened: Array<{ path: string; wallMs: number }>;
+  /** Opened segments already queued for closing. */
+  queued: number;
+  /** File start_time minus list start time, learnt from the first segment that has both. */
+  muxOffsetS: number | null;
+  /** The wall-clock offset applied to this run's segments (sticky: moves only when the estimate moves > reanchorMs). */
+  appliedAnchorMs: number | null;
+  inputAudio: string | null;
+  lastOutUs: number;
+  lastAdvanceWall: number;
+  sawPackets: boolean;
+  stalled: boolean;
+  deliberate: string | null;
+  closedSegments: number;
+};
+
+type Outage = { reason: GapReason; detail: string; attempts: number; lastDetail: string };
+
+export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
+  const media = o.media ?? createFfmpegMediaTool({ now: o.now });
+  const now = o.now ?? Date.now;
+  const log = o.log ?? (() => undefined);
+  const segmentSeconds = o.segmentSeconds ?? 60;
+  const timeoutUs = o.rtspTimeoutUs ?? 5_000_000;
+  const stallMs = o.stallMs ?? Math.max(20_000, (4 * timeoutUs) / 1000);
+  const stopFlushMs = o.stopFlushMs ?? 15_000;
+  const reanchorMs = o.reanchorMs ?? 100;
+  const transport = o.transport ?? 'tcp';
+  const runsDir = join(o.spoolDir, '.runs');
+  const restartBackoff = new Backoff({ baseMs: o.backoff?.baseMs ?? 1000, capMs: o.backoff?.capMs ?? 30_000, random: o.random });
+  if (!(segmentSeconds > 0)) throw new Error('segmentSeconds must be positive');
+
+  let audioMode: AudioMode = o.audio === undefined || o.audio === 'auto' ? 'copy' : o.audio;
+  let inputAudio: string | null = null;
+  let state: RecorderState = 'starting';
+  let since = now();
+  let lastError: string | null = null;
+  let runCount = 0;
+  let current: Run | null = null;
+  let started = false;
+  let stopping = false;
+  let stopWall = 0;
+  let supervisor: Promise<void> = Promise.resolve();
+  let wake: (() => void) | null = null;
+  const startedWall = now();
+
+  // Everything that reaches the sink goes through one serial queue, in capture order.
+  let queue: Promise<void> = Promise.resolve();
+  let pendingDeliveries = 0;
+  let lastEndMs: number | null = null;
+  let outage: Outage | null = null;
+  const enqueue = (what: string, task: () => Promise<void>) => {
+    queue = queue.then(task).catch((err: unknown) => log({ level: 'error', msg: `recorder: ${what} failed`, cameraKey: o.cameraKey, err: errText(err) }));
+  };
+
+  const setState = (s: RecorderState) => {
+    if (s === state) return;
+    state = s;
+    since = now();
+    log({ level: 'info', msg: 'recorder state', cameraKey: o.cameraKey, state: s, runId: current?.id ?? null });
+  };
+
+  /** Retries a sink call (capped backoff, full jitter) until it succeeds; at stop, until the flush deadline. */
+  const deliver = async (what: string, fn: () => Promise<void>) => {
+    const b = new Backoff({ baseMs: 250, capMs: 30_000, random: o.random });
+    for (;;) {
+      try {
+        await fn();
+        return;
+      } catch (err) {
+        log({ level: 'warn', msg: `recorder: sink rejected ${what}, will retry`, cameraKey: o.cameraKey, err: errText(err) });
+        if (stopping && now() - stopWall > stopFlushMs) throw new Error(`sink still failing at stop: ${errText(err)}`);
+        await sleep(stopping ? Math.min(b.next(), 1000) : b.next());
+      }
+    }
+  };
+
+  const readList = async (path: string): Promise<SegmentListEntry[]> => {
+    try {
+      return parseSegmentList(await readFile(path, 'utf8'));
+    } catch {
+      return [];
+    }
+  };
+
+  const closeSegment = async (run: Run, i: number, final: boolean) => {
+    const { path, wallMs: openedWall } = run.opened[i]!;
+    const name = basename(path);
+    // The list line is written before the next segment opens (or at a clean exit); a killed ffmpeg leaves none.
+    let entry: SegmentListEntry | undefined;
+    for (let attempt = 0; attempt < (final ? 1 : 10); attempt++) {
+      entry = (await readList(run.listPath)).find((e) => e.file === name);
+      if (entry) break;
+      await sleep(50);
+    }
+    const st = await stat(path).catch(() => null);
+    if (!st) {
+      log({ level: 'warn', msg: 'recorder: segment file missing', cameraKey: o.cameraKey, runId: run.id, file: name });
+      return;
+    }
+    if (st.size === 0) {
+      await unlink(path).catch(() => undefined);
+      return;
+    }
+    let probe: ProbeResult | null = null;
+    let probeError: string | null = null;
+    try {
+      probe = await media.probe(path);
+    } catch (err) {
+      probeError = errText(err);
+    }
+    const playable = probe !== null && probe.startTimeS !== null && (probe.durationS ?? 0) > 0 && probe.streams.some((s) => s.kind === 'video');
+    if (!entry && !playable) {
+      // A partial segment ffmpeg died in before writing anything decodable: keep the bytes aside, out of the outbox.
+      await rename(path, `${path}.unplayable`).catch(() => undefined);
+      log({ level: 'warn', msg: 'recorder: partial segment not playable, set aside', cameraKey: o.cameraKey, runId: run.id, file: `${name}.unplayable`, size: st.size, probeError });
+      return;
+    }
+    if (entry && playable && run.muxOffsetS === null) run.muxOffsetS = probe!.startTimeS! - entry.startS;
+    const streamStartS = entry ? entry.startS : probe!.startTimeS! - (run.muxOffsetS ?? DEFAULT_MPEGTS_OFFSET_S);
+    const durationS = playable ? probe!.durationS! : entry!.endS - entry!.startS;
+    // Before the first progress report (a run killed within 0.5 s) the open time is the only anchor we have.
+    const estimateMs = run.anchor.offsetMs() ?? openedWall - streamStartS * 1000;
+    if (run.appliedAnchorMs === null || Math.abs(estimateMs - run.appliedAnchorMs) > reanchorMs) {
+      if (run.appliedAnchorMs !== null) log({ level: 'debug', msg: 'recorder: wall-clock anchor moved', cameraKey: o.cameraKey, runId: run.id, deltaMs: Math.round(estimateMs - run.appliedAnchorMs) });
+      run.appliedAnchorMs = estimateMs;
+    }
+    const anchorMs = run.appliedAnchorMs;
+    const startMs = Math.round(anchorMs + streamStartS * 1000);
+    const durationMs = Math.round(durationS * 1000);
+    const sha256 = await sha256File(path);
+    const video = probe?.streams.find((s) => s.kind === 'video') ?? null;
+    const audio = probe?.streams.find((s) => s.kind === 'audio') ?? null;
+    const seg: ClosedSegment = {
+      cameraKey: o.cameraKey,
+      path,
+      start: new Date(startMs),
+      durationMs,
+      size: st.size,
+      sha256,
+      mediaType: 'video/mp2t',
+      codec: {
+        container: 'mpegts',
+        video: video && { codec: video.codec, profile: video.profile, width: video.width, height: video.height, fps: video.fps },
+        audio: audio && { codec: audio.codec, sampleRate: audio.sampleRate, channels: audio.channels, mode: run.audioMode, input: run.inputAudio },
+        ...(entry ? {} : { partial: true }),
+        ...(probeError ? { probeError } : {}),
+      },
+      runId: run.id,
+      clockOffsetMs: o.clockOffset.offsetMs(),
+    };
+    if (outage) {
+      const gapStart = lastEndMs ?? startedWall;
+      const g = outage;
+      outage = null;
+      if (startMs > gapStart) await emitGap(gapStart, startMs, g);
+    }
+    pendingDeliveries++;
+    try {
+      await deliver('segment', () => o.sink.segmentClosed(seg));
+    } catch (err) {
+      log({ level: 'error', msg: 'recorder: segment left undelivered in the spool', cameraKey: o.cameraKey, file: path, sha256, err: errText(err) });
+      throw err;
+    } finally {
+      pendingDeliveries--;
+    }
+    lastEndMs = startMs + durationMs;
+    run.closedSegments++;
+    log({ level: 'debug', msg: 'segment closed', cameraKey: o.cameraKey, runId: run.id, file: name, start: seg.start.toISOString(), durationMs, size: st.size, partial: !entry });
+  };
+
+  const emitGap = async (startMs: number, endMs: number, g: Outage) => {
+    const detail = g.attempts > 1 && g.lastDetail !== g.detail ? `${g.detail} (${g.attempts} attempts; last: ${g.lastDetail})` : g.attempts > 1 ? `${g.detail} (${g.attempts} attempts)` : g.detail;
+    const gap: GapReport = { cameraKey: o.cameraKey, start: new Date(startMs), end: new Date(endMs), reason: g.reason, detail: detail.slice(0, 500) };
+    await deliver('gap', () => o.sink.gap(gap));
+    log({ level: 'info', msg: 'gap', cameraKey: o.cameraKey, start: gap.start.toISOString(), end: gap.end.toISOString(), reason: gap.reason, detail: gap.detail });
+  };
+
+  const onInputStreams = (run: Run, streams: InputStreamInfo[]) => {
+    const a = streams.find((s) => s.kind === 'audio');
+    run.inputAudio = a?.codec ?? null;
+    inputAudio = run.inputAudio;
+    if ((o.audio ?? 'auto') === 'auto' && run.audioMode === 'copy' && a && a.codec !== 'aac') {
+      // MPEG-TS takes G.711 only as an unplayable private stream: restart this run with AAC transcoding.
+      audioMode = 'aac';
+      run.deliberate = `camera audio ${a.codec} cannot be stream-copied into MPEG-TS; restarted with AAC transcoding`;
+      log({ level: 'info', msg: 'recorder: switching audio to AAC', cameraKey: o.cameraKey, runId: run.id, input: a.codec });
+      void run.proc.stop();
+    }
+  };
+
+  const startRun = async (): Promise<Run> => {
+    await mkdir(runsDir, { recursive: true });
+    const id = randomUUID();
+    const listPath = join(runsDir, `${id}.csv`);
+    const pattern = join(o.spoolDir.replace(/%/g, '%%'), `%Y%m%dT%H%M%SZ-${id.slice(0, 8)}.ts`);
+    const startedAt = now();
+    // The events below only fire from ffmpeg's output, i.e. after `run` is assigned.
+    let run: Run;
+    const events: SegmenterEvents = {
+      onSegmentOpened(path, wallMs) {
+        run.opened.push({ path, wallMs });
+        while (run.queued < run.opened.length - 1) {
+          const i = run.queued++;
+          enqueue('closing a segment', () => closeSegment(run, i, false));
+        }
+      },
+      onProgress(outUs, wallMs) {
+        run.anchor.add(wallMs, outUs / 1000);
+        if (outUs > run.lastOutUs) {
+          run.lastOutUs = outUs;
+          run.lastAdvanceWall = wallMs;
+        }
+        if (outUs > 0 && !run.sawPackets) {
+          run.sawPackets = true;
+          setState('recording');
+        }
+      },
+      onInputStreams: (streams) => onInputStreams(run, streams),
+    };
+    run = {
+      id,
+      listPath,
+      audioMode,
+      proc: media.startSegmenter({ inputUrl: o.rtspUrl, transport, timeoutUs, segmentSeconds, outputPattern: pattern, listPath, audio: audioMode }, events),
+      anchor: new ClockAnchor(o.anchorWindowMs),
+      opened: [],
+      queued: 0,
+      muxOffsetS: null,
+      appliedAnchorMs: null,
+      inputAudio: null,
+      lastOutUs: -1,
+      lastAdvanceWall: startedAt,
+      sawPackets: false,
+      stalled: false,
+      deliberate: null,
+      closedSegments: 0,
+    };
+    runCount++;
+    log({ level: 'info', msg: 'recorder: ffmpeg started', cameraKey: o.cameraKey, runId: id, pid: run.proc.pid, audio: run.audioMode, transport });
+    return run;
+  };
+
+  const endRun = (run: Run, end: RunEnd) => {
+    // The last opened segment: closed by a clean exit (listed) or cut short by a crash (partial).
+    while (run.queued < run.opened.length) {
+      const i = run.queued++;
+      enqueue('closing the last segment', () => closeSegment(run, i, true));
+    }
+    enqueue('removing a run list', () => unlink(run.listPath).catch(() => undefined));
+    if (stopping && !end.stalled) return;
+    const c = classifyRunEnd(end);
+    const detail = redactCredentials(c.detail);
+    lastError = detail;
+    log({ level: 'warn', msg: 'recorder: ffmpeg ended', cameraKey: o.cameraKey, runId: run.id, code: end.exit.code, signal: end.exit.signal, reason: c.reason, detail, segments: run.opened.length });
+    // Registered through the queue: after this run's own last segment, before the next run's first.
+    enqueue('recording an outage', async () => {
+      if (!outage) outage = { reason: c.reason, detail, attempts: 1, lastDetail: detail };
+      else {
+        outage.attempts++;
+        outage.lastDetail = detail;
+        if (c.reason === 'camera_offline') outage.reason = 'camera_offline';
+      }
+    });
+    setState(c.reason === 'camera_offline' ? 'offline' : state === 'offline' ? 'offline' : 'starting');
+  };
+
+  const supervise = async () => {
+    const watchdog = setInterval(() => {
+      const run = current;
+      if (run && !run.stalled && now() - run.lastAdvanceWall > stallMs) {
+        run.stalled = true;
+        log({ level: 'warn', msg: 'recorder: no progress, killing ffmpeg', cameraKey: o.cameraKey, runId: run.id, stallMs });
+        run.proc.kill();
+      }
+    }, 1000);
+    watchdog.unref();
+    try {
+      while (!stopping) {
+        let run: Run;
+        try {
+          run = await startRun();
+        } catch (err) {
+          lastError = errText(err);
+          log({ level: 'error', msg: 'recorder: cannot start ffmpeg', cameraKey: o.cameraKey, err: lastError });
+          await pause(restartBackoff.next());
+          continue;
+        }
+        current = run;
+        if (stopping) void run.proc.stop();
+        const exit = await run.proc.exited;
+        current = null;
+        endRun(run, { exit, stalled: run.stalled, deliberate: run.deliberate });
+        if (stopping) break;
+        // A run that got packets flowing for a while was healthy: restart from the smallest backoff window.
+        if (run.sawPackets && run.opened.length > 1) restartBackoff.reset();
+        const delay = run.deliberate ? 0 : restartBackoff.next();
+        await pause(delay);
+      }
+    } finally {
+      clearInterval(watchdog);
+    }
+  };
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopping) return resolve();
+      const t = setTimeout(() => {
+        wake = null;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(t);
+        wake = null;
+        resolve();
+      };
+    });
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      setState('starting');
+      supervisor = supervise().catch((err: unknown) => log({ level: 'error', msg: 'recorder: supervisor failed', cameraKey: o.cameraKey, err: errText(err) }));
+    },
+
+    async stop() {
+      if (stopping) {
+        await supervisor;
+        await queue;
+        return;
+      }
+      stopping = true;
+      stopWall = now();
+      wake?.();
+      const run = current;
+      if (run) await run.proc.stop();
+      await supervisor;
+      // Still in an outage when asked to stop: report it up to now.
+      enqueue('reporting the open outage', async () => {
+        if (outage && started) {
+          const g = outage;
+          outage = null;
+          const startMs = lastEndMs ?? startedWall;
+          if (stopWall > startMs) await emitGap(startMs, stopWall, g);
+        }
+      });
+      await queue;
+      setState('stopped');
+    },
+
+    health(): RecorderHealth {
+      return {
+        cameraKey: o.cameraKey,
+        state,
+        since: new Date(since),
+        runId: current?.id ?? null,
+        pid: current?.proc.pid ?? null,
+        runs: runCount,
+        lastSegmentEnd: lastEndMs === null ? null : new Date(lastEndMs),
+        lastError,
+        audio: { mode: audioMode, input: inputAudio },
+        pendingDeliveries,
+      };
+    },
+  };
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,181 @@
+/** The recorder's pure parts: ffmpeg command line, log/list parsing, backoff, clock anchor, exit classification. */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, test } from 'node:test';
+import { createFfmpegMediaTool } from '../src/media/ffmpeg-media-tool.ts';
+import { buildSegmenterArgs, parseOpeningLine, parseSegmentList, parseStreamLine, type SegmenterOptions } from '../src/media/media-tool.ts';
+import { Backoff } from '../src/recorder/backoff.ts';
+import { ClockAnchor } from '../src/recorder/clock-anchor.ts';
+import { classifyRunEnd, redactCredentials, stderrExcerpt } from '../src/recorder/exit-reason.ts';
+import { tempDir } from './helpers/recorder-harness.ts';
+
+const base: SegmenterOptions = {
+  inputUrl: 'rtsp://admin:secret@10.0.0.5/stream1',
+  transport: 'tcp',
+  timeoutUs: 5_000_000,
+  segmentSeconds: 60,
+  outputPattern: '/spool/cam1/%Y%m%dT%H%M%SZ-abcd1234.ts',
+  listPath: '/spool/cam1/.runs/x.csv',
+  audio: 'copy',
+};
+
+const after = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+
+describe('ffmpeg segmenter command line', () => {
+  test('stream copy into wall-clock aligned MPEG-TS segments with a CSV list and no timestamp reset', () => {
+    const a = buildSegmenterArgs(base);
+    assert.equal(after(a, '-rtsp_transport'), 'tcp');
+    assert.equal(after(a, '-timeout'), '5000000');
+    assert.ok(a.indexOf('-timeout') < a.indexOf('-i'), 'the RTSP timeout is an input option');
+    assert.equal(after(a, '-i'), base.inputUrl);
+    assert.equal(after(a, '-c:v'), 'copy');
+    assert.equal(after(a, '-c:a'), 'copy');
+    assert.equal(after(a, '-f'), 'segment');
+    assert.equal(after(a, '-segment_format'), 'mpegts');
+    assert.equal(after(a, '-segment_time'), '60');
+    assert.equal(after(a, '-segment_atclocktime'), '1');
+    assert.equal(after(a, '-strftime'), '1');
+    assert.equal(after(a, '-segment_list'), base.listPath);
+    assert.equal(after(a, '-segment_list_type'), 'csv');
+    assert.equal(after(a, '-segment_list_flags'), 'live');
+    assert.equal(after(a, '-progress'), 'pipe:1');
+    assert.equal(a.at(-1), base.outputPattern);
+    assert.ok(!a.includes('-reset_timestamps'), 'timestamps continue within a run');
+    assert.ok(!a.some((x) => /libx26|h264_|hevc_|-vf|-filter/.test(x)), 'never re-encodes video');
+    assert.deepEqual(a.filter((x, i) => a[i - 1] === '-map'), ['0:v:0', '0:a:0?']);
+  });
+
+  test('audio modes: AAC transcode for G.711, or no audio', () => {
+    const aac = buildSegmenterArgs({ ...base, audio: 'aac' });
+    assert.equal(after(aac, '-c:a'), 'aac');
+    assert.equal(after(aac, '-c:v'), 'copy');
+    const none = buildSegmenterArgs({ ...base, audio: 'none', transport: 'udp', segmentSeconds: 2 });
+    assert.ok(none.includes('-an'));
+    assert.ok(!none.includes('-c:a'));
+    assert.equal(after(none, '-rtsp_transport'), 'udp');
+    assert.equal(after(none, '-segment_time'), '2');
+  });
+
+  test('a non-positive segment length is refused', () => {
+    assert.throws(() => buildSegmenterArgs({ ...base, segmentSeconds: 0 }), /segmentSeconds/);
+    assert.throws(() => buildSegmenterArgs({ ...base, segmentSeconds: Number.NaN }), /segmentSeconds/);
+  });
+});
+
+describe('ffmpeg output parsing', () => {
+  test('segment list CSV, including a quoted name and a torn last line', () => {
+    const list = parseSegmentList('20261123T193746Z-x.ts,0.000000,4.399667\n"/a/b,c.ts",4.400000,5.399667\n20261123T193750Z-x.ts,5.4000');
+    assert.deepEqual(list, [
+      { file: '20261123T193746Z-x.ts', startS: 0, endS: 4.399667 },
+      { file: 'b,c.ts', startS: 4.4, endS: 5.399667 },
+    ]);
+    assert.deepEqual(parseSegmentList(''), []);
+  });
+
+  test('Opening lines name the segment file; other lines do not', () => {
+    assert.equal(parseOpeningLine("[segment @ 0x5556d010ab80] Opening '/spool/c/20261123T193749Z-x.ts' for writing"), '/spool/c/20261123T193749Z-x.ts');
+    assert.equal(parseOpeningLine("[hls @ 0x1] Opening 'x.ts' for writing"), null);
+    assert.equal(parseOpeningLine('frame=  125 fps= 19 q=-1.0'), null);
+  });
+
+  test('input stream lines give kind and codec', () => {
+    assert.deepEqual(parseStreamLine('  Stream #0:1: Audio: pcm_alaw, 8000 Hz, mono, s16, 64 kb/s'), { index: 1, kind: 'audio', codec: 'pcm_alaw' });
+    assert.deepEqual(parseStreamLine('  Stream #0:0: Video: h264 (Constrained Baseline), yuv420p(progressive), 640x360'), { index: 0, kind: 'video', codec: 'h264' });
+    assert.deepEqual(parseStreamLine('  Stream #0:2: Data: none'), { index: 2, kind: 'data', codec: 'none' });
+    assert.equal(parseStreamLine('  Stream mapping:'), null);
+  });
+});
+
+describe('restart backoff', () => {
+  test('full jitter under a doubling, capped ceiling; reset starts over', () => {
+    let r = 0.999;
+    const b = new Backoff({ baseMs: 100, capMs: 1000, random: () => r });
+    assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [99, 199, 399, 799, 999, 999]);
+    r = 0;
+    assert.equal(b.next(), 0, 'full jitter reaches zero');
+    b.reset();
+    r = 0.999;
+    assert.equal(b.next(), 99);
+    assert.throws(() => new Backoff({ baseMs: 0, capMs: 10 }));
+  });
+});
+
+describe('wall-clock anchor', () => {
+  test('takes the smallest delay seen and follows a drifting camera clock through its window', () => {
+    const a = new ClockAnchor(10_000);
+    assert.equal(a.offsetMs(), null);
+    // True offset 1000 ms; observed with delays 300, 40, 120 ms.
+    a.add(1000 + 0 + 300, 0);
+    a.add(1000 + 500 + 40, 500);
+    a.add(1000 + 1000 + 120, 1000);
+    assert.equal(a.offsetMs(), 1040);
+    // The camera clock runs slow: stream time advances 1% less than wall time; old minima expire.
+    for (let w = 2000; w <= 40_000; w += 500) a.add(1000 + w + 40, w * 0.99);
+    const expected = 1000 + 40 + 40_000 * 0.01;
+    assert.ok(Math.abs(a.offsetMs()! - expected) <= 100, `offset ${a.offsetMs()} follows drift (≈${expected})`);
+  });
+});
+
+describe('why a run ended', () => {
+  const exit = (code: number | null, stderrTail: string[], signal: NodeJS.Signals | null = null) => ({ code, signal, stderrTail });
+
+  test('exit code 0 without being asked (dead camera after the timeout) is camera_offline', () => {
+    const c = classifyRunEnd({ exit: exit(0, ['rtsp://127.0.0.1:41569/cam: Connection timed out']), stalled: false, deliberate: null });
+    assert.equal(c.reason, 'camera_offline');
+    assert.match(c.detail, /Connection timed out/);
+    assert.equal(classifyRunEnd({ exit: exit(0, []), stalled: false, deliberate: null }).reason, 'camera_offline');
+  });
+
+  test('refused, 404 and unreachable cameras are camera_offline; a crash or muxer error is recorder_restart', () => {
+    for (const line of ['[tcp @ 0x1] Connection to tcp://10.0.0.5:554?timeout=5000000 failed: Connection refused', '[rtsp @ 0x1] method DESCRIBE failed: 404 Not Found', 'rtsp://x: No route to host']) {
+      assert.equal(classifyRunEnd({ exit: exit(1, [line]), stalled: false, deliberate: null }).reason, 'camera_offline', line);
+    }
+    const crash = classifyRunEnd({ exit: exit(null, ['Press [q] to stop, [?] for help'], 'SIGKILL'), stalled: false, deliberate: null });
+    assert.equal(crash.reason, 'recorder_restart');
+    assert.match(crash.detail, /SIGKILL/);
+    const mux = classifyRunEnd({ exit: exit(1, ['Error initializing output stream 0:0 -- ']), stalled: false, deliberate: null });
+    assert.equal(mux.reason, 'recorder_restart');
+    assert.match(mux.detail, /Error initializing output stream/);
+  });
+
+  test('a watchdog kill is camera_offline; a deliberate restart says why', () => {
+    assert.equal(classifyRunEnd({ exit: exit(null, [], 'SIGKILL'), stalled: true, deliberate: null }).reason, 'camera_offline');
+    const d = classifyRunEnd({ exit: exit(255, ['Exiting normally, received signal 2.']), stalled: false, deliberate: 'switching audio' });
+    assert.deepEqual(d, { reason: 'recorder_restart', detail: 'switching audio' });
+  });
+
+  test('camera credentials never appear in a gap detail', () => {
+    const line = "rtsp://admin:s3cr%40t@10.0.0.5:554/Streaming/Channels/101?user=admin&password=hunter2: Connection refused";
+    const c = classifyRunEnd({ exit: exit(1, [line]), stalled: false, deliberate: null });
+    assert.ok(!/s3cr|hunter2|admin:/.test(c.detail), c.detail);
+    assert.match(c.detail, /rtsp:\/\/\*\*\*@10\.0\.0\.5/);
+    assert.equal(redactCredentials('rtsp://10.0.0.5/live'), 'rtsp://10.0.0.5/live');
+    assert.equal(stderrExcerpt(['  Stream #0:0: Video: h264', 'Press [q] to stop, [?] for help']), null);
+  });
+});
+
+describe('ffprobe adapter', () => {
+  test('reads an MPEG-TS file: container, start, duration, codecs; rejects a file that is not media', async () => {
+    const dir = await tempDir('probe');
+    try {
+      const ts = join(dir.path, 'a.ts');
+      await promisify(execFile)('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=15', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '15', '-f', 'mpegts', ts]);
+      const media = createFfmpegMediaTool();
+      const p = await media.probe(ts);
+      assert.equal(p.formatName, 'mpegts');
+      assert.ok(p.startTimeS !== null && p.startTimeS >= 1.3 && p.startTimeS <= 1.5, `MPEG-TS mux delay start ${p.startTimeS}`);
+      assert.ok(Math.abs(p.durationS! - 2) < 0.1, `duration ${p.durationS}`);
+      const v = p.streams.find((s) => s.kind === 'video')!;
+      assert.deepEqual([v.codec, v.width, v.height, v.fps], ['h264', 160, 90, 15]);
+      const junk = join(dir.path, 'junk.ts');
+      await writeFile(junk, 'this is not a transport stream');
+      await assert.rejects(media.probe(junk));
+      await assert.rejects(media.probe(join(dir.path, 'missing.ts')));
+    } finally {
+      await dir.remove();
+    }
+  });
+});
