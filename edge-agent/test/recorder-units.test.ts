@@ -35,6 +35,7 @@ describe('ffmpeg segmenter command line', () => {
     assert.equal(after(a, '-c:a'), 'copy');
     assert.equal(after(a, '-f'), 'segment');
     assert.equal(after(a, '-segment_format'), 'mpegts');
+    assert.equal(after(a, '-segment_format_options'), 'flush_packets=1', 'a killed ffmpeg leaves a playable partial file');
     assert.equal(after(a, '-segment_time'), '60');
     assert.equal(after(a, '-segment_atclocktime'), '1');
     assert.equal(after(a, '-strftime'), '1');

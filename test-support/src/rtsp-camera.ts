@@ -165,6 +165,8 @@ export async function startRtspRelay(opts: { rtpPortCount?: number } = {}): Prom
     },
     async close() {
       for (const path of Object.keys(mounts.mounts)) mounts.deleteMount(`rtsp://127.0.0.1:${publishPort}${path}`);
+      // Viewer sessions keep a 60 s keepalive timer that would hold the process open.
+      for (const w of Object.values(server.ClientServer.clients)) if (w.keepaliveTimeout) clearTimeout(w.keepaliveTimeout);
       for (const s of sockets) s.destroy();
       await Promise.all(
         [server.PublishServer.server, server.ClientServer.server].map(

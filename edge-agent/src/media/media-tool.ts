@@ -90,7 +90,9 @@ export function buildSegmenterArgs(o: SegmenterOptions): string[] {
     '-i', o.inputUrl,
     '-map', '0:v:0', '-c:v', 'copy',
     ...audio[o.audio],
-    '-f', 'segment', '-segment_format', 'mpegts',
+    // flush_packets: each packet reaches the file at once (otherwise a 256 KB buffer holds most of a segment and a
+    // killed ffmpeg leaves an empty file instead of a playable partial one).
+    '-f', 'segment', '-segment_format', 'mpegts', '-segment_format_options', 'flush_packets=1',
     '-segment_time', String(o.segmentSeconds), '-segment_atclocktime', '1',
     '-strftime', '1',
     '-segment_list', o.listPath, '-segment_list_type', 'csv', '-segment_list_flags', 'live',

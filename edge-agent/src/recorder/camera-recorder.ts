@@ -12,7 +12,7 @@ import { parseSegmentList, type AudioMode, type InputStreamInfo, type MediaTool,
 import { Backoff } from './backoff.ts';
 import { ClockAnchor } from './clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
-import { sha256File } from './file-hash.ts';
+import { fsyncFileAndDir, sha256File } from './file-hash.ts';
 
 /** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
 const DEFAULT_MPEGTS_OFFSET_S = 1.4;
@@ -216,6 +216,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     const anchorMs = run.appliedAnchorMs;
     const startMs = Math.round(anchorMs + streamStartS * 1000);
     const durationMs = Math.round(durationS * 1000);
+    await fsyncFileAndDir(path);
     const sha256 = await sha256File(path);
     const video = probe?.streams.find((s) => s.kind === 'video') ?? null;
     const audio = probe?.streams.find((s) => s.kind === 'audio') ?? null;

@@ -1,0 +1,151 @@
+/**
+ * The camera recorder against a fake RTSP camera (real ffmpeg, 2 s segments): what a closed segment carries, a
+ * crashed ffmpeg (partial segment kept, recorder_restart gap, new run), and a clean stop.
+ */
+import assert from 'node:assert/strict';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { makeTestClip, startFakeCamera, startRtspRelay, type FakeCamera, type RtspRelay } from '../../test-support/src/rtsp-camera.ts';
+import { createCameraRecorder, type CameraRecorder } from '../src/recorder/camera-recorder.ts';
+import { decodeErrors, ffprobeFile, isAlive, nameTime, RecordingSink, sha256Of, tempDir, waitFor } from './helpers/recorder-harness.ts';
+
+const SEGMENT_S = 2;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('camera recorder', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let relay: RtspRelay;
+  let camera: FakeCamera;
+  let recorder: CameraRecorder;
+  const sink = new RecordingSink();
+  const end = (s: { start: Date; durationMs: number }) => s.start.getTime() + s.durationMs;
+
+  before(async () => {
+    dir = await tempDir('rec');
+    const clip = await makeTestClip({ dir: join(dir.path, 'clips'), audio: 'aac' });
+    relay = await startRtspRelay();
+    camera = await startFakeCamera(relay, { clip });
+    recorder = createCameraRecorder({
+      cameraKey: 'cam-a',
+      rtspUrl: camera.url,
+      transport: 'udp',
+      spoolDir: join(dir.path, 'spool', 'cam-a'),
+      segmentSeconds: SEGMENT_S,
+      rtspTimeoutUs: 2_000_000,
+      backoff: { baseMs: 200, capMs: 1000 },
+      sink,
+      clockOffset: { offsetMs: () => 42 },
+    });
+  });
+
+  after(async () => {
+    await recorder.stop();
+    await camera.close();
+    await relay.close();
+    await dir.remove();
+  });
+
+  test('closes wall-clock aligned MPEG-TS segments with real start, duration, size and SHA-256', async () => {
+    assert.equal(recorder.health().state, 'starting');
+    recorder.start();
+    await waitFor('4 closed segments', () => sink.segments.length >= 4, 30_000);
+    const segs = sink.segments.slice(0, 4);
+    const runId = segs[0]!.runId;
+    assert.match(runId, UUID);
+    for (const [i, s] of segs.entries()) {
+      const label = `segment ${i} ${basename(s.path)}`;
+      assert.equal(s.runId, runId, label);
+      assert.equal(s.cameraKey, 'cam-a');
+      assert.equal(s.mediaType, 'video/mp2t');
+      assert.equal(s.clockOffsetMs, 42, 'clock offset recorded as measured, not applied');
+      assert.equal(s.sha256, await sha256Of(s.path), `${label}: hash of the bytes on disk`);
+      assert.equal(s.size, (await stat(s.path)).size, label);
+      const p = await ffprobeFile(s.path);
+      assert.equal(p.formatName, 'mpegts', label);
+      assert.deepEqual(p.codecs, ['h264', 'aac'], label);
+      assert.ok(Math.abs(p.duration * 1000 - s.durationMs) <= 1, `${label}: duration ${s.durationMs} ms is ffprobe's ${p.duration} s`);
+      assert.equal(await decodeErrors(s.path), '', `${label} decodes cleanly`);
+      assert.deepEqual(s.codec.video, { codec: 'h264', profile: 'Constrained Baseline', width: 640, height: 360, fps: 15 });
+      assert.equal((s.codec.audio as { codec: string; mode: string }).codec, 'aac');
+      assert.equal((s.codec.audio as { mode: string }).mode, 'copy');
+      assert.equal(s.codec.partial, undefined);
+      // On the wall clock: handed over shortly after it ended (its successor opened), never before.
+      const lag = s.receivedAt - end(s);
+      assert.ok(lag >= -300 && lag < 2000, `${label}: delivered ${lag} ms after its end`);
+      if (i === 0) continue;
+      // Cuts fall on the first keyframe (GOP 1 s) after each 2 s wall-clock boundary.
+      const intoSlot = ((s.start.getTime() % (SEGMENT_S * 1000)) + SEGMENT_S * 1000) % (SEGMENT_S * 1000);
+      assert.ok(intoSlot <= 1500 || intoSlot >= 1600, `${label}: starts ${intoSlot} ms after a ${SEGMENT_S} s boundary`);
+      assert.ok(Math.abs(nameTime(s.path) + 500 - s.start.getTime()) <= 1500, `${label}: name (open time) agrees with start ${s.start.toISOString()}`);
+      assert.ok(s.durationMs >= 900 && s.durationMs <= 3200, `${label}: real duration ${s.durationMs} ms`);
+      const prev = segs[i - 1]!;
+      const jump = s.start.getTime() - end(prev);
+      assert.ok(Math.abs(jump) <= 500, `${label}: contiguous with its predecessor (${jump} ms)`);
+    }
+    const h = recorder.health();
+    assert.equal(h.state, 'recording');
+    assert.equal(h.runId, runId);
+    assert.ok(h.pid && isAlive(h.pid));
+    assert.deepEqual(h.audio, { mode: 'copy', input: 'aac' });
+    assert.equal(sink.gaps.length, 0);
+  });
+
+  test('ffmpeg killed mid-segment: the partial segment is delivered, the hole is a recorder_restart gap, a new run records', async () => {
+    const oldRun = recorder.health().runId!;
+    const pid = recorder.health().pid!;
+    // Kill about 1 s into a segment, so the partial file has data.
+    const n = sink.segments.length;
+    await waitFor('next segment', () => sink.segments.length > n, 10_000);
+    await new Promise((r) => setTimeout(r, 700));
+    const killedAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    await waitFor('a segment from a new run', () => sink.segments.some((s) => s.runId !== oldRun), 25_000);
+    assert.ok(!isAlive(pid));
+
+    const old = sink.segments.filter((s) => s.runId === oldRun);
+    const partial = old.at(-1)!;
+    assert.equal(partial.codec.partial, true, 'ffmpeg wrote no list line for it');
+    assert.equal(partial.sha256, await sha256Of(partial.path));
+    assert.equal((await ffprobeFile(partial.path)).formatName, 'mpegts');
+    assert.ok(partial.durationMs > 0 && partial.durationMs < 2500, `partial lasted ${partial.durationMs} ms`);
+    assert.ok(Math.abs(partial.start.getTime() - end(old.at(-2)!)) <= 500, 'the partial continues its run');
+    assert.ok(Math.abs(end(partial) - killedAt) <= 1000, `partial ends at the kill (${end(partial) - killedAt} ms)`);
+
+    const next = sink.segments.find((s) => s.runId !== oldRun)!;
+    assert.match(next.runId, UUID);
+    assert.equal(sink.gaps.length, 1);
+    const gap = sink.gaps[0]!;
+    assert.equal(gap.reason, 'recorder_restart');
+    assert.match(gap.detail ?? '', /SIGKILL/);
+    assert.equal(gap.cameraKey, 'cam-a');
+    assert.equal(gap.start.getTime(), end(partial), 'the gap starts where footage stops');
+    assert.equal(gap.end.getTime(), next.start.getTime(), 'and ends where it resumes');
+    assert.ok(gap.end > gap.start);
+    assert.deepEqual(sink.order.slice(-2), ['gap:recorder_restart', `segment:${next.runId}`], 'the gap is reported before the footage after it');
+  });
+
+  test('stop() ends ffmpeg gracefully and delivers the last segment; nothing is left behind', async () => {
+    const run = recorder.health().runId!;
+    const pid = recorder.health().pid!;
+    const n = sink.segments.filter((s) => s.runId === run).length;
+    await waitFor('one more segment of the new run', () => sink.segments.filter((s) => s.runId === run).length > n, 10_000);
+    const before = sink.segments.length;
+    const stoppedAt = Date.now();
+    await recorder.stop();
+    assert.ok(!isAlive(pid), 'ffmpeg is gone');
+    assert.equal(recorder.health().state, 'stopped');
+    assert.equal(recorder.health().pendingDeliveries, 0);
+    assert.ok(sink.segments.length > before, 'the segment open at stop was closed and delivered');
+    const last = sink.segments.at(-1)!;
+    assert.equal(last.codec.partial, undefined, 'SIGINT lets ffmpeg finish the file and its list line');
+    assert.equal(last.sha256, await sha256Of(last.path));
+    assert.ok(Math.abs(end(last) - stoppedAt) <= 1500, `last segment ends at the stop (${end(last) - stoppedAt} ms)`);
+    assert.equal(sink.gaps.length, 1, 'a clean stop is not an outage');
+
+    const spool = join(dir.path, 'spool', 'cam-a');
+    const files = (await readdir(spool)).filter((f) => f !== '.runs').sort();
+    assert.deepEqual(files, sink.segments.map((s) => basename(s.path)).sort(), 'every file in the spool was delivered, none unplayable');
+    assert.deepEqual(await readdir(join(spool, '.runs')), [], 'run lists are removed');
+  });
+});
