@@ -46,9 +46,11 @@ export async function ffprobeFile(path: string): Promise<IndependentProbe> {
   return { formatName: j.format.format_name, startTime: Number(j.format.start_time), duration: Number(j.format.duration), codecs: j.streams.map((s) => s.codec_name ?? '?') };
 }
 
-/** Decodes the whole file and returns ffmpeg's error lines (empty: it plays). */
+/** Decodes every frame of every stream (ffprobe -count_frames); returns the decoder's error lines ('' = it plays). */
 export async function decodeErrors(path: string): Promise<string> {
-  const { stderr } = await execFileP('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-f', 'null', '-']);
+  const { stdout, stderr } = await execFileP('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', path]);
+  const frames = stdout.split('\n').filter((l) => l.trim()).map(Number);
+  if (!frames.length || frames.some((n) => !(n > 0))) return `no decodable frames in some stream: ${stdout.trim()}`;
   return stderr.trim();
 }
 
