@@ -161,8 +161,9 @@ function toProbeStream(s: ffmpeg.FfprobeStream): ProbeStream {
     width: num(s.width),
     height: num(s.height),
     fps: rate(s.avg_frame_rate) ?? rate(s.r_frame_rate),
-    sampleRate: num(s.sample_rate),
-    channels: num(s.channels),
+    // 0 means ffprobe saw no audio frame (e.g. a very short segment before the encoder's first packet).
+    sampleRate: num(s.sample_rate) || null,
+    channels: num(s.channels) || null,
   };
 }
 
