@@ -1,8 +1,11 @@
 /** The recorder's pure parts: ffmpeg command line, log/list parsing, backoff, clock anchor, exit classification. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { createFfmpegMediaTool } from '../src/media/ffmpeg-media-tool.ts';
@@ -10,7 +13,7 @@ import { buildSegmenterArgs, parseOpeningLine, parseSegmentList, parseStreamLine
 import { Backoff } from '../src/recorder/backoff.ts';
 import { ClockAnchor } from '../src/recorder/clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, stderrExcerpt } from '../src/recorder/exit-reason.ts';
-import { tempDir } from './helpers/recorder-harness.ts';
+import { isAlive, tempDir, waitFor } from './helpers/recorder-harness.ts';
 
 const base: SegmenterOptions = {
   inputUrl: 'rtsp://admin:secret@10.0.0.5/stream1',
@@ -180,3 +183,49 @@ describe('ffprobe adapter', () => {
     }
   });
 });
+
+describe('ffmpeg under a dead agent', () => {
+  test('ffmpeg does not outlive an agent that is SIGKILLed (no unsupervised writer in the spool)', async () => {
+    const dir = await tempDir('orphan');
+    // A "camera" that accepts the connection and never answers: ffmpeg would wait for its 30 s timeout.
+    const sockets = new Set<Socket>();
+    const silent = createServer((s) => sockets.add(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    const tool = fileURLToPath(new URL('../src/media/ffmpeg-media-tool.ts', import.meta.url));
+    const script = join(dir.path, 'agent.mts');
+    await writeFile(
+      script,
+      `import { createFfmpegMediaTool } from ${JSON.stringify(tool)};
+const p = createFfmpegMediaTool().startSegmenter({ inputUrl: 'rtsp://127.0.0.1:${port}/x', transport: 'tcp', timeoutUs: 30e6, segmentSeconds: 2,
+  outputPattern: ${JSON.stringify(join(dir.path, '%s.ts'))}, listPath: ${JSON.stringify(join(dir.path, 'l.csv'))}, audio: 'copy' }, {});
+console.log(p.pid);
+setInterval(() => {}, 1000);`,
+    );
+    const agent = spawn(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const pid = await new Promise<number>((resolve, reject) => {
+        agent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+        agent.once('exit', () => reject(new Error('agent exited early')));
+      });
+      await waitFor('ffmpeg connected to the silent camera', () => sockets.size > 0, 10_000);
+      assert.ok(isAlive(pid));
+      agent.kill('SIGKILL');
+      await waitFor('ffmpeg to exit after its parent died', () => !isAlive(pid) || /^\S+ \S+ Z/.test(safeStat(pid)), 5_000);
+    } finally {
+      agent.kill('SIGKILL');
+      for (const s of sockets) s.destroy();
+      silent.close();
+      await dir.remove();
+    }
+  });
+});
+
+/** /proc/<pid>/stat ('' when gone); state Z = exited, waiting for init to reap it. */
+function safeStat(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -7,6 +7,7 @@
  * - ffprobe goes through fluent-ffmpeg (archived upstream, so it stays behind this file).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import ffmpeg from 'fluent-ffmpeg';
 import {
   buildSegmenterArgs,
@@ -29,15 +30,23 @@ export type FfmpegMediaToolOptions = {
   now?: () => number;
   /** Lines of stderr kept for exit reports. */
   stderrTailLines?: number;
+  /**
+   * Run ffmpeg under `setpriv --pdeathsig TERM` (util-linux) when it exists, so that ffmpeg finishes its segment and
+   * exits if the agent dies hard. Without it an orphaned ffmpeg keeps recording into the spool with nobody hashing
+   * (measured: it ignores the closed pipes). Default: true when /usr/bin/setpriv exists.
+   */
+  parentDeathSignal?: boolean;
 };
 
 export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool {
   const now = o.now ?? Date.now;
   const tailMax = o.stderrTailLines ?? 40;
+  const setpriv = (o.parentDeathSignal ?? true) && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
   return {
     startSegmenter(opts: SegmenterOptions, ev: SegmenterEvents): SegmenterProcess {
-      const args = buildSegmenterArgs(opts);
-      const child = spawn(o.ffmpegPath ?? 'ffmpeg', args, {
+      const ffmpegArgs = buildSegmenterArgs(opts);
+      const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', o.ffmpegPath ?? 'ffmpeg', ...ffmpegArgs]] : [o.ffmpegPath ?? 'ffmpeg', ffmpegArgs];
+      const child = spawn(cmd, args, {
         env: { ...process.env, TZ: 'UTC' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
