@@ -49,8 +49,12 @@ export interface CameraRecorder {
 
 export type CameraRecorderOptions = {
   cameraKey: string;
-  /** RTSP URL with credentials. Never logged, never sent: ffmpeg messages quoted in gaps are redacted. */
-  rtspUrl: string;
+  /**
+   * RTSP URL with credentials, or a function that finds it (e.g. ONVIF GetStreamUri), called before every ffmpeg
+   * start. Never logged, never sent: ffmpeg messages quoted in gaps are redacted. A function that throws counts as
+   * the camera being unreachable.
+   */
+  rtspUrl: string | (() => Promise<string>);
   /** RTSP lower transport (default tcp: interleaved, survives NAT and loss better; the test relay is UDP only). */
   transport?: 'udp' | 'tcp';
   /** 'auto' (default): copy AAC; any other audio codec is transcoded to AAC after the first run reveals it. */
@@ -280,6 +284,12 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
 
   const startRun = async (): Promise<Run> => {
     await mkdir(runsDir, { recursive: true });
+    let inputUrl: string;
+    try {
+      inputUrl = typeof o.rtspUrl === 'string' ? o.rtspUrl : await o.rtspUrl();
+    } catch (err) {
+      throw new StreamUrlError(`cannot get the stream URL: ${errText(err)}`);
+    }
     const id = randomUUID();
     const listPath = join(runsDir, `${id}.csv`);
     const pattern = join(o.spoolDir.replace(/%/g, '%%'), `%Y%m%dT%H%M%SZ-${id.slice(0, 8)}.ts`);
@@ -311,7 +321,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       id,
       listPath,
       audioMode,
-      proc: media.startSegmenter({ inputUrl: o.rtspUrl, transport, timeoutUs, segmentSeconds, outputPattern: pattern, listPath, audio: audioMode }, events),
+      proc: media.startSegmenter({ inputUrl, transport, timeoutUs, segmentSeconds, outputPattern: pattern, listPath, audio: audioMode }, events),
       anchor: new ClockAnchor(o.anchorWindowMs),
       opened: [],
       queued: 0,
@@ -339,19 +349,24 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     enqueue('removing a run list', () => unlink(run.listPath).catch(() => undefined));
     if (stopping && !end.stalled) return;
     const c = classifyRunEnd(end);
-    const detail = redactCredentials(c.detail);
+    log({ level: 'warn', msg: 'recorder: ffmpeg ended', cameraKey: o.cameraKey, runId: run.id, code: end.exit.code, signal: end.exit.signal, reason: c.reason, detail: redactCredentials(c.detail), segments: run.opened.length });
+    registerOutage(c.reason, c.detail);
+  };
+
+  /** Footage stopped (or never started): remember why, for the gap reported when footage resumes. */
+  const registerOutage = (reason: GapReason, rawDetail: string) => {
+    const detail = redactCredentials(rawDetail);
     lastError = detail;
-    log({ level: 'warn', msg: 'recorder: ffmpeg ended', cameraKey: o.cameraKey, runId: run.id, code: end.exit.code, signal: end.exit.signal, reason: c.reason, detail, segments: run.opened.length });
-    // Registered through the queue: after this run's own last segment, before the next run's first.
+    // Registered through the queue: after the ended run's own last segment, before the next run's first.
     enqueue('recording an outage', async () => {
-      if (!outage) outage = { reason: c.reason, detail, attempts: 1, lastDetail: detail };
+      if (!outage) outage = { reason, detail, attempts: 1, lastDetail: detail };
       else {
         outage.attempts++;
         outage.lastDetail = detail;
-        if (c.reason === 'camera_offline') outage.reason = 'camera_offline';
+        if (reason === 'camera_offline') outage.reason = 'camera_offline';
       }
     });
-    setState(c.reason === 'camera_offline' ? 'offline' : state === 'offline' ? 'offline' : 'starting');
+    setState(reason === 'camera_offline' || state === 'offline' ? 'offline' : 'starting');
   };
 
   const supervise = async () => {
@@ -370,8 +385,10 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
         try {
           run = await startRun();
         } catch (err) {
-          lastError = errText(err);
-          log({ level: 'error', msg: 'recorder: cannot start ffmpeg', cameraKey: o.cameraKey, err: lastError });
+          if (stopping) break;
+          const unreachable = err instanceof StreamUrlError;
+          log({ level: unreachable ? 'warn' : 'error', msg: 'recorder: cannot start ffmpeg', cameraKey: o.cameraKey, err: redactCredentials(errText(err)) });
+          registerOutage(unreachable ? 'camera_offline' : 'recorder_restart', errText(err));
           await pause(restartBackoff.next());
           continue;
         }
@@ -454,6 +471,8 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     },
   };
 }
+
+class StreamUrlError extends Error {}
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
