@@ -12,6 +12,7 @@ let camera: FakeCamera;
 let recorder: CameraRecorder;
 const sink = new RecordingSink();
 const states: RecorderState[] = [];
+const logLines: string[] = [];
 
 before(async () => {
   dir = await tempDir('rec-outage');
@@ -29,6 +30,7 @@ before(async () => {
     sink,
     clockOffset: { offsetMs: () => null },
     log: (l) => {
+      logLines.push(`${new Date().toISOString()} ${JSON.stringify(l)}`);
       if (l.msg === 'recorder state') states.push(l.state as RecorderState);
     },
   });
@@ -42,6 +44,15 @@ after(async () => {
 });
 
 test('camera killed, then back: a camera_offline gap from the last footage to the first new footage, new runId', async () => {
+  try {
+    await outageScenario();
+  } catch (e) {
+    console.error(`recorder log:\n${logLines.join('\n')}`);
+    throw e;
+  }
+});
+
+async function outageScenario() {
   const end = (s: { start: Date; durationMs: number }) => s.start.getTime() + s.durationMs;
   recorder.start();
   await waitFor('2 segments', () => sink.segments.length >= 2, 25_000);
@@ -79,4 +90,4 @@ test('camera killed, then back: a camera_offline gap from the last footage to th
   assert.equal(sink.order[gapIndex + 1], `segment:${afterSeg.runId}`, 'the gap is reported before the footage after it');
   assert.equal(recorder.health().state, 'recording');
   assert.deepEqual(states, ['recording', 'offline', 'recording'], 'health as heartbeats report it');
-});
+}

@@ -209,6 +209,10 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       return;
     }
     if (entry && playable && run.muxOffsetS === null) run.muxOffsetS = probe!.startTimeS! - entry.startS;
+    // The next file was opened when the packet at this one's end time was muxed: one more anchor sample (the only
+    // one when this segment closed before ffmpeg's first progress report).
+    const next = run.opened[i + 1];
+    if (entry && next) run.anchor.add(next.wallMs, entry.endS * 1000);
     const streamStartS = entry ? entry.startS : probe!.startTimeS! - (run.muxOffsetS ?? DEFAULT_MPEGTS_OFFSET_S);
     const durationS = playable ? probe!.durationS! : entry!.endS - entry!.startS;
     // Before the first progress report (a run killed within 0.5 s) the open time is the only anchor we have.
@@ -299,6 +303,12 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     const events: SegmenterEvents = {
       onSegmentOpened(path, wallMs) {
         run.opened.push({ path, wallMs });
+        // A second file means packets flowed through the first (it can close before the first progress report
+        // when the cut comes while ffmpeg is still writing out what it buffered during stream analysis).
+        if (run.opened.length > 1 && !run.sawPackets) {
+          run.sawPackets = true;
+          setState('recording');
+        }
         while (run.queued < run.opened.length - 1) {
           const i = run.queued++;
           enqueue('closing a segment', () => closeSegment(run, i, false));
