@@ -48,10 +48,15 @@ describe('camera recorder', () => {
 
   test('closes wall-clock aligned MPEG-TS segments with real start, duration, size and SHA-256', async () => {
     assert.equal(recorder.health().state, 'starting');
+    const startedAt = Date.now();
     recorder.start();
     await waitFor('4 closed segments', () => sink.segments.length >= 4, 30_000);
     const segs = sink.segments.slice(0, 4);
     const runId = segs[0]!.runId;
+    // The first segment holds what ffmpeg buffered while analysing the stream: it starts after ffmpeg did, before
+    // its file was opened (its name).
+    assert.ok(segs[0]!.start.getTime() >= startedAt - 300, `first start ${segs[0]!.start.getTime() - startedAt} ms after the recorder started`);
+    assert.ok(segs[0]!.start.getTime() <= nameTime(segs[0]!.path) + 1000);
     assert.match(runId, UUID);
     for (const [i, s] of segs.entries()) {
       const label = `segment ${i} ${basename(s.path)}`;
