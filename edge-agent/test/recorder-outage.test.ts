@@ -10,7 +10,18 @@ let dir: Awaited<ReturnType<typeof tempDir>>;
 let relay: RtspRelay;
 let camera: FakeCamera;
 let recorder: CameraRecorder;
-const sink = new RecordingSink();
+/** An outbox that refuses its first two segments (e.g. a full disk being freed): the recorder must retry, in order. */
+class FlakySink extends RecordingSink {
+  refused = 0;
+  override async segmentClosed(seg: Parameters<RecordingSink['segmentClosed']>[0]): Promise<void> {
+    if (this.refused < 2) {
+      this.refused++;
+      throw new Error('outbox busy');
+    }
+    return super.segmentClosed(seg);
+  }
+}
+const sink = new FlakySink();
 const states: RecorderState[] = [];
 const logLines: string[] = [];
 
@@ -58,6 +69,10 @@ async function outageScenario() {
   await waitFor('2 segments', () => sink.segments.length >= 2, 25_000);
   const firstRun = sink.segments[0]!.runId;
   assert.equal(recorder.health().state, 'recording');
+  assert.equal(sink.refused, 2);
+  assert.equal(logLines.filter((l) => l.includes('sink rejected segment')).length, 2, 'refusals are retried, not dropped');
+  const firstStarts = sink.segments.map((x) => x.start.getTime());
+  assert.deepEqual(firstStarts, [...firstStarts].sort((a, b) => a - b), 'still delivered in capture order');
 
   const killedAt = Date.now();
   await camera.kill();

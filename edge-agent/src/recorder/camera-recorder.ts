@@ -225,7 +225,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     const startMs = Math.round(anchorMs + streamStartS * 1000);
     const durationMs = Math.round(durationS * 1000);
     await fsyncFileAndDir(path);
-    const sha256 = await sha256File(path);
+    const { sha256, size } = await sha256File(path);
     const video = probe?.streams.find((s) => s.kind === 'video') ?? null;
     const audio = probe?.streams.find((s) => s.kind === 'audio') ?? null;
     const seg: ClosedSegment = {
@@ -233,7 +233,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       path,
       start: new Date(startMs),
       durationMs,
-      size: st.size,
+      size,
       sha256,
       mediaType: 'video/mp2t',
       codec: {
@@ -256,14 +256,14 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     try {
       await deliver('segment', () => o.sink.segmentClosed(seg));
     } catch (err) {
-      log({ level: 'error', msg: 'recorder: segment left undelivered in the spool', cameraKey: o.cameraKey, file: path, sha256, err: errText(err) });
+      log({ level: 'error', msg: 'recorder: segment left undelivered in the spool', cameraKey: o.cameraKey, file: path, sha256, size, err: errText(err) });
       throw err;
     } finally {
       pendingDeliveries--;
     }
     lastEndMs = startMs + durationMs;
     run.closedSegments++;
-    log({ level: 'debug', msg: 'segment closed', cameraKey: o.cameraKey, runId: run.id, file: name, start: seg.start.toISOString(), durationMs, size: st.size, partial: !entry });
+    log({ level: 'debug', msg: 'segment closed', cameraKey: o.cameraKey, runId: run.id, file: name, start: seg.start.toISOString(), durationMs, size, partial: !entry });
   };
 
   const emitGap = async (startMs: number, endMs: number, g: Outage) => {

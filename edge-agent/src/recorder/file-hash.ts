@@ -3,14 +3,18 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** SHA-256 of a file, lowercase hex, streamed (the event loop stays free for ffmpeg's reports). */
-export function sha256File(path: string): Promise<string> {
+/** SHA-256 (lowercase hex) and byte count of a file, from the same streamed read (the event loop stays free). */
+export function sha256File(path: string): Promise<{ sha256: string; size: number }> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
+    let size = 0;
     createReadStream(path)
-      .on('data', (d) => h.update(d))
+      .on('data', (d) => {
+        h.update(d);
+        size += d.length;
+      })
       .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
+      .on('end', () => resolve({ sha256: h.digest('hex'), size }));
   });
 }
 
