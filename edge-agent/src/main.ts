@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './cli/logger.ts';
 import type { RecorderFactory } from './cli/recorders.ts';
 import { NotEnrolledError, runAgent } from './cli/run.ts';
 import { spoolStatus } from './cli/status.ts';
+import { createRecorderFactory } from './recorder/index.ts';
 
 const USAGE = `usage: agent <command> [options]
   enroll --server URL --token TOKEN [--config FILE | --state-dir DIR] [--force]
@@ -26,12 +27,9 @@ const USAGE = `usage: agent <command> [options]
   status [--config FILE]
 config file: --config, else $MAMORU_AGENT_CONFIG, else ./agent.yaml`;
 
-/**
- * The recorder the agent runs. The ffmpeg recorder (edge-agent/src/recorder/) plugs in here; until then `run`
- * uploads what is already in the spool and records nothing.
- */
+/** The recorder the agent runs: the ffmpeg recorder (edge-agent/src/recorder/), one per configured camera. */
 async function recorderFactory(): Promise<RecorderFactory | undefined> {
-  return undefined;
+  return createRecorderFactory();
 }
 
 type Io = { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv };
