@@ -17,6 +17,9 @@ import { fsyncFileAndDir, sha256File } from './file-hash.ts';
 /** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
 const DEFAULT_MPEGTS_OFFSET_S = 1.4;
 
+/** A larger correction than this is logged: the timing estimate was off by more than its usual precision. */
+const OVERLAP_WARN_MS = 250;
+
 export type RecorderState = 'starting' | 'recording' | 'offline' | 'stopped';
 
 export type RecorderHealth = {
@@ -222,7 +225,14 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       run.appliedAnchorMs = estimateMs;
     }
     const anchorMs = run.appliedAnchorMs;
-    const startMs = Math.round(anchorMs + streamStartS * 1000);
+    const estimatedStartMs = Math.round(anchorMs + streamStartS * 1000);
+    // ffprobe's duration of a TS segment includes its last frame, so it can reach a few tens of ms past the next
+    // segment's start, and a moved anchor can do the same. Segments of one camera never overlap (the centre refuses
+    // that): a segment never starts before the previous one ended. The shift is within the timing precision.
+    const startMs = lastEndMs !== null && estimatedStartMs < lastEndMs ? lastEndMs : estimatedStartMs;
+    if (startMs - estimatedStartMs > OVERLAP_WARN_MS) {
+      log({ level: 'warn', msg: 'recorder: segment start moved past the previous segment end', cameraKey: o.cameraKey, runId: run.id, shiftMs: startMs - estimatedStartMs });
+    }
     const durationMs = Math.round(durationS * 1000);
     await fsyncFileAndDir(path);
     const { sha256, size } = await sha256File(path);
