@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { callTimeRows, checkSearch, clockDuration, EMPTY_SEARCH, formatBytes, nextDay, searchApiParams, searchFromQuery, searchHref, searchZone, siteTime, tidySearch } from '../src/lib/calls.ts';
+import { callTimeRows, checkSearch, clockDuration, EMPTY_SEARCH, formatBytes, nextDay, orderRecordings, searchApiParams, searchFromQuery, searchHref, searchZone, siteTime, tidySearch } from '../src/lib/calls.ts';
 
 const q = (s: string) => new URLSearchParams(s);
 
@@ -109,5 +109,19 @@ describe('call times as people read them', () => {
     assert.equal(formatBytes(423_724), '424 KB');
     assert.equal(formatBytes(1_250_000), '1.3 MB');
     assert.equal(formatBytes(Number.NaN), '—');
+  });
+});
+
+describe('recordings of a call', () => {
+  test('the whole call first, then the customer, then the operator; otherwise as the centre sent them', () => {
+    const recs = [
+      { role: 'caller', name: 'a-rx.wav' },
+      { role: 'operator', name: 'a-tx.wav' },
+      { role: 'mixed', name: 'a.wav' },
+      { role: 'future', name: 'x' },
+      { role: 'mixed', name: 'a-v2.wav' },
+    ];
+    assert.deepEqual(orderRecordings(recs).map((r) => r.name), ['a.wav', 'a-v2.wav', 'a-rx.wav', 'a-tx.wav', 'x']);
+    assert.deepEqual(orderRecordings([]), []);
   });
 });

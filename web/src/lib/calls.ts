@@ -153,3 +153,14 @@ export function formatBytes(n: number): string {
   }
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
+
+const ROLE_ORDER = ['mixed', 'stereo', 'caller', 'operator'];
+
+/** Recordings in the order people listen: the whole call (mixed or stereo) first, then customer, then operator; the centre's order within a role. */
+export function orderRecordings<T extends { role: string }>(recordings: readonly T[]): T[] {
+  const rank = (r: T) => {
+    const i = ROLE_ORDER.indexOf(r.role);
+    return i < 0 ? ROLE_ORDER.length : i;
+  };
+  return recordings.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
+}

@@ -310,9 +310,9 @@ const ja: Messages = {
   },
   zoneSource: {
     config: '店舗エージェントの設定',
-    uniqueid: '設定を Asterisk の uniqueid (UTC) と照合して確認',
+    uniqueid: '設定どおり。Asterisk の uniqueid に含まれる UTC 時刻と照合して確認',
     offset_in_data: 'PBX の記録に含まれる時差',
-    config_contradicted_by_uniqueid: '設定が uniqueid (UTC) と食い違ったため uniqueid に合う時間帯を採用',
+    config_contradicted_by_uniqueid: '設定が uniqueid の UTC 時刻と食い違ったため、uniqueid に合う時間帯を採用',
   },
   operatorSource: { dstchannel: '接続先チャネル', cdr: '通話記録 (CDR)', sidecar: '記録ファイル', config: '店舗の設定' },
   flag: {
@@ -503,9 +503,9 @@ const en: Messages = {
   },
   zoneSource: {
     config: "the store agent's configuration",
-    uniqueid: 'the configuration, confirmed by the Asterisk uniqueid (UTC)',
+    uniqueid: 'as configured, confirmed against the UTC time in the Asterisk uniqueid',
     offset_in_data: 'the UTC offset in the PBX record',
-    config_contradicted_by_uniqueid: 'the zone matching the uniqueid (UTC), which contradicted the configuration',
+    config_contradicted_by_uniqueid: 'the zone that matches the UTC time in the uniqueid, which contradicted the configuration',
   },
   operatorSource: { dstchannel: 'destination channel', cdr: 'call record (CDR)', sidecar: 'record file', config: 'store configuration' },
   flag: {
