@@ -36,6 +36,7 @@ export const session = {
   },
   /** Asks the centre who we are (at start, and after a failed check). */
   async check() {
+    const wasSignedIn = status === 'signed-in';
     status = 'checking';
     try {
       me = await client.me();
@@ -43,8 +44,11 @@ export const session = {
       reason = null;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
-        me = null;
-        status = 'signed-out';
+        if (wasSignedIn) ended(e.code); // the session ended under us: say why
+        else {
+          me = null;
+          status = 'signed-out';
+        }
       } else {
         status = 'unreachable';
       }
