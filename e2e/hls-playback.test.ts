@@ -1,6 +1,7 @@
 /**
  * Footage from an agent to a person's screen: real H.264 MPEG-TS segments go in through the agent API (with a
- * gap), ffmpeg reads the playlist end to end, and Chromium plays it in the web app with the site's clock.
+ * gap), ffmpeg reads the playlist end to end, and Chromium plays it in the web app with the site's clock, signed in
+ * as the site's store manager (a session cookie; the centre runs without the legacy admin token).
  * Needs `npm run build -w web` first (scripts/test.sh does it).
  */
 import assert from 'node:assert/strict';
@@ -44,14 +45,18 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
   let cameraId: string;
   let segs: TsSegment[];
   let browser: Browser | undefined;
+  let manager: { id: string; login: string; password: string };
+  let cookie: string;
   const starts: Date[] = [];
   const playlistUrl = () => `${centre.url}/api/v1/cameras/${cameraId}/playlist.m3u8?from=${new Date(T0).toISOString()}&to=${new Date(T0 + 20_000).toISOString()}`;
 
   before(async () => {
     assert.ok(existsSync(join(WEB_BUILD, 'index.html')), `no web build at ${WEB_BUILD}: run \`npm run build -w web\``);
     dir = await mkdtemp(join(tmpdir(), 'mamoru-e2e-'));
-    [centre, segs] = await Promise.all([startCentre({ webRoot: WEB_BUILD }), makeTsSegments(dir, 3, 2)]);
+    [centre, segs] = await Promise.all([startCentre({ webRoot: WEB_BUILD, adminToken: null }), makeTsSegments(dir, 3, 2)]);
     const site = await centre.createSite(undefined, 'Asia/Tokyo');
+    manager = await centre.createUser({ role: 'store_manager', siteIds: [site.siteId], displayName: '田中 店長' });
+    cookie = await centre.signIn(manager.login);
     const agent = await centre.enrollAgent(site.token);
     cameraId = await registerCamera(centre.url, agent.credential, 'entrance', { name: '入口カメラ', place: 'レジ1', health: 'recording' });
     for (const [i, s] of segs.entries()) {
@@ -72,7 +77,8 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
   });
 
   test('ffmpeg reads the playlist end to end (what ffplay would play)', async () => {
-    const headers = `Authorization: Bearer ${centre.adminToken}\r\n`;
+    // The store manager's session cookie on the playlist request; segment links are signed and need nothing.
+    const headers = `Cookie: ${cookie}\r\n`;
     const env = { ...process.env, TZ: 'UTC' };
     const decoded = await run('ffmpeg', ['-v', 'error', '-nostdin', '-headers', headers, '-i', playlistUrl(), '-f', 'null', '-'], { env });
     assert.equal(decoded.stderr.trim(), '', 'no decoder or demuxer errors');
@@ -84,7 +90,7 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
       () => 'played',
       (e: { stderr: string }) => e.stderr,
     );
-    assert.match(refused, /401/, 'without the token the playlist is refused');
+    assert.match(refused, /401/, 'without a session the playlist is refused');
   });
 
   test('the centre serves the app for its routes and JSON errors for the API', async () => {
@@ -107,17 +113,25 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
     const page: Page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    const tokenSentTo = new Set<string>();
+    const bearerSentTo = new Set<string>();
+    const cookieSentTo = new Set<string>();
+    const cookieChecks: Promise<void>[] = [];
+    const idPath = (u: string) => new URL(u).pathname.replace(/[0-9a-f]{8}-[0-9a-f-]{27}|(?<=\/segments\/)\d+/g, ':id');
     page.on('request', (r) => {
-      if (r.headers()['authorization']) tokenSentTo.add(new URL(r.url()).pathname.replace(/[0-9a-f]{8}-[0-9a-f-]{27}|(?<=\/segments\/)\d+/g, ':id'));
+      if (r.headers()['authorization']) bearerSentTo.add(idPath(r.url()));
+      // allHeaders() includes the cookie the network layer adds.
+      cookieChecks.push(r.allHeaders().then((h) => void (h['cookie']?.includes(`${centre.cookieName}=`) && cookieSentTo.add(idPath(r.url())))).catch(() => undefined));
     });
 
     await page.goto(`${centre.url}/`);
-    await page.fill('#token', 'wrong-token');
+    await page.fill('#login', manager.login);
+    await page.fill('#password', 'not the password');
     await page.click('button[type=submit]');
-    await page.getByRole('alert').filter({ hasText: 'このトークンは受け付けられませんでした' }).waitFor();
-    await page.fill('#token', centre.adminToken);
+    await page.getByRole('alert').filter({ hasText: 'ログインIDまたはパスワードが正しくありません' }).waitFor();
+    assert.equal(await page.inputValue('#password'), '', 'a refused password is not left in the form');
+    await page.fill('#password', manager.password);
     await page.click('button[type=submit]');
+    await page.locator('[data-testid=who]').filter({ hasText: '田中 店長 (店長)' }).waitFor();
     const row = page.locator('[data-testid=camera-list] tbody tr').first();
     await row.waitFor();
     const rowText = await row.innerText();
@@ -185,9 +199,25 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
     const shotEn = join(shots, 'player-en.png');
     await page.screenshot({ path: shotEn, fullPage: true });
 
+    // The session lives only in the HttpOnly cookie: nothing in storage, nothing JavaScript can read.
+    const stored = await page.evaluate('JSON.stringify([sessionStorage.length, localStorage.length, document.cookie])');
+    assert.equal(stored, JSON.stringify([0, 0, '']));
+
+    // Signing out ends the session at the centre: the sign-in form is back, and a reload does not bring it back.
+    const playerUrl = page.url();
+    await page.click('[data-testid=sign-out]');
+    await page.locator('[data-testid=signin-notice]').filter({ hasText: 'You are signed out.' }).waitFor(); // still in English
+    await page.goto(playerUrl);
+    await page.locator('[data-testid=signin-form]').waitFor();
+    assert.equal(await page.locator('[data-testid=video]').count(), 0, 'no player without a session');
+    const sessions = await centre.db.selectFrom('session').select(['revoked_at']).where('user_id', '=', manager.id).execute();
+    assert.ok(sessions.length >= 2 && sessions.some((x) => x.revoked_at !== null), 'the browser session was revoked at the centre');
+
+    await Promise.all(cookieChecks);
     assert.deepEqual(pageErrors, [], 'no script errors');
-    assert.deepEqual([...tokenSentTo].filter((p) => !p.startsWith('/api/')), [], 'the token goes to our API only');
-    assert.ok(tokenSentTo.has('/api/v1/cameras/:id/playlist.m3u8'), `the player fetched the playlist with the token: ${[...tokenSentTo].join(', ')}`);
+    assert.deepEqual([...bearerSentTo], [], 'no request carries an Authorization header');
+    assert.ok(cookieSentTo.has('/api/v1/cameras/:id/playlist.m3u8'), `the player fetched the playlist with the session cookie: ${[...cookieSentTo].join(', ')}`);
+    assert.ok(cookieSentTo.has('/api/v1/auth/logout'), 'sign-out told the centre which session to end');
     await context.close();
   });
 });

@@ -52,16 +52,3 @@ export function utcToMediaTime(frags: readonly FragmentTime[], utcMs: number): {
   }
   return null;
 }
-
-/**
- * Whether a request made by the player should carry our bearer token: only requests to our own API origin, never
- * another host (a pre-signed storage URL would be broken by it, and the token must not leak).
- */
-export function shouldSendToken(requestUrl: string, apiOrigin: string): boolean {
-  try {
-    const u = new URL(requestUrl, apiOrigin);
-    return u.origin === new URL(apiOrigin).origin && u.pathname.startsWith('/api/');
-  } catch {
-    return false;
-  }
-}
