@@ -6,7 +6,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Redis } from 'ioredis';
 import type { Clock } from './adapters/clock.ts';
 import type { ObjectStore } from './adapters/object-store.ts';
-import type { AppAuthSettings } from './config.ts';
+import { type AppAuthSettings, type IncidentSettings, loadIncidentSettings } from './config.ts';
 import type { Db } from './db/connect.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { httpAuth, routeMatcher } from './http/auth.ts';
@@ -15,21 +15,26 @@ import { router } from './http/openapi.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import { createRepositories, transactor } from './repositories/index.ts';
 import { agentCallRoutes } from './routes/agent-calls.routes.ts';
+import { agentCommandRoutes } from './routes/agent-commands.routes.ts';
 import { agentRoutes } from './routes/agent.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { callRoutes } from './routes/calls.routes.ts';
 import { footageRoutes } from './routes/footage.routes.ts';
+import { incidentRoutes } from './routes/incidents.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
 import { siteRoutes } from './routes/site.routes.ts';
 import { systemRoutes } from './routes/system.routes.ts';
 import { userRoutes } from './routes/user.routes.ts';
 import { agentAuthService } from './services/agent-auth.service.ts';
+import { agentCommandService } from './services/agent-command.service.ts';
 import { auditService } from './services/audit.service.ts';
 import { authService } from './services/auth.service.ts';
 import { callIngestService } from './services/call-ingest.service.ts';
 import { callQueryService } from './services/call-query.service.ts';
 import { healthService } from './services/health.service.ts';
+import { incidentQueryService } from './services/incident-query.service.ts';
+import { incidentService } from './services/incident.service.ts';
 import { ingestService } from './services/ingest.service.ts';
 import { jobStatusService } from './services/job-status.service.ts';
 import { playbackService } from './services/playback.service.ts';
@@ -44,6 +49,8 @@ export type AppDeps = {
   /** Background jobs (BullMQ); the API only enqueues and reads state. */
   jobs: JobQueue;
   auth: AppAuthSettings;
+  /** Linking margins, incident evidence retention, command redelivery (defaults when absent). */
+  incidents?: IncidentSettings | undefined;
   /** Legacy operator bearer for the read APIs; undefined = sessions only. */
   adminToken?: string | undefined;
   mediaSecret: string;
@@ -71,12 +78,17 @@ export function buildAccessServices(d: Pick<AppDeps, 'db' | 'clock' | 'auth'>) {
 }
 
 /** Repositories and services, built once per process from adapters. */
-export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock' | 'jobs' | 'auth' | 'mediaSecret' | 'mediaTtlSeconds' | 'maxSegmentBytes' | 'maxRecordingBytes' | 'log'>) {
+export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock' | 'jobs' | 'auth' | 'incidents' | 'mediaSecret' | 'mediaTtlSeconds' | 'maxSegmentBytes' | 'maxRecordingBytes' | 'log'>) {
   const a = buildAccessServices(d);
-  const { repos, audit } = a;
+  const { repos, audit, tx } = a;
+  const incidentSettings = d.incidents ?? loadIncidentSettings();
+  const agentCommands = agentCommandService({ tx, audit, clock: d.clock, redeliverSeconds: incidentSettings.commandRedeliverSeconds });
   return {
     ...a,
-    ingest: ingestService({ cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit }),
+    agentCommands,
+    incidents: incidentService({ tx, audit, clock: d.clock, settings: incidentSettings, calls: repos.calls }),
+    incidentQuery: incidentQueryService({ incidents: repos.incidents, calls: repos.calls, recordings: repos.recordings, segments: repos.segments, commands: repos.agentCommands, audit, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds }),
+    ingest: ingestService({ cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit, commands: agentCommands }),
     playback: playbackService({ cameras: repos.cameras, segments: repos.segments, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     health: healthService({ db: d.db, redis: d.redis, store: d.store }),
     callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log }),
@@ -118,8 +130,10 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', authRoutes({ auth: s.auth, http, clock: d.clock }));
   app.route('/api/v1/agent', agentRoutes({ auth: s.agentAuth, ingest: s.ingest, http }));
   app.route('/api/v1/agent', agentCallRoutes({ calls: s.callIngest, http }));
+  app.route('/api/v1/agent', agentCommandRoutes({ commands: s.agentCommands, http }));
   app.route('/api/v1', footageRoutes({ playback: s.playback }));
   app.route('/api/v1', callRoutes({ calls: s.callQuery }));
+  app.route('/api/v1', incidentRoutes({ incidents: s.incidents, query: s.incidentQuery }));
   app.route('/api/v1', jobRoutes({ jobs: s.jobStatus }));
   app.route('/api/v1', siteRoutes({ sites: s.sites }));
   app.route('/api/v1', userRoutes({ users: s.users }));

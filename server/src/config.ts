@@ -18,6 +18,21 @@ const authEnv = z.object({
   LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86400).default(15 * 60),
 });
 
+/** Incidents: linking margins and limits, incident evidence retention, agent command redelivery. */
+const incidentEnv = z.object({
+  /** Footage and calls linked around a case window by default: this much before its start and after its end. */
+  INCIDENT_MARGIN_BEFORE_SECONDS: z.coerce.number().int().min(0).max(86400).default(300),
+  INCIDENT_MARGIN_AFTER_SECONDS: z.coerce.number().int().min(0).max(86400).default(300),
+  /** The largest margin a filing may ask for. */
+  INCIDENT_MAX_MARGIN_SECONDS: z.coerce.number().int().min(0).max(86400).default(3600),
+  /** The longest case window or linked camera window. */
+  INCIDENT_MAX_WINDOW_SECONDS: z.coerce.number().int().min(60).max(7 * 86400).default(86400),
+  /** Incident evidence is kept this long after its case closes (DESIGN §7: 3 years); legal holds never expire. */
+  INCIDENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(1095),
+  /** A command delivered to an agent and not acknowledged within this is delivered again. */
+  AGENT_COMMAND_REDELIVER_SECONDS: z.coerce.number().int().min(5).max(86400).default(300),
+});
+
 /** Variables both the API server and the worker read. */
 const common = {
   DATABASE_URL: z.string().url().refine((u) => u.startsWith('postgres://') || u.startsWith('postgresql://'), 'must be a postgres:// URL'),
@@ -38,6 +53,7 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   ...authEnv.shape,
+  ...incidentEnv.shape,
   /**
    * Optional legacy operator bearer for the read APIs (footage and calls of every site, audited). Leave unset in
    * production: people sign in with sessions. Kept until the web viewer signs people in.
@@ -81,6 +97,23 @@ export function authSettingsFrom(cfg: z.infer<typeof authEnv>) {
   };
 }
 export type AppAuthSettings = ReturnType<typeof authSettingsFrom>;
+
+export function incidentSettingsFrom(cfg: z.infer<typeof incidentEnv>) {
+  return {
+    marginBeforeSeconds: cfg.INCIDENT_MARGIN_BEFORE_SECONDS,
+    marginAfterSeconds: cfg.INCIDENT_MARGIN_AFTER_SECONDS,
+    maxMarginSeconds: cfg.INCIDENT_MAX_MARGIN_SECONDS,
+    maxWindowSeconds: cfg.INCIDENT_MAX_WINDOW_SECONDS,
+    retentionDays: cfg.INCIDENT_RETENTION_DAYS,
+    commandRedeliverSeconds: cfg.AGENT_COMMAND_REDELIVER_SECONDS,
+  };
+}
+export type IncidentSettings = ReturnType<typeof incidentSettingsFrom>;
+
+/** Incident settings, defaults filled in (tests, and callers that build services without the full environment). */
+export function loadIncidentSettings(env: Record<string, string | undefined> = {}): IncidentSettings {
+  return incidentSettingsFrom(parse(incidentEnv, env));
+}
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {

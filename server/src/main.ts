@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock.ts';
 import { createS3Store } from './adapters/object-store.ts';
 import { createApp } from './app.ts';
-import { authSettingsFrom, loadConfigOrExit } from './config.ts';
+import { authSettingsFrom, incidentSettingsFrom, loadConfigOrExit } from './config.ts';
 import { createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createJobQueue } from './jobs/queue.ts';
@@ -29,6 +29,7 @@ const app = createApp({
   clock: systemClock,
   jobs,
   auth: authSettingsFrom(cfg),
+  incidents: incidentSettingsFrom(cfg),
   adminToken: cfg.ADMIN_TOKEN,
   mediaSecret: cfg.MEDIA_LINK_SECRET,
   mediaTtlSeconds: cfg.MEDIA_LINK_TTL_SECONDS,

@@ -310,7 +310,102 @@ export interface AgentCommandTable {
   detail: string | null;
 }
 
+export type IncidentCategory = 'verbal_abuse' | 'threat' | 'excessive_demand' | 'prolonged_detention' | 'violence' | 'other';
+export type IncidentSeverity = 'low' | 'medium' | 'high' | 'critical';
+export type IncidentStatus = 'draft' | 'open' | 'under_review' | 'referred_to_police' | 'closed';
+
+export interface IncidentSequenceTable {
+  site_id: string;
+  year: number;
+  last_value: number;
+}
+
+export interface IncidentTable {
+  id: Generated<string>;
+  site_id: string;
+  case_number: string;
+  title: string;
+  category: IncidentCategory;
+  severity: IncidentSeverity;
+  status: IncidentStatus;
+  window_start: Date;
+  window_end: Date;
+  margin_before_s: number;
+  margin_after_s: number;
+  narrative: Defaulted<string>;
+  involved_staff: ColumnType<unknown, string | undefined, string>;
+  reporter_id: string | null;
+  created_by: string;
+  legal_hold: Defaulted<boolean>;
+  legal_hold_reason: string | null;
+  legal_hold_by: string | null;
+  legal_hold_at: Date | null;
+  closed_at: Date | null;
+  closed_by: string | null;
+  version: Defaulted<number>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface IncidentCallTable {
+  incident_id: string;
+  call_id: string;
+  source: 'filed_from' | 'window' | 'manual';
+  linked_by: string;
+  linked_at: Date;
+}
+
+export interface IncidentCameraWindowTable {
+  id: Generated<string>;
+  incident_id: string;
+  camera_id: string;
+  span: Range;
+  source: 'filed' | 'manual';
+  preserve_command_id: string | null;
+  linked_by: string;
+  linked_at: Date;
+}
+
+export interface IncidentNoteTable {
+  id: Generated<string>;
+  incident_id: string;
+  body: string;
+  author_id: string;
+  author_label: string | null;
+  created_at: Date;
+}
+
+export interface IncidentBookmarkTable {
+  id: Generated<string>;
+  incident_id: string;
+  at: Date;
+  camera_id: string | null;
+  call_id: string | null;
+  note: Defaulted<string>;
+  created_by: string;
+  created_by_label: string | null;
+  created_at: Date;
+}
+
+export interface IncidentEventTable {
+  id: Identity;
+  incident_id: string;
+  at: Date;
+  actor_type: string;
+  actor_id: string | null;
+  actor_label: string | null;
+  action: string;
+  changes: ColumnType<unknown, string, string>;
+}
+
 export interface Database {
+  incident_sequence: IncidentSequenceTable;
+  incident: IncidentTable;
+  incident_call: IncidentCallTable;
+  incident_camera_window: IncidentCameraWindowTable;
+  incident_note: IncidentNoteTable;
+  incident_bookmark: IncidentBookmarkTable;
+  incident_event: IncidentEventTable;
   evidence_hold: EvidenceHoldTable;
   agent_command: AgentCommandTable;
   app_user: AppUserTable;

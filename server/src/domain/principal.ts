@@ -62,12 +62,18 @@ export type Capability =
   | 'sites:list' // names and codes of sites (metadata, no media)
   | 'users:manage' // people, roles, site assignments
   | 'sites:manage' // creating and editing sites
-  | 'audit:read'; // the audit log and its verification
+  | 'audit:read' // the audit log and its verification
+  | 'incidents:read' // cases of readable sites: details, links, notes, bookmarks, history, timeline
+  | 'incidents:file' // file a case (and publish or withdraw a draft)
+  | 'incidents:edit' // edit a case's fields, links, notes and bookmarks
+  | 'incidents:review' // move a case through review, referral to the police and closing
+  | 'incidents:reopen' // reopen a closed case
+  | 'incidents:legal_hold'; // place and release a legal hold on a case
 
 const ROLE_CAPABILITIES: Record<Role, readonly Capability[]> = {
-  store_manager: ['footage:read', 'calls:read', 'sites:list'],
-  security: ['footage:read', 'calls:read', 'sites:list'],
-  hq: ['footage:read', 'calls:read', 'sites:list'],
+  store_manager: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit'],
+  security: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:edit', 'incidents:review'],
+  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold'],
   auditor: ['audit:read', 'sites:list'],
   admin: ['users:manage', 'sites:manage', 'sites:list'],
 };

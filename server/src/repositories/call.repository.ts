@@ -330,6 +330,13 @@ export function callRepository(db: Db) {
         source: { file: r.source_file, offset: r.source_offset === null ? null : Number(r.source_offset) },
       }));
     },
+
+    /** Calls by id, oldest first (callers have already scoped the ids, e.g. to one case's links). */
+    async listByIds(ids: readonly string[]): Promise<CallRow[]> {
+      if (ids.length === 0) return [];
+      const rows = await callSelect(db).where('call.id', 'in', [...ids]).orderBy('call.start_at').orderBy('call.id').execute();
+      return rows.map(toCall);
+    },
   };
 }
 export type CallRepository = ReturnType<typeof callRepository>;

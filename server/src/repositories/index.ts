@@ -1,8 +1,10 @@
 import type { Db } from '../db/connect.ts';
+import { agentCommandRepository } from './agent-command.repository.ts';
 import { agentRepository } from './agent.repository.ts';
 import { auditRepository } from './audit.repository.ts';
 import { callRepository } from './call.repository.ts';
 import { cameraRepository } from './camera.repository.ts';
+import { incidentRepository } from './incident.repository.ts';
 import { loginThrottleRepository } from './login-throttle.repository.ts';
 import { recordingRepository } from './recording.repository.ts';
 import { segmentRepository } from './segment.repository.ts';
@@ -23,6 +25,8 @@ export function createRepositories(db: Db) {
     sessions: sessionRepository(db),
     throttle: loginThrottleRepository(db),
     audit: auditRepository(db),
+    incidents: incidentRepository(db),
+    agentCommands: agentCommandRepository(db),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

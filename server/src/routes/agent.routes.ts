@@ -34,6 +34,17 @@ const GapBody = z.object({
   reason: z.enum(['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'other']),
   detail: z.string().max(2000).nullable().default(null),
 });
+/** `AgentCommand` of edge-agent/src/contracts.ts: delivered at least once; acknowledged at /agent/commands/{id}/ack. */
+const AgentCommand = z
+  .object({
+    id: z.string().uuid(),
+    kind: z.literal('preserve_window'),
+    cameraKey: z.string(),
+    from: z.string().openapi({ description: 'ISO 8601 UTC' }),
+    to: z.string(),
+    incidentId: z.string().uuid().nullable(),
+  })
+  .openapi('AgentCommand', { description: 'preserve_window: hold every local segment of the camera overlapping [from, to) and upload it ahead of everything else' });
 const HeartbeatBody = z.object({
   version: z.string().max(64),
   sentAtMs: z.number().int().positive(),
@@ -156,7 +167,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       summary: 'Agent status; the answer carries server receive/send times for an NTP-style offset, and commands',
       security,
       request: { body: { content: { 'application/json': { schema: HeartbeatBody } }, required: true } },
-      responses: { 200: json(z.object({ receivedAtMs: z.number(), sentAtMs: z.number(), commands: z.array(z.unknown()) })), ...errorResponses(400, 401) },
+      responses: { 200: json(z.object({ receivedAtMs: z.number(), sentAtMs: z.number(), commands: z.array(AgentCommand) })), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const receivedAtMs = Date.now();

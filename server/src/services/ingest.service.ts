@@ -10,6 +10,7 @@ import { AppError, badRequest, conflict, notFound, tooLarge } from '../http/erro
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
+import type { AgentCommandService, AgentCommandWire } from './agent-command.service.ts';
 import type { AuditService } from './audit.service.ts';
 
 export type SegmentMeta = {
@@ -49,7 +50,17 @@ function objectKeyFor(siteId: string, cameraId: string, start: Date, ext: string
 
 const EXT: Record<string, string> = { 'video/mp2t': 'ts', 'video/mp4': 'mp4', 'video/iso.segment': 'm4s' };
 
-export function ingestService(deps: { cameras: CameraRepository; segments: SegmentRepository; agents: AgentRepository; store: ObjectStore; clock: Clock; maxSegmentBytes: number; audit: AuditService }) {
+export function ingestService(deps: {
+  cameras: CameraRepository;
+  segments: SegmentRepository;
+  agents: AgentRepository;
+  store: ObjectStore;
+  clock: Clock;
+  maxSegmentBytes: number;
+  audit: AuditService;
+  /** Open commands for the agent's site, carried on heartbeat answers. */
+  commands: Pick<AgentCommandService, 'deliver'>;
+}) {
   const { cameras, segments, agents, store, clock } = deps;
 
   async function cameraOf(agent: AgentPrincipal, key: string) {
@@ -170,7 +181,9 @@ export function ingestService(deps: { cameras: CameraRepository; segments: Segme
         const cam = await cameras.findBySiteAndKey(agent.siteId, c.key);
         if (cam) await cameras.setHealth(cam.id, c.health);
       }
-      return { commands: [] as unknown[] };
+      // The status is recorded first: a failure to hand out commands must not lose the agent's report.
+      const commands: AgentCommandWire[] = await deps.commands.deliver(agent);
+      return { commands };
     },
   };
 }

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../../src/adapters/clock.ts';
 import { hashSecret, randomToken, sha256Hex } from '../../src/adapters/crypto.ts';
 import { createS3Store, type ObjectStore } from '../../src/adapters/object-store.ts';
 import { buildServices, createApp } from '../../src/app.ts';
-import { type AppAuthSettings, loadAuthSettings } from '../../src/config.ts';
+import { type AppAuthSettings, type IncidentSettings, loadAuthSettings, loadIncidentSettings } from '../../src/config.ts';
 import type { Role } from '../../src/domain/principal.ts';
 import { sessionCookieName } from '../../src/http/auth.ts';
 import { createDb, type Db } from '../../src/db/connect.ts';
@@ -71,6 +71,8 @@ export type CentreOptions = {
   webRoot?: string;
   /** Sign-in, session and cookie settings over the defaults. */
   auth?: Partial<AppAuthSettings>;
+  /** Incident settings (margins, retention, command redelivery) over the defaults. */
+  incidents?: Partial<IncidentSettings>;
   /** The legacy ADMIN_TOKEN (a random one by default, as the footage and call tests use it); null = sessions only. */
   adminToken?: string | null;
 };
@@ -97,6 +99,7 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     clock,
     jobs,
     auth,
+    incidents: { ...loadIncidentSettings({}), ...opts.incidents },
     adminToken,
     mediaSecret: 'm'.repeat(40),
     mediaTtlSeconds: opts.mediaTtlSeconds ?? 600,

@@ -1,0 +1,129 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.ts';
+import type { AgentCommandKind } from '../db/schema.ts';
+
+export type CommandStatus = 'pending' | 'delivered' | 'done' | 'failed';
+
+/** What a `preserve_window` command carries (the wire form adds `id` and `kind`; see edge-agent/src/contracts.ts). */
+export type PreserveWindowPayload = { cameraKey: string; from: string; to: string; incidentId: string | null };
+
+export type CommandRow = {
+  id: string;
+  siteId: string;
+  kind: AgentCommandKind;
+  payload: PreserveWindowPayload;
+  incidentId: string | null;
+  status: CommandStatus;
+  createdAt: Date;
+  deliveredAt: Date | null;
+  completedAt: Date | null;
+  detail: string | null;
+};
+
+const COLUMNS = ['id', 'site_id', 'kind', 'payload', 'incident_id', 'status', 'created_at', 'delivered_at', 'completed_at', 'detail'] as const;
+type Row = {
+  id: string;
+  site_id: string;
+  kind: AgentCommandKind;
+  payload: unknown;
+  incident_id: string | null;
+  status: CommandStatus;
+  created_at: Date;
+  delivered_at: Date | null;
+  completed_at: Date | null;
+  detail: string | null;
+};
+const toCommand = (r: Row): CommandRow => ({
+  id: r.id,
+  siteId: r.site_id,
+  kind: r.kind,
+  payload: r.payload as PreserveWindowPayload,
+  incidentId: r.incident_id,
+  status: r.status,
+  createdAt: r.created_at,
+  deliveredAt: r.delivered_at,
+  completedAt: r.completed_at,
+  detail: r.detail,
+});
+
+/** Work for agents behind NAT: queued here, delivered in heartbeat answers, acknowledged by the agent. */
+export function agentCommandRepository(db: Db) {
+  return {
+    async insert(c: { siteId: string; kind: AgentCommandKind; payload: PreserveWindowPayload; incidentId: string | null; now: Date }): Promise<CommandRow> {
+      const r = await db
+        .insertInto('agent_command')
+        .values({ site_id: c.siteId, kind: c.kind, payload: JSON.stringify(c.payload), incident_id: c.incidentId, created_at: c.now })
+        .returning(COLUMNS)
+        .executeTakeFirstOrThrow();
+      return toCommand(r);
+    },
+
+    /**
+     * Claims the site's commands to hand out now: pending ones, and delivered ones not acknowledged since
+     * `redeliverBefore`; marks them delivered at `now` and returns them as they were before (so a redelivery shows as
+     * one). Run it in a transaction: rows another replica is delivering are skipped (SKIP LOCKED), so one heartbeat
+     * never waits on another. Oldest first.
+     */
+    async claimForDelivery(siteId: string, now: Date, redeliverBefore: Date, limit: number): Promise<CommandRow[]> {
+      const rows = await db
+        .selectFrom('agent_command')
+        .select(COLUMNS)
+        .where('site_id', '=', siteId)
+        .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'delivered'), eb('delivered_at', '<', redeliverBefore)])]))
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (rows.length === 0) return [];
+      await db
+        .updateTable('agent_command')
+        .set({ status: 'delivered', delivered_at: now })
+        .where('id', 'in', rows.map((r) => r.id))
+        .execute();
+      return rows.map(toCommand);
+    },
+
+    /** Scoped lookup: another site's command is as missing as one that does not exist. */
+    async findForSite(id: string, siteId: string, lock = false): Promise<CommandRow | undefined> {
+      let q = db.selectFrom('agent_command').select(COLUMNS).where('id', '=', id).where('site_id', '=', siteId);
+      if (lock) q = q.forUpdate();
+      const r = await q.executeTakeFirst();
+      return r && toCommand(r);
+    },
+
+    async complete(id: string, status: 'done' | 'failed', detail: string | null, now: Date): Promise<void> {
+      await db.updateTable('agent_command').set({ status, detail, completed_at: now }).where('id', '=', id).execute();
+    },
+
+    /** Closes open commands (pending or delivered) as failed with a detail, e.g. when the centre no longer needs them. */
+    async cancelOpen(ids: readonly string[], detail: string, now: Date): Promise<number> {
+      if (ids.length === 0) return 0;
+      const r = await db
+        .updateTable('agent_command')
+        .set({ status: 'failed', detail, completed_at: now })
+        .where('id', 'in', [...ids])
+        .where('status', 'in', ['pending', 'delivered'])
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+
+    async findByIds(ids: readonly string[]): Promise<CommandRow[]> {
+      if (ids.length === 0) return [];
+      const rows = await db.selectFrom('agent_command').select(COLUMNS).where('id', 'in', [...ids]).execute();
+      return rows.map(toCommand);
+    },
+
+    async countOpen(siteId: string): Promise<number> {
+      const r = await db
+        .selectFrom('agent_command')
+        .select(sql<string>`count(*)`.as('n'))
+        .where('site_id', '=', siteId)
+        .where('status', 'in', ['pending', 'delivered'])
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+  };
+}
+export type AgentCommandRepository = ReturnType<typeof agentCommandRepository>;
