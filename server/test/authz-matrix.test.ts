@@ -28,6 +28,12 @@ type Fixture = {
   users: Record<Exclude<Who, 'none' | 'agent_own' | 'agent_other' | 'admin_token'>, string>;
   agentOwn: string;
   agentOther: string;
+  /** A case at site A (filed from callA), its preserve_window command (camA has no footage of the call's minutes). */
+  incidentA: string;
+  commandA: string;
+  /** Set by an entry's `before` for the route that removes it. */
+  windowId: string;
+  bookmarkId: string;
 };
 type Req = { method: string; path: string; body?: unknown; rawBody?: Buffer; headers?: Record<string, string> };
 type Entry = {
@@ -37,6 +43,8 @@ type Entry = {
   freshSession?: boolean;
   /** A 2xx must leave at least one audit event (invariant 6) unless this says why not. */
   notAudited?: string;
+  /** Puts the fixture in the state the request needs, before each caller's request (not counted as its audit). */
+  before?: (f: Fixture, centre: TestCentre) => Promise<void>;
 };
 
 /** Expected statuses: `rest` for everyone not named. */
@@ -52,6 +60,19 @@ const onlyAuditor = (ok: number) => forUsers(403, { auditor: ok });
 const agentsOnly = (own: number, other: number) => s(401, { agent_own: own, agent_other: other });
 
 const RANGE = 'from=2026-11-24T00:00:00Z&to=2026-11-24T01:00:00Z';
+
+/** Cases of site A: own/assigned and hq; the other site's people 404 as if missing; auditor, admin and the legacy token 403. */
+const caseA = (ok: number, named: Partial<Record<Who, number>> = {}) => forUsers(ok, { sm_other: 404, sec_unassigned: 404, auditor: 403, admin: 403, admin_token: 403, ...named });
+/** The case open, without legal hold: the state most case routes start from. */
+async function resetCase(f: Fixture, c: TestCentre, patch: { legal_hold?: boolean } = {}) {
+  await c.db
+    .updateTable('incident')
+    .set({ status: 'open', closed_at: null, closed_by: null, ...(patch.legal_hold ? { legal_hold: true, legal_hold_reason: 'matrix', legal_hold_by: 'matrix', legal_hold_at: new Date() } : { legal_hold: false, legal_hold_reason: null, legal_hold_by: null, legal_hold_at: null }) })
+    .where('id', '=', f.incidentA)
+    .execute();
+}
+const CASE_AT = '2026-11-23T18:05:10.000Z';
+let windowHooks = 0;
 const segBody = randomBytes(2048);
 
 const EXPECT: Record<string, Entry> = {
@@ -90,7 +111,7 @@ const EXPECT: Record<string, Entry> = {
     expect: agentsOnly(201, 404),
     notAudited: 'gap reports are footage metadata (evictions will be audited with retention)',
   },
-  'POST /api/v1/agent/heartbeat': { req: () => ({ method: 'POST', path: '/api/v1/agent/heartbeat', body: { version: 'm', sentAtMs: Date.now() } }), expect: agentsOnly(200, 200), notAudited: 'status report' },
+  'POST /api/v1/agent/heartbeat': { req: () => ({ method: 'POST', path: '/api/v1/agent/heartbeat', body: { version: 'm', sentAtMs: Date.now() } }), expect: agentsOnly(200, 200), notAudited: 'status report (handing out commands, when there are any, is audited)' },
 
   'GET /api/v1/cameras': { req: () => ({ method: 'GET', path: '/api/v1/cameras' }), expect: forUsers(200, { auditor: 403, admin: 403 }) },
   'GET /api/v1/cameras/:id': { req: (f) => ({ method: 'GET', path: `/api/v1/cameras/${f.cameraA}` }), expect: footageA(200) },
@@ -132,12 +153,80 @@ const EXPECT: Record<string, Entry> = {
   'POST /api/v1/users/:id/password': { req: (f) => ({ method: 'POST', path: `/api/v1/users/${f.targetUser}/password`, body: { password: 'another long password' } }), expect: onlyAdmin(204) },
   'POST /api/v1/users/:id/unlock': { req: (f) => ({ method: 'POST', path: `/api/v1/users/${f.targetUser}/unlock` }), expect: onlyAdmin(200) },
 
+  'GET /api/v1/incidents': { req: () => ({ method: 'GET', path: '/api/v1/incidents' }), expect: forUsers(200, { auditor: 403, admin: 403, admin_token: 403 }) },
+  'POST /api/v1/incidents': {
+    req: (f, n) => ({ method: 'POST', path: '/api/v1/incidents', body: { siteId: f.siteA, window: { from: '2026-11-23T17:00:00Z', to: '2026-11-23T17:01:00Z' }, title: `matrix ${n}`, category: 'other' } }),
+    // Store managers and hq file; security reviews and does not file; the other site's manager does not see site A.
+    expect: forUsers(403, { sm_own: 201, sm_other: 404, hq: 201 }),
+  },
+  'GET /api/v1/incidents/:id': { req: (f) => ({ method: 'GET', path: `/api/v1/incidents/${f.incidentA}` }), expect: caseA(200) },
+  'PATCH /api/v1/incidents/:id': { req: (f, n) => ({ method: 'PATCH', path: `/api/v1/incidents/${f.incidentA}`, body: { narrative: `経過 ${n}` } }), expect: caseA(200), before: resetCase },
+  'GET /api/v1/incidents/:id/history': { req: (f) => ({ method: 'GET', path: `/api/v1/incidents/${f.incidentA}/history` }), expect: caseA(200) },
+  'GET /api/v1/incidents/:id/timeline': { req: (f) => ({ method: 'GET', path: `/api/v1/incidents/${f.incidentA}/timeline` }), expect: caseA(200) },
+  'POST /api/v1/incidents/:id/status': {
+    // open → under_review is a reviewer's move: the store manager of the site may see the case but not make it.
+    req: (f) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/status`, body: { status: 'under_review' } }),
+    expect: caseA(200, { sm_own: 403 }),
+    before: resetCase,
+  },
+  'POST /api/v1/incidents/:id/calls': {
+    req: (f) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/calls`, body: { callId: f.callA } }),
+    expect: caseA(201),
+    before: async (f, c) => {
+      await resetCase(f, c);
+      await c.db.deleteFrom('incident_call').where('incident_id', '=', f.incidentA).where('call_id', '=', f.callA).execute();
+    },
+  },
+  'DELETE /api/v1/incidents/:id/calls/:callId': {
+    req: (f) => ({ method: 'DELETE', path: `/api/v1/incidents/${f.incidentA}/calls/${f.callA}` }),
+    expect: caseA(200),
+    before: async (f, c) => {
+      await resetCase(f, c);
+      await c.services.repos.incidents.linkCalls(f.incidentA, [{ callId: f.callA, source: 'manual' }], 'matrix', new Date());
+    },
+  },
+  'POST /api/v1/incidents/:id/camera-windows': {
+    req: (f, n) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/camera-windows`, body: { cameraId: f.cameraA, from: new Date(Date.UTC(2026, 10, 23, 12) + n * 60_000).toISOString(), to: new Date(Date.UTC(2026, 10, 23, 12) + n * 60_000 + 30_000).toISOString() } }),
+    expect: caseA(201),
+    before: resetCase,
+  },
+  'DELETE /api/v1/incidents/:id/camera-windows/:windowId': {
+    req: (f) => ({ method: 'DELETE', path: `/api/v1/incidents/${f.incidentA}/camera-windows/${f.windowId}` }),
+    expect: caseA(200),
+    before: async (f, c) => {
+      await resetCase(f, c);
+      const t = Date.UTC(2026, 10, 23, 11) + ++windowHooks * 60_000;
+      f.windowId = (await c.services.repos.incidents.linkWindow({ incidentId: f.incidentA, cameraId: f.cameraA, start: new Date(t), end: new Date(t + 10_000), source: 'manual', by: 'matrix', at: new Date() }))!;
+    },
+  },
+  'POST /api/v1/incidents/:id/notes': { req: (f, n) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/notes`, body: { body: `メモ ${n}` } }), expect: caseA(201), before: resetCase },
+  'POST /api/v1/incidents/:id/bookmarks': { req: (f, n) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/bookmarks`, body: { at: CASE_AT, note: `印 ${n}` } }), expect: caseA(201), before: resetCase },
+  'DELETE /api/v1/incidents/:id/bookmarks/:bookmarkId': {
+    req: (f) => ({ method: 'DELETE', path: `/api/v1/incidents/${f.incidentA}/bookmarks/${f.bookmarkId}` }),
+    expect: caseA(200),
+    before: async (f, c) => {
+      await resetCase(f, c);
+      f.bookmarkId = (await c.services.repos.incidents.addBookmark({ incidentId: f.incidentA, at: new Date(CASE_AT), cameraId: null, callId: null, note: '', by: 'matrix', byLabel: null, now: new Date() })).id;
+    },
+  },
+  // Legal hold: hq only (the capability is checked before the scope, so everyone else gets 403).
+  'POST /api/v1/incidents/:id/legal-hold': { req: (f) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/legal-hold`, body: { reason: '訴訟対応' } }), expect: forUsers(403, { hq: 200 }), before: resetCase },
+  'POST /api/v1/incidents/:id/legal-hold/release': {
+    req: (f) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/legal-hold/release`, body: { reason: '和解' } }),
+    expect: forUsers(403, { hq: 200 }),
+    before: (f, c) => resetCase(f, c, { legal_hold: true }),
+  },
+  'POST /api/v1/agent/commands/:id/ack': {
+    req: (f) => ({ method: 'POST', path: `/api/v1/agent/commands/${f.commandA}/ack`, body: { status: 'done' } }),
+    expect: agentsOnly(200, 404), // site A's command: the other site's agent is told there is no such command
+  },
+
   'GET /api/v1/audit/events': { req: () => ({ method: 'GET', path: '/api/v1/audit/events?limit=5' }), expect: onlyAuditor(200) },
   'GET /api/v1/audit/verify': { req: () => ({ method: 'GET', path: '/api/v1/audit/verify' }), expect: onlyAuditor(200) },
 };
 
 /** `use()` middleware mounts appear in the route table as method ALL; any other ALL route must be added here with a reason. */
-const MIDDLEWARE_MOUNTS = new Set(['/*', '/api/v1/*', '/api/v1/agent/cameras/*', '/api/v1/agent/segments/*', '/api/v1/agent/gaps', '/api/v1/agent/heartbeat', '/api/v1/agent/calls/*']);
+const MIDDLEWARE_MOUNTS = new Set(['/*', '/api/v1/*', '/api/v1/agent/cameras/*', '/api/v1/agent/segments/*', '/api/v1/agent/gaps', '/api/v1/agent/heartbeat', '/api/v1/agent/calls/*', '/api/v1/agent/commands/*']);
 
 describe('authorization matrix', () => {
   let centre: TestCentre;
@@ -182,8 +271,12 @@ describe('authorization matrix', () => {
     };
     const targetUser = (await centre.createUser({ role: 'store_manager', siteIds: [a.siteId] })).id;
     const loginUser = (await centre.createUser({ role: 'security', siteIds: [b.siteId] })).login;
-    f = { siteA: a.siteId, siteB: b.siteId, cameraA, segmentA, callA, recordingA, jobA, targetUser, loginUser, users, agentOwn, agentOther };
     for (const w of USERS) sessions.set(w, await centre.sessionCookie(users[w as keyof typeof users]));
+    const filed = await fetch(`${centre.url}/api/v1/incidents`, { method: 'POST', headers: { cookie: sessions.get('hq')!, 'content-type': 'application/json' }, body: JSON.stringify({ callId: callA, title: '暴言', category: 'verbal_abuse' }) });
+    assert.equal(filed.status, 201);
+    const filedBody = (await filed.json()) as { incident: { id: string }; linked: { windows: { commandId: string | null }[] } };
+    const commandA = filedBody.linked.windows.find((w) => w.commandId)!.commandId!;
+    f = { siteA: a.siteId, siteB: b.siteId, cameraA, segmentA, callA, recordingA, jobA, targetUser, loginUser, users, agentOwn, agentOther, incidentA: filedBody.incident.id, commandA, windowId: '', bookmarkId: '' };
   });
   after(() => centre.close());
 
@@ -227,6 +320,7 @@ describe('authorization matrix', () => {
     test(route, async () => {
       const problems: string[] = [];
       for (const who of WHO) {
+        await entry.before?.(f, centre);
         const before = await auditCount();
         const r = await call(entry, who);
         const text = await r.text();
@@ -289,6 +383,9 @@ describe('authorization matrix', () => {
       [`/api/v1/media/segments/${f.segmentA}`, '/api/v1/media/segments/999999999'],
       [`/api/v1/calls/${f.callA}`, `/api/v1/calls/${missingCam}`],
       [`/api/v1/media/recordings/${f.recordingA}/original`, `/api/v1/media/recordings/${missingCam}/original`],
+      [`/api/v1/incidents/${f.incidentA}`, `/api/v1/incidents/${missingCam}`],
+      [`/api/v1/incidents/${f.incidentA}/timeline`, `/api/v1/incidents/${missingCam}/timeline`],
+      [`/api/v1/incidents/${f.incidentA}/history`, `/api/v1/incidents/${missingCam}/history`],
     ];
     for (const [other, missing] of pairs) {
       const a = await fetch(`${centre.url}${other}`, { headers: { cookie: sessions.get('sm_other')! } });
