@@ -156,7 +156,8 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
       const filed = await tx(async (r) => {
         const site = await r.sites.findById(siteId);
         if (!site) throw notFound('site_not_found', 'site not found');
-        const number = caseNumber(site.code, yearIn(site.timezone, now), await r.incidents.nextSequence(site.id, yearIn(site.timezone, now)));
+        const year = yearIn(site.timezone, now);
+        const number = caseNumber(site.code, year, await r.incidents.nextSequence(site.id, year));
         const id = await r.incidents.insert({
           siteId: site.id,
           caseNumber: number,
