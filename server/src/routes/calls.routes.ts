@@ -5,6 +5,7 @@ import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { CallRow, CallLegRow, CallVersionRow } from '../repositories/call.repository.ts';
 import type { CallQueryService } from '../services/call-query.service.ts';
+import { mediaResponse, withUnsatisfiableRangeLength } from '../http/media-response.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
 const security = [{ session: [] }];
@@ -214,27 +215,8 @@ export function callRoutes(deps: { calls: CallQueryService }) {
       const q = c.req.valid('query');
       const p = c.req.valid('param');
       const principal = c.get('principal') as AppEnv['Variables']['principal'] | undefined;
-      const m = await deps.calls.media({ principal, exp: q.exp, sig: q.sig }, p.id, p.kind, c.req.header('range')).catch((e: unknown) => {
-        // RFC 9110: a 416 names the current length so the client can retry with a satisfiable range.
-        const size = e instanceof AppError && e.status === 416 ? (e.details as { size?: number } | undefined)?.size : undefined;
-        if (size !== undefined) c.header('content-range', `bytes */${size}`);
-        throw e;
-      });
-      const headers: Record<string, string> = {
-        'content-type': m.mediaType,
-        'accept-ranges': 'bytes',
-        'cache-control': 'private, max-age=300',
-        'content-disposition': `inline; filename*=UTF-8''${encodeURIComponent(m.filename)}`,
-        ...(m.sha256 && { 'x-content-sha256': m.sha256 }),
-      };
-      const body = Readable.toWeb(m.stream) as ReadableStream;
-      if (m.range) {
-        headers['content-range'] = `bytes ${m.range.start}-${m.range.end}/${m.size}`;
-        headers['content-length'] = String(m.range.end - m.range.start + 1);
-        return c.body(body, 206, headers);
-      }
-      headers['content-length'] = String(m.size);
-      return c.body(body, 200, headers);
+      const m = await deps.calls.media({ principal, exp: q.exp, sig: q.sig }, p.id, p.kind, c.req.header('range')).catch(withUnsatisfiableRangeLength(c));
+      return mediaResponse(c, m);
     },
   );
 

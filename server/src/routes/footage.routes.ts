@@ -5,6 +5,7 @@ import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { CameraView } from '../repositories/camera.repository.ts';
 import type { PlaybackService } from '../services/playback.service.ts';
+import { mediaResponse, withUnsatisfiableRangeLength } from '../http/media-response.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
 const security = [{ session: [] }];
@@ -124,26 +125,8 @@ export function footageRoutes(deps: { playback: PlaybackService }) {
     async (c) => {
       const q = c.req.valid('query');
       const principal = c.get('principal') as AppEnv['Variables']['principal'] | undefined;
-      const m = await deps.playback.media({ principal, exp: q.exp, sig: q.sig }, c.req.valid('param').id, c.req.header('range')).catch((e: unknown) => {
-        // RFC 9110: a 416 names the current length so the client can retry with a satisfiable range.
-        const size = e instanceof AppError && e.status === 416 ? (e.details as { size?: number } | undefined)?.size : undefined;
-        if (size !== undefined) c.header('content-range', `bytes */${size}`);
-        throw e;
-      });
-      const headers: Record<string, string> = {
-        'content-type': m.mediaType,
-        'accept-ranges': 'bytes',
-        'cache-control': 'private, max-age=300',
-        'x-content-sha256': m.sha256,
-      };
-      const body = Readable.toWeb(m.stream) as ReadableStream;
-      if (m.range) {
-        headers['content-range'] = `bytes ${m.range.start}-${m.range.end}/${m.size}`;
-        headers['content-length'] = String(m.range.end - m.range.start + 1);
-        return c.body(body, 206, headers);
-      }
-      headers['content-length'] = String(m.size);
-      return c.body(body, 200, headers);
+      const m = await deps.playback.media({ principal, exp: q.exp, sig: q.sig }, c.req.valid('param').id, c.req.header('range')).catch(withUnsatisfiableRangeLength(c));
+      return mediaResponse(c, m);
     },
   );
 

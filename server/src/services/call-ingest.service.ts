@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { PassThrough, type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
+import { storeVerified } from './verified-upload.ts';
 import { type CallPayload, payloadDigest } from '../domain/call-payload.ts';
 import type { Principal } from '../domain/principal.ts';
-import { AppError, badRequest, conflict, notFound, tooLarge } from '../http/errors.ts';
+import { badRequest, conflict, notFound, tooLarge } from '../http/errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { CallRepository } from '../repositories/call.repository.ts';
 import type { RecordingRepository, RecordingRow } from '../repositories/recording.repository.ts';
@@ -17,20 +17,6 @@ export const RECORDING_MEDIA_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 
 
 export type RecordingUploadMeta = { sha256: string; size: number; mediaType: string };
 
-/** Counts and hashes bytes as they pass; fails the stream past `limit`. */
-class HashingCounter extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  constructor(private readonly limit: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void) {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) return cb(badRequest('size_mismatch', `body exceeds the declared size ${this.limit}`));
-    this.hash.update(chunk);
-    cb(null, chunk);
-  }
-}
 
 const extensionOf = (name: string) => /\.([A-Za-z0-9]{1,8})$/.exec(name)?.[1]?.toLowerCase() ?? 'bin';
 
@@ -103,23 +89,7 @@ export function callIngestService(deps: {
         if (meta.size > deps.maxRecordingBytes) throw tooLarge('recording_too_large', `recording exceeds ${deps.maxRecordingBytes} bytes`);
 
         const key = `calls/${agent.siteId}/${call.id}/${rec.id}/original-${randomUUID()}.${extensionOf(name)}`;
-        const counter = new HashingCounter(meta.size);
-        const pass = new PassThrough();
-        const uploading = store.put(key, pass, meta.size, { 'x-amz-meta-sha256': meta.sha256, 'content-type': meta.mediaType });
-        try {
-          await Promise.all([pipeline(body, counter, pass), uploading]);
-        } catch (e) {
-          pass.destroy();
-          await uploading.catch(() => undefined);
-          await store.remove(key).catch(() => undefined);
-          if (e instanceof AppError) throw e;
-          throw badRequest('upload_incomplete', `upload did not complete: ${(e as Error).message}`);
-        }
-        if (counter.bytes !== meta.size || counter.hash.digest('hex') !== meta.sha256) {
-          await store.remove(key);
-          if (counter.bytes !== meta.size) throw badRequest('size_mismatch', `declared size ${meta.size} but received ${counter.bytes} bytes`);
-          throw badRequest('hash_mismatch', 'SHA-256 of the received bytes does not match the declared hash');
-        }
+        await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
         // The object is durably stored (S3 answered the PUT): only now may the row point at it.
         if (!(await recordings.attachOriginal(rec.id, key, meta.mediaType, clock.now()))) {
           await store.remove(key);

@@ -1,12 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { PassThrough } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
+import { storeVerified } from './verified-upload.ts';
 import type { GapReason } from '../db/schema.ts';
 import type { AgentPrincipal } from '../domain/principal.ts';
-import { AppError, badRequest, conflict, notFound, tooLarge } from '../http/errors.ts';
+import { badRequest, conflict, notFound, tooLarge } from '../http/errors.ts';
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
@@ -27,20 +26,6 @@ export type SegmentMeta = {
 
 export type IngestResult = { status: 'created' | 'exists'; segmentId: string };
 
-/** Counts and hashes bytes as they pass; fails the stream past `limit`. */
-class HashingCounter extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  constructor(private readonly limit: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void) {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) return cb(tooLarge('body_too_large', `body exceeds declared size ${this.limit}`));
-    this.hash.update(chunk);
-    cb(null, chunk);
-  }
-}
 
 function objectKeyFor(siteId: string, cameraId: string, start: Date, ext: string) {
   const iso = start.toISOString();
@@ -115,24 +100,7 @@ export function ingestService(deps: {
         }
 
         const key = objectKeyFor(agent.siteId, cam.id, meta.start, ext);
-        const counter = new HashingCounter(meta.size);
-        const pass = new PassThrough();
-        const uploading = store.put(key, pass, meta.size, { 'x-amz-meta-sha256': meta.sha256, 'content-type': meta.mediaType });
-        try {
-          await Promise.all([pipeline(body, counter, pass), uploading]);
-        } catch (e) {
-          pass.destroy();
-          await uploading.catch(() => undefined);
-          await store.remove(key).catch(() => undefined);
-          if (e instanceof AppError) throw e;
-          throw badRequest('upload_incomplete', `upload did not complete: ${(e as Error).message}`);
-        }
-        const digest = counter.hash.digest('hex');
-        if (counter.bytes !== meta.size || digest !== meta.sha256) {
-          await store.remove(key);
-          if (counter.bytes !== meta.size) throw badRequest('size_mismatch', `declared size ${meta.size} but received ${counter.bytes} bytes`);
-          throw badRequest('hash_mismatch', 'SHA-256 of the received bytes does not match the edge hash');
-        }
+        await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
         // The object is durably stored (S3 answered the PUT); only now may a row point at it.
         const now = clock.now();
         if (existing) {
