@@ -2,6 +2,7 @@ import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { CallDirection, CallDisposition, Database, NoticePlayed } from '../db/schema.ts';
 import { canonicalJson, type CallPayload } from '../domain/call-payload.ts';
+import { assertWindow } from '../domain/time-window.ts';
 
 export type CallRow = {
   id: string;
@@ -301,6 +302,28 @@ export function callRepository(db: Db) {
       if (s.siteIds !== 'all' && s.siteIds.length === 0) return [];
       const rows = await this.searchQuery(s).execute();
       return rows.map(toCall);
+    },
+
+    /**
+     * The linking query's call half: the calls of `siteId` that overlap the window [from, to), i.e.
+     * `start_at < to AND end_at > from`, oldest first. Written as `tstzrange(start_at, end_at, '[]') &&
+     * tstzrange(from, to, '()')` (the same set: a closed call range meets an open window exactly when it starts
+     * before `to` and ends after `from`, zero-length calls included) so that the GiST index `call_site_window_idx`
+     * (migration 20261124T120000) serves it; no b-tree on start_at or end_at bounds both ends, and a call may last
+     * hours.
+     */
+    async listForSiteWindow(siteId: string, from: Date, to: Date): Promise<CallRow[]> {
+      const rows = await this.siteWindowQuery(siteId, from, to).execute();
+      return rows.map(toCall);
+    },
+    /** The query of listForSiteWindow, for EXPLAIN in tests and benches. */
+    siteWindowQuery(siteId: string, from: Date, to: Date) {
+      assertWindow(from, to);
+      return callSelect(db)
+        .where('call.site_id', '=', siteId)
+        .where(sql<boolean>`tstzrange(call.start_at, call.end_at, '[]') && tstzrange(${from}, ${to}, '()')`)
+        .orderBy('call.start_at')
+        .orderBy('call.id');
     },
 
     async listVersions(callId: string): Promise<CallVersionRow[]> {
