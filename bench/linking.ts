@@ -4,6 +4,10 @@
  * when a case is filed (segmentRepository.listForSiteWindow, callRepository.listForSiteWindow) for random
  * (site, window) pairs and prints p50/p95/p99/max with the table sizes, the row counts returned, EXPLAIN (ANALYZE,
  * BUFFERS) of one pair and how long the data took to generate. Target: p99 under 20 ms on the 2-core machine.
+ * Passes, each over its own random pairs after a warm-up: sequential (the two queries one after the other, as a case
+ * filing waits for them: the headline figure), parallel (both at once on two pooled connections), server-side only
+ * (EXPLAIN ANALYZE's planning + execution time, no rows sent) and without node-side decoding (the same SQL through
+ * a pg client that keeps every value as text), so that database time and client time can be told apart.
  *
  *   node --import tsx bench/linking.ts [--segments 10000000] [--calls 1000000] [--sites 100] [--cameras-per-site 10]
  *        [--samples 1000] [--warmup 200] [--window-minutes 60] [--seed 4] [--defer-exclusion] [--keep] [--db NAME [--drop]]
@@ -12,9 +16,11 @@
  * a database kept by an earlier --keep run without generating anything (and keeps it, unless --drop). Needs
  * PostgreSQL from scripts/services.sh.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { CompiledQuery, sql } from 'kysely';
+import pg from 'pg';
 import { createDb } from '../server/src/db/connect.ts';
 import { migrateToLatest } from '../server/src/db/migrate.ts';
 import { createRepositories } from '../server/src/repositories/index.ts';
@@ -199,15 +205,38 @@ try {
     return { seg, call };
   }
 
+  // The same SQL through a plain pg client whose type parsers keep the text: the node-side decoding left out.
+  const rawClient = new pg.Client({ connectionString: database.url, types: { getTypeParser: () => (v: string) => v } });
+  await rawClient.connect();
+  async function rawPass(n: number) {
+    const seg: number[] = [], call: number[] = [];
+    const run = async (q: { compile(): CompiledQuery }, into: number[]) => {
+      const c = q.compile();
+      const t0 = performance.now();
+      await rawClient.query(c.sql, [...c.parameters]);
+      into.push(performance.now() - t0);
+    };
+    for (let i = 0; i < n; i++) {
+      const p = pair();
+      await run(repos.segments.siteWindowQuery(p.siteId, p.from, p.to), seg);
+      await run(repos.calls.siteWindowQuery(p.siteId, p.from, p.to), call);
+    }
+    return { seg, call };
+  }
+  const pageCacheGiB = () => Number((Number(/^Cached:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 ** 2).toFixed(1));
+
   log(`warm-up: ${WARMUP} pairs`);
   await sequentialPass(WARMUP);
-  log(`measuring: ${SAMPLES} pairs sequential, ${SAMPLES} pairs parallel, ${SAMPLES} pairs server-side only`);
+  log(`measuring: ${SAMPLES} pairs each: sequential, parallel, server-side only, without node-side decoding`);
   const load0 = os.loadavg();
+  const cache0 = pageCacheGiB();
   const b0 = await blocks();
   const seq = await sequentialPass(SAMPLES);
   const b1 = await blocks();
   const par = await parallelPass(SAMPLES);
   const srv = await serverPass(SAMPLES);
+  const rawRows = await rawPass(SAMPLES);
+  await rawClient.end();
   const load1 = os.loadavg();
 
   // EXPLAIN (ANALYZE, BUFFERS) of one more random pair, both halves.
@@ -235,7 +264,9 @@ try {
     sequentialMs: { segments: stats(seq.seg), calls: stats(seq.call), total: stats(seq.total) },
     parallelMs: { total: stats(par) },
     serverExecutionMs: { segments: stats(srv.seg), calls: stats(srv.call) },
+    rowsWithoutNodeDecodingMs: { segments: stats(rawRows.seg), calls: stats(rawRows.call) },
     loadAverage1m: { beforeSamples: Number(load0[0]!.toFixed(2)), afterSamples: Number(load1[0]!.toFixed(2)) },
+    osPageCacheGiB: cache0,
     rowsReturned: { segments: counts(seq.segRows), calls: counts(seq.callRows) },
     sharedBuffersDuringSequentialPass: { hit: b1.hit - b0.hit, read: b1.read - b0.read, hitRatio: Number(((b1.hit - b0.hit) / Math.max(1, b1.hit - b0.hit + b1.read - b0.read)).toFixed(4)) },
     target: { p99UnderMs: 20, met: stats(seq.total).p99 < 20 },
