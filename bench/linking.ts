@@ -5,7 +5,8 @@
  * (site, window) pairs and prints p50/p95/p99/max with the table sizes, the row counts returned, EXPLAIN (ANALYZE,
  * BUFFERS) of one pair and how long the data took to generate. Target: p99 under 20 ms on the 2-core machine.
  * Passes, each over its own random pairs after a warm-up: sequential (the two queries one after the other, as a case
- * filing waits for them: the headline figure), parallel (both at once on two pooled connections), server-side only
+ * filing waits for them: the headline figure), parallel (both at once on two pooled connections), the incident
+ * service's own reads when it files a case today (calls by id, then per camera segments and gaps), server-side only
  * (EXPLAIN ANALYZE's planning + execution time, no rows sent) and without node-side decoding (the same SQL through
  * a pg client that keeps every value as text), so that database time and client time can be told apart.
  *
@@ -24,6 +25,7 @@ import pg from 'pg';
 import { createDb } from '../server/src/db/connect.ts';
 import { migrateToLatest } from '../server/src/db/migrate.ts';
 import { createRepositories } from '../server/src/repositories/index.ts';
+import { windowFootage } from '../server/src/services/incident-support.ts';
 import { createTestDatabase, TEST_ENV } from '../test-support/src/env.ts';
 import { generateLinkingData } from '../test-support/src/linking-data.ts';
 
@@ -186,6 +188,23 @@ try {
     return total;
   }
 
+  // What incident.service's file() reads today (main, 2026-11-23), in one transaction as it does: the ids of the
+  // overlapping calls, the site's cameras, then per camera its segments and gaps (windowFootage). Writes left out.
+  async function servicePass(n: number) {
+    const total: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = pair();
+      const t0 = performance.now();
+      await db.transaction().execute(async (trx) => {
+        const r = createRepositories(trx);
+        await r.incidents.callIdsOverlapping(p.siteId, p.from, p.to);
+        for (const cam of await r.cameras.listInSites('all', p.siteId)) await windowFootage(r.segments, cam.id, p.from, p.to, p.to);
+      });
+      total.push(performance.now() - t0);
+    }
+    return total;
+  }
+
   // The database's own share: execution time as EXPLAIN ANALYZE reports it (no rows sent to the client).
   const executionMs = async (q: { compile(): CompiledQuery }) => {
     const c = q.compile();
@@ -227,13 +246,14 @@ try {
 
   log(`warm-up: ${WARMUP} pairs`);
   await sequentialPass(WARMUP);
-  log(`measuring: ${SAMPLES} pairs each: sequential, parallel, server-side only, without node-side decoding`);
+  log(`measuring: ${SAMPLES} pairs each: sequential, parallel, incident service shape, server-side only, without node-side decoding`);
   const load0 = os.loadavg();
   const cache0 = pageCacheGiB();
   const b0 = await blocks();
   const seq = await sequentialPass(SAMPLES);
   const b1 = await blocks();
   const par = await parallelPass(SAMPLES);
+  const svc = await servicePass(SAMPLES);
   const srv = await serverPass(SAMPLES);
   const rawRows = await rawPass(SAMPLES);
   await rawClient.end();
@@ -263,6 +283,7 @@ try {
     warmup: WARMUP,
     sequentialMs: { segments: stats(seq.seg), calls: stats(seq.call), total: stats(seq.total) },
     parallelMs: { total: stats(par) },
+    incidentServiceShapeMs: { total: stats(svc) },
     serverExecutionMs: { segments: stats(srv.seg), calls: stats(srv.call) },
     rowsWithoutNodeDecodingMs: { segments: stats(rawRows.seg), calls: stats(rawRows.call) },
     loadAverage1m: { beforeSamples: Number(load0[0]!.toFixed(2)), afterSamples: Number(load1[0]!.toFixed(2)) },

@@ -198,6 +198,30 @@ describe('linking query: segments and calls of a site for a window', () => {
       assert.doesNotMatch(callPlan, /Seq Scan on call/, callPlan);
     });
 
+    test("the incident service's callIdsOverlapping selects the same calls and is served by call_site_window_idx", async () => {
+      const scans = async () => {
+        const r = await sql<{ n: string }>`SELECT idx_scan AS n FROM pg_stat_user_indexes WHERE indexrelname = 'call_site_window_idx'`.execute(db);
+        return Number(r.rows[0]!.n);
+      };
+      const from = new Date(data.from.getTime() + 2 * HOUR + 5_000);
+      const to = new Date(from.getTime() + HOUR);
+      const before = await scans();
+      const ids = await db.transaction().execute(async (trx) => {
+        const got = await createRepositories(trx).incidents.callIdsOverlapping(data.siteIds[5]!, from, to);
+        await sql`SELECT pg_stat_force_next_flush()`.execute(trx);
+        return got;
+      });
+      let after = await scans();
+      for (let i = 0; i < 50 && after === before; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        after = await scans();
+      }
+      assert.ok(after > before, `idx_scan of call_site_window_idx: ${before} -> ${after}`);
+      const mine = await repos.calls.listForSiteWindow(data.siteIds[5]!, from, to);
+      assert.ok(mine.length > 10);
+      assert.deepEqual(ids, mine.map((c) => c.id));
+    });
+
     test('random windows return exactly what the plain predicates select', async () => {
       let seed = 4;
       const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);

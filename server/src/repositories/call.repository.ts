@@ -309,7 +309,7 @@ export function callRepository(db: Db) {
      * `start_at < to AND end_at > from`, oldest first. Written as `tstzrange(start_at, end_at, '[]') &&
      * tstzrange(from, to, '()')` (the same set: a closed call range meets an open window exactly when it starts
      * before `to` and ends after `from`, zero-length calls included) so that the GiST index `call_site_window_idx`
-     * (migration 20261124T120000) serves it; no b-tree on start_at or end_at bounds both ends, and a call may last
+     * (migration 20261124T140000) serves it; no b-tree on start_at or end_at bounds both ends, and a call may last
      * hours.
      */
     async listForSiteWindow(siteId: string, from: Date, to: Date): Promise<CallRow[]> {
