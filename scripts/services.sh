@@ -42,7 +42,8 @@ start_redis() {
 }
 
 start_s3() {
-  if ! alive "$RUN/s3rver.pid"; then
+  # One S3 per port: another checkout's s3rver already answering is used as it is.
+  if ! alive "$RUN/s3rver.pid" && ! curl -fsS -o /dev/null "http://127.0.0.1:$S3_PORT/" 2>/dev/null; then
     S3_PORT=$S3_PORT S3_DIR=$DATA/s3 nohup node --import tsx test-support/src/s3rver.ts >"$RUN/s3rver.log" 2>&1 &
     echo $! >"$RUN/s3rver.pid"
   fi
