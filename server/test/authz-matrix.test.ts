@@ -106,6 +106,15 @@ const EXPECT: Record<string, Entry> = {
     expect: agentsOnly(201, 404), // camA is site A's: the other site's agent finds no such camera
     notAudited: 'ingest is recorded in the segment row (edge hash, received and stored times), not the audit log',
   },
+  'PUT /api/v1/agent/segments/:cameraKey/:start/meta': {
+    req: (_f, n) => ({
+      method: 'PUT',
+      path: `/api/v1/agent/segments/camA/${encodeURIComponent(new Date(Date.UTC(2026, 10, 24, 3) + n * 10_000).toISOString())}/meta`,
+      body: { sha256: createHash('sha256').update(`meta-${n}`).digest('hex'), size: 1000, durationMs: 10_000, mediaType: 'video/mp2t' },
+    }),
+    expect: agentsOnly(201, 404), // camA is site A's: the other site's agent finds no such camera
+    notAudited: 'ingest is recorded in the segment row (edge hash, received time), not the audit log',
+  },
   'POST /api/v1/agent/gaps': {
     req: (_f, n) => ({ method: 'POST', path: '/api/v1/agent/gaps', body: { cameraKey: 'camA', start: new Date(Date.UTC(2026, 10, 24, 2) + n * 60_000).toISOString(), end: new Date(Date.UTC(2026, 10, 24, 2) + n * 60_000 + 5000).toISOString(), reason: 'camera_offline' } }),
     expect: agentsOnly(201, 404),

@@ -76,6 +76,9 @@ export interface SegmentTable {
   hold_count: Defaulted<number>;
   received_at: Defaulted<Date>;
   stored_at: Date | null;
+  /** Set by the retention job when it deleted the media (object_key is then NULL). */
+  deleted_at: Date | null;
+  deletion_reason: string | null;
 }
 
 export type GapReason = 'camera_offline' | 'recorder_restart' | 'evicted' | 'agent_down' | 'other';
@@ -198,6 +201,9 @@ export interface RecordingTable {
   derive_job_id: string | null;
   derive_updated_at: Date | null;
   created_at: Defaulted<Date>;
+  /** Set by the retention job when it deleted the original and its derivatives (their keys are then NULL). */
+  deleted_at: Date | null;
+  deletion_reason: string | null;
 }
 
 export type Role = 'store_manager' | 'security' | 'hq' | 'auditor' | 'admin';
@@ -398,7 +404,18 @@ export interface IncidentEventTable {
   changes: ColumnType<unknown, string, string>;
 }
 
+export type RetentionClass = 'routine_footage' | 'routine_calls' | 'incident_evidence' | 'legal_hold';
+
+/** One row per retention class; `retention_days` is NULL only for legal_hold (until released). */
+export interface RetentionPolicyTable {
+  class: RetentionClass;
+  retention_days: number | null;
+  updated_at: Defaulted<Date>;
+  updated_by: string;
+}
+
 export interface Database {
+  retention_policy: RetentionPolicyTable;
   incident_sequence: IncidentSequenceTable;
   incident: IncidentTable;
   incident_call: IncidentCallTable;

@@ -18,6 +18,8 @@ export type SegmentRecord = {
   objectKey: string | null;
   retentionClass: string;
   holdCount: number;
+  /** When the retention job deleted the media (objectKey is then null); null otherwise. */
+  deletedAt: Date | null;
 };
 
 export type GapRecord = { id: string; cameraId: string; start: Date; end: Date; reason: GapReason; detail: string | null };
@@ -55,6 +57,7 @@ const segmentSelect = (db: Db) =>
       'segment.object_key',
       'segment.retention_class',
       'segment.hold_count',
+      'segment.deleted_at',
     ]);
 
 type SegmentSelectRow = Awaited<ReturnType<ReturnType<typeof segmentSelect>['executeTakeFirstOrThrow']>>;
@@ -74,6 +77,7 @@ const toRecord = (r: SegmentSelectRow): SegmentRecord => ({
   objectKey: r.object_key,
   retentionClass: r.retention_class,
   holdCount: r.hold_count,
+  deletedAt: r.deleted_at,
 });
 
 export function segmentRepository(db: Db) {
@@ -113,13 +117,19 @@ export function segmentRepository(db: Db) {
       const r = await segmentSelect(db).where('segment.camera_id', '=', cameraId).where(sql<boolean>`lower(segment.span) = ${start}`).executeTakeFirst();
       return r && toRecord(r);
     },
-    /** Attaches media to a metadata-only row; only when it has none yet and the hash matches. */
-    async attachObject(id: string, objectKey: string, storedAt: Date): Promise<boolean> {
+    /**
+     * Attaches media to a metadata-only row: only when it has none yet, was not deleted by retention, and the edge
+     * hash and size are the ones the row already holds.
+     */
+    async attachObject(id: string, objectKey: string, storedAt: Date, expect: { sha256: string; byteSize: number }): Promise<boolean> {
       const res = await db
         .updateTable('segment')
         .set({ object_key: objectKey, stored_at: storedAt })
         .where('id', '=', id)
         .where('object_key', 'is', null)
+        .where('deleted_at', 'is', null)
+        .where('sha256', '=', Buffer.from(expect.sha256, 'hex'))
+        .where('byte_size', '=', String(expect.byteSize))
         .executeTakeFirst();
       return Number(res.numUpdatedRows) === 1;
     },

@@ -27,6 +27,15 @@ const SegmentHeaders = z.object({
   'content-type': z.string(),
   'content-length': z.coerce.number().int().nonnegative().optional(),
 });
+const SegmentMetaBody = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256'),
+  size: z.number().int().positive(),
+  durationMs: z.number().int().positive().max(3_600_000),
+  mediaType: z.string().min(1).max(100),
+  codec: z.record(z.string(), z.unknown()).default({}),
+  runId: z.string().uuid().nullable().default(null),
+  clockOffsetMs: z.number().int().min(-86_400_000).max(86_400_000).nullable().default(null),
+});
 const GapBody = z.object({
   cameraKey: CameraKey,
   start: IsoDate,
@@ -110,7 +119,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       responses: {
         200: json(z.object({ status: z.literal('exists'), segmentId: z.string() }), 'already stored'),
         201: json(z.object({ status: z.literal('created'), segmentId: z.string() }), 'stored'),
-        ...errorResponses(400, 401, 404, 409, 413),
+        ...errorResponses(400, 401, 404, 409, 410, 413),
       },
     }),
     async (c) => {
@@ -141,6 +150,42 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
         c.env.incoming,
         h['content-length'],
       );
+      return result.status === 'created' ? c.json({ status: 'created' as const, segmentId: result.segmentId }, 201) : c.json({ status: 'exists' as const, segmentId: result.segmentId }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/segments/{cameraKey}/{start}/meta',
+      summary: 'On-demand cameras: record a closed segment\'s facts and edge SHA-256 without its media',
+      description:
+        'The row has no object until the media is PUT to `/segments/{cameraKey}/{start}` (when a case asks for it); the media then attaches to this row only if its hash, size and duration match. Idempotent: the same metadata again answers 200. Same validation and error codes as the media route.',
+      security,
+      request: {
+        params: z.object({ cameraKey: CameraKey, start: IsoDate }),
+        body: { content: { 'application/json': { schema: SegmentMetaBody } }, required: true },
+      },
+      responses: {
+        200: json(z.object({ status: z.literal('exists'), segmentId: z.string() }), 'already recorded'),
+        201: json(z.object({ status: z.literal('created'), segmentId: z.string() }), 'recorded (media still at the store)'),
+        ...errorResponses(400, 401, 404, 409, 413),
+      },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const b = c.req.valid('json');
+      const result = await deps.ingest.ingestSegmentMeta(c.get('agent'), {
+        cameraKey: p.cameraKey,
+        start: p.start,
+        durationMs: b.durationMs,
+        size: b.size,
+        sha256: b.sha256,
+        mediaType: b.mediaType.split(';')[0]!.trim(),
+        codec: b.codec,
+        runId: b.runId,
+        clockOffsetMs: b.clockOffsetMs,
+      });
       return result.status === 'created' ? c.json({ status: 'created' as const, segmentId: result.segmentId }, 201) : c.json({ status: 'exists' as const, segmentId: result.segmentId }, 200);
     },
   );

@@ -4,6 +4,7 @@ import type { AppEnv } from '../http/app-env.ts';
 import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { CameraView } from '../repositories/camera.repository.ts';
+import type { GapRecord, SegmentRecord } from '../repositories/segment.repository.ts';
 import type { PlaybackService } from '../services/playback.service.ts';
 import { mediaResponse, withUnsatisfiableRangeLength } from '../http/media-response.ts';
 
@@ -40,7 +41,31 @@ const cameraJson = (r: CameraView) => ({
   health: r.health,
   lastSegmentAt: r.last_segment_at?.toISOString() ?? null,
 });
-const Segment = z.object({ id: z.string(), start: z.string(), end: z.string(), durationMs: z.number(), byteSize: z.number(), sha256: z.string(), stored: z.boolean(), runId: z.string().nullable(), clockOffsetMs: z.number().nullable(), holdCount: z.number() });
+const Segment = z.object({
+  id: z.string(),
+  start: z.string(),
+  end: z.string(),
+  durationMs: z.number(),
+  byteSize: z.number(),
+  sha256: z.string(),
+  stored: z.boolean(),
+  state: z.enum(['stored', 'at_store', 'evicted', 'deleted']).openapi({
+    description:
+      '`stored`: media at the centre. `at_store`: only the metadata and edge hash are here (on-demand camera), the media is at the store until a case asks for it. `evicted`: metadata here, but the store reported the media evicted. `deleted`: the retention policy deleted the media (`deletedAt`).',
+  }),
+  deletedAt: z.string().nullable(),
+  runId: z.string().nullable(),
+  clockOffsetMs: z.number().nullable(),
+  holdCount: z.number(),
+});
+
+/** Where a segment's media is (see the `state` description). */
+function segmentState(s: SegmentRecord, gaps: readonly GapRecord[]): 'stored' | 'at_store' | 'evicted' | 'deleted' {
+  if (s.objectKey) return 'stored';
+  if (s.deletedAt) return 'deleted';
+  const evicted = gaps.some((g) => g.reason === 'evicted' && g.start.getTime() < s.end.getTime() && g.end.getTime() > s.start.getTime());
+  return evicted ? 'evicted' : 'at_store';
+}
 const Gap = z.object({ id: z.string(), start: z.string(), end: z.string(), reason: z.string(), detail: z.string().nullable() });
 
 /** Reads of footage by signed-in people (the session gate in app.ts sets the principal; the service scopes by site). */
@@ -90,7 +115,20 @@ export function footageRoutes(deps: { playback: PlaybackService }) {
         {
           cameraId: t.camera.id,
           camera: cameraJson(t.camera),
-          segments: t.segments.map((s) => ({ id: s.id, start: s.start.toISOString(), end: s.end.toISOString(), durationMs: s.durationMs, byteSize: s.byteSize, sha256: s.sha256, stored: s.objectKey !== null, runId: s.runId, clockOffsetMs: s.clockOffsetMs, holdCount: s.holdCount })),
+          segments: t.segments.map((s) => ({
+            id: s.id,
+            start: s.start.toISOString(),
+            end: s.end.toISOString(),
+            durationMs: s.durationMs,
+            byteSize: s.byteSize,
+            sha256: s.sha256,
+            stored: s.objectKey !== null,
+            state: segmentState(s, t.gaps),
+            deletedAt: s.deletedAt?.toISOString() ?? null,
+            runId: s.runId,
+            clockOffsetMs: s.clockOffsetMs,
+            holdCount: s.holdCount,
+          })),
           gaps: t.gaps.map((g) => ({ id: g.id, start: g.start.toISOString(), end: g.end.toISOString(), reason: g.reason, detail: g.detail })),
         },
         200,
@@ -119,8 +157,9 @@ export function footageRoutes(deps: { playback: PlaybackService }) {
       method: 'get',
       path: '/media/segments/{id}',
       summary: 'Segment bytes (`{id}` or `{id}.ts`), by signed link from a playlist or with a session (audited download); supports Range',
+      description: '404 `media_not_at_centre`: only the metadata is here (the media is at the store). 410 `media_deleted`: the retention policy deleted the media.',
       request: { params: z.object({ id: z.string() }), query: z.object({ exp: z.coerce.number().int().optional(), sig: z.string().max(100).optional() }) },
-      responses: { 200: { description: 'media' }, 206: { description: 'partial media' }, ...errorResponses(401, 403, 404, 416) },
+      responses: { 200: { description: 'media' }, 206: { description: 'partial media' }, ...errorResponses(401, 403, 404, 410, 416) },
     }),
     async (c) => {
       const q = c.req.valid('query');

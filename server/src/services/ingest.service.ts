@@ -5,7 +5,7 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import { storeVerified } from './verified-upload.ts';
 import type { GapReason } from '../db/schema.ts';
 import type { AgentPrincipal } from '../domain/principal.ts';
-import { badRequest, conflict, notFound, tooLarge } from '../http/errors.ts';
+import { badRequest, conflict, gone, notFound, tooLarge } from '../http/errors.ts';
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
@@ -54,6 +54,29 @@ export function ingestService(deps: {
     return cam;
   }
 
+  /** Checks that need no database: size limit and media type (the same for the media and the metadata route). */
+  function checkMeta(meta: SegmentMeta) {
+    if (meta.size > deps.maxSegmentBytes) throw tooLarge('segment_too_large', `segment exceeds ${deps.maxSegmentBytes} bytes`);
+    if (!EXT[meta.mediaType]) throw badRequest('unsupported_media_type', `media type ${meta.mediaType} is not accepted`);
+  }
+
+  /**
+   * The row with this segment's identity (camera + real start), if any. It must be the same segment (hash, size,
+   * duration): anything else is a conflict. Without one, a row overlapping the span is an overlap.
+   */
+  async function sameStart(cameraId: string, meta: SegmentMeta, end: Date) {
+    const existing = await segments.findByStart(cameraId, meta.start);
+    if (existing) {
+      if (existing.sha256 !== meta.sha256 || existing.durationMs !== meta.durationMs || existing.byteSize !== meta.size) {
+        throw conflict('segment_conflict', 'a different segment with this start is already stored');
+      }
+      return existing;
+    }
+    const overlapping = await segments.listInRange(cameraId, meta.start, end, 1);
+    if (overlapping.length > 0) throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+    return undefined;
+  }
+
   return {
     async registerCamera(agent: AgentPrincipal, c: { key: string; name: string; place: string | null; uploadMode: 'continuous' | 'on-demand'; device: Record<string, unknown>; health: string }) {
       const before = await cameras.findBySiteAndKey(agent.siteId, c.key);
@@ -73,39 +96,37 @@ export function ingestService(deps: {
 
     /**
      * Streams a segment into S3 while hashing it. Nothing is indexed unless size and SHA-256 match what the edge
-     * declared; on any failure the object is removed (and the orphan sweep catches a crash in between).
+     * declared; on any failure the object is removed (and the orphan sweep catches a crash in between). A
+     * metadata-only row (on-demand camera) gets the media attached only when hash, size and duration match it.
      */
     async ingestSegment(agent: AgentPrincipal, meta: SegmentMeta, body: Readable, contentLength: number | undefined): Promise<IngestResult> {
       const drain = () => body.resume();
       try {
-        if (meta.size > deps.maxSegmentBytes) throw tooLarge('segment_too_large', `segment exceeds ${deps.maxSegmentBytes} bytes`);
+        checkMeta(meta);
         if (contentLength !== undefined && contentLength !== meta.size) throw badRequest('size_mismatch', `declared size ${meta.size} but body is ${contentLength} bytes`);
-        const ext = EXT[meta.mediaType];
-        if (!ext) throw badRequest('unsupported_media_type', `media type ${meta.mediaType} is not accepted`);
+        const ext = EXT[meta.mediaType]!;
         const cam = await cameraOf(agent, meta.cameraKey);
         const end = new Date(meta.start.getTime() + meta.durationMs);
 
-        const existing = await segments.findByStart(cam.id, meta.start);
-        if (existing) {
-          if (existing.sha256 !== meta.sha256 || existing.durationMs !== meta.durationMs) {
-            throw conflict('segment_conflict', 'a different segment with this start is already stored');
-          }
-          if (existing.objectKey) {
-            drain();
-            return { status: 'exists', segmentId: existing.id };
-          }
-        } else {
-          const overlapping = await segments.listInRange(cam.id, meta.start, end, 1);
-          if (overlapping.length > 0) throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+        const existing = await sameStart(cam.id, meta, end);
+        if (existing?.objectKey) {
+          drain();
+          return { status: 'exists', segmentId: existing.id };
         }
+        if (existing?.deletedAt) throw gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
 
         const key = objectKeyFor(agent.siteId, cam.id, meta.start, ext);
         await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
         // The object is durably stored (S3 answered the PUT); only now may a row point at it.
         const now = clock.now();
         if (existing) {
-          if (!(await segments.attachObject(existing.id, key, now))) await store.remove(key);
-          return { status: 'created', segmentId: existing.id };
+          if (await segments.attachObject(existing.id, key, now, { sha256: meta.sha256, byteSize: meta.size })) return { status: 'created', segmentId: existing.id };
+          // Another upload attached first (or retention got there): keep what the row says, drop our copy.
+          await store.remove(key);
+          const again = await segments.findById(existing.id);
+          if (again?.objectKey) return { status: 'exists', segmentId: existing.id };
+          if (again?.deletedAt) throw gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
+          throw conflict('segment_conflict', 'the stored segment with this start changed while uploading');
         }
         const row = await segments.insert({
           cameraId: cam.id,
@@ -122,9 +143,16 @@ export function ingestService(deps: {
           storedAt: now,
         });
         if (!row) {
-          await store.remove(key);
+          // Another request created the row meanwhile: the same segment (metadata only, or stored) or an overlap.
           const raced = await segments.findByStart(cam.id, meta.start);
-          if (raced && raced.sha256 === meta.sha256) return { status: 'exists', segmentId: raced.id };
+          const same = raced && raced.sha256 === meta.sha256 && raced.byteSize === meta.size && raced.durationMs === meta.durationMs;
+          if (same && !raced.objectKey && (await segments.attachObject(raced.id, key, now, { sha256: meta.sha256, byteSize: meta.size }))) {
+            await cameras.touchLastSegment(cam.id, end);
+            return { status: 'created', segmentId: raced.id };
+          }
+          await store.remove(key);
+          if (same && raced.objectKey) return { status: 'exists', segmentId: raced.id };
+          if (raced && !same) throw conflict('segment_conflict', 'a different segment with this start is already stored');
           throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
         }
         await cameras.touchLastSegment(cam.id, end);
@@ -133,6 +161,40 @@ export function ingestService(deps: {
         drain();
         throw e;
       }
+    },
+
+    /**
+     * On-demand cameras: the segment's facts and edge hash without its media. The row has no object (the media stays
+     * at the store until a case asks for it, then `ingestSegment` attaches it). Same validation, identity and
+     * answers as the media route; idempotent.
+     */
+    async ingestSegmentMeta(agent: AgentPrincipal, meta: SegmentMeta): Promise<IngestResult> {
+      checkMeta(meta);
+      const cam = await cameraOf(agent, meta.cameraKey);
+      const end = new Date(meta.start.getTime() + meta.durationMs);
+      const existing = await sameStart(cam.id, meta, end);
+      if (existing) return { status: 'exists', segmentId: existing.id };
+      const row = await segments.insert({
+        cameraId: cam.id,
+        start: meta.start,
+        end,
+        durationMs: meta.durationMs,
+        byteSize: meta.size,
+        sha256: Buffer.from(meta.sha256, 'hex'),
+        mediaType: meta.mediaType,
+        codec: meta.codec,
+        runId: meta.runId,
+        clockOffsetMs: meta.clockOffsetMs,
+        objectKey: null,
+        storedAt: null,
+      });
+      if (!row) {
+        const raced = await sameStart(cam.id, meta, end);
+        if (raced) return { status: 'exists', segmentId: raced.id };
+        throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+      }
+      await cameras.touchLastSegment(cam.id, end);
+      return { status: 'created', segmentId: row.id };
     },
 
     async reportGap(agent: AgentPrincipal, g: { cameraKey: string; start: Date; end: Date; reason: GapReason; detail: string | null }) {

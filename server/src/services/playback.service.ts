@@ -4,7 +4,7 @@ import { signPath, verifyPathSignature } from '../adapters/crypto.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { buildPlaylist, SEGMENT_EXTENSION } from '../domain/hls.ts';
 import { type Principal, readableSites } from '../domain/principal.ts';
-import { AppError, badRequest, forbidden, notFound } from '../http/errors.ts';
+import { AppError, badRequest, forbidden, gone, notFound } from '../http/errors.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
 import { ensureCan } from './access.ts';
@@ -89,7 +89,7 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
       const cam = await scopedCamera(p, cameraId);
       const { segs, gaps } = await footageIn(cam.id, from, to);
       const playable = segs.filter((s) => s.objectKey);
-      if (playable.length === 0) throw notFound('no_footage', 'no stored footage in this range');
+      if (playable.length === 0) throw notFound('no_footage', segs.length > 0 ? `no footage at the centre in this range (${segs.length} segments known, their media is not here)` : 'no stored footage in this range');
       const exp = Math.floor(clock.now().getTime() / 1000) + deps.mediaTtlSeconds;
       // The playback event covers the signed links it hands out: who, which camera and range, until when.
       await audit.record(p, {
@@ -100,11 +100,13 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
         details: { from: from.toISOString(), to: to.toISOString(), segments: playable.length, firstSegmentId: playable[0]!.id, lastSegmentId: playable[playable.length - 1]!.id, linksExpireAt: new Date(exp * 1000).toISOString() },
       });
       // The signature covers the segment's canonical path; the extension only tells players what the file is.
+      // Segments whose media is not here break the playlist like gaps do, and say why.
+      const absent = segs.filter((s) => !s.objectKey).map((s) => ({ start: s.start, end: s.end, reason: s.deletedAt ? 'deleted_by_retention' : 'at_the_store' }));
       return buildPlaylist(playable, (s) => {
         const path = mediaPath(s.id);
         const ext = SEGMENT_EXTENSION[s.mediaType];
         return `${path}${ext ? `.${ext}` : ''}?exp=${exp}&sig=${signPath(deps.mediaSecret, path, exp)}`;
-      }, gaps);
+      }, [...gaps, ...absent]);
     },
     /**
      * Media bytes with Range support, by a signed link from a playlist (the playlist fetch was the audited playback)
@@ -127,7 +129,10 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
       // Another site's segment answers exactly like a missing one.
       const cam = signed ? undefined : await cameras.findInSites(seg.cameraId, readableSites(access.principal!));
       if (!signed && !cam) throw notFound('segment_not_found', 'segment not found');
-      if (!seg.objectKey) throw notFound('media_not_at_centre', 'this segment is still at the store');
+      if (!seg.objectKey) {
+        if (seg.deletedAt) throw gone('media_deleted', 'this segment\'s media was deleted by the retention policy');
+        throw notFound('media_not_at_centre', 'this segment is still at the store');
+      }
       const range = parseRange(rangeHeader, seg.byteSize);
       if (cam) {
         await audit.record(access.principal!, {
