@@ -23,6 +23,7 @@ import { callRoutes } from './routes/calls.routes.ts';
 import { footageRoutes } from './routes/footage.routes.ts';
 import { incidentRoutes } from './routes/incidents.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
+import { retentionRoutes } from './routes/retention.routes.ts';
 import { siteRoutes } from './routes/site.routes.ts';
 import { systemRoutes } from './routes/system.routes.ts';
 import { userRoutes } from './routes/user.routes.ts';
@@ -38,6 +39,7 @@ import { incidentService } from './services/incident.service.ts';
 import { ingestService } from './services/ingest.service.ts';
 import { jobStatusService } from './services/job-status.service.ts';
 import { playbackService } from './services/playback.service.ts';
+import { retentionPolicyService } from './services/retention.service.ts';
 import { siteService } from './services/site.service.ts';
 import { userService } from './services/user.service.ts';
 
@@ -94,6 +96,7 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
     callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log }),
     callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     jobStatus: jobStatusService({ jobs: d.jobs, audit }),
+    retentionPolicies: retentionPolicyService({ tx: a.tx, retention: repos.retention, audit, clock: d.clock }),
   };
 }
 
@@ -138,6 +141,7 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', siteRoutes({ sites: s.sites }));
   app.route('/api/v1', userRoutes({ users: s.users }));
   app.route('/api/v1', auditRoutes({ audit: s.audit }));
+  app.route('/api/v1', retentionRoutes({ policies: s.retentionPolicies }));
   app.doc31('/api/v1/openapi.json', { openapi: '3.1.0', info: { title: 'Mamoru evidence server', version: '0.1.0', description: 'Footage and call evidence for customer-harassment incidents.' } });
 
   if (d.webRoot) {

@@ -22,7 +22,7 @@ const jobs = createJobQueue({ connection: redis, prefix: cfg.QUEUE_PREFIX });
 await store.ensureBucket();
 await jobs.ensureSchedules();
 
-const services = buildWorkerServices({ db, store, audio, clock: systemClock, jobs, workDir: cfg.WORK_DIR, orphanGraceSeconds: cfg.ORPHAN_GRACE_SECONDS });
+const services = buildWorkerServices({ db, store, audio, clock: systemClock, jobs, workDir: cfg.WORK_DIR, orphanGraceSeconds: cfg.ORPHAN_GRACE_SECONDS, log });
 const worker = startJobWorker({ connection: redis, prefix: cfg.QUEUE_PREFIX, handlers: buildHandlers(services), concurrency: cfg.WORKER_CONCURRENCY, log });
 log({ level: 'info', msg: 'worker started', concurrency: cfg.WORKER_CONCURRENCY, prefix: cfg.QUEUE_PREFIX });
 

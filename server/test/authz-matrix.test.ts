@@ -229,6 +229,12 @@ const EXPECT: Record<string, Entry> = {
     req: (f) => ({ method: 'POST', path: `/api/v1/agent/commands/${f.commandA}/ack`, body: { status: 'done' } }),
     expect: agentsOnly(200, 404), // site A's command: the other site's agent is told there is no such command
   },
+  // Retention: hq reads and edits; the auditor reads; nobody else (the legacy token reads footage only).
+  'GET /api/v1/retention/policies': { req: () => ({ method: 'GET', path: '/api/v1/retention/policies' }), expect: forUsers(403, { hq: 200, auditor: 200 }) },
+  'PUT /api/v1/retention/policies': {
+    req: (_f, n) => ({ method: 'PUT', path: '/api/v1/retention/policies', body: { policies: [{ class: 'routine_footage', retentionDays: 30 + (n % 50) }] } }),
+    expect: forUsers(403, { hq: 200 }),
+  },
 
   'GET /api/v1/audit/events': { req: () => ({ method: 'GET', path: '/api/v1/audit/events?limit=5' }), expect: onlyAuditor(200) },
   'GET /api/v1/audit/verify': { req: () => ({ method: 'GET', path: '/api/v1/audit/verify' }), expect: onlyAuditor(200) },

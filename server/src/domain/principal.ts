@@ -68,13 +68,15 @@ export type Capability =
   | 'incidents:edit' // edit a case's fields, links, notes and bookmarks
   | 'incidents:review' // move a case through review, referral to the police and closing
   | 'incidents:reopen' // reopen a closed case
-  | 'incidents:legal_hold'; // place and release a legal hold on a case
+  | 'incidents:legal_hold' // place and release a legal hold on a case
+  | 'retention:read' // retention policies (no media)
+  | 'retention:manage'; // editing retention policies
 
 const ROLE_CAPABILITIES: Record<Role, readonly Capability[]> = {
   store_manager: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit'],
   security: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:edit', 'incidents:review'],
-  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold'],
-  auditor: ['audit:read', 'sites:list'],
+  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage'],
+  auditor: ['audit:read', 'sites:list', 'retention:read'],
   admin: ['users:manage', 'sites:manage', 'sites:list'],
 };
 

@@ -43,6 +43,16 @@ export const JOBS = {
     backoffMs: 0,
     schedule: { everyMs: 60 * 60_000 },
   },
+  /**
+   * Deletes routine media past its retention period (never media under an active hold) and marks the rows; every
+   * deletion audited. Safe on several workers at once: rows are taken with SKIP LOCKED, each object removed once.
+   */
+  'retention.run': {
+    payload: z.strictObject({}),
+    attempts: 1,
+    backoffMs: 0,
+    schedule: { everyMs: 60 * 60_000 },
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof JOBS;

@@ -6,19 +6,37 @@ import type { AudioTools } from '../adapters/audio-tools.ts';
 import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { Db } from '../db/connect.ts';
+import { auditRepository } from '../repositories/audit.repository.ts';
+import { transactor } from '../repositories/index.ts';
 import { recordingRepository } from '../repositories/recording.repository.ts';
+import { retentionRepository } from '../repositories/retention.repository.ts';
 import { segmentRepository } from '../repositories/segment.repository.ts';
 import { orphanSweepService } from '../services/orphan-sweep.service.ts';
+import { auditService } from '../services/audit.service.ts';
 import { derivationSweepService, recordingDeriveService } from '../services/recording-derive.service.ts';
+import { retentionService } from '../services/retention.service.ts';
 import type { Handlers } from './definitions.ts';
 import type { JobQueue } from './queue.ts';
 
-export type WorkerDeps = { db: Db; store: ObjectStore; audio: AudioTools; clock: Clock; jobs: JobQueue; workDir?: string | undefined; orphanGraceSeconds?: number };
+export type WorkerDeps = {
+  db: Db;
+  store: ObjectStore;
+  audio: AudioTools;
+  clock: Clock;
+  jobs: JobQueue;
+  workDir?: string | undefined;
+  orphanGraceSeconds?: number;
+  /** Rows per retention transaction (default 200). */
+  retentionBatchSize?: number;
+  log?: (line: Record<string, unknown>) => void;
+};
 
 /** Services the worker's handlers use, built once per process from adapters. */
 export function buildWorkerServices(d: WorkerDeps) {
   const recordings = recordingRepository(d.db);
   const segments = segmentRepository(d.db);
+  const tx = transactor(d.db);
+  const audit = auditService({ tx, audit: auditRepository(d.db), clock: d.clock });
   return {
     orphanSweep: orphanSweepService({
       store: d.store,
@@ -31,6 +49,7 @@ export function buildWorkerServices(d: WorkerDeps) {
     }),
     derive: recordingDeriveService({ recordings, store: d.store, audio: d.audio, clock: d.clock, workDir: d.workDir }),
     derivationSweep: derivationSweepService({ recordings, jobs: d.jobs, clock: d.clock }),
+    retention: retentionService({ tx, retention: retentionRepository(d.db), store: d.store, clock: d.clock, audit, batchSize: d.retentionBatchSize, log: d.log }),
   };
 }
 
@@ -39,6 +58,7 @@ export function buildHandlers(s: ReturnType<typeof buildWorkerServices>) {
     'recording.derive': (p, ctx) => s.derive.derive(p.recordingId, { attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, jobId: ctx.jobId, progress: ctx.progress }),
     'recording.derive-sweep': () => s.derivationSweep.sweep(),
     'storage.orphan-sweep': () => s.orphanSweep.sweep(),
+    'retention.run': (_p, ctx) => s.retention.run({ progress: ctx.progress }),
   } satisfies Handlers;
   return handlers;
 }

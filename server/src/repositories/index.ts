@@ -7,6 +7,7 @@ import { cameraRepository } from './camera.repository.ts';
 import { incidentRepository } from './incident.repository.ts';
 import { loginThrottleRepository } from './login-throttle.repository.ts';
 import { recordingRepository } from './recording.repository.ts';
+import { retentionRepository } from './retention.repository.ts';
 import { segmentRepository } from './segment.repository.ts';
 import { sessionRepository } from './session.repository.ts';
 import { siteRepository } from './site.repository.ts';
@@ -27,6 +28,7 @@ export function createRepositories(db: Db) {
     audit: auditRepository(db),
     incidents: incidentRepository(db),
     agentCommands: agentCommandRepository(db),
+    retention: retentionRepository(db),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -140,6 +140,8 @@ export function recordingRepository(db: Db) {
           derive_updated_at: at,
         })
         .where('id', '=', id)
+        // Not onto a recording the retention job deleted meanwhile (its new objects are left to the orphan sweep).
+        .where('deleted_at', 'is', null)
         .execute();
     },
     /** Records a failed attempt: `failed` when no retry follows, else back to `pending` with the error shown. */

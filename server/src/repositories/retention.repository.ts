@@ -1,0 +1,102 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.ts';
+import type { RetentionClass } from '../db/schema.ts';
+
+export type RetentionPolicy = { class: RetentionClass; retentionDays: number | null; updatedAt: Date; updatedBy: string };
+
+/** A segment whose media the retention job just took: the row no longer points at `objectKey`. */
+export type ClaimedSegment = { id: string; cameraId: string; cameraKey: string; siteId: string; objectKey: string; sha256: string; byteSize: number; start: Date; end: Date };
+/** A recording whose original and derivatives the retention job just took. */
+export type ClaimedRecording = { id: string; callId: string; siteId: string; name: string; callEndAt: Date; sha256: string; size: number; objectKeys: string[] };
+
+/** An evidence hold counts while it is not released and has not lapsed. */
+const activeHold = (now: Date) => sql<boolean>`h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > ${now})`;
+
+export function retentionRepository(db: Db) {
+  return {
+    async listPolicies(): Promise<RetentionPolicy[]> {
+      const rows = await db.selectFrom('retention_policy').select(['class', 'retention_days', 'updated_at', 'updated_by']).orderBy('class').execute();
+      return rows.map((r) => ({ class: r.class, retentionDays: r.retention_days, updatedAt: r.updated_at, updatedBy: r.updated_by }));
+    },
+    /** Days of one class (null: until released). Used by the job and by case closing (incident_evidence). */
+    async policyDays(cls: RetentionClass): Promise<number | null> {
+      const r = await db.selectFrom('retention_policy').select('retention_days').where('class', '=', cls).executeTakeFirstOrThrow();
+      return r.retention_days;
+    },
+    /** Locks every policy row until the surrounding transaction ends (edits are serialized). */
+    async lockPolicies(): Promise<RetentionPolicy[]> {
+      const rows = await db.selectFrom('retention_policy').select(['class', 'retention_days', 'updated_at', 'updated_by']).orderBy('class').forUpdate().execute();
+      return rows.map((r) => ({ class: r.class, retentionDays: r.retention_days, updatedAt: r.updated_at, updatedBy: r.updated_by }));
+    },
+    async setPolicyDays(cls: RetentionClass, days: number | null, by: string, at: Date) {
+      await db.updateTable('retention_policy').set({ retention_days: days, updated_by: by, updated_at: at }).where('class', '=', cls).execute();
+    },
+
+    /**
+     * Takes up to `limit` routine segments whose media ended before `cutoff` and that no active hold of their camera
+     * overlaps: in one statement their rows stop pointing at the object and are marked deleted. Rows another worker
+     * is taking are skipped (SKIP LOCKED), and a row is taken only while it still has an object, so each object is
+     * handed to exactly one caller. Run it in the transaction that records the deletions.
+     */
+    async claimExpiredSegments(p: { cutoff: Date; now: Date; limit: number; reason: string }): Promise<ClaimedSegment[]> {
+      const { rows } = await sql<{ id: string; camera_id: string; camera_key: string; site_id: string; object_key: string; sha256: string; byte_size: string; start: Date; end: Date }>`
+        WITH c AS (
+          SELECT s.id, s.object_key
+          FROM segment s
+          WHERE s.object_key IS NOT NULL
+            AND s.retention_class = 'routine'
+            AND upper(s.span) < ${p.cutoff}
+            AND NOT EXISTS (SELECT 1 FROM evidence_hold h WHERE h.camera_id = s.camera_id AND h.span && s.span AND ${activeHold(p.now)})
+          ORDER BY upper(s.span), s.id
+          LIMIT ${p.limit}
+          FOR UPDATE OF s SKIP LOCKED
+        )
+        UPDATE segment s
+        SET object_key = NULL, deleted_at = ${p.now}, deletion_reason = ${p.reason}
+        FROM c, camera cam
+        WHERE s.id = c.id AND cam.id = s.camera_id AND s.object_key IS NOT NULL
+        RETURNING s.id, s.camera_id, cam.key AS camera_key, cam.site_id, c.object_key, encode(s.sha256, 'hex') AS sha256, s.byte_size, lower(s.span) AS start, upper(s.span) AS "end"`.execute(db);
+      return rows.map((r) => ({ id: String(r.id), cameraId: r.camera_id, cameraKey: r.camera_key, siteId: r.site_id, objectKey: r.object_key, sha256: r.sha256, byteSize: Number(r.byte_size), start: r.start, end: r.end }));
+    },
+
+    /**
+     * The same for call recordings: routine calls that ended before `cutoff`, whose call has no active hold. The
+     * original, the playable copy and the waveform go together; a derivation in progress is left for the next run.
+     */
+    async claimExpiredRecordings(p: { cutoff: Date; now: Date; limit: number; reason: string }): Promise<ClaimedRecording[]> {
+      const { rows } = await sql<{ id: string; call_id: string; site_id: string; name: string; end_at: Date; sha256: string; size: string; object_key: string | null; playable_key: string | null; waveform_key: string | null }>`
+        WITH c AS (
+          SELECT r.id, r.object_key, r.playable_key, r.waveform_key
+          FROM recording r
+          JOIN call ON call.id = r.call_id
+          WHERE (r.object_key IS NOT NULL OR r.playable_key IS NOT NULL OR r.waveform_key IS NOT NULL)
+            AND call.retention_class = 'routine'
+            AND call.end_at < ${p.cutoff}
+            AND r.derive_status <> 'running'
+            AND NOT EXISTS (SELECT 1 FROM evidence_hold h WHERE h.call_id = r.call_id AND ${activeHold(p.now)})
+          ORDER BY call.end_at, r.id
+          LIMIT ${p.limit}
+          FOR UPDATE OF r SKIP LOCKED
+        )
+        UPDATE recording r
+        SET object_key = NULL, playable_key = NULL, waveform_key = NULL, deleted_at = ${p.now}, deletion_reason = ${p.reason},
+            derive_status = CASE WHEN r.derive_status = 'pending' THEN 'failed' ELSE r.derive_status END,
+            derive_error = CASE WHEN r.derive_status = 'pending' THEN 'original deleted by retention before it was derived' ELSE r.derive_error END
+        FROM c, call
+        WHERE r.id = c.id AND call.id = r.call_id AND r.derive_status <> 'running'
+          AND (r.object_key IS NOT NULL OR r.playable_key IS NOT NULL OR r.waveform_key IS NOT NULL)
+        RETURNING r.id, r.call_id, call.site_id, r.name, call.end_at, encode(r.sha256, 'hex') AS sha256, r.size, c.object_key, c.playable_key, c.waveform_key`.execute(db);
+      return rows.map((r) => ({
+        id: r.id,
+        callId: r.call_id,
+        siteId: r.site_id,
+        name: r.name,
+        callEndAt: r.end_at,
+        sha256: r.sha256,
+        size: Number(r.size),
+        objectKeys: [r.object_key, r.playable_key, r.waveform_key].filter((k): k is string => k !== null),
+      }));
+    },
+  };
+}
+export type RetentionRepository = ReturnType<typeof retentionRepository>;
