@@ -86,6 +86,20 @@ export const AgentConfigSchema = z
         ffprobePath: z.string().min(1).default('ffprobe'),
       })
       .prefault({}),
+    onDemand: z
+      .strictObject({
+        /** Rolling buffer of on-demand cameras: media no case asked for is deleted this many days after it ended. */
+        bufferDays: z.number().gt(0).max(365).default(7),
+        /** How often the buffer is checked. */
+        checkSeconds: z.number().min(0.05).max(3600).default(60),
+      })
+      .prefault({}),
+    commands: z
+      .strictObject({
+        /** How often open case windows and unsent command acknowledgements are looked at. */
+        tickSeconds: z.number().min(0.05).max(3600).default(5),
+      })
+      .prefault({}),
     cameras: z.array(CameraSchema).max(256).default([]),
     /** The PBX whose calls this agent collects (edge-agent/src/pbx/config.ts, docs/pbx-*.md); null = none. */
     pbx: pbxConfigSchema.nullable().default(null),
@@ -128,6 +142,7 @@ export const ENV_OVERRIDES: readonly { env: string; path: readonly string[]; kin
   { env: 'MAMORU_AGENT_DISK_MIN_FREE_BYTES', path: ['disk', 'minFreeBytes'], kind: 'number', doc: 'evict below this free space' },
   { env: 'MAMORU_AGENT_MAX_SPOOL_BYTES', path: ['disk', 'maxSpoolBytes'], kind: 'number', doc: 'evict above this outbox size (0 = off)' },
   { env: 'MAMORU_AGENT_SEGMENT_SECONDS', path: ['recording', 'segmentSeconds'], kind: 'number', doc: 'segment length' },
+  { env: 'MAMORU_AGENT_BUFFER_DAYS', path: ['onDemand', 'bufferDays'], kind: 'number', doc: 'on-demand rolling buffer, days' },
   { env: 'MAMORU_AGENT_FFMPEG_PATH', path: ['recording', 'ffmpegPath'], kind: 'string', doc: 'ffmpeg binary' },
   { env: 'MAMORU_AGENT_FFPROBE_PATH', path: ['recording', 'ffprobePath'], kind: 'string', doc: 'ffprobe binary' },
 ];

@@ -1,12 +1,14 @@
 /**
- * `run`: opens the outbox, starts the uploader, heartbeat, disk guard and one recorder per camera, and stops them
- * in a safe order. Library form so tests (and the lead's wiring) can run an agent in-process.
+ * `run`: opens the outbox and the command records, starts the uploader, heartbeat (whose answers carry the centre's
+ * commands), disk guard, on-demand rolling buffer and one recorder per camera, and stops them in a safe order. Library form so tests (and the lead's wiring) can run an agent in-process.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CommandExecutor, httpAckSender } from '../commands/executor.ts';
 import type { AgentConfig } from '../config.ts';
 import { describeCamera } from '../config.ts';
 import { DiskGuard } from '../disk-guard/disk-guard.ts';
+import { RollingBuffer } from '../disk-guard/rolling-buffer.ts';
 import { ClockOffsetEstimator } from '../heartbeat/clock-offset.ts';
 import { Heartbeat } from '../heartbeat/heartbeat.ts';
 import { Outbox } from '../outbox/outbox.ts';
@@ -32,6 +34,10 @@ export type RunningAgent = {
   uploader: Uploader;
   heartbeat: Heartbeat;
   diskGuard: DiskGuard;
+  /** On-demand cameras: the age bound of the local rolling buffer. */
+  rollingBuffer: RollingBuffer;
+  /** The centre's commands (heartbeat answers): case windows held and sent first, acks retried until accepted. */
+  commands: CommandExecutor;
   bucket: TokenBucket;
   recorders: Map<string, Recorder>;
   pbx: PbxAdapter | null;
@@ -52,8 +58,22 @@ export async function runAgent(
     log.warn('server.url differs from the centre this agent enrolled with', { enrolledWith: cred.serverUrl, configured: config.server.url });
   }
   await mkdir(config.spoolDir, { recursive: true, mode: 0o700 });
-  const outbox = await Outbox.open({ spoolDir: config.spoolDir, log });
+  const outbox = await Outbox.open({ spoolDir: config.spoolDir, log, cameraModes: Object.fromEntries(config.cameras.map((c) => [c.key, c.uploadMode])) });
   const client = createCentreClient({ baseUrl: config.server.url, credential: cred.credential, idleTimeoutMs: config.upload.idleTimeoutMs, userAgent: `mamoru-agent/${AGENT_VERSION}` });
+  // Before any recorder starts: windows a case asked for that are still open must hold the segments that close next.
+  const ackCtl = new AbortController();
+  const commands = await CommandExecutor.open({
+    dir: join(config.spoolDir, 'commands'),
+    outbox,
+    isKnownCamera: (key) => config.cameras.some((c) => c.key === key),
+    ack: httpAckSender(client, ackCtl.signal),
+    log,
+    closingSlackMs: config.recording.segmentSeconds * 1000 + 30_000,
+    tickMs: config.commands.tickSeconds * 1000,
+    backoff: config.upload.backoff,
+    maxRetryAfterMs: config.upload.maxRetryAfterSeconds * 1000,
+    ...(opts.random && { random: opts.random }),
+  });
 
   const clock = new ClockOffsetEstimator();
   const factory = opts.recorderFactory ?? noRecorders;
@@ -87,14 +107,17 @@ export async function runAgent(
     cameraHealth: () => config.cameras.map((c) => ({ key: c.key, health: healthOf(c.key) })),
     clock,
     log,
-    onCommands: (commands) => log.info('centre sent commands this agent does not handle yet', { count: commands.length }),
+    onCommands: (cmds) => void commands.accept(cmds).catch((e: unknown) => log.error('could not execute the centre\'s commands; they come again with the next heartbeat', { error: e as Error })),
   });
   // The PBX side hands sealed calls to the outbox; its own state (ledger, offsets) lives in <stateDir>/pbx/<id>/.
   const pbx = config.pbx ? createPbxAdapter(config.pbx, { stateDir: config.stateDir, sink: outbox, log }) : null;
   const diskGuard = new DiskGuard({ outbox, spoolDir: config.spoolDir, limits: config.disk, intervalMs: config.disk.checkSeconds * 1000, log });
+  const rollingBuffer = new RollingBuffer({ outbox, days: config.onDemand.bufferDays, intervalMs: config.onDemand.checkSeconds * 1000, log });
 
   log.info('agent starting', { version: AGENT_VERSION, server: config.server.url, site: cred.siteCode, cameras: config.cameras.map(describeCamera), bandwidthBytesPerSecond: config.upload.bandwidthBytesPerSecond });
   diskGuard.start();
+  rollingBuffer.start();
+  commands.start();
   heartbeat.start();
   uploader.start();
   for (const [key, r] of recorders) {
@@ -124,11 +147,14 @@ export async function runAgent(
       ]);
       await uploader.stop(config.upload.shutdownGraceMs);
       await heartbeat.stop();
+      ackCtl.abort();
+      await commands.stop();
+      await rollingBuffer.stop();
       await diskGuard.stop();
       await outbox.close();
       client.close();
       log.info('agent stopped', { pending: outbox.stats().count });
     })());
 
-  return { outbox, uploader, heartbeat, diskGuard, bucket, recorders, pbx, stop };
+  return { outbox, uploader, heartbeat, diskGuard, rollingBuffer, commands, bucket, recorders, pbx, stop };
 }

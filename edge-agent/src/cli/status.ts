@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutboxItemSchema, pendingBytes } from '../outbox/items.ts';
+import { isBuffered, OutboxItemSchema, pendingBytes } from '../outbox/items.ts';
 import type { QuarantineRecord } from '../outbox/outbox.ts';
 import { TEMP_PREFIX } from '../state/atomic-file.ts';
 
@@ -15,6 +15,8 @@ export async function spoolStatus(spoolDir: string) {
   let bytes = 0;
   let oldest: string | null = null;
   let unreadable = 0;
+  // On-demand segments whose metadata the centre has: kept for the rolling buffer, not waiting to be sent.
+  const buffered = { count: 0, bytes: 0 };
   for (const name of await readdir(join(root, 'items')).catch(() => [] as string[])) {
     if (!name.endsWith('.json') || name.startsWith(TEMP_PREFIX)) continue;
     const text = await readFile(join(root, 'items', name), 'utf8').catch(() => null);
@@ -22,6 +24,11 @@ export async function spoolStatus(spoolDir: string) {
     const parsed = OutboxItemSchema.safeParse((() => { try { return JSON.parse(text); } catch { return null; } })());
     if (!parsed.success) {
       unreadable++;
+      continue;
+    }
+    if (isBuffered(parsed.data)) {
+      buffered.count++;
+      buffered.bytes += pendingBytes(parsed.data);
       continue;
     }
     count++;
@@ -39,5 +46,15 @@ export async function spoolStatus(spoolDir: string) {
       unreadable++;
     }
   }
-  return { pending: { count, bytes, byKind, oldestCapture: oldest }, quarantine, unreadable };
+  const commands: { id: string; kind: string; result: string | null; ack: string }[] = [];
+  for (const name of await readdir(join(spoolDir, 'commands')).catch(() => [] as string[])) {
+    if (!name.endsWith('.json') || name.startsWith(TEMP_PREFIX)) continue;
+    try {
+      const r = JSON.parse(await readFile(join(spoolDir, 'commands', name), 'utf8')) as { id: string; kind: string; result: { status: string } | null; ack: { state: string } };
+      commands.push({ id: r.id, kind: r.kind, result: r.result?.status ?? null, ack: r.ack.state });
+    } catch {
+      unreadable++;
+    }
+  }
+  return { pending: { count, bytes, byKind, oldestCapture: oldest }, buffered, commands, quarantine, unreadable };
 }

@@ -1,7 +1,8 @@
 /**
  * Disk guard: keeps the spool's filesystem under the configured use. The agent deletes local media as soon as the
  * centre acknowledges it, so no acknowledged files remain to drop first; when space must be found, the oldest
- * routine (not held, not case-window) pending segments are evicted. Each eviction becomes a gap with reason
+ * routine (not held, not case-window) segments are evicted: pending continuous footage and on-demand segments in the
+ * rolling buffer alike, oldest capture first. Each eviction becomes a gap with reason
  * "evicted" in the outbox — written before the media is deleted — so the centre shows the hole.
  */
 import type { Logger } from '../cli/logger.ts';
@@ -64,7 +65,9 @@ export class DiskGuard {
   async check(): Promise<GuardReport> {
     const measure = this.d.measure ?? diskUse;
     const disk = await measure(this.d.spoolDir).catch(() => null);
-    const needBytes = bytesToFree(disk, this.d.outbox.stats().bytes, this.d.limits);
+    const st = this.d.outbox.stats();
+    // The spool quota counts what waits to be sent and what the on-demand rolling buffer keeps.
+    const needBytes = bytesToFree(disk, st.bytes + st.buffered.bytes, this.d.limits);
     const report: GuardReport = { needBytes, evicted: [], freedBytes: 0, disk, shortBytes: 0 };
     if (needBytes > 0) {
       for (const seg of this.d.outbox.evictionCandidates()) {

@@ -24,7 +24,7 @@ export type HeartbeatDeps = {
   intervalMs: number;
   version: string;
   spoolDir: string;
-  backlog: () => OutboxStats;
+  backlog: () => Pick<OutboxStats, 'count' | 'bytes'>;
   cameraHealth: () => { key: string; health: string }[];
   clock?: ClockOffsetEstimator;
   log: Logger;

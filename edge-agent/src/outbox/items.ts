@@ -46,6 +46,13 @@ const Envelope = {
 export const SegmentItemSchema = z.object({
   ...Envelope,
   kind: z.literal('segment'),
+  /**
+   * The camera's upload mode when the segment closed. `on-demand`: only the metadata and hash are sent (at footage
+   * priority); the media stays in the local rolling buffer until a case asks for it (`held`), then it is uploaded.
+   */
+  mode: z.enum(['continuous', 'on-demand']).default('continuous'),
+  /** On-demand: the centre acknowledged the metadata (the segment now waits in the rolling buffer). */
+  metaSent: z.boolean().default(false),
   segment: z.object({
     cameraKey: z.string(),
     start: Iso,
@@ -96,8 +103,14 @@ export const segmentItemId = (cameraKey: string, start: Date) => `seg_${cameraKe
 export const gapItemId = (cameraKey: string, start: Date, end: Date, reason: string) => `gap_${cameraKey}_${start.getTime()}_${end.getTime()}_${reason}`;
 export const callItemId = (callKey: string, version: number) => `call_${createHash('sha256').update(callKey).digest('hex').slice(0, 24)}_v${version}`;
 
-/** Bytes the item still has to send. */
+/** Bytes the item still has to send (or, for a buffered on-demand segment, keeps on disk). */
 export const pendingBytes = (item: OutboxItem) => item.files.reduce((n, f) => n + (f.sent ? 0 : f.size), 0);
+
+/**
+ * An on-demand segment whose metadata the centre acknowledged and that no case asked for: it waits in the rolling
+ * buffer and is not sent. `continuousNow`: the camera's current config says continuous (its media is uploaded).
+ */
+export const isBuffered = (item: OutboxItem, continuousNow = false) => item.kind === 'segment' && item.mode === 'on-demand' && item.metaSent && !item.held && !continuousNow;
 
 /** The PBX side's hand-over (edge-agent/src/pbx/payload.ts, CALL-CONTRACT.md §3); the outbox implements CallSink. */
 export type { CallSink, SealedCall } from '../pbx/payload.ts';

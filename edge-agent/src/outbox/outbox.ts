@@ -20,6 +20,7 @@ import { ensureDir, fsyncDir, moveFileDurable, TEMP_PREFIX, unlinkIfExists, writ
 import {
   callItemId,
   gapItemId,
+  isBuffered,
   OutboxItemSchema,
   pendingBytes,
   PRIORITY,
@@ -52,9 +53,23 @@ export type QuarantineRecord = {
   originalPaths: Record<string, string>;
 };
 
-export type OutboxStats = { count: number; bytes: number; byKind: Record<string, number>; quarantined: number; oldestAt: string | null };
+/**
+ * `count`/`bytes`/`byKind`/`oldestAt`: what is still to be sent (the backlog). `buffered`: on-demand segments in the
+ * rolling buffer (metadata at the centre, media kept here until a case asks or the buffer expires them).
+ */
+export type OutboxStats = { count: number; bytes: number; byKind: Record<string, number>; quarantined: number; oldestAt: string | null; buffered: { count: number; bytes: number } };
+
+export type UploadMode = 'continuous' | 'on-demand';
+
+/** What `preserveWindow` found for a camera window: local segments (now held) and gaps still waiting to be sent. */
+export type WindowFindings = {
+  segments: { id: string; start: Date; end: Date; sha256: string; size: number; mode: UploadMode; inFlight: boolean }[];
+  gaps: { start: Date; end: Date; reason: string; detail: string | null }[];
+};
 
 type Entry = { item: OutboxItem; atMs: number };
+
+const segEnd = (s: SegmentItem) => Date.parse(s.segment.start) + Math.max(1, s.segment.durationMs);
 
 export class Outbox implements EvidenceSink, CallSink {
   readonly root: string;
@@ -68,11 +83,14 @@ export class Outbox implements EvidenceSink, CallSink {
   private seq = 0;
   private quarantined = 0;
   private closed = false;
+  /** Windows a case asked for that are still open: segments closing inside them are held on arrival. */
+  private readonly standing = new Map<string, { cameraKey: string; from: number; to: number }>();
 
   private constructor(
     readonly spoolDir: string,
     private readonly log: Logger,
     private readonly now: () => number,
+    private readonly modeOf: (cameraKey: string) => UploadMode | undefined,
   ) {
     this.root = join(spoolDir, 'outbox');
     this.itemsDir = join(this.root, 'items');
@@ -81,9 +99,13 @@ export class Outbox implements EvidenceSink, CallSink {
     this.events.setMaxListeners(0);
   }
 
-  /** Opens the outbox, finishing whatever a crash interrupted. */
-  static async open(opts: { spoolDir: string; log?: Logger; now?: () => number }): Promise<Outbox> {
-    const ob = new Outbox(opts.spoolDir, opts.log ?? silentLogger, opts.now ?? Date.now);
+  /**
+   * Opens the outbox, finishing whatever a crash interrupted. `cameraModes`: each configured camera's upload mode
+   * (default continuous); a camera now configured continuous has its buffered on-demand segments uploaded.
+   */
+  static async open(opts: { spoolDir: string; log?: Logger; now?: () => number; cameraModes?: Readonly<Record<string, UploadMode>> }): Promise<Outbox> {
+    const modes = opts.cameraModes ?? {};
+    const ob = new Outbox(opts.spoolDir, opts.log ?? silentLogger, opts.now ?? Date.now, (k) => (Object.hasOwn(modes, k) ? modes[k] : undefined));
     await ob.recover();
     return ob;
   }
@@ -104,15 +126,20 @@ export class Outbox implements EvidenceSink, CallSink {
       }
       // ffmpeg does not fsync: make the media itself durable before the record that points at it.
       await fsyncFile(seg.path);
+      // A window a case asked for and that is still open: the segment is held and jumps the queue from the start.
+      const startMs = seg.start.getTime();
+      const held = this.inStandingWindow(seg.cameraKey, startMs, startMs + Math.max(1, Math.round(seg.durationMs)));
       const item: SegmentItem = {
         v: 1,
         id,
         kind: 'segment',
-        priority: PRIORITY.footage,
+        mode: this.modeOf(seg.cameraKey) ?? 'continuous',
+        metaSent: false,
+        priority: held ? PRIORITY.caseWindow : PRIORITY.footage,
         at: seg.start.toISOString(),
         seq: this.seq++,
         enqueuedAt: new Date(this.now()).toISOString(),
-        held: false,
+        held,
         files: [{ name: basename(seg.path), path: seg.path, size: seg.size, sha256: seg.sha256, owned: true, sent: false }],
         cleanup: [],
         segment: {
@@ -192,13 +219,23 @@ export class Outbox implements EvidenceSink, CallSink {
   peek(): OutboxItem | undefined {
     let best: Entry | undefined;
     for (const e of this.index.values()) {
-      if (this.leases.has(e.item.id)) continue;
+      if (this.leases.has(e.item.id) || this.buffered(e.item)) continue;
       if (!best || compare(e, best) < 0) best = e;
     }
     return best?.item;
   }
 
-  /** All pending items in send order. */
+  /** Whether an item waits in the on-demand rolling buffer (not sent unless a case asks for it). */
+  buffered(item: OutboxItem): boolean {
+    return item.kind === 'segment' && isBuffered(item, this.modeOf(item.segment.cameraKey) === 'continuous');
+  }
+
+  /** Whether the uploader sends only this segment's metadata (on-demand, no case asked, camera still on-demand). */
+  sendsMetaOnly(item: SegmentItem): boolean {
+    return isBuffered({ ...item, metaSent: true }, this.modeOf(item.segment.cameraKey) === 'continuous');
+  }
+
+  /** All pending items (buffered ones included) in send order. */
   list(): OutboxItem[] {
     return [...this.index.values()].sort(compare).map((e) => e.item);
   }
@@ -330,28 +367,113 @@ export class Outbox implements EvidenceSink, CallSink {
   }
 
   /**
-   * A case asked for a camera window: its pending segments jump the queue and are held (never evicted).
-   * Returns how many items changed.
+   * A case asked for a camera window [from, to): every local segment of the camera overlapping it is held (never
+   * evicted, kept past the rolling buffer) and moves to case priority, ahead of everything else; buffered on-demand
+   * segments thereby get their media uploaded. Also reports the gaps still waiting to be sent in that window.
+   * Idempotent.
    */
+  async preserveWindow(cameraKey: string, from: Date, to: Date): Promise<WindowFindings> {
+    return this.lock.run(async () => {
+      const found: WindowFindings = { segments: [], gaps: [] };
+      const [a, b] = [from.getTime(), to.getTime()];
+      let changed = false;
+      for (const e of [...this.index.values()].sort(compare)) {
+        const it = e.item;
+        if (it.kind === 'gap' && it.gap.cameraKey === cameraKey && Date.parse(it.gap.start) < b && Date.parse(it.gap.end) > a) {
+          found.gaps.push({ start: new Date(it.gap.start), end: new Date(it.gap.end), reason: it.gap.reason, detail: it.gap.detail });
+        }
+        if (it.kind !== 'segment' || it.segment.cameraKey !== cameraKey) continue;
+        const start = Date.parse(it.segment.start);
+        const end = segEnd(it);
+        if (!(start < b && end > a)) continue;
+        if (!it.held || it.priority !== PRIORITY.caseWindow) {
+          const next: SegmentItem = { ...it, held: true, priority: PRIORITY.caseWindow };
+          await writeFileAtomic(this.itemPath(it.id), `${JSON.stringify(next)}\n`);
+          e.item = next;
+          changed = true;
+        }
+        found.segments.push({ id: it.id, start: new Date(start), end: new Date(end), sha256: it.segment.sha256, size: it.segment.size, mode: it.mode, inFlight: this.leases.has(it.id) });
+      }
+      if (changed) this.events.emit('added');
+      found.segments.sort((x, y) => x.start.getTime() - y.start.getTime());
+      return found;
+    });
+  }
+
+  /** The older form of `preserveWindow`: answers how many local segments the window holds. */
   async requestWindow(cameraKey: string, from: Date, to: Date): Promise<number> {
-    const ids = [...this.index.values()]
-      .filter(({ item }) => item.kind === 'segment' && item.segment.cameraKey === cameraKey)
-      .filter(({ item }) => {
-        const s = item as SegmentItem;
-        const start = Date.parse(s.segment.start);
-        return start < to.getTime() && start + s.segment.durationMs > from.getTime();
-      })
-      .map(({ item }) => item.id);
-    let n = 0;
-    for (const id of ids) {
-      const r = await this.update(id, (it) => {
-        if (it.kind !== 'segment') return;
-        it.priority = PRIORITY.caseWindow;
-        it.held = true;
-      });
-      if (r) n++;
-    }
-    return n;
+    return (await this.preserveWindow(cameraKey, from, to)).segments.length;
+  }
+
+  /** Keeps a case's window open: segments of the camera that close later and overlap it are held on arrival. */
+  addStandingWindow(key: string, w: { cameraKey: string; from: Date; to: Date }): void {
+    this.standing.set(key, { cameraKey: w.cameraKey, from: w.from.getTime(), to: w.to.getTime() });
+  }
+
+  removeStandingWindow(key: string): void {
+    this.standing.delete(key);
+  }
+
+  private inStandingWindow(cameraKey: string, start: number, end: number): boolean {
+    for (const w of this.standing.values()) if (w.cameraKey === cameraKey && start < w.to && end > w.from) return true;
+    return false;
+  }
+
+  /**
+   * Rolling buffer: buffered on-demand segments that ended before `cutoff` (metadata acknowledged by the centre, no
+   * case asked for them) are deleted here. Each run of contiguous segments of a camera becomes one "evicted" gap,
+   * written durably first (its cleanup list names the files), so the centre learns the media is gone from the store.
+   * Held, in-flight and unacknowledged segments are never touched. Returns the segments expired and bytes freed.
+   */
+  async expireBuffered(cutoff: Date, detail: string): Promise<{ expired: string[]; bytes: number; gaps: number }> {
+    return this.lock.run(async () => {
+      const out = { expired: [] as string[], bytes: 0, gaps: 0 };
+      const due = [...this.index.values()]
+        .map((e) => e.item)
+        .filter((it): it is SegmentItem => it.kind === 'segment' && this.buffered(it) && !this.leases.has(it.id) && segEnd(it) <= cutoff.getTime())
+        .sort((x, y) => x.segment.cameraKey.localeCompare(y.segment.cameraKey) || Date.parse(x.segment.start) - Date.parse(y.segment.start));
+      // Runs of contiguous segments per camera (a hole of more than half a second starts a new run).
+      const runs: SegmentItem[][] = [];
+      for (const it of due) {
+        const run = runs[runs.length - 1];
+        const last = run?.[run.length - 1];
+        if (last && last.segment.cameraKey === it.segment.cameraKey && Math.abs(Date.parse(it.segment.start) - segEnd(last)) <= 500) run!.push(it);
+        else runs.push([it]);
+      }
+      for (const run of runs) {
+        const first = run[0]!;
+        const start = new Date(first.segment.start);
+        const end = new Date(segEnd(run[run.length - 1]!));
+        const id = gapItemId(first.segment.cameraKey, start, end, 'evicted');
+        const files = run.flatMap((it) => it.files.filter((f) => f.owned).map((f) => f.path));
+        if (!this.index.has(id)) {
+          const gap: GapItem = {
+            v: 1,
+            id,
+            kind: 'gap',
+            priority: PRIORITY.footage,
+            at: first.at,
+            seq: this.seq++,
+            enqueuedAt: new Date(this.now()).toISOString(),
+            held: false,
+            files: [],
+            cleanup: files,
+            gap: { cameraKey: first.segment.cameraKey, start: start.toISOString(), end: end.toISOString(), reason: 'evicted', detail: `${detail}; ${run.length} segment(s)`.slice(0, 2000) },
+          };
+          await this.persist(gap);
+          out.gaps++;
+        }
+        for (const it of run) {
+          await unlinkIfExists(this.itemPath(it.id));
+          this.index.delete(it.id);
+          out.expired.push(it.id);
+          out.bytes += pendingBytes(it);
+        }
+        await fsyncDir(this.itemsDir);
+        await this.runCleanup(files);
+      }
+      return out;
+    });
   }
 
   /** Routine segments the disk guard may evict, oldest first. */
@@ -366,12 +488,20 @@ export class Outbox implements EvidenceSink, CallSink {
     let bytes = 0;
     let oldest: number | null = null;
     const byKind: Record<string, number> = {};
+    let count = 0;
+    const buffered = { count: 0, bytes: 0 };
     for (const { item, atMs } of this.index.values()) {
+      if (this.buffered(item)) {
+        buffered.count++;
+        buffered.bytes += pendingBytes(item);
+        continue;
+      }
+      count++;
       bytes += pendingBytes(item);
       byKind[item.kind] = (byKind[item.kind] ?? 0) + 1;
       if (oldest === null || atMs < oldest) oldest = atMs;
     }
-    return { count: this.index.size, bytes, byKind, quarantined: this.quarantined, oldestAt: oldest === null ? null : new Date(oldest).toISOString() };
+    return { count, bytes, byKind, quarantined: this.quarantined, oldestAt: oldest === null ? null : new Date(oldest).toISOString(), buffered };
   }
 
   /** Quarantine records (for `status` and tests). */
@@ -468,10 +598,18 @@ export class Outbox implements EvidenceSink, CallSink {
         this.log.error('outbox item unreadable; moved aside', { file: dest, error: (e as Error).message });
         continue;
       }
-      if (item.cleanup.length > 0) await this.runCleanup(item.cleanup);
       this.index.set(item.id, { item, atMs: Date.parse(item.at) });
       if (item.seq >= this.seq) this.seq = item.seq + 1;
     }
+    // A rolling-buffer expiry interrupted after its gap was written: finish it (its segments' records go too).
+    const cleaning = new Set([...this.index.values()].flatMap((e) => e.item.cleanup));
+    for (const e of [...this.index.values()]) {
+      if (e.item.kind === 'segment' && !e.item.held && e.item.files.some((f) => f.owned && cleaning.has(f.path))) {
+        await unlinkIfExists(this.itemPath(e.item.id));
+        this.index.delete(e.item.id);
+      }
+    }
+    for (const e of this.index.values()) if (e.item.cleanup.length > 0) await this.runCleanup(e.item.cleanup);
     await fsyncDir(this.root).catch(() => undefined);
     const s = this.stats();
     this.log.info('outbox opened', { dir: this.root, pending: s.count, bytes: s.bytes, quarantined: s.quarantined });

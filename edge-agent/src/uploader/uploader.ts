@@ -24,6 +24,8 @@ import type { TokenBucket } from './token-bucket.ts';
 /** What to do with an item after one attempt. */
 export type Outcome =
   | { kind: 'done' }
+  /** Success that keeps the item: an on-demand segment's metadata was acknowledged, its media stays in the buffer. */
+  | { kind: 'kept' }
   | { kind: 'retry'; reason: string; status: number | null; retryAfterMs: number | null }
   | { kind: 'reregister'; cameraKey: string }
   | { kind: 'verify'; file: LocalFile; reason: string }
@@ -31,6 +33,7 @@ export type Outcome =
 
 export type UploadEvent =
   | { type: 'acked'; id: string; kind: OutboxItem['kind']; status: number; bytes: number; ms: number }
+  | { type: 'meta'; id: string; ms: number }
   | { type: 'retry'; id: string; reason: string; status: number | null; delayMs: number; failures: number }
   | { type: 'quarantined'; id: string; reason: string; detail: string | null }
   | { type: 'reregistered'; cameraKey: string };
@@ -187,6 +190,14 @@ export class Uploader {
       const bytes = item.files.reduce((n, f) => n + f.size, 0);
       this.d.onEvent?.({ type: 'acked', id: item.id, kind: item.kind, status: 200, bytes, ms: Math.round(performance.now() - t0) });
       this.d.log.debug('acknowledged', { id: item.id, bytes });
+    } else if (o.kind === 'kept') {
+      await this.d.outbox.update(item.id, (it) => {
+        if (it.kind === 'segment') it.metaSent = true;
+      });
+      this.failures = 0;
+      this.lastAckAt = new Date().toISOString();
+      this.d.onEvent?.({ type: 'meta', id: item.id, ms: Math.round(performance.now() - t0) });
+      this.d.log.debug('metadata acknowledged; media kept in the rolling buffer', { id: item.id });
     } else if (o.kind === 'quarantine') {
       await this.quarantine(item, o.reason, o.detail);
       this.failures = 0;
@@ -264,6 +275,25 @@ export class Uploader {
     const pre = await this.precheck(f);
     if (pre) return pre;
     const s = item.segment;
+    // On-demand and not asked for by a case: only the facts and the edge hash go now; the media stays here.
+    if (this.d.outbox.sendsMetaOnly(item)) {
+      const res = await this.d.client.request({
+        method: 'PUT',
+        path: `/api/v1/agent/segments/${encodeURIComponent(s.cameraKey)}/${encodeURIComponent(s.start)}/meta`,
+        json: {
+          sha256: s.sha256,
+          size: s.size,
+          durationMs: s.durationMs,
+          mediaType: s.mediaType,
+          codec: s.codec,
+          runId: UUID.test(s.runId) ? s.runId : null,
+          clockOffsetMs: s.clockOffsetMs === null ? null : Math.round(s.clockOffsetMs),
+        },
+        signal: this.requestCtl.signal,
+      });
+      const o = classifyResponse(res, { cameraKey: s.cameraKey });
+      return o.kind === 'done' ? { kind: 'kept' } : o;
+    }
     const headers: Record<string, string> = {
       'x-segment-sha256': s.sha256,
       'x-segment-size': String(s.size),
