@@ -149,7 +149,14 @@ export class CommandExecutor {
         continue;
       }
       if (!name.endsWith('.json')) continue;
-      const parsed = RecordSchema.safeParse(await readFile(p, 'utf8').then((t) => JSON.parse(t) as unknown, () => null));
+      const text = await readFile(p, 'utf8').catch(() => 'null');
+      let raw: unknown = null;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        /* reported below */
+      }
+      const parsed = RecordSchema.safeParse(raw);
       if (!parsed.success) {
         d.log.error('command record unreadable; ignored', { file: p });
         continue;
@@ -262,12 +269,13 @@ export class CommandExecutor {
     for (const rec of [...this.records.values()]) {
       if (this.stopped) break;
       if (!rec.result || rec.ack.state !== 'pending') continue;
+      // Retry timing runs on the real clock (the injectable `now` places windows in time).
       const st = this.ackState.get(rec.id) ?? { failures: 0, nextAt: 0 };
-      if (st.nextAt > now) continue;
+      if (st.nextAt > Date.now()) continue;
       const answer = await this.d.ack(rec.id, { status: rec.result.status, ...(rec.result.detail !== null && { detail: rec.result.detail }) });
       if (answer.kind === 'retry') {
         st.failures++;
-        st.nextAt = this.now + retryDelay(this.d.backoff, st.failures - 1, answer.retryAfterMs, this.d.maxRetryAfterMs, this.d.random);
+        st.nextAt = Date.now() + retryDelay(this.d.backoff, st.failures - 1, answer.retryAfterMs, this.d.maxRetryAfterMs, this.d.random);
         this.ackState.set(rec.id, st);
         rec.ack.lastError = answer.reason;
         if (st.failures === 1 || st.failures % 10 === 0) this.d.log.warn('command ack will be retried', { id: rec.id, reason: answer.reason, failures: st.failures });
