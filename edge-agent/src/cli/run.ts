@@ -1,6 +1,7 @@
 /**
  * `run`: opens the outbox and the command records, starts the uploader, heartbeat (whose answers carry the centre's
- * commands), disk guard, on-demand rolling buffer and one recorder per camera, and stops them in a safe order. Library form so tests (and the lead's wiring) can run an agent in-process.
+ * commands), disk guard, on-demand rolling buffer and one recorder per camera, and stops them in a safe order.
+ * Library form so tests (and the lead's wiring) can run an agent in-process.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
