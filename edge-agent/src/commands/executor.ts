@@ -184,6 +184,8 @@ export class CommandExecutor {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    // Commands still being executed (a heartbeat answer that came just before the stop) finish first.
+    await this.lock.run(async () => undefined);
   }
 
   list(): CommandRecord[] {
