@@ -5,9 +5,11 @@
  * attach to their metadata rows; the rolling buffer gives up only acknowledged, unheld media and says so.
  *
  * The centre's half of commands (agent_command delivery in heartbeat answers, POST /api/v1/agent/commands/{id}/ack)
- * is built on another branch ("cases"). Until it is merged, the command is handed to the agent's executor directly
- * (`agent.commands.executeCommand`, the same code the heartbeat answer feeds) and the ack is shown to be retried
- * (the centre answers 404); the test "heartbeat delivers a preserve_window …" is skipped until the route exists.
+ * comes from the cases work. The first test hands the command to the agent's executor directly
+ * (`agent.commands.executeCommand`, the same code the heartbeat answer feeds) while the centre is down, so the
+ * heartbeat's later (re)delivery of the same row must be harmless; the last test goes through the heartbeat alone.
+ * Both check that the centre accepted the ack (agent_command.status). They fall back to checking that the ack is
+ * retried on a centre without the ack route.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -101,7 +103,7 @@ describe('on-demand cameras and case windows against a real centre', () => {
   async function commandRow(siteId: string, c: Omit<AgentCommand, 'id'>) {
     const row = await centre.db
       .insertInto('agent_command')
-      .values({ site_id: siteId, kind: 'preserve_window', payload: JSON.stringify({ cameraKey: c.cameraKey, from: c.from, to: c.to }), incident_id: null })
+      .values({ site_id: siteId, kind: 'preserve_window', payload: JSON.stringify({ cameraKey: c.cameraKey, from: c.from, to: c.to, incidentId: null }), incident_id: null })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { ...c, id: row.id } as AgentCommand;

@@ -27,8 +27,6 @@ const incidentEnv = z.object({
   INCIDENT_MAX_MARGIN_SECONDS: z.coerce.number().int().min(0).max(86400).default(3600),
   /** The longest case window or linked camera window. */
   INCIDENT_MAX_WINDOW_SECONDS: z.coerce.number().int().min(60).max(7 * 86400).default(86400),
-  /** Incident evidence is kept this long after its case closes (DESIGN §7: 3 years); legal holds never expire. */
-  INCIDENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(1095),
   /** A command delivered to an agent and not acknowledged within this is delivered again. */
   AGENT_COMMAND_REDELIVER_SECONDS: z.coerce.number().int().min(5).max(86400).default(300),
 });
@@ -104,7 +102,6 @@ export function incidentSettingsFrom(cfg: z.infer<typeof incidentEnv>) {
     marginAfterSeconds: cfg.INCIDENT_MARGIN_AFTER_SECONDS,
     maxMarginSeconds: cfg.INCIDENT_MAX_MARGIN_SECONDS,
     maxWindowSeconds: cfg.INCIDENT_MAX_WINDOW_SECONDS,
-    retentionDays: cfg.INCIDENT_RETENTION_DAYS,
     commandRedeliverSeconds: cfg.AGENT_COMMAND_REDELIVER_SECONDS,
   };
 }

@@ -46,14 +46,18 @@ export type AckSender = (id: string, body: { status: 'done' | 'failed'; detail?:
 
 /**
  * The ack over HTTP. 2xx: accepted. 409: the centre already has a final state for the command: accepted (nothing
- * more to say). 400/410/422: refused for good (logged, the record keeps it). Anything else, or no answer: retried.
+ * more to say). 400/410/422 and 404 `command_not_found`: refused for good (logged, the record keeps it). Anything
+ * else, or no answer (404 `route_not_found` from an older centre included): retried.
  */
 export function httpAckSender(client: CentreClient, signal?: AbortSignal): AckSender {
   return async (id, body) => {
     try {
       const res = await client.request({ method: 'POST', path: `/api/v1/agent/commands/${encodeURIComponent(id)}/ack`, json: body, ...(signal && { signal }) });
       if ((res.status >= 200 && res.status < 300) || res.status === 409) return { kind: 'accepted', status: res.status };
-      if (res.status === 400 || res.status === 410 || res.status === 422) return { kind: 'rejected', reason: `centre answered ${res.status} ${res.errorCode ?? ''}`.trim() };
+      // 404 command_not_found: the centre has no such command for this site (not an older centre without the route).
+      if (res.status === 400 || res.status === 410 || res.status === 422 || (res.status === 404 && res.errorCode === 'command_not_found')) {
+        return { kind: 'rejected', reason: `centre answered ${res.status} ${res.errorCode ?? ''}`.trim() };
+      }
       return { kind: 'retry', reason: `centre answered ${res.status}${res.errorCode ? ` ${res.errorCode}` : ''}`, retryAfterMs: res.retryAfterMs };
     } catch (e) {
       return { kind: 'retry', reason: (e as Error).message, retryAfterMs: null };

@@ -85,10 +85,15 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
     await r.incidents.addEvent({ incidentId, at: now, actorType: a.type, actorId: a.id, actorLabel: a.label, action, changes });
   }
 
+  /** The incident evidence period (retention_policy `incident_evidence`, edited by hq; docs/retention.md), days. */
+  async function incidentEvidenceDays(r: Repositories): Promise<number> {
+    return (await r.retention.policyDays('incident_evidence')) ?? 1095;
+  }
+
   /** Holds of the case's kinds on a target: always an incident hold, and a legal hold while the case has one. */
-  function holdsFor(i: IncidentRow, target: NewHold['target'], by: string, now: Date): NewHold[] {
+  function holdsFor(i: IncidentRow, target: NewHold['target'], by: string, now: Date, incidentDays: number): NewHold[] {
     const base = { siteId: i.siteId, incidentId: i.id, target, placedBy: by, placedAt: now };
-    const holds: NewHold[] = [{ ...base, kind: 'incident', reason: `incident ${i.caseNumber}`, expiresAt: i.closedAt ? new Date(i.closedAt.getTime() + settings.retentionDays * 86400_000) : null }];
+    const holds: NewHold[] = [{ ...base, kind: 'incident', reason: `incident ${i.caseNumber}`, expiresAt: i.closedAt ? new Date(i.closedAt.getTime() + incidentDays * 86400_000) : null }];
     if (i.legalHold) holds.push({ ...base, kind: 'legal', reason: i.legalHold.reason, expiresAt: null });
     return holds;
   }
@@ -100,7 +105,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
   async function linkWindowWithin(r: Repositories, i: IncidentRow, cam: Pick<CameraRow, 'id' | 'key' | 'upload_mode'>, start: Date, end: Date, source: 'filed' | 'manual', by: string, now: Date) {
     const id = await r.incidents.linkWindow({ incidentId: i.id, cameraId: cam.id, start, end, source, by, at: now });
     if (!id) return undefined;
-    const holds = await r.incidents.placeHolds(holdsFor(i, { cameraId: cam.id, start, end }, by, now));
+    const holds = await r.incidents.placeHolds(holdsFor(i, { cameraId: cam.id, start, end }, by, now, await incidentEvidenceDays(r)));
     const { arrival } = await windowFootage(r.segments, cam.id, start, end, now);
     let commandId: string | null = null;
     if (needsPreservation(cam.upload_mode, arrival)) {
@@ -113,7 +118,8 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
 
   async function linkCallsWithin(r: Repositories, i: IncidentRow, links: { callId: string; source: 'filed_from' | 'window' | 'manual' }[], by: string, now: Date) {
     const linked = await r.incidents.linkCalls(i.id, links, by, now);
-    const holds = await r.incidents.placeHolds(linked.flatMap((callId) => holdsFor(i, { callId }, by, now)));
+    const days = await incidentEvidenceDays(r);
+    const holds = await r.incidents.placeHolds(linked.flatMap((callId) => holdsFor(i, { callId }, by, now, days)));
     return { linked, holds };
   }
 
@@ -253,7 +259,8 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
 
     /**
      * Moves a case along TRANSITIONS (domain/incident.ts). Closing starts the incident evidence retention clock on
-     * the case's incident holds (closed_at + INCIDENT_RETENTION_DAYS); reopening stops it. Legal holds never expire.
+     * the case's incident holds (closed_at + the `incident_evidence` retention policy, docs/retention.md); reopening
+     * stops it. Legal holds never expire.
      */
     async setStatus(p: Principal, id: string, to: IncidentStatus, opts: { note?: string | undefined; expectedVersion?: number | undefined } = {}) {
       const now = clock.now();
@@ -269,7 +276,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
         if (to === 'closed') {
           patch.closedAt = now;
           patch.closedBy = actor.id;
-          holdsExpireAt = new Date(now.getTime() + settings.retentionDays * 86400_000);
+          holdsExpireAt = new Date(now.getTime() + (await incidentEvidenceDays(r)) * 86400_000);
         } else if (i.status === 'closed') {
           patch.closedAt = null;
           patch.closedBy = null;
