@@ -9,6 +9,8 @@
  * camera, nothing else. Agent: the real `agent run` (recorders with ffprobe + SHA-256 per closed segment, durable
  * outbox, uploads to a real centre, heartbeats), measured as its whole process tree (node + ffmpeg/ffprobe children).
  * CPU is read from /proc/<pid>/stat (utime + stime, including reaped children) over the same wall-clock window.
+ * A third phase runs the agent with the centre unreachable (recording only), and both agent phases report where the
+ * CPU went: the node process, the living ffmpeg recorders, and children reaped during the window (ffprobe).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
@@ -81,6 +83,20 @@ async function measure(roots: number[], seconds: number) {
   const wallS = (performance.now() - w0) / 1000;
   return { cpuPercentOfOneCore: Number(((100 * cpuS) / wallS).toFixed(1)), cpuSeconds: Number(cpuS.toFixed(2)), wallSeconds: Number(wallS.toFixed(1)), peakRssMB: Math.round(peakRss / 1024) };
 }
+/** Where one process tree's CPU goes: the root itself, its living ffmpeg children, and children reaped meanwhile. */
+function split(root: number) {
+  const self = procStat(root);
+  const live = tree(root).filter((p) => p !== root);
+  const ffmpeg = live.reduce((s, p) => s + (procStat(p)?.ticks ?? 0), 0);
+  return { self: self?.ticks ?? 0, reaped: self?.childTicks ?? 0, ffmpeg };
+}
+async function measureSplit(root: number, seconds: number) {
+  const a = split(root);
+  const r = await measure([root], seconds);
+  const b = split(root);
+  const pct = (t: number) => Number(((100 * t) / TICK / r.wallSeconds).toFixed(1));
+  return { ...r, split: { nodeProcess: pct(b.self - a.self), ffmpegRecorders: pct(b.ffmpeg - a.ffmpeg), reapedChildren_ffprobe: pct(b.reaped - a.reaped) } };
+}
 const stop = (p: ChildProcess, sig: NodeJS.Signals = 'SIGTERM') => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once('exit', () => r()), p.kill(sig))));
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mamoru-bench-cams-'));
@@ -140,9 +156,18 @@ const agentArgs = (a: string[]) => ['--import', 'tsx', 'edge-agent/src/main.ts',
 await new Promise<void>((resolve, reject) => spawn(process.execPath, agentArgs(['enroll', '--server', config.server.url, '--token', token]), { stdio: 'inherit' }).once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`enroll ${c}`)))));
 const agent = spawn(process.execPath, agentArgs(['run']), { stdio: ['ignore', 'ignore', 'inherit'] });
 await sleep(WARMUP * 1000);
-const agentResult = await measure([agent.pid!], SECONDS);
+const agentResult = await measureSplit(agent.pid!, SECONDS);
 const recorders = tree(agent.pid!).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('ffmpeg')).length;
 await stop(agent);
+
+// Phase C: the same agent recording with the centre unreachable (nothing uploads; the outbox fills): the cost of
+// recording (ffmpeg, ffprobe, hashing, durable outbox) without the cost of shipping.
+const offline = { ...config, server: { url: 'http://127.0.0.1:9' } };
+await fs.writeFile(configPath, JSON.stringify(offline));
+const recordingOnly = spawn(process.execPath, agentArgs(['run']), { stdio: ['ignore', 'ignore', 'ignore'] });
+await sleep(WARMUP * 1000);
+const recordingOnlyResult = await measureSplit(recordingOnly.pid!, SECONDS);
+await stop(recordingOnly);
 const stored = await db.selectFrom('segment').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
 await stop(server);
 
@@ -157,6 +182,8 @@ console.log(
       plainFfmpeg: { ...plainResult, processesAlive: plainAlive, segmentFiles: plainSegments },
       agent: { ...agentResult, ffmpegRecorders: recorders, segmentsStoredAtCentre: Number(stored.n) },
       cpuRatioAgentOverPlain: Number((agentResult.cpuSeconds / plainResult.cpuSeconds).toFixed(2)),
+      agentRecordingOnlyCentreUnreachable: recordingOnlyResult,
+      cpuRatioRecordingOnlyOverPlain: Number((recordingOnlyResult.cpuSeconds / plainResult.cpuSeconds).toFixed(2)),
     },
     null,
     2,
