@@ -30,6 +30,7 @@ import { type RecObs, RecordingScanner } from './recordings.ts';
 import { FileTail, type TailLine, type TailPosition } from './tail.ts';
 import { decodeBytes } from './text.ts';
 import { parseNaive, uniqueidEpoch, zonedToUtcMs } from './time.ts';
+import { PollLoop } from './poll-loop.ts';
 
 type FileSig = { size: number; mtimeMs: number; ino: number };
 type HistoryMark = { ino: number; offset: number };
@@ -80,9 +81,11 @@ export class AsteriskFilesAdapter implements PbxAdapter {
   private lastFullScan = -Infinity;
   private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
   private opened: Promise<void> | null = null;
-  private loop: Promise<void> | null = null;
-  private running = false;
-  private wake: (() => void) | null = null;
+  private readonly poller = new PollLoop(
+    () => this.tick(),
+    () => this.ms(this.cfg.pollSeconds),
+    (err) => this.log.error('pbx pass failed; will retry', { pbx: this.cfg.id, error: String((err as Error)?.stack ?? err) }),
+  );
 
   constructor(
     private readonly cfg: AsteriskFilesConfig,
@@ -145,33 +148,11 @@ export class AsteriskFilesAdapter implements PbxAdapter {
 
   async start(): Promise<void> {
     await this.ensureOpen();
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        try {
-          await this.tick();
-        } catch (err) {
-          this.log.error('pbx pass failed; will retry', { pbx: this.cfg.id, error: String((err as Error)?.stack ?? err) });
-        }
-        if (!this.running) break;
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, this.ms(this.cfg.pollSeconds));
-          this.wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        this.wake = null;
-      }
-    })();
+    this.poller.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-    this.loop = null;
+    await this.poller.stop();
     if (this.opened) {
       await this.opened.catch(() => undefined);
       await this.tails?.cdr.close();

@@ -22,6 +22,7 @@ import { isAudioFile } from './recording-name.ts';
 import { decodeBytes } from './text.ts';
 import { isoUtc, parseNaive, parseWithOffset, zonedToUtcMs } from './time.ts';
 import { inspectWav, type WavInfo } from './wav.ts';
+import { PollLoop } from './poll-loop.ts';
 
 // ---- sidecar schema --------------------------------------------------------------------------------------------
 
@@ -117,9 +118,11 @@ export class DropFolderAdapter implements PbxAdapter {
   private readonly rejectedSeen = new Set<string>();
   private readonly manifestRe: RegExp | null;
   private opened: Promise<void> | null = null;
-  private loop: Promise<void> | null = null;
-  private running = false;
-  private wake: (() => void) | null = null;
+  private readonly poller = new PollLoop(
+    () => this.tick(),
+    () => this.cfg.pollSeconds * 1000,
+    (err) => this.log.error('drop-folder pass failed; will retry', { pbx: this.cfg.id, error: String((err as Error)?.stack ?? err) }),
+  );
   private lastPersisted = '';
   private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
 
@@ -154,33 +157,11 @@ export class DropFolderAdapter implements PbxAdapter {
 
   async start(): Promise<void> {
     await this.ensureOpen();
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        try {
-          await this.tick();
-        } catch (err) {
-          this.log.error('drop-folder pass failed; will retry', { pbx: this.cfg.id, error: String((err as Error)?.stack ?? err) });
-        }
-        if (!this.running) break;
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, this.cfg.pollSeconds * 1000);
-          this.wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        this.wake = null;
-      }
-    })();
+    this.poller.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-    this.loop = null;
+    await this.poller.stop();
     if (this.opened) {
       await this.opened.catch(() => undefined);
       await this.ledger?.close().catch(() => undefined);
