@@ -131,7 +131,7 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
 
   app.route('/api/v1', systemRoutes({ health: s.health, clock: d.clock }));
   app.route('/api/v1', authRoutes({ auth: s.auth, http, clock: d.clock }));
-  app.route('/api/v1/agent', agentRoutes({ auth: s.agentAuth, ingest: s.ingest, http }));
+  app.route('/api/v1/agent', agentRoutes({ auth: s.agentAuth, ingest: s.ingest, http, clock: d.clock }));
   app.route('/api/v1/agent', agentCallRoutes({ calls: s.callIngest, http }));
   app.route('/api/v1/agent', agentCommandRoutes({ commands: s.agentCommands, http }));
   app.route('/api/v1', footageRoutes({ playback: s.playback }));

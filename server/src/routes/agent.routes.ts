@@ -4,6 +4,7 @@ import type { IngestService } from '../services/ingest.service.ts';
 import type { HttpAuth } from '../http/auth.ts';
 import { badRequest } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import type { Clock } from '../adapters/clock.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
 const security = [{ agentCredential: [] }];
@@ -65,7 +66,7 @@ const HeartbeatBody = z.object({
   cameras: z.array(z.object({ key: CameraKey, health: z.string().max(32) })).max(256).default([]),
 });
 
-export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestService; http: Pick<HttpAuth, 'agent' | 'origin'> }) {
+export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestService; http: Pick<HttpAuth, 'agent' | 'origin'>; clock: Clock }) {
   const app = router();
 
   app.openapi(
@@ -215,10 +216,10 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       responses: { 200: json(z.object({ receivedAtMs: z.number(), sentAtMs: z.number(), commands: z.array(AgentCommand) })), ...errorResponses(400, 401) },
     }),
     async (c) => {
-      const receivedAtMs = Date.now();
+      const receivedAtMs = deps.clock.now().getTime();
       const b = c.req.valid('json');
       const r = await deps.ingest.heartbeat(c.get('agent'), b);
-      return c.json({ receivedAtMs, sentAtMs: Date.now(), commands: r.commands }, 200);
+      return c.json({ receivedAtMs, sentAtMs: deps.clock.now().getTime(), commands: r.commands }, 200);
     },
   );
 
