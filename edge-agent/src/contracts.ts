@@ -11,9 +11,9 @@ export type ClosedSegment = {
   cameraKey: string;
   /** Absolute path of the local file (in the camera's spool directory). */
   path: string;
-  /** Real start (UTC), from the recorder's wall-clock anchor plus ffprobe's start time, not the nominal one. */
+  /** Real start (UTC), from the recorder's wall-clock anchor plus the stream start time, not the nominal one. */
   start: Date;
-  /** Real duration from ffprobe, milliseconds. */
+  /** Real duration (ffmpeg's segment list; ffprobe for a partial file), milliseconds. */
   durationMs: number;
   size: number;
   /** SHA-256 of the file's bytes, lowercase hex, computed when the file closed. */

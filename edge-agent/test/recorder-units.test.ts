@@ -9,10 +9,11 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { createFfmpegMediaTool } from '../src/media/ffmpeg-media-tool.ts';
-import { buildSegmenterArgs, parseOpeningLine, parseSegmentList, parseStreamLine, type SegmenterOptions } from '../src/media/media-tool.ts';
+import { buildSegmenterArgs, parseOpeningLine, parseSegmentList, parseStreamFacts, parseStreamLine, type SegmenterOptions } from '../src/media/media-tool.ts';
 import { Backoff } from '../src/recorder/backoff.ts';
 import { ClockAnchor } from '../src/recorder/clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, stderrExcerpt } from '../src/recorder/exit-reason.ts';
+import { makeTestClip, startFakeCamera, startRtspRelay } from '../../test-support/src/rtsp-camera.ts';
 import { isAlive, tempDir, waitFor } from './helpers/recorder-harness.ts';
 
 const base: SegmenterOptions = {
@@ -90,6 +91,63 @@ describe('ffmpeg output parsing', () => {
     assert.deepEqual(parseStreamLine('  Stream #0:0: Video: h264 (Constrained Baseline), yuv420p(progressive), 640x360'), { index: 0, kind: 'video', codec: 'h264' });
     assert.deepEqual(parseStreamLine('  Stream #0:2: Data: none'), { index: 2, kind: 'data', codec: 'none' });
     assert.equal(parseStreamLine('  Stream mapping:'), null);
+  });
+
+  test('output stream lines give the facts ffprobe would (codec, profile, size, fps, rate, channels)', () => {
+    assert.deepEqual(
+      parseStreamFacts('  Stream #0:0(und): Video: h264 (Constrained Baseline) (avc1 / 0x31637661), yuv420p(progressive), 640x360 [SAR 1:1 DAR 16:9], q=2-31, 609 kb/s, 15 fps, 15 tbr, 90k tbn (default)'),
+      { index: 0, kind: 'video', codec: 'h264', profile: 'Constrained Baseline', width: 640, height: 360, fps: 15, sampleRate: null, channels: null },
+    );
+    assert.deepEqual(
+      parseStreamFacts('  Stream #0:0: Video: hevc (Main), yuv420p(tv), 1920x1080, q=2-31, 29.97 fps, 29.97 tbr, 90k tbn'),
+      { index: 0, kind: 'video', codec: 'hevc', profile: 'Main', width: 1920, height: 1080, fps: 29.97, sampleRate: null, channels: null },
+    );
+    // No profile, only a fourcc; no fps (a variable-rate camera prints tbr/tbn only).
+    assert.deepEqual(
+      parseStreamFacts('  Stream #0:0: Video: mjpeg (mp4v / 0x7634706D), yuvj420p(pc, bt470bg/unknown/unknown), 1280x720, 90k tbr, 90k tbn'),
+      { index: 0, kind: 'video', codec: 'mjpeg', profile: null, width: 1280, height: 720, fps: null, sampleRate: null, channels: null },
+    );
+    assert.deepEqual(
+      parseStreamFacts('  Stream #0:1(und): Audio: aac (LC), 16000 Hz, mono, fltp, 32 kb/s (default)'),
+      { index: 1, kind: 'audio', codec: 'aac', profile: 'LC', width: null, height: null, fps: null, sampleRate: 16000, channels: 1 },
+    );
+    assert.deepEqual(parseStreamFacts('  Stream #0:1: Audio: pcm_mulaw, 8000 Hz, 3 channels, s16, 64 kb/s'), { index: 1, kind: 'audio', codec: 'pcm_mulaw', profile: null, width: null, height: null, fps: null, sampleRate: 8000, channels: 3 });
+    assert.equal(parseStreamFacts('  Stream #0:1: Audio: aac (LC), 48000 Hz, stereo, fltp')?.channels, 2);
+    assert.equal(parseStreamFacts('    Metadata:'), null);
+    assert.equal(parseStreamFacts('  Stream #0:0 -> #0:0 (copy)'), null, 'a stream mapping line is not a stream');
+  });
+
+  test('the adapter reports the output streams of a real ffmpeg run before the first segment closes', async () => {
+    const dir = await tempDir('outstreams');
+    const relay = await startRtspRelay();
+    try {
+      const clip = await makeTestClip({ dir: join(dir.path, 'clips'), width: 320, height: 180, audio: 'pcm_alaw' });
+      const camera = await startFakeCamera(relay, { clip });
+      const events: string[] = [];
+      let out: ReturnType<typeof parseStreamFacts>[] = [];
+      const proc = createFfmpegMediaTool().startSegmenter(
+        { inputUrl: camera.url, transport: 'udp', timeoutUs: 5e6, segmentSeconds: 1, outputPattern: join(dir.path, '%Y%m%dT%H%M%SZ.ts'), listPath: join(dir.path, 'list.csv'), audio: 'aac' },
+        {
+          onInputStreams: (s) => events.push(`input ${s.map((x) => x.codec).join(',')}`),
+          onOutputStreams: (s) => {
+            events.push('output');
+            out = s;
+          },
+          onSegmentOpened: () => events.push('opened'),
+        },
+      );
+      await waitFor('a second segment', () => events.filter((e) => e === 'opened').length >= 2, 15_000);
+      await proc.stop();
+      await camera.close();
+      assert.deepEqual(events.slice(0, 4), ['input h264,pcm_alaw', 'opened', 'output', 'opened'], events.join(' | '));
+      assert.deepEqual(out, [
+        { index: 0, kind: 'video', codec: 'h264', profile: 'Constrained Baseline', width: 320, height: 180, fps: 15, sampleRate: null, channels: null },
+        { index: 1, kind: 'audio', codec: 'aac', profile: 'LC', width: null, height: null, fps: null, sampleRate: 16000, channels: 1 },
+      ]);
+    } finally {
+      await relay.close();
+      await dir.remove();
+    }
   });
 });
 

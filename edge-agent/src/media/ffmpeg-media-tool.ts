@@ -12,6 +12,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import {
   buildSegmenterArgs,
   parseOpeningLine,
+  parseStreamFacts,
   parseStreamLine,
   type InputStreamInfo,
   type MediaTool,
@@ -51,34 +52,53 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const tail: string[] = [];
-      let inInput = false;
+      // ffmpeg prints its `Input #0` and `Output #0` sections once per run; indented lines belong to the section.
+      let section: 'input' | 'output' | null = null;
       let inputStreams: InputStreamInfo[] = [];
+      let outputStreams: ProbeStream[] = [];
       let inputReported = false;
+      let outputReported = false;
       const reportInput = () => {
         if (inputReported || inputStreams.length === 0) return;
         inputReported = true;
         ev.onInputStreams?.(inputStreams);
+      };
+      const reportOutput = () => {
+        if (outputReported || outputStreams.length === 0) return;
+        outputReported = true;
+        ev.onOutputStreams?.(outputStreams);
+      };
+      const endSection = () => {
+        if (section === 'input') reportInput();
+        if (section === 'output') reportOutput();
+        section = null;
       };
       const onStderrLine = (line: string) => {
         if (!line.trim()) return;
         tail.push(line);
         if (tail.length > tailMax) tail.shift();
         ev.onStderrLine?.(line);
+        if (section && /^\s/.test(line)) {
+          if (section === 'input') {
+            const s = parseStreamLine(line);
+            if (s) inputStreams.push(s);
+          } else {
+            const s = parseStreamFacts(line);
+            if (s) outputStreams.push(s);
+          }
+          return;
+        }
+        endSection();
         if (/^Input #0/.test(line)) {
-          inInput = true;
+          section = 'input';
           inputStreams = [];
           return;
         }
-        if (inInput) {
-          const s = parseStreamLine(line);
-          if (s) {
-            inputStreams.push(s);
-            return;
-          }
-          if (/^(Output #0|Stream mapping)/.test(line) || parseOpeningLine(line)) {
-            inInput = false;
-            reportInput();
-          }
+        if (/^Output #0/.test(line)) {
+          reportInput();
+          section = 'output';
+          outputStreams = [];
+          return;
         }
         const opened = parseOpeningLine(line);
         if (opened && opened !== opts.listPath) {
@@ -113,7 +133,10 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
           resolve({ code, signal, stderrTail: [...tail] });
         };
         // 'close' fires after stdio is drained, so every Opening/progress line has been seen by then.
-        child.once('close', (code, signal) => finish(code, signal));
+        child.once('close', (code, signal) => {
+          endSection();
+          finish(code, signal);
+        });
         child.once('error', (err) => {
           tail.push(`spawn error: ${err.message}`);
           finish(null, null);

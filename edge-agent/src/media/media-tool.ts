@@ -32,6 +32,18 @@ export type SegmenterEvents = {
   onProgress?(outTimeUs: number, wallMs: number): void;
   /** The input's streams, once ffmpeg has analysed them. */
   onInputStreams?(streams: InputStreamInfo[]): void;
+  /**
+   * The streams ffmpeg writes into every segment (its `Output #0` section), with the facts ffprobe would give:
+   * printed once per run, right after the first segment file opened and before any packet is muxed. The recorder
+   * takes a segment's codec facts from here instead of running ffprobe on every closed file.
+   */
+  onOutputStreams?(streams: ProbeStream[]): void;
+  /**
+   * The streams ffmpeg writes into every segment (its `Output #0` section), with the facts ffprobe would give:
+   * printed once per run, right after the first segment opened and before any packet is muxed. The recorder takes a
+   * segment's codec facts from here instead of running ffprobe on every closed file.
+   */
+  onOutputStreams?(streams: ProbeStream[]): void;
   onStderrLine?(line: string): void;
 };
 
@@ -124,10 +136,51 @@ export function parseOpeningLine(line: string): string | null {
   return m ? (m[1] ?? null) : null;
 }
 
-/** `  Stream #0:1: Audio: pcm_alaw, 8000 Hz, …` (input section) → stream info. */
+const STREAM_LINE = /^\s*Stream #0:(\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: (Video|Audio|Data|\w+): ([A-Za-z0-9_]+)(.*)$/;
+
+/** `  Stream #0:1: Audio: pcm_alaw, 8000 Hz, mono, …` (input section) → stream info. */
 export function parseStreamLine(line: string): InputStreamInfo | null {
-  const m = /^\s*Stream #0:(\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: (Video|Audio|Data|\w+): ([A-Za-z0-9_]+)/.exec(line);
+  const m = STREAM_LINE.exec(line);
   if (!m) return null;
   const kind = m[2] === 'Video' ? 'video' : m[2] === 'Audio' ? 'audio' : m[2] === 'Data' ? 'data' : 'other';
   return { index: Number(m[1]), kind, codec: m[3] ?? '' };
+}
+
+const CHANNEL_LAYOUTS: Record<string, number> = { mono: 1, stereo: 2, '2.1': 3, '3.0': 3, quad: 4, '4.0': 4, '5.0': 5, '5.0(side)': 5, '5.1': 6, '5.1(side)': 6, '7.1': 8 };
+
+/**
+ * A stream line of ffmpeg's `Input #0` or `Output #0` section → the facts ffprobe gives for that stream, e.g.
+ * `Stream #0:0(und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 1920x1080 [SAR 1:1 DAR 16:9], 25 fps, …`
+ * or `Stream #0:1: Audio: aac (LC), 16000 Hz, mono, fltp, 32 kb/s`.
+ */
+export function parseStreamFacts(line: string): ProbeStream | null {
+  const m = STREAM_LINE.exec(line);
+  if (!m) return null;
+  const info = parseStreamLine(line)!;
+  const rest = m[4] ?? '';
+  // The profile is the parenthesised group right after the codec name, unless it is a fourcc: `(avc1 / 0x31637661)`.
+  const prof = /^ \(([^()]+)\)/.exec(rest);
+  const profile = prof && !/ \/ 0x[0-9a-f]+$/i.test(prof[1]!) ? prof[1]! : null;
+  const fields = rest.split(',').map((f) => f.trim());
+  const video = info.kind === 'video';
+  const audio = info.kind === 'audio';
+  let width: number | null = null;
+  let height: number | null = null;
+  let fps: number | null = null;
+  let sampleRate: number | null = null;
+  let channels: number | null = null;
+  for (const f of fields) {
+    const size = /^(\d{1,5})x(\d{1,5})(?: \[.*\])?$/.exec(f);
+    if (video && size && width === null) {
+      width = Number(size[1]);
+      height = Number(size[2]);
+    }
+    const rate = /^(\d+(?:\.\d+)?)(k?) fps$/.exec(f);
+    if (video && rate && fps === null) fps = Math.round(Number(rate[1]) * (rate[2] ? 1000 : 1) * 1000) / 1000;
+    const hz = /^(\d+) Hz$/.exec(f);
+    if (audio && hz && sampleRate === null) sampleRate = Number(hz[1]) || null;
+    const n = /^(\d+) channels(?: \(.*\))?$/.exec(f);
+    if (audio && channels === null) channels = n ? Number(n[1]) : (CHANNEL_LAYOUTS[f] ?? null);
+  }
+  return { index: info.index, kind: info.kind, codec: info.codec || null, profile, width, height, fps, sampleRate, channels };
 }

@@ -8,14 +8,14 @@ import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ClockOffsetSource, ClosedSegment, EvidenceSink, GapReason, GapReport } from '../contracts.ts';
 import { createFfmpegMediaTool } from '../media/ffmpeg-media-tool.ts';
-import { parseSegmentList, type AudioMode, type InputStreamInfo, type MediaTool, type ProbeResult, type SegmentListEntry, type SegmenterEvents, type SegmenterProcess } from '../media/media-tool.ts';
+import { parseSegmentList, type AudioMode, type InputStreamInfo, type MediaTool, type ProbeResult, type ProbeStream, type SegmentListEntry, type SegmenterEvents, type SegmenterProcess } from '../media/media-tool.ts';
 import { Backoff } from './backoff.ts';
 import { ClockAnchor } from './clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
 import { fsyncFileAndDir, sha256File } from './file-hash.ts';
 
 /** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
-const DEFAULT_MPEGTS_OFFSET_S = 1.4;
+const MPEGTS_MUX_OFFSET_S = 1.4;
 
 /** A larger correction than this is logged: the timing estimate was off by more than its usual precision. */
 const OVERLAP_WARN_MS = 250;
@@ -96,8 +96,8 @@ type Run = {
   opened: Array<{ path: string; wallMs: number }>;
   /** Opened segments already queued for closing. */
   queued: number;
-  /** File start_time minus list start time, learnt from the first segment that has both. */
-  muxOffsetS: number | null;
+  /** The streams of every segment of this run, from ffmpeg's output section (null until printed). */
+  outputStreams: ProbeStream[] | null;
   /** The wall-clock offset applied to this run's segments (sticky: moves only when the estimate moves > reanchorMs). */
   appliedAnchorMs: number | null;
   inputAudio: string | null;
@@ -197,27 +197,32 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       await unlink(path).catch(() => undefined);
       return;
     }
+    // A listed segment is complete: its times come from the list and its codec facts from ffmpeg's output section,
+    // so no process is started per segment. Only a segment cut short (no list line) is probed, to see whether it
+    // plays and where it starts.
+    const listed = entry !== undefined && entry.endS > entry.startS;
     let probe: ProbeResult | null = null;
     let probeError: string | null = null;
-    try {
-      probe = await media.probe(path);
-    } catch (err) {
-      probeError = errText(err);
+    if (!listed) {
+      try {
+        probe = await media.probe(path);
+      } catch (err) {
+        probeError = errText(err);
+      }
     }
-    const playable = probe !== null && probe.startTimeS !== null && (probe.durationS ?? 0) > 0 && probe.streams.some((s) => s.kind === 'video');
+    const playable = listed || (probe !== null && probe.startTimeS !== null && (probe.durationS ?? 0) > 0 && probe.streams.some((s) => s.kind === 'video'));
     if (!entry && !playable) {
       // A partial segment ffmpeg died in before writing anything decodable: keep the bytes aside, out of the outbox.
       await rename(path, `${path}.unplayable`).catch(() => undefined);
       log({ level: 'warn', msg: 'recorder: partial segment not playable, set aside', cameraKey: o.cameraKey, runId: run.id, file: `${name}.unplayable`, size: st.size, probeError });
       return;
     }
-    if (entry && playable && run.muxOffsetS === null) run.muxOffsetS = probe!.startTimeS! - entry.startS;
     // The next file was opened when the packet at this one's end time was muxed: one more anchor sample (the only
     // one when this segment closed before ffmpeg's first progress report).
     const next = run.opened[i + 1];
     if (entry && next) run.anchor.add(next.wallMs, entry.endS * 1000);
-    const streamStartS = entry ? entry.startS : probe!.startTimeS! - (run.muxOffsetS ?? DEFAULT_MPEGTS_OFFSET_S);
-    const durationS = playable ? probe!.durationS! : entry!.endS - entry!.startS;
+    const streamStartS = entry ? entry.startS : probe!.startTimeS! - MPEGTS_MUX_OFFSET_S;
+    const durationS = listed ? entry!.endS - entry!.startS : probe !== null && (probe.durationS ?? 0) > 0 ? probe.durationS! : entry!.endS - entry!.startS;
     // Before the first progress report (a run killed within 0.5 s) the open time is the only anchor we have.
     const estimateMs = run.anchor.offsetMs() ?? openedWall - streamStartS * 1000;
     if (run.appliedAnchorMs === null || Math.abs(estimateMs - run.appliedAnchorMs) > reanchorMs) {
@@ -226,7 +231,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     }
     const anchorMs = run.appliedAnchorMs;
     const estimatedStartMs = Math.round(anchorMs + streamStartS * 1000);
-    // ffprobe's duration of a TS segment includes its last frame, so it can reach a few tens of ms past the next
+    // The duration of a TS segment includes its last frame, so it can reach a few tens of ms past the next
     // segment's start, and a moved anchor can do the same. Segments of one camera never overlap (the centre refuses
     // that): a segment never starts before the previous one ended. The shift is within the timing precision.
     const startMs = lastEndMs !== null && estimatedStartMs < lastEndMs ? lastEndMs : estimatedStartMs;
@@ -236,8 +241,9 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     const durationMs = Math.round(durationS * 1000);
     await fsyncFileAndDir(path);
     const { sha256, size } = await sha256File(path);
-    const video = probe?.streams.find((s) => s.kind === 'video') ?? null;
-    const audio = probe?.streams.find((s) => s.kind === 'audio') ?? null;
+    const streams = probe?.streams ?? run.outputStreams ?? [];
+    const video = streams.find((s) => s.kind === 'video') ?? null;
+    const audio = streams.find((s) => s.kind === 'audio') ?? null;
     const seg: ClosedSegment = {
       cameraKey: o.cameraKey,
       path,
@@ -336,6 +342,9 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
         }
       },
       onInputStreams: (streams) => onInputStreams(run, streams),
+      onOutputStreams(streams) {
+        run.outputStreams = streams;
+      },
     };
     run = {
       id,
@@ -345,7 +354,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       anchor: new ClockAnchor(o.anchorWindowMs),
       opened: [],
       queued: 0,
-      muxOffsetS: null,
+      outputStreams: null,
       appliedAnchorMs: null,
       inputAudio: null,
       lastOutUs: -1,

@@ -8,7 +8,7 @@ export function sha256File(path: string): Promise<{ sha256: string; size: number
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     let size = 0;
-    createReadStream(path)
+    createReadStream(path, { highWaterMark: 1024 * 1024 })
       .on('data', (d) => {
         h.update(d);
         size += d.length;

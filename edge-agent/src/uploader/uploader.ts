@@ -260,7 +260,7 @@ export class Uploader {
       length: f.size,
       contentType,
       open: () => {
-        const file = createReadStream(f.path, { highWaterMark: 64 * 1024 });
+        const file = createReadStream(f.path, { highWaterMark: 1024 * 1024 });
         if (bucket.bytesPerSecond <= 0) return file;
         const throttled = bucket.throttle(signal);
         file.on('error', (e) => throttled.destroy(Object.assign(e, { local: true })));
