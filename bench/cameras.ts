@@ -3,17 +3,23 @@
  * Both measured in this run, one after the other, on the same fake-camera fleet (RTSP relay + `-c copy`
  * publishers of one pre-encoded 1080p25 clip, about 4 Mb/s each).
  *
- *   node --import tsx bench/cameras.ts [--cameras 16] [--seconds 60] [--segment-seconds 10]
+ *   node --import tsx bench/cameras.ts [--cameras 16] [--seconds 60] [--segment-seconds 10] [--profile DIR]
  *
  * Plain ffmpeg: one `ffmpeg -rtsp_transport udp -i URL -map 0:v -c copy -f segment -segment_atclocktime 1 …` per
- * camera, nothing else. Agent: the real `agent run` (recorders with ffprobe + SHA-256 per closed segment, durable
- * outbox, uploads to a real centre, heartbeats), measured as its whole process tree (node + ffmpeg/ffprobe children).
- * CPU is read from /proc/<pid>/stat (utime + stime, including reaped children) over the same wall-clock window.
- * A third phase runs the agent with the centre unreachable (recording only), and both agent phases report where the
- * CPU went: the node process, the living ffmpeg recorders, and children reaped during the window (ffprobe).
+ * camera, nothing else. Agent: the real `agent run` (recorders, SHA-256 per closed segment, durable outbox, uploads
+ * to a real centre, heartbeats), measured as its whole process tree (node + ffmpeg children). CPU is exact per-thread
+ * run time from /proc/<pid>/task/<tid>/schedstat over the same wall-clock window (bench/lib/proc-cpu.ts; the 100 Hz
+ * tick counters were too coarse for processes using a fraction of a percent each). A third phase runs the agent with
+ * the centre unreachable (recording only); both agent phases report where the CPU went: the node process, its ffmpeg
+ * recorders, and children reaped during the window (ffprobe, only for partial segments now).
+ * Phase D, the floor: a minimal process that reads, SHA-256s and sends over TCP the bytes the cameras produce, at
+ * their rate (bench/hash-send-floor.ts). Plain + floor is the lowest ratio any agent that hashes and uploads could
+ * reach on this machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,77 +31,24 @@ import { createDb } from '../server/src/db/connect.ts';
 import { migrateToLatest } from '../server/src/db/migrate.ts';
 import { createTestDatabase, TEST_ENV, uniqueName } from '../test-support/src/env.ts';
 import { makeBenchClip, startFakeCameraFleet } from '../test-support/src/rtsp-camera.ts';
+import { cpuBetween, measure as measureCpu, sleep, tree } from './lib/proc-cpu.ts';
 
-const { values } = parseArgs({ options: { cameras: { type: 'string', default: '16' }, seconds: { type: 'string', default: '60' }, 'segment-seconds': { type: 'string', default: '10' }, 'warmup-seconds': { type: 'string', default: '8' } } });
+const measure = measureCpu;
+const strip = <T extends { a: unknown; b: unknown }>({ a: _a, b: _b, ...rest }: T) => rest;
+
+const { values } = parseArgs({ options: { cameras: { type: 'string', default: '16' }, seconds: { type: 'string', default: '60' }, 'segment-seconds': { type: 'string', default: '10' }, 'warmup-seconds': { type: 'string', default: '8' }, profile: { type: 'string' } } });
 const N = Number(values.cameras);
 const SECONDS = Number(values.seconds);
 const SEG = Number(values['segment-seconds']);
 const WARMUP = Number(values['warmup-seconds']);
-const TICK = 100; // USER_HZ on Linux
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function procStat(pid: number): { ppid: number; ticks: number; childTicks: number } | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) };
-  } catch {
-    return null;
-  }
-}
-function rssKb(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-/** The pid and all its descendants alive now. */
-function tree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const st = procStat(Number(d));
-    if (st) children.set(st.ppid, [...(children.get(st.ppid) ?? []), Number(d)]);
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    out.push(p);
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(root);
-  return out;
-}
-/** CPU seconds a set of roots (and their descendants, living and reaped) used over `seconds`, plus peak RSS. */
-async function measure(roots: number[], seconds: number) {
-  const total = () => roots.flatMap(tree).reduce((sum, pid) => {
-    const st = procStat(pid);
-    return sum + (st ? st.ticks + st.childTicks : 0);
-  }, 0);
-  // Children reaped during the window move their ticks into the parent's childTicks, so the sum stays whole.
-  const t0 = total();
-  const w0 = performance.now();
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, roots.flatMap(tree).reduce((s, p) => s + rssKb(p), 0))), 1000);
-  await sleep(seconds * 1000);
-  clearInterval(sampler);
-  const cpuS = (total() - t0) / TICK;
-  const wallS = (performance.now() - w0) / 1000;
-  return { cpuPercentOfOneCore: Number(((100 * cpuS) / wallS).toFixed(1)), cpuSeconds: Number(cpuS.toFixed(2)), wallSeconds: Number(wallS.toFixed(1)), peakRssMB: Math.round(peakRss / 1024) };
-}
-/** Where one process tree's CPU goes: the root itself, its living ffmpeg children, and children reaped meanwhile. */
-function split(root: number) {
-  const self = procStat(root);
-  const live = tree(root).filter((p) => p !== root);
-  const ffmpeg = live.reduce((s, p) => s + (procStat(p)?.ticks ?? 0), 0);
-  return { self: self?.ticks ?? 0, reaped: self?.childTicks ?? 0, ffmpeg };
-}
+/** Where one agent's CPU goes over `seconds`: its node process, its living ffmpeg children, children reaped meanwhile. */
 async function measureSplit(root: number, seconds: number) {
-  const a = split(root);
   const r = await measure([root], seconds);
-  const b = split(root);
-  const pct = (t: number) => Number(((100 * t) / TICK / r.wallSeconds).toFixed(1));
-  return { ...r, split: { nodeProcess: pct(b.self - a.self), ffmpegRecorders: pct(b.ffmpeg - a.ffmpeg), reapedChildren_ffprobe: pct(b.reaped - a.reaped) } };
+  const pct = (x: number) => Number(((100 * x) / r.wallSeconds).toFixed(2));
+  const self = cpuBetween(r.a, r.b, (pid) => pid === root);
+  const children = cpuBetween(r.a, r.b, (pid) => pid !== root);
+  const { a: _a, b: _b, ...result } = r;
+  return { ...result, split: { nodeProcess: pct(self.seconds - self.reapedSeconds), ffmpegRecorders: pct(children.seconds), reapedChildren: pct(self.reapedSeconds) } };
 }
 const stop = (p: ChildProcess, sig: NodeJS.Signals = 'SIGTERM') => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once('exit', () => r()), p.kill(sig))));
 
@@ -106,6 +59,7 @@ const fleet = await startFakeCameraFleet({ count: N, clip });
 // Phase A: plain ffmpeg.
 const plainDir = path.join(tmp, 'plain');
 const plain: ChildProcess[] = [];
+const plainStarted = performance.now();
 for (const [i, cam] of fleet.cameras.entries()) {
   const dir = path.join(plainDir, `cam${i + 1}`);
   await fs.mkdir(dir, { recursive: true });
@@ -114,10 +68,28 @@ for (const [i, cam] of fleet.cameras.entries()) {
   );
 }
 await sleep(WARMUP * 1000);
-const plainResult = await measure(plain.map((p) => p.pid!), SECONDS);
+const plainResult = strip(await measure(plain.map((p) => p.pid!), SECONDS));
 const plainAlive = plain.filter((p) => p.exitCode === null).length;
 await Promise.all(plain.map((p) => stop(p, 'SIGINT')));
-const plainSegments = (await Promise.all(fleet.cameras.map((_, i) => fs.readdir(path.join(plainDir, `cam${i + 1}`))))).flat().length;
+const plainWallS = (performance.now() - plainStarted) / 1000;
+const plainFiles = (await Promise.all(fleet.cameras.map(async (_, i) => (await fs.readdir(path.join(plainDir, `cam${i + 1}`))).map((f) => path.join(plainDir, `cam${i + 1}`, f))))).flat();
+const plainSegments = plainFiles.length;
+let plainBytes = 0;
+for (const f of plainFiles) plainBytes += (await fs.stat(f)).size;
+const byteRate = plainBytes / plainWallS;
+
+// Phase D (run here, before the agent): the floor. A minimal process that reads, SHA-256s and sends over TCP the
+// bytes the cameras produce, at their rate: work any agent must add to ffmpeg's, so plain + floor is the best ratio
+// an agent could reach on this machine.
+const floorFile = path.join(tmp, 'floor.bin');
+await fs.writeFile(floorFile, randomBytes(32 * 1024 * 1024));
+const sinkServer = createServer((sock) => sock.resume());
+await new Promise<void>((r) => sinkServer.listen(0, '127.0.0.1', () => r()));
+const floorProc = spawn(process.execPath, ['--import', 'tsx', 'bench/hash-send-floor.ts', floorFile, String(Math.round(byteRate)), String(SECONDS + 8), String((sinkServer.address() as AddressInfo).port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+await sleep(4000);
+const floorResult = strip(await measure([floorProc.pid!], SECONDS));
+await stop(floorProc);
+sinkServer.close();
 await fs.rm(plainDir, { recursive: true, force: true });
 
 // Phase B: the agent, uploading to a real centre (a separate process, not counted).
@@ -152,7 +124,9 @@ const config = {
 await fs.mkdir(agentDir, { recursive: true });
 const configPath = path.join(agentDir, 'agent.json');
 await fs.writeFile(configPath, JSON.stringify(config));
-const agentArgs = (a: string[]) => ['--import', 'tsx', 'edge-agent/src/main.ts', ...a, '--config', configPath];
+// --profile DIR: V8 CPU profiles of the agent's node process (one .cpuprofile per agent phase) for where node's share goes.
+const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
+const agentArgs = (a: string[]) => [...(a[0] === 'run' ? profile : []), '--import', 'tsx', 'edge-agent/src/main.ts', ...a, '--config', configPath];
 await new Promise<void>((resolve, reject) => spawn(process.execPath, agentArgs(['enroll', '--server', config.server.url, '--token', token]), { stdio: 'inherit' }).once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`enroll ${c}`)))));
 const agent = spawn(process.execPath, agentArgs(['run']), { stdio: ['ignore', 'ignore', 'inherit'] });
 await sleep(WARMUP * 1000);
@@ -179,7 +153,9 @@ console.log(
       stream: '1920x1080 25 fps H.264 ~4 Mb/s, RTSP over UDP from a local relay',
       segmentSeconds: SEG,
       measuredSeconds: SECONDS,
-      plainFfmpeg: { ...plainResult, processesAlive: plainAlive, segmentFiles: plainSegments },
+      plainFfmpeg: { ...plainResult, processesAlive: plainAlive, segmentFiles: plainSegments, megabytesPerSecond: Number((byteRate / 1e6).toFixed(2)) },
+      floorHashAndSend: { ...floorResult, note: 'read + SHA-256 + TCP send of the same byte rate, nothing else (bench/hash-send-floor.ts)' },
+      bestPossibleRatio: Number(((plainResult.cpuSeconds + floorResult.cpuSeconds) / plainResult.cpuSeconds).toFixed(2)),
       agent: { ...agentResult, ffmpegRecorders: recorders, segmentsStoredAtCentre: Number(stored.n) },
       cpuRatioAgentOverPlain: Number((agentResult.cpuSeconds / plainResult.cpuSeconds).toFixed(2)),
       agentRecordingOnlyCentreUnreachable: recordingOnlyResult,

@@ -23,7 +23,7 @@ import {
   recordingKeys,
   zoneFor,
 } from './correlate.ts';
-import { hashFile } from './hash.ts';
+import { sha256File as hashFile } from '../state/file-hash.ts';
 import { SealLedger } from './ledger.ts';
 import { type CallSink, type Clock, consoleLogger, type PbxLogger, systemClock } from './payload.ts';
 import { type RecObs, RecordingScanner } from './recordings.ts';

@@ -13,7 +13,7 @@ import type { AdapterDeps, PbxAdapter } from './asterisk-files.ts';
 import { noticeValue } from './cdr.ts';
 import type { DropFolderConfig } from './config.ts';
 import { parseCsvDocument } from './csv.ts';
-import { hashFile } from './hash.ts';
+import { sha256File as hashFile } from '../state/file-hash.ts';
 import { SealLedger } from './ledger.ts';
 import { JAPAN_PLAN, toE164 } from './numbers.ts';
 import type { CallDirection, CallDisposition, CallFlag, CallPayload, CallRecording, Clock, PbxLogger, RecordingRole } from './payload.ts';

@@ -12,10 +12,16 @@ import { parseSegmentList, type AudioMode, type InputStreamInfo, type MediaTool,
 import { Backoff } from './backoff.ts';
 import { ClockAnchor } from './clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
-import { fsyncFileAndDir, sha256File } from './file-hash.ts';
+import { fsyncFileAndDir, sha256File } from '../state/file-hash.ts';
 
 /** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
 const MPEGTS_MUX_OFFSET_S = 1.4;
+
+/** Audio codecs MPEG-TS carries as audio (others, like G.711, only as unplayable private data). */
+const MPEGTS_AUDIO = new Set(['aac', 'mp2', 'mp3', 'ac3', 'eac3', 'opus']);
+
+/** How long a stalled ffmpeg gets to exit after SIGINT before it is killed. */
+const STALL_STOP_GRACE_MS = 3000;
 
 /** A larger correction than this is logged: the timing estimate was off by more than its usual precision. */
 const OVERLAP_WARN_MS = 250;
@@ -243,7 +249,9 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     const { sha256, size } = await sha256File(path);
     const streams = probe?.streams ?? run.outputStreams ?? [];
     const video = streams.find((s) => s.kind === 'video') ?? null;
-    const audio = streams.find((s) => s.kind === 'audio') ?? null;
+    // G.711 stream-copied into MPEG-TS (a run before the switch to AAC) is stored as private data no player decodes:
+    // the segment has no audio, as ffprobe also says of such a file.
+    const audio = streams.find((s) => s.kind === 'audio' && s.codec !== null && MPEGTS_AUDIO.has(s.codec)) ?? null;
     const seg: ClosedSegment = {
       cameraKey: o.cameraKey,
       path,
@@ -403,8 +411,10 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       const run = current;
       if (run && !run.stalled && now() - run.lastAdvanceWall > stallMs) {
         run.stalled = true;
-        log({ level: 'warn', msg: 'recorder: no progress, killing ffmpeg', cameraKey: o.cameraKey, runId: run.id, stallMs });
-        run.proc.kill();
+        log({ level: 'warn', msg: 'recorder: no progress, stopping ffmpeg', cameraKey: o.cameraKey, runId: run.id, stallMs });
+        // SIGINT first: ffmpeg writes out what it still buffers (up to 256 KiB, the footage just before the camera
+        // froze) and the segment's list line; SIGKILL only if it does not exit within the grace period.
+        void run.proc.stop(STALL_STOP_GRACE_MS);
       }
     }, 1000);
     watchdog.unref();

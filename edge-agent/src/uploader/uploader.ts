@@ -9,11 +9,11 @@
  *   the hole is visible at the centre.
  * - The local file is deleted only after the centre answered 200/201 (outbox.ack).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Logger } from '../cli/logger.ts';
+import { sha256File } from '../state/file-hash.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { CallItem, GapItem, LocalFile, OutboxItem, SegmentItem } from '../outbox/items.ts';
 import { retryDelay, sleep, type BackoffPolicy } from './backoff.ts';
@@ -54,16 +54,6 @@ export function classifyResponse(res: Pick<CentreResponse, 'status' | 'errorCode
     return { kind: 'verify', file: ctx.file, reason: code };
   }
   return { kind: 'quarantine', reason: code ?? `http_${status}`, detail: null };
-}
-
-export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    h.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: h.digest('hex'), size };
 }
 
 /** JSON for an HTTP header: non-ASCII escaped so the header stays valid. */
@@ -219,7 +209,7 @@ export class Uploader {
   /** The centre saw other bytes than the edge hash promised: quarantine only if the local file really changed. */
   private async verify(item: OutboxItem, o: Extract<Outcome, { kind: 'verify' }>): Promise<Outcome> {
     try {
-      const now = await hashFile(o.file.path);
+      const now = await sha256File(o.file.path);
       if (now.sha256 !== o.file.sha256 || now.size !== o.file.size) {
         return { kind: 'quarantine', reason: 'local_file_changed', detail: `centre said ${o.reason}; file now ${now.size} bytes sha256 ${now.sha256}, edge hash was ${o.file.sha256}` };
       }
