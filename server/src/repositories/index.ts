@@ -5,6 +5,7 @@ import { auditRepository } from './audit.repository.ts';
 import { callRepository } from './call.repository.ts';
 import { cameraRepository } from './camera.repository.ts';
 import { incidentRepository } from './incident.repository.ts';
+import { linkingRepository } from './linking.repository.ts';
 import { loginThrottleRepository } from './login-throttle.repository.ts';
 import { recordingRepository } from './recording.repository.ts';
 import { retentionRepository } from './retention.repository.ts';
@@ -27,6 +28,7 @@ export function createRepositories(db: Db) {
     throttle: loginThrottleRepository(db),
     audit: auditRepository(db),
     incidents: incidentRepository(db),
+    linking: linkingRepository(db),
     agentCommands: agentCommandRepository(db),
     retention: retentionRepository(db),
   };

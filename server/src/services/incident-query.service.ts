@@ -7,10 +7,11 @@ import type { CommandRow, AgentCommandRepository } from '../repositories/agent-c
 import type { CallRepository, CallRow } from '../repositories/call.repository.ts';
 import type { CameraWindowRow, IncidentRepository, IncidentRow, RepeatCallMatch } from '../repositories/incident.repository.ts';
 import type { RecordingRepository, RecordingRow } from '../repositories/recording.repository.ts';
-import type { GapRecord, SegmentRepository } from '../repositories/segment.repository.ts';
+import type { LinkingRepository } from '../repositories/linking.repository.ts';
+import type { GapRecord } from '../repositories/segment.repository.ts';
 import { ensureCan } from './access.ts';
 import type { AuditService } from './audit.service.ts';
-import { playlistUrl, recordingLink, scopedIncident, windowFootage } from './incident-support.ts';
+import { playlistUrl, recordingLink, scopedIncident, windowsFootage } from './incident-support.ts';
 
 export type IncidentListFilter = {
   siteIds?: string[] | undefined;
@@ -62,26 +63,29 @@ export function incidentQueryService(deps: {
   incidents: IncidentRepository;
   calls: CallRepository;
   recordings: RecordingRepository;
-  segments: SegmentRepository;
+  linking: LinkingRepository;
   commands: AgentCommandRepository;
   audit: AuditService;
   clock: Clock;
   mediaSecret: string;
   mediaTtlSeconds: number;
 }) {
-  const { incidents, calls, segments, commands, audit, clock } = deps;
+  const { incidents, calls, linking, commands, audit, clock } = deps;
 
   /** Each linked camera window with what has arrived and the state of its preserve command. */
   async function windowViews(i: IncidentRow, now: Date): Promise<WindowView[]> {
     const windows = await incidents.listWindows(i.id);
-    const cmds = new Map((await commands.findByIds(windows.flatMap((w) => (w.preserveCommandId ? [w.preserveCommandId] : [])))).map((c) => [c.id, c]));
-    return Promise.all(
-      windows.map(async (w) => {
-        const f = await windowFootage(segments, w.cameraId, w.start, w.end, now);
-        const command = w.preserveCommandId ? (cmds.get(w.preserveCommandId) ?? null) : null;
-        return { ...w, arrival: f.arrival, gaps: f.gaps, state: stateOf(f.arrival, command), command };
-      }),
-    );
+    const [cmdRows, footage] = await Promise.all([
+      commands.findByIds(windows.flatMap((w) => (w.preserveCommandId ? [w.preserveCommandId] : []))),
+      // Every linked window's segments and gaps in one statement (the windows may differ per camera).
+      windowsFootage(linking, windows.map((w) => ({ cameraId: w.cameraId, start: w.start, end: w.end })), now),
+    ]);
+    const cmds = new Map(cmdRows.map((c) => [c.id, c]));
+    return windows.map((w, n) => {
+      const f = footage[n]!;
+      const command = w.preserveCommandId ? (cmds.get(w.preserveCommandId) ?? null) : null;
+      return { ...w, arrival: f.arrival, gaps: f.gaps, state: stateOf(f.arrival, command), command };
+    });
   }
 
   async function linkedCalls(i: IncidentRow) {

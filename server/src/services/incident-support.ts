@@ -5,7 +5,8 @@ import { CONTIGUITY_TOLERANCE_MS } from '../domain/hls.ts';
 import { type Principal, readableSites } from '../domain/principal.ts';
 import { notFound } from '../http/errors.ts';
 import type { IncidentRepository, IncidentRow } from '../repositories/incident.repository.ts';
-import type { GapRecord, SegmentRepository } from '../repositories/segment.repository.ts';
+import type { CameraFootage, FootageWindow, LinkingRepository } from '../repositories/linking.repository.ts';
+import type { GapRecord } from '../repositories/segment.repository.ts';
 import { ensureCan } from './access.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,24 +34,26 @@ export async function scopedIncident(incidents: IncidentRepository, p: Principal
   return row;
 }
 
-/** Enough segment rows for the longest window of the shortest segments; a window is never judged on a cut list. */
-const MAX_WINDOW_SEGMENTS = 200_000;
-
 export type WindowFootage = { arrival: Arrival; gaps: GapRecord[] };
 
-/** What of a camera window is at the centre, still at the store (metadata only), a reported gap or not known yet. */
-export async function windowFootage(segments: SegmentRepository, cameraId: string, start: Date, end: Date, now: Date): Promise<WindowFootage> {
-  const [segs, gaps] = await Promise.all([segments.listInRange(cameraId, start, end, MAX_WINDOW_SEGMENTS), segments.listGapsInRange(cameraId, start, end)]);
+/** What of a camera window is at the centre, still at the store (metadata only), a reported gap or not known yet (pure). */
+export function footageArrival(f: CameraFootage, start: Date, end: Date, now: Date): WindowFootage {
   return {
-    gaps,
+    gaps: f.gaps,
     arrival: arrival({
       window: { start: start.getTime(), end: end.getTime() },
-      segments: segs.map((s) => ({ start: s.start.getTime(), end: s.end.getTime(), stored: s.objectKey !== null })),
-      gaps: gaps.map((g) => ({ start: g.start.getTime(), end: g.end.getTime() })),
+      segments: f.segments,
+      gaps: f.gaps.map((g) => ({ start: g.start.getTime(), end: g.end.getTime() })),
       now: now.getTime(),
       toleranceMs: CONTIGUITY_TOLERANCE_MS,
     }),
   };
+}
+
+/** footageArrival of each camera window, read in one statement for all of them (never a cut list), in the order given. */
+export async function windowsFootage(linking: LinkingRepository, windows: readonly FootageWindow[], now: Date): Promise<WindowFootage[]> {
+  const rows = await linking.windows(windows);
+  return rows.map((f, i) => footageArrival(f, windows[i]!.start, windows[i]!.end, now));
 }
 
 /** A signed, expiring link to a recording's original, playable copy or waveform (same form as the call view's). */

@@ -2,6 +2,7 @@ import type { Clock } from '../adapters/clock.ts';
 import type { IncidentSettings } from '../config.ts';
 import type { CameraRow } from '../repositories/camera.repository.ts';
 import {
+  type Arrival,
   caseNumber,
   checkTransition,
   type IncidentCategory,
@@ -18,7 +19,7 @@ import type { IncidentPatch, IncidentRow, NewHold } from '../repositories/incide
 import type { Repositories, Transactor } from '../repositories/index.ts';
 import { ensureCan } from './access.ts';
 import type { AuditService } from './audit.service.ts';
-import { actorOf, isUuid, scopedIncident, windowFootage } from './incident-support.ts';
+import { actorOf, footageArrival, isUuid, scopedIncident, windowsFootage } from './incident-support.ts';
 
 export type FileIncidentInput = {
   siteId?: string | undefined;
@@ -100,13 +101,24 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
 
   /**
    * Links a camera window: the window row, its holds, and a preserve_window command for the site's agent when some
-   * of its footage is not at the centre (on-demand camera, metadata-only rows, time with no row at all).
+   * of its footage is not at the centre (on-demand camera, metadata-only rows, time with no row at all). `footage` is
+   * the window's arrival when the caller has already read it (filing reads all cameras at once); otherwise it is
+   * read here, once the window is linked.
    */
-  async function linkWindowWithin(r: Repositories, i: IncidentRow, cam: Pick<CameraRow, 'id' | 'key' | 'upload_mode'>, start: Date, end: Date, source: 'filed' | 'manual', by: string, now: Date) {
+  async function linkWindowWithin(
+    r: Repositories,
+    i: IncidentRow,
+    cam: Pick<CameraRow, 'id' | 'key' | 'upload_mode'>,
+    start: Date,
+    end: Date,
+    source: 'filed' | 'manual',
+    ctx: { by: string; now: Date; incidentDays: number; footage?: Arrival },
+  ) {
+    const { by, now } = ctx;
     const id = await r.incidents.linkWindow({ incidentId: i.id, cameraId: cam.id, start, end, source, by, at: now });
     if (!id) return undefined;
-    const holds = await r.incidents.placeHolds(holdsFor(i, { cameraId: cam.id, start, end }, by, now, await incidentEvidenceDays(r)));
-    const { arrival } = await windowFootage(r.segments, cam.id, start, end, now);
+    const holds = await r.incidents.placeHolds(holdsFor(i, { cameraId: cam.id, start, end }, by, now, ctx.incidentDays));
+    const arrival = ctx.footage ?? (await windowsFootage(r.linking, [{ cameraId: cam.id, start, end }], now))[0]!.arrival;
     let commandId: string | null = null;
     if (needsPreservation(cam.upload_mode, arrival)) {
       const cmd = await r.agentCommands.insert({ siteId: i.siteId, kind: 'preserve_window', payload: { cameraKey: cam.key, from: iso(start), to: iso(end), incidentId: i.id }, incidentId: i.id, now });
@@ -116,9 +128,9 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
     return { id, cameraId: cam.id, cameraKey: cam.key, from: iso(start), to: iso(end), commandId, holds, missingMs: arrival.missingMs, metadataOnlyCount: arrival.metadataOnlyCount };
   }
 
-  async function linkCallsWithin(r: Repositories, i: IncidentRow, links: { callId: string; source: 'filed_from' | 'window' | 'manual' }[], by: string, now: Date) {
+  async function linkCallsWithin(r: Repositories, i: IncidentRow, links: { callId: string; source: 'filed_from' | 'window' | 'manual' }[], by: string, now: Date, incidentDays?: number) {
     const linked = await r.incidents.linkCalls(i.id, links, by, now);
-    const days = await incidentEvidenceDays(r);
+    const days = incidentDays ?? (await incidentEvidenceDays(r));
     const holds = await r.incidents.placeHolds(linked.flatMap((callId) => holdsFor(i, { callId }, by, now, days)));
     return { linked, holds };
   }
@@ -182,12 +194,16 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
           now,
         });
         const incident = (await r.incidents.findInSites(id, 'all'))!;
-        const callIds = await r.incidents.callIdsOverlapping(site.id, linkFrom, linkTo);
+        // One read for the whole link: the overlapping calls and every camera's footage in the window.
+        const linking = await r.linking.siteWindow(site.id, linkFrom, linkTo);
+        const incidentDays = await incidentEvidenceDays(r);
+        const callIds = linking.callIds;
         if (input.callId && !callIds.includes(input.callId)) callIds.unshift(input.callId);
-        const calls = await linkCallsWithin(r, incident, callIds.map((c) => ({ callId: c, source: c === input.callId ? ('filed_from' as const) : ('window' as const) })), actor.id, now);
+        const calls = await linkCallsWithin(r, incident, callIds.map((c) => ({ callId: c, source: c === input.callId ? ('filed_from' as const) : ('window' as const) })), actor.id, now, incidentDays);
         const windows = [];
-        for (const cam of await r.cameras.listInSites('all', site.id)) {
-          const w = await linkWindowWithin(r, incident, cam, linkFrom, linkTo, 'filed', actor.id, now);
+        for (const cam of linking.cameras) {
+          const footage = footageArrival(cam, linkFrom, linkTo, now).arrival;
+          const w = await linkWindowWithin(r, incident, { id: cam.id, key: cam.key, upload_mode: cam.uploadMode }, linkFrom, linkTo, 'filed', { by: actor.id, now, incidentDays, footage });
           if (w) windows.push(w);
         }
         const outcome: LinkOutcome = { calls: calls.linked, windows: windows.map(({ holds: _h, missingMs: _m, metadataOnlyCount: _c, ...w }) => w), holds: calls.holds + windows.reduce((n, w) => n + w.holds, 0) };
@@ -341,7 +357,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
         if (!cam) throw notFound('camera_not_found', 'camera not found');
         if (cam.site_id !== i.siteId) throw badRequest('camera_other_site', "the camera is not at the case's site");
         const actor = actorOf(p);
-        const linked = await linkWindowWithin(r, i, cam, w.from, w.to, 'manual', actor.id, now);
+        const linked = await linkWindowWithin(r, i, cam, w.from, w.to, 'manual', { by: actor.id, now, incidentDays: await incidentEvidenceDays(r) });
         if (!linked) throw conflict('already_linked', 'this camera window is already linked to the case');
         const { holds, ...rest } = linked;
         const details = { caseNumber: i.caseNumber, ...rest, holds };
