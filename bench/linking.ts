@@ -1,14 +1,22 @@
 /**
  * The linking query (issue 4): "calls plus segments of all cameras of a site for a one-hour window", measured at
- * 10 million segment rows and 1 million calls. It runs the two repository functions the incident service calls
- * when a case is filed (segmentRepository.listForSiteWindow, callRepository.listForSiteWindow) for random
- * (site, window) pairs and prints p50/p95/p99/max with the table sizes, the row counts returned, EXPLAIN (ANALYZE,
- * BUFFERS) of one pair and how long the data took to generate. Target: p99 under 20 ms on the 2-core machine.
- * Passes, each over its own random pairs after a warm-up: sequential (the two queries one after the other, as a case
- * filing waits for them: the headline figure), parallel (both at once on two pooled connections), the incident
- * service's own reads when it files a case today (calls by id, then per camera segments and gaps), server-side only
- * (EXPLAIN ANALYZE's planning + execution time, no rows sent) and without node-side decoding (the same SQL through
- * a pg client that keeps every value as text), so that database time and client time can be told apart.
+ * 10 million segment rows and 1 million calls, for random (site, window) pairs; prints p50/p95/p99/max with the table
+ * sizes, the rows returned, EXPLAIN (ANALYZE, BUFFERS) of one pair and how long the data took to generate. Target:
+ * p99 under 20 ms on the 2-core machine.
+ *
+ * The headline is the read the incident service uses when it files a case: linkingRepository.siteWindow (one SQL
+ * statement: the overlapping call ids and every camera's segments [start, end, stored] and gaps as JSON), timed in
+ * this process around the repository call (so Kysely, the driver, the transfer and the decoding are included), one
+ * pair after the other. Passes, each over its own random pairs after a warm-up:
+ *   - linking read (headline): linking.siteWindow;
+ *   - filing's reads now: linking.siteWindow and the arrival of every camera (domain/incident.ts), in a transaction;
+ *   - case views' read: linking.windows for the site's cameras over the window (one statement, as the detail and
+ *     timeline views read a case's linked windows);
+ *   - before (for comparison; main up to 2026-11-24): the two full-record functions segments.listForSiteWindow +
+ *     calls.listForSiteWindow, sequential and parallel; and filing's old reads (call ids, the camera list, then per
+ *     camera listInRange + listGapsInRange: 22 queries for 10 cameras);
+ *   - server-side only (EXPLAIN ANALYZE's planning + execution time, no rows sent) and without node-side decoding
+ *     (the same SQL through a pg client that keeps every value as text), for the new read and the two old functions.
  *
  *   node --import tsx bench/linking.ts [--segments 10000000] [--calls 1000000] [--sites 100] [--cameras-per-site 10]
  *        [--samples 1000] [--warmup 200] [--window-minutes 60] [--seed 4] [--defer-exclusion] [--keep] [--db NAME [--drop]]
@@ -25,7 +33,9 @@ import pg from 'pg';
 import { createDb } from '../server/src/db/connect.ts';
 import { migrateToLatest } from '../server/src/db/migrate.ts';
 import { createRepositories } from '../server/src/repositories/index.ts';
-import { windowFootage } from '../server/src/services/incident-support.ts';
+import { CONTIGUITY_TOLERANCE_MS } from '../server/src/domain/hls.ts';
+import { arrival } from '../server/src/domain/incident.ts';
+import { footageArrival } from '../server/src/services/incident-support.ts';
 import { createTestDatabase, TEST_ENV } from '../test-support/src/env.ts';
 import { generateLinkingData } from '../test-support/src/linking-data.ts';
 
@@ -158,7 +168,7 @@ try {
     return { hit: Number(r.rows[0]!.hit), read: Number(r.rows[0]!.read) };
   };
 
-  // Sequential: the service's two queries one after the other (what a case filing waits for).
+  // Before: the two full-record functions one after the other (what the first version of this bench measured).
   async function sequentialPass(n: number) {
     const seg: number[] = [], call: number[] = [], total: number[] = [], segRows: number[] = [], callRows: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -176,7 +186,7 @@ try {
     }
     return { seg, call, total, segRows, callRows };
   }
-  // Parallel: both queries at once on the pool's two connections.
+  // Before: the two full-record functions at once on the pool's two connections.
   async function parallelPass(n: number) {
     const total: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -188,9 +198,54 @@ try {
     return total;
   }
 
-  // What incident.service's file() reads today (main, 2026-11-23), in one transaction as it does: the ids of the
-  // overlapping calls, the site's cameras, then per camera its segments and gaps (windowFootage). Writes left out.
-  async function servicePass(n: number) {
+  // The headline: the one statement incident.service's file() reads (calls and every camera's footage).
+  async function linkingPass(n: number) {
+    const total: number[] = [], segRows: number[] = [], callRows: number[] = [], cams: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = pair();
+      const t0 = performance.now();
+      const l = await repos.linking.siteWindow(p.siteId, p.from, p.to);
+      total.push(performance.now() - t0);
+      segRows.push(l.cameras.reduce((k, c) => k + c.segments.length, 0));
+      callRows.push(l.callIds.length);
+      cams.push(l.cameras.length);
+    }
+    return { total, segRows, callRows, cams };
+  }
+
+  // What file() reads now (writes left out): in one transaction, the linking read, then each camera's arrival.
+  async function serviceNowPass(n: number) {
+    const total: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = pair();
+      const t0 = performance.now();
+      await db.transaction().execute(async (trx) => {
+        const l = await createRepositories(trx).linking.siteWindow(p.siteId, p.from, p.to);
+        for (const cam of l.cameras) footageArrival(cam, p.from, p.to, p.to);
+      });
+      total.push(performance.now() - t0);
+    }
+    return total;
+  }
+
+  // The case views' read: every linked window of a case in one statement (here: the site's cameras over the window).
+  const camerasOf = new Map<string, string[]>();
+  for (const c of await repos.cameras.listInSites('all')) camerasOf.set(c.site_id, [...(camerasOf.get(c.site_id) ?? []), c.id]);
+  async function windowsPass(n: number) {
+    const total: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = pair();
+      const ws = camerasOf.get(p.siteId)!.map((cameraId) => ({ cameraId, start: p.from, end: p.to }));
+      const t0 = performance.now();
+      await repos.linking.windows(ws);
+      total.push(performance.now() - t0);
+    }
+    return total;
+  }
+
+  // What file() read before (main up to 2026-11-24), in one transaction as it did: the ids of the overlapping calls,
+  // the site's cameras, then per camera its full segment records and gaps (the old windowFootage) and the arrival.
+  async function serviceBeforePass(n: number) {
     const total: number[] = [];
     for (let i = 0; i < n; i++) {
       const p = pair();
@@ -198,7 +253,16 @@ try {
       await db.transaction().execute(async (trx) => {
         const r = createRepositories(trx);
         await r.incidents.callIdsOverlapping(p.siteId, p.from, p.to);
-        for (const cam of await r.cameras.listInSites('all', p.siteId)) await windowFootage(r.segments, cam.id, p.from, p.to, p.to);
+        for (const cam of await r.cameras.listInSites('all', p.siteId)) {
+          const [segs, gaps] = await Promise.all([r.segments.listInRange(cam.id, p.from, p.to, 200_000), r.segments.listGapsInRange(cam.id, p.from, p.to)]);
+          arrival({
+            window: { start: p.from.getTime(), end: p.to.getTime() },
+            segments: segs.map((x) => ({ start: x.start.getTime(), end: x.end.getTime(), stored: x.objectKey !== null })),
+            gaps: gaps.map((g) => ({ start: g.start.getTime(), end: g.end.getTime() })),
+            now: p.to.getTime(),
+            toleranceMs: CONTIGUITY_TOLERANCE_MS,
+          });
+        }
       });
       total.push(performance.now() - t0);
     }
@@ -215,20 +279,21 @@ try {
     return plan['Execution Time'] + plan['Planning Time'];
   };
   async function serverPass(n: number) {
-    const seg: number[] = [], call: number[] = [];
+    const linking: number[] = [], seg: number[] = [], call: number[] = [];
     for (let i = 0; i < n; i++) {
       const p = pair();
+      linking.push(await executionMs(repos.linking.siteWindowQuery(p.siteId, p.from, p.to)));
       seg.push(await executionMs(repos.segments.siteWindowQuery(p.siteId, p.from, p.to)));
       call.push(await executionMs(repos.calls.siteWindowQuery(p.siteId, p.from, p.to)));
     }
-    return { seg, call };
+    return { linking, seg, call };
   }
 
   // The same SQL through a plain pg client whose type parsers keep the text: the node-side decoding left out.
   const rawClient = new pg.Client({ connectionString: database.url, types: { getTypeParser: () => (v: string) => v } });
   await rawClient.connect();
   async function rawPass(n: number) {
-    const seg: number[] = [], call: number[] = [];
+    const linking: number[] = [], seg: number[] = [], call: number[] = [];
     const run = async (q: { compile(): CompiledQuery }, into: number[]) => {
       const c = q.compile();
       const t0 = performance.now();
@@ -237,23 +302,29 @@ try {
     };
     for (let i = 0; i < n; i++) {
       const p = pair();
+      await run(repos.linking.siteWindowQuery(p.siteId, p.from, p.to), linking);
       await run(repos.segments.siteWindowQuery(p.siteId, p.from, p.to), seg);
       await run(repos.calls.siteWindowQuery(p.siteId, p.from, p.to), call);
     }
-    return { seg, call };
+    return { linking, seg, call };
   }
   const pageCacheGiB = () => Number((Number(/^Cached:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 ** 2).toFixed(1));
 
-  log(`warm-up: ${WARMUP} pairs`);
+  log(`warm-up: ${WARMUP} pairs of each read`);
+  await linkingPass(WARMUP);
   await sequentialPass(WARMUP);
-  log(`measuring: ${SAMPLES} pairs each: sequential, parallel, incident service shape, server-side only, without node-side decoding`);
+  log(`measuring: ${SAMPLES} pairs each: linking read (headline), filing's reads now, case views' read, two functions sequential and parallel, filing's reads before, server-side only, without node-side decoding`);
   const load0 = os.loadavg();
   const cache0 = pageCacheGiB();
   const b0 = await blocks();
-  const seq = await sequentialPass(SAMPLES);
+  const link = await linkingPass(SAMPLES);
   const b1 = await blocks();
+  const loadAfterHeadline = os.loadavg();
+  const svcNow = await serviceNowPass(SAMPLES);
+  const wins = await windowsPass(SAMPLES);
+  const seq = await sequentialPass(SAMPLES);
   const par = await parallelPass(SAMPLES);
-  const svc = await servicePass(SAMPLES);
+  const svcBefore = await serviceBeforePass(SAMPLES);
   const srv = await serverPass(SAMPLES);
   const rawRows = await rawPass(SAMPLES);
   await rawClient.end();
@@ -266,6 +337,7 @@ try {
     const r = await db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${c.sql}`, [...c.parameters]));
     return r.rows.map((x) => x['QUERY PLAN']).join('\n');
   };
+  const explainLinking = await explain(repos.linking.siteWindowQuery(p.siteId, p.from, p.to));
   const explainSegments = await explain(repos.segments.siteWindowQuery(p.siteId, p.from, p.to));
   const explainCalls = await explain(repos.calls.siteWindowQuery(p.siteId, p.from, p.to));
 
@@ -281,16 +353,21 @@ try {
     sizes,
     samples: SAMPLES,
     warmup: WARMUP,
-    sequentialMs: { segments: stats(seq.seg), calls: stats(seq.call), total: stats(seq.total) },
-    parallelMs: { total: stats(par) },
-    incidentServiceShapeMs: { total: stats(svc) },
-    serverExecutionMs: { segments: stats(srv.seg), calls: stats(srv.call) },
-    rowsWithoutNodeDecodingMs: { segments: stats(rawRows.seg), calls: stats(rawRows.call) },
-    loadAverage1m: { beforeSamples: Number(load0[0]!.toFixed(2)), afterSamples: Number(load1[0]!.toFixed(2)) },
+    linkingReadMs: { total: stats(link.total) },
+    filingReadsNowMs: { total: stats(svcNow) },
+    caseViewsWindowsReadMs: { total: stats(wins) },
+    before: {
+      sequentialMs: { segments: stats(seq.seg), calls: stats(seq.call), total: stats(seq.total) },
+      parallelMs: { total: stats(par) },
+      filingReadsMs: { total: stats(svcBefore) },
+    },
+    serverExecutionMs: { linking: stats(srv.linking), segments: stats(srv.seg), calls: stats(srv.call) },
+    withoutNodeDecodingMs: { linking: stats(rawRows.linking), segments: stats(rawRows.seg), calls: stats(rawRows.call) },
+    loadAverage1m: { beforeSamples: Number(load0[0]!.toFixed(2)), afterHeadline: Number(loadAfterHeadline[0]!.toFixed(2)), afterSamples: Number(load1[0]!.toFixed(2)) },
     osPageCacheGiB: cache0,
-    rowsReturned: { segments: counts(seq.segRows), calls: counts(seq.callRows) },
-    sharedBuffersDuringSequentialPass: { hit: b1.hit - b0.hit, read: b1.read - b0.read, hitRatio: Number(((b1.hit - b0.hit) / Math.max(1, b1.hit - b0.hit + b1.read - b0.read)).toFixed(4)) },
-    target: { p99UnderMs: 20, met: stats(seq.total).p99 < 20 },
+    rowsReturned: { cameras: counts(link.cams), segments: counts(link.segRows), calls: counts(link.callRows) },
+    sharedBuffersDuringHeadlinePass: { hit: b1.hit - b0.hit, read: b1.read - b0.read, hitRatio: Number(((b1.hit - b0.hit) / Math.max(1, b1.hit - b0.hit + b1.read - b0.read)).toFixed(4)) },
+    target: { p99UnderMs: 20, measure: 'linking read (headline)', met: stats(link.total).p99 < 20 },
   };
 
   console.log('\n== sizes');
@@ -298,8 +375,9 @@ try {
     console.log(`${t}: ${s.rows.toLocaleString('en')} rows, total ${mib(s.totalBytes)} = heap ${mib(s.heapBytes)} + indexes ${mib(s.indexBytes)} + toast/maps ${mib(s.toastAndMapsBytes)}`);
     for (const [name, bytes] of Object.entries(s.indexes)) console.log(`    ${name}: ${mib(bytes)}`);
   }
-  console.log(`\n== EXPLAIN (ANALYZE, BUFFERS) segments, site ${p.siteId}, ${p.from.toISOString()} .. ${p.to.toISOString()}\n${explainSegments}`);
-  console.log(`\n== EXPLAIN (ANALYZE, BUFFERS) calls, same pair\n${explainCalls}`);
+  console.log(`\n== EXPLAIN (ANALYZE, BUFFERS) linking read, site ${p.siteId}, ${p.from.toISOString()} .. ${p.to.toISOString()}\n${explainLinking}`);
+  console.log(`\n== EXPLAIN (ANALYZE, BUFFERS) before: segments, same pair\n${explainSegments}`);
+  console.log(`\n== EXPLAIN (ANALYZE, BUFFERS) before: calls, same pair\n${explainCalls}`);
   console.log('\n== result');
   console.log(JSON.stringify(result, null, 2));
 } finally {
