@@ -168,108 +168,17 @@ try {
     return { hit: Number(r.rows[0]!.hit), read: Number(r.rows[0]!.read) };
   };
 
-  // Before: the two full-record functions one after the other (what the first version of this bench measured).
-  async function sequentialPass(n: number) {
-    const seg: number[] = [], call: number[] = [], total: number[] = [], segRows: number[] = [], callRows: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = pair();
-      const t0 = performance.now();
-      const s = await repos.segments.listForSiteWindow(p.siteId, p.from, p.to);
-      const t1 = performance.now();
-      const c = await repos.calls.listForSiteWindow(p.siteId, p.from, p.to);
-      const t2 = performance.now();
-      seg.push(t1 - t0);
-      call.push(t2 - t1);
-      total.push(t2 - t0);
-      segRows.push(s.length);
-      callRows.push(c.length);
-    }
-    return { seg, call, total, segRows, callRows };
-  }
-  // Before: the two full-record functions at once on the pool's two connections.
-  async function parallelPass(n: number) {
-    const total: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = pair();
-      const t0 = performance.now();
-      await Promise.all([repos.segments.listForSiteWindow(p.siteId, p.from, p.to), repos.calls.listForSiteWindow(p.siteId, p.from, p.to)]);
-      total.push(performance.now() - t0);
-    }
-    return total;
-  }
-
-  // The headline: the one statement incident.service's file() reads (calls and every camera's footage).
-  async function linkingPass(n: number) {
-    const total: number[] = [], segRows: number[] = [], callRows: number[] = [], cams: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = pair();
-      const t0 = performance.now();
-      const l = await repos.linking.siteWindow(p.siteId, p.from, p.to);
-      total.push(performance.now() - t0);
-      segRows.push(l.cameras.reduce((k, c) => k + c.segments.length, 0));
-      callRows.push(l.callIds.length);
-      cams.push(l.cameras.length);
-    }
-    return { total, segRows, callRows, cams };
-  }
-
-  // What file() reads now (writes left out): in one transaction, the linking read, then each camera's arrival.
-  async function serviceNowPass(n: number) {
-    const total: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = pair();
-      const t0 = performance.now();
-      await db.transaction().execute(async (trx) => {
-        const l = await createRepositories(trx).linking.siteWindow(p.siteId, p.from, p.to);
-        for (const cam of l.cameras) footageArrival(cam, p.from, p.to, p.to);
-      });
-      total.push(performance.now() - t0);
-    }
-    return total;
-  }
-
-  // The case views' read: every linked window of a case in one statement (here: the site's cameras over the window).
+  type Pair = ReturnType<typeof pair>;
+  const timed = async (into: number[], fn: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    const r = await fn();
+    into.push(performance.now() - t0);
+    return r;
+  };
   const camerasOf = new Map<string, string[]>();
   for (const c of await repos.cameras.listInSites('all')) camerasOf.set(c.site_id, [...(camerasOf.get(c.site_id) ?? []), c.id]);
-  async function windowsPass(n: number) {
-    const total: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = pair();
-      const ws = camerasOf.get(p.siteId)!.map((cameraId) => ({ cameraId, start: p.from, end: p.to }));
-      const t0 = performance.now();
-      await repos.linking.windows(ws);
-      total.push(performance.now() - t0);
-    }
-    return total;
-  }
 
-  // What file() read before (main up to 2026-11-24), in one transaction as it did: the ids of the overlapping calls,
-  // the site's cameras, then per camera its full segment records and gaps (the old windowFootage) and the arrival.
-  async function serviceBeforePass(n: number) {
-    const total: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = pair();
-      const t0 = performance.now();
-      await db.transaction().execute(async (trx) => {
-        const r = createRepositories(trx);
-        await r.incidents.callIdsOverlapping(p.siteId, p.from, p.to);
-        for (const cam of await r.cameras.listInSites('all', p.siteId)) {
-          const [segs, gaps] = await Promise.all([r.segments.listInRange(cam.id, p.from, p.to, 200_000), r.segments.listGapsInRange(cam.id, p.from, p.to)]);
-          arrival({
-            window: { start: p.from.getTime(), end: p.to.getTime() },
-            segments: segs.map((x) => ({ start: x.start.getTime(), end: x.end.getTime(), stored: x.objectKey !== null })),
-            gaps: gaps.map((g) => ({ start: g.start.getTime(), end: g.end.getTime() })),
-            now: p.to.getTime(),
-            toleranceMs: CONTIGUITY_TOLERANCE_MS,
-          });
-        }
-      });
-      total.push(performance.now() - t0);
-    }
-    return total;
-  }
-
-  // The database's own share: execution time as EXPLAIN ANALYZE reports it (no rows sent to the client).
+  // The database's own share: planning + execution time as EXPLAIN ANALYZE reports it (no rows sent to the client).
   const executionMs = async (q: { compile(): CompiledQuery }) => {
     const c = q.compile();
     const r = await db.executeQuery<{ 'QUERY PLAN': [{ 'Execution Time': number; 'Planning Time': number }] }>(
@@ -278,57 +187,120 @@ try {
     const plan = r.rows[0]!['QUERY PLAN'][0];
     return plan['Execution Time'] + plan['Planning Time'];
   };
-  async function serverPass(n: number) {
-    const linking: number[] = [], seg: number[] = [], call: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = pair();
-      linking.push(await executionMs(repos.linking.siteWindowQuery(p.siteId, p.from, p.to)));
-      seg.push(await executionMs(repos.segments.siteWindowQuery(p.siteId, p.from, p.to)));
-      call.push(await executionMs(repos.calls.siteWindowQuery(p.siteId, p.from, p.to)));
-    }
-    return { linking, seg, call };
-  }
-
   // The same SQL through a plain pg client whose type parsers keep the text: the node-side decoding left out.
   const rawClient = new pg.Client({ connectionString: database.url, types: { getTypeParser: () => (v: string) => v } });
   await rawClient.connect();
-  async function rawPass(n: number) {
-    const linking: number[] = [], seg: number[] = [], call: number[] = [];
-    const run = async (q: { compile(): CompiledQuery }, into: number[]) => {
-      const c = q.compile();
+  const rawMs = async (q: { compile(): CompiledQuery }) => {
+    const c = q.compile();
+    const t0 = performance.now();
+    await rawClient.query(c.sql, [...c.parameters]);
+    return performance.now() - t0;
+  };
+
+  const m = {
+    linking: [] as number[],
+    filingNow: [] as number[],
+    caseViews: [] as number[],
+    seqSegments: [] as number[],
+    seqCalls: [] as number[],
+    seqTotal: [] as number[],
+    parallel: [] as number[],
+    filingBefore: [] as number[],
+    serverLinking: [] as number[],
+    serverSegments: [] as number[],
+    serverCalls: [] as number[],
+    rawLinking: [] as number[],
+    rawSegments: [] as number[],
+    rawCalls: [] as number[],
+    rowsCameras: [] as number[],
+    rowsSegments: [] as number[],
+    rowsCalls: [] as number[],
+  };
+  const reads: ((p: Pair) => Promise<void>)[] = [
+    // The headline: the one statement incident.service's file() reads (calls and every camera's footage).
+    async (p) => {
+      const l = (await timed(m.linking, () => repos.linking.siteWindow(p.siteId, p.from, p.to))) as Awaited<ReturnType<typeof repos.linking.siteWindow>>;
+      m.rowsCameras.push(l.cameras.length);
+      m.rowsSegments.push(l.cameras.reduce((k, c) => k + c.segments.length, 0));
+      m.rowsCalls.push(l.callIds.length);
+    },
+    // What file() reads now (writes left out): in one transaction, the linking read, then each camera's arrival.
+    async (p) => {
+      await timed(m.filingNow, () =>
+        db.transaction().execute(async (trx) => {
+          const l = await createRepositories(trx).linking.siteWindow(p.siteId, p.from, p.to);
+          for (const cam of l.cameras) footageArrival(cam, p.from, p.to, p.to);
+        }),
+      );
+    },
+    // The case views' read: every linked window of a case in one statement (here: the site's cameras over the window).
+    async (p) => {
+      const ws = camerasOf.get(p.siteId)!.map((cameraId) => ({ cameraId, start: p.from, end: p.to }));
+      await timed(m.caseViews, () => repos.linking.windows(ws));
+    },
+    // Before: the two full-record functions one after the other (the first version of this bench).
+    async (p) => {
       const t0 = performance.now();
-      await rawClient.query(c.sql, [...c.parameters]);
-      into.push(performance.now() - t0);
-    };
+      await timed(m.seqSegments, () => repos.segments.listForSiteWindow(p.siteId, p.from, p.to));
+      await timed(m.seqCalls, () => repos.calls.listForSiteWindow(p.siteId, p.from, p.to));
+      m.seqTotal.push(performance.now() - t0);
+    },
+    // Before: the same two at once on the pool's two connections.
+    async (p) => {
+      await timed(m.parallel, () => Promise.all([repos.segments.listForSiteWindow(p.siteId, p.from, p.to), repos.calls.listForSiteWindow(p.siteId, p.from, p.to)]));
+    },
+    // What file() read before (main up to 2026-11-24), in one transaction as it did: the ids of the overlapping
+    // calls, the site's cameras, then per camera its full segment records and gaps (the old windowFootage) and the
+    // arrival: 22 queries for 10 cameras.
+    async (p) => {
+      await timed(m.filingBefore, () =>
+        db.transaction().execute(async (trx) => {
+          const r = createRepositories(trx);
+          await r.incidents.callIdsOverlapping(p.siteId, p.from, p.to);
+          for (const cam of await r.cameras.listInSites('all', p.siteId)) {
+            const [segs, gaps] = await Promise.all([r.segments.listInRange(cam.id, p.from, p.to, 200_000), r.segments.listGapsInRange(cam.id, p.from, p.to)]);
+            arrival({
+              window: { start: p.from.getTime(), end: p.to.getTime() },
+              segments: segs.map((x) => ({ start: x.start.getTime(), end: x.end.getTime(), stored: x.objectKey !== null })),
+              gaps: gaps.map((g) => ({ start: g.start.getTime(), end: g.end.getTime() })),
+              now: p.to.getTime(),
+              toleranceMs: CONTIGUITY_TOLERANCE_MS,
+            });
+          }
+        }),
+      );
+    },
+    async (p) => void m.serverLinking.push(await executionMs(repos.linking.siteWindowQuery(p.siteId, p.from, p.to))),
+    async (p) => {
+      m.serverSegments.push(await executionMs(repos.segments.siteWindowQuery(p.siteId, p.from, p.to)));
+      m.serverCalls.push(await executionMs(repos.calls.siteWindowQuery(p.siteId, p.from, p.to)));
+    },
+    async (p) => void m.rawLinking.push(await rawMs(repos.linking.siteWindowQuery(p.siteId, p.from, p.to))),
+    async (p) => {
+      m.rawSegments.push(await rawMs(repos.segments.siteWindowQuery(p.siteId, p.from, p.to)));
+      m.rawCalls.push(await rawMs(repos.calls.siteWindowQuery(p.siteId, p.from, p.to)));
+    },
+  ];
+  // Interleaved: round i runs every read once, each on its own random pair, starting at read i mod n, so that all
+  // reads see the same cache and machine conditions over the run (the data is larger than the page cache).
+  async function rounds(n: number) {
     for (let i = 0; i < n; i++) {
-      const p = pair();
-      await run(repos.linking.siteWindowQuery(p.siteId, p.from, p.to), linking);
-      await run(repos.segments.siteWindowQuery(p.siteId, p.from, p.to), seg);
-      await run(repos.calls.siteWindowQuery(p.siteId, p.from, p.to), call);
+      for (let j = 0; j < reads.length; j++) await reads[(i + j) % reads.length]!(pair());
     }
-    return { linking, seg, call };
   }
   const pageCacheGiB = () => Number((Number(/^Cached:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 ** 2).toFixed(1));
 
-  log(`warm-up: ${WARMUP} pairs of each read`);
-  await linkingPass(WARMUP);
-  await sequentialPass(WARMUP);
-  log(`measuring: ${SAMPLES} pairs each: linking read (headline), filing's reads now, case views' read, two functions sequential and parallel, filing's reads before, server-side only, without node-side decoding`);
+  log(`warm-up: ${WARMUP} rounds`);
+  await rounds(WARMUP);
+  for (const xs of Object.values(m)) xs.length = 0;
+  log(`measuring: ${SAMPLES} rounds of ${reads.length} reads, interleaved, each read on its own random (site, window) pair`);
   const load0 = os.loadavg();
   const cache0 = pageCacheGiB();
   const b0 = await blocks();
-  const link = await linkingPass(SAMPLES);
+  await rounds(SAMPLES);
   const b1 = await blocks();
-  const loadAfterHeadline = os.loadavg();
-  const svcNow = await serviceNowPass(SAMPLES);
-  const wins = await windowsPass(SAMPLES);
-  const seq = await sequentialPass(SAMPLES);
-  const par = await parallelPass(SAMPLES);
-  const svcBefore = await serviceBeforePass(SAMPLES);
-  const srv = await serverPass(SAMPLES);
-  const rawRows = await rawPass(SAMPLES);
-  await rawClient.end();
   const load1 = os.loadavg();
+  await rawClient.end();
 
   // EXPLAIN (ANALYZE, BUFFERS) of one more random pair, both halves.
   const p = pair();
@@ -353,21 +325,21 @@ try {
     sizes,
     samples: SAMPLES,
     warmup: WARMUP,
-    linkingReadMs: { total: stats(link.total) },
-    filingReadsNowMs: { total: stats(svcNow) },
-    caseViewsWindowsReadMs: { total: stats(wins) },
+    linkingReadMs: { total: stats(m.linking) },
+    filingReadsNowMs: { total: stats(m.filingNow) },
+    caseViewsWindowsReadMs: { total: stats(m.caseViews) },
     before: {
-      sequentialMs: { segments: stats(seq.seg), calls: stats(seq.call), total: stats(seq.total) },
-      parallelMs: { total: stats(par) },
-      filingReadsMs: { total: stats(svcBefore) },
+      sequentialMs: { segments: stats(m.seqSegments), calls: stats(m.seqCalls), total: stats(m.seqTotal) },
+      parallelMs: { total: stats(m.parallel) },
+      filingReadsMs: { total: stats(m.filingBefore) },
     },
-    serverExecutionMs: { linking: stats(srv.linking), segments: stats(srv.seg), calls: stats(srv.call) },
-    withoutNodeDecodingMs: { linking: stats(rawRows.linking), segments: stats(rawRows.seg), calls: stats(rawRows.call) },
-    loadAverage1m: { beforeSamples: Number(load0[0]!.toFixed(2)), afterHeadline: Number(loadAfterHeadline[0]!.toFixed(2)), afterSamples: Number(load1[0]!.toFixed(2)) },
+    serverExecutionMs: { linking: stats(m.serverLinking), segments: stats(m.serverSegments), calls: stats(m.serverCalls) },
+    withoutNodeDecodingMs: { linking: stats(m.rawLinking), segments: stats(m.rawSegments), calls: stats(m.rawCalls) },
+    loadAverage1m: { beforeSamples: Number(load0[0]!.toFixed(2)), afterSamples: Number(load1[0]!.toFixed(2)) },
     osPageCacheGiB: cache0,
-    rowsReturned: { cameras: counts(link.cams), segments: counts(link.segRows), calls: counts(link.callRows) },
-    sharedBuffersDuringHeadlinePass: { hit: b1.hit - b0.hit, read: b1.read - b0.read, hitRatio: Number(((b1.hit - b0.hit) / Math.max(1, b1.hit - b0.hit + b1.read - b0.read)).toFixed(4)) },
-    target: { p99UnderMs: 20, measure: 'linking read (headline)', met: stats(link.total).p99 < 20 },
+    rowsReturned: { cameras: counts(m.rowsCameras), segments: counts(m.rowsSegments), calls: counts(m.rowsCalls) },
+    sharedBuffersDuringMeasurement: { hit: b1.hit - b0.hit, read: b1.read - b0.read, hitRatio: Number(((b1.hit - b0.hit) / Math.max(1, b1.hit - b0.hit + b1.read - b0.read)).toFixed(4)) },
+    target: { p99UnderMs: 20, measure: 'linking read (headline)', met: stats(m.linking).p99 < 20 },
   };
 
   console.log('\n== sizes');
