@@ -7,12 +7,13 @@
  * The headline is the read the incident service uses when it files a case: linkingRepository.siteWindow (one SQL
  * statement: the overlapping call ids and every camera's segments [start, end, stored] and gaps as JSON), timed in
  * this process around the repository call (so Kysely, the driver, the transfer and the decoding are included), one
- * pair after the other. Passes, each over its own random pairs after a warm-up:
+ * pair after the other. The reads are interleaved: each of --samples rounds (after --warmup rounds) runs every read
+ * once, each on its own random pair, starting at a different read each round, so that all see the same cache state:
  *   - linking read (headline): linking.siteWindow;
  *   - filing's reads now: linking.siteWindow and the arrival of every camera (domain/incident.ts), in a transaction;
  *   - case views' read: linking.windows for the site's cameras over the window (one statement, as the detail and
  *     timeline views read a case's linked windows);
- *   - before (for comparison; main up to 2026-11-24): the two full-record functions segments.listForSiteWindow +
+ *   - before (for comparison; main up to e6cfa88): the two full-record functions segments.listForSiteWindow +
  *     calls.listForSiteWindow, sequential and parallel; and filing's old reads (call ids, the camera list, then per
  *     camera listInRange + listGapsInRange: 22 queries for 10 cameras);
  *   - server-side only (EXPLAIN ANALYZE's planning + execution time, no rows sent) and without node-side decoding
@@ -249,7 +250,7 @@ try {
     async (p) => {
       await timed(m.parallel, () => Promise.all([repos.segments.listForSiteWindow(p.siteId, p.from, p.to), repos.calls.listForSiteWindow(p.siteId, p.from, p.to)]));
     },
-    // What file() read before (main up to 2026-11-24), in one transaction as it did: the ids of the overlapping
+    // What file() read before (main up to e6cfa88), in one transaction as it did: the ids of the overlapping
     // calls, the site's cameras, then per camera its full segment records and gaps (the old windowFootage) and the
     // arrival: 22 queries for 10 cameras.
     async (p) => {
