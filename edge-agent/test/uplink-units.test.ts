@@ -5,7 +5,11 @@ import { bytesToFree } from '../src/disk-guard/disk-guard.ts';
 import { ClockOffsetEstimator, sampleOffset } from '../src/heartbeat/clock-offset.ts';
 import { backoffCeiling, fullJitterDelay, parseRetryAfter, retryDelay } from '../src/uploader/backoff.ts';
 import { TokenBucket } from '../src/uploader/token-bucket.ts';
-import { classifyResponse } from '../src/uploader/uploader.ts';
+import { classifyResponse, fileChunks } from '../src/uploader/uploader.ts';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 describe('backoff with full jitter', () => {
   const policy = { baseMs: 100, capMs: 5_000 };
@@ -112,6 +116,42 @@ describe('token bucket', () => {
     const t0 = performance.now();
     for (let i = 0; i < 1000; i++) await b.take(1_000_000);
     assert.ok(performance.now() - t0 < 200);
+  });
+});
+
+describe('upload body from a file', () => {
+  const collect = async (it: AsyncIterable<Buffer>) => {
+    const pieces: Buffer[] = [];
+    // Each piece is copied: the source reuses one buffer, valid until the next piece is asked for.
+    for await (const p of it) pieces.push(Buffer.from(p));
+    return pieces;
+  };
+
+  test('the first `length` bytes, in 1 MiB pieces through one reused buffer; capped pieces under a rate', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chunks-'));
+    try {
+      const bytes = randomBytes(2.5 * 1024 * 1024 + 7);
+      const f = join(dir, 'seg.ts');
+      await writeFile(f, bytes);
+      const ctl = new AbortController();
+      const all = await collect(fileChunks(f, bytes.length, new TokenBucket(0), ctl.signal));
+      assert.deepEqual(all.map((p) => p.length), [1048576, 1048576, 524295]);
+      assert.ok(Buffer.concat(all).equals(bytes));
+      const seen = new Set<ArrayBufferLike>();
+      for await (const p of fileChunks(f, bytes.length, new TokenBucket(0), ctl.signal)) seen.add(p.buffer);
+      assert.equal(seen.size, 1, 'no buffer allocated per piece');
+      // A file longer than its record: only the recorded bytes go (the centre checks them against the edge hash).
+      assert.ok(Buffer.concat(await collect(fileChunks(f, 1000, new TokenBucket(0), ctl.signal))).equals(bytes.subarray(0, 1000)));
+      // Under a bandwidth cap each piece is at most the bucket's burst.
+      const capped = await collect(fileChunks(f, 300_000, new TokenBucket(100_000_000, { burstBytes: 65_536 }), ctl.signal));
+      assert.ok(capped.every((p) => p.length <= 65_536) && capped.length === Math.ceil(300_000 / 65_536));
+      assert.ok(Buffer.concat(capped).equals(bytes.subarray(0, 300_000)));
+      // A file shorter than its record, or gone: an error (the uploader treats it as local, never as the network's).
+      await assert.rejects(collect(fileChunks(f, bytes.length + 1, new TokenBucket(0), ctl.signal)), { code: 'ESHORT' });
+      await assert.rejects(collect(fileChunks(join(dir, 'missing.ts'), 10, new TokenBucket(0), ctl.signal)), { code: 'ENOENT' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

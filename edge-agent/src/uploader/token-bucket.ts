@@ -1,9 +1,7 @@
 /**
  * Upload bandwidth cap: a token bucket (one token per byte) shared by all uploads, applied to the request body
- * stream. The rate can change at run time (e.g. a future centre command).
+ * (uploader.ts: fileChunks). The rate can change at run time (e.g. a future centre command).
  */
-import { Transform, type TransformCallback } from 'node:stream';
-
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -69,24 +67,5 @@ export class TokenBucket {
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
-  }
-
-  /** A pass-through stream that holds each chunk until the bucket allows it. */
-  throttle(signal?: AbortSignal): Transform {
-    const bucket = this;
-    return new Transform({
-      transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-        void (async () => {
-          if (bucket.rate <= 0) return chunk;
-          for (let off = 0; off < chunk.length; ) {
-            const piece = chunk.subarray(off, off + bucket.maxChunk);
-            await bucket.take(piece.length, signal);
-            this.push(piece);
-            off += piece.length;
-          }
-          return undefined;
-        })().then((rest) => cb(null, rest), (e: unknown) => cb(e as Error));
-      },
-    });
   }
 }

@@ -9,8 +9,7 @@
  *   the hole is visible at the centre.
  * - The local file is deleted only after the centre answered 200/201 (outbox.ack).
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Logger } from '../cli/logger.ts';
 import { sha256File } from '../state/file-hash.ts';
@@ -54,6 +53,32 @@ export function classifyResponse(res: Pick<CentreResponse, 'status' | 'errorCode
     return { kind: 'verify', file: ctx.file, reason: code };
   }
   return { kind: 'quarantine', reason: code ?? `http_${status}`, detail: null };
+}
+
+const READ_CHUNK = 1024 * 1024;
+
+/**
+ * The first `length` bytes of a file, read through one reused 1 MiB buffer (each chunk is written out before the
+ * next read), in pieces the bandwidth cap allows.
+ */
+export async function* fileChunks(path: string, length: number, bucket: TokenBucket, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(1, length)));
+    for (let pos = 0; pos < length; ) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - pos), pos);
+      if (bytesRead === 0) throw Object.assign(new Error(`file ended at ${pos} of ${length} bytes`), { code: 'ESHORT' });
+      pos += bytesRead;
+      for (let off = 0; off < bytesRead; ) {
+        const n = bucket.bytesPerSecond > 0 ? Math.min(bucket.maxChunk, bytesRead - off) : bytesRead - off;
+        if (bucket.bytesPerSecond > 0) await bucket.take(n, signal);
+        yield buf.subarray(off, off + n);
+        off += n;
+      }
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /** JSON for an HTTP header: non-ASCII escaped so the header stays valid. */
@@ -246,17 +271,7 @@ export class Uploader {
   private body(f: LocalFile, contentType: string) {
     const bucket = this.d.bucket;
     const signal = this.requestCtl.signal;
-    return {
-      length: f.size,
-      contentType,
-      open: () => {
-        const file = createReadStream(f.path, { highWaterMark: 1024 * 1024 });
-        if (bucket.bytesPerSecond <= 0) return file;
-        const throttled = bucket.throttle(signal);
-        file.on('error', (e) => throttled.destroy(Object.assign(e, { local: true })));
-        return file.pipe(throttled);
-      },
-    };
+    return { length: f.size, contentType, chunks: () => fileChunks(f.path, f.size, bucket, signal) };
   }
 
   private async sendSegment(item: SegmentItem): Promise<Outcome> {
