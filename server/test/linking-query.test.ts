@@ -7,12 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { CompiledQuery, sql } from 'kysely';
 import { createDb, type Db } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import type { CallPayload } from '../src/domain/call-payload.ts';
 import { payloadDigest } from '../src/domain/call-payload.ts';
 import { createRepositories, type Repositories } from '../src/repositories/index.ts';
 import { createTestDatabase } from '../../test-support/src/env.ts';
 import { generateLinkingData, type LinkingData } from '../../test-support/src/linking-data.ts';
-import { fixturePayload } from './helpers/calls.ts';
+import { windowCallPayload } from './helpers/calls.ts';
+import { segmentRow } from './helpers/segment-rows.ts';
 
 const T = Date.parse('2026-11-20T10:00:00Z'); // window [T, T + 1 h)
 const MIN = 60_000;
@@ -74,32 +74,13 @@ describe('linking query: segments and calls of a site for a window', () => {
     }
     let n = 0;
     for (const s of Object.values(segs)) {
-      const row = await repos.segments.insert({
-        cameraId: cams[s.camera]!,
-        start: at(s.start),
-        end: at(s.end),
-        durationMs: s.end - s.start,
-        byteSize: 1000,
-        sha256: Buffer.alloc(32, ++n),
-        mediaType: 'video/mp2t',
-        codec: { video: 'h264' },
-        runId: null,
-        clockOffsetMs: 3,
-        objectKey: n % 2 ? `segments/k${n}.ts` : null,
-        storedAt: null,
-      });
+      n++;
+      const row = await repos.segments.insert(segmentRow(cams[s.camera]!, at(s.start), at(s.end), n, n % 2 === 1, null));
       assert.ok(row, 'segment inserted');
       s.id = row.id;
     }
     for (const [name, c] of Object.entries(calls)) {
-      const base = fixturePayload();
-      const payload: CallPayload = {
-        ...base,
-        linkedId: `link.${name}`,
-        times: { ...base.times, startUtc: at(c.start).toISOString(), answerUtc: null, endUtc: at(c.end).toISOString(), durationS: (c.end - c.start) / 1000, talkS: null },
-        legs: [],
-        recordings: base.recordings.slice(0, c.recordings ?? 0),
-      };
+      const payload = windowCallPayload(`link.${name}`, at(c.start), at(c.end), c.recordings ?? 0);
       const r = await repos.calls.saveVersion({ siteId: c.site === 'A' ? siteA : siteB, agentId: null, callKey: `main-pbx:link.${name}`, version: 1, payload, digest: payloadDigest(payload), now: new Date() });
       assert.equal(r.status, 'created');
       c.id = r.callId;

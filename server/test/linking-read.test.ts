@@ -9,7 +9,6 @@ import { after, before, describe, test } from 'node:test';
 import { CompiledQuery, sql } from 'kysely';
 import { createDb, type Db } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import type { CallPayload } from '../src/domain/call-payload.ts';
 import { payloadDigest } from '../src/domain/call-payload.ts';
 import { CONTIGUITY_TOLERANCE_MS } from '../src/domain/hls.ts';
 import { arrival } from '../src/domain/incident.ts';
@@ -17,7 +16,8 @@ import { createRepositories, type Repositories } from '../src/repositories/index
 import { footageArrival } from '../src/services/incident-support.ts';
 import { createTestDatabase } from '../../test-support/src/env.ts';
 import { generateLinkingData, type LinkingData } from '../../test-support/src/linking-data.ts';
-import { fixturePayload } from './helpers/calls.ts';
+import { windowCallPayload } from './helpers/calls.ts';
+import { segmentRow } from './helpers/segment-rows.ts';
 
 const T = Date.parse('2026-11-20T10:00:00Z'); // window [T, T + 1 h)
 const MIN = 60_000;
@@ -96,20 +96,7 @@ describe('linking read: calls and every camera’s footage of a site for a windo
     }
     let n = 0;
     for (const s of Object.values(segs)) {
-      const row = await repos.segments.insert({
-        cameraId: cams[s.camera]!,
-        start: at(s.start),
-        end: at(s.end),
-        durationMs: s.end - s.start,
-        byteSize: 1000,
-        sha256: Buffer.alloc(32, ++n),
-        mediaType: 'video/mp2t',
-        codec: { video: 'h264' },
-        runId: null,
-        clockOffsetMs: 3,
-        objectKey: s.stored ? `segments/k${n}.ts` : null,
-        storedAt: s.stored ? new Date() : null,
-      });
+      const row = await repos.segments.insert(segmentRow(cams[s.camera]!, at(s.start), at(s.end), ++n, s.stored));
       assert.ok(row, 'segment inserted');
       s.id = row.id;
     }
@@ -119,14 +106,7 @@ describe('linking read: calls and every camera’s footage of a site for a windo
       g.id = r.gap.id;
     }
     for (const [name, c] of Object.entries(calls)) {
-      const base = fixturePayload();
-      const payload: CallPayload = {
-        ...base,
-        linkedId: `read.${name}`,
-        times: { ...base.times, startUtc: at(c.start).toISOString(), answerUtc: null, endUtc: at(c.end).toISOString(), durationS: (c.end - c.start) / 1000, talkS: null },
-        legs: [],
-        recordings: [],
-      };
+      const payload = windowCallPayload(`read.${name}`, at(c.start), at(c.end));
       const r = await repos.calls.saveVersion({ siteId: c.site === 'A' ? siteA : siteB, agentId: null, callKey: `main-pbx:read.${name}`, version: 1, payload, digest: payloadDigest(payload), now: new Date() });
       assert.equal(r.status, 'created');
       c.id = r.callId;

@@ -91,3 +91,18 @@ export function agentClient(baseUrl: () => string, credential: string) {
 }
 
 export const errorOf = async (r: Response) => ((await r.json()) as { error: { code: string; message: string; requestId: string } }).error;
+
+/**
+ * The fixture call moved to [start, end) with no answer, no legs and the first `recordings` of its recordings, as
+ * version 1 of `callKey` (`linkedId` names it): a call row for tests of window reads.
+ */
+export function windowCallPayload(linkedId: string, start: Date, end: Date, recordings = 0): CallPayload {
+  const base = fixturePayload();
+  return {
+    ...base,
+    linkedId,
+    times: { ...base.times, startUtc: start.toISOString(), answerUtc: null, endUtc: end.toISOString(), durationS: (end.getTime() - start.getTime()) / 1000, talkS: null },
+    legs: [],
+    recordings: base.recordings.slice(0, recordings),
+  };
+}
