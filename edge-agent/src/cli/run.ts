@@ -12,8 +12,11 @@ import { DiskGuard } from '../disk-guard/disk-guard.ts';
 import { RollingBuffer } from '../disk-guard/rolling-buffer.ts';
 import { ClockOffsetEstimator } from '../heartbeat/clock-offset.ts';
 import { Heartbeat } from '../heartbeat/heartbeat.ts';
+import { createFfmpegMediaTool } from '../media/ffmpeg-media-tool.ts';
+import type { MediaTool } from '../media/media-tool.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { createPbxAdapter, type PbxAdapter } from '../pbx/index.ts';
+import { recoverCameraSpool } from '../recorder/spool-recovery.ts';
 import { loadCredential } from '../state/credential-store.ts';
 import { CameraRegistrar } from '../uploader/cameras.ts';
 import { createCentreClient } from '../uploader/centre-client.ts';
@@ -49,7 +52,14 @@ export type RunningAgent = {
 
 export async function runAgent(
   config: AgentConfig,
-  opts: { log: Logger; recorderFactory?: RecorderFactory; onUploadEvent?: (e: UploadEvent) => void; random?: () => number },
+  opts: {
+    log: Logger;
+    recorderFactory?: RecorderFactory;
+    onUploadEvent?: (e: UploadEvent) => void;
+    random?: () => number;
+    /** ffprobe for the start-up spool recovery (default: the ffmpeg tool at `recording.ffprobePath`). */
+    media?: Pick<MediaTool, 'probe'>;
+  },
 ): Promise<RunningAgent> {
   const log = opts.log;
   const cred = await loadCredential(config.stateDir);
@@ -79,9 +89,21 @@ export async function runAgent(
   const clock = new ClockOffsetEstimator();
   const factory = opts.recorderFactory ?? noRecorders;
   const recorders = new Map<string, Recorder>();
+  // Before any recorder starts: segment files a killed agent left without an outbox record (the one ffmpeg finished
+  // after the agent died, one whose record was not yet written) are hashed and handed to the outbox now.
+  const media = opts.media ?? createFfmpegMediaTool({ ffmpegPath: config.recording.ffmpegPath, ffprobePath: config.recording.ffprobePath });
+  const recoveryLog = ({ level, msg, ...fields }: Record<string, unknown>) => log[level === 'debug' || level === 'warn' || level === 'error' ? level : 'info'](String(msg), fields);
   for (const cam of config.cameras) {
     const dir = join(config.spoolDir, 'cameras', cam.key);
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await recoverCameraSpool({ outbox, media, clockOffset: clock, log: recoveryLog }, cam.key, dir);
+    } catch (e) {
+      log.error('spool recovery failed; the files stay in the spool for the next start', { camera: cam.key, error: e as Error });
+    }
+  }
+  for (const cam of config.cameras) {
+    const dir = join(config.spoolDir, 'cameras', cam.key);
     recorders.set(cam.key, factory(cam, outbox, clock, { dir, recording: config.recording, log }));
   }
   const healthOf = (key: string) => recorders.get(key)?.health?.() ?? 'unknown';

@@ -18,7 +18,7 @@ import { fsyncFileAndDir, sha256File } from '../state/file-hash.ts';
 const MPEGTS_MUX_OFFSET_S = 1.4;
 
 /** Audio codecs MPEG-TS carries as audio (others, like G.711, only as unplayable private data). */
-const MPEGTS_AUDIO = new Set(['aac', 'mp2', 'mp3', 'ac3', 'eac3', 'opus']);
+export const MPEGTS_AUDIO: ReadonlySet<string> = new Set(['aac', 'mp2', 'mp3', 'ac3', 'eac3', 'opus']);
 
 /** How long a stalled ffmpeg gets to exit after SIGINT before it is killed. */
 const STALL_STOP_GRACE_MS = 3000;
