@@ -38,12 +38,6 @@ export type SegmenterEvents = {
    * takes a segment's codec facts from here instead of running ffprobe on every closed file.
    */
   onOutputStreams?(streams: ProbeStream[]): void;
-  /**
-   * The streams ffmpeg writes into every segment (its `Output #0` section), with the facts ffprobe would give:
-   * printed once per run, right after the first segment opened and before any packet is muxed. The recorder takes a
-   * segment's codec facts from here instead of running ffprobe on every closed file.
-   */
-  onOutputStreams?(streams: ProbeStream[]): void;
   onStderrLine?(line: string): void;
 };
 
