@@ -96,10 +96,11 @@ export function buildSegmenterArgs(o: SegmenterOptions): string[] {
     '-i', o.inputUrl,
     '-map', '0:v:0', '-c:v', 'copy',
     ...audio[o.audio],
-    // No flush_packets=1: flushing every packet cost ffmpeg about a quarter more CPU (bench/ffmpeg-args.ts). Output
-    // goes through ffmpeg's 256 KiB write buffer, which a graceful stop (SIGINT, SIGTERM) writes out; only a crash or
-    // SIGKILL of ffmpeg itself loses it (0.5 s of a 4 Mb/s camera). docs/recorder.md.
-    '-f', 'segment', '-segment_format', 'mpegts',
+    // flush_packets: each packet reaches the file at once. Without it ffmpeg holds up to 256 KiB, which it loses when
+    // the agent is SIGKILLed: the agent's threads each deliver the pdeathsig as the child is reparented through them,
+    // and at the second signal ffmpeg skips writing its trailer ("Immediate exit requested"). Costs ffmpeg about 1.1x
+    // its CPU (bench/ffmpeg-args.ts, docs/recorder.md).
+    '-f', 'segment', '-segment_format', 'mpegts', '-segment_format_options', 'flush_packets=1',
     '-segment_time', String(o.segmentSeconds), '-segment_atclocktime', '1',
     '-strftime', '1',
     '-segment_list', o.listPath, '-segment_list_type', 'csv', '-segment_list_flags', 'live',

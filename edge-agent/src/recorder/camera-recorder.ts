@@ -12,10 +12,16 @@ import { parseSegmentList, type AudioMode, type InputStreamInfo, type MediaTool,
 import { Backoff } from './backoff.ts';
 import { ClockAnchor } from './clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
+import { writeFileAtomic } from '../state/atomic-file.ts';
 import { fsyncFileAndDir, sha256File } from '../state/file-hash.ts';
 
 /** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
-const MPEGTS_MUX_OFFSET_S = 1.4;
+export const MPEGTS_MUX_OFFSET_S = 1.4;
+
+/** What a run keeps next to its list (`.runs/<runId>.state.json`) for the start-up recovery after a crash. */
+export type RunState = { anchorMs: number; lastEndMs: number };
+/** The run-state file of a run list `.runs/<runId>.csv`. */
+export const runStatePath = (listPath: string) => listPath.replace(/\.csv$/, '.state.json');
 
 /** Audio codecs MPEG-TS carries as audio (others, like G.711, only as unplayable private data). */
 export const MPEGTS_AUDIO: ReadonlySet<string> = new Set(['aac', 'mp2', 'mp3', 'ac3', 'eac3', 'opus']);
@@ -287,6 +293,11 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     }
     lastEndMs = startMs + durationMs;
     run.closedSegments++;
+    // For the start-up recovery after a crash (spool-recovery.ts): this run's wall-clock anchor and where its last
+    // delivered segment ended, so that a segment left behind gets the recorder's own timing and never overlaps.
+    await writeFileAtomic(runStatePath(run.listPath), JSON.stringify({ anchorMs, lastEndMs } satisfies RunState)).catch((err: unknown) =>
+      log({ level: 'warn', msg: 'recorder: could not save the run state for crash recovery', cameraKey: o.cameraKey, runId: run.id, err: errText(err) }),
+    );
     log({ level: 'debug', msg: 'segment closed', cameraKey: o.cameraKey, runId: run.id, file: name, start: seg.start.toISOString(), durationMs, size, partial: !entry });
   };
 
@@ -383,7 +394,10 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       const i = run.queued++;
       enqueue('closing the last segment', () => closeSegment(run, i, true));
     }
-    enqueue('removing a run list', () => unlink(run.listPath).catch(() => undefined));
+    enqueue('removing a run list', async () => {
+      await unlink(run.listPath).catch(() => undefined);
+      await unlink(runStatePath(run.listPath)).catch(() => undefined);
+    });
     if (stopping && !end.stalled) return;
     const c = classifyRunEnd(end);
     log({ level: 'warn', msg: 'recorder: ffmpeg ended', cameraKey: o.cameraKey, runId: run.id, code: end.exit.code, signal: end.exit.signal, reason: c.reason, detail: redactCredentials(c.detail), segments: run.opened.length });
@@ -412,8 +426,8 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       if (run && !run.stalled && now() - run.lastAdvanceWall > stallMs) {
         run.stalled = true;
         log({ level: 'warn', msg: 'recorder: no progress, stopping ffmpeg', cameraKey: o.cameraKey, runId: run.id, stallMs });
-        // SIGINT first: ffmpeg writes out what it still buffers (up to 256 KiB, the footage just before the camera
-        // froze) and the segment's list line; SIGKILL only if it does not exit within the grace period.
+        // SIGINT first: ffmpeg closes the segment and writes its list line (a listed segment, not a partial one);
+        // SIGKILL only if it does not exit within the grace period.
         void run.proc.stop(STALL_STOP_GRACE_MS);
       }
     }, 1000);

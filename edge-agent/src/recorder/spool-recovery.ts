@@ -16,7 +16,7 @@ import { parseSegmentList, type MediaTool, type ProbeResult, type SegmentListEnt
 import type { OutboxItem } from '../outbox/items.ts';
 import { TEMP_PREFIX } from '../state/atomic-file.ts';
 import { fsyncFileAndDir, sha256File } from '../state/file-hash.ts';
-import { MPEGTS_AUDIO } from './camera-recorder.ts';
+import { MPEGTS_AUDIO, MPEGTS_MUX_OFFSET_S, runStatePath, type RunState } from './camera-recorder.ts';
 
 export type SpoolRecoveryDeps = {
   /** The outbox: what it already knows (pending items) and where recovered segments go. */
@@ -117,14 +117,19 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
         continue;
       }
       const durationMs = Math.round((listed ? entry!.endS - entry!.startS : probedS!) * 1000);
-      // The run's wall-clock anchor died with the agent. ffmpeg wrote the file's last packet (or flushed it at exit)
-      // just before its modification time, so the segment started about one duration earlier.
       await fsyncFileAndDir(path);
       const { sha256, size } = await sha256File(path);
+      // Timing: the run's saved wall-clock anchor plus the segment's stream start, as the recorder would have
+      // computed it (exactly contiguous with the run's delivered segments). Without a saved state (the run closed
+      // no segment before the crash): ffmpeg wrote the last packet just before the file's modification time, so the
+      // segment started about one duration earlier.
+      const state = runId ? await readRunState(join(runsDir, `${runId}.csv`)) : null;
+      const streamStartS = listed ? entry!.startS : probe?.startTimeS != null ? probe.startTimeS - MPEGTS_MUX_OFFSET_S : null;
       const mtimeMs = (await stat(path)).mtimeMs;
-      const estimate = Math.round(mtimeMs - durationMs);
-      // Never overlap a segment of this camera the outbox holds (or one recovered just before): same rule as the
-      // recorder, the start moves to the previous end.
+      const estimate = state && streamStartS !== null ? Math.round(state.anchorMs + streamStartS * 1000) : Math.round(mtimeMs - durationMs);
+      // Never overlap a segment of this camera the outbox holds, one recovered just before, or the last one the dead
+      // recorder delivered (it may be acknowledged and gone from the outbox): the start moves to the previous end.
+      if (state) segments.push({ start: Number.MIN_SAFE_INTEGER, end: state.lastEndMs });
       const prevEnd = segments.filter((s) => s.start <= estimate).reduce<number | null>((m, s) => (m === null || s.end > m ? s.end : m), null);
       const start = prevEnd !== null && prevEnd > estimate ? prevEnd : estimate;
       if (start !== estimate) log({ level: start - estimate > 250 ? 'warn' : 'debug', msg: 'recovery: segment start moved past the previous segment end', cameraKey, file: name, shiftMs: start - estimate });
@@ -171,10 +176,20 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
     const needed = [...left].some((n) => named.has(n) || SEGMENT_NAME.exec(n)?.[1] === id.slice(0, 8));
     if (needed) continue;
     await unlink(join(runsDir, l)).catch(() => undefined);
+    await unlink(runStatePath(join(runsDir, l))).catch(() => undefined);
     report.listsRemoved.push(l);
   }
   if (report.listsRemoved.length > 0) log({ level: 'debug', msg: 'recovery: stale run lists removed', cameraKey, lists: report.listsRemoved });
   return report;
+}
+
+async function readRunState(listPath: string): Promise<RunState | null> {
+  try {
+    const s = JSON.parse(await readFile(runStatePath(listPath), 'utf8')) as Partial<RunState>;
+    return Number.isFinite(s.anchorMs) && Number.isFinite(s.lastEndMs) ? { anchorMs: s.anchorMs!, lastEndMs: s.lastEndMs! } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A stable UUID-shaped id (version 5 layout over SHA-256) for a run whose list is gone: every file of it gets the same. */
