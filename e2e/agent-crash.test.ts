@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startCentre, type TestCentre } from '../server/test/helpers/centre.ts';
-import { centreSegments, enrollAgent, readObject, sha256, tempDir, waitFor } from '../edge-agent/test/helpers/agent.ts';
+import { centreSegments, enrollAgent, readObject, sha256, tempDir, waitFor, writeE2eAgentConfig } from '../edge-agent/test/helpers/agent.ts';
 import { makeTestClip, startFakeCamera, startRtspRelay, type FakeCamera, type RtspRelay } from '../test-support/src/rtsp-camera.ts';
 
 const SEGMENT_S = 6;
@@ -42,23 +42,8 @@ before(async () => {
   relay = await startRtspRelay();
   camera = await startFakeCamera(relay, { clip });
   const stateDir = join(root.path, 'state');
-  spoolDir = join(root.path, 'spool');
   site = await enrollAgent(centre, stateDir);
-  config = join(root.path, 'agent.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      server: { url: centre.url },
-      stateDir,
-      spoolDir,
-      heartbeatSeconds: 5,
-      logLevel: 'info',
-      upload: { backoff: { baseMs: 200, capMs: 2000 } },
-      recording: { segmentSeconds: SEGMENT_S },
-      disk: { maxUsePercent: 100, minFreeBytes: 0 },
-      cameras: [{ key: 'cam1', name: 'レジ', place: 'レジ', transport: 'udp', rtspUrl: camera.url }],
-    }),
-  );
+  ({ config, spoolDir } = await writeE2eAgentConfig({ root: root.path, centreUrl: centre.url, stateDir, cameraUrl: camera.url, cameraName: 'レジ', cameraPlace: 'レジ', segmentSeconds: SEGMENT_S, backoffCapMs: 2000 }));
 });
 
 after(async () => {

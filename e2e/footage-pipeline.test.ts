@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startCentre, type TestCentre } from '../server/test/helpers/centre.ts';
-import { centreGaps, centreSegments, enrollAgent, readObject, sha256, tempDir, waitFor } from '../edge-agent/test/helpers/agent.ts';
+import { centreGaps, centreSegments, enrollAgent, readObject, sha256, tempDir, waitFor, writeE2eAgentConfig } from '../edge-agent/test/helpers/agent.ts';
 import { makeTestClip, startFakeCamera, startRtspRelay, type FakeCamera, type RtspRelay } from '../test-support/src/rtsp-camera.ts';
 
 const OUTAGE_S = Number(process.env.MAMORU_E2E_OUTAGE_SECONDS ?? 120);
@@ -34,24 +34,11 @@ before(async () => {
   relay = await startRtspRelay();
   camera = await startFakeCamera(relay, { clip });
   const stateDir = join(root.path, 'state');
-  spoolDir = join(root.path, 'spool');
   site = await enrollAgent(centre, stateDir);
-  const config = join(root.path, 'agent.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      server: { url: centre.url },
-      stateDir,
-      spoolDir,
-      heartbeatSeconds: 5,
-      logLevel: 'info',
-      // Retries stay frequent so the backlog drains soon after the centre returns.
-      upload: { backoff: { baseMs: 200, capMs: 3000 } },
-      recording: { segmentSeconds: SEGMENT_S },
-      disk: { maxUsePercent: 100, minFreeBytes: 0 },
-      cameras: [{ key: 'cam1', name: '入口カメラ', place: '入口', transport: 'udp', rtspUrl: camera.url }],
-    }),
-  );
+  // Retries stay frequent (cap 3 s) so the backlog drains soon after the centre returns.
+  const written = await writeE2eAgentConfig({ root: root.path, centreUrl: centre.url, stateDir, cameraUrl: camera.url, cameraName: '入口カメラ', cameraPlace: '入口', segmentSeconds: SEGMENT_S, backoffCapMs: 3000 });
+  const config = written.config;
+  spoolDir = written.spoolDir;
   agent = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   agent.stdout!.on('data', (d: Buffer) => (agentLog += d.toString()));
   agent.stderr!.on('data', (d: Buffer) => (agentLog += d.toString()));

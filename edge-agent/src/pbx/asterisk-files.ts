@@ -23,7 +23,7 @@ import {
   recordingKeys,
   zoneFor,
 } from './correlate.ts';
-import { sha256File as hashFile } from '../state/file-hash.ts';
+import { sha256File } from '../state/file-hash.ts';
 import { SealLedger } from './ledger.ts';
 import { type CallSink, type Clock, consoleLogger, type PbxLogger, systemClock } from './payload.ts';
 import { type RecObs, RecordingScanner } from './recordings.ts';
@@ -441,7 +441,7 @@ export class AsteriskFilesAdapter implements PbxAdapter {
         ctx.hashes.set(o.path, cached);
         continue;
       }
-      const h = await hashFile(o.path);
+      const h = await sha256File(o.path);
       const st = await stat(o.path);
       if (h.size !== o.size || st.size !== o.size || st.mtimeMs !== o.mtimeMs) return false;
       this.hashCache.set(o.path, { sig, ...h });

@@ -13,7 +13,7 @@ import type { AdapterDeps, PbxAdapter } from './asterisk-files.ts';
 import { noticeValue } from './cdr.ts';
 import type { DropFolderConfig } from './config.ts';
 import { parseCsvDocument } from './csv.ts';
-import { sha256File as hashFile } from '../state/file-hash.ts';
+import { sha256File } from '../state/file-hash.ts';
 import { SealLedger } from './ledger.ts';
 import { JAPAN_PLAN, toE164 } from './numbers.ts';
 import type { CallDirection, CallDisposition, CallFlag, CallPayload, CallRecording, Clock, PbxLogger, RecordingRole } from './payload.ts';
@@ -359,7 +359,7 @@ export class DropFolderAdapter implements PbxAdapter {
       const sig = `${o.size}:${o.mtimeMs}:${o.ino}`;
       let h = this.hashCache.get(a.path);
       if (!h || h.sig !== sig) {
-        const fresh = await hashFile(a.path);
+        const fresh = await sha256File(a.path);
         if (fresh.size !== o.size) return; // changed while hashing
         h = { sig, ...fresh };
         this.hashCache.set(a.path, h);

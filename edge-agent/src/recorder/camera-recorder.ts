@@ -24,7 +24,22 @@ export type RunState = { anchorMs: number; lastEndMs: number };
 export const runStatePath = (listPath: string) => listPath.replace(/\.csv$/, '.state.json');
 
 /** Audio codecs MPEG-TS carries as audio (others, like G.711, only as unplayable private data). */
-export const MPEGTS_AUDIO: ReadonlySet<string> = new Set(['aac', 'mp2', 'mp3', 'ac3', 'eac3', 'opus']);
+const MPEGTS_AUDIO: ReadonlySet<string> = new Set(['aac', 'mp2', 'mp3', 'ac3', 'eac3', 'opus']);
+
+/**
+ * A segment's codec facts from its streams (ffmpeg's output section, or ffprobe), as the recorder and the start-up
+ * recovery report them. G.711 stream-copied into MPEG-TS (a run before the switch to AAC) is stored as private data
+ * no player decodes: the segment has no audio, as ffprobe also says of such a file.
+ */
+export function segmentCodecFacts(streams: readonly ProbeStream[], audioExtra: Record<string, unknown> = {}) {
+  const video = streams.find((s) => s.kind === 'video') ?? null;
+  const audio = streams.find((s) => s.kind === 'audio' && s.codec !== null && MPEGTS_AUDIO.has(s.codec)) ?? null;
+  return {
+    container: 'mpegts',
+    video: video && { codec: video.codec, profile: video.profile, width: video.width, height: video.height, fps: video.fps },
+    audio: audio && { codec: audio.codec, sampleRate: audio.sampleRate, channels: audio.channels, ...audioExtra },
+  };
+}
 
 /** How long a stalled ffmpeg gets to exit after SIGINT before it is killed. */
 const STALL_STOP_GRACE_MS = 3000;
@@ -254,10 +269,6 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     await fsyncFileAndDir(path);
     const { sha256, size } = await sha256File(path);
     const streams = probe?.streams ?? run.outputStreams ?? [];
-    const video = streams.find((s) => s.kind === 'video') ?? null;
-    // G.711 stream-copied into MPEG-TS (a run before the switch to AAC) is stored as private data no player decodes:
-    // the segment has no audio, as ffprobe also says of such a file.
-    const audio = streams.find((s) => s.kind === 'audio' && s.codec !== null && MPEGTS_AUDIO.has(s.codec)) ?? null;
     const seg: ClosedSegment = {
       cameraKey: o.cameraKey,
       path,
@@ -267,9 +278,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       sha256,
       mediaType: 'video/mp2t',
       codec: {
-        container: 'mpegts',
-        video: video && { codec: video.codec, profile: video.profile, width: video.width, height: video.height, fps: video.fps },
-        audio: audio && { codec: audio.codec, sampleRate: audio.sampleRate, channels: audio.channels, mode: run.audioMode, input: run.inputAudio },
+        ...segmentCodecFacts(streams, { mode: run.audioMode, input: run.inputAudio }),
         ...(entry ? {} : { partial: true }),
         ...(probeError ? { probeError } : {}),
       },

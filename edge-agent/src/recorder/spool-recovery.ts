@@ -16,7 +16,7 @@ import { parseSegmentList, type MediaTool, type ProbeResult, type SegmentListEnt
 import type { OutboxItem } from '../outbox/items.ts';
 import { TEMP_PREFIX } from '../state/atomic-file.ts';
 import { fsyncFileAndDir, sha256File } from '../state/file-hash.ts';
-import { MPEGTS_AUDIO, MPEGTS_MUX_OFFSET_S, runStatePath, type RunState } from './camera-recorder.ts';
+import { MPEGTS_MUX_OFFSET_S, runStatePath, segmentCodecFacts, type RunState } from './camera-recorder.ts';
 
 export type SpoolRecoveryDeps = {
   /** The outbox: what it already knows (pending items) and where recovered segments go. */
@@ -68,6 +68,7 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
   const listFiles = async () => (await readdir(runsDir).catch(() => [] as string[])).filter((n) => LIST_NAME.test(n));
   const readList = async (n: string): Promise<SegmentListEntry[]> => parseSegmentList(await readFile(join(runsDir, n), 'utf8').catch(() => ''));
   const left = new Set<string>(); // orphans not recovered this time (their lists stay)
+  const clampedRuns = new Set<string>(); // runs whose saved last end is already among `segments`
 
   for (const name of orphans) {
     const path = join(dir, name);
@@ -129,15 +130,15 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
       const estimate = state && streamStartS !== null ? Math.round(state.anchorMs + streamStartS * 1000) : Math.round(mtimeMs - durationMs);
       // Never overlap a segment of this camera the outbox holds, one recovered just before, or the last one the dead
       // recorder delivered (it may be acknowledged and gone from the outbox): the start moves to the previous end.
-      if (state) segments.push({ start: Number.MIN_SAFE_INTEGER, end: state.lastEndMs });
+      if (state && !clampedRuns.has(runId)) {
+        segments.push({ start: Number.MIN_SAFE_INTEGER, end: state.lastEndMs });
+        clampedRuns.add(runId);
+      }
       const prevEnd = segments.filter((s) => s.start <= estimate).reduce<number | null>((m, s) => (m === null || s.end > m ? s.end : m), null);
       const start = prevEnd !== null && prevEnd > estimate ? prevEnd : estimate;
       if (start !== estimate) log({ level: start - estimate > 250 ? 'warn' : 'debug', msg: 'recovery: segment start moved past the previous segment end', cameraKey, file: name, shiftMs: start - estimate });
       const next = segments.find((s) => s.start >= estimate && s.start < start + durationMs);
       if (next) log({ level: 'warn', msg: 'recovery: recovered segment overlaps a later one (the centre may refuse it; it is then quarantined, not lost)', cameraKey, file: name });
-      const streams = probe?.streams ?? [];
-      const video = streams.find((s) => s.kind === 'video') ?? null;
-      const audio = streams.find((s) => s.kind === 'audio' && s.codec !== null && MPEGTS_AUDIO.has(s.codec)) ?? null;
       const seg: ClosedSegment = {
         cameraKey,
         path,
@@ -147,9 +148,7 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
         sha256,
         mediaType: 'video/mp2t',
         codec: {
-          container: 'mpegts',
-          video: video && { codec: video.codec, profile: video.profile, width: video.width, height: video.height, fps: video.fps },
-          audio: audio && { codec: audio.codec, sampleRate: audio.sampleRate, channels: audio.channels },
+          ...segmentCodecFacts(probe?.streams ?? []),
           recovered: true,
           ...(listed ? {} : { partial: true }),
           ...(probeError ? { probeError } : {}),

@@ -124,3 +124,27 @@ export function sealedCall(callKey: string, recs: { name: string; path: string; 
     files: Object.fromEntries(recs.map((r) => [r.name, r.path])),
   };
 }
+
+/**
+ * An enrolled agent's config file for end-to-end tests: one fake camera `cam1` over UDP, state and spool under
+ * `root`, heartbeats every 5 s, frequent upload retries, no disk limits. Returns the config path and the spool.
+ */
+export async function writeE2eAgentConfig(o: { root: string; centreUrl: string; stateDir: string; cameraUrl: string; cameraName: string; cameraPlace: string; segmentSeconds: number; backoffCapMs: number }) {
+  const spoolDir = join(o.root, 'spool');
+  const config = join(o.root, 'agent.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      server: { url: o.centreUrl },
+      stateDir: o.stateDir,
+      spoolDir,
+      heartbeatSeconds: 5,
+      logLevel: 'info',
+      upload: { backoff: { baseMs: 200, capMs: o.backoffCapMs } },
+      recording: { segmentSeconds: o.segmentSeconds },
+      disk: { maxUsePercent: 100, minFreeBytes: 0 },
+      cameras: [{ key: 'cam1', name: o.cameraName, place: o.cameraPlace, transport: 'udp', rtspUrl: o.cameraUrl }],
+    }),
+  );
+  return { config, spoolDir };
+}
