@@ -1,6 +1,7 @@
 /** Synthetic Asterisk trees (fake PBX folders built by the tests) through the asterisk-files adapter. */
 import assert from 'node:assert/strict';
-import { appendFile, readFile, rename, truncate, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, truncate, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createPbxAdapter, type PbxConfigInput } from '../src/pbx/index.ts';
 import { FakeClock, MemorySink, PbxTree, cdrLine, dayDir, naive, quietLog, sha256File, timestr, wavBytes } from './pbx-helpers.ts';
@@ -404,4 +405,25 @@ test('first start: history older than backfillHours is skipped; rows written lat
     await pbx.tick();
   }
   assert.deepEqual(sink.calls.map((c) => c.linkedId).sort(), [`${E(now - 2 * 86400e3)}.3`, `${E(recent)}.2`]);
+});
+
+test('a recording that lands in an old day folder (late copy, PBX clock off) is seen on the next poll, not at the next full scan', async () => {
+  const now = Date.UTC(2026, 10, 23, 10, 0, 0);
+  const s = await setup({ fullScanSeconds: 3600 }, now);
+  // Three days ago: outside the folders a normal scan lists, inside the scan window.
+  const t = now - 3 * 86400e3;
+  const day = dayDir(t, 9);
+  await mkdir(join(s.tree.monitor, day), { recursive: true });
+  await s.run(3); // the first tick is a full scan; the next ones are normal scans
+  const before = s.sink.calls.length;
+  const uid = `${E(t)}.31`;
+  await s.tree.append(cdrLine({ src: '0312345678', dst: '0501234567', channel: 'PJSIP/trunk-00000031', dstchannel: 'PJSIP/201-00000032', start: naive(t, 9), answer: naive(t, 9), end: naive(t + 4e3, 9), duration: 4, billsec: 4, disposition: 'ANSWERED', uniqueid: uid }, 21));
+  await s.tree.recording(day, `in-0312345678-0501234567-${timestr(t, 9)}-${uid}.wav`, wavBytes(4));
+  // Well inside recordingWaitSeconds (10 s) and far from the next full scan (an hour away).
+  await s.run(6);
+  const got = s.sink.byKey(`site-pbx:${uid}`);
+  assert.equal(got.length, 1, 'sealed once');
+  assert.deepEqual(got[0]!.flags, [], 'with its recording, not flagged no_recording');
+  assert.equal(got[0]!.recordings.length, 1);
+  assert.ok(s.sink.calls.length > before);
 });

@@ -1,6 +1,6 @@
 /** Shared helpers for the PBX tests: a fake clock, a recording sink, temp trees, WAV writers, CDR row builders. */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,6 +172,10 @@ export class PbxTree {
   async recording(day: string, name: string, data: Uint8Array) {
     const p = this.recordingPath(day, name);
     await writeFileP(p, data);
+    // The PBX stamps its files with its own clock, which is this process's (the file system's clock is not moved by
+    // faketime, so without this a test run with the clock moved would see recordings months old).
+    const now = new Date();
+    await utimes(p, now, now);
     return p;
   }
 }

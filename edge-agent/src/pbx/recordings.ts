@@ -21,6 +21,8 @@ export type RecObs = {
 };
 
 const WAV_EXT = new Set(['wav', 'wav16', 'wav49']);
+/** A day folder's mtime is trusted as "nothing new" only once it is this old (timestamp granularity, NFS). */
+const DAY_QUIET_MS = 5_000;
 export const isWavName = (p: RecordingName) => WAV_EXT.has(p.ext.toLowerCase());
 
 function ymd(t: { y: number; mo: number; d: number }): string {
@@ -39,10 +41,15 @@ export class RecordingScanner {
     for (const o of saved) this.obs.set(o.path, o);
   }
 
+  /** Day folder (`YYYY/MM/DD`) → its mtime when last listed, for the folders outside the current days. */
+  private readonly dayMtimes = new Map<string, number>();
+
   /**
-   * Lists the folder. A normal scan walks only the day folders around `now` (UTC and PBX-local dates, ±1 day) plus
-   * the files already being watched; a full scan walks every day folder not older than `cutoffMs` (minus a day).
-   * Files whose mtime is older than `cutoffMs` and that are not watched yet are left alone (already handled).
+   * Lists the folder. A normal scan walks the day folders around `now` (UTC and PBX-local dates, ±1 day), every other
+   * day folder whose mtime changed since it was last listed (a late copy, a PBX with a wrong clock: one `stat` per day
+   * folder, so such a file is seen on the next poll), plus the files already being watched; a full scan walks every
+   * day folder. Both skip day folders older than `cutoffMs` (minus a day and a half), and files whose mtime is older
+   * than `cutoffMs` that are not watched yet (already handled).
    */
   async scan(now: number, full: boolean, cutoffMs: number, isSettled: (o: RecObs) => boolean = () => false): Promise<void> {
     const hot = new Set<string>();
@@ -102,8 +109,23 @@ export class RecordingScanner {
         const datePath = (parts[0] !== undefined && /^\d{4}$/.test(parts[0])) && parts.slice(1, 3).every((x) => /^\d{2}$/.test(x));
         if (datePath && parts.length <= 3) {
           const key = parts.join('/');
-          if (!c.full && ![...c.hot].some((h) => h.startsWith(key))) continue;
-          if (c.full && key < c.cutoffDay.slice(0, key.length)) continue;
+          if (key < c.cutoffDay.slice(0, key.length)) continue;
+          if (parts.length === 3 && ![...c.hot].some((h) => h.startsWith(key))) {
+            // A day folder outside the current days: listed when its mtime moved (a file was added or renamed in).
+            let mtimeMs: number;
+            try {
+              mtimeMs = (await stat(p)).mtimeMs;
+            } catch {
+              continue;
+            }
+            if (!c.full && this.dayMtimes.get(key) === mtimeMs) continue;
+            await this.walk(p, parts, c);
+            // A folder changed within the last seconds may change again inside the file system's timestamp
+            // granularity without its mtime moving: remember it only once it has been quiet for a while.
+            if (Math.abs(c.now - mtimeMs) > DAY_QUIET_MS) this.dayMtimes.set(key, mtimeMs);
+            else this.dayMtimes.delete(key);
+            continue;
+          }
         }
         await this.walk(p, parts, c);
       } else if (e.isFile() && isAudioFile(e.name)) {
