@@ -2019,6 +2019,10 @@ export type paths = {
                     category?: "verbal_abuse" | "threat" | "excessive_demand" | "prolonged_detention" | "violence" | "other";
                     from?: string;
                     to?: string;
+                    /** @description id of the person who filed */
+                    reporter?: string;
+                    /** @description part of the case number, any case */
+                    caseNumber?: string;
                     cursor?: string;
                     limit?: number;
                 };
