@@ -17,6 +17,7 @@ import { parseSegmentList } from '../src/media/media-tool.ts';
 import type { SegmentItem } from '../src/outbox/items.ts';
 import { Outbox } from '../src/outbox/outbox.ts';
 import { deterministicUuid, recoverCameraSpool } from '../src/recorder/spool-recovery.ts';
+import { recordingLogger } from './helpers/log.ts';
 import { ffprobeFile, sha256Of, tempDir } from './helpers/recorder-harness.ts';
 
 const execFileP = promisify(execFile);
@@ -109,7 +110,7 @@ describe('spool recovery at start-up', () => {
     await writeFile(join(camDir, '.runs', staleList), `${stamp(s.t0 - 60_000)}-00000000.ts,0.000000,2.000000\n`);
 
     const lines: Record<string, unknown>[] = [];
-    const report = await recoverCameraSpool({ outbox: s.outbox, media, clockOffset, log: (l) => lines.push(l) }, 'cam1', camDir);
+    const report = await recoverCameraSpool({ outbox: s.outbox, media, clockOffset, log: recordingLogger((l) => lines.push(l)) }, 'cam1', camDir);
     assert.deepEqual(
       report.files.map((f) => [f.file, f.outcome]),
       [

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { bytesToFree } from '../src/disk-guard/disk-guard.ts';
 import { ClockOffsetEstimator, sampleOffset } from '../src/heartbeat/clock-offset.ts';
-import { backoffCeiling, fullJitterDelay, parseRetryAfter, retryDelay } from '../src/uploader/backoff.ts';
+import { backoffCeiling, fullJitterDelay, parseRetryAfter, retryDelay } from '../src/lib/backoff.ts';
 import { TokenBucket } from '../src/uploader/token-bucket.ts';
 import { classifyResponse, fileChunks } from '../src/uploader/uploader.ts';
 import { randomBytes } from 'node:crypto';
