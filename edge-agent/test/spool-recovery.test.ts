@@ -222,9 +222,13 @@ describe('spool recovery at start-up', () => {
     const camDir = join(spoolDir, 'cameras', 'cam1');
     await mkdir(camDir, { recursive: true });
     const f = join(camDir, `${stamp(Date.now())}-eeeeeeee.ts`);
+    // ffmpeg's writes stamp the file with this machine's clock, which is the test's (set explicitly: faketime moves
+    // the process's clock, not the file system's).
+    const touch = () => utimes(f, new Date(), new Date());
     await copyFile(gen[0]!.path, f);
+    await touch();
     const tail = await import('node:fs/promises').then((m) => m.readFile(gen[1]!.path));
-    setTimeout(() => void appendFile(f, tail), 300);
+    setTimeout(() => void appendFile(f, tail).then(touch), 300);
     const ob = await Outbox.open({ spoolDir });
     const t = Date.now();
     const r = await recoverCameraSpool({ outbox: ob, media, clockOffset, settleMs: 800 }, 'cam1', camDir);
