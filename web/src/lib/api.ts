@@ -27,6 +27,7 @@ export type Incident = Schemas['Incident'];
 export type IncidentDetail = Schemas['IncidentDetail'];
 export type IncidentCall = Schemas['IncidentCall'];
 export type IncidentCameraWindow = Schemas['IncidentCameraWindow'];
+export type IncidentTimeline = Schemas['IncidentTimeline'];
 export type AuditVerification = Schemas['AuditVerification'];
 export type CallQuery = NonNullable<paths['/api/v1/calls']['get']['parameters']['query']>;
 export type IncidentQuery = NonNullable<paths['/api/v1/incidents']['get']['parameters']['query']>;
@@ -134,6 +135,7 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
     call: (callId: string) => run(() => http.GET('/api/v1/calls/{id}', { params: id(callId) })),
     incidents: (query: IncidentQuery) => run(() => http.GET('/api/v1/incidents', { params: { query } })),
     incident: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}', { params: id(incidentId) })),
+    incidentTimeline: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}/timeline', { params: id(incidentId) })),
     fileIncident: (body: NewIncident) => run(() => http.POST('/api/v1/incidents', { body })),
     auditVerify: () => run(() => http.GET('/api/v1/audit/verify')),
     /** JSON behind a signed media link the centre handed out (no session needed, same origin); the caller checks its shape. */
