@@ -87,7 +87,7 @@ describe('incidents in the web app, end to end', { timeout: 180_000 }, () => {
     // The page reads the centre, not a guess: the database agrees.
     const inc = await centre.db.selectFrom('incident').selectAll().where('id', '=', filedId).executeTakeFirstOrThrow();
     assert.deepEqual([inc.category, inc.severity, inc.title], ['verbal_abuse', 'high', `暴言 ${(await page.locator('[data-testid=filed-call] strong').innerText()).trim()}`]);
-    assert.equal(Number((await centre.db.selectFrom('agent_command').select((eb) => eb.fn.countAll().as('n')).where('incident_id', '=', filedId).executeTakeFirstOrThrow()).n), 1, 'one preserve request, for the on-demand camera');
+    assert.equal(Number((await centre.db.selectFrom('agentCommand').select((eb) => eb.fn.countAll().as('n')).where('incidentId', '=', filedId).executeTakeFirstOrThrow()).n), 1, 'one preserve request, for the on-demand camera');
     await noSeriousViolations(page, 'filed page');
     await page.screenshot({ path: join(shots(), 'incident-filed.png'), fullPage: true });
 
@@ -136,8 +136,8 @@ describe('incidents in the web app, end to end', { timeout: 180_000 }, () => {
     const id = new URL(page.url()).searchParams.get('filed')!;
     const inc = await centre.db.selectFrom('incident').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     assert.deepEqual([inc.category, inc.severity, inc.narrative], ['threat', 'high', '店内で「殺すぞ」と脅した。']);
-    assert.equal(inc.window_start.toISOString().slice(0, 16), new Date(Date.parse(`${local}:00Z`) - 9 * 3600_000).toISOString().slice(0, 16), 'the time read in Tokyo (the browser is in California)');
-    assert.equal(inc.window_end.getTime() - inc.window_start.getTime(), 10 * 60_000, 'ten minutes unless told');
+    assert.equal(inc.windowStart.toISOString().slice(0, 16), new Date(Date.parse(`${local}:00Z`) - 9 * 3600_000).toISOString().slice(0, 16), 'the time read in Tokyo (the browser is in California)');
+    assert.equal(inc.windowEnd.getTime() - inc.windowStart.getTime(), 10 * 60_000, 'ten minutes unless told');
     // Focus moved to the result's heading, so a screen reader hears it.
     assert.equal(await page.evaluate(`document.activeElement?.id`), 'filed-heading');
     assert.equal(await page.locator('[data-testid=filed-camera]').count(), 2, 'both cameras of the store are linked');
