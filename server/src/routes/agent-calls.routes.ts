@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { CallPayloadSchema, RECORDING_NAME } from '../domain/call-payload.ts';
 import type { HttpAuth } from '../http/auth.ts';
-import { tooLarge } from '../http/errors.ts';
+import { tooLarge } from '../domain/errors.ts';
 import { errorResponses, router } from '../http/openapi.ts';
 import type { CallIngestService } from '../services/call-ingest.service.ts';
 

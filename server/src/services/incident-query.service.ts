@@ -2,7 +2,7 @@ import type { Clock } from '../adapters/clock.ts';
 import type { Arrival, IncidentCategory, IncidentStatus } from '../domain/incident.ts';
 import { TRANSITIONS } from '../domain/incident.ts';
 import { can, type Principal, readableSites } from '../domain/principal.ts';
-import { badRequest } from '../http/errors.ts';
+import { badRequest } from '../domain/errors.ts';
 import type { CommandRow, AgentCommandRepository } from '../repositories/agent-command.repository.ts';
 import type { CallRepository, CallRow } from '../repositories/call.repository.ts';
 import type { CameraWindowRow, IncidentRepository, IncidentRow, RepeatCallMatch } from '../repositories/incident.repository.ts';
