@@ -1,5 +1,5 @@
 /**
- * Issue 2, end to end with every real part: a fake camera (RTSP relay + ffmpeg publisher) → the agent as a process
+ * Footage end to end with every real part: a fake camera (RTSP relay + ffmpeg publisher) → the agent as a process
  * (`agent run`: ffmpeg recorder, durable outbox, uploader) → a real centre (PostgreSQL, S3). The centre goes down
  * for two minutes (MAMORU_E2E_OUTAGE_SECONDS, default 120) while recording continues; afterwards everything arrives,
  * in capture order, with no loss and no duplicate, each object's bytes matching the SHA-256 computed at the edge.

@@ -1,4 +1,43 @@
 import type { ColumnType, Generated } from 'kysely';
+import type {
+  AgentCommandKind,
+  AuditActorType,
+  AuditOutcome,
+  CallDirection,
+  CallDisposition,
+  CallLinkSource,
+  CommandStatus,
+  DeriveStatus,
+  GapReason,
+  HoldKind,
+  IncidentCategory,
+  IncidentSeverity,
+  IncidentStatus,
+  NoticePlayed,
+  RecordingRole,
+  RetentionClass,
+  Role,
+  UploadMode,
+  WindowLinkSource,
+} from '@mamoru/contract/enums';
+
+/** The enums the columns hold (their CHECK constraints are in migrations/): defined once in @mamoru/contract. */
+export type {
+  AgentCommandKind,
+  AuditActorType,
+  AuditOutcome,
+  CallDirection,
+  CallDisposition,
+  DeriveStatus,
+  GapReason,
+  IncidentCategory,
+  IncidentSeverity,
+  IncidentStatus,
+  NoticePlayed,
+  RecordingRole,
+  RetentionClass,
+  Role,
+};
 
 /*
  * The tables as TypeScript sees them: every table and column name camelCase. PostgreSQL names are the snake_case
@@ -60,7 +99,7 @@ export interface CameraTable {
   name: string;
   place: string | null;
   device: Defaulted<unknown>;
-  uploadMode: Defaulted<'continuous' | 'on-demand'>;
+  uploadMode: Defaulted<UploadMode>;
   health: Defaulted<string>;
   lastSegmentAt: Date | null;
   createdAt: Defaulted<Date>;
@@ -87,8 +126,6 @@ export interface SegmentTable {
   deletionReason: string | null;
 }
 
-export type GapReason = 'camera_offline' | 'recorder_restart' | 'evicted' | 'agent_down' | 'other';
-
 export interface GapTable {
   id: Identity;
   cameraId: string;
@@ -98,11 +135,6 @@ export interface GapTable {
   createdAt: Defaulted<Date>;
 }
 
-export type CallDirection = 'inbound' | 'outbound' | 'internal' | 'unknown';
-export type CallDisposition = 'answered' | 'no_answer' | 'busy' | 'failed' | 'congestion' | 'unknown';
-export type NoticePlayed = 'yes' | 'no' | 'unknown';
-export type RecordingRole = 'mixed' | 'caller' | 'operator' | 'stereo';
-export type DeriveStatus = 'awaiting_original' | 'pending' | 'running' | 'done' | 'failed';
 /** GENERATED ALWAYS AS (...) STORED: readable, never written. */
 type GeneratedText = ColumnType<string, never, never>;
 
@@ -212,8 +244,6 @@ export interface RecordingTable {
   deletionReason: string | null;
 }
 
-export type Role = 'store_manager' | 'security' | 'hq' | 'auditor' | 'admin';
-
 export interface AppUserTable {
   id: Generated<string>;
   login: string;
@@ -258,9 +288,6 @@ export interface LoginThrottleTable {
   updatedAt: Date;
 }
 
-export type AuditActorType = 'user' | 'agent' | 'system' | 'anonymous';
-export type AuditOutcome = 'success' | 'failure';
-
 export interface AuditEventTable {
   /** Chain position: 1, 2, 3, … without gaps. */
   id: Int8;
@@ -293,7 +320,7 @@ export interface EvidenceHoldTable {
   id: Generated<string>;
   siteId: string;
   incidentId: string | null;
-  kind: 'incident' | 'legal';
+  kind: HoldKind;
   cameraId: string | null;
   /** tstzrange; write with sql`tstzrange(...)`. */
   span: ColumnType<string | null, string | null, string | null>;
@@ -307,24 +334,18 @@ export interface EvidenceHoldTable {
   releaseReason: string | null;
 }
 
-export type AgentCommandKind = 'preserve_window';
-
 export interface AgentCommandTable {
   id: Generated<string>;
   siteId: string;
   kind: AgentCommandKind;
   payload: unknown;
   incidentId: string | null;
-  status: Defaulted<'pending' | 'delivered' | 'done' | 'failed'>;
+  status: Defaulted<CommandStatus>;
   createdAt: Defaulted<Date>;
   deliveredAt: Date | null;
   completedAt: Date | null;
   detail: string | null;
 }
-
-export type IncidentCategory = 'verbal_abuse' | 'threat' | 'excessive_demand' | 'prolonged_detention' | 'violence' | 'other';
-export type IncidentSeverity = 'low' | 'medium' | 'high' | 'critical';
-export type IncidentStatus = 'draft' | 'open' | 'under_review' | 'referred_to_police' | 'closed';
 
 export interface IncidentSequenceTable {
   siteId: string;
@@ -362,7 +383,7 @@ export interface IncidentTable {
 export interface IncidentCallTable {
   incidentId: string;
   callId: string;
-  source: 'filed_from' | 'window' | 'manual';
+  source: CallLinkSource;
   linkedBy: string;
   linkedAt: Date;
 }
@@ -372,7 +393,7 @@ export interface IncidentCameraWindowTable {
   incidentId: string;
   cameraId: string;
   span: Range;
-  source: 'filed' | 'manual';
+  source: WindowLinkSource;
   preserveCommandId: string | null;
   linkedBy: string;
   linkedAt: Date;
@@ -409,8 +430,6 @@ export interface IncidentEventTable {
   action: string;
   changes: ColumnType<unknown, string, string>;
 }
-
-export type RetentionClass = 'routine_footage' | 'routine_calls' | 'incident_evidence' | 'legal_hold';
 
 /** One row per retention class; `retention_days` is NULL only for legal_hold (until released). */
 export interface RetentionPolicyTable {
