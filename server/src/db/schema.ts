@@ -414,7 +414,57 @@ export interface RetentionPolicyTable {
   updated_by: string;
 }
 
+export type PackKindColumn = 'evidence' | 'disclosure';
+export type PackPurposeColumn = 'police_request' | 'court' | 'internal_investigation' | 'insurer' | 'data_subject_request';
+export type PackStatusColumn = 'queued' | 'building' | 'ready' | 'failed';
+
+/** An evidence pack (or disclosure response) requested by hq; never deleted. */
+export interface EvidencePackTable {
+  id: Generated<string>;
+  site_id: string;
+  incident_id: string | null;
+  kind: PackKindColumn;
+  purpose: PackPurposeColumn;
+  reference: string;
+  legal_basis: string;
+  scope: ColumnType<unknown, string, string>;
+  status: Defaulted<PackStatusColumn>;
+  job_id: string | null;
+  object_key: string | null;
+  size: Int8 | null;
+  file_count: number | null;
+  manifest_sha256: Buffer | null;
+  signature: Buffer | null;
+  key_fingerprint: string | null;
+  contents: ColumnType<unknown, string, string> | null;
+  error: string | null;
+  requested_by: string;
+  requested_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  download_count: Defaulted<number>;
+}
+
+/** A police share link of a pack: token hashed, expiry, download limit, optional passcode, revocation. */
+export interface PackShareLinkTable {
+  id: Generated<string>;
+  pack_id: string;
+  token_hash: string;
+  recipient: string;
+  expires_at: Date;
+  max_downloads: number;
+  download_count: Defaulted<number>;
+  passcode_hash: string | null;
+  created_by: string;
+  created_at: Date;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+}
+
 export interface Database {
+  evidence_pack: EvidencePackTable;
+  pack_share_link: PackShareLinkTable;
   retention_policy: RetentionPolicyTable;
   incident_sequence: IncidentSequenceTable;
   incident: IncidentTable;
