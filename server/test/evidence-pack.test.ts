@@ -71,7 +71,7 @@ describe('evidence packs', () => {
     assert.equal(pack.progress.percent, 100);
     const job = await centre.jobs.get(`pack.build.${pack.id}`);
     assert.deepEqual([job?.state, (job?.progress as { phase: string }).phase], ['completed', 'done'], 'the job reported its progress');
-    const actions = (await centre.db.selectFrom('audit_event').select(['action', 'outcome', 'target_id', 'actor_type']).where('target_id', '=', pack.id).orderBy('id').execute()).map((e) => `${e.actor_type}:${e.action}:${e.outcome}`);
+    const actions = (await centre.db.selectFrom('auditEvent').select(['action', 'outcome', 'targetId', 'actorType']).where('targetId', '=', pack.id).orderBy('id').execute()).map((e) => `${e.actorType}:${e.action}:${e.outcome}`);
     for (const a of ['user:pack.request:success', 'system:pack.build:success', 'user:pack.download:success']) assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
     const mode = (await stat(centre.signingKeyFile)).mode & 0o777;
     assert.equal(mode, 0o600, 'the signing key file is 0600');
@@ -200,7 +200,7 @@ describe('evidence packs', () => {
   });
 
   test('only hq asks for packs; bad requests are 400 with a code and store nothing', async () => {
-    const before = Number((await centre.db.selectFrom('evidence_pack').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = Number((await centre.db.selectFrom('evidencePack').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
     for (const role of ['store_manager', 'security'] as const) {
       const u = api(centre, await centre.sessionCookie((await centre.createUser({ role, siteIds: [c.siteId] })).id));
       assert.equal((await u.post(`/incidents/${c.caseId}/packs`, PACK_REQUEST)).status, 403, role);
@@ -221,7 +221,7 @@ describe('evidence packs', () => {
       assert.equal(r.body.error.code, code);
     }
     assert.equal((await c.hq.get('/packs/00000000-0000-4000-8000-000000000000')).status, 404);
-    const afterCount = Number((await centre.db.selectFrom('evidence_pack').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const afterCount = Number((await centre.db.selectFrom('evidencePack').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
     assert.equal(afterCount, before);
   });
 });

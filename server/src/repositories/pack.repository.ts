@@ -67,100 +67,100 @@ export type PackSegmentRow = {
 
 const packSelect = (db: Db) =>
   db
-    .selectFrom('evidence_pack as p')
-    .leftJoin('app_user as u', 'u.id', 'p.requested_by')
+    .selectFrom('evidencePack as p')
+    .leftJoin('appUser as u', 'u.id', 'p.requestedBy')
     .select([
       'p.id',
-      'p.site_id',
-      'p.incident_id',
+      'p.siteId',
+      'p.incidentId',
       'p.kind',
       'p.purpose',
       'p.reference',
-      'p.legal_basis',
+      'p.legalBasis',
       'p.scope',
       'p.status',
-      'p.job_id',
-      'p.object_key',
+      'p.jobId',
+      'p.objectKey',
       'p.size',
-      'p.file_count',
-      'p.manifest_sha256',
+      'p.fileCount',
+      'p.manifestSha256',
       'p.signature',
-      'p.key_fingerprint',
+      'p.keyFingerprint',
       'p.contents',
       'p.error',
-      'p.requested_by',
-      'u.login as requested_by_login',
-      'p.requested_at',
-      'p.started_at',
-      'p.finished_at',
-      'p.download_count',
+      'p.requestedBy',
+      'u.login as requestedByLogin',
+      'p.requestedAt',
+      'p.startedAt',
+      'p.finishedAt',
+      'p.downloadCount',
     ]);
 
 type PackDbRow = Awaited<ReturnType<ReturnType<typeof packSelect>['executeTakeFirstOrThrow']>>;
 
 const toPack = (r: PackDbRow): PackRow => ({
   id: r.id,
-  siteId: r.site_id,
-  incidentId: r.incident_id,
+  siteId: r.siteId,
+  incidentId: r.incidentId,
   kind: r.kind,
   purpose: r.purpose,
   reference: r.reference,
-  legalBasis: r.legal_basis,
+  legalBasis: r.legalBasis,
   scope: r.scope as PackScope,
   status: r.status,
-  jobId: r.job_id,
-  objectKey: r.object_key,
+  jobId: r.jobId,
+  objectKey: r.objectKey,
   size: r.size === null ? null : Number(r.size),
-  fileCount: r.file_count,
-  manifestSha256: r.manifest_sha256?.toString('hex') ?? null,
+  fileCount: r.fileCount,
+  manifestSha256: r.manifestSha256?.toString('hex') ?? null,
   signature: r.signature?.toString('base64') ?? null,
-  keyFingerprint: r.key_fingerprint,
+  keyFingerprint: r.keyFingerprint,
   contents: (r.contents as PackContentEntry[] | null) ?? [],
   error: r.error,
-  requestedBy: r.requested_by,
-  requestedByLogin: r.requested_by_login ?? null,
-  requestedAt: r.requested_at,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  downloadCount: r.download_count,
+  requestedBy: r.requestedBy,
+  requestedByLogin: r.requestedByLogin ?? null,
+  requestedAt: r.requestedAt,
+  startedAt: r.startedAt,
+  finishedAt: r.finishedAt,
+  downloadCount: r.downloadCount,
 });
 
-const LINK_COLUMNS = ['id', 'pack_id', 'recipient', 'expires_at', 'max_downloads', 'download_count', 'passcode_hash', 'created_by', 'created_at', 'revoked_at', 'revoked_by', 'revoke_reason'] as const;
+const LINK_COLUMNS = ['id', 'packId', 'recipient', 'expiresAt', 'maxDownloads', 'downloadCount', 'passcodeHash', 'createdBy', 'createdAt', 'revokedAt', 'revokedBy', 'revokeReason'] as const;
 type LinkDbRow = {
   id: string;
-  pack_id: string;
+  packId: string;
   recipient: string;
-  expires_at: Date;
-  max_downloads: number;
-  download_count: number;
-  passcode_hash: string | null;
-  created_by: string;
-  created_at: Date;
-  revoked_at: Date | null;
-  revoked_by: string | null;
-  revoke_reason: string | null;
+  expiresAt: Date;
+  maxDownloads: number;
+  downloadCount: number;
+  passcodeHash: string | null;
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  revokedBy: string | null;
+  revokeReason: string | null;
 };
 const toLink = (r: LinkDbRow): ShareLinkRow => ({
   id: r.id,
-  packId: r.pack_id,
+  packId: r.packId,
   recipient: r.recipient,
-  expiresAt: r.expires_at,
-  maxDownloads: r.max_downloads,
-  downloadCount: r.download_count,
-  passcodeHash: r.passcode_hash,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-  revokedBy: r.revoked_by,
-  revokeReason: r.revoke_reason,
+  expiresAt: r.expiresAt,
+  maxDownloads: r.maxDownloads,
+  downloadCount: r.downloadCount,
+  passcodeHash: r.passcodeHash,
+  createdBy: r.createdBy,
+  createdAt: r.createdAt,
+  revokedAt: r.revokedAt,
+  revokedBy: r.revokedBy,
+  revokeReason: r.revokeReason,
 });
 
 export function packRepository(db: Db) {
   return {
     async insert(p: { siteId: string; incidentId: string | null; kind: PackKind; purpose: PackPurpose; reference: string; legalBasis: string; scope: PackScope; requestedBy: string; requestedAt: Date }): Promise<string> {
       const r = await db
-        .insertInto('evidence_pack')
-        .values({ site_id: p.siteId, incident_id: p.incidentId, kind: p.kind, purpose: p.purpose, reference: p.reference, legal_basis: p.legalBasis, scope: JSON.stringify(p.scope), requested_by: p.requestedBy, requested_at: p.requestedAt })
+        .insertInto('evidencePack')
+        .values({ siteId: p.siteId, incidentId: p.incidentId, kind: p.kind, purpose: p.purpose, reference: p.reference, legalBasis: p.legalBasis, scope: JSON.stringify(p.scope), requestedBy: p.requestedBy, requestedAt: p.requestedAt })
         .returning('id')
         .executeTakeFirstOrThrow();
       return r.id;
@@ -173,45 +173,45 @@ export function packRepository(db: Db) {
     async findInSites(id: string, siteIds: readonly string[] | 'all'): Promise<PackRow | undefined> {
       if (siteIds !== 'all' && siteIds.length === 0) return undefined;
       let q = packSelect(db).where('p.id', '=', id);
-      if (siteIds !== 'all') q = q.where('p.site_id', 'in', siteIds);
+      if (siteIds !== 'all') q = q.where('p.siteId', 'in', siteIds);
       const r = await q.executeTakeFirst();
       return r && toPack(r);
     },
     async listForIncident(incidentId: string): Promise<PackRow[]> {
-      const rows = await packSelect(db).where('p.incident_id', '=', incidentId).orderBy('p.requested_at', 'desc').orderBy('p.id').execute();
+      const rows = await packSelect(db).where('p.incidentId', '=', incidentId).orderBy('p.requestedAt', 'desc').orderBy('p.id').execute();
       return rows.map(toPack);
     },
     async setJob(id: string, jobId: string) {
-      await db.updateTable('evidence_pack').set({ job_id: jobId }).where('id', '=', id).execute();
+      await db.updateTable('evidencePack').set({ jobId: jobId }).where('id', '=', id).execute();
     },
     /** queued/failed → building (a retry after a failure builds again); a ready pack is never rebuilt. */
     async markBuilding(id: string, at: Date): Promise<boolean> {
-      const r = await db.updateTable('evidence_pack').set({ status: 'building', started_at: at, error: null }).where('id', '=', id).where('status', '<>', 'ready').executeTakeFirst();
+      const r = await db.updateTable('evidencePack').set({ status: 'building', startedAt: at, error: null }).where('id', '=', id).where('status', '<>', 'ready').executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
     async markReady(id: string, v: { objectKey: string; size: number; fileCount: number; manifestSha256: string; signature: string; keyFingerprint: string; contents: PackContentEntry[]; at: Date }) {
       await db
-        .updateTable('evidence_pack')
+        .updateTable('evidencePack')
         .set({
           status: 'ready',
-          object_key: v.objectKey,
+          objectKey: v.objectKey,
           size: v.size,
-          file_count: v.fileCount,
-          manifest_sha256: Buffer.from(v.manifestSha256, 'hex'),
+          fileCount: v.fileCount,
+          manifestSha256: Buffer.from(v.manifestSha256, 'hex'),
           signature: Buffer.from(v.signature, 'base64'),
-          key_fingerprint: v.keyFingerprint,
+          keyFingerprint: v.keyFingerprint,
           contents: JSON.stringify(v.contents),
-          finished_at: v.at,
+          finishedAt: v.at,
           error: null,
         })
         .where('id', '=', id)
         .execute();
     },
     async markFailed(id: string, error: string, at: Date) {
-      await db.updateTable('evidence_pack').set({ status: 'failed', error: error.slice(0, 2000), finished_at: at }).where('id', '=', id).where('status', '<>', 'ready').execute();
+      await db.updateTable('evidencePack').set({ status: 'failed', error: error.slice(0, 2000), finishedAt: at }).where('id', '=', id).where('status', '<>', 'ready').execute();
     },
     async countDownload(id: string) {
-      await db.updateTable('evidence_pack').set({ download_count: sql`download_count + 1` }).where('id', '=', id).execute();
+      await db.updateTable('evidencePack').set({ downloadCount: sql`download_count + 1` }).where('id', '=', id).execute();
     },
 
     /** Stored segments of a camera overlapping [from, to), oldest first, with arrival times. */
@@ -222,15 +222,15 @@ export function packRepository(db: Db) {
           sql<string>`segment.id::text`.as('id'),
           sql<Date>`lower(segment.span)`.as('start'),
           sql<Date>`upper(segment.span)`.as('end'),
-          'byte_size',
+          'byteSize',
           'sha256',
-          'clock_offset_ms',
-          'object_key',
-          'received_at',
-          'stored_at',
-          'deleted_at',
+          'clockOffsetMs',
+          'objectKey',
+          'receivedAt',
+          'storedAt',
+          'deletedAt',
         ])
-        .where('camera_id', '=', cameraId)
+        .where('cameraId', '=', cameraId)
         .where(sql<boolean>`segment.span && tstzrange(${from}, ${to}, '[)')`)
         .orderBy(sql`lower(segment.span)`)
         .execute();
@@ -238,46 +238,46 @@ export function packRepository(db: Db) {
         id: r.id,
         start: new Date(r.start),
         end: new Date(r.end),
-        byteSize: Number(r.byte_size),
+        byteSize: Number(r.byteSize),
         sha256: r.sha256.toString('hex'),
-        clockOffsetMs: r.clock_offset_ms,
-        objectKey: r.object_key,
-        receivedAt: r.received_at,
-        storedAt: r.stored_at,
-        deletedAt: r.deleted_at,
+        clockOffsetMs: r.clockOffsetMs,
+        objectKey: r.objectKey,
+        receivedAt: r.receivedAt,
+        storedAt: r.storedAt,
+        deletedAt: r.deletedAt,
       }));
     },
     /** The site's notices and its agent's latest clock offset, for the report. */
     async siteFacts(siteId: string): Promise<{ code: string; name: string; timezone: string; cameraNotice: unknown; pbxNoticeText: string | null; agentClockOffsetMs: number | null }> {
-      const s = await db.selectFrom('site').select(['code', 'name', 'timezone', 'camera_notice', 'pbx_notice_text']).where('id', '=', siteId).executeTakeFirstOrThrow();
-      const a = await db.selectFrom('agent').select('clock_offset_ms').where('site_id', '=', siteId).where('revoked_at', 'is', null).orderBy('last_contact_at', sql`desc nulls last`).executeTakeFirst();
-      return { code: s.code, name: s.name, timezone: s.timezone, cameraNotice: s.camera_notice, pbxNoticeText: s.pbx_notice_text, agentClockOffsetMs: a?.clock_offset_ms ?? null };
+      const s = await db.selectFrom('site').select(['code', 'name', 'timezone', 'cameraNotice', 'pbxNoticeText']).where('id', '=', siteId).executeTakeFirstOrThrow();
+      const a = await db.selectFrom('agent').select('clockOffsetMs').where('siteId', '=', siteId).where('revokedAt', 'is', null).orderBy('lastContactAt', (ob) => ob.desc().nullsLast()).executeTakeFirst();
+      return { code: s.code, name: s.name, timezone: s.timezone, cameraNotice: s.cameraNotice, pbxNoticeText: s.pbxNoticeText, agentClockOffsetMs: a?.clockOffsetMs ?? null };
     },
 
     // ---- share links ----------------------------------------------------------------------------------------
     async insertLink(l: { packId: string; tokenHash: string; recipient: string; expiresAt: Date; maxDownloads: number; passcodeHash: string | null; createdBy: string; createdAt: Date }): Promise<ShareLinkRow> {
       const r = await db
-        .insertInto('pack_share_link')
-        .values({ pack_id: l.packId, token_hash: l.tokenHash, recipient: l.recipient, expires_at: l.expiresAt, max_downloads: l.maxDownloads, passcode_hash: l.passcodeHash, created_by: l.createdBy, created_at: l.createdAt })
+        .insertInto('packShareLink')
+        .values({ packId: l.packId, tokenHash: l.tokenHash, recipient: l.recipient, expiresAt: l.expiresAt, maxDownloads: l.maxDownloads, passcodeHash: l.passcodeHash, createdBy: l.createdBy, createdAt: l.createdAt })
         .returning(LINK_COLUMNS)
         .executeTakeFirstOrThrow();
       return toLink(r);
     },
     async findLinkByTokenHash(tokenHash: string): Promise<ShareLinkRow | undefined> {
-      const r = await db.selectFrom('pack_share_link').select(LINK_COLUMNS).where('token_hash', '=', tokenHash).executeTakeFirst();
+      const r = await db.selectFrom('packShareLink').select(LINK_COLUMNS).where('tokenHash', '=', tokenHash).executeTakeFirst();
       return r && toLink(r);
     },
     async listLinks(packId: string): Promise<ShareLinkRow[]> {
-      const rows = await db.selectFrom('pack_share_link').select(LINK_COLUMNS).where('pack_id', '=', packId).orderBy('created_at').orderBy('id').execute();
+      const rows = await db.selectFrom('packShareLink').select(LINK_COLUMNS).where('packId', '=', packId).orderBy('createdAt').orderBy('id').execute();
       return rows.map(toLink);
     },
     async revokeLink(packId: string, linkId: string, by: string, at: Date, reason: string): Promise<ShareLinkRow | undefined> {
       const r = await db
-        .updateTable('pack_share_link')
-        .set({ revoked_at: at, revoked_by: by, revoke_reason: reason })
+        .updateTable('packShareLink')
+        .set({ revokedAt: at, revokedBy: by, revokeReason: reason })
         .where('id', '=', linkId)
-        .where('pack_id', '=', packId)
-        .where('revoked_at', 'is', null)
+        .where('packId', '=', packId)
+        .where('revokedAt', 'is', null)
         .returning(LINK_COLUMNS)
         .executeTakeFirst();
       return r && toLink(r);
@@ -285,11 +285,11 @@ export function packRepository(db: Db) {
     /** Takes one download of a link if it is live (not revoked, not expired, under its limit): one statement, so concurrent downloads never exceed the limit. */
     async claimDownload(linkId: string, now: Date): Promise<ShareLinkRow | undefined> {
       const r = await db
-        .updateTable('pack_share_link')
-        .set({ download_count: sql`download_count + 1` })
+        .updateTable('packShareLink')
+        .set({ downloadCount: sql`download_count + 1` })
         .where('id', '=', linkId)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
+        .where('revokedAt', 'is', null)
+        .where('expiresAt', '>', now)
         .where(sql<boolean>`download_count < max_downloads`)
         .returning(LINK_COLUMNS)
         .executeTakeFirst();
