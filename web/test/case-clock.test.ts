@@ -17,6 +17,7 @@ import {
   seekTo,
   setSpeed,
   shouldHold,
+  startingAdvance,
   stepSpeed,
   type ElementState,
 } from '../src/lib/case-clock.ts';
@@ -35,7 +36,7 @@ describe('master clock', () => {
   test('stands still when paused, runs at the speed when playing, keeps the instant across changes', () => {
     let c = newClock(T0, 1000);
     assert.equal(clockAt(c, 5000), T0, 'paused: no movement');
-    c = play(c, 1000);
+    c = release(play(c, 1000), 1000);
     assert.equal(clockAt(c, 3500), T0 + 2500);
     c = setSpeed(c, 3500, 2);
     assert.equal(clockAt(c, 3500), T0 + 2500, 'a speed change keeps the instant');
@@ -48,12 +49,14 @@ describe('master clock', () => {
 
   test('a hold freezes the clock while media loads; release carries on from where it held', () => {
     let c = play(newClock(T0, 0), 0);
+    assert.equal(c.held, true, 'play starts held: the elements start together');
+    c = release(c, 0);
     c = hold(c, 1000);
     assert.equal(clockAt(c, 1000), T0 + 1000);
     assert.equal(clockAt(c, 4000), T0 + 1000, 'held: no movement');
     assert.equal(hold(c, 5000), c, 'holding twice does not move the anchor');
-    c = release(c, 4000);
-    assert.equal(clockAt(c, 4500), T0 + 1500);
+    c = release(c, 4000, 60);
+    assert.equal(clockAt(c, 4500), T0 + 1560, 'released where the media got to while starting');
     assert.equal(c.playing, true);
   });
 
@@ -96,8 +99,9 @@ describe('placements', () => {
 });
 
 describe('keeping an element on the master', () => {
-  const playing = { playing: true, speed: 1 };
-  const paused = { playing: false, speed: 1 };
+  const playing = { mode: 'running' as const, speed: 1 };
+  const paused = { mode: 'paused' as const, speed: 1 };
+  const starting = { mode: 'starting' as const, speed: 1 };
 
   test('on time: nothing but play if it stands', () => {
     assert.deepEqual(planElement({ kind: 'media', time: 5 }, el({ currentTime: 5.01, paused: false }), playing), { ready: true, drift: 0.009999999999999787 });
@@ -109,11 +113,11 @@ describe('keeping an element on the master', () => {
   test('a small drift is nudged by the rate: an element ahead slows, one behind speeds up, within the cap', () => {
     const ahead = planElement({ kind: 'media', time: 5 }, el({ currentTime: 5.12, paused: false }), playing);
     assert.equal(ahead.seek, undefined);
-    assert.equal(ahead.rate, 0.88, 'capped at 12 %');
+    assert.equal(ahead.rate, 0.8, 'capped at 20 %');
     const behind = planElement({ kind: 'media', time: 5 }, el({ currentTime: 4.97, paused: false }), playing);
-    assert.equal(behind.rate, 1.05);
-    assert.equal(nudgedRate(0.06, 2), 1.8, 'the nudge scales with the speed');
-    assert.equal(nudgedRate(0.015, 1), 1, 'inside the tolerance: the plain speed');
+    assert.equal(behind.rate, 1.075);
+    assert.equal(nudgedRate(0.04, 2), 1.8, 'the nudge scales with the speed');
+    assert.equal(nudgedRate(0.01, 1), 1, 'inside the tolerance: the plain speed');
     // Simulated: an element 0.3 s behind, ticking every 100 ms, is within the tolerance in a few seconds, without a seek.
     let actual = 4.7;
     let master = 5;
@@ -139,8 +143,19 @@ describe('keeping an element on the master', () => {
 
   test('paused: every element shows exactly the master frame', () => {
     const p = planElement({ kind: 'media', time: 5 }, el({ currentTime: 5.2, paused: false, playbackRate: 1.05 }), paused);
-    assert.deepEqual([p.pause, p.seek, p.rate], [true, 5, 1]);
+    assert.deepEqual([p.pause, p.seek, p.rate, p.ready], [true, 5, 1, false], 'not ready until it shows the frame');
     assert.deepEqual(planElement({ kind: 'media', time: 5 }, el({ currentTime: 5.01 }), paused), { ready: true, drift: 0.009999999999999787 });
+    assert.equal(planElement({ kind: 'media', time: 5 }, el({ currentTime: 5, readyState: 2 }), paused).ready, false, 'a frame but no data beyond it: not ready to start');
+  });
+
+  test('starting: every element is told to play; it counts as started once its time moved; the master runs on from their median', () => {
+    assert.deepEqual(planElement({ kind: 'media', time: 5 }, el({ currentTime: 5 }), starting), { play: true, ready: false, drift: 0 });
+    assert.equal(planElement({ kind: 'media', time: 5 }, el({ currentTime: 5, paused: false }), starting).ready, false, 'playing but not moved yet');
+    const moved = planElement({ kind: 'media', time: 5 }, el({ currentTime: 5.06, paused: false, playbackRate: 1.1 }), starting);
+    assert.deepEqual([moved.ready, moved.rate, moved.seek, moved.play], [true, 1, undefined, undefined], 'no nudge while starting, just the plain speed');
+    assert.equal(startingAdvance([0.08, 0.02, 0.05]), 0.05);
+    assert.equal(startingAdvance([0.02, 0.04]), 0.03);
+    assert.equal(startingAdvance([]), 0);
   });
 
   test('nothing to show (gap, not yet, outside the call): stand still and do not hold the others', () => {

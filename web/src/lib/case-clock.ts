@@ -41,10 +41,12 @@ function reanchor(c: MasterClock, perf: number, change: Partial<MasterClock>): M
   return { ...c, anchorUtc: clockAt(c, perf), anchorPerf: perf, ...change };
 }
 
-export const play = (c: MasterClock, perf: number) => reanchor(c, perf, { playing: true, held: false });
+/** Play: held at first, so that every element starts from the same frame (the page releases it). */
+export const play = (c: MasterClock, perf: number) => (c.playing ? c : reanchor(c, perf, { playing: true, held: true }));
 export const pause = (c: MasterClock, perf: number) => reanchor(c, perf, { playing: false, held: false });
 export const hold = (c: MasterClock, perf: number) => (c.held ? c : reanchor(c, perf, { held: true }));
-export const release = (c: MasterClock, perf: number) => (c.held ? { ...c, anchorPerf: perf, held: false } : c);
+/** Runs on from the held instant, `advanceMs` later (how far the media got while starting). */
+export const release = (c: MasterClock, perf: number, advanceMs = 0) => (c.held ? { ...c, anchorUtc: c.anchorUtc + advanceMs, anchorPerf: perf, held: false } : c);
 export const setSpeed = (c: MasterClock, perf: number, speed: number) => reanchor(c, perf, { speed });
 export const seekTo = (c: MasterClock, perf: number, utc: number) => ({ ...c, anchorUtc: utc, anchorPerf: perf });
 
@@ -121,7 +123,7 @@ export type SyncSettings = {
   /** The drift is removed over about this many seconds by the nudge. */
   horizonS: number;
 };
-export const DEFAULT_SYNC: SyncSettings = { toleranceS: 0.02, seekAboveS: 0.35, maxNudge: 0.12, horizonS: 0.6 };
+export const DEFAULT_SYNC: SyncSettings = { toleranceS: 0.015, seekAboveS: 0.35, maxNudge: 0.2, horizonS: 0.4 };
 
 /** What the page reads of an element each tick. */
 export type ElementState = {
@@ -142,31 +144,57 @@ export function isReady(e: ElementState): boolean {
 }
 
 /**
- * One tick for one element: where it should be (`placement`), what it is (`e`), the master's state.
- * `ready` tells the page whether this element holds the master (an element that should play but is loading).
+ * How the master stands for planning: `paused` (also while held: everyone waits on the master's frame),
+ * `starting` (the master is still frozen while every element is told to play; each reports how far it got), or
+ * `running`.
  */
-export function planElement(placement: Placement, e: ElementState, master: { playing: boolean; speed: number }, s: SyncSettings = DEFAULT_SYNC): ElementPlan {
+export type MasterMode = 'paused' | 'starting' | 'running';
+
+/**
+ * One tick for one element: where it should be (`placement`), what it is (`e`), the master's mode and speed.
+ * `ready` tells the page whether this element is what the master waits for (paused/held: has its frame and data
+ * beyond it; starting: it is playing; running: not loading).
+ */
+export function planElement(placement: Placement, e: ElementState, master: { mode: MasterMode; speed: number }, s: SyncSettings = DEFAULT_SYNC): ElementPlan {
   if (placement.kind !== 'media') {
     // Nothing to show at this instant: stand still (the page shows why).
     return { ...(e.paused ? {} : { pause: true as const }), ready: true, drift: null };
   }
   const drift = e.currentTime - placement.time;
-  const far = Math.abs(drift) > s.seekAboveS;
-  if (!master.playing) {
-    const plan: ElementPlan = { ready: isReady(e) || e.readyState >= 2, drift };
+  const rate = Math.abs(e.playbackRate - master.speed) > 1e-6 ? { rate: master.speed } : {};
+  if (master.mode === 'paused') {
+    const plan: ElementPlan = { ready: isReady(e), drift, ...rate };
     if (!e.paused) plan.pause = true;
-    // Paused: show exactly the master's frame.
-    if (Math.abs(drift) > s.toleranceS && !e.seeking) plan.seek = placement.time;
-    if (Math.abs(e.playbackRate - master.speed) > 1e-6) plan.rate = master.speed;
+    // Show exactly the master's frame.
+    if (Math.abs(drift) > s.toleranceS && !e.seeking) {
+      plan.seek = placement.time;
+      plan.ready = false;
+    }
     return plan;
   }
+  if (master.mode === 'starting') {
+    if (e.seeking) return { ready: false, drift };
+    // Every element starts from the master's frame; it counts as started once its time moved on.
+    return { ...(e.paused ? { play: true as const } : {}), ...rate, ready: !e.paused && e.readyState >= 3 && drift > 0.005, drift };
+  }
   if (e.seeking) return { ready: false, drift };
-  if (far) return { seek: placement.time, rate: master.speed, ...(e.paused ? { play: true as const } : {}), ready: false, drift };
+  if (Math.abs(drift) > s.seekAboveS) return { seek: placement.time, rate: master.speed, ...(e.paused ? { play: true as const } : {}), ready: false, drift };
   const plan: ElementPlan = { ready: isReady(e), drift };
   if (e.paused) plan.play = true;
-  const rate = nudgedRate(drift, master.speed, s);
-  if (Math.abs(rate - e.playbackRate) > 1e-3) plan.rate = rate;
+  const nudged = nudgedRate(drift, master.speed, s);
+  if (Math.abs(nudged - e.playbackRate) > 1e-3) plan.rate = nudged;
   return plan;
+}
+
+/**
+ * Where the master starts running once every element is playing: the median of how far they got (seconds of media
+ * past the master's frozen frame), so the nudges have the least to remove.
+ */
+export function startingAdvance(drifts: readonly number[]): number {
+  if (drifts.length === 0) return 0;
+  const d = [...drifts].sort((a, b) => a - b);
+  const mid = d.length >> 1;
+  return d.length % 2 ? d[mid]! : (d[mid - 1]! + d[mid]!) / 2;
 }
 
 /** The playbackRate that removes `drift` (element ahead: positive) over the horizon, within ±maxNudge of the speed. */

@@ -3,7 +3,10 @@
  * the elements, applies the plans and publishes what the page shows). One loop for all sources, every 50 ms and on
  * every play, pause and seek.
  */
-import { clockAt, hold, newClock, pause, play, release, seekTo, setSpeed, shouldHold, planElement, type MasterClock, type Placement } from './case-clock.ts';
+import { clockAt, hold, newClock, pause, play, planElement, release, seekTo, setSpeed, shouldHold, startingAdvance, type MasterClock, type MasterMode, type Placement } from './case-clock.ts';
+
+/** The longest the master waits for every element to start playing before it runs anyway. */
+const STARTING_MAX_MS = 1000;
 
 export type SourceStatus = { placement: Placement['kind'] | 'loading'; drift: number | null; next: number | null };
 
@@ -26,6 +29,9 @@ export class CaseEngine {
   #sources = new Map<string, Source>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #onSettle: ((utc: number) => void) | null;
+  /** While held: waiting for every element's frame, then starting them all. */
+  #phase: 'waiting' | 'starting' | null = null;
+  #startingSince = 0;
 
   /** `onSettle` hears the moment whenever it was set by the person or playback paused (the page writes the URL). */
   constructor(start: number, speed: number, onSettle?: (utc: number) => void) {
@@ -92,37 +98,48 @@ export class CaseEngine {
 
   tick() {
     const perf = performance.now();
-    const utc = clockAt(this.#clock, perf);
-    // Held: plan as if paused (everyone waits on the same frame) until all are ready.
-    const master = { playing: this.#clock.playing && !this.#clock.held, speed: this.#clock.speed };
+    const c = this.#clock;
+    if (!c.playing || !c.held) this.#phase = null;
+    else this.#phase ??= 'waiting';
+    const mode: MasterMode = !c.playing ? 'paused' : !c.held ? 'running' : this.#phase === 'starting' ? 'starting' : 'paused';
+    const utc = clockAt(c, perf);
     const waiting: { ready: boolean; waitingSinceMs: number | null }[] = [];
+    const drifts: number[] = [];
     const status: Record<string, SourceStatus> = {};
     for (const [id, s] of this.#sources) {
       const placement = s.place(utc);
       if (!placement) {
         status[id] = { placement: 'loading', drift: null, next: null };
-        if (this.#clock.playing) {
-          s.waitingSince ??= perf;
-          waiting.push({ ready: false, waitingSinceMs: s.waitingSince });
-        }
+        s.waitingSince ??= perf;
+        waiting.push({ ready: false, waitingSinceMs: s.waitingSince });
         continue;
       }
       const el = s.el;
-      const plan = planElement(placement, { currentTime: el.currentTime, paused: el.paused, seeking: el.seeking, readyState: el.readyState, playbackRate: el.playbackRate }, master);
+      const plan = planElement(placement, { currentTime: el.currentTime, paused: el.paused, seeking: el.seeking, readyState: el.readyState, playbackRate: el.playbackRate }, { mode, speed: c.speed });
       if (plan.seek !== undefined) el.currentTime = plan.seek;
       if (plan.rate !== undefined) el.playbackRate = plan.rate;
       if (plan.pause) el.pause();
       if (plan.play) el.play().catch(() => undefined);
-      const ready = this.#clock.held ? placement.kind !== 'media' || (!el.seeking && el.readyState >= 3) : plan.ready;
-      if (ready) s.waitingSince = null;
+      if (plan.ready || !c.playing) s.waitingSince = null;
       else s.waitingSince ??= perf;
-      if (this.#clock.playing) waiting.push({ ready, waitingSinceMs: s.waitingSince });
+      waiting.push({ ready: plan.ready, waitingSinceMs: s.waitingSince });
+      if (mode === 'starting' && placement.kind === 'media' && plan.drift !== null && !el.paused) drifts.push(plan.drift);
       status[id] = { placement: placement.kind, drift: plan.drift, next: placement.kind === 'gap' ? placement.next : null };
     }
-    if (this.#clock.playing) {
-      const mustHold = shouldHold(waiting, perf);
-      if (mustHold && !this.#clock.held) this.#clock = hold(this.#clock, perf);
-      else if (!mustHold && this.#clock.held) this.#clock = release(this.#clock, perf);
+    if (c.playing) {
+      const mustWait = shouldHold(waiting, perf);
+      if (mode === 'running' && mustWait) {
+        this.#clock = hold(c, perf);
+        this.#phase = 'waiting';
+      } else if (this.#phase === 'waiting' && !mustWait) {
+        // Everyone has the frame: tell them all to play, and wait until they do.
+        this.#phase = 'starting';
+        this.#startingSince = perf;
+        queueMicrotask(() => this.tick());
+      } else if (this.#phase === 'starting' && (waiting.every((w) => w.ready) || perf - this.#startingSince > STARTING_MAX_MS)) {
+        this.#clock = release(c, perf, startingAdvance(drifts) * 1000);
+        this.#phase = null;
+      }
     }
     this.moment = clockAt(this.#clock, perf);
     this.playing = this.#clock.playing;
