@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startCentre, type TestCentre } from '../../server/test/helpers/centre.ts';
 import { FIXTURE_CALL_KEY, FIXTURE_FILES, fixturePayload } from '../../server/test/helpers/calls.ts';
-import { silentLogger } from '../src/cli/logger.ts';
+import { silentLogger } from '../src/lib/logger.ts';
 import { callItemId, type SealedCall } from '../src/outbox/items.ts';
 import { Outbox } from '../src/outbox/outbox.ts';
 import { loadCredential } from '../src/state/credential-store.ts';
@@ -17,7 +17,7 @@ import { CameraRegistrar } from '../src/uploader/cameras.ts';
 import { createCentreClient } from '../src/uploader/centre-client.ts';
 import { TokenBucket } from '../src/uploader/token-bucket.ts';
 import { Uploader, type UploadEvent } from '../src/uploader/uploader.ts';
-import { runAgent } from '../src/cli/run.ts';
+import { agentDeps, runAgent } from '../src/agent.ts';
 import { closedSegment, enrollAgent, makeRandomFile, readObject, sha256, tempDir, testConfig, waitFor } from './helpers/agent.ts';
 import { startProxy, type ProxyDecision } from './helpers/proxy.ts';
 
@@ -162,7 +162,7 @@ describe('call items through outbox and uploader into a real centre', () => {
         backfillHours: null,
       },
     });
-    const agent = await runAgent(config, { log: silentLogger });
+    const agent = await runAgent(config, agentDeps(config, silentLogger));
     try {
       const row = await waitFor(
         'the call and its 3 recordings at the centre',

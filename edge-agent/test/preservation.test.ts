@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { startCentre, type TestCentre } from '../../server/test/helpers/centre.ts';
-import { createLogger, type Logger } from '../src/cli/logger.ts';
+import { createLogger, type Logger } from '../src/lib/logger.ts';
 import type { RecorderFactory } from '../src/cli/recorders.ts';
-import { runAgent, type RunningAgent } from '../src/cli/run.ts';
+import { agentDeps, runAgent, type RunningAgent } from '../src/agent.ts';
 import type { AgentConfig } from '../src/config.ts';
 import type { AgentCommand, EvidenceSink } from '../src/contracts.ts';
 import { DiskGuard } from '../src/disk-guard/disk-guard.ts';
@@ -89,7 +89,7 @@ describe('on-demand cameras and case windows against a real centre', () => {
       sink = s;
       return { start() {}, async stop() {}, health: () => 'recording' };
     };
-    const agent: RunningAgent = await runAgent(config, { log, recorderFactory: factory, onUploadEvent: (e) => events.push(e) });
+    const agent: RunningAgent = await runAgent(config, { ...agentDeps(config, log), recorders: factory, onUploadEvent: (e) => events.push(e) });
     const close = async (cam: string, start: Date, size = SIZE) => {
       const path = join(spoolDir, 'cameras', cam, `${start.getTime()}.ts`);
       const bytes = await makeRandomFile(path, size);

@@ -11,9 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import { testConfig, centreGaps, centreSegments, closedSegment, enrollAgent, makeRandomFile, makeTs, readObject, sha256, tempDir, waitFor } from './helpers/agent.ts';
 import { startProxy } from './helpers/proxy.ts';
 import { startCentre, type TestCentre } from '../../server/test/helpers/centre.ts';
-import { createLogger, type Logger } from '../src/cli/logger.ts';
+import { createLogger, type Logger } from '../src/lib/logger.ts';
 import type { RecorderFactory } from '../src/cli/recorders.ts';
-import { runAgent, type RunningAgent } from '../src/cli/run.ts';
+import { agentDeps, runAgent, type RunningAgent } from '../src/agent.ts';
 import type { AgentConfig } from '../src/config.ts';
 import type { ClockOffsetSource, EvidenceSink } from '../src/contracts.ts';
 import { Heartbeat } from '../src/heartbeat/heartbeat.ts';
@@ -86,7 +86,7 @@ describe('uplink to a real centre', () => {
       clock = c;
       return { start() {}, async stop() {}, health: () => 'recording' };
     };
-    const start = () => runAgent(config, { log, recorderFactory: factory, onUploadEvent: (e) => events.push(e) });
+    const start = () => runAgent(config, { ...agentDeps(config, log), recorders: factory, onUploadEvent: (e) => events.push(e) });
     const agent: RunningAgent | undefined = opts.start === false ? undefined : await start();
     return { agent, start, config, site, camDir, spoolDir, events, log, sink: () => sink!, clock: () => clock! };
   }

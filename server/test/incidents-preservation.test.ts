@@ -7,17 +7,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { AgentCommand } from '../../edge-agent/src/contracts.ts';
+import type { AgentCommand } from '@mamoru/contract';
 import { fixedClock } from '../src/adapters/clock.ts';
-import type { AgentCommandWire } from '../src/services/agent-command.service.ts';
 import { startCentre, type TestCentre } from './helpers/centre.ts';
 import { addSegments, api, type Api, MIN, putCamera } from './helpers/incidents.ts';
 
-// The wire form the centre sends is exactly the agent's contract, both ways.
-const _toAgent = (c: AgentCommandWire): AgentCommand => c;
-const _fromAgent = (c: AgentCommand): AgentCommandWire => c;
-void _toAgent;
-void _fromAgent;
 
 const REDELIVER_S = 120;
 
@@ -39,7 +33,7 @@ describe('incidents: preserve_window commands, heartbeat delivery, acknowledgeme
   const heartbeat = async (credential: string) => {
     const r = await fetch(`${centre.url}/api/v1/agent/heartbeat`, { method: 'POST', headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' }, body: JSON.stringify({ version: 't', sentAtMs: Date.now() }) });
     assert.equal(r.status, 200);
-    return ((await r.json()) as { commands: AgentCommandWire[] }).commands;
+    return ((await r.json()) as { commands: AgentCommand[] }).commands;
   };
   const ack = async (credential: string | null, id: string, body: unknown) => {
     const r = await fetch(`${centre.url}/api/v1/agent/commands/${id}/ack`, { method: 'POST', headers: { ...(credential && { authorization: `Bearer ${credential}` }), 'content-type': 'application/json' }, body: JSON.stringify(body) });

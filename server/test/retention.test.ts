@@ -1,5 +1,5 @@
 /**
- * Retention (invariant 7, DESIGN.md §7): the `retention.run` job deletes routine media past its period from S3 and
+ * Retention (invariant 7, docs/design.md §7): the `retention.run` job deletes routine media past its period from S3 and
  * marks the rows; media under an active hold (incident or legal) is never deleted, a lapsed or released hold protects
  * nothing; every deletion is audited (actor system/retention); two workers at once remove each object exactly once;
  * policies are read by hq and the auditor and edited by hq only.
@@ -325,7 +325,7 @@ describe('retention', () => {
     const r = await get(hq);
     assert.equal(r.status, 200);
     const defaults = Object.fromEntries(((await r.json()) as P).policies.map((p) => [p.class, p.retentionDays]));
-    assert.deepEqual(defaults, { routine_footage: 30, routine_calls: 365, incident_evidence: 1095, legal_hold: null }, 'the defaults of DESIGN.md §7');
+    assert.deepEqual(defaults, { routine_footage: 30, routine_calls: 365, incident_evidence: 1095, legal_hold: null }, 'the defaults of docs/design.md §7');
     assert.equal((await get(users.auditor)).status, 200);
     for (const who of ['sm', 'security', 'admin'] as const) assert.equal((await get(users[who])).status, 403, who);
     assert.equal((await get()).status, 401);

@@ -25,12 +25,14 @@ import {
 } from './correlate.ts';
 import { sha256File } from '../state/file-hash.ts';
 import { SealLedger } from './ledger.ts';
-import { type CallSink, type Clock, consoleLogger, type PbxLogger, systemClock } from './payload.ts';
+import type { Logger } from '../lib/logger.ts';
+import { PollLoop } from '../lib/poll-loop.ts';
+import type { AdapterDeps, PbxAdapter } from './index.ts';
+import { type Clock, systemClock } from './payload.ts';
 import { type RecObs, RecordingScanner } from './recordings.ts';
 import { FileTail, type TailLine, type TailPosition } from './tail.ts';
 import { decodeBytes } from './text.ts';
 import { parseNaive, uniqueidEpoch, zonedToUtcMs } from './time.ts';
-import { PollLoop } from './poll-loop.ts';
 
 type FileSig = { size: number; mtimeMs: number; ino: number };
 type HistoryMark = { ino: number; offset: number };
@@ -55,23 +57,12 @@ type State = {
   recs: RecObs[];
 };
 
-export type AdapterDeps = { stateDir: string; sink: CallSink; log?: PbxLogger; clock?: Clock };
-
-export interface PbxAdapter {
-  /** Opens state and starts polling every `pollSeconds`. */
-  start(): Promise<void>;
-  /** Stops polling after the current pass and closes files. */
-  stop(): Promise<void>;
-  /** One pass (tests drive this directly with a fake clock). Opens state on first use. */
-  tick(): Promise<void>;
-}
-
 const sigOf = (o: { size: number; mtimeMs: number; ino: number }): FileSig => ({ size: o.size, mtimeMs: o.mtimeMs, ino: o.ino });
 const sameSig = (a: FileSig | undefined, b: FileSig) => !!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 
 export class AsteriskFilesAdapter implements PbxAdapter {
   private readonly dir: string;
-  private readonly log: PbxLogger;
+  private readonly log: Logger;
   private readonly clock: Clock;
   private state!: State;
   private ledger!: SealLedger<AsteriskExtra>;
@@ -92,7 +83,7 @@ export class AsteriskFilesAdapter implements PbxAdapter {
     private readonly deps: AdapterDeps,
   ) {
     this.dir = join(resolve(deps.stateDir), 'pbx', cfg.id);
-    this.log = deps.log ?? consoleLogger;
+    this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
   }
 

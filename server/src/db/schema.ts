@@ -1,4 +1,43 @@
 import type { ColumnType, Generated } from 'kysely';
+import type {
+  AgentCommandKind,
+  AuditActorType,
+  AuditOutcome,
+  CallDirection,
+  CallDisposition,
+  CallLinkSource,
+  CommandStatus,
+  DeriveStatus,
+  GapReason,
+  HoldKind,
+  IncidentCategory,
+  IncidentSeverity,
+  IncidentStatus,
+  NoticePlayed,
+  RecordingRole,
+  RetentionClass,
+  Role,
+  UploadMode,
+  WindowLinkSource,
+} from '@mamoru/contract/enums';
+
+/** The enums the columns hold (their CHECK constraints are in migrations/): defined once in @mamoru/contract. */
+export type {
+  AgentCommandKind,
+  AuditActorType,
+  AuditOutcome,
+  CallDirection,
+  CallDisposition,
+  DeriveStatus,
+  GapReason,
+  IncidentCategory,
+  IncidentSeverity,
+  IncidentStatus,
+  NoticePlayed,
+  RecordingRole,
+  RetentionClass,
+  Role,
+};
 
 /** Columns set by the database on insert. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
@@ -54,7 +93,7 @@ export interface CameraTable {
   name: string;
   place: string | null;
   device: Defaulted<unknown>;
-  upload_mode: Defaulted<'continuous' | 'on-demand'>;
+  upload_mode: Defaulted<UploadMode>;
   health: Defaulted<string>;
   last_segment_at: Date | null;
   created_at: Defaulted<Date>;
@@ -81,8 +120,6 @@ export interface SegmentTable {
   deletion_reason: string | null;
 }
 
-export type GapReason = 'camera_offline' | 'recorder_restart' | 'evicted' | 'agent_down' | 'other';
-
 export interface GapTable {
   id: Identity;
   camera_id: string;
@@ -92,11 +129,6 @@ export interface GapTable {
   created_at: Defaulted<Date>;
 }
 
-export type CallDirection = 'inbound' | 'outbound' | 'internal' | 'unknown';
-export type CallDisposition = 'answered' | 'no_answer' | 'busy' | 'failed' | 'congestion' | 'unknown';
-export type NoticePlayed = 'yes' | 'no' | 'unknown';
-export type RecordingRole = 'mixed' | 'caller' | 'operator' | 'stereo';
-export type DeriveStatus = 'awaiting_original' | 'pending' | 'running' | 'done' | 'failed';
 /** GENERATED ALWAYS AS (...) STORED: readable, never written. */
 type GeneratedText = ColumnType<string, never, never>;
 
@@ -206,8 +238,6 @@ export interface RecordingTable {
   deletion_reason: string | null;
 }
 
-export type Role = 'store_manager' | 'security' | 'hq' | 'auditor' | 'admin';
-
 export interface AppUserTable {
   id: Generated<string>;
   login: string;
@@ -252,9 +282,6 @@ export interface LoginThrottleTable {
   updated_at: Date;
 }
 
-export type AuditActorType = 'user' | 'agent' | 'system' | 'anonymous';
-export type AuditOutcome = 'success' | 'failure';
-
 export interface AuditEventTable {
   /** Chain position: 1, 2, 3, … without gaps. */
   id: Int8;
@@ -287,7 +314,7 @@ export interface EvidenceHoldTable {
   id: Generated<string>;
   site_id: string;
   incident_id: string | null;
-  kind: 'incident' | 'legal';
+  kind: HoldKind;
   camera_id: string | null;
   /** tstzrange; write with sql`tstzrange(...)`. */
   span: ColumnType<string | null, string | null, string | null>;
@@ -301,24 +328,18 @@ export interface EvidenceHoldTable {
   release_reason: string | null;
 }
 
-export type AgentCommandKind = 'preserve_window';
-
 export interface AgentCommandTable {
   id: Generated<string>;
   site_id: string;
   kind: AgentCommandKind;
   payload: unknown;
   incident_id: string | null;
-  status: Defaulted<'pending' | 'delivered' | 'done' | 'failed'>;
+  status: Defaulted<CommandStatus>;
   created_at: Defaulted<Date>;
   delivered_at: Date | null;
   completed_at: Date | null;
   detail: string | null;
 }
-
-export type IncidentCategory = 'verbal_abuse' | 'threat' | 'excessive_demand' | 'prolonged_detention' | 'violence' | 'other';
-export type IncidentSeverity = 'low' | 'medium' | 'high' | 'critical';
-export type IncidentStatus = 'draft' | 'open' | 'under_review' | 'referred_to_police' | 'closed';
 
 export interface IncidentSequenceTable {
   site_id: string;
@@ -356,7 +377,7 @@ export interface IncidentTable {
 export interface IncidentCallTable {
   incident_id: string;
   call_id: string;
-  source: 'filed_from' | 'window' | 'manual';
+  source: CallLinkSource;
   linked_by: string;
   linked_at: Date;
 }
@@ -366,7 +387,7 @@ export interface IncidentCameraWindowTable {
   incident_id: string;
   camera_id: string;
   span: Range;
-  source: 'filed' | 'manual';
+  source: WindowLinkSource;
   preserve_command_id: string | null;
   linked_by: string;
   linked_at: Date;
@@ -403,8 +424,6 @@ export interface IncidentEventTable {
   action: string;
   changes: ColumnType<unknown, string, string>;
 }
-
-export type RetentionClass = 'routine_footage' | 'routine_calls' | 'incident_evidence' | 'legal_hold';
 
 /** One row per retention class; `retention_days` is NULL only for legal_hold (until released). */
 export interface RetentionPolicyTable {

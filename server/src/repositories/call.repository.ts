@@ -1,7 +1,8 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { CallDirection, CallDisposition, Database, NoticePlayed } from '../db/schema.ts';
-import { canonicalJson, type CallPayload } from '../domain/call-payload.ts';
+import type { CallLeg, CallPayload } from '@mamoru/contract';
+import { canonicalJson } from '../domain/call-payload.ts';
 import { assertWindow } from '../domain/time-window.ts';
 
 export type CallRow = {
@@ -36,20 +37,8 @@ export type CallRow = {
 
 export type CallVersionRow = { id: string; version: number; payload: CallPayload; payloadSha256: string; agentId: string | null; receivedAt: Date };
 
-export type CallLegRow = {
-  ordinal: number;
-  uniqueId: string | null;
-  linkedId: string | null;
-  sequence: number | null;
-  src: string | null;
-  dst: string | null;
-  channel: string | null;
-  dstChannel: string | null;
-  lastApp: string | null;
-  disposition: string | null;
-  raw: string;
-  source: { file: string; offset: number | null };
-};
+/** A leg as the agent sent it (`CallLegSchema` of @mamoru/contract), in the call's order. */
+export type CallLegRow = { ordinal: number } & CallLeg;
 
 export type CallSearch = {
   siteIds: readonly string[] | 'all';

@@ -1,19 +1,13 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
-import type { DeriveStatus, RecordingRole } from '../db/schema.ts';
+import type { RecordingDeclaration } from '@mamoru/contract';
+import type { DeriveStatus } from '../db/schema.ts';
 
-export type RecordingRow = {
+/** A recording as a call version declared it (`RecordingDeclarationSchema` of @mamoru/contract) and where it is. */
+export type RecordingRow = RecordingDeclaration & {
   id: string;
   callId: string;
   siteId: string;
-  name: string;
-  role: RecordingRole;
-  format: string;
-  sampleRate: number | null;
-  channels: number | null;
-  durationS: number | null;
-  size: number;
-  sha256: string;
   declaredInVersion: number;
   objectKey: string | null;
   mediaType: string | null;

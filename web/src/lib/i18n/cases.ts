@@ -1,7 +1,8 @@
-/** Texts of the case page (`/incidents/{id}`): Japanese first, English; the type keeps both complete. */
-import type { Lang } from '../i18n.ts';
-
-export type CaseMessages = {
+/**
+ * The case page (`/incidents/{id}`: synchronized player, timeline, bookmarks, links, hold, history). All under one
+ * key, `case`, so that none of its many short names (status, from, to, …) meets another area's.
+ */
+export type CaseTexts = {
   backToList: string;
   loadFailed: (code: string) => string;
   notFound: string;
@@ -164,7 +165,9 @@ const ERRORS_EN: Record<string, string> = {
   network_error: 'The server cannot be reached.',
 };
 
-export const caseMessages: Record<Lang, CaseMessages> = {
+export type CaseMessages = { case: CaseTexts };
+
+const texts: { ja: CaseTexts; en: CaseTexts } = {
   ja: {
     backToList: '← 事案一覧',
     loadFailed: (code) => `読み込めませんでした（${code}）。`,
@@ -370,3 +373,6 @@ export const caseMessages: Record<Lang, CaseMessages> = {
     done: 'Done.',
   },
 };
+
+export const ja: CaseMessages = { case: texts.ja };
+export const en: CaseMessages = { case: texts.en };
