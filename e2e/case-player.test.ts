@@ -137,14 +137,16 @@ describe('case page: synchronized player', { timeout: 420_000 }, () => {
     const [min, max] = await Promise.all([track.getAttribute('aria-valuemin'), track.getAttribute('aria-valuemax')]).then((v) => v.map(Number) as [number, number]);
     const target = CALL_START + 2000;
     await track.click({ position: { x: ((target - min) / (max - min)) * box.width, y: box.height / 2 } });
+    // One pixel of the track is about half a second of the case; the clock may already have run on a little.
+    const pixelMs = (max - min) / box.width;
     const clicked = Number(await page.locator('[data-testid=case-moment]').getAttribute('data-utc'));
-    assert.ok(Math.abs(clicked - target) < ((max - min) / box.width) * 1.5, `the click landed at ${new Date(clicked).toISOString()}`);
+    assert.ok(clicked >= target - pixelMs && clicked < target + 3000, `the click landed at ${new Date(clicked).toISOString()}`);
     // The master starts when every element has the new frame; each then plays and the correction loop removes what
     // is left of their different start-up delays (the bench measures how long this takes).
     const clickedAt = Date.now();
     const after = await until(() => sample(page), (x) => x.state === 'playing' && settled(x) && x.videos.every((v) => !v.paused) && spread(x) <= TOLERANCE_MS, 'every element at the new moment, within 0.1 s', 10_000);
     const took = Date.now() - clickedAt;
-    for (const e of wallClocks(after)) assert.ok(e.wall >= clicked - TOLERANCE_MS && e.wall < clicked + 3000, `${e.id} moved to the clicked moment: ${e.wall - clicked} ms`);
+    for (const e of wallClocks(after)) assert.ok(e.wall >= target - pixelMs - TOLERANCE_MS && e.wall < target + 5000, `${e.id} moved to the clicked moment: ${e.wall - target} ms`);
     assert.ok(took < 5000, `in step ${took} ms after the click`);
 
     // 30 s of playback, sampled twice a second.
