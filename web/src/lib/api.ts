@@ -29,7 +29,6 @@ export type IncidentCall = Schemas['IncidentCall'];
 export type IncidentCameraWindow = Schemas['IncidentCameraWindow'];
 export type IncidentTimeline = Schemas['IncidentTimeline'];
 export type AuditVerification = Schemas['AuditVerification'];
-export type IncidentTimeline = Schemas['IncidentTimeline'];
 export type IncidentBookmark = Schemas['IncidentBookmark'];
 export type IncidentHistory = Json<'/api/v1/incidents/{id}/history', 'get'>;
 export type IncidentStatus = Incident['status'];
@@ -143,7 +142,6 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
     fileIncident: (body: NewIncident) => run(() => http.POST('/api/v1/incidents', { body })),
     auditVerify: () => run(() => http.GET('/api/v1/audit/verify')),
     // The case page (docs/api-incidents.md): its timeline, history and changes.
-    incidentTimeline: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}/timeline', { params: id(incidentId) })),
     incidentHistory: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}/history', { params: id(incidentId) })).then((b) => b.events),
     addBookmark: (incidentId: string, body: { at: string; note?: string; cameraId?: string; callId?: string }) =>
       run(() => http.POST('/api/v1/incidents/{id}/bookmarks', { params: id(incidentId), body })),
