@@ -29,7 +29,9 @@ export const EnrollBodySchema = z.object({
   hostname: z.string().max(255).nullable().default(null),
   version: z.string().max(64).nullable().default(null),
 });
+export type EnrollBody = z.input<typeof EnrollBodySchema>;
 export const EnrollResponseSchema = z.object({ agentId: z.string(), siteId: z.string(), siteCode: z.string(), timezone: z.string(), credential: z.string() });
+export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 
 // ---- cameras ------------------------------------------------------------------------------------------------------
 
@@ -41,6 +43,7 @@ export const CameraBodySchema = z.object({
   device: z.record(z.string(), z.unknown()).default({}),
   health: z.enum(CAMERA_HEALTHS).default('unknown'),
 });
+export type CameraBody = z.input<typeof CameraBodySchema>;
 export const CameraResponseSchema = z.object({ cameraId: z.string(), key: z.string(), uploadMode: z.string() });
 
 // ---- segments -----------------------------------------------------------------------------------------------------
@@ -154,6 +157,7 @@ export const HeartbeatResponseSchema = z.object({
   sentAtMs: z.number(),
   commands: z.array(AgentCommandSchema),
 });
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 
 export const CommandAckBodySchema = z.strictObject({ status: z.enum(COMMAND_RESULTS), detail: z.string().max(2000).nullable().default(null) });
 export type CommandAckBody = z.input<typeof CommandAckBodySchema>;
