@@ -3,7 +3,9 @@
  * centre validates requests with these schemas (its OpenAPI document is generated from them); the agent builds its
  * requests as their input types (`z.input`), so a field changed here breaks both at compile time.
  *
- * Schemas carry OpenAPI names and descriptions with zod's own `.meta()`, so this module needs nothing but zod.
+ * Schemas carry OpenAPI names and descriptions with zod's own `.meta()` (`id` names a component), never
+ * `.openapi()`: zod copies prototype methods onto a schema when it is built, so a schema built before the centre's
+ * @hono/zod-openapi extended zod (an agent module imported first, as in the agent's tests) would lack the method.
  */
 import { z } from 'zod';
 import { AGENT_COMMAND_KINDS, CAMERA_HEALTHS, COMMAND_RESULTS, GAP_REASONS, PUT_STATUSES, UPLOAD_MODES } from './enums.ts';

@@ -2,8 +2,11 @@
  * The centre's API as the browser calls it: same origin, the session in an HttpOnly cookie the browser sends by
  * itself (`credentials: 'same-origin'`). No Authorization header, nothing kept in storage.
  */
+import type { SegmentMeta } from '@mamoru/contract/agent-api';
+import type { CallLeg as ContractCallLeg, RecordingDeclaration } from '@mamoru/contract/call-payload';
+import type { Role } from '@mamoru/contract/enums';
 
-export type Role = 'store_manager' | 'security' | 'hq' | 'auditor' | 'admin';
+export type { Role };
 export type Site = { id: string; code: string; name: string; timezone: string };
 export type Me = { id: string; login: string; displayName: string; role: Role; capabilities: string[]; sites: 'all' | Site[] };
 
@@ -21,7 +24,8 @@ export type Camera = {
   lastSegmentAt: string | null;
 };
 
-export type Segment = { id: string; start: string; end: string; durationMs: number; byteSize: number; sha256: string; stored: boolean; runId: string | null };
+/** A stored segment row; `durationMs`, `sha256` and `runId` are the facts the agent declared (`SegmentMeta`). */
+export type Segment = Pick<SegmentMeta, 'durationMs' | 'sha256' | 'runId'> & { id: string; start: string; end: string; byteSize: number; stored: boolean };
 export type Gap = { id: string; start: string; end: string; reason: string; detail: string | null };
 export type Timeline = { cameraId: string; camera: Camera; segments: Segment[]; gaps: Gap[] };
 
@@ -54,16 +58,9 @@ export type CallSummary = {
   recordingCount: number;
 };
 export type Link = { url: string; expiresAt: string };
-export type Recording = {
+/** A recording as the call declared it (`RecordingDeclaration` of the agent's call payload) and where it is. */
+export type Recording = RecordingDeclaration & {
   id: string;
-  name: string;
-  role: string;
-  format: string;
-  sampleRate: number | null;
-  channels: number | null;
-  durationS: number | null;
-  size: number;
-  sha256: string;
   declaredInVersion: number;
   stored: boolean;
   storedAt: string | null;
@@ -73,20 +70,8 @@ export type Recording = {
   waveform: (Link & { bucketMs: number; size: number }) | null;
   derive: { status: string; error: string | null; attempts: number; jobId: string | null; updatedAt: string | null };
 };
-export type CallLeg = {
-  ordinal: number;
-  uniqueId: string | null;
-  linkedId: string | null;
-  sequence: number | null;
-  src: string | null;
-  dst: string | null;
-  channel: string | null;
-  dstChannel: string | null;
-  lastApp: string | null;
-  disposition: string | null;
-  raw: string;
-  source: { file: string; offset: number | null };
-};
+/** A leg as the agent sent it (`CallLeg` of the call payload), in the call's order. */
+export type CallLeg = { ordinal: number } & ContractCallLeg;
 export type CallVersion = { version: number; receivedAt: string; agentId: string | null; payloadSha256: string };
 export type CallDetail = CallSummary & {
   site: Site;

@@ -1,4 +1,7 @@
 /** Japanese first, English on request (`?lang=en`). Plain dictionaries; the type keeps both complete. */
+import type { GapReason, Role } from '@mamoru/contract/enums';
+
+export type { GapReason };
 
 export type Lang = 'ja' | 'en';
 
@@ -15,9 +18,8 @@ export function hrefWithLang(pathAndQuery: string, lang: Lang): string {
   return `${u.pathname}${q ? `?${q}` : ''}${u.hash}`;
 }
 
-export type GapReason = 'camera_offline' | 'recorder_restart' | 'evicted' | 'agent_down' | 'other';
 export type Problem = 'missing' | 'invalid' | 'order' | 'too_long';
-export type UserRole = 'store_manager' | 'security' | 'hq' | 'auditor' | 'admin';
+export type UserRole = Role;
 export type SearchProblemKey = 'number_chars' | 'number_short' | 'date_invalid' | 'date_order' | 'operator_invalid';
 
 export type Messages = {
