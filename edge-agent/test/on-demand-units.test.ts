@@ -3,6 +3,7 @@
  * preserve_window holding and reprioritising, open ("standing") windows, at-least-once delivery, ack retries,
  * validation of commands, and the crash recovery of an interrupted buffer expiry.
  */
+import type { UploadMode } from '@mamoru/contract/enums';
 import type { CommandAckBody } from '@mamoru/contract';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -35,7 +36,7 @@ describe('on-demand mode and commands (real outbox, no centre)', () => {
   after(() => dir.remove());
 
   let n = 0;
-  async function fresh(modes: Record<string, 'continuous' | 'on-demand'> = { od1: 'on-demand', cont: 'continuous' }) {
+  async function fresh(modes: Record<string, UploadMode> = { od1: 'on-demand', cont: 'continuous' }) {
     const spoolDir = join(dir.path, `spool${n++}`);
     for (const k of Object.keys(modes)) await mkdir(join(spoolDir, 'cameras', k), { recursive: true });
     return { spoolDir, modes, outbox: await Outbox.open({ spoolDir, cameraModes: modes }) };

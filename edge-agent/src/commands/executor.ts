@@ -12,7 +12,7 @@
  * and whether the centre accepted the ack. A command delivered again finds its record: nothing is done twice and the
  * same answer is sent. Held segments leave the agent only once the centre acknowledged their media (invariant 8).
  */
-import { agentPaths, type CommandAckBody } from '@mamoru/contract';
+import { agentPaths, COMMAND_RESULTS, type CommandAckBody, type CommandResult as CommandResultStatus } from '@mamoru/contract';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -24,7 +24,7 @@ import { retryDelay, type BackoffPolicy } from '../uploader/backoff.ts';
 import type { CentreClient } from '../uploader/centre-client.ts';
 import { COMMAND_ID, parseCommands, PreserveWindowSchema } from './parse.ts';
 
-export type CommandResult = { status: 'done' | 'failed'; detail: string | null; at: string };
+export type CommandResult = { status: CommandResultStatus; detail: string | null; at: string };
 
 const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'ISO date');
 const RecordSchema = z.object({
@@ -36,7 +36,7 @@ const RecordSchema = z.object({
   receivedAt: Iso,
   /** While set and not passed, the window is open: segments closing inside it are held on arrival. */
   standingUntil: Iso.nullable(),
-  result: z.object({ status: z.enum(['done', 'failed']), detail: z.string().nullable(), at: Iso }).nullable(),
+  result: z.object({ status: z.enum(COMMAND_RESULTS), detail: z.string().nullable(), at: Iso }).nullable(),
   ack: z.object({ state: z.enum(['pending', 'accepted', 'rejected']), at: Iso.nullable(), lastError: z.string().nullable() }),
 });
 export type CommandRecord = z.infer<typeof RecordSchema>;

@@ -1,27 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
-import type {
-  AgentCommandKind,
-  AuditActorType,
-  AuditOutcome,
-  CallDirection,
-  CallDisposition,
-  CallLinkSource,
-  CommandStatus,
-  DeriveStatus,
-  GapReason,
-  HoldKind,
-  IncidentCategory,
-  IncidentSeverity,
-  IncidentStatus,
-  NoticePlayed,
-  RecordingRole,
-  RetentionClass,
-  Role,
-  UploadMode,
-  WindowLinkSource,
-} from '@mamoru/contract/enums';
+import type * as E from '@mamoru/contract/enums';
 
-/** The enums the columns hold (their CHECK constraints are in migrations/): defined once in @mamoru/contract. */
+/** The enums the columns hold (their CHECK constraints are in migrations/) are defined once, in @mamoru/contract. */
 export type {
   AgentCommandKind,
   AuditActorType,
@@ -37,7 +17,7 @@ export type {
   RecordingRole,
   RetentionClass,
   Role,
-};
+} from '@mamoru/contract/enums';
 
 /** Columns set by the database on insert. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
@@ -93,7 +73,7 @@ export interface CameraTable {
   name: string;
   place: string | null;
   device: Defaulted<unknown>;
-  upload_mode: Defaulted<UploadMode>;
+  upload_mode: Defaulted<E.UploadMode>;
   health: Defaulted<string>;
   last_segment_at: Date | null;
   created_at: Defaulted<Date>;
@@ -124,7 +104,7 @@ export interface GapTable {
   id: Identity;
   camera_id: string;
   span: Range;
-  reason: GapReason;
+  reason: E.GapReason;
   detail: string | null;
   created_at: Defaulted<Date>;
 }
@@ -141,8 +121,8 @@ export interface CallTable {
   linked_id: string;
   adapter: string;
   current_version: number;
-  direction: CallDirection;
-  disposition: CallDisposition;
+  direction: E.CallDirection;
+  disposition: E.CallDisposition;
   caller_number: string | null;
   caller_name: string | null;
   caller_e164: string | null;
@@ -163,7 +143,7 @@ export interface CallTable {
   raw_start: string | null;
   raw_answer: string | null;
   raw_end: string | null;
-  notice_played: NoticePlayed;
+  notice_played: E.NoticePlayed;
   notice_method: string | null;
   notice_at: Date | null;
   flags: Defaulted<string[]>;
@@ -208,7 +188,7 @@ export interface RecordingTable {
   id: Generated<string>;
   call_id: string;
   name: string;
-  role: RecordingRole;
+  role: E.RecordingRole;
   format: string;
   sample_rate: number | null;
   channels: number | null;
@@ -227,7 +207,7 @@ export interface RecordingTable {
   waveform_key: string | null;
   waveform_size: Int8 | null;
   waveform_bucket_ms: number | null;
-  derive_status: Defaulted<DeriveStatus>;
+  derive_status: Defaulted<E.DeriveStatus>;
   derive_error: string | null;
   derive_attempts: Defaulted<number>;
   derive_job_id: string | null;
@@ -243,7 +223,7 @@ export interface AppUserTable {
   login: string;
   display_name: string;
   password_hash: string;
-  role: Role;
+  role: E.Role;
   active: Defaulted<boolean>;
   failed_attempts: Defaulted<number>;
   failure_window_started_at: Date | null;
@@ -286,7 +266,7 @@ export interface AuditEventTable {
   /** Chain position: 1, 2, 3, … without gaps. */
   id: Int8;
   occurred_at: Date;
-  actor_type: AuditActorType;
+  actor_type: E.AuditActorType;
   actor_id: string | null;
   actor_label: string | null;
   actor_role: string | null;
@@ -298,7 +278,7 @@ export interface AuditEventTable {
   user_agent: string | null;
   purpose: string | null;
   request_id: string | null;
-  outcome: AuditOutcome;
+  outcome: E.AuditOutcome;
   details: ColumnType<unknown, string, string>;
   prev_hash: Buffer;
   hash: Buffer;
@@ -314,7 +294,7 @@ export interface EvidenceHoldTable {
   id: Generated<string>;
   site_id: string;
   incident_id: string | null;
-  kind: HoldKind;
+  kind: E.HoldKind;
   camera_id: string | null;
   /** tstzrange; write with sql`tstzrange(...)`. */
   span: ColumnType<string | null, string | null, string | null>;
@@ -331,10 +311,10 @@ export interface EvidenceHoldTable {
 export interface AgentCommandTable {
   id: Generated<string>;
   site_id: string;
-  kind: AgentCommandKind;
+  kind: E.AgentCommandKind;
   payload: unknown;
   incident_id: string | null;
-  status: Defaulted<CommandStatus>;
+  status: Defaulted<E.CommandStatus>;
   created_at: Defaulted<Date>;
   delivered_at: Date | null;
   completed_at: Date | null;
@@ -352,9 +332,9 @@ export interface IncidentTable {
   site_id: string;
   case_number: string;
   title: string;
-  category: IncidentCategory;
-  severity: IncidentSeverity;
-  status: IncidentStatus;
+  category: E.IncidentCategory;
+  severity: E.IncidentSeverity;
+  status: E.IncidentStatus;
   window_start: Date;
   window_end: Date;
   margin_before_s: number;
@@ -377,7 +357,7 @@ export interface IncidentTable {
 export interface IncidentCallTable {
   incident_id: string;
   call_id: string;
-  source: CallLinkSource;
+  source: E.CallLinkSource;
   linked_by: string;
   linked_at: Date;
 }
@@ -387,7 +367,7 @@ export interface IncidentCameraWindowTable {
   incident_id: string;
   camera_id: string;
   span: Range;
-  source: WindowLinkSource;
+  source: E.WindowLinkSource;
   preserve_command_id: string | null;
   linked_by: string;
   linked_at: Date;
@@ -427,7 +407,7 @@ export interface IncidentEventTable {
 
 /** One row per retention class; `retention_days` is NULL only for legal_hold (until released). */
 export interface RetentionPolicyTable {
-  class: RetentionClass;
+  class: E.RetentionClass;
   retention_days: number | null;
   updated_at: Defaulted<Date>;
   updated_by: string;
