@@ -5,7 +5,7 @@
  */
 import { agentPaths, type CameraBody } from '@mamoru/contract';
 import { CAMERA_HEALTHS, type CameraHealth } from '@mamoru/contract/enums';
-import type { Logger } from '../cli/logger.ts';
+import type { Logger } from '../lib/logger.ts';
 import { cameraDeviceInfo, type CameraConfig } from '../config.ts';
 import type { CentreClient } from './centre-client.ts';
 

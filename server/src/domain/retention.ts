@@ -1,4 +1,4 @@
-/** Retention classes (DESIGN.md §7 保存期間): what each covers and its default period. Pure data, no I/O. */
+/** Retention classes (docs/design.md §7 保存期間): what each covers and its default period. Pure data, no I/O. */
 import { RETENTION_CLASSES, type RetentionClass } from '@mamoru/contract/enums';
 
 export { RETENTION_CLASSES, type RetentionClass };

@@ -31,16 +31,16 @@ const Camera = z
   .openapi('Camera');
 const cameraJson = (r: CameraView) => ({
   id: r.id,
-  siteId: r.site_id,
-  siteCode: r.site_code,
-  siteName: r.site_name,
+  siteId: r.siteId,
+  siteCode: r.siteCode,
+  siteName: r.siteName,
   timezone: r.timezone,
   key: r.key,
   name: r.name,
   place: r.place,
-  uploadMode: r.upload_mode,
+  uploadMode: r.uploadMode,
   health: r.health,
-  lastSegmentAt: r.last_segment_at?.toISOString() ?? null,
+  lastSegmentAt: r.lastSegmentAt?.toISOString() ?? null,
 });
 const Segment = z.object({
   id: z.string(),

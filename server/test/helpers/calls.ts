@@ -1,4 +1,4 @@
-/** The real Asterisk 22 fixture call (shared/fixtures/asterisk-22) as an agent would send it, and HTTP helpers. */
+/** The real Asterisk 22 fixture call (server/test/fixtures/asterisk-22) as an agent would send it, and HTTP helpers. */
 import type { RecordingRole } from '@mamoru/contract/enums';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
