@@ -1,4 +1,5 @@
 import { serveStatic } from '@hono/node-server/serve-static';
+import { AGENT_API_BASE } from '@mamoru/contract/paths';
 import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -140,9 +141,9 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
 
   app.route('/api/v1', systemRoutes({ health: s.health, clock: d.clock }));
   app.route('/api/v1', authRoutes({ auth: s.auth, http, clock: d.clock }));
-  app.route('/api/v1/agent', agentRoutes({ auth: s.agentAuth, ingest: s.ingest, http, clock: d.clock }));
-  app.route('/api/v1/agent', agentCallRoutes({ calls: s.callIngest, http }));
-  app.route('/api/v1/agent', agentCommandRoutes({ commands: s.agentCommands, http }));
+  app.route(AGENT_API_BASE, agentRoutes({ auth: s.agentAuth, ingest: s.ingest, http, clock: d.clock }));
+  app.route(AGENT_API_BASE, agentCallRoutes({ calls: s.callIngest, http }));
+  app.route(AGENT_API_BASE, agentCommandRoutes({ commands: s.agentCommands, http }));
   app.route('/api/v1', footageRoutes({ playback: s.playback }));
   app.route('/api/v1', callRoutes({ calls: s.callQuery }));
   app.route('/api/v1', incidentRoutes({ incidents: s.incidents, query: s.incidentQuery }));
