@@ -8,7 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { addSegments, MIN, putCall, putCamera } from '../../server/test/helpers/incidents.ts';
 import type { TestCentre } from '../../server/test/helpers/centre.ts';
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=ja'];
 
 export type SceneUser = { id: string; login: string; password: string; displayName: string };
 export type Scene = {
@@ -23,8 +23,9 @@ export type Scene = {
 };
 
 export async function buildScene(centre: TestCentre): Promise<Scene> {
-  const a = await centre.createSite(undefined, 'Asia/Tokyo');
-  const b = await centre.createSite(undefined, 'Asia/Tokyo');
+  // Each centre has its own database, so plain codes give readable case numbers (SHIBUYA-2026-0001).
+  const a = await centre.createSite('shibuya', 'Asia/Tokyo');
+  const b = await centre.createSite('shinjuku', 'Asia/Tokyo');
   await centre.db.updateTable('site').set({ name: '渋谷店' }).where('id', '=', a.siteId).execute();
   await centre.db.updateTable('site').set({ name: '新宿店' }).where('id', '=', b.siteId).execute();
   const credA = (await centre.enrollAgent(a.token)).credential;
