@@ -9,7 +9,8 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Journal, readJsonFile, writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../state/atomic-file.ts';
+import { Journal, readJsonFile } from './atomic.ts';
 import { type CdrRow, type CelRec, type CustomRec, celSound, parseCdrCsvLine, parseCdrCustomLine, parseCelLine } from './cdr.ts';
 import type { AsteriskFilesConfig } from './config.ts';
 import {
@@ -25,10 +26,8 @@ import {
 } from './correlate.ts';
 import { sha256File } from '../state/file-hash.ts';
 import { SealLedger } from './ledger.ts';
-import type { Logger } from '../lib/logger.ts';
-import { PollLoop } from '../lib/poll-loop.ts';
-import type { AdapterDeps, PbxAdapter } from './index.ts';
-import { type Clock, systemClock } from './payload.ts';
+import type { AdapterDeps } from './index.ts';
+import { PolledAdapter } from './polled-adapter.ts';
 import { type RecObs, RecordingScanner } from './recordings.ts';
 import { FileTail, type TailLine, type TailPosition } from './tail.ts';
 import { decodeBytes } from './text.ts';
@@ -60,10 +59,7 @@ type State = {
 const sigOf = (o: { size: number; mtimeMs: number; ino: number }): FileSig => ({ size: o.size, mtimeMs: o.mtimeMs, ino: o.ino });
 const sameSig = (a: FileSig | undefined, b: FileSig) => !!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 
-export class AsteriskFilesAdapter implements PbxAdapter {
-  private readonly dir: string;
-  private readonly log: Logger;
-  private readonly clock: Clock;
+export class AsteriskFilesAdapter extends PolledAdapter {
   private state!: State;
   private ledger!: SealLedger<AsteriskExtra>;
   private unparsed!: Journal;
@@ -71,27 +67,19 @@ export class AsteriskFilesAdapter implements PbxAdapter {
   private scanner!: RecordingScanner;
   private lastFullScan = -Infinity;
   private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
-  private opened: Promise<void> | null = null;
-  private readonly poller = new PollLoop(
-    () => this.tick(),
-    () => this.ms(this.cfg.pollSeconds),
-    (err) => this.log.error('pbx pass failed; will retry', { pbx: this.cfg.id, error: String((err as Error)?.stack ?? err) }),
-  );
 
   constructor(
     private readonly cfg: AsteriskFilesConfig,
-    private readonly deps: AdapterDeps,
+    deps: AdapterDeps,
   ) {
-    this.dir = join(resolve(deps.stateDir), 'pbx', cfg.id);
-    this.log = deps.log;
-    this.clock = deps.clock ?? systemClock;
+    super(cfg, deps, 'pbx');
   }
 
   private ms(s: number) {
     return s * 1000;
   }
 
-  private async open(): Promise<void> {
+  protected async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const now = this.clock.now();
     const saved = await readJsonFile<State>(join(this.dir, 'state.json'));
@@ -132,31 +120,15 @@ export class AsteriskFilesAdapter implements PbxAdapter {
     await this.ledger.redeliverPending();
   }
 
-  private ensureOpen(): Promise<void> {
-    this.opened ??= this.open();
-    return this.opened;
+  protected async close(): Promise<void> {
+    await this.tails?.cdr.close();
+    await this.tails?.custom?.close();
+    await this.tails?.cel?.close();
+    await this.ledger?.close().catch(() => undefined);
+    await this.unparsed?.close().catch(() => undefined);
   }
 
-  async start(): Promise<void> {
-    await this.ensureOpen();
-    this.poller.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.poller.stop();
-    if (this.opened) {
-      await this.opened.catch(() => undefined);
-      await this.tails?.cdr.close();
-      await this.tails?.custom?.close();
-      await this.tails?.cel?.close();
-      await this.ledger?.close().catch(() => undefined);
-      await this.unparsed?.close().catch(() => undefined);
-      this.opened = null;
-    }
-  }
-
-  async tick(): Promise<void> {
-    await this.ensureOpen();
+  protected async pass(): Promise<void> {
     const now = this.clock.now();
     await this.ingest(now);
     const full = now - this.lastFullScan >= this.ms(this.cfg.fullScanSeconds);

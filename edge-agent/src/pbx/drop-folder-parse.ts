@@ -3,6 +3,7 @@
  * and lone audio files, each turned into a call payload once the adapter knows its recordings. Pure: no file system,
  * no state; the adapter (drop-folder.ts) reads the files and decides when a call is sealed.
  */
+import { CALL_DIRECTIONS, CALL_DISPOSITIONS, NOTICE_PLAYED, RECORDING_ROLES } from '@mamoru/contract/enums';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { noticeValue } from './cdr.ts';
@@ -23,8 +24,8 @@ export const sidecarSchema = z
   .object({
     schema: z.literal('mamoru.call/1').optional(),
     callId: z.string().min(1).max(200),
-    direction: z.enum(['inbound', 'outbound', 'internal', 'unknown']).default('unknown'),
-    disposition: z.enum(['answered', 'no_answer', 'busy', 'failed', 'congestion', 'unknown']).default('unknown'),
+    direction: z.enum(CALL_DIRECTIONS).default('unknown'),
+    disposition: z.enum(CALL_DISPOSITIONS).default('unknown'),
     caller: z.object({ number: z.string().nullable().default(null), name: z.string().nullable().default(null) }).default({ number: null, name: null }),
     called: z.object({ number: z.string().nullable().default(null) }).default({ number: null }),
     operator: z.object({ extension: z.string().min(1), name: z.string().nullable().default(null) }).nullable().default(null),
@@ -33,8 +34,8 @@ export const sidecarSchema = z
     end: isoWithOffset.nullable().default(null),
     durationS: z.number().nonnegative().nullable().default(null),
     talkS: z.number().nonnegative().nullable().default(null),
-    notice: z.object({ played: z.enum(['yes', 'no', 'unknown']), at: isoWithOffset.nullable().default(null) }).nullable().default(null),
-    recordings: z.array(z.object({ file: fileName, role: z.enum(['mixed', 'caller', 'operator', 'stereo']).optional() })).nullable().default(null),
+    notice: z.object({ played: z.enum(NOTICE_PLAYED), at: isoWithOffset.nullable().default(null) }).nullable().default(null),
+    recordings: z.array(z.object({ file: fileName, role: z.enum(RECORDING_ROLES).optional() })).nullable().default(null),
   })
   .refine((s) => s.end !== null || s.durationS !== null, { message: 'end or durationS is required', path: ['end'] });
 

@@ -7,16 +7,15 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { Logger } from '../lib/logger.ts';
-import { PollLoop } from '../lib/poll-loop.ts';
 import { sha256File } from '../state/file-hash.ts';
-import { Journal, readJsonFile, writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../state/atomic-file.ts';
+import { Journal, readJsonFile } from './atomic.ts';
 import type { DropFolderConfig } from './config.ts';
 import { globToRegExp, orphanPayload, parseManifest, parseSidecar, sidecarPayload } from './drop-folder-parse.ts';
-import type { AdapterDeps, PbxAdapter } from './index.ts';
+import type { AdapterDeps } from './index.ts';
 import { SealLedger } from './ledger.ts';
-import type { CallPayload, CallRecording, Clock, RecordingRole } from './payload.ts';
-import { systemClock } from './payload.ts';
+import type { CallPayload, CallRecording, RecordingRole } from './payload.ts';
+import { PolledAdapter } from './polled-adapter.ts';
 import { isAudioFile } from './recording-name.ts';
 import { inspectWav, type WavInfo } from './wav.ts';
 
@@ -42,38 +41,27 @@ type Draft = {
   build: (recs: CallRecording[]) => CallPayload;
 };
 
-export class DropFolderAdapter implements PbxAdapter {
-  private readonly dir: string;
+export class DropFolderAdapter extends PolledAdapter {
   private readonly root: string;
-  private readonly log: Logger;
-  private readonly clock: Clock;
   private state!: State;
   private obs = new Map<string, Obs>();
   private ledger!: SealLedger<DropExtra>;
   private rejected!: Journal;
   private readonly rejectedSeen = new Set<string>();
   private readonly manifestRe: RegExp | null;
-  private opened: Promise<void> | null = null;
-  private readonly poller = new PollLoop(
-    () => this.tick(),
-    () => this.cfg.pollSeconds * 1000,
-    (err) => this.log.error('drop-folder pass failed; will retry', { pbx: this.cfg.id, error: String((err as Error)?.stack ?? err) }),
-  );
   private lastPersisted = '';
   private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
 
   constructor(
     private readonly cfg: DropFolderConfig,
-    private readonly deps: AdapterDeps,
+    deps: AdapterDeps,
   ) {
-    this.dir = join(resolve(deps.stateDir), 'pbx', cfg.id);
+    super(cfg, deps, 'drop-folder');
     this.root = resolve(cfg.dropDir);
-    this.log = deps.log;
-    this.clock = deps.clock ?? systemClock;
     this.manifestRe = cfg.manifest ? globToRegExp(cfg.manifest.pattern) : null;
   }
 
-  private async open(): Promise<void> {
+  protected async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const now = this.clock.now();
     const saved = await readJsonFile<State>(join(this.dir, 'state.json'));
@@ -86,28 +74,12 @@ export class DropFolderAdapter implements PbxAdapter {
     await this.ledger.redeliverPending();
   }
 
-  private ensureOpen(): Promise<void> {
-    this.opened ??= this.open();
-    return this.opened;
+  protected async close(): Promise<void> {
+    await this.ledger?.close().catch(() => undefined);
+    await this.rejected?.close().catch(() => undefined);
   }
 
-  async start(): Promise<void> {
-    await this.ensureOpen();
-    this.poller.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.poller.stop();
-    if (this.opened) {
-      await this.opened.catch(() => undefined);
-      await this.ledger?.close().catch(() => undefined);
-      await this.rejected?.close().catch(() => undefined);
-      this.opened = null;
-    }
-  }
-
-  async tick(): Promise<void> {
-    await this.ensureOpen();
+  protected async pass(): Promise<void> {
     const now = this.clock.now();
     await this.scan(now);
     await this.correlateAndSeal(now);

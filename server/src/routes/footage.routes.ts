@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { SEGMENT_STATES, type SegmentState } from '@mamoru/contract/enums';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/app-env.ts';
-import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { CameraView } from '../repositories/camera.repository.ts';
 import type { GapRecord, SegmentRecord } from '../repositories/segment.repository.ts';
@@ -31,16 +30,16 @@ const Camera = z
   .openapi('Camera');
 const cameraJson = (r: CameraView) => ({
   id: r.id,
-  siteId: r.site_id,
-  siteCode: r.site_code,
-  siteName: r.site_name,
+  siteId: r.siteId,
+  siteCode: r.siteCode,
+  siteName: r.siteName,
   timezone: r.timezone,
   key: r.key,
   name: r.name,
   place: r.place,
-  uploadMode: r.upload_mode,
+  uploadMode: r.uploadMode,
   health: r.health,
-  lastSegmentAt: r.last_segment_at?.toISOString() ?? null,
+  lastSegmentAt: r.lastSegmentAt?.toISOString() ?? null,
 });
 const Segment = z.object({
   id: z.string(),

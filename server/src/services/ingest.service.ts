@@ -5,7 +5,7 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import { storeVerified } from './verified-upload.ts';
 import type { GapReason } from '../db/schema.ts';
 import type { AgentPrincipal } from '../domain/principal.ts';
-import { badRequest, conflict, gone, notFound, tooLarge } from '../http/errors.ts';
+import { badRequest, conflict, gone, notFound, tooLarge } from '../domain/errors.ts';
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
@@ -83,16 +83,16 @@ export function ingestService(deps: {
       const before = await cameras.findBySiteAndKey(agent.siteId, c.key);
       const row = await cameras.upsert({ siteId: agent.siteId, ...c });
       // Registration is a change of the site's camera set: audited when something other than health changed.
-      const fields = (x: { name: string; place: string | null; upload_mode: string; device: unknown }) => JSON.stringify([x.name, x.place, x.upload_mode, x.device]);
+      const fields = (x: { name: string; place: string | null; uploadMode: string; device: unknown }) => JSON.stringify([x.name, x.place, x.uploadMode, x.device]);
       if (!before || fields(before) !== fields(row)) {
         await deps.audit.record(agent, {
           action: before ? 'camera.update' : 'camera.register',
           targetType: 'camera',
           targetId: row.id,
-          details: { key: row.key, name: row.name, place: row.place, uploadMode: row.upload_mode },
+          details: { key: row.key, name: row.name, place: row.place, uploadMode: row.uploadMode },
         });
       }
-      return { cameraId: row.id, key: row.key, uploadMode: row.upload_mode };
+      return { cameraId: row.id, key: row.key, uploadMode: row.uploadMode };
     },
 
     /**
