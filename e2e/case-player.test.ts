@@ -255,6 +255,34 @@ describe('case page: synchronized player', { timeout: 420_000 }, () => {
     assert.equal(await page.locator('[data-testid=camera-tile]').count(), 1);
     await axe(page, 'case page (English, outage)');
     await page.close();
+  });
+
+  test('hq places a legal hold: the badge, the history and a refused unlink say so; released again', async () => {
+    const hq = await fx.centre.createUser({ role: 'hq', displayName: '本部 法務' });
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'ja-JP', timezoneId: 'America/Los_Angeles' });
+    await ctx.addCookies([await browserCookie(fx.centre, hq.id)]);
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${fx.centre.url}/incidents/${fx.caseId}`);
+    await page.locator('[data-testid=legal-hold-place]').click();
+    await page.getByRole('alert').filter({ hasText: '理由を入力してください。' }).waitFor();
+    await page.fill('[data-testid=legal-hold-reason]', '警察からの照会 第123号');
+    await page.locator('[data-testid=legal-hold-place]').click();
+    await page.locator('[data-testid=legal-hold-badge]').waitFor();
+    assert.match(await page.locator('[data-testid=legal-hold-state]').innerText(), /設定中.*警察からの照会 第123号/);
+    assert.match(await page.locator('[data-testid=case-history]').innerText(), new RegExp(`訴訟ホールドの設定\\s+${hq.login}`), 'the history names who placed it');
+    // Under legal hold the evidence stays linked: the centre refuses, the page says why in a sentence.
+    await page.locator('[data-testid=linked-calls] button').first().click();
+    await page.getByRole('alert').filter({ hasText: '訴訟ホールド中のため、証拠の紐付けを解除できません。' }).waitFor();
+    assert.equal(await page.locator('[data-testid=linked-calls] li').count(), 1);
+    await page.fill('[data-testid=legal-hold-reason]', '照会終了');
+    await page.locator('[data-testid=legal-hold-release]').click();
+    await page.locator('[data-testid=legal-hold-place]').waitFor();
+    assert.equal(await page.locator('[data-testid=legal-hold-badge]').count(), 0);
+    const detail = (await (await fetch(`${fx.centre.url}/api/v1/incidents/${fx.caseId}`, { headers: { cookie: await fx.centre.sessionCookie(hq.id) } })).json()) as { holds: { kind: string; active: boolean }[] };
+    const legal = detail.holds.filter((h) => h.kind === 'legal');
+    assert.ok(legal.length === 4 && legal.every((h) => !h.active), `a legal hold on each window and the call, all released: ${JSON.stringify(legal)}`);
+    await ctx.close();
     assert.deepEqual(pageErrors, [], 'no script errors');
   });
 });

@@ -9,13 +9,15 @@ describe('case state in the URL', () => {
   test('round trip: moment, cameras, speed; language kept; defaults not written', () => {
     const q = caseQuery({ t: Date.parse('2026-11-23T18:05:10.250Z'), cams: [A, B], speed: 2 }, new URLSearchParams('lang=en'));
     assert.equal(q.toString(), `lang=en&t=2026-11-23T18%3A05%3A10.250Z&cams=${A}%2C${B}&speed=2`);
-    assert.deepEqual(caseStateFromQuery(q), { t: Date.parse('2026-11-23T18:05:10.250Z'), cams: [A, B], speed: 2 });
+    assert.deepEqual(caseStateFromQuery(q), { t: Date.parse('2026-11-23T18:05:10.250Z'), cams: [A, B], speed: 2, zoom: 'case' });
+    assert.equal(caseQuery({ t: null, cams: null, speed: 1, zoom: 'all' }).toString(), 'view=all');
+    assert.equal(caseStateFromQuery(new URLSearchParams('view=all')).zoom, 'all');
     assert.equal(caseQuery({ t: null, cams: null, speed: 1 }, new URLSearchParams('t=x&speed=2')).toString(), '');
   });
 
   test('malformed values fall back to the defaults', () => {
-    assert.deepEqual(caseStateFromQuery(new URLSearchParams('t=yesterday&cams=nope&speed=3')), { t: null, cams: null, speed: 1 });
-    assert.deepEqual(caseStateFromQuery(new URLSearchParams('t=2026-11-23T18:05:10+09:00')), { t: null, cams: null, speed: 1 }, 'UTC only');
+    assert.deepEqual(caseStateFromQuery(new URLSearchParams('t=yesterday&cams=nope&speed=3')), { t: null, cams: null, speed: 1, zoom: 'case' });
+    assert.deepEqual(caseStateFromQuery(new URLSearchParams('t=2026-11-23T18:05:10+09:00')), { t: null, cams: null, speed: 1, zoom: 'case' }, 'UTC only');
     assert.deepEqual(caseStateFromQuery(new URLSearchParams('cams=')).cams, [], 'an empty list: no camera shown');
   });
 
@@ -71,6 +73,13 @@ describe('timeline lanes', () => {
     const r = viewRange({ from: '2026-11-23T18:00:00Z', to: '2026-11-23T18:10:00Z' }, Date.parse('2026-11-23T18:20:00Z'));
     assert.equal(r.to.toISOString(), '2026-11-23T18:20:01.000Z');
     assert.equal(viewRange({ from: '2026-11-23T18:00:00Z', to: '2026-11-23T18:10:00Z' }, null).from.toISOString(), '2026-11-23T18:00:00.000Z');
+    // Around the case: a 26 s call gets 30 s either side; a 4-minute window a minute; never past the extent.
+    const extent = { from: '2026-11-23T18:00:00Z', to: '2026-11-23T18:10:26Z' };
+    const z = viewRange(extent, null, 'case', { from: '2026-11-23T18:05:00Z', to: '2026-11-23T18:05:26Z' });
+    assert.deepEqual([z.from.toISOString(), z.to.toISOString()], ['2026-11-23T18:04:30.000Z', '2026-11-23T18:05:56.000Z']);
+    const w = viewRange(extent, null, 'case', { from: '2026-11-23T18:01:00Z', to: '2026-11-23T18:05:00Z' });
+    assert.deepEqual([w.from.toISOString(), w.to.toISOString()], ['2026-11-23T18:00:00.000Z', '2026-11-23T18:06:00.000Z']);
+    assert.equal(viewRange(extent, Date.parse('2026-11-23T18:08:00Z'), 'case', { from: '2026-11-23T18:05:00Z', to: '2026-11-23T18:05:26Z' }).to.toISOString(), '2026-11-23T18:08:01.000Z', 'a moment outside widens it');
   });
 });
 

@@ -10,6 +10,8 @@ import { SPEEDS } from './case-clock.ts';
 // URL: /incidents/{id}?t=<UTC ISO>&cams=<camera id,…>&speed=<n>[&lang=en]
 
 export type CaseUrlState = {
+  /** The timeline's range: around the case window (default) or everything linked. */
+  zoom?: TimelineZoom;
   /** The moment (UTC ms), or null: open at the case window's start. */
   t: number | null;
   /** Cameras shown, or null: all of them. */
@@ -28,7 +30,7 @@ export function caseStateFromQuery(q: URLSearchParams): CaseUrlState {
   const cams = camsRaw === null ? null : camsRaw.split(',').filter((c) => UUID.test(c));
   const sp = Number(q.get('speed'));
   const speed = (SPEEDS as readonly number[]).includes(sp) ? sp : 1;
-  return { t: Number.isFinite(t) ? t : null, cams: cams && (cams.length > 0 || camsRaw === '') ? cams : null, speed };
+  return { t: Number.isFinite(t) ? t : null, cams: cams && (cams.length > 0 || camsRaw === '') ? cams : null, speed, zoom: q.get('view') === 'all' ? 'all' : 'case' };
 }
 
 /** The query for a state, keeping other parameters (lang). Whole milliseconds; default values are not written. */
@@ -40,6 +42,8 @@ export function caseQuery(state: CaseUrlState, base: URLSearchParams = new URLSe
   else q.set('cams', state.cams.join(','));
   if (state.speed === 1) q.delete('speed');
   else q.set('speed', String(state.speed));
+  if (state.zoom === 'all') q.set('view', 'all');
+  else q.delete('view');
   return q;
 }
 
@@ -107,13 +111,23 @@ export function callSpan(range: TimeRange, call: { startUtc: string; endUtc: str
   return { left, width: Math.max(0, instantToFraction(range, Date.parse(call.endUtc)) - left) };
 }
 
+export type TimelineZoom = 'case' | 'all';
+
 /**
- * The range the timeline shows: the case's extent (everything linked), widened to include the moment when a link
- * points outside it.
+ * The range the timeline shows: `all` = the case's extent (everything linked); `case` = the case window with some
+ * time either side (a quarter of its length, at least 30 s), inside the extent. Either is widened to include the
+ * moment when a link points outside it.
  */
-export function viewRange(extent: { from: string; to: string }, moment: number | null): TimeRange {
+export function viewRange(extent: { from: string; to: string }, moment: number | null, zoom: TimelineZoom = 'all', caseWindow?: { from: string; to: string }): TimeRange {
   let from = Date.parse(extent.from);
   let to = Date.parse(extent.to);
+  if (zoom === 'case' && caseWindow) {
+    const a = Date.parse(caseWindow.from);
+    const b = Date.parse(caseWindow.to);
+    const pad = Math.max(30_000, (b - a) / 4);
+    from = Math.max(from, a - pad);
+    to = Math.min(to, b + pad);
+  }
   if (moment !== null && Number.isFinite(moment)) {
     from = Math.min(from, moment);
     to = Math.max(to, moment + 1000);

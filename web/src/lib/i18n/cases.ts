@@ -46,6 +46,8 @@ export type CaseTexts = {
   timelineTitle: string;
   timelineLabel: string;
   timelineHelp: string;
+  zoom: Record<'case' | 'all', string>;
+  zoomLabel: string;
   laneCall: string;
   laneBookmarks: string;
   legend: Record<'footage' | 'at-store' | 'gap' | 'unrecorded' | 'not-yet' | 'call' | 'bookmark', string>;
@@ -212,6 +214,8 @@ const texts: { ja: CaseTexts; en: CaseTexts } = {
     timelineTitle: 'タイムライン',
     timelineLabel: '事案のタイムライン',
     timelineHelp: 'クリックまたはドラッグで、すべてのカメラと通話をその時刻へ移動します。',
+    zoom: { case: '事案の前後', all: '紐付いた時間すべて' },
+    zoomLabel: '表示範囲',
     laneCall: '通話',
     laneBookmarks: 'ブックマーク',
     legend: { footage: '映像あり', 'at-store': '店舗に保管中', gap: '欠落（理由あり）', unrecorded: '欠落（理由の報告なし）', 'not-yet': 'まだ', call: '通話', bookmark: 'ブックマーク' },
@@ -314,6 +318,8 @@ const texts: { ja: CaseTexts; en: CaseTexts } = {
     timelineTitle: 'Timeline',
     timelineLabel: 'Case timeline',
     timelineHelp: 'Click or drag to move every camera and call to that moment.',
+    zoom: { case: 'Around the case', all: 'Everything linked' },
+    zoomLabel: 'Show',
     laneCall: 'Call',
     laneBookmarks: 'Bookmarks',
     legend: { footage: 'Footage', 'at-store': 'Still at the store', gap: 'Gap (reason reported)', unrecorded: 'Gap (no reason reported)', 'not-yet': 'Not yet', call: 'Call', bookmark: 'Bookmark' },
