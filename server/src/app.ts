@@ -11,7 +11,8 @@ import { type AppAuthSettings, type IncidentSettings, loadIncidentSettings } fro
 import type { Db } from './db/connect.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { httpAuth, routeMatcher } from './http/auth.ts';
-import { AppError } from './http/errors.ts';
+import { DomainError } from './domain/errors.ts';
+import { retryAfterOf, statusOf } from './http/errors.ts';
 import { router } from './http/openapi.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import { createRepositories, transactor } from './repositories/index.ts';
@@ -116,10 +117,10 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
 
   app.onError((err, c) => {
     const rid = c.get('requestId') ?? '';
-    if (err instanceof AppError) {
-      const retry = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-      if (err.status === 429 && typeof retry === 'number') c.header('retry-after', String(retry));
-      return c.json({ error: { code: err.code, message: err.message, requestId: rid, ...(err.details !== undefined && { details: err.details }) } }, err.status);
+    if (err instanceof DomainError) {
+      const retry = retryAfterOf(err);
+      if (retry !== undefined) c.header('retry-after', String(retry));
+      return c.json({ error: { code: err.code, message: err.message, requestId: rid, ...(err.details !== undefined && { details: err.details }) } }, statusOf(err));
     }
     if (err instanceof HTTPException && err.status < 500) {
       // Hono's own validators (e.g. malformed JSON) throw these: same error shape, never a 500.

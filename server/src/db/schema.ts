@@ -39,6 +39,12 @@ export type {
   Role,
 };
 
+/*
+ * The tables as TypeScript sees them: every table and column name camelCase. PostgreSQL names are the snake_case
+ * forms (`incidentCameraWindow.preserveCommandId` is `incident_camera_window.preserve_command_id`); Kysely's
+ * CamelCasePlugin (db/connect.ts) converts between the two. Raw `sql` text uses the PostgreSQL names.
+ */
+
 /** Columns set by the database on insert. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
 /** pg returns int8 as string. */

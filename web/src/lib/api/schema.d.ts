@@ -4665,6 +4665,16 @@ export type components = {
             gapMs: number;
             missingMs: number;
             futureMs: number;
+            /** @description stretches whose media is at the centre (segments closer than 500 ms joined) */
+            stored: {
+                from: string;
+                to: string;
+            }[];
+            /** @description stretches known from segment metadata whose media is still at the store */
+            atStore: {
+                from: string;
+                to: string;
+            }[];
             missing: {
                 from: string;
                 to: string;
