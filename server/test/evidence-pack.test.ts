@@ -129,7 +129,12 @@ describe('evidence packs', () => {
     const v1 = manifest.videos[0];
     assert.ok(Date.parse(v1.start) <= Date.parse(v1.window.from) && Date.parse(v1.window.from) - Date.parse(v1.start) <= 1000, 'cam1 starts at the last keyframe at or before the window start');
     const subs = (await run('ffmpeg', ['-v', 'error', '-i', path.join(unzipped, v1.path), '-map', '0:s:0', '-f', 'srt', '-'], { env })).stdout;
-    assert.match(subs, /00:00:00,000 --> 00:00:01,000\n2026-11-24 03:05:00 \(Asia\/Tokyo UTC\+09:00\)/);
+    // Cues on whole wall-clock seconds of the site's zone: the first from the MP4's start, then each second.
+    const startMs = Date.parse(v1.start);
+    const toNext = 1000 - (startMs % 1000 || 1000);
+    const first = new Date(startMs + 9 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    assert.ok(subs.startsWith(`1\n00:00:00,000 --> 00:00:00,${String(toNext).padStart(3, '0')}\n${first} (Asia/Tokyo UTC+09:00)\n`) || toNext === 0, subs.slice(0, 120));
+    assert.match(subs, /\n2026-11-24 03:05:00 \(Asia\/Tokyo UTC\+09:00\)\n/);
   });
 
   test('the CLI verifier passes the pack, proving each MP4 a lossless cut of its originals', async () => {

@@ -15,7 +15,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { PdfRenderer } from '../adapters/pdf-renderer.ts';
 import type { SigningKeyStore } from '../adapters/signing-key.ts';
@@ -167,10 +167,14 @@ const hex = (b: Buffer) => b.toString('hex');
 export function packBuilder(deps: PackBuilderDeps) {
   const { store, video } = deps;
 
-  async function download(key: string, file: string, expectedSize: number) {
+  async function checkStored(key: string, expectedSize: number) {
     const st = await store.stat(key);
     if (!st) throw new PackSourceError(`object ${key} is missing from storage`);
     if (st.size !== expectedSize) throw new PackSourceError(`object ${key} has ${st.size} bytes, ${expectedSize} were recorded`);
+  }
+
+  async function download(key: string, file: string, expectedSize: number) {
+    await checkStored(key, expectedSize);
     await pipeline(await store.read(key), createWriteStream(file));
   }
 
@@ -230,13 +234,24 @@ export function packBuilder(deps: PackBuilderDeps) {
           const cutFrom: ManifestVideo['cutFrom'] = [];
           for (const s of w.segments) {
             const file = path.join(camDir, `${s.id}.ts`);
-            await download(s.objectKey, file, s.byteSize);
             segFiles.push(file);
             const name = unique(`originals/cameras/${camName}/${compactUtc(s.start)}_${s.id}.ts`);
             if (w.includeOriginals !== false) {
-              await addFile(name, createReadStream(file), s.byteSize, 'original-segment', s.sha256);
+              // One read from S3 feeds both the ZIP entry and the scratch file the MP4 is cut from.
+              await checkStored(s.objectKey, s.byteSize);
+              const src = await store.read(s.objectKey);
+              const toZip = new PassThrough({ highWaterMark: 1024 * 1024 });
+              const toFile = createWriteStream(file);
+              src.on('error', (e) => {
+                toZip.destroy(e);
+                toFile.destroy(e);
+              });
+              src.pipe(toZip);
+              src.pipe(toFile);
+              await Promise.all([addFile(name, toZip, s.byteSize, 'original-segment', s.sha256), finished(toFile)]);
             } else {
               // Not in the pack, but still checked against the edge hash before anything is made from it.
+              await download(s.objectKey, file, s.byteSize);
               const h = createHash('sha256');
               for await (const c of createReadStream(file)) h.update(c as Buffer);
               if (h.digest('hex') !== s.sha256) throw new PackSourceError(`segment ${s.id}: SHA-256 is not the edge hash`);

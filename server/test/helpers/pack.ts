@@ -69,7 +69,7 @@ export type PackCase = {
 /** The fixture call is 2026-11-23 18:05:00–18:05:26 UTC; the case window is exactly the call (no margins). */
 export async function setupPackCase(centre: TestCentre, dir: string): Promise<PackCase> {
   const s = await centre.createSite();
-  await centre.db.updateTable("site").set({ cameraNotice: JSON.stringify({ text: '防犯カメラ作動中・録画しています', place: '入口・レジ上', since: '2026-04-01' }), pbxNoticeText: 'この通話は品質向上と防犯のため録音しています。' }).where('id', '=', s.siteId).execute();
+  await centre.db.updateTable('site').set({ cameraNotice: JSON.stringify({ text: '防犯カメラ作動中・録画しています', place: '入口・レジ上', since: '2026-04-01' }), pbxNoticeText: 'この通話は品質向上と防犯のため録音しています。' }).where('id', '=', s.siteId).execute();
   const { credential } = await centre.enrollAgent(s.token);
   const cam1 = await putCamera(centre, credential, 'cam1', 'continuous', 'レジ1');
   const cam2 = await putCamera(centre, credential, 'cam2', 'continuous', '入口');
