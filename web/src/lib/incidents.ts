@@ -8,13 +8,14 @@
  * Filing URL: `/incidents/new?call=<call id>` (from a call) or `/incidents/new?site=<id>&at=<local time>`; after
  * filing, `/incidents/new?filed=<incident id>` shows what was linked and how well it is preserved.
  */
+import { INCIDENT_CATEGORIES, INCIDENT_SEVERITIES, INCIDENT_STATUSES } from '@mamoru/contract/enums';
 import type { IncidentQuery, IncidentTimeline, NewIncident } from './api.ts';
 import { nextDay, searchZone, validDate } from './calls.ts';
 import { localToUtc } from './time.ts';
 
-export const CATEGORIES = ['verbal_abuse', 'threat', 'excessive_demand', 'prolonged_detention', 'violence', 'other'] as const satisfies readonly NewIncident['category'][];
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const satisfies readonly NewIncident['severity'][];
-export const STATUSES = ['draft', 'open', 'under_review', 'referred_to_police', 'closed'] as const satisfies readonly NonNullable<IncidentQuery['status']>[];
+export const CATEGORIES = INCIDENT_CATEGORIES satisfies readonly NewIncident['category'][];
+export const SEVERITIES = INCIDENT_SEVERITIES satisfies readonly NewIncident['severity'][];
+export const STATUSES = INCIDENT_STATUSES satisfies readonly NonNullable<IncidentQuery['status']>[];
 export const INCIDENT_PAGE_SIZE = 20;
 
 export type Category = (typeof CATEGORIES)[number];

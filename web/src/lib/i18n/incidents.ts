@@ -1,7 +1,6 @@
 /** Filing an incident and the incident list. */
-type Category = 'verbal_abuse' | 'threat' | 'excessive_demand' | 'prolonged_detention' | 'violence' | 'other';
-type Severity = 'low' | 'medium' | 'high' | 'critical';
-type Status = 'draft' | 'open' | 'under_review' | 'referred_to_police' | 'closed';
+import type { IncidentCategory as Category, IncidentSeverity as Severity, IncidentStatus as Status } from '@mamoru/contract/enums';
+
 type Preservation = 'centre' | 'transit' | 'store' | 'missing';
 
 export type IncidentMessages = {
