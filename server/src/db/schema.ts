@@ -33,6 +33,7 @@ export interface AgentTable {
   backlog_bytes: Int8 | null;
   last_contact_at: Date | null;
   revoked_at: Date | null;
+  revoked_by: Defaulted<string | null>;
   created_at: Defaulted<Date>;
 }
 
@@ -45,6 +46,8 @@ export interface EnrollmentTokenTable {
   agent_id: string | null;
   created_by: string;
   created_at: Defaulted<Date>;
+  revoked_at: Defaulted<Date | null>;
+  revoked_by: Defaulted<string | null>;
 }
 
 export interface CameraTable {

@@ -6,6 +6,8 @@ export type AuditFilter = {
   from?: Date;
   to?: Date;
   actorId?: string;
+  /** Who, as a person types it: the actor's id or label (a person's login, an agent's id, `retention`). */
+  actor?: string;
   action?: string;
   targetType?: string;
   targetId?: string;
@@ -133,6 +135,7 @@ export function auditRepository(db: Db) {
       if (f.from) q = q.where('occurred_at', '>=', f.from);
       if (f.to) q = q.where('occurred_at', '<', f.to);
       if (f.actorId) q = q.where('actor_id', '=', f.actorId);
+      if (f.actor) q = q.where((eb) => eb.or([eb('actor_id', '=', f.actor!), eb('actor_label', '=', f.actor!)]));
       if (f.action) q = f.action.endsWith('.*') ? q.where('action', 'like', `${f.action.slice(0, -2).replace(/[\\%_]/g, '\\$&')}.%`) : q.where('action', '=', f.action);
       if (f.targetType) q = q.where('target_type', '=', f.targetType);
       if (f.targetId) q = q.where('target_id', '=', f.targetId);
