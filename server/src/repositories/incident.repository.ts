@@ -69,6 +69,10 @@ export type IncidentFilter = {
   /** Cases whose window overlaps [from, to). */
   from?: Date | undefined;
   to?: Date | undefined;
+  /** Cases filed by this person. */
+  reporterId?: string | undefined;
+  /** Part of the case number, any case (`0012`, `shibuya-2026`). */
+  caseNumber?: string | undefined;
   after?: { createdAt: Date; id: string } | undefined;
   limit: number;
 };
@@ -306,6 +310,8 @@ export function incidentRepository(db: Db) {
       if (f.category) q = q.where('incident.category', '=', f.category);
       if (f.from) q = q.where('incident.window_end', '>', f.from);
       if (f.to) q = q.where('incident.window_start', '<', f.to);
+      if (f.reporterId) q = q.where('incident.reporter_id', '=', f.reporterId);
+      if (f.caseNumber) q = q.where('incident.case_number', 'ilike', `%${f.caseNumber.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
       if (f.after) q = q.where(sql<boolean>`(incident.created_at, incident.id) < (${f.after.createdAt}, ${f.after.id}::uuid)`);
       const rows = await q.orderBy('incident.created_at', 'desc').orderBy('incident.id', 'desc').limit(f.limit).execute();
       return rows.map(toIncident);

@@ -339,6 +339,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
           category: z.enum(CATEGORIES).optional(),
           from: IsoDate.optional(),
           to: IsoDate.optional(),
+          reporter: Uuid.optional().openapi({ description: 'id of the person who filed' }),
+          caseNumber: z.string().trim().min(1).max(40).optional().openapi({ description: 'part of the case number, any case' }),
           cursor: z.string().max(200).optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
         }),
@@ -347,7 +349,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const r = await query.list(c.get('principal'), { ...q, siteIds: q.site });
+      const { reporter, ...rest } = q;
+      const r = await query.list(c.get('principal'), { ...rest, reporterId: reporter, siteIds: q.site });
       return c.json({ incidents: r.incidents.map(incidentJson), nextCursor: r.nextCursor }, 200);
     },
   );

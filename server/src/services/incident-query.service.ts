@@ -19,6 +19,8 @@ export type IncidentListFilter = {
   category?: IncidentCategory | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
+  reporterId?: string | undefined;
+  caseNumber?: string | undefined;
   cursor?: string | undefined;
   limit: number;
 };
@@ -142,7 +144,7 @@ export function incidentQueryService(deps: {
       const scope = readableSites(p);
       let siteIds: readonly string[] | 'all' = scope;
       if (f.siteIds?.length) siteIds = scope === 'all' ? f.siteIds : f.siteIds.filter((s) => scope.includes(s));
-      const rows = await incidents.list({ siteIds, status: f.status, category: f.category, from: f.from, to: f.to, after: f.cursor ? decodeCursor(f.cursor) : undefined, limit: f.limit + 1 });
+      const rows = await incidents.list({ siteIds, status: f.status, category: f.category, from: f.from, to: f.to, reporterId: f.reporterId, caseNumber: f.caseNumber, after: f.cursor ? decodeCursor(f.cursor) : undefined, limit: f.limit + 1 });
       const page = rows.slice(0, f.limit);
       const last = page.at(-1);
       const { cursor: _c, ...filter } = f;
