@@ -52,9 +52,9 @@ describe('stores, audit and admin pages, end to end', { timeout: 180_000 }, () =
     agentA = await centre.enrollAgent(a.token);
     const hdr = { authorization: `Bearer ${agentA.credential}`, 'content-type': 'application/json' };
     assert.equal((await fetch(`${centre.url}/api/v1/agent/cameras/cam1`, { method: 'PUT', headers: hdr, body: JSON.stringify({ name: 'レジ前', place: 'レジ1' }) })).status, 200);
-    const cam = (await centre.db.selectFrom('camera').select('id').where('site_id', '=', a.siteId).executeTakeFirstOrThrow()).id;
+    const cam = (await centre.db.selectFrom('camera').select('id').where('siteId', '=', a.siteId).executeTakeFirstOrThrow()).id;
     const now = Date.now();
-    await centre.db.updateTable('camera').set({ created_at: new Date(now - 30 * 60_000) }).where('id', '=', cam).execute();
+    await centre.db.updateTable('camera').set({ createdAt: new Date(now - 30 * 60_000) }).where('id', '=', cam).execute();
     for (let i = 30; i > 0; i--) await centre.services.repos.segments.insert(segmentRow(cam, new Date(now - i * 60_000), new Date(now - (i - 1) * 60_000), i, true));
     const hb = await fetch(`${centre.url}/api/v1/agent/heartbeat`, { method: 'POST', headers: hdr, body: JSON.stringify({ version: '1.4.0', sentAtMs: now, clockOffsetMs: 8, diskUsedBytes: 20e9, diskTotalBytes: 100e9, backlogCount: 0, backlogBytes: 0, cameras: [{ key: 'cam1', health: 'recording' }] }) });
     assert.equal(hb.status, 200);
@@ -174,7 +174,7 @@ describe('stores, audit and admin pages, end to end', { timeout: 180_000 }, () =
     await page.locator('[data-testid=user-row][data-login=kobayashi]').waitFor();
     assert.match(await page.locator('[data-testid=user-row][data-login=kobayashi]').innerText(), /小林 警備\s+警備担当\s+渋谷店/);
     await shot(page, 'admin');
-    const made = await centre.db.selectFrom('app_user').select(['id', 'role']).where('login', '=', 'kobayashi').executeTakeFirstOrThrow();
+    const made = await centre.db.selectFrom('appUser').select(['id', 'role']).where('login', '=', 'kobayashi').executeTakeFirstOrThrow();
     assert.equal(made.role, 'security');
 
     // Stores: a new one with its camera signage and PBX recording notice.
@@ -191,8 +191,8 @@ describe('stores, audit and admin pages, end to end', { timeout: 180_000 }, () =
     const row = page.locator('[data-testid=site-row][data-code=e2e-shinjuku]');
     await row.waitFor();
     assert.match(await row.innerText(), /防犯カメラ作動中 \(入口\)\s+この通話は録音されます/);
-    const site = await centre.db.selectFrom('site').select(['id', 'camera_notice', 'pbx_notice_text']).where('code', '=', 'e2e-shinjuku').executeTakeFirstOrThrow();
-    assert.deepEqual(site.camera_notice, { text: '防犯カメラ作動中', place: '入口', since: '2026-11-01' });
+    const site = await centre.db.selectFrom('site').select(['id', 'cameraNotice', 'pbxNoticeText']).where('code', '=', 'e2e-shinjuku').executeTakeFirstOrThrow();
+    assert.deepEqual(site.cameraNotice, { text: '防犯カメラ作動中', place: '入口', since: '2026-11-01' });
     await axe(page, '/admin sites');
     await shot(page, 'admin-sites');
 
@@ -219,7 +219,7 @@ describe('stores, audit and admin pages, end to end', { timeout: 180_000 }, () =
     await shot(page, 'admin-agents');
     const hb = await fetch(`${centre.url}/api/v1/agent/heartbeat`, { method: 'POST', headers: { authorization: `Bearer ${agentA.credential}`, 'content-type': 'application/json' }, body: JSON.stringify({ version: '1.4.0', sentAtMs: Date.now() }) });
     assert.equal(hb.status, 401);
-    const actions = (await centre.db.selectFrom('audit_event').select('action').where('actor_id', '=', admin.id).execute()).map((e) => e.action);
+    const actions = (await centre.db.selectFrom('auditEvent').select('action').where('actorId', '=', admin.id).execute()).map((e) => e.action);
     for (const a of ['user.create', 'site.create', 'agent.enrollment_token.issue', 'agent.revoke']) assert.ok(actions.includes(a), `${a} audited`);
 
     // Retention: read-only for the admin.

@@ -67,10 +67,10 @@ const RANGE = 'from=2026-11-24T00:00:00Z&to=2026-11-24T01:00:00Z';
 /** Cases of site A: own/assigned and hq; the other site's people 404 as if missing; auditor, admin and the legacy token 403. */
 const caseA = (ok: number, named: Partial<Record<Who, number>> = {}) => forUsers(ok, { sm_other: 404, sec_unassigned: 404, auditor: 403, admin: 403, admin_token: 403, ...named });
 /** The case open, without legal hold: the state most case routes start from. */
-async function resetCase(f: Fixture, c: TestCentre, patch: { legal_hold?: boolean } = {}) {
+async function resetCase(f: Fixture, c: TestCentre, patch: { legalHold?: boolean } = {}) {
   await c.db
     .updateTable('incident')
-    .set({ status: 'open', closed_at: null, closed_by: null, ...(patch.legal_hold ? { legal_hold: true, legal_hold_reason: 'matrix', legal_hold_by: 'matrix', legal_hold_at: new Date() } : { legal_hold: false, legal_hold_reason: null, legal_hold_by: null, legal_hold_at: null }) })
+    .set({ status: 'open', closedAt: null, closedBy: null, ...(patch.legalHold ? { legalHold: true, legalHoldReason: 'matrix', legalHoldBy: 'matrix', legalHoldAt: new Date() } : { legalHold: false, legalHoldReason: null, legalHoldBy: null, legalHoldAt: null }) })
     .where('id', '=', f.incidentA)
     .execute();
 }
@@ -186,7 +186,7 @@ const EXPECT: Record<string, Entry> = {
     expect: caseA(201),
     before: async (f, c) => {
       await resetCase(f, c);
-      await c.db.deleteFrom('incident_call').where('incident_id', '=', f.incidentA).where('call_id', '=', f.callA).execute();
+      await c.db.deleteFrom('incidentCall').where('incidentId', '=', f.incidentA).where('callId', '=', f.callA).execute();
     },
   },
   'DELETE /api/v1/incidents/:id/calls/:callId': {
@@ -226,7 +226,7 @@ const EXPECT: Record<string, Entry> = {
   'POST /api/v1/incidents/:id/legal-hold/release': {
     req: (f) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/legal-hold/release`, body: { reason: '和解' } }),
     expect: forUsers(403, { hq: 200 }),
-    before: (f, c) => resetCase(f, c, { legal_hold: true }),
+    before: (f, c) => resetCase(f, c, { legalHold: true }),
   },
   'POST /api/v1/agent/commands/:id/ack': {
     req: (f) => ({ method: 'POST', path: `/api/v1/agent/commands/${f.commandA}/ack`, body: { status: 'done' } }),
@@ -252,7 +252,7 @@ const EXPECT: Record<string, Entry> = {
     before: async (f, c) => {
       const site = (await c.services.repos.sites.findById(f.siteA))!;
       const t = await c.services.agentAuth.issueEnrollmentToken(site.code, 600, 'matrix');
-      f.tokenId = (await c.db.selectFrom('enrollment_token').select('id').where('token_hash', '=', createHash('sha256').update(t.token).digest('hex')).executeTakeFirstOrThrow()).id;
+      f.tokenId = (await c.db.selectFrom('enrollmentToken').select('id').where('tokenHash', '=', createHash('sha256').update(t.token).digest('hex')).executeTakeFirstOrThrow()).id;
     },
     req: (f) => ({ method: 'POST', path: `/api/v1/enrollment-tokens/${f.tokenId}/revoke` }),
     expect: onlyAdmin(200),
@@ -350,7 +350,7 @@ describe('authorization matrix', () => {
     return fetch(`${centre.url}${r.path}`, { method: r.method, headers, body });
   }
 
-  const auditCount = async () => Number((await centre.db.selectFrom('audit_event').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const auditCount = async () => Number((await centre.db.selectFrom('auditEvent').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
   test('every route in the app has an entry, and every entry is a route', () => {
     const routes = new Set<string>();
@@ -465,8 +465,8 @@ describe('authorization matrix', () => {
     const forged = await fetch(`${centre.url}${uri.replace(/sig=[^&]+/, 'sig=AAAA')}`);
     assert.equal(forged.status, 403);
     assert.equal(((await forged.json()) as { error: { code: string } }).error.code, 'media_link_invalid');
-    const events = await centre.db.selectFrom('audit_event').select(['actor_id', 'site_id', 'target_id', 'details']).where('action', '=', 'footage.playlist').execute();
-    assert.ok(events.some((e) => e.actor_id === f.users.sec_assigned && e.site_id === f.siteA && e.target_id === f.cameraA), 'the playback is attributed to the person and the site');
+    const events = await centre.db.selectFrom('auditEvent').select(['actorId', 'siteId', 'targetId', 'details']).where('action', '=', 'footage.playlist').execute();
+    assert.ok(events.some((e) => e.actorId === f.users.sec_assigned && e.siteId === f.siteA && e.targetId === f.cameraA), 'the playback is attributed to the person and the site');
   });
 });
 

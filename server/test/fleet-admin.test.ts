@@ -85,7 +85,7 @@ describe('stores view and admin APIs', () => {
     fetch(`${centre.url}/api/v1${path}`, { method, headers: { cookie, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
   const agentCall = (credential: string, path: string, body: unknown, method = 'POST') =>
     fetch(`${centre.url}/api/v1/agent${path}`, { method, headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const audits = (action: string) => centre.db.selectFrom('audit_event').select(['actor_label', 'target_id', 'site_id', 'details', 'outcome']).where('action', '=', action).orderBy('id').execute();
+  const audits = (action: string) => centre.db.selectFrom('auditEvent').select(['actorLabel', 'targetId', 'siteId', 'details', 'outcome']).where('action', '=', action).orderBy('id').execute();
 
   before(async () => {
     centre = await startCentre({ clock: fixedClock(NOW) });
@@ -105,7 +105,7 @@ describe('stores view and admin APIs', () => {
     camA = (await centre.db.selectFrom('camera').select('id').where('key', '=', 'camA').executeTakeFirstOrThrow()).id;
     camB = (await centre.db.selectFrom('camera').select('id').where('key', '=', 'camB').executeTakeFirstOrThrow()).id;
     // Registered 30 minutes ago (the database's own now() is the machine's date, not the fixed clock's).
-    await centre.db.updateTable('camera').set({ created_at: at(30) }).execute();
+    await centre.db.updateTable('camera').set({ createdAt: at(30) }).execute();
     // Site A: footage without a break from registration to a minute ago, a healthy agent.
     let n = 0;
     for (let m = 30; m > 1; m--) await centre.services.repos.segments.insert(segmentRow(camA, at(m), at(m - 1), ++n, true));
@@ -115,7 +115,7 @@ describe('stores view and admin APIs', () => {
     for (let m = 10; m > 1; m--) await centre.services.repos.segments.insert(segmentRow(camB, at(m), at(m - 1), ++n, false));
     assert.equal((await agentCall(agentB.credential, '/gaps', { cameraKey: 'camB', start: at(20).toISOString(), end: at(10).toISOString(), reason: 'camera_offline', detail: 'RTSP timeout' })).status, 201);
     assert.equal((await agentCall(agentB.credential, '/heartbeat', { version: '1.3.9', sentAtMs: NOW.getTime(), cameras: [{ key: 'camB', health: 'offline' }] })).status, 200);
-    await centre.db.updateTable('agent').set({ last_contact_at: at(60) }).where('id', '=', agentB.agentId).execute();
+    await centre.db.updateTable('agent').set({ lastContactAt: at(60) }).where('id', '=', agentB.agentId).execute();
     // A call at site A inside the window.
     const calls = agentClient(() => centre.url, agentA.credential);
     assert.equal((await calls.putVersion('main-pbx:1795457100.0', 1, fixturePayload())).status, 201);
@@ -191,7 +191,7 @@ describe('stores view and admin APIs', () => {
     assert.deepEqual(s.cameraNotice, body.cameraNotice);
     const got = (await (await call('GET', `/sites/${s.id}`, cookies.admin)).json()) as typeof s;
     assert.deepEqual({ cameraNotice: got.cameraNotice, pbxNoticeText: got.pbxNoticeText }, { cameraNotice: body.cameraNotice, pbxNoticeText: body.pbxNoticeText });
-    const ev = (await audits('site.create')).find((e) => e.target_id === s.id)!;
+    const ev = (await audits('site.create')).find((e) => e.targetId === s.id)!;
     assert.equal((ev.details as { pbxNoticeText: string }).pbxNoticeText, body.pbxNoticeText);
     const count = async () => (await centre.db.selectFrom('site').select('id').execute()).length;
     const before = await count();
@@ -248,16 +248,16 @@ describe('stores view and admin APIs', () => {
     const enroll = await fetch(`${centre.url}/api/v1/agent/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: t.token }) });
     assert.equal(enroll.status, 410);
     assert.equal(((await enroll.json()) as Err).error.code, 'enrollment_token_revoked');
-    assert.equal((await centre.db.selectFrom('agent').select('id').where('site_id', '=', C.siteId).execute()).length, 0);
+    assert.equal((await centre.db.selectFrom('agent').select('id').where('siteId', '=', C.siteId).execute()).length, 0);
     // The token site A's agent used.
-    const used = (await centre.db.selectFrom('enrollment_token').select('id').where('site_id', '=', A.siteId).where('used_at', 'is not', null).executeTakeFirstOrThrow()).id;
+    const used = (await centre.db.selectFrom('enrollmentToken').select('id').where('siteId', '=', A.siteId).where('usedAt', 'is not', null).executeTakeFirstOrThrow()).id;
     const u = await call('POST', `/enrollment-tokens/${used}/revoke`, cookies.admin);
     assert.equal(u.status, 409);
     assert.equal(((await u.json()) as Err).error.code, 'enrollment_token_used');
     assert.equal((await call('POST', '/enrollment-tokens', cookies.admin, { siteId: C.siteId, ttlSeconds: 5 })).status, 400);
     assert.equal((await call('POST', '/enrollment-tokens', cookies.admin, { siteId: '00000000-0000-4000-8000-000000000000' })).status, 404);
     assert.equal((await call('POST', '/enrollment-tokens', cookies.hq, { siteId: C.siteId })).status, 403);
-    assert.deepEqual((await audits('agent.enrollment_token.revoke')).map((e) => [e.target_id, (e.details as { alreadyRevoked: boolean }).alreadyRevoked]), [[t.id, false], [t.id, true]]);
+    assert.deepEqual((await audits('agent.enrollment_token.revoke')).map((e) => [e.targetId, (e.details as { alreadyRevoked: boolean }).alreadyRevoked]), [[t.id, false], [t.id, true]]);
   });
 
   test('admin revokes an agent: its credential is refused at once, the fleet shows the store without an agent', async () => {
@@ -274,7 +274,7 @@ describe('stores view and admin APIs', () => {
     assert.equal(hb.status, 401);
     assert.equal(((await hb.json()) as Err).error.code, 'agent_credential_invalid');
     const ev = (await audits('agent.revoke')).at(-1)!;
-    assert.deepEqual({ target: ev.target_id, site: ev.site_id }, { target: spare.agentId, site: C.siteId });
+    assert.deepEqual({ target: ev.targetId, site: ev.siteId }, { target: spare.agentId, site: C.siteId });
     const fleet = (await (await call('GET', `/fleet?siteId=${C.siteId}`, cookies.hq)).json()) as Fleet;
     assert.deepEqual(fleet.stores[0]!.problems.map((p) => p.code), ['no_agent']);
     assert.equal((await call('POST', `/agents/${spare.agentId}/revoke`, cookies.security)).status, 403);
@@ -282,7 +282,7 @@ describe('stores view and admin APIs', () => {
   });
 
   test('the audit log filters by who as a person types it (a login)', async () => {
-    const login = (await centre.db.selectFrom('audit_event').select('actor_label').where('action', '=', 'agent.revoke').executeTakeFirstOrThrow()).actor_label!;
+    const login = (await centre.db.selectFrom('auditEvent').select('actorLabel').where('action', '=', 'agent.revoke').executeTakeFirstOrThrow()).actorLabel!;
     const r = await call('GET', `/audit/events?actor=${encodeURIComponent(login)}&action=agent.*`, cookies.auditor);
     assert.equal(r.status, 200);
     const events = ((await r.json()) as { events: { actorLabel: string; action: string }[] }).events;

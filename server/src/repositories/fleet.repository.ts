@@ -51,34 +51,21 @@ export function fleetRepository(db: Db) {
       if (siteIds.length === 0) return [];
       const rows = await db
         .selectFrom('agent')
-        .select(['id', 'site_id', 'hostname', 'version', 'clock_offset_ms', 'disk_used_bytes', 'disk_total_bytes', 'backlog_count', 'backlog_bytes', 'last_contact_at', 'revoked_at', 'created_at'])
-        .where('site_id', 'in', siteIds)
-        .orderBy('created_at', 'desc')
+        .select(['id', 'siteId', 'hostname', 'version', 'clockOffsetMs', 'diskUsedBytes', 'diskTotalBytes', 'backlogCount', 'backlogBytes', 'lastContactAt', 'revokedAt', 'createdAt'])
+        .where('siteId', 'in', siteIds)
+        .orderBy('createdAt', 'desc')
         .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        siteId: r.site_id,
-        hostname: r.hostname,
-        version: r.version,
-        clockOffsetMs: r.clock_offset_ms,
-        diskUsedBytes: num(r.disk_used_bytes),
-        diskTotalBytes: num(r.disk_total_bytes),
-        backlogCount: r.backlog_count,
-        backlogBytes: num(r.backlog_bytes),
-        lastContactAt: r.last_contact_at,
-        revokedAt: r.revoked_at,
-        createdAt: r.created_at,
-      }));
+      // int8 columns come back as strings.
+      return rows.map((r) => ({ ...r, diskUsedBytes: num(r.diskUsedBytes), diskTotalBytes: num(r.diskTotalBytes), backlogBytes: num(r.backlogBytes) }));
     },
     async cameras(siteIds: readonly string[]): Promise<FleetCameraRow[]> {
       if (siteIds.length === 0) return [];
-      const rows = await db
+      return db
         .selectFrom('camera')
-        .select(['id', 'site_id', 'key', 'name', 'place', 'upload_mode', 'health', 'last_segment_at', 'created_at'])
-        .where('site_id', 'in', siteIds)
+        .select(['id', 'siteId', 'key', 'name', 'place', 'uploadMode', 'health', 'lastSegmentAt', 'createdAt'])
+        .where('siteId', 'in', siteIds)
         .orderBy('key')
         .execute();
-      return rows.map((r) => ({ id: r.id, siteId: r.site_id, key: r.key, name: r.name, place: r.place, uploadMode: r.upload_mode, health: r.health, lastSegmentAt: r.last_segment_at, createdAt: r.created_at }));
     },
     /**
      * Footage of each camera in [from, to) merged into islands: segments closer than `joinMs` to the previous one
@@ -87,7 +74,8 @@ export function fleetRepository(db: Db) {
      */
     async footageIslands(cameraIds: readonly string[], from: Date, to: Date, joinMs = 1000): Promise<FootageIsland[]> {
       if (cameraIds.length === 0) return [];
-      const r = await sql<{ camera_id: string; start: Date; end: Date; segments: number }>`
+      // The CamelCasePlugin renames the answer's columns (camera_id → cameraId); the SQL text stays as written.
+      const r = await sql<FootageIsland>`
         SELECT camera_id, min(s) AS start, max(e) AS "end", count(*)::int AS segments
         FROM (
           SELECT camera_id, s, e, sum(brk) OVER (PARTITION BY camera_id ORDER BY s) AS grp
@@ -101,25 +89,24 @@ export function fleetRepository(db: Db) {
         ) b
         GROUP BY camera_id, grp
         ORDER BY camera_id, start`.execute(db);
-      return r.rows.map((x) => ({ cameraId: x.camera_id, start: x.start, end: x.end, segments: x.segments }));
+      return r.rows;
     },
     async gaps(cameraIds: readonly string[], from: Date, to: Date): Promise<FleetGapRow[]> {
       if (cameraIds.length === 0) return [];
-      const rows = await db
+      return db
         .selectFrom('gap')
-        .select(['camera_id', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
-        .where('camera_id', 'in', cameraIds)
+        .select(['cameraId', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
+        .where('cameraId', 'in', cameraIds)
         .where(sql<boolean>`span && tstzrange(${from}, ${to}, '[)')`)
-        .orderBy('camera_id')
+        .orderBy('cameraId')
         .orderBy(sql`lower(span)`)
         .execute();
-      return rows.map((g) => ({ cameraId: g.camera_id, start: g.start, end: g.end, reason: g.reason, detail: g.detail }));
     },
     /** The latest `perSite` calls of each site that started in [from, to), with each site's count in the window. */
     async recentCalls(siteIds: readonly string[], from: Date, to: Date, perSite: number): Promise<FleetCallRow[]> {
       if (siteIds.length === 0) return [];
-      const r = await sql<{ id: string; site_id: string; start_at: Date; end_at: Date; direction: CallDirection; disposition: CallDisposition; duration_s: number; notice_played: NoticePlayed; n: number }>`
-        SELECT id, site_id, start_at, end_at, direction, disposition, duration_s, notice_played, n
+      const r = await sql<FleetCallRow>`
+        SELECT id, site_id, start_at, end_at, direction, disposition, duration_s, notice_played, n AS site_count
         FROM (
           SELECT id, site_id, start_at, end_at, direction, disposition, duration_s, notice_played,
                  row_number() OVER (PARTITION BY site_id ORDER BY start_at DESC, id DESC) AS rn,
@@ -129,7 +116,7 @@ export function fleetRepository(db: Db) {
         ) x
         WHERE rn <= ${perSite}
         ORDER BY site_id, start_at DESC, id DESC`.execute(db);
-      return r.rows.map((c) => ({ id: c.id, siteId: c.site_id, startAt: c.start_at, endAt: c.end_at, direction: c.direction, disposition: c.disposition, durationS: c.duration_s, noticePlayed: c.notice_played, siteCount: c.n }));
+      return r.rows;
     },
   };
 }

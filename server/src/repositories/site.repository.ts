@@ -7,18 +7,10 @@ export type CameraNotice = { text: string; place: string | null; since: string |
 export type SiteDetail = SiteRow & { address: string | null; cameraNotice: CameraNotice | null; pbxNoticeText: string | null; createdAt: Date };
 export type SitePatch = { name?: string; timezone?: string; address?: string | null; cameraNotice?: CameraNotice | null; pbxNoticeText?: string | null };
 
-const detailColumns = ['id', 'code', 'name', 'timezone', 'address', 'camera_notice', 'pbx_notice_text', 'created_at'] as const;
-type DetailRow = { id: string; code: string; name: string; timezone: string; address: string | null; camera_notice: unknown; pbx_notice_text: string | null; created_at: Date };
-const toDetail = (r: DetailRow): SiteDetail => ({
-  id: r.id,
-  code: r.code,
-  name: r.name,
-  timezone: r.timezone,
-  address: r.address,
-  cameraNotice: (r.camera_notice as CameraNotice | null) ?? null,
-  pbxNoticeText: r.pbx_notice_text,
-  createdAt: r.created_at,
-});
+const detailColumns = ['id', 'code', 'name', 'timezone', 'address', 'cameraNotice', 'pbxNoticeText', 'createdAt'] as const;
+type DetailRow = Omit<SiteDetail, 'cameraNotice'> & { cameraNotice: unknown };
+/** jsonb comes back untyped: the notice is what the service wrote (CameraNotice or null). */
+const toDetail = (r: DetailRow): SiteDetail => ({ ...r, cameraNotice: (r.cameraNotice as CameraNotice | null) ?? null });
 
 export function siteRepository(db: Db) {
   return {
@@ -40,7 +32,7 @@ export function siteRepository(db: Db) {
     async createDetail(s: { code: string; name: string; timezone: string; address: string | null; cameraNotice: CameraNotice | null; pbxNoticeText: string | null }): Promise<SiteDetail | undefined> {
       const r = await db
         .insertInto('site')
-        .values({ code: s.code, name: s.name, timezone: s.timezone, address: s.address, camera_notice: s.cameraNotice === null ? null : JSON.stringify(s.cameraNotice), pbx_notice_text: s.pbxNoticeText })
+        .values({ code: s.code, name: s.name, timezone: s.timezone, address: s.address, cameraNotice: s.cameraNotice === null ? null : JSON.stringify(s.cameraNotice), pbxNoticeText: s.pbxNoticeText })
         .onConflict((oc) => oc.column('code').doNothing())
         .returning(detailColumns)
         .executeTakeFirst();
@@ -53,8 +45,8 @@ export function siteRepository(db: Db) {
           ...(p.name !== undefined && { name: p.name }),
           ...(p.timezone !== undefined && { timezone: p.timezone }),
           ...(p.address !== undefined && { address: p.address }),
-          ...(p.cameraNotice !== undefined && { camera_notice: p.cameraNotice === null ? null : JSON.stringify(p.cameraNotice) }),
-          ...(p.pbxNoticeText !== undefined && { pbx_notice_text: p.pbxNoticeText }),
+          ...(p.cameraNotice !== undefined && { cameraNotice: p.cameraNotice === null ? null : JSON.stringify(p.cameraNotice) }),
+          ...(p.pbxNoticeText !== undefined && { pbxNoticeText: p.pbxNoticeText }),
         })
         .where('id', '=', id)
         .execute();

@@ -47,7 +47,7 @@ export function agentAdminService(deps: { tx: Transactor; agents: Repositories['
       const now = clock.now();
       const row = await tx(async (r) => {
         const t = await r.agents.createToken({ siteId: site.id, tokenHash: sha256Hex(token), expiresAt: new Date(now.getTime() + ttlSeconds * 1000), createdBy: actorName(p) });
-        await audit.recordWithin(r, p, { action: 'agent.enrollment_token.issue', targetType: 'enrollment_token', targetId: t.id, siteId: site.id, details: { expiresAt: t.expires_at.toISOString() } });
+        await audit.recordWithin(r, p, { action: 'agent.enrollment_token.issue', targetType: 'enrollment_token', targetId: t.id, siteId: site.id, details: { expiresAt: t.expiresAt.toISOString() } });
         return (await r.agents.findToken(t.id))!;
       });
       return { ...row, state: tokenState(row, now), token };

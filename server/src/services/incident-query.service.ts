@@ -1,4 +1,5 @@
 import type { Clock } from '../adapters/clock.ts';
+import type { ArrivalState } from '@mamoru/contract/enums';
 import type { Arrival, IncidentCategory, IncidentStatus } from '../domain/incident.ts';
 import { TRANSITIONS } from '../domain/incident.ts';
 import { can, type Principal, readableSites } from '../domain/principal.ts';
@@ -26,7 +27,7 @@ export type IncidentListFilter = {
 };
 
 /** Arrival of a window's footage: `complete` (every past moment stored or a reported gap, none to come), `failed` (the agent said it cannot), else `awaiting`. */
-export type ArrivalState = 'complete' | 'awaiting' | 'failed';
+export type { ArrivalState };
 
 export type WindowView = CameraWindowRow & { arrival: Arrival; state: ArrivalState; gaps: GapRecord[]; command: CommandRow | null };
 

@@ -27,6 +27,7 @@ export type Incident = Schemas['Incident'];
 export type IncidentDetail = Schemas['IncidentDetail'];
 export type IncidentCall = Schemas['IncidentCall'];
 export type IncidentCameraWindow = Schemas['IncidentCameraWindow'];
+export type IncidentTimeline = Schemas['IncidentTimeline'];
 export type AuditVerification = Schemas['AuditVerification'];
 // Stores, audit and admin pages.
 export type FleetStore = Schemas['FleetStore'];
@@ -148,6 +149,7 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
     call: (callId: string) => run(() => http.GET('/api/v1/calls/{id}', { params: id(callId) })),
     incidents: (query: IncidentQuery) => run(() => http.GET('/api/v1/incidents', { params: { query } })),
     incident: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}', { params: id(incidentId) })),
+    incidentTimeline: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}/timeline', { params: id(incidentId) })),
     fileIncident: (body: NewIncident) => run(() => http.POST('/api/v1/incidents', { body })),
     auditVerify: () => run(() => http.GET('/api/v1/audit/verify')),
     // Stores, audit and admin pages.

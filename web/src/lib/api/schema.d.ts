@@ -599,7 +599,7 @@ export type paths = {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            status: "exists";
+                            status: "created" | "exists";
                             segmentId: string;
                         };
                     };
@@ -612,7 +612,7 @@ export type paths = {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            status: "created";
+                            status: "created" | "exists";
                             segmentId: string;
                         };
                     };
@@ -732,7 +732,7 @@ export type paths = {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            status: "exists";
+                            status: "created" | "exists";
                             segmentId: string;
                         };
                     };
@@ -745,7 +745,7 @@ export type paths = {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            status: "created";
+                            status: "created" | "exists";
                             segmentId: string;
                         };
                     };
@@ -5020,6 +5020,7 @@ export type components = {
             cameraKey: string;
             /** @description ISO 8601 UTC */
             from: string;
+            /** @description ISO 8601 UTC */
             to: string;
             /** Format: uuid */
             incidentId: string | null;

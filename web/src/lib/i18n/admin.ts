@@ -8,16 +8,13 @@ type RetentionClass = 'routine_footage' | 'routine_calls' | 'incident_evidence' 
 type BrokenReason = 'hash_mismatch' | 'prev_hash_mismatch' | 'missing_event' | 'head_mismatch' | 'anchor_mismatch';
 
 export type AdminMessages = {
-  navStores: string;
-  navAudit: string;
-  navAdmin: string;
   // Stores
   storesTitle: string;
   storesIntro: string;
   storesEmpty: string;
   storesOk: string;
   storeProblem: Record<ProblemCode, (value: number | undefined, camera: string | undefined) => string>;
-  severity: Record<'critical' | 'warning', string>;
+  problemSeverity: Record<'critical' | 'warning', string>;
   agentHeading: string;
   noAgentEnrolled: string;
   lastContact: string;
@@ -145,9 +142,6 @@ export type AdminMessages = {
 const dur = (f: (ms: number) => string) => (ms: number | undefined) => f(ms ?? 0);
 
 export const ja: AdminMessages = {
-  navStores: '店舗',
-  navAudit: '監査ログ',
-  navAdmin: '管理',
   storesTitle: '店舗の状況',
   storesIntro: '各店舗のエージェント、カメラの直近24時間の録画状況、最近の通話。問題のある店舗が先に表示されます。',
   storesEmpty: '表示できる店舗がありません。',
@@ -162,7 +156,7 @@ export const ja: AdminMessages = {
     camera_offline: (_v, c) => `カメラ「${c ?? ''}」が停止しています`,
     coverage_holes: (v, c) => `カメラ「${c ?? ''}」の録画が計 ${dur(durationJa)(v)} 欠けています`,
   },
-  severity: { critical: '重大', warning: '注意' },
+  problemSeverity: { critical: '重大', warning: '注意' },
   agentHeading: 'エージェント',
   noAgentEnrolled: '登録済みのエージェントはありません。',
   lastContact: '最終連絡',
@@ -304,9 +298,6 @@ export const ja: AdminMessages = {
 };
 
 export const en: AdminMessages = {
-  navStores: 'Stores',
-  navAudit: 'Audit log',
-  navAdmin: 'Admin',
   storesTitle: 'Stores',
   storesIntro: "Each store's agent, its cameras' recording over the last 24 hours, and recent calls. Stores with a problem come first.",
   storesEmpty: 'No stores to show.',
@@ -321,7 +312,7 @@ export const en: AdminMessages = {
     camera_offline: (_v, c) => `Camera “${c ?? ''}” is offline`,
     coverage_holes: (v, c) => `Camera “${c ?? ''}” is missing ${dur(durationEn)(v)} of footage`,
   },
-  severity: { critical: 'Critical', warning: 'Warning' },
+  problemSeverity: { critical: 'Critical', warning: 'Warning' },
   agentHeading: 'Agent',
   noAgentEnrolled: 'No agent is enrolled.',
   lastContact: 'Last contact',
