@@ -13,11 +13,9 @@
  *   - filing's reads now: linking.siteWindow and the arrival of every camera (domain/incident.ts), in a transaction;
  *   - case views' read: linking.windows for the site's cameras over the window (one statement, as the detail and
  *     timeline views read a case's linked windows);
- *   - before (for comparison; main up to e6cfa88): the two full-record functions segments.listForSiteWindow +
- *     calls.listForSiteWindow, sequential and parallel; and filing's old reads (call ids, the camera list, then per
- *     camera listInRange + listGapsInRange: 22 queries for 10 cameras);
  *   - server-side only (EXPLAIN ANALYZE's planning + execution time, no rows sent) and without node-side decoding
- *     (the same SQL through a pg client that keeps every value as text), for the new read and the two old functions.
+ *     (the same SQL through a pg client that keeps every value as text), for both statements: the headline's share
+ *     that is PostgreSQL's own, measured in the same run.
  *
  *   node --import tsx bench/linking.ts [--segments 10000000] [--calls 1000000] [--sites 100] [--cameras-per-site 10]
  *        [--samples 1000] [--warmup 200] [--window-minutes 60] [--seed 4] [--defer-exclusion] [--keep] [--db NAME [--drop]]
@@ -34,8 +32,6 @@ import pg from 'pg';
 import { createDb } from '../server/src/db/connect.ts';
 import { migrateToLatest } from '../server/src/db/migrate.ts';
 import { createRepositories } from '../server/src/repositories/index.ts';
-import { CONTIGUITY_TOLERANCE_MS } from '../server/src/domain/hls.ts';
-import { arrival } from '../server/src/domain/incident.ts';
 import { footageArrival } from '../server/src/services/incident-support.ts';
 import { createTestDatabase, TEST_ENV } from '../test-support/src/env.ts';
 import { generateLinkingData } from '../test-support/src/linking-data.ts';
@@ -178,6 +174,8 @@ try {
   };
   const camerasOf = new Map<string, string[]>();
   for (const c of await repos.cameras.listInSites('all')) camerasOf.set(c.siteId, [...(camerasOf.get(c.siteId) ?? []), c.id]);
+  /** The site's cameras over the pair's window: what a case's linked windows look like. */
+  const siteWindows = (p: Pair) => camerasOf.get(p.siteId)!.map((cameraId) => ({ cameraId, start: p.from, end: p.to }));
 
   // The database's own share: planning + execution time as EXPLAIN ANALYZE reports it (no rows sent to the client).
   const executionMs = async (q: { compile(): CompiledQuery }) => {
@@ -202,17 +200,10 @@ try {
     linking: [] as number[],
     filingNow: [] as number[],
     caseViews: [] as number[],
-    seqSegments: [] as number[],
-    seqCalls: [] as number[],
-    seqTotal: [] as number[],
-    parallel: [] as number[],
-    filingBefore: [] as number[],
     serverLinking: [] as number[],
-    serverSegments: [] as number[],
-    serverCalls: [] as number[],
+    serverWindows: [] as number[],
     rawLinking: [] as number[],
-    rawSegments: [] as number[],
-    rawCalls: [] as number[],
+    rawWindows: [] as number[],
     rowsCameras: [] as number[],
     rowsSegments: [] as number[],
     rowsCalls: [] as number[],
@@ -236,51 +227,13 @@ try {
     },
     // The case views' read: every linked window of a case in one statement (here: the site's cameras over the window).
     async (p) => {
-      const ws = camerasOf.get(p.siteId)!.map((cameraId) => ({ cameraId, start: p.from, end: p.to }));
+      const ws = siteWindows(p);
       await timed(m.caseViews, () => repos.linking.windows(ws));
     },
-    // Before: the two full-record functions one after the other (the first version of this bench).
-    async (p) => {
-      const t0 = performance.now();
-      await timed(m.seqSegments, () => repos.segments.listForSiteWindow(p.siteId, p.from, p.to));
-      await timed(m.seqCalls, () => repos.calls.listForSiteWindow(p.siteId, p.from, p.to));
-      m.seqTotal.push(performance.now() - t0);
-    },
-    // Before: the same two at once on the pool's two connections.
-    async (p) => {
-      await timed(m.parallel, () => Promise.all([repos.segments.listForSiteWindow(p.siteId, p.from, p.to), repos.calls.listForSiteWindow(p.siteId, p.from, p.to)]));
-    },
-    // What file() read before (main up to e6cfa88), in one transaction as it did: the ids of the overlapping
-    // calls, the site's cameras, then per camera its full segment records and gaps (the old windowFootage) and the
-    // arrival: 22 queries for 10 cameras.
-    async (p) => {
-      await timed(m.filingBefore, () =>
-        db.transaction().execute(async (trx) => {
-          const r = createRepositories(trx);
-          await r.incidents.callIdsOverlapping(p.siteId, p.from, p.to);
-          for (const cam of await r.cameras.listInSites('all', p.siteId)) {
-            const [segs, gaps] = await Promise.all([r.segments.listInRange(cam.id, p.from, p.to, 200_000), r.segments.listGapsInRange(cam.id, p.from, p.to)]);
-            arrival({
-              window: { start: p.from.getTime(), end: p.to.getTime() },
-              segments: segs.map((x) => ({ start: x.start.getTime(), end: x.end.getTime(), stored: x.objectKey !== null })),
-              gaps: gaps.map((g) => ({ start: g.start.getTime(), end: g.end.getTime() })),
-              now: p.to.getTime(),
-              toleranceMs: CONTIGUITY_TOLERANCE_MS,
-            });
-          }
-        }),
-      );
-    },
     async (p) => void m.serverLinking.push(await executionMs(repos.linking.siteWindowQuery(p.siteId, p.from, p.to))),
-    async (p) => {
-      m.serverSegments.push(await executionMs(repos.segments.siteWindowQuery(p.siteId, p.from, p.to)));
-      m.serverCalls.push(await executionMs(repos.calls.siteWindowQuery(p.siteId, p.from, p.to)));
-    },
+    async (p) => void m.serverWindows.push(await executionMs(repos.linking.windowsQuery(siteWindows(p)))),
     async (p) => void m.rawLinking.push(await rawMs(repos.linking.siteWindowQuery(p.siteId, p.from, p.to))),
-    async (p) => {
-      m.rawSegments.push(await rawMs(repos.segments.siteWindowQuery(p.siteId, p.from, p.to)));
-      m.rawCalls.push(await rawMs(repos.calls.siteWindowQuery(p.siteId, p.from, p.to)));
-    },
+    async (p) => void m.rawWindows.push(await rawMs(repos.linking.windowsQuery(siteWindows(p)))),
   ];
   // Interleaved: round i runs every read once, each on its own random pair, starting at read i mod n, so that all
   // reads see the same cache and machine conditions over the run (the data is larger than the page cache).
@@ -303,7 +256,7 @@ try {
   const load1 = os.loadavg();
   await rawClient.end();
 
-  // EXPLAIN (ANALYZE, BUFFERS) of one more random pair, both halves.
+  // EXPLAIN (ANALYZE, BUFFERS) of one more random pair, both statements.
   const p = pair();
   const explain = async (q: { compile(): CompiledQuery }) => {
     const c = q.compile();
@@ -311,8 +264,7 @@ try {
     return r.rows.map((x) => x['QUERY PLAN']).join('\n');
   };
   const explainLinking = await explain(repos.linking.siteWindowQuery(p.siteId, p.from, p.to));
-  const explainSegments = await explain(repos.segments.siteWindowQuery(p.siteId, p.from, p.to));
-  const explainCalls = await explain(repos.calls.siteWindowQuery(p.siteId, p.from, p.to));
+  const explainWindows = await explain(repos.linking.windowsQuery(siteWindows(p)));
 
   const settings = await sql<{ name: string; setting: string; unit: string | null }>`
     SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'jit', 'server_version')`.execute(db);
@@ -329,13 +281,10 @@ try {
     linkingReadMs: { total: stats(m.linking) },
     filingReadsNowMs: { total: stats(m.filingNow) },
     caseViewsWindowsReadMs: { total: stats(m.caseViews) },
-    before: {
-      sequentialMs: { segments: stats(m.seqSegments), calls: stats(m.seqCalls), total: stats(m.seqTotal) },
-      parallelMs: { total: stats(m.parallel) },
-      filingReadsMs: { total: stats(m.filingBefore) },
-    },
-    serverExecutionMs: { linking: stats(m.serverLinking), segments: stats(m.serverSegments), calls: stats(m.serverCalls) },
-    withoutNodeDecodingMs: { linking: stats(m.rawLinking), segments: stats(m.rawSegments), calls: stats(m.rawCalls) },
+    serverExecutionMs: { linking: stats(m.serverLinking), windows: stats(m.serverWindows) },
+    withoutNodeDecodingMs: { linking: stats(m.rawLinking), windows: stats(m.rawWindows) },
+    /** The headline over PostgreSQL's own time for the same statement, p50 (the rest is transfer, driver and decoding). */
+    linkingOverServerP50: Number((stats(m.linking).p50 / Math.max(0.001, stats(m.serverLinking).p50)).toFixed(2)),
     loadAverage1m: { beforeSamples: Number(load0[0]!.toFixed(2)), afterSamples: Number(load1[0]!.toFixed(2)) },
     osPageCacheGiB: cache0,
     rowsReturned: { cameras: counts(m.rowsCameras), segments: counts(m.rowsSegments), calls: counts(m.rowsCalls) },
@@ -349,8 +298,7 @@ try {
     for (const [name, bytes] of Object.entries(s.indexes)) console.log(`    ${name}: ${mib(bytes)}`);
   }
   console.log(`\n== EXPLAIN (ANALYZE, BUFFERS) linking read, site ${p.siteId}, ${p.from.toISOString()} .. ${p.to.toISOString()}\n${explainLinking}`);
-  console.log(`\n== EXPLAIN (ANALYZE, BUFFERS) before: segments, same pair\n${explainSegments}`);
-  console.log(`\n== EXPLAIN (ANALYZE, BUFFERS) before: calls, same pair\n${explainCalls}`);
+  console.log(`\n== EXPLAIN (ANALYZE, BUFFERS) case views' windows read, same pair\n${explainWindows}`);
   console.log('\n== result');
   console.log(JSON.stringify(result, null, 2));
 } finally {

@@ -2,7 +2,7 @@
  * Realistic footage and call rows for the linking query (issue 4), generated inside PostgreSQL with
  * generate_series: sites, their cameras, one segment per camera every `segmentSeconds` (arriving in time order, as
  * agents upload them), and calls spread over the sites and the same period, with one mixed recording per answered
- * call. Used by bench/linking.ts (10 million segments) and server/test/linking-query.test.ts (a few thousand).
+ * call. Used by bench/linking.ts (10 million segments) and server/test/linking-read.test.ts (a few thousand).
  *
  * The database must be migrated. Everything is written through one pinned connection (a temp table maps camera and
  * site ordinals to ids), in statements of about `chunkRows` rows, each its own transaction.

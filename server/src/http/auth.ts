@@ -1,11 +1,12 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { AGENT_API_BASE, agentPaths } from '@mamoru/contract/paths';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { safeEqual } from '../adapters/crypto.ts';
 import type { RequestOrigin } from '../domain/principal.ts';
 import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { AuthService } from '../services/auth.service.ts';
 import type { AppEnv } from './app-env.ts';
-import { AppError, forbidden, unauthorized } from './errors.ts';
+import { DomainError, forbidden, unauthorized } from '../domain/errors.ts';
 
 export function bearer(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -84,8 +85,8 @@ export function routeMatcher(routes: readonly { method: string; path: string }[]
  * any route added later, needs a signed-in person. What each role may then do is decided in the services.
  */
 export function classifyPath(path: string): PathClass {
-  if (/^\/api\/v1\/(health|time|openapi\.json)$/.test(path) || path === '/api/v1/auth/login' || path === '/api/v1/agent/enroll') return 'public';
-  if (path.startsWith('/api/v1/agent/')) return 'agent';
+  if (/^\/api\/v1\/(health|time|openapi\.json)$/.test(path) || path === '/api/v1/auth/login' || path === agentPaths.enroll()) return 'public';
+  if (path.startsWith(`${AGENT_API_BASE}/`)) return 'agent';
   if (path === '/api/v1/auth/logout' || path.startsWith('/api/v1/media/')) return 'optional-session';
   return 'session';
 }
@@ -128,7 +129,7 @@ export function httpAuth(settings: HttpAuthSettings, deps: { auth: AuthService; 
     } catch (e) {
       if (token) deleteCookie(c, cookieName, { path: '/', secure: settings.cookieSecure });
       // An expired session must not break a signed media link or a logout: they go on without a principal.
-      if (kind === 'optional-session' && e instanceof AppError && e.status === 401) return next();
+      if (kind === 'optional-session' && e instanceof DomainError && e.kind === 'unauthenticated') return next();
       throw e;
     }
     return next();

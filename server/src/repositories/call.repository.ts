@@ -293,28 +293,6 @@ export function callRepository(db: Db) {
       return rows.map(toCall);
     },
 
-    /**
-     * The linking query's call half: the calls of `siteId` that overlap the window [from, to), i.e.
-     * `start_at < to AND end_at > from`, oldest first. Written as `tstzrange(start_at, end_at, '[]') &&
-     * tstzrange(from, to, '()')` (the same set: a closed call range meets an open window exactly when it starts
-     * before `to` and ends after `from`, zero-length calls included) so that the GiST index `call_site_window_idx`
-     * (migration 20261124T140000) serves it; no b-tree on start_at or end_at bounds both ends, and a call may last
-     * hours.
-     */
-    async listForSiteWindow(siteId: string, from: Date, to: Date): Promise<CallRow[]> {
-      const rows = await this.siteWindowQuery(siteId, from, to).execute();
-      return rows.map(toCall);
-    },
-    /** The query of listForSiteWindow, for EXPLAIN in tests and benches. */
-    siteWindowQuery(siteId: string, from: Date, to: Date) {
-      assertWindow(from, to);
-      return callSelect(db)
-        .where('call.siteId', '=', siteId)
-        .where(sql<boolean>`tstzrange(call.start_at, call.end_at, '[]') && tstzrange(${from}, ${to}, '()')`)
-        .orderBy('call.startAt')
-        .orderBy('call.id');
-    },
-
     async listVersions(callId: string): Promise<CallVersionRow[]> {
       return db
         .selectFrom('callVersion')

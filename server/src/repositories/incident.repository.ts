@@ -347,25 +347,6 @@ export function incidentRepository(db: Db) {
         .execute();
     },
 
-    // ---- the linking query -------------------------------------------------------------------------------------
-
-    /**
-     * Ids of the calls of a site that overlap [from, to): `start_at < to AND end_at > from`, written as a range
-     * overlap (a closed call range meets an open window exactly then) so a GiST index on
-     * (site_id, tstzrange(start_at, end_at, '[]')) can serve it.
-     */
-    async callIdsOverlapping(siteId: string, from: Date, to: Date): Promise<string[]> {
-      const rows = await db
-        .selectFrom('call')
-        .select('id')
-        .where('siteId', '=', siteId)
-        .where(sql<boolean>`tstzrange(call.start_at, call.end_at, '[]') && tstzrange(${from}, ${to}, '()')`)
-        .orderBy('startAt')
-        .orderBy('id')
-        .execute();
-      return rows.map((r) => r.id);
-    },
-
     // ---- calls ---------------------------------------------------------------------------------------------------
 
     /** Links calls; returns the ids that were not linked before. */

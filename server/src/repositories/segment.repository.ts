@@ -129,26 +129,6 @@ export function segmentRepository(db: Db) {
         .execute();
       return rows.map(toRecord);
     },
-    /**
-     * The linking query's footage half: every segment of every camera of `siteId` that overlaps [from, to), ordered
-     * by camera and start. Served by `camera_site_key_uq` (site → its cameras) and, per camera, the GiST index of
-     * `segment_no_overlap` (camera_id, span). No row limit: a case must not silently lose footage; the caller bounds
-     * the window.
-     */
-    async listForSiteWindow(siteId: string, from: Date, to: Date): Promise<SegmentRecord[]> {
-      const rows = await this.siteWindowQuery(siteId, from, to).execute();
-      return rows.map(toRecord);
-    },
-    /** The query of listForSiteWindow, for EXPLAIN in tests and benches. */
-    siteWindowQuery(siteId: string, from: Date, to: Date) {
-      assertWindow(from, to);
-      return segmentSelect(db)
-        .innerJoin('camera', 'camera.id', 'segment.cameraId')
-        .where('camera.siteId', '=', siteId)
-        .where(sql<boolean>`segment.span && tstzrange(${from}, ${to}, '[)')`)
-        .orderBy('segment.cameraId')
-        .orderBy(sql`lower(segment.span)`);
-    },
     async insertGap(g: { cameraId: string; start: Date; end: Date; reason: GapReason; detail: string | null }): Promise<{ created: boolean; gap: GapRecord }> {
       const inserted = await db
         .insertInto('gap')

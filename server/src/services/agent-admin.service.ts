@@ -1,7 +1,7 @@
 import type { Clock } from '../adapters/clock.ts';
 import { randomToken, sha256Hex } from '../adapters/crypto.ts';
 import type { Principal } from '../domain/principal.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../domain/errors.ts';
 import type { AgentRecord, EnrollmentTokenRecord } from '../repositories/agent.repository.ts';
 import type { Repositories, Transactor } from '../repositories/index.ts';
 import { ensureCan } from './access.ts';

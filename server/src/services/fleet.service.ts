@@ -1,7 +1,7 @@
 import type { Clock } from '../adapters/clock.ts';
 import { compareStores, coverageOf, FLEET_THRESHOLDS, type Coverage, type FleetProblem, type FleetThresholds, storeProblems } from '../domain/fleet.ts';
 import { can, listableSites, type Principal } from '../domain/principal.ts';
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../domain/errors.ts';
 import type { FleetAgentRow, FleetCallRow, FleetCameraRow, FleetGapRow, FleetRepository } from '../repositories/fleet.repository.ts';
 import type { SiteRepository, SiteRow } from '../repositories/site.repository.ts';
 import { ensureCan } from './access.ts';

@@ -1,5 +1,5 @@
 import { listableSites, type Principal } from '../domain/principal.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../domain/errors.ts';
 import type { Transactor } from '../repositories/index.ts';
 import type { CameraNotice, SiteDetail, SitePatch, SiteRepository } from '../repositories/site.repository.ts';
 import { ensureCan } from './access.ts';
