@@ -62,7 +62,8 @@ for (let n = 1; n <= count; n++) {
 }
 
 const pbxDir = path.join(dir, 'pbx');
-const pbx = new FakePbx({ dir: pbxDir, zone: 'Asia/Tokyo', audio: 'speech' });
+// Every third call goes unanswered, so the call search shows answered and unanswered calls.
+const pbx = new FakePbx({ dir: pbxDir, zone: 'Asia/Tokyo', audio: 'speech', unansweredEvery: 3 });
 const pbxRun = pbx.runEvery(Number(values['call-every']), Infinity, (c) => say({ msg: 'pbx call', caller: c.caller, answered: c.answered }));
 say({ msg: 'pbx', dir: pbxDir });
 

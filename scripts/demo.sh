@@ -88,6 +88,11 @@ if ! alive "$RUN/demo-site.pid"; then
   echo $! >"$RUN/demo-site.pid"
 fi
 
+echo "== demo incident (filed from the first answered call that reaches the centre)"
+awk '$1 == "tencho" { print $3 }' "$RUN/demo-users.txt" >"$RUN/.pw"
+node --import tsx scripts/demo-incident.ts --server "$URL" --login tencho --password-file "$RUN/.pw" --timeout 300 || { rm -f "$RUN/.pw"; echo "could not file the demo incident; see $LOGS/demo-site.log" >&2; exit 1; }
+rm -f "$RUN/.pw"
+
 cat <<INFO
 
 Mamoru demo is up.
