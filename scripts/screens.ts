@@ -42,6 +42,10 @@ const SCREENS: Screen[] = [
   },
   { file: 'incident-filed.png', user: (s) => s.users.smA, path: (_s, c) => `/incidents/new?filed=${c.incidentId}`, ready: '[data-testid=filed-camera]' },
   { file: 'incidents.png', user: (s) => s.users.hq, path: () => '/incidents', ready: '[data-testid=incident-list]' },
+  { file: 'stores.png', user: (s) => s.users.hq, path: () => '/stores', ready: '[data-testid=store]' },
+  { file: 'audit.png', user: (s) => s.users.auditor, path: () => '/audit', ready: '[data-testid=chain-ok], [data-testid=chain-broken]' },
+  { file: 'admin.png', user: (s) => s.users.admin, path: () => '/admin', ready: '[data-testid=users]' },
+  { file: 'admin-sites.png', user: (s) => s.users.admin, path: () => '/admin?tab=sites', ready: '[data-testid=sites]' },
 ];
 
 async function main() {

@@ -17,12 +17,14 @@ import { retryAfterOf, statusOf } from './http/errors.ts';
 import { router } from './http/openapi.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import { createRepositories, transactor } from './repositories/index.ts';
+import { agentAdminRoutes } from './routes/agent-admin.routes.ts';
 import { agentCallRoutes } from './routes/agent-calls.routes.ts';
 import { agentCommandRoutes } from './routes/agent-commands.routes.ts';
 import { agentRoutes } from './routes/agent.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { callRoutes } from './routes/calls.routes.ts';
+import { fleetRoutes } from './routes/fleet.routes.ts';
 import { footageRoutes } from './routes/footage.routes.ts';
 import { incidentRoutes } from './routes/incidents.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
@@ -32,12 +34,14 @@ import { retentionRoutes } from './routes/retention.routes.ts';
 import { siteRoutes } from './routes/site.routes.ts';
 import { systemRoutes } from './routes/system.routes.ts';
 import { userRoutes } from './routes/user.routes.ts';
+import { agentAdminService } from './services/agent-admin.service.ts';
 import { agentAuthService } from './services/agent-auth.service.ts';
 import { agentCommandService } from './services/agent-command.service.ts';
 import { auditService } from './services/audit.service.ts';
 import { authService } from './services/auth.service.ts';
 import { callIngestService } from './services/call-ingest.service.ts';
 import { callQueryService } from './services/call-query.service.ts';
+import { fleetService } from './services/fleet.service.ts';
 import { healthService } from './services/health.service.ts';
 import { incidentQueryService } from './services/incident-query.service.ts';
 import { incidentService } from './services/incident.service.ts';
@@ -85,6 +89,7 @@ export function buildAccessServices(d: Pick<AppDeps, 'db' | 'clock' | 'auth'>) {
     users: userService({ tx, users: repos.users, sites: repos.sites, audit, clock: d.clock }),
     sites: siteService({ tx, sites: repos.sites, audit }),
     agentAuth: agentAuthService({ agents: repos.agents, sites: repos.sites, clock: d.clock, audit }),
+    agentAdmin: agentAdminService({ tx, agents: repos.agents, sites: repos.sites, audit, clock: d.clock }),
   };
 }
 
@@ -105,6 +110,7 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
     callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log }),
     callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     jobStatus: jobStatusService({ jobs: d.jobs, audit }),
+    fleet: fleetService({ fleet: repos.fleet, sites: repos.sites, audit, clock: d.clock }),
     retentionPolicies: retentionPolicyService({ tx: a.tx, retention: repos.retention, audit, clock: d.clock }),
     packs: evidencePackService({ packs: packRepository(d.db), incidents: repos.incidents, audit, jobs: d.jobs, store: d.store, signingKey: d.signingKey ?? fileSigningKey('./data/pack-signing-key.pem'), clock: d.clock, grantSecret: d.mediaSecret }),
   };
@@ -152,6 +158,8 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', userRoutes({ users: s.users }));
   app.route('/api/v1', auditRoutes({ audit: s.audit }));
   app.route('/api/v1', retentionRoutes({ policies: s.retentionPolicies }));
+  app.route('/api/v1', fleetRoutes({ fleet: s.fleet }));
+  app.route('/api/v1', agentAdminRoutes({ agents: s.agentAdmin }));
   app.route('/api/v1', packRoutes({ packs: s.packs }));
   app.doc31('/api/v1/openapi.json', { openapi: '3.1.0', info: { title: 'Mamoru evidence server', version: '0.1.0', description: 'Footage and call evidence for customer-harassment incidents.' } });
 

@@ -34,6 +34,9 @@ type Fixture = {
   /** Set by an entry's `before` for the route that removes it. */
   windowId: string;
   bookmarkId: string;
+  /** Set by the admin entries' `before`: an unused enrollment token of site A, an agent of site A to revoke. */
+  tokenId: string;
+  spareAgentId: string;
 };
 type Req = { method: string; path: string; body?: unknown; rawBody?: Buffer; headers?: Record<string, string> };
 type Entry = {
@@ -230,7 +233,40 @@ const EXPECT: Record<string, Entry> = {
     expect: agentsOnly(200, 404), // site A's command: the other site's agent is told there is no such command
   },
   // Retention: hq reads and edits; the auditor reads; nobody else (the legacy token reads footage only).
-  'GET /api/v1/retention/policies': { req: () => ({ method: 'GET', path: '/api/v1/retention/policies' }), expect: forUsers(403, { hq: 200, auditor: 200 }) },
+  'GET /api/v1/retention/policies': { req: () => ({ method: 'GET', path: '/api/v1/retention/policies' }), expect: forUsers(403, { hq: 200, auditor: 200, admin: 200 }) },
+
+  // Stores view and the admin pages (issue 10 items 5 and 6).
+  'POST /api/v1/sites': {
+    req: (_f, n) => ({ method: 'POST', path: '/api/v1/sites', body: { code: `matrix-${n}`, name: `店舗 ${n}`, timezone: 'Asia/Tokyo', pbxNoticeText: 'この通話は録音されます' } }),
+    expect: onlyAdmin(201),
+  },
+  'GET /api/v1/sites/:id': { req: (f) => ({ method: 'GET', path: `/api/v1/sites/${f.siteA}` }), expect: forUsers(200, { sm_other: 404, sec_unassigned: 404 }) },
+  'PATCH /api/v1/sites/:id': {
+    req: (f, n) => ({ method: 'PATCH', path: `/api/v1/sites/${f.siteA}`, body: { cameraNotice: { text: `防犯カメラ作動中 ${n}`, place: '入口', since: '2026-11-01' } } }),
+    expect: onlyAdmin(200),
+  },
+  'GET /api/v1/fleet': { req: () => ({ method: 'GET', path: '/api/v1/fleet' }), expect: forUsers(200, { sm_own: 403, sm_other: 403, auditor: 403, admin_token: 403 }) },
+  'GET /api/v1/enrollment-tokens': { req: () => ({ method: 'GET', path: '/api/v1/enrollment-tokens' }), expect: onlyAdmin(200) },
+  'POST /api/v1/enrollment-tokens': { req: (f) => ({ method: 'POST', path: '/api/v1/enrollment-tokens', body: { siteId: f.siteA, ttlSeconds: 600 } }), expect: onlyAdmin(201) },
+  'POST /api/v1/enrollment-tokens/:id/revoke': {
+    before: async (f, c) => {
+      const site = (await c.services.repos.sites.findById(f.siteA))!;
+      const t = await c.services.agentAuth.issueEnrollmentToken(site.code, 600, 'matrix');
+      f.tokenId = (await c.db.selectFrom('enrollmentToken').select('id').where('tokenHash', '=', createHash('sha256').update(t.token).digest('hex')).executeTakeFirstOrThrow()).id;
+    },
+    req: (f) => ({ method: 'POST', path: `/api/v1/enrollment-tokens/${f.tokenId}/revoke` }),
+    expect: onlyAdmin(200),
+  },
+  'GET /api/v1/agents': { req: () => ({ method: 'GET', path: '/api/v1/agents' }), expect: onlyAdmin(200) },
+  'POST /api/v1/agents/:id/revoke': {
+    before: async (f, c) => {
+      const site = (await c.services.repos.sites.findById(f.siteA))!;
+      const t = await c.services.agentAuth.issueEnrollmentToken(site.code, 600, 'matrix');
+      f.spareAgentId = (await c.enrollAgent(t.token)).agentId;
+    },
+    req: (f) => ({ method: 'POST', path: `/api/v1/agents/${f.spareAgentId}/revoke` }),
+    expect: onlyAdmin(200),
+  },
   'PUT /api/v1/retention/policies': {
     req: (_f, n) => ({ method: 'PUT', path: '/api/v1/retention/policies', body: { policies: [{ class: 'routine_footage', retentionDays: 30 + (n % 50) }] } }),
     expect: forUsers(403, { hq: 200 }),
@@ -291,7 +327,7 @@ describe('authorization matrix', () => {
     assert.equal(filed.status, 201);
     const filedBody = (await filed.json()) as { incident: { id: string }; linked: { windows: { commandId: string | null }[] } };
     const commandA = filedBody.linked.windows.find((w) => w.commandId)!.commandId!;
-    f = { siteA: a.siteId, siteB: b.siteId, cameraA, segmentA, callA, recordingA, jobA, targetUser, loginUser, users, agentOwn, agentOther, incidentA: filedBody.incident.id, commandA, windowId: '', bookmarkId: '' };
+    f = { siteA: a.siteId, siteB: b.siteId, cameraA, segmentA, callA, recordingA, jobA, targetUser, loginUser, users, agentOwn, agentOther, incidentA: filedBody.incident.id, commandA, windowId: '', bookmarkId: '', tokenId: '', spareAgentId: '' };
   });
   after(() => centre.close());
 
@@ -378,8 +414,11 @@ describe('authorization matrix', () => {
     assert.deepEqual([...new Set((await cams('hq')).map((c) => c.siteId))].sort(), [f.siteA, f.siteB].sort());
     assert.deepEqual(await sites('sm_own'), [f.siteA]);
     assert.deepEqual(await sites('sec_assigned'), [f.siteA, f.siteB].sort());
-    assert.deepEqual(await sites('hq'), [f.siteA, f.siteB].sort());
-    assert.deepEqual(await sites('admin'), [f.siteA, f.siteB].sort());
+    // hq and admin list every site (the matrix's POST /sites entry made more than A and B).
+    const everySite = (await centre.db.selectFrom('site').select('id').execute()).map((x) => x.id).sort();
+    assert.ok(everySite.includes(f.siteA) && everySite.includes(f.siteB));
+    assert.deepEqual(await sites('hq'), everySite);
+    assert.deepEqual(await sites('admin'), everySite);
     const calls = async (who: Who, q = '') => ((await (await fetch(`${centre.url}/api/v1/calls${q}`, { headers: { cookie: sessions.get(who)! } })).json()) as { calls: { id: string }[] }).calls.map((c) => c.id);
     assert.ok((await calls('sm_own')).includes(f.callA));
     assert.ok(!(await calls('sm_other')).includes(f.callA));

@@ -58,6 +58,7 @@ export interface AgentTable {
   backlogBytes: Int8 | null;
   lastContactAt: Date | null;
   revokedAt: Date | null;
+  revokedBy: Defaulted<string | null>;
   createdAt: Defaulted<Date>;
 }
 
@@ -70,6 +71,8 @@ export interface EnrollmentTokenTable {
   agentId: string | null;
   createdBy: string;
   createdAt: Defaulted<Date>;
+  revokedAt: Defaulted<Date | null>;
+  revokedBy: Defaulted<string | null>;
 }
 
 export interface CameraTable {

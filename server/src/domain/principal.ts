@@ -70,14 +70,16 @@ export type Capability =
   | 'incidents:legal_hold' // place and release a legal hold on a case
   | 'retention:read' // retention policies (no media)
   | 'retention:manage' // editing retention policies
-  | 'packs:manage'; // evidence packs: request, read, download, the signing key, police share links
+  | 'packs:manage' // evidence packs: request, read, download, the signing key, police share links
+  | 'fleet:read' // the stores view: agents' status, cameras' coverage and gaps (metadata, no media)
+  | 'agents:manage'; // enrollment tokens (issue, list, revoke) and agents (list, revoke)
 
 const ROLE_CAPABILITIES: Record<Role, readonly Capability[]> = {
   store_manager: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit'],
-  security: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:edit', 'incidents:review'],
-  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage', 'packs:manage'],
+  security: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:edit', 'incidents:review', 'fleet:read'],
+  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage', 'packs:manage', 'fleet:read'],
   auditor: ['audit:read', 'sites:list', 'retention:read'],
-  admin: ['users:manage', 'sites:manage', 'sites:list'],
+  admin: ['users:manage', 'sites:manage', 'sites:list', 'fleet:read', 'agents:manage', 'retention:read'],
 };
 
 export function roleCapabilities(role: Role): readonly Capability[] {

@@ -11,6 +11,57 @@ export type AgentStatus = {
   backlogBytes: number | null;
 };
 
+export type EnrollmentTokenRecord = {
+  id: string;
+  siteId: string;
+  siteCode: string;
+  siteName: string;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+  agentId: string | null;
+  revokedAt: Date | null;
+  revokedBy: string | null;
+};
+
+export type AgentRecord = {
+  id: string;
+  siteId: string;
+  siteCode: string;
+  siteName: string;
+  hostname: string | null;
+  version: string | null;
+  lastContactAt: Date | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+  revokedBy: string | null;
+};
+
+const tokenSelect = (db: Db) =>
+  db
+    .selectFrom('enrollmentToken')
+    .innerJoin('site', 'site.id', 'enrollmentToken.siteId')
+    .select([
+      'enrollmentToken.id',
+      'enrollmentToken.siteId',
+      'site.code as siteCode',
+      'site.name as siteName',
+      'enrollmentToken.createdBy',
+      'enrollmentToken.createdAt',
+      'enrollmentToken.expiresAt',
+      'enrollmentToken.usedAt',
+      'enrollmentToken.agentId',
+      'enrollmentToken.revokedAt',
+      'enrollmentToken.revokedBy',
+    ]);
+
+const agentSelect = (db: Db) =>
+  db
+    .selectFrom('agent')
+    .innerJoin('site', 'site.id', 'agent.siteId')
+    .select(['agent.id', 'agent.siteId', 'site.code as siteCode', 'site.name as siteName', 'agent.hostname', 'agent.version', 'agent.lastContactAt', 'agent.createdAt', 'agent.revokedAt', 'agent.revokedBy']);
+
 export function agentRepository(db: Db) {
   return {
     async createToken(t: { siteId: string; tokenHash: string; expiresAt: Date; createdBy: string }) {
@@ -28,12 +79,13 @@ export function agentRepository(db: Db) {
       return db.transaction().execute(async (trx) => {
         const token = await trx
           .selectFrom('enrollmentToken')
-          .select(['id', 'siteId', 'expiresAt', 'usedAt'])
+          .select(['id', 'siteId', 'expiresAt', 'usedAt', 'revokedAt'])
           .where('tokenHash', '=', e.tokenHash)
           .forUpdate()
           .executeTakeFirst();
         if (!token) return { kind: 'unknown' as const };
         if (token.usedAt) return { kind: 'used' as const };
+        if (token.revokedAt) return { kind: 'revoked' as const };
         if (token.expiresAt <= e.now) return { kind: 'expired' as const };
         const id = crypto.randomUUID();
         await trx
@@ -63,6 +115,40 @@ export function agentRepository(db: Db) {
         })
         .where('id', '=', id)
         .execute();
+    },
+    /** Tokens, newest first, with their site (the secret is never stored, only its hash, so never listed). */
+    async listTokens(siteIds: readonly string[] | 'all', limit: number): Promise<EnrollmentTokenRecord[]> {
+      let q = tokenSelect(db).orderBy('enrollmentToken.createdAt', 'desc').limit(limit);
+      if (siteIds !== 'all') {
+        if (siteIds.length === 0) return [];
+        q = q.where('enrollmentToken.siteId', 'in', siteIds);
+      }
+      return q.execute();
+    },
+    async findToken(id: string, forUpdate = false): Promise<EnrollmentTokenRecord | undefined> {
+      let q = tokenSelect(db).where('enrollmentToken.id', '=', id);
+      if (forUpdate) q = q.forUpdate('enrollmentToken');
+      return q.executeTakeFirst();
+    },
+    async revokeToken(id: string, at: Date, by: string) {
+      await db.updateTable('enrollmentToken').set({ revokedAt: at, revokedBy: by }).where('id', '=', id).where('revokedAt', 'is', null).execute();
+    },
+    /** Agents (revoked ones too), newest first, with their site. */
+    async listAgents(siteIds: readonly string[] | 'all'): Promise<AgentRecord[]> {
+      let q = agentSelect(db).orderBy('site.code').orderBy('agent.createdAt', 'desc');
+      if (siteIds !== 'all') {
+        if (siteIds.length === 0) return [];
+        q = q.where('agent.siteId', 'in', siteIds);
+      }
+      return q.execute();
+    },
+    async findAgent(id: string, forUpdate = false): Promise<AgentRecord | undefined> {
+      let q = agentSelect(db).where('agent.id', '=', id);
+      if (forUpdate) q = q.forUpdate('agent');
+      return q.executeTakeFirst();
+    },
+    async revokeAgent(id: string, at: Date, by: string) {
+      await db.updateTable('agent').set({ revokedAt: at, revokedBy: by }).where('id', '=', id).where('revokedAt', 'is', null).execute();
     },
     async listForSite(siteId: string) {
       return db

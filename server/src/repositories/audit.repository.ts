@@ -7,6 +7,8 @@ export type AuditFilter = {
   from?: Date;
   to?: Date;
   actorId?: string;
+  /** Who, as a person types it: the actor's id or label (a person's login, an agent's id, `retention`). */
+  actor?: string;
   action?: string;
   targetType?: string;
   targetId?: string;
@@ -97,6 +99,7 @@ export function auditRepository(db: Db) {
       if (f.from) q = q.where('occurredAt', '>=', f.from);
       if (f.to) q = q.where('occurredAt', '<', f.to);
       if (f.actorId) q = q.where('actorId', '=', f.actorId);
+      if (f.actor) q = q.where((eb) => eb.or([eb('actorId', '=', f.actor!), eb('actorLabel', '=', f.actor!)]));
       if (f.action) q = f.action.endsWith('.*') ? q.where('action', 'like', `${f.action.slice(0, -2).replace(/[\\%_]/g, '\\$&')}.%`) : q.where('action', '=', f.action);
       if (f.targetType) q = q.where('targetType', '=', f.targetType);
       if (f.targetId) q = q.where('targetId', '=', f.targetId);

@@ -3,6 +3,7 @@ import { agentCommandRepository } from './agent-command.repository.ts';
 import { agentRepository } from './agent.repository.ts';
 import { auditRepository } from './audit.repository.ts';
 import { callRepository } from './call.repository.ts';
+import { fleetRepository } from './fleet.repository.ts';
 import { cameraRepository } from './camera.repository.ts';
 import { incidentRepository } from './incident.repository.ts';
 import { linkingRepository } from './linking.repository.ts';
@@ -31,6 +32,7 @@ export function createRepositories(db: Db) {
     linking: linkingRepository(db),
     agentCommands: agentCommandRepository(db),
     retention: retentionRepository(db),
+    fleet: fleetRepository(db),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

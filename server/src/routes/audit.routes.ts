@@ -35,6 +35,7 @@ const EventsQuery = z.object({
   from: IsoDate.optional(),
   to: IsoDate.optional(),
   actorId: z.string().max(200).optional(),
+  actor: z.string().max(200).optional().openapi({ description: "the actor's id or label (a person's login)" }),
   action: z.string().max(100).optional().openapi({ description: 'exact action, or a prefix like `auth.*`' }),
   targetType: z.string().max(100).optional(),
   targetId: z.string().max(200).optional(),

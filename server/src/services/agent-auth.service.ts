@@ -42,6 +42,8 @@ export function agentAuthService(deps: { agents: AgentRepository; sites: SiteRep
           throw conflict('enrollment_token_used', 'enrollment token was already used');
         case 'expired':
           throw gone('enrollment_token_expired', 'enrollment token has expired');
+        case 'revoked':
+          throw gone('enrollment_token_revoked', 'enrollment token was revoked');
         case 'ok': {
           const site = (await sites.findById(result.siteId))!;
           await audit.record({ kind: 'agent', agentId: result.agentId, siteId: site.id, origin }, { action: 'agent.enroll', targetType: 'agent', targetId: result.agentId, details: { hostname, version } });

@@ -32,6 +32,20 @@ export type AuditVerification = Schemas['AuditVerification'];
 export type IncidentBookmark = Schemas['IncidentBookmark'];
 export type IncidentHistory = Json<'/api/v1/incidents/{id}/history', 'get'>;
 export type IncidentStatus = Incident['status'];
+// Stores, audit and admin pages.
+export type FleetStore = Schemas['FleetStore'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditQuery = NonNullable<paths['/api/v1/audit/events']['get']['parameters']['query']>;
+export type User = Schemas['User'];
+export type NewUser = NonNullable<paths['/api/v1/users']['post']['requestBody']>['content']['application/json'];
+export type UserPatch = NonNullable<paths['/api/v1/users/{id}']['patch']['requestBody']>['content']['application/json'];
+export type SiteDetail = Schemas['SiteDetail'];
+export type SiteListed = Schemas['SiteListed'];
+export type NewSite = NonNullable<paths['/api/v1/sites']['post']['requestBody']>['content']['application/json'];
+export type SitePatch = NonNullable<paths['/api/v1/sites/{id}']['patch']['requestBody']>['content']['application/json'];
+export type EnrollmentToken = Schemas['EnrollmentToken'];
+export type AgentInfo = Schemas['Agent'];
+export type RetentionPolicy = Schemas['RetentionPolicy'];
 export type CallQuery = NonNullable<paths['/api/v1/calls']['get']['parameters']['query']>;
 export type IncidentQuery = NonNullable<paths['/api/v1/incidents']['get']['parameters']['query']>;
 export type NewIncident = NonNullable<paths['/api/v1/incidents']['post']['requestBody']>['content']['application/json'];
@@ -155,6 +169,23 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
       run(() => http.DELETE('/api/v1/incidents/{id}/camera-windows/{windowId}', { params: { path: { id: incidentId, windowId } } })),
     placeLegalHold: (incidentId: string, reason: string) => run(() => http.POST('/api/v1/incidents/{id}/legal-hold', { params: id(incidentId), body: { reason } })),
     releaseLegalHold: (incidentId: string, reason: string) => run(() => http.POST('/api/v1/incidents/{id}/legal-hold/release', { params: id(incidentId), body: { reason } })),
+    // Stores, audit and admin pages.
+    fleet: (siteId?: string) => run(() => http.GET('/api/v1/fleet', { params: { query: siteId ? { siteId } : {} } })),
+    auditEvents: (query: AuditQuery) => run(() => http.GET('/api/v1/audit/events', { params: { query } })),
+    users: () => run(() => http.GET('/api/v1/users')).then((b) => b.users),
+    createUser: (body: NewUser) => run(() => http.POST('/api/v1/users', { body })),
+    updateUser: (userId: string, body: UserPatch) => run(() => http.PATCH('/api/v1/users/{id}', { params: id(userId), body })),
+    setUserSites: (userId: string, siteIds: string[]) => run(() => http.PUT('/api/v1/users/{id}/sites', { params: id(userId), body: { siteIds } })),
+    siteDetails: () => run(() => http.GET('/api/v1/sites', { params: { query: { detail: '1' } } })).then((b) => b.sites),
+    createSite: (body: NewSite) => run(() => http.POST('/api/v1/sites', { body })),
+    updateSite: (siteId: string, body: SitePatch) => run(() => http.PATCH('/api/v1/sites/{id}', { params: id(siteId), body })),
+    enrollmentTokens: () => run(() => http.GET('/api/v1/enrollment-tokens')).then((b) => b.tokens),
+    issueEnrollmentToken: (siteId: string, ttlSeconds: number) => run(() => http.POST('/api/v1/enrollment-tokens', { body: { siteId, ttlSeconds } })),
+    revokeEnrollmentToken: (tokenId: string) => run(() => http.POST('/api/v1/enrollment-tokens/{id}/revoke', { params: id(tokenId) })),
+    agents: () => run(() => http.GET('/api/v1/agents')).then((b) => b.agents),
+    revokeAgent: (agentId: string) => run(() => http.POST('/api/v1/agents/{id}/revoke', { params: id(agentId) })),
+    retentionPolicies: () => run(() => http.GET('/api/v1/retention/policies')).then((b) => b.policies),
+    setRetentionPolicies: (policies: { class: RetentionPolicy['class']; retentionDays: number | null }[]) => run(() => http.PUT('/api/v1/retention/policies', { body: { policies } })).then((b) => b.policies),
     /** JSON behind a signed media link the centre handed out (no session needed, same origin); the caller checks its shape. */
     mediaJson: async (url: string): Promise<unknown> => {
       let r: Response;

@@ -3521,7 +3521,10 @@ export type paths = {
         /** Sites the caller may name: their own (store managers, security), or all (hq, admin, auditor) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description `1`: address and notices too (role admin) */
+                    detail?: "1";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -3535,8 +3538,17 @@ export type paths = {
                     };
                     content: {
                         "application/json": {
-                            sites: components["schemas"]["Site"][];
+                            sites: components["schemas"]["SiteListed"][];
                         };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description error */
@@ -3560,11 +3572,222 @@ export type paths = {
             };
         };
         put?: never;
-        post?: never;
+        /** Create a site with its notices (role admin); an existing code is 409 site_code_taken */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                        name: string;
+                        timezone: string;
+                        /** @default null */
+                        address?: string | null;
+                        cameraNotice?: components["schemas"]["CameraNotice"];
+                        /** @default null */
+                        pbxNoticeText?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description ok */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SiteDetail"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One site with address and notices, in the caller's scope (404 outside it) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SiteDetail"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change name, zone, address, camera signage notice or PBX recording-notice text (role admin); the code stays */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        timezone?: string;
+                        address?: string | null;
+                        cameraNotice?: components["schemas"]["CameraNotice"];
+                        pbxNoticeText?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SiteDetail"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/users": {
@@ -4087,6 +4310,8 @@ export type paths = {
                     from?: string;
                     to?: string;
                     actorId?: string;
+                    /** @description the actor's id or label (a person's login) */
+                    actor?: string;
                     /** @description exact action, or a prefix like `auth.*` */
                     action?: string;
                     targetType?: string;
@@ -4318,6 +4543,441 @@ export type paths = {
             };
         };
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fleet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each store in the caller's scope: agent status, camera coverage of the last hours with gaps, recent calls; stores with a problem first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description one store (404 site_not_found outside the scope) */
+                    siteId?: string;
+                    hours?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Fleet"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enrollment-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Enrollment tokens, newest first, with their state (the secret is never shown again) */
+        get: {
+            parameters: {
+                query?: {
+                    siteId?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tokens: components["schemas"]["EnrollmentToken"][];
+                        };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Issue a one-time enrollment token for a site's agent; the token is in this answer only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        siteId: string;
+                        /** @default 86400 */
+                        ttlSeconds?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description ok */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EnrollmentToken"] & {
+                            token: string;
+                        };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enrollment-tokens/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke an unused enrollment token (idempotent); a used one answers 409 enrollment_token_used */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EnrollmentToken"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Agents of every site (revoked ones too) */
+        get: {
+            parameters: {
+                query?: {
+                    siteId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            agents: components["schemas"]["Agent"][];
+                        };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke an agent's credential (idempotent): its next request is refused */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Agent"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -5315,11 +5975,37 @@ export type components = {
             startedAt: string | null;
             finishedAt: string | null;
         };
+        SiteListed: components["schemas"]["Site"] & {
+            address?: string | null;
+            cameraNotice?: components["schemas"]["CameraNotice"];
+            pbxNoticeText?: string | null;
+            createdAt?: string;
+        };
+        CameraNotice: {
+            text: string;
+            /**
+             * @description where the sign is posted, e.g. 入口・レジ上
+             * @default null
+             */
+            place: string | null;
+            /**
+             * @description posted since (calendar day)
+             * @default null
+             */
+            since: string | null;
+        } | null;
         Site: {
             id: string;
             code: string;
             name: string;
             timezone: string;
+        };
+        SiteDetail: components["schemas"]["Site"] & {
+            address: string | null;
+            cameraNotice: components["schemas"]["CameraNotice"] & unknown;
+            /** @description what the PBX recording notice says; null = not recorded */
+            pbxNoticeText: string | null;
+            createdAt: string;
         };
         User: {
             id: string;
@@ -5385,6 +6071,125 @@ export type components = {
             description: string;
             updatedAt: string;
             updatedBy: string;
+        };
+        Fleet: {
+            from: string;
+            to: string;
+            stores: components["schemas"]["FleetStore"][];
+        };
+        FleetStore: {
+            site: {
+                id: string;
+                code: string;
+                name: string;
+                timezone: string;
+            };
+            problems: {
+                /** @enum {string} */
+                code: "no_agent" | "agent_silent" | "agent_never_seen" | "clock_offset" | "disk_nearly_full" | "backlog" | "camera_offline" | "coverage_holes";
+                /** @enum {string} */
+                severity: "critical" | "warning";
+                agentId?: string;
+                cameraId?: string;
+                value?: number;
+            }[];
+            agents: {
+                id: string;
+                hostname: string | null;
+                version: string | null;
+                lastContactAt: string | null;
+                clockOffsetMs: number | null;
+                diskUsedBytes: number | null;
+                diskTotalBytes: number | null;
+                backlogCount: number | null;
+                backlogBytes: number | null;
+                revokedAt: string | null;
+                createdAt: string;
+            }[];
+            cameras: {
+                id: string;
+                key: string;
+                name: string;
+                place: string | null;
+                /** @enum {string} */
+                uploadMode: "continuous" | "on-demand";
+                health: string;
+                lastSegmentAt: string | null;
+                /** @description segments in the window */
+                segments: number;
+                coverage: {
+                    /** @description window start, or when the camera was registered if later */
+                    from: string;
+                    to: string;
+                    coveredMs: number;
+                    holeMs: number;
+                    covered: {
+                        start: string;
+                        end: string;
+                    }[];
+                    /** @description no footage (before the last footage, or after it once "not yet" has passed) */
+                    holes: {
+                        start: string;
+                        end: string;
+                    }[];
+                    /** @description after the last footage while it is still being cut or uploaded */
+                    notYet: {
+                        start: string;
+                        end: string;
+                    } | null;
+                };
+                /** @description gaps the agent reported */
+                gaps: {
+                    start: string;
+                    end: string;
+                    /** @enum {string} */
+                    reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "other";
+                    detail: string | null;
+                }[];
+            }[];
+            /** @description null when the role may not read calls */
+            calls: {
+                count: number;
+                recent: {
+                    id: string;
+                    startAt: string;
+                    endAt: string;
+                    /** @enum {string} */
+                    direction: "inbound" | "outbound" | "internal" | "unknown";
+                    /** @enum {string} */
+                    disposition: "answered" | "no_answer" | "busy" | "failed" | "congestion" | "unknown";
+                    durationS: number;
+                    /** @enum {string} */
+                    noticePlayed: "yes" | "no" | "unknown";
+                }[];
+            } | null;
+        };
+        EnrollmentToken: {
+            id: string;
+            siteId: string;
+            siteCode: string;
+            siteName: string;
+            /** @enum {string} */
+            state: "active" | "used" | "expired" | "revoked";
+            createdBy: string;
+            createdAt: string;
+            expiresAt: string;
+            usedAt: string | null;
+            agentId: string | null;
+            revokedAt: string | null;
+            revokedBy: string | null;
+        };
+        Agent: {
+            id: string;
+            siteId: string;
+            siteCode: string;
+            siteName: string;
+            hostname: string | null;
+            version: string | null;
+            lastContactAt: string | null;
+            createdAt: string;
+            revokedAt: string | null;
+            revokedBy: string | null;
         };
         EvidencePack: {
             id: string;
