@@ -38,9 +38,10 @@ export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, wh
   return last;
 }
 
-export async function caseFixture(o: { webRoot: string; dir: string; cameras: number; role?: 'store_manager' | 'hq' }): Promise<CaseFixture> {
+export async function caseFixture(o: { webRoot: string; dir: string; cameras: number; role?: 'store_manager' | 'hq'; site?: { code: string; name: string } }): Promise<CaseFixture> {
   const [centre, segs] = await Promise.all([startCentre({ webRoot: o.webRoot, adminToken: null }), makeTsSegments(o.dir, SEGMENTS, 2)]);
-  const site = await centre.createSite(undefined, 'Asia/Tokyo');
+  const site = await centre.createSite(o.site?.code, 'Asia/Tokyo');
+  if (o.site) await centre.db.updateTable('site').set({ name: o.site.name }).where('id', '=', site.siteId).execute();
   const role = o.role ?? 'store_manager';
   const user = await centre.createUser({ role, siteIds: role === 'hq' ? [] : [site.siteId], displayName: '田中 店長' });
   const agent = await centre.enrollAgent(site.token);

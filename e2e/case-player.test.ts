@@ -33,7 +33,7 @@ const SAMPLE = `(() => {
   };
 })()`;
 
-describe('case page: synchronized player', { timeout: 420_000 }, () => {
+describe('case page: synchronized player', { timeout: 600_000 }, () => {
   let fx: CaseFixture;
   let dir: string;
   let browser: Browser;

@@ -5,12 +5,14 @@
  * One entry per page in SCREENS: who signs in, at what size, where to go, what to wait for. To add a page, add an
  * entry (its `prepare` may file or click things first).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { startCentre, type TestCentre } from '../server/test/helpers/centre.ts';
 import { buildScene, launch, type Scene, type SceneUser, signedIn } from '../e2e/helpers/incident-scene.ts';
+import { browserCookie, CALL_START, caseFixture } from '../e2e/case-fixture.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'docs/screens');
@@ -71,9 +73,39 @@ async function main() {
       console.log(`docs/screens/${s.file}`);
       await context.close();
     }
+    await caseScreen(browser);
   } finally {
     await browser.close();
     await centre.close();
+  }
+}
+
+/**
+ * The case page needs real media: its own centre with 4 cameras of ffmpeg-made footage and the fixture call
+ * (derived by the worker), a case filed from the call, two bookmarks; paused 12 s into the call.
+ */
+async function caseScreen(browser: Awaited<ReturnType<typeof launch>>) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'screens-case-'));
+  const fx = await caseFixture({ webRoot: path.join(ROOT, 'web/build'), dir, cameras: 4, site: { code: 'shibuya', name: '渋谷店' } });
+  try {
+    const cookie = await fx.centre.sessionCookie(fx.user.id);
+    for (const [s, note] of [[4, '客が大声で要求を始める'], [12, '「店に行く」と発言']] as const) {
+      const r = await fetch(`${fx.centre.url}/api/v1/incidents/${fx.caseId}/bookmarks`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ at: new Date(CALL_START + s * 1000).toISOString(), note }) });
+      if (r.status !== 201) throw new Error(`bookmark: ${r.status} ${await r.text()}`);
+    }
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'ja-JP' });
+    await context.addCookies([await browserCookie(fx.centre, fx.user.id)]);
+    const page = await context.newPage();
+    await page.goto(`${fx.centre.url}/incidents/${fx.caseId}?t=${new Date(CALL_START + 12_000).toISOString()}`);
+    await page.locator('[data-testid=bookmark]').nth(1).waitFor();
+    for (let i = 0; i < 4; i++) await page.locator('[data-testid=camera-tile][data-state=media]').nth(i).waitFor({ timeout: 60_000 });
+    await page.waitForFunction('[...document.querySelectorAll("[data-testid=case-video]")].every((v) => v.readyState >= 2 && !v.seeking)', undefined, { timeout: 60_000 });
+    await page.screenshot({ path: path.join(OUT, 'case-page.png'), fullPage: true });
+    console.log('docs/screens/case-page.png');
+    await context.close();
+  } finally {
+    await fx.centre.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
