@@ -10,7 +10,8 @@ import { Hono } from 'hono';
 import { localParts } from '../domain/pack.ts';
 import type { RequestOrigin } from '../domain/principal.ts';
 import type { AppEnv } from '../http/app-env.ts';
-import { AppError } from '../http/errors.ts';
+import { DomainError } from '../domain/errors.ts';
+import { statusOf } from '../http/errors.ts';
 import type { EvidencePackService } from '../services/evidence-pack.service.ts';
 
 const esc = (s: unknown) =>
@@ -46,10 +47,11 @@ const ERROR_TEXT: Record<number, { ja: string; en: string }> = {
 };
 
 function errorPage(c: Context<AppEnv>, e: unknown, token: string) {
-  if (!(e instanceof AppError)) throw e;
-  const t = ERROR_TEXT[e.status] ?? { ja: 'このリンクは使用できません。', en: 'This link cannot be used.' };
-  const retry = e.status === 403 ? `<p><a href="/share/${esc(token)}">もう一度入力する / Try again</a></p>` : '';
-  return c.body(page('共有リンク / Shared evidence', `<h1>証拠資料の共有 <span class="en">/ Shared evidence</span></h1><p class="err" data-code="${esc(e.code)}">${esc(t.ja)}<br><span class="en">${esc(t.en)}</span></p>${retry}`), e.status, PAGE_HEADERS);
+  if (!(e instanceof DomainError)) throw e;
+  const status = statusOf(e);
+  const t = ERROR_TEXT[status] ?? { ja: 'このリンクは使用できません。', en: 'This link cannot be used.' };
+  const retry = status === 403 ? `<p><a href="/share/${esc(token)}">もう一度入力する / Try again</a></p>` : '';
+  return c.body(page('共有リンク / Shared evidence', `<h1>証拠資料の共有 <span class="en">/ Shared evidence</span></h1><p class="err" data-code="${esc(e.code)}">${esc(t.ja)}<br><span class="en">${esc(t.en)}</span></p>${retry}`), status, PAGE_HEADERS);
 }
 
 export function shareRoutes(deps: { packs: EvidencePackService; origin: (c: Context<AppEnv>) => RequestOrigin }) {
@@ -141,7 +143,7 @@ export function shareRoutes(deps: { packs: EvidencePackService; origin: (c: Cont
       headers['content-length'] = String(m.entry.size);
       return c.body(body, 200, headers);
     } catch (e) {
-      if (e instanceof AppError && e.status === 416) return c.body(null, 416, { 'content-range': `bytes */${(e.details as { size?: number } | undefined)?.size ?? '*'}` });
+      if (e instanceof DomainError && e.kind === 'range_not_satisfiable') return c.body(null, 416, { 'content-range': `bytes */${(e.details as { size?: number } | undefined)?.size ?? '*'}` });
       return errorPage(c, e, token);
     }
   });

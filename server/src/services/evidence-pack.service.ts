@@ -11,7 +11,7 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import type { SigningKeyStore } from '../adapters/signing-key.ts';
 import { type CustodyEvent, type PackPurpose, PURPOSE_LABELS } from '../domain/pack.ts';
 import { NO_ORIGIN, type Principal, readableSites, type RequestOrigin, type SystemPrincipal } from '../domain/principal.ts';
-import { badRequest, conflict, forbidden, gone, notFound } from '../http/errors.ts';
+import { badRequest, conflict, forbidden, gone, notFound } from '../domain/errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { CallRepository } from '../repositories/call.repository.ts';
 import type { IncidentRepository, IncidentRow } from '../repositories/incident.repository.ts';
