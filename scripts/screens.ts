@@ -48,6 +48,20 @@ const SCREENS: Screen[] = [
   { file: 'audit.png', user: (s) => s.users.auditor, path: () => '/audit', ready: '[data-testid=chain-ok], [data-testid=chain-broken]' },
   { file: 'admin.png', user: (s) => s.users.admin, path: () => '/admin', ready: '[data-testid=users]' },
   { file: 'admin-sites.png', user: (s) => s.users.admin, path: () => '/admin?tab=sites', ready: '[data-testid=sites]' },
+  // The evidence packs page: requesting a pack of chosen parts (no worker runs here, so nothing is built; the build
+  // progress, the pack list with a share link and the police share page are taken by e2e/pack-ui.test.ts with
+  // E2E_SCREENSHOT_DIR=docs/screens).
+  {
+    file: 'packs-request.png',
+    user: (s) => s.users.hq,
+    path: (_s, c) => `/incidents/${c.incidentId}/packs`,
+    ready: '[data-testid=packs-empty]',
+    prepare: async (page) => {
+      await page.fill('[data-testid=pack-reference]', '捜査関係事項照会書 第1234号');
+      await page.fill('[data-testid=pack-legal-basis]', '刑事訴訟法第197条第2項');
+      await page.check('[data-testid=scope-chosen]');
+    },
+  },
 ];
 
 async function main() {

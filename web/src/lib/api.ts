@@ -48,6 +48,10 @@ export type AgentInfo = Schemas['Agent'];
 export type RetentionPolicy = Schemas['RetentionPolicy'];
 export type CallQuery = NonNullable<paths['/api/v1/calls']['get']['parameters']['query']>;
 export type IncidentQuery = NonNullable<paths['/api/v1/incidents']['get']['parameters']['query']>;
+export type EvidencePack = Schemas['EvidencePack'];
+export type PackShareLink = Schemas['PackShareLink'];
+export type PackRequest = NonNullable<paths['/api/v1/incidents/{id}/packs']['post']['requestBody']>['content']['application/json'];
+export type NewShareLink = NonNullable<paths['/api/v1/packs/{id}/share-links']['post']['requestBody']>['content']['application/json'];
 export type NewIncident = NonNullable<paths['/api/v1/incidents']['post']['requestBody']>['content']['application/json'];
 
 /** The JSON body of an operation's success answer (200 or 201). */
@@ -186,6 +190,14 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
     revokeAgent: (agentId: string) => run(() => http.POST('/api/v1/agents/{id}/revoke', { params: id(agentId) })),
     retentionPolicies: () => run(() => http.GET('/api/v1/retention/policies')).then((b) => b.policies),
     setRetentionPolicies: (policies: { class: RetentionPolicy['class']; retentionDays: number | null }[]) => run(() => http.PUT('/api/v1/retention/policies', { body: { policies } })).then((b) => b.policies),
+    // Evidence packs and police share links (hq; docs/api-packs.md).
+    packs: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}/packs', { params: id(incidentId) })).then((b) => b.packs),
+    requestPack: (incidentId: string, body: PackRequest) => run(() => http.POST('/api/v1/incidents/{id}/packs', { params: id(incidentId), body })).then((b) => b.pack),
+    pack: (packId: string) => run(() => http.GET('/api/v1/packs/{id}', { params: id(packId) })),
+    packSigningKey: () => run(() => http.GET('/api/v1/pack-signing-key')),
+    createShareLink: (packId: string, body: NewShareLink) => run(() => http.POST('/api/v1/packs/{id}/share-links', { params: id(packId), body })),
+    revokeShareLink: (packId: string, linkId: string, reason: string) =>
+      run(() => http.POST('/api/v1/packs/{id}/share-links/{linkId}/revoke', { params: { path: { id: packId, linkId } }, body: { reason } })).then((b) => b.link),
     /** JSON behind a signed media link the centre handed out (no session needed, same origin); the caller checks its shape. */
     mediaJson: async (url: string): Promise<unknown> => {
       let r: Response;

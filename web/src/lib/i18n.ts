@@ -10,6 +10,7 @@ import * as common from './i18n/common.ts';
 import * as admin from './i18n/admin.ts';
 import * as home from './i18n/home.ts';
 import * as incidents from './i18n/incidents.ts';
+import * as packs from './i18n/packs.ts';
 
 export type { GapReason, Problem, SearchProblemKey, UserRole } from './i18n/types.ts';
 
@@ -35,13 +36,14 @@ export type Messages = common.CommonMessages &
   home.HomeMessages &
   incidents.IncidentMessages &
   cases.CaseMessages &
-  admin.AdminMessages;
+  admin.AdminMessages &
+  packs.PackMessages;
 
 /** The areas in the order they are merged; exported for the test that keeps their keys apart. */
-export const areas = { common, cameras, calls, home, incidents, cases, admin } as const;
+export const areas = { common, cameras, calls, home, incidents, cases, admin, packs } as const;
 
 function all(lang: Lang): Messages {
-  return { ...common[lang], ...cameras[lang], ...calls[lang], ...home[lang], ...incidents[lang], ...cases[lang], ...admin[lang] };
+  return { ...common[lang], ...cameras[lang], ...calls[lang], ...home[lang], ...incidents[lang], ...cases[lang], ...admin[lang], ...packs[lang] };
 }
 
 export const messages: Record<Lang, Messages> = { ja: all('ja'), en: all('en') };
