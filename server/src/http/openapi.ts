@@ -1,4 +1,4 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { ErrorBodySchema, IsoDateTime } from '@mamoru/contract';
 import type { AppEnv } from './app-env.ts';
 
@@ -30,3 +30,27 @@ export function router() {
 }
 
 export const IsoDate = IsoDateTime.openapi({ type: 'string', format: 'date-time' });
+
+// ---- route-building helpers (one home; every route file uses these) ----------------------------------------------
+
+/** A JSON response of `schema`. */
+export const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
+
+/** A required JSON request body of `schema` (for `request: { body: jsonBody(X) }`). */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true as const });
+
+/** Routes for people: the session cookie (or bearer session token). */
+export const sessionSecurity = [{ session: [] }];
+/** Routes for store agents: the agent credential. */
+export const agentSecurity = [{ agentCredential: [] }];
+
+export const Uuid = z.string().uuid();
+/** `/…/{id}` path parameters. */
+export const IdParam = z.object({ id: Uuid });
+
+/** A nullable instant as ISO 8601 UTC (`null` stays `null`). */
+export function iso(d: Date): string;
+export function iso(d: Date | null): string | null;
+export function iso(d: Date | null): string | null {
+  return d?.toISOString() ?? null;
+}
