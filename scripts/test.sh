@@ -17,7 +17,7 @@ test -f web/build/index.html || { echo "web build missing" >&2; exit 1; }
 echo "== compose.yaml"
 if command -v docker-compose >/dev/null; then docker-compose --env-file .env.example -f compose.yaml config -q && echo "compose.yaml valid"; else echo "docker-compose missing" >&2; exit 1; fi
 echo "== unit and integration tests"
-mapfile -t files < <(find server/test edge-agent/test test-support/test web/test e2e -name '*.test.ts' 2>/dev/null | sort)
+mapfile -t files < <(find contract/test server/test edge-agent/test test-support/test web/test e2e scripts -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 printf '  %s\n' "${files[@]}"
 # Test files run two at a time: each has its own database and bucket.

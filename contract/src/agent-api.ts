@@ -3,7 +3,9 @@
  * centre validates requests with these schemas (its OpenAPI document is generated from them); the agent builds its
  * requests as their input types (`z.input`), so a field changed here breaks both at compile time.
  *
- * Schemas carry OpenAPI names and descriptions with zod's own `.meta()`, so this module needs nothing but zod.
+ * Schemas carry OpenAPI names and descriptions with zod's own `.meta()` (`id` names a component), never
+ * `.openapi()`: zod copies prototype methods onto a schema when it is built, so a schema built before the centre's
+ * @hono/zod-openapi extended zod (an agent module imported first, as in the agent's tests) would lack the method.
  */
 import { z } from 'zod';
 import { AGENT_COMMAND_KINDS, CAMERA_HEALTHS, COMMAND_RESULTS, GAP_REASONS, PUT_STATUSES, UPLOAD_MODES } from './enums.ts';
@@ -29,7 +31,9 @@ export const EnrollBodySchema = z.object({
   hostname: z.string().max(255).nullable().default(null),
   version: z.string().max(64).nullable().default(null),
 });
+export type EnrollBody = z.input<typeof EnrollBodySchema>;
 export const EnrollResponseSchema = z.object({ agentId: z.string(), siteId: z.string(), siteCode: z.string(), timezone: z.string(), credential: z.string() });
+export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 
 // ---- cameras ------------------------------------------------------------------------------------------------------
 
@@ -41,6 +45,7 @@ export const CameraBodySchema = z.object({
   device: z.record(z.string(), z.unknown()).default({}),
   health: z.enum(CAMERA_HEALTHS).default('unknown'),
 });
+export type CameraBody = z.input<typeof CameraBodySchema>;
 export const CameraResponseSchema = z.object({ cameraId: z.string(), key: z.string(), uploadMode: z.string() });
 
 // ---- segments -----------------------------------------------------------------------------------------------------
@@ -154,6 +159,7 @@ export const HeartbeatResponseSchema = z.object({
   sentAtMs: z.number(),
   commands: z.array(AgentCommandSchema),
 });
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 
 export const CommandAckBodySchema = z.strictObject({ status: z.enum(COMMAND_RESULTS), detail: z.string().max(2000).nullable().default(null) });
 export type CommandAckBody = z.input<typeof CommandAckBodySchema>;

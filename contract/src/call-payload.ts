@@ -114,3 +114,4 @@ export const RecordingHeadersSchema = z.object({
   'content-type': z.string().max(200),
   'content-length': z.coerce.number().int().nonnegative().optional(),
 });
+export type RecordingHeaders = z.input<typeof RecordingHeadersSchema>;

@@ -4,6 +4,6 @@ import type { ErrorBody } from './error-shape.ts';
 
 export * from './error-shape.ts';
 
-export const ErrorBodySchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() }),
-}) satisfies z.ZodType<ErrorBody>;
+export const ErrorBodySchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() }) })
+  .meta({ id: 'Error' }) satisfies z.ZodType<ErrorBody>;

@@ -3,14 +3,16 @@
  * listed at once (the CLI prints them and exits non-zero). Camera credentials stay in this process: use
  * `redactConfig` / `describeCamera` for anything that is logged or sent.
  */
+import { CAMERA_KEY } from '@mamoru/contract/agent-api';
+import { UPLOAD_MODES } from '@mamoru/contract/enums';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { pbxConfigSchema } from './pbx/config.ts';
 
-/** Same rule as the centre's camera key. */
-export const CAMERA_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** The centre's camera key rule (@mamoru/contract). */
+export { CAMERA_KEY };
 
 const positiveInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -28,7 +30,7 @@ const CameraSchema = z
     key: z.string().regex(CAMERA_KEY, 'letters, digits, _ and - only, 1–64 characters, starting with a letter or digit'),
     name: z.string().min(1).max(200),
     place: z.string().max(200).nullable().default(null),
-    uploadMode: z.enum(['continuous', 'on-demand']).default('continuous'),
+    uploadMode: z.enum(UPLOAD_MODES).default('continuous'),
     transport: z.enum(['udp', 'tcp']).default('tcp'),
     rtspUrl: z
       .string()

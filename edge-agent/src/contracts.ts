@@ -3,8 +3,11 @@
  * durably before any network I/O; the uploader drains the outbox to the centre.
  */
 
-/** Reasons a stretch of a camera has no footage (same set as the centre's gap.reason). */
-export type GapReason = 'camera_offline' | 'recorder_restart' | 'evicted' | 'agent_down' | 'other';
+import type { GapReason } from '@mamoru/contract/enums';
+
+/** Commands from the centre: `AgentCommandSchema` of @mamoru/contract (validated on arrival in commands/parse.ts). */
+export type { AgentCommand } from '@mamoru/contract';
+export type { GapReason };
 
 /** A segment file that ffmpeg has closed and that the agent has measured and hashed. */
 export type ClosedSegment = {
@@ -46,22 +49,3 @@ export interface ClockOffsetSource {
   /** Latest measured offset (agent − centre), ms, or null when not yet measured. */
   offsetMs(): number | null;
 }
-
-/**
- * A command from the centre, delivered in the heartbeat answer (`commands`), acknowledged with
- * `POST /api/v1/agent/commands/{id}/ack` `{ status: 'done' | 'failed', detail?: string }`. Delivery is at least once:
- * executing a command twice must be harmless.
- *
- * `preserve_window`: mark every local segment of `cameraKey` overlapping [from, to) as held (never evicted, kept
- * past the rolling buffer) and upload their media ahead of everything else; acknowledge 'done' once they are all
- * queued at case priority (their arrival is visible at the centre), 'failed' with a detail when the footage is not
- * at the store (evicted, never recorded).
- */
-export type AgentCommand = {
-  id: string;
-  kind: 'preserve_window';
-  cameraKey: string;
-  from: string; // ISO 8601 UTC
-  to: string;
-  incidentId: string | null;
-};

@@ -3,6 +3,8 @@
  * preserve_window holding and reprioritising, open ("standing") windows, at-least-once delivery, ack retries,
  * validation of commands, and the crash recovery of an interrupted buffer expiry.
  */
+import type { UploadMode } from '@mamoru/contract/enums';
+import type { CommandAckBody } from '@mamoru/contract';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -34,7 +36,7 @@ describe('on-demand mode and commands (real outbox, no centre)', () => {
   after(() => dir.remove());
 
   let n = 0;
-  async function fresh(modes: Record<string, 'continuous' | 'on-demand'> = { od1: 'on-demand', cont: 'continuous' }) {
+  async function fresh(modes: Record<string, UploadMode> = { od1: 'on-demand', cont: 'continuous' }) {
     const spoolDir = join(dir.path, `spool${n++}`);
     for (const k of Object.keys(modes)) await mkdir(join(spoolDir, 'cameras', k), { recursive: true });
     return { spoolDir, modes, outbox: await Outbox.open({ spoolDir, cameraModes: modes }) };
@@ -132,7 +134,7 @@ describe('on-demand mode and commands (real outbox, no centre)', () => {
   test('an open window holds segments that close later; the answer comes once the window has been recorded', async () => {
     const { spoolDir, outbox } = await fresh();
     let now = at(10).getTime();
-    const acks: { id: string; status: string; detail?: string }[] = [];
+    const acks: ({ id: string } & CommandAckBody)[] = [];
     const answers: AckAnswer[] = [{ kind: 'retry', reason: 'centre answered 503', retryAfterMs: null }, { kind: 'retry', reason: 'no answer', retryAfterMs: 5 }];
     const ack: AckSender = async (id, body) => {
       acks.push({ id, ...body });
@@ -175,7 +177,7 @@ describe('on-demand mode and commands (real outbox, no centre)', () => {
 
   test('delivered twice, executed once; the same answer is sent again; unknown kinds ignored; invalid commands answered failed', async () => {
     const { spoolDir, outbox } = await fresh();
-    const acks: { id: string; status: string; detail?: string }[] = [];
+    const acks: ({ id: string } & CommandAckBody)[] = [];
     const log = logs();
     const ex = await CommandExecutor.open({
       dir: join(spoolDir, 'commands'),

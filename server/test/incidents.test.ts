@@ -3,6 +3,7 @@
  * them; links are added and removed (holds placed and released); legal hold by hq only; status transitions; repeat
  * callers per role; bad inputs change nothing.
  */
+import type { Role } from '@mamoru/contract/enums';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startCentre, type TestCentre } from './helpers/centre.ts';
@@ -44,7 +45,7 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
     calls.otherSite = await putCall(centre, B.credential, { start: at(0), end: at(2), caller: '09011112222', e164: '+819011112222' }); // same caller, same time, site B
     calls.siteC = await putCall(centre, C.credential, { start: at(-60), end: at(-58), caller: '09011112222', e164: null }); // same caller (raw digits only), site C
     calls.bOther = await putCall(centre, B.credential, { start: at(-30), end: at(-29), caller: '0312345678', e164: '+81312345678' });
-    const cookie = async (role: 'store_manager' | 'security' | 'hq' | 'auditor' | 'admin', siteIds: string[] = []) => centre.sessionCookie((await centre.createUser({ role, siteIds })).id);
+    const cookie = async (role: Role, siteIds: string[] = []) => centre.sessionCookie((await centre.createUser({ role, siteIds })).id);
     as = {
       smA: api(centre, await cookie('store_manager', [A.siteId])),
       smB: api(centre, await cookie('store_manager', [B.siteId])),

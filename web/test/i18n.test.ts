@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as E from '@mamoru/contract/enums';
 import { describe, test } from 'node:test';
 import { areas, gapReasonLabel, healthLabel, hrefWithLang, labelOf, langFromQuery, messages, waitText } from '../src/lib/i18n.ts';
 
@@ -34,7 +35,7 @@ describe('languages', () => {
   });
 
   test('every gap reason the server knows has a label; an unknown one is shown as itself', () => {
-    for (const r of ['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'other']) {
+    for (const r of E.GAP_REASONS) {
       for (const m of [messages.ja, messages.en]) assert.notEqual(gapReasonLabel(m, r), r);
     }
     assert.equal(gapReasonLabel(messages.ja, 'camera_offline'), 'カメラ停止');
@@ -53,16 +54,16 @@ describe('languages', () => {
 
   test('every code the call API sends has a label in both languages', () => {
     const codes = {
-      direction: ['inbound', 'outbound', 'internal', 'unknown'],
-      disposition: ['answered', 'no_answer', 'busy', 'failed', 'congestion', 'unknown'],
-      notice: ['yes', 'no', 'unknown'],
-      noticeMethod: ['cdr_variable', 'userfield', 'cel', 'ami', 'sidecar', 'config'],
-      zoneSource: ['config', 'uniqueid', 'offset_in_data', 'config_contradicted_by_uniqueid'],
-      operatorSource: ['dstchannel', 'cdr', 'sidecar', 'config'],
-      flag: ['no_recording', 'no_cdr', 'weak_match', 'zone_mismatch', 'truncated_row'],
-      recordingRole: ['mixed', 'caller', 'operator', 'stereo'],
-      deriveStatus: ['awaiting_original', 'pending', 'running', 'done', 'failed'],
-      role: ['store_manager', 'security', 'hq', 'auditor', 'admin'],
+      direction: E.CALL_DIRECTIONS,
+      disposition: E.CALL_DISPOSITIONS,
+      notice: E.NOTICE_PLAYED,
+      noticeMethod: E.NOTICE_METHODS,
+      zoneSource: E.ZONE_SOURCES,
+      operatorSource: E.OPERATOR_SOURCES,
+      flag: E.CALL_FLAGS,
+      recordingRole: E.RECORDING_ROLES,
+      deriveStatus: E.DERIVE_STATUSES,
+      role: E.ROLES,
     } as const;
     for (const m of [messages.ja, messages.en]) {
       for (const [table, list] of Object.entries(codes)) {

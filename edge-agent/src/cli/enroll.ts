@@ -1,4 +1,5 @@
 /** `enroll`: exchanges a one-time enrollment token for the agent credential and stores it (0600, atomically). */
+import { agentPaths, type EnrollBody, type EnrollResponse } from '@mamoru/contract';
 import { hostname } from 'node:os';
 import { loadCredential, saveCredential } from '../state/credential-store.ts';
 import { createCentreClient } from '../uploader/centre-client.ts';
@@ -14,9 +15,10 @@ export async function enroll(opts: { serverUrl: string; token: string; stateDir:
   const serverUrl = opts.serverUrl.replace(/\/+$/, '');
   const client = createCentreClient({ baseUrl: serverUrl, idleTimeoutMs: 30_000, userAgent: `mamoru-agent/${AGENT_VERSION}` });
   try {
-    const res = await client.request({ method: 'POST', path: '/api/v1/agent/enroll', json: { token: opts.token, hostname: opts.hostname ?? hostname(), version: AGENT_VERSION }, auth: false });
+    const body: EnrollBody = { token: opts.token, hostname: opts.hostname ?? hostname(), version: AGENT_VERSION };
+    const res = await client.request({ method: 'POST', path: agentPaths.enroll(), json: body, auth: false });
     if (res.status !== 201) return { ok: false, message: `the centre refused enrollment: ${res.status} ${res.errorCode ?? ''} ${res.errorMessage ?? ''}`.trim() };
-    const b = res.body as { agentId: string; siteId: string; siteCode: string; timezone: string; credential: string };
+    const b = res.body as EnrollResponse;
     const path = await saveCredential(opts.stateDir, { serverUrl, agentId: b.agentId, siteId: b.siteId, siteCode: b.siteCode, timezone: b.timezone, credential: b.credential, enrolledAt: new Date().toISOString() });
     return { ok: true, path, agentId: b.agentId, siteCode: b.siteCode };
   } catch (e) {

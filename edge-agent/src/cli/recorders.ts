@@ -4,12 +4,13 @@
  * hands each closed segment and each gap to the sink (the durable outbox), stamping the clock offset it reads from
  * `clock`. The factory receives the camera's full config, credentials included: they stay inside the agent.
  */
+import type { CameraHealth } from '@mamoru/contract/enums';
 import type { Logger } from '../lib/logger.ts';
 import type { CameraConfig, RecordingConfig } from '../config.ts';
 import type { ClockOffsetSource, EvidenceSink } from '../contracts.ts';
 
-/** Matches the centre's camera health values. */
-export type CameraHealth = 'recording' | 'offline' | 'starting' | 'unknown';
+/** The centre's camera health values (@mamoru/contract). */
+export type { CameraHealth };
 
 export interface Recorder {
   /** Starts recording; must not throw for a dead camera (restart on any exit is the recorder's job). */

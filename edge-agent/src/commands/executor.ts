@@ -1,5 +1,5 @@
 /**
- * Executes the centre's commands (contracts.ts `AgentCommand`, delivered at least once in heartbeat answers) and
+ * Executes the centre's commands (`AgentCommand` of @mamoru/contract, delivered at least once in heartbeat answers) and
  * acknowledges them with `POST /api/v1/agent/commands/{id}/ack` `{ status, detail }`, retried until accepted.
  *
  * `preserve_window`: every local segment of the camera overlapping [from, to) is held (never evicted, kept past the
@@ -12,6 +12,7 @@
  * and whether the centre accepted the ack. A command delivered again finds its record: nothing is done twice and the
  * same answer is sent. Held segments leave the agent only once the centre acknowledged their media (invariant 8).
  */
+import { agentPaths, COMMAND_RESULTS, type CommandAckBody, type CommandResult as CommandResultStatus } from '@mamoru/contract';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -25,7 +26,7 @@ import { ensureDir, TEMP_PREFIX, unlinkIfExists, writeFileAtomic } from '../stat
 import type { CentreClient } from '../uploader/centre-client.ts';
 import { COMMAND_ID, parseCommands, PreserveWindowSchema } from './parse.ts';
 
-export type CommandResult = { status: 'done' | 'failed'; detail: string | null; at: string };
+export type CommandResult = { status: CommandResultStatus; detail: string | null; at: string };
 
 const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'ISO date');
 const RecordSchema = z.object({
@@ -37,14 +38,14 @@ const RecordSchema = z.object({
   receivedAt: Iso,
   /** While set and not passed, the window is open: segments closing inside it are held on arrival. */
   standingUntil: Iso.nullable(),
-  result: z.object({ status: z.enum(['done', 'failed']), detail: z.string().nullable(), at: Iso }).nullable(),
+  result: z.object({ status: z.enum(COMMAND_RESULTS), detail: z.string().nullable(), at: Iso }).nullable(),
   ack: z.object({ state: z.enum(['pending', 'accepted', 'rejected']), at: Iso.nullable(), lastError: z.string().nullable() }),
 });
 export type CommandRecord = z.infer<typeof RecordSchema>;
 
 /** What the centre said to an ack. */
 export type AckAnswer = { kind: 'accepted'; status: number } | { kind: 'rejected'; reason: string } | { kind: 'retry'; reason: string; retryAfterMs: number | null };
-export type AckSender = (id: string, body: { status: 'done' | 'failed'; detail?: string }) => Promise<AckAnswer>;
+export type AckSender = (id: string, body: CommandAckBody) => Promise<AckAnswer>;
 
 /**
  * The ack over HTTP. 2xx: accepted. 409: the centre already has a final state for the command: accepted (nothing
@@ -54,7 +55,7 @@ export type AckSender = (id: string, body: { status: 'done' | 'failed'; detail?:
 export function httpAckSender(client: CentreClient, signal?: AbortSignal): AckSender {
   return async (id, body) => {
     try {
-      const res = await client.request({ method: 'POST', path: `/api/v1/agent/commands/${encodeURIComponent(id)}/ack`, json: body, ...(signal && { signal }) });
+      const res = await client.request({ method: 'POST', path: agentPaths.commandAck(id), json: body, ...(signal && { signal }) });
       if ((res.status >= 200 && res.status < 300) || res.status === 409) return { kind: 'accepted', status: res.status };
       // 404 command_not_found: the centre has no such command for this site (not an older centre without the route).
       if (res.status === 400 || res.status === 410 || res.status === 422 || (res.status === 404 && res.errorCode === 'command_not_found')) {

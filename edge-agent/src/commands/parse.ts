@@ -1,10 +1,10 @@
 /**
- * Commands from the centre (contracts.ts `AgentCommand`), as they arrive in the heartbeat answer: validated here
+ * Commands from the centre (`AgentCommandSchema` of @mamoru/contract), as they arrive in the heartbeat answer: validated here
  * before anything acts on them. Unknown kinds are ignored with a log line (a newer centre may send kinds this
  * agent does not know); a known kind that fails validation is answered 'failed' when it carries a usable id.
  */
 import { z } from 'zod';
-import type { AgentCommand } from '../contracts.ts';
+import type { AgentCommand } from '@mamoru/contract';
 import { CAMERA_KEY } from '../config.ts';
 
 /** Command ids become file names in the spool: only these characters are accepted. */

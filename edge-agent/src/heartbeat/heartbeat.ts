@@ -2,6 +2,7 @@
  * Heartbeat: every N seconds, POST /api/v1/agent/heartbeat with version, clock offset, disk use, backlog and camera
  * health; the answer's times feed the clock-offset estimate. Failures are logged and tried again next beat.
  */
+import { agentPaths, type HeartbeatBody, type HeartbeatResponse } from '@mamoru/contract';
 import { statfs } from 'node:fs/promises';
 import type { Logger } from '../lib/logger.ts';
 import { PollLoop } from '../lib/poll-loop.ts';
@@ -66,7 +67,7 @@ export class Heartbeat {
     const backlog = this.d.backlog();
     const offset = this.clock.offsetMs();
     const t0 = now();
-    const body = {
+    const body: HeartbeatBody = {
       version: this.d.version,
       sentAtMs: t0,
       clockOffsetMs: offset,
@@ -77,13 +78,13 @@ export class Heartbeat {
       cameras: this.d.cameraHealth().map((c) => ({ key: c.key, health: c.health.slice(0, 32) })),
     };
     try {
-      const res = await this.d.client.request({ method: 'POST', path: '/api/v1/agent/heartbeat', json: body, signal: this.ctl.signal });
+      const res = await this.d.client.request({ method: 'POST', path: agentPaths.heartbeat(), json: body, signal: this.ctl.signal });
       const t3 = now();
       if (res.status !== 200) {
         this.fail(`centre answered ${res.status}${res.errorCode ? ` ${res.errorCode}` : ''}`);
         return false;
       }
-      const b = res.body as { receivedAtMs?: unknown; sentAtMs?: unknown; commands?: unknown };
+      const b = res.body as Partial<Record<keyof HeartbeatResponse, unknown>> | null;
       if (typeof b?.receivedAtMs === 'number' && typeof b.sentAtMs === 'number') this.clock.add(sampleOffset(t0, b.receivedAtMs, b.sentAtMs, t3));
       if (this.failures > 0) this.d.log.info('heartbeat answered again', { after: this.failures });
       this.failures = 0;

@@ -2,6 +2,7 @@
  * The outbox's on-disk item format (one JSON file per item, `<spool>/outbox/items/<id>.json`). Version 1.
  * Every kind shares the envelope (priority, capture time, sequence, hold flag, local files); the payload differs.
  */
+import { GAP_REASONS, UPLOAD_MODES } from '@mamoru/contract/enums';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
@@ -50,7 +51,7 @@ export const SegmentItemSchema = z.object({
    * The camera's upload mode when the segment closed. `on-demand`: only the metadata and hash are sent (at footage
    * priority); the media stays in the local rolling buffer until a case asks for it (`held`), then it is uploaded.
    */
-  mode: z.enum(['continuous', 'on-demand']).default('continuous'),
+  mode: z.enum(UPLOAD_MODES).default('continuous'),
   /** On-demand: the centre acknowledged the metadata (the segment now waits in the rolling buffer). */
   metaSent: z.boolean().default(false),
   segment: z.object({
@@ -73,7 +74,7 @@ export const GapItemSchema = z.object({
     cameraKey: z.string(),
     start: Iso,
     end: Iso,
-    reason: z.enum(['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'other']),
+    reason: z.enum(GAP_REASONS),
     detail: z.string().nullable(),
   }),
 });
@@ -84,7 +85,7 @@ export const CallItemSchema = z.object({
   call: z.object({
     callKey: z.string().min(1),
     version: z.number().int().positive(),
-    /** The call metadata exactly as it is PUT to the centre (CALL-CONTRACT.md §1). */
+    /** The call metadata exactly as it is PUT to the centre (`CallPayloadSchema` of @mamoru/contract). */
     payload: z.record(z.string(), z.unknown()),
     /** The metadata PUT was acknowledged; only recordings remain. */
     metaSent: z.boolean().default(false),
@@ -112,5 +113,5 @@ export const pendingBytes = (item: OutboxItem) => item.files.reduce((n, f) => n 
  */
 export const isBuffered = (item: OutboxItem, continuousNow = false) => item.kind === 'segment' && item.mode === 'on-demand' && item.metaSent && !item.held && !continuousNow;
 
-/** The PBX side's hand-over (edge-agent/src/pbx/payload.ts, CALL-CONTRACT.md §3); the outbox implements CallSink. */
+/** The PBX side's hand-over (edge-agent/src/pbx/payload.ts); the outbox implements CallSink. */
 export type { CallSink, SealedCall } from '../pbx/payload.ts';

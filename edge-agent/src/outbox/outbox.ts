@@ -11,6 +11,7 @@
  * kill -9 at any moment loses nothing and duplicates nothing. A local file is deleted only after an ack (or when the
  * disk guard turns a segment into an "evicted" gap, which is written first).
  */
+import type { UploadMode } from '@mamoru/contract/enums';
 import { EventEmitter } from 'node:events';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, isAbsolute } from 'node:path';
@@ -50,7 +51,7 @@ export type QuarantineRecord = {
  */
 export type OutboxStats = { count: number; bytes: number; byKind: Record<string, number>; quarantined: number; oldestAt: string | null; buffered: { count: number; bytes: number } };
 
-export type UploadMode = 'continuous' | 'on-demand';
+export type { UploadMode };
 
 /** What `preserveWindow` found for a camera window: local segments (now held) and gaps still waiting to be sent. */
 export type WindowFindings = {
@@ -172,7 +173,7 @@ export class Outbox implements EvidenceSink, CallSink {
   }
 
   /**
-   * A sealed call version (CALL-CONTRACT.md §3). Its recordings are the PBX's originals: the outbox records where
+   * A sealed call version (pbx/payload.ts `SealedCall`). Its recordings are the PBX's originals: the outbox records where
    * they are and never moves, modifies or deletes them. The same (callKey, version) again is a no-op.
    */
   async callSealed(call: SealedCall): Promise<void> {

@@ -2,6 +2,7 @@
  * PBX time handling. CDR times are naive local strings; we read them in an IANA zone and cross-check against the
  * UTC epoch that an Asterisk uniqueid carries (`[systemname-]<epoch>.<counter>`).
  */
+import type { ZoneSource } from '@mamoru/contract/enums';
 
 export type NaiveTime = { y: number; mo: number; d: number; h: number; mi: number; s: number };
 
@@ -118,7 +119,7 @@ export function uniqueidEpoch(uniqueid: string | null | undefined): number | nul
 /** One observation: a naive string that was written at (about) the instant `epochS` (UTC seconds). */
 export type ZoneEvidence = { naive: NaiveTime; epochS: number; toleranceS: number };
 
-export type ZoneSource = 'config' | 'uniqueid' | 'offset_in_data' | 'config_contradicted_by_uniqueid';
+export type { ZoneSource };
 export type ZoneDecision = { zone: string; source: ZoneSource; mismatch: boolean; offsetS: number | null };
 
 /** The offset (seconds) that the evidence shows, rounded to 15 minutes, or null when it is inconsistent or absent. */

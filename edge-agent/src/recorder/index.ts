@@ -3,6 +3,7 @@
  * their stream URL from the camera (GetStreamUri) before every ffmpeg start, so a camera that changed its URI after
  * a reboot is still recorded; a camera that does not answer counts as offline.
  */
+import type { CameraHealth } from '@mamoru/contract/enums';
 import type { RecorderFactory } from '../cli/recorders.ts';
 import type { CameraConfig } from '../config.ts';
 import { createFfmpegMediaTool } from '../media/ffmpeg-media-tool.ts';
@@ -13,7 +14,7 @@ import { createCameraRecorder, type CameraRecorderOptions, type RecorderState } 
 export { createCameraRecorder } from './camera-recorder.ts';
 export type { CameraRecorder, CameraRecorderOptions, RecorderHealth, RecorderState } from './camera-recorder.ts';
 
-const HEALTH: Record<RecorderState, 'recording' | 'offline' | 'starting' | 'unknown'> = {
+const HEALTH: Record<RecorderState, CameraHealth> = {
   starting: 'starting',
   recording: 'recording',
   offline: 'offline',

@@ -3,9 +3,13 @@
  * how the device is reached — never the stream URI or a credential. The uploader calls ensureAll() before sending
  * and register() again when the centre answers 404 camera_not_found.
  */
+import { agentPaths, type CameraBody } from '@mamoru/contract';
+import { CAMERA_HEALTHS, type CameraHealth } from '@mamoru/contract/enums';
 import type { Logger } from '../lib/logger.ts';
 import { cameraDeviceInfo, type CameraConfig } from '../config.ts';
 import type { CentreClient } from './centre-client.ts';
+
+const isCameraHealth = (h: string): h is CameraHealth => (CAMERA_HEALTHS as readonly string[]).includes(h);
 
 export type RegisterResult = { ok: true } | { ok: false; retryable: boolean; status: number | null; code: string | null; retryAfterMs: number | null };
 
@@ -41,11 +45,11 @@ export class CameraRegistrar {
   async register(key: string, signal?: AbortSignal): Promise<RegisterResult> {
     const c = this.cameras.find((x) => x.key === key);
     const h = this.health(key);
-    const body = c
-      ? { name: c.name, place: c.place, uploadMode: c.uploadMode, device: cameraDeviceInfo(c), health: ['recording', 'offline', 'starting', 'unknown'].includes(h) ? h : 'unknown' }
+    const body: CameraBody = c
+      ? { name: c.name, place: c.place, uploadMode: c.uploadMode, device: cameraDeviceInfo(c), health: isCameraHealth(h) ? h : 'unknown' }
       : { name: key, place: null, uploadMode: 'continuous', device: {}, health: 'unknown' };
     const res = await this.client
-      .request({ method: 'PUT', path: `/api/v1/agent/cameras/${encodeURIComponent(key)}`, json: body, ...(signal && { signal }) })
+      .request({ method: 'PUT', path: agentPaths.camera(key), json: body, ...(signal && { signal }) })
       .catch((e: Error) => {
         if (e.name === 'AbortedError') throw e;
         return { status: null, errorCode: e.name, retryAfterMs: null, message: e.message } as const;

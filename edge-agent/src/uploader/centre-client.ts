@@ -3,6 +3,7 @@
  * Content-Length through the bandwidth cap). It never throws on an HTTP status; it throws NetworkError when no
  * answer came (refused, reset, idle timeout) and AbortedError when the caller aborted.
  */
+import { errorOf } from '@mamoru/contract/error-shape';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { parseRetryAfter } from '../lib/backoff.ts';
@@ -136,14 +137,14 @@ export function createCentreClient(opts: { baseUrl: string; credential?: string 
             } catch {
               body = null;
             }
-            const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+            const err = errorOf(body);
             finish(() =>
               resolve({
                 status: res.statusCode ?? 0,
                 headers: res.headers,
                 body,
-                errorCode: typeof err?.code === 'string' ? err.code : null,
-                errorMessage: typeof err?.message === 'string' ? err.message : null,
+                errorCode: err.code,
+                errorMessage: err.message,
                 retryAfterMs: parseRetryAfter(res.headers['retry-after']),
               }),
             );

@@ -9,6 +9,7 @@
  *   the hole is visible at the centre.
  * - The local file is deleted only after the centre answered 200/201 (outbox.ack).
  */
+import { agentPaths, segmentHeaders, type GapBody, type RecordingHeaders, type SegmentMeta, type SegmentMetaInput } from '@mamoru/contract';
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Logger } from '../lib/logger.ts';
@@ -82,10 +83,6 @@ export async function* fileChunks(path: string, length: number, bucket: TokenBuc
 }
 
 /** JSON for an HTTP header: non-ASCII escaped so the header stays valid. */
-function headerJson(v: unknown): string {
-  return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 const CALL_CONTENT_TYPES: Record<string, string> = { '.wav': 'audio/wav', '.mp3': 'audio/mpeg' };
 
 export type UploaderDeps = {
@@ -280,38 +277,30 @@ export class Uploader {
     const pre = await this.precheck(f);
     if (pre) return pre;
     const s = item.segment;
+    const meta = {
+      sha256: s.sha256,
+      size: s.size,
+      durationMs: s.durationMs,
+      mediaType: s.mediaType,
+      codec: s.codec,
+      runId: UUID.test(s.runId) ? s.runId : null,
+      clockOffsetMs: s.clockOffsetMs === null ? null : Math.round(s.clockOffsetMs),
+    } satisfies SegmentMeta;
     // On-demand and not asked for by a case: only the facts and the edge hash go now; the media stays here.
     if (this.d.outbox.sendsMetaOnly(item)) {
       const res = await this.d.client.request({
         method: 'PUT',
-        path: `/api/v1/agent/segments/${encodeURIComponent(s.cameraKey)}/${encodeURIComponent(s.start)}/meta`,
-        json: {
-          sha256: s.sha256,
-          size: s.size,
-          durationMs: s.durationMs,
-          mediaType: s.mediaType,
-          codec: s.codec,
-          runId: UUID.test(s.runId) ? s.runId : null,
-          clockOffsetMs: s.clockOffsetMs === null ? null : Math.round(s.clockOffsetMs),
-        },
+        path: agentPaths.segmentMeta(s.cameraKey, s.start),
+        json: meta satisfies SegmentMetaInput,
         signal: this.requestCtl.signal,
       });
       const o = classifyResponse(res, { cameraKey: s.cameraKey });
       return o.kind === 'done' ? { kind: 'kept' } : o;
     }
-    const headers: Record<string, string> = {
-      'x-segment-sha256': s.sha256,
-      'x-segment-size': String(s.size),
-      'x-segment-duration-ms': String(s.durationMs),
-    };
-    if (UUID.test(s.runId)) headers['x-segment-run'] = s.runId;
-    const codec = headerJson(s.codec);
-    if (codec.length <= 2000) headers['x-segment-codec'] = codec;
-    if (s.clockOffsetMs !== null) headers['x-clock-offset-ms'] = String(Math.round(s.clockOffsetMs));
     const res = await this.d.client.request({
       method: 'PUT',
-      path: `/api/v1/agent/segments/${encodeURIComponent(s.cameraKey)}/${encodeURIComponent(s.start)}`,
-      headers,
+      path: agentPaths.segment(s.cameraKey, s.start),
+      headers: segmentHeaders(meta),
       body: this.body(f, s.mediaType),
       signal: this.requestCtl.signal,
     });
@@ -322,19 +311,19 @@ export class Uploader {
     const g = item.gap;
     const res = await this.d.client.request({
       method: 'POST',
-      path: '/api/v1/agent/gaps',
-      json: { cameraKey: g.cameraKey, start: g.start, end: g.end, reason: g.reason, detail: g.detail },
+      path: agentPaths.gaps(),
+      json: { cameraKey: g.cameraKey, start: g.start, end: g.end, reason: g.reason, detail: g.detail } satisfies GapBody,
       signal: this.requestCtl.signal,
     });
     return classifyResponse(res, { cameraKey: g.cameraKey });
   }
 
-  /** CALL-CONTRACT.md: the metadata version first, then each recording the centre still misses. */
+  /** The metadata version first (`CallPayloadSchema`), then each recording the centre still misses. */
   private async sendCall(item: CallItem): Promise<Outcome> {
-    const base = `/api/v1/agent/calls/${encodeURIComponent(item.call.callKey)}`;
+    const key = item.call.callKey;
     let current: OutboxItem = item;
     if (!item.call.metaSent) {
-      const res = await this.d.client.request({ method: 'PUT', path: `${base}/versions/${item.call.version}`, json: item.call.payload, signal: this.requestCtl.signal });
+      const res = await this.d.client.request({ method: 'PUT', path: agentPaths.callVersion(key, item.call.version), json: item.call.payload, signal: this.requestCtl.signal });
       const o = classifyResponse(res, {});
       if (o.kind !== 'done') return o;
       const missing = (res.body as { missingRecordings?: unknown } | null)?.missingRecordings;
@@ -352,8 +341,8 @@ export class Uploader {
       if (pre) return pre;
       const res = await this.d.client.request({
         method: 'PUT',
-        path: `${base}/recordings/${encodeURIComponent(f.name)}`,
-        headers: { 'x-recording-sha256': f.sha256, 'x-recording-size': String(f.size) },
+        path: agentPaths.callRecording(key, f.name),
+        headers: { 'x-recording-sha256': f.sha256, 'x-recording-size': String(f.size) } satisfies Partial<RecordingHeaders>,
         body: this.body(f, CALL_CONTENT_TYPES[extname(f.name).toLowerCase()] ?? 'application/octet-stream'),
         signal: this.requestCtl.signal,
       });

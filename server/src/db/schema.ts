@@ -1,27 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
-import type {
-  AgentCommandKind,
-  AuditActorType,
-  AuditOutcome,
-  CallDirection,
-  CallDisposition,
-  CallLinkSource,
-  CommandStatus,
-  DeriveStatus,
-  GapReason,
-  HoldKind,
-  IncidentCategory,
-  IncidentSeverity,
-  IncidentStatus,
-  NoticePlayed,
-  RecordingRole,
-  RetentionClass,
-  Role,
-  UploadMode,
-  WindowLinkSource,
-} from '@mamoru/contract/enums';
+import type * as E from '@mamoru/contract/enums';
 
-/** The enums the columns hold (their CHECK constraints are in migrations/): defined once in @mamoru/contract. */
+/** The enums the columns hold (their CHECK constraints are in migrations/) are defined once, in @mamoru/contract. */
 export type {
   AgentCommandKind,
   AuditActorType,
@@ -37,7 +17,7 @@ export type {
   RecordingRole,
   RetentionClass,
   Role,
-};
+} from '@mamoru/contract/enums';
 
 /*
  * The tables as TypeScript sees them: every table and column name camelCase. PostgreSQL names are the snake_case
@@ -99,7 +79,7 @@ export interface CameraTable {
   name: string;
   place: string | null;
   device: Defaulted<unknown>;
-  uploadMode: Defaulted<UploadMode>;
+  uploadMode: Defaulted<E.UploadMode>;
   health: Defaulted<string>;
   lastSegmentAt: Date | null;
   createdAt: Defaulted<Date>;
@@ -130,7 +110,7 @@ export interface GapTable {
   id: Identity;
   cameraId: string;
   span: Range;
-  reason: GapReason;
+  reason: E.GapReason;
   detail: string | null;
   createdAt: Defaulted<Date>;
 }
@@ -147,8 +127,8 @@ export interface CallTable {
   linkedId: string;
   adapter: string;
   currentVersion: number;
-  direction: CallDirection;
-  disposition: CallDisposition;
+  direction: E.CallDirection;
+  disposition: E.CallDisposition;
   callerNumber: string | null;
   callerName: string | null;
   callerE164: string | null;
@@ -169,7 +149,7 @@ export interface CallTable {
   rawStart: string | null;
   rawAnswer: string | null;
   rawEnd: string | null;
-  noticePlayed: NoticePlayed;
+  noticePlayed: E.NoticePlayed;
   noticeMethod: string | null;
   noticeAt: Date | null;
   flags: Defaulted<string[]>;
@@ -214,7 +194,7 @@ export interface RecordingTable {
   id: Generated<string>;
   callId: string;
   name: string;
-  role: RecordingRole;
+  role: E.RecordingRole;
   format: string;
   sampleRate: number | null;
   channels: number | null;
@@ -233,7 +213,7 @@ export interface RecordingTable {
   waveformKey: string | null;
   waveformSize: Int8 | null;
   waveformBucketMs: number | null;
-  deriveStatus: Defaulted<DeriveStatus>;
+  deriveStatus: Defaulted<E.DeriveStatus>;
   deriveError: string | null;
   deriveAttempts: Defaulted<number>;
   deriveJobId: string | null;
@@ -249,7 +229,7 @@ export interface AppUserTable {
   login: string;
   displayName: string;
   passwordHash: string;
-  role: Role;
+  role: E.Role;
   active: Defaulted<boolean>;
   failedAttempts: Defaulted<number>;
   failureWindowStartedAt: Date | null;
@@ -292,7 +272,7 @@ export interface AuditEventTable {
   /** Chain position: 1, 2, 3, … without gaps. */
   id: Int8;
   occurredAt: Date;
-  actorType: AuditActorType;
+  actorType: E.AuditActorType;
   actorId: string | null;
   actorLabel: string | null;
   actorRole: string | null;
@@ -304,7 +284,7 @@ export interface AuditEventTable {
   userAgent: string | null;
   purpose: string | null;
   requestId: string | null;
-  outcome: AuditOutcome;
+  outcome: E.AuditOutcome;
   details: ColumnType<unknown, string, string>;
   prevHash: Buffer;
   hash: Buffer;
@@ -320,7 +300,7 @@ export interface EvidenceHoldTable {
   id: Generated<string>;
   siteId: string;
   incidentId: string | null;
-  kind: HoldKind;
+  kind: E.HoldKind;
   cameraId: string | null;
   /** tstzrange; write with sql`tstzrange(...)`. */
   span: ColumnType<string | null, string | null, string | null>;
@@ -337,10 +317,10 @@ export interface EvidenceHoldTable {
 export interface AgentCommandTable {
   id: Generated<string>;
   siteId: string;
-  kind: AgentCommandKind;
+  kind: E.AgentCommandKind;
   payload: unknown;
   incidentId: string | null;
-  status: Defaulted<CommandStatus>;
+  status: Defaulted<E.CommandStatus>;
   createdAt: Defaulted<Date>;
   deliveredAt: Date | null;
   completedAt: Date | null;
@@ -358,9 +338,9 @@ export interface IncidentTable {
   siteId: string;
   caseNumber: string;
   title: string;
-  category: IncidentCategory;
-  severity: IncidentSeverity;
-  status: IncidentStatus;
+  category: E.IncidentCategory;
+  severity: E.IncidentSeverity;
+  status: E.IncidentStatus;
   windowStart: Date;
   windowEnd: Date;
   marginBeforeS: number;
@@ -383,7 +363,7 @@ export interface IncidentTable {
 export interface IncidentCallTable {
   incidentId: string;
   callId: string;
-  source: CallLinkSource;
+  source: E.CallLinkSource;
   linkedBy: string;
   linkedAt: Date;
 }
@@ -393,7 +373,7 @@ export interface IncidentCameraWindowTable {
   incidentId: string;
   cameraId: string;
   span: Range;
-  source: WindowLinkSource;
+  source: E.WindowLinkSource;
   preserveCommandId: string | null;
   linkedBy: string;
   linkedAt: Date;
@@ -433,13 +413,63 @@ export interface IncidentEventTable {
 
 /** One row per retention class; `retention_days` is NULL only for legal_hold (until released). */
 export interface RetentionPolicyTable {
-  class: RetentionClass;
+  class: E.RetentionClass;
   retentionDays: number | null;
   updatedAt: Defaulted<Date>;
   updatedBy: string;
 }
 
+export type PackKindColumn = 'evidence' | 'disclosure';
+export type PackPurposeColumn = 'police_request' | 'court' | 'internal_investigation' | 'insurer' | 'data_subject_request';
+export type PackStatusColumn = 'queued' | 'building' | 'ready' | 'failed';
+
+/** An evidence pack (or disclosure response) requested by hq; never deleted. */
+export interface EvidencePackTable {
+  id: Generated<string>;
+  siteId: string;
+  incidentId: string | null;
+  kind: PackKindColumn;
+  purpose: PackPurposeColumn;
+  reference: string;
+  legalBasis: string;
+  scope: ColumnType<unknown, string, string>;
+  status: Defaulted<PackStatusColumn>;
+  jobId: string | null;
+  objectKey: string | null;
+  size: Int8 | null;
+  fileCount: number | null;
+  manifestSha256: Buffer | null;
+  signature: Buffer | null;
+  keyFingerprint: string | null;
+  contents: ColumnType<unknown, string, string> | null;
+  error: string | null;
+  requestedBy: string;
+  requestedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  downloadCount: Defaulted<number>;
+}
+
+/** A police share link of a pack: token hashed, expiry, download limit, optional passcode, revocation. */
+export interface PackShareLinkTable {
+  id: Generated<string>;
+  packId: string;
+  tokenHash: string;
+  recipient: string;
+  expiresAt: Date;
+  maxDownloads: number;
+  downloadCount: Defaulted<number>;
+  passcodeHash: string | null;
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  revokedBy: string | null;
+  revokeReason: string | null;
+}
+
 export interface Database {
+  evidencePack: EvidencePackTable;
+  packShareLink: PackShareLinkTable;
   retentionPolicy: RetentionPolicyTable;
   incidentSequence: IncidentSequenceTable;
   incident: IncidentTable;

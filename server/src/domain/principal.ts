@@ -69,12 +69,13 @@ export type Capability =
   | 'incidents:reopen' // reopen a closed case
   | 'incidents:legal_hold' // place and release a legal hold on a case
   | 'retention:read' // retention policies (no media)
-  | 'retention:manage'; // editing retention policies
+  | 'retention:manage' // editing retention policies
+  | 'packs:manage'; // evidence packs: request, read, download, the signing key, police share links
 
 const ROLE_CAPABILITIES: Record<Role, readonly Capability[]> = {
   store_manager: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit'],
   security: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:edit', 'incidents:review'],
-  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage'],
+  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage', 'packs:manage'],
   auditor: ['audit:read', 'sites:list', 'retention:read'],
   admin: ['users:manage', 'sites:manage', 'sites:list'],
 };

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { AGENT_API_BASE, agentPaths } from '@mamoru/contract/paths';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { safeEqual } from '../adapters/crypto.ts';
 import type { RequestOrigin } from '../domain/principal.ts';
@@ -84,8 +85,8 @@ export function routeMatcher(routes: readonly { method: string; path: string }[]
  * any route added later, needs a signed-in person. What each role may then do is decided in the services.
  */
 export function classifyPath(path: string): PathClass {
-  if (/^\/api\/v1\/(health|time|openapi\.json)$/.test(path) || path === '/api/v1/auth/login' || path === '/api/v1/agent/enroll') return 'public';
-  if (path.startsWith('/api/v1/agent/')) return 'agent';
+  if (/^\/api\/v1\/(health|time|openapi\.json)$/.test(path) || path === '/api/v1/auth/login' || path === agentPaths.enroll()) return 'public';
+  if (path.startsWith(`${AGENT_API_BASE}/`)) return 'agent';
   if (path === '/api/v1/auth/logout' || path.startsWith('/api/v1/media/')) return 'optional-session';
   return 'session';
 }

@@ -2,8 +2,8 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { ErrorBodySchema, IsoDateTime } from '@mamoru/contract';
 import type { AppEnv } from './app-env.ts';
 
-/** The one error shape (@mamoru/contract), named `Error` in the OpenAPI document. */
-export const ErrorSchema = ErrorBodySchema.openapi('Error');
+/** The one error shape (@mamoru/contract's `ErrorBodySchema`, the `Error` component of the OpenAPI document). */
+export const ErrorSchema = ErrorBodySchema;
 
 export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, { description: 'error', content: { 'application/json': { schema: ErrorSchema } } }]));
@@ -29,7 +29,8 @@ export function router() {
   });
 }
 
-export const IsoDate = IsoDateTime.openapi({ type: 'string', format: 'date-time' });
+/** An ISO 8601 date-time with an offset, parsed to a Date. */
+export const IsoDate = IsoDateTime;
 
 // ---- route-building helpers (one home; every route file uses these) ----------------------------------------------
 

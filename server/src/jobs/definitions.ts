@@ -53,6 +53,16 @@ export const JOBS = {
     backoffMs: 0,
     schedule: { everyMs: 60 * 60_000 },
   },
+  /**
+   * Builds one requested evidence pack (services/evidence-pack.service.ts): the ZIP streamed to S3, progress reported
+   * as it goes. A ready pack is left alone; a source that does not match its edge hash fails at once.
+   */
+  'pack.build': {
+    payload: z.strictObject({ packId: z.uuid() }),
+    attempts: 2,
+    backoffMs: 30_000,
+    jobId: (p: { packId: string }) => `pack.build.${p.packId}`,
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof JOBS;

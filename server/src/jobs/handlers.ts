@@ -5,8 +5,16 @@
 import type { AudioTools } from '../adapters/audio-tools.ts';
 import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
+import { chromiumPdfRenderer, type PdfRenderer } from '../adapters/pdf-renderer.ts';
+import { fileSigningKey, type SigningKeyStore } from '../adapters/signing-key.ts';
+import { ffmpegVideoTools, type VideoTools } from '../adapters/video-tools.ts';
 import type { Db } from '../db/connect.ts';
 import { auditRepository } from '../repositories/audit.repository.ts';
+import { callRepository } from '../repositories/call.repository.ts';
+import { incidentRepository } from '../repositories/incident.repository.ts';
+import { linkingRepository } from '../repositories/linking.repository.ts';
+import { packRepository } from '../repositories/pack.repository.ts';
+import { userRepository } from '../repositories/user.repository.ts';
 import { transactor } from '../repositories/index.ts';
 import { recordingRepository } from '../repositories/recording.repository.ts';
 import { retentionRepository } from '../repositories/retention.repository.ts';
@@ -15,7 +23,10 @@ import { orphanSweepService } from '../services/orphan-sweep.service.ts';
 import { auditService } from '../services/audit.service.ts';
 import { derivationSweepService, recordingDeriveService } from '../services/recording-derive.service.ts';
 import { retentionService } from '../services/retention.service.ts';
-import type { Handlers } from './definitions.ts';
+import { packBuildService } from '../services/evidence-pack.service.ts';
+import { packBuilder } from '../services/pack-builder.ts';
+import { type Handlers, PermanentJobError } from './definitions.ts';
+import { PackSourceError } from '../services/pack-builder.ts';
 import type { JobQueue } from './queue.ts';
 
 export type WorkerDeps = {
@@ -29,6 +40,10 @@ export type WorkerDeps = {
   /** Rows per retention transaction (default 200). */
   retentionBatchSize?: number;
   log?: (line: Record<string, unknown>) => void;
+  /** Evidence packs: the signing key (PACK_SIGNING_KEY_FILE), ffmpeg for the MP4 cuts, Chromium for the PDF report. */
+  signingKey?: SigningKeyStore;
+  video?: VideoTools;
+  pdf?: PdfRenderer;
 };
 
 /** Services the worker's handlers use, built once per process from adapters. */
@@ -50,6 +65,23 @@ export function buildWorkerServices(d: WorkerDeps) {
     derive: recordingDeriveService({ recordings, store: d.store, audio: d.audio, clock: d.clock, workDir: d.workDir }),
     derivationSweep: derivationSweepService({ recordings, jobs: d.jobs, clock: d.clock }),
     retention: retentionService({ tx, retention: retentionRepository(d.db), store: d.store, clock: d.clock, audit, batchSize: d.retentionBatchSize, log: d.log }),
+    packs: packBuildService({
+      packs: packRepository(d.db),
+      incidents: incidentRepository(d.db),
+      calls: callRepository(d.db),
+      recordings,
+      linking: linkingRepository(d.db),
+      users: userRepository(d.db),
+      builder: packBuilder({
+        store: d.store,
+        video: d.video ?? ffmpegVideoTools(),
+        pdf: d.pdf ?? chromiumPdfRenderer(),
+        signingKey: d.signingKey ?? fileSigningKey(process.env.PACK_SIGNING_KEY_FILE ?? './data/pack-signing-key.pem'),
+        workDir: d.workDir,
+      }),
+      audit,
+      clock: d.clock,
+    }),
   };
 }
 
@@ -59,6 +91,14 @@ export function buildHandlers(s: ReturnType<typeof buildWorkerServices>) {
     'recording.derive-sweep': () => s.derivationSweep.sweep(),
     'storage.orphan-sweep': () => s.orphanSweep.sweep(),
     'retention.run': (_p, ctx) => s.retention.run({ progress: ctx.progress }),
+    'pack.build': async (p, ctx) => {
+      try {
+        return await s.packs.build(p.packId, { attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, progress: ctx.progress });
+      } catch (e) {
+        if (e instanceof PackSourceError) throw new PermanentJobError(e.message);
+        throw e;
+      }
+    },
   } satisfies Handlers;
   return handlers;
 }

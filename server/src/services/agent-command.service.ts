@@ -1,5 +1,5 @@
 import type { Clock } from '../adapters/clock.ts';
-import type { AgentCommand } from '@mamoru/contract';
+import type { AgentCommand, CommandResult } from '@mamoru/contract';
 import type { AgentPrincipal } from '../domain/principal.ts';
 import { conflict, notFound } from '../domain/errors.ts';
 import type { CommandRow } from '../repositories/agent-command.repository.ts';
@@ -43,7 +43,7 @@ export function agentCommandService(deps: { tx: Transactor; audit: AuditService;
      * The agent reports a command done or failed. Another site's command answers 404 like a missing one. The same
      * report again is a no-op (200); a different report after completion is 409.
      */
-    async ack(agent: AgentPrincipal, id: string, status: 'done' | 'failed', detail: string | null) {
+    async ack(agent: AgentPrincipal, id: string, status: CommandResult, detail: string | null) {
       const now = clock.now();
       return tx(async (r) => {
         const cmd = isUuid(id) ? await r.agentCommands.findForSite(id, agent.siteId, true) : undefined;

@@ -1,4 +1,5 @@
 import type { Clock } from '../adapters/clock.ts';
+import type { AuditOutcome } from '@mamoru/contract/enums';
 import { type ChainFields, type ChainedEvent, chainNext, verifyChain, type VerifyResult } from '../domain/audit-chain.ts';
 import type { Principal, RequestOrigin } from '../domain/principal.ts';
 import type { AuditFilter, AuditRepository } from '../repositories/audit.repository.ts';
@@ -15,7 +16,7 @@ export type AuditEventInput = {
   targetType?: string | null;
   targetId?: string | null;
   siteId?: string | null;
-  outcome?: 'success' | 'failure';
+  outcome?: AuditOutcome;
   details?: Record<string, unknown>;
 };
 

@@ -1,4 +1,5 @@
 import type { Clock } from '../adapters/clock.ts';
+import type { CallLinkSource, WindowLinkSource } from '@mamoru/contract/enums';
 import type { IncidentSettings } from '../config.ts';
 import type { CameraRow } from '../repositories/camera.repository.ts';
 import {
@@ -111,7 +112,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
     cam: Pick<CameraRow, 'id' | 'key' | 'uploadMode'>,
     start: Date,
     end: Date,
-    source: 'filed' | 'manual',
+    source: WindowLinkSource,
     ctx: { by: string; now: Date; incidentDays: number; footage?: Arrival },
   ) {
     const { by, now } = ctx;
@@ -128,7 +129,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
     return { id, cameraId: cam.id, cameraKey: cam.key, from: iso(start), to: iso(end), commandId, holds, missingMs: arrival.missingMs, metadataOnlyCount: arrival.metadataOnlyCount };
   }
 
-  async function linkCallsWithin(r: Repositories, i: IncidentRow, links: { callId: string; source: 'filed_from' | 'window' | 'manual' }[], by: string, now: Date, incidentDays?: number) {
+  async function linkCallsWithin(r: Repositories, i: IncidentRow, links: { callId: string; source: CallLinkSource }[], by: string, now: Date, incidentDays?: number) {
     const linked = await r.incidents.linkCalls(i.id, links, by, now);
     const days = incidentDays ?? (await incidentEvidenceDays(r));
     const holds = await r.incidents.placeHolds(linked.flatMap((callId) => holdsFor(i, { callId }, by, now, days)));

@@ -9,7 +9,7 @@ import { badRequest, conflict, gone, notFound, tooLarge } from '../domain/errors
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
-import type { AgentCommand, UploadMode } from '@mamoru/contract';
+import type { AgentCommand, PutStatus, UploadMode } from '@mamoru/contract';
 import type { AgentCommandService } from './agent-command.service.ts';
 import type { AuditService } from './audit.service.ts';
 
@@ -25,7 +25,7 @@ export type SegmentMeta = {
   clockOffsetMs: number | null;
 };
 
-export type IngestResult = { status: 'created' | 'exists'; segmentId: string };
+export type IngestResult = { status: PutStatus; segmentId: string };
 
 
 function objectKeyFor(siteId: string, cameraId: string, start: Date, ext: string) {

@@ -1,4 +1,5 @@
 /** The real Asterisk 22 fixture call (server/test/fixtures/asterisk-22) as an agent would send it, and HTTP helpers. */
+import type { RecordingRole } from '@mamoru/contract/enums';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,7 @@ const BASE = 'in-0501234567-0312345678-20261123-180500-1795457100.0';
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-export type FixtureFile = { name: string; path: string; bytes: Buffer; role: 'mixed' | 'caller' | 'operator' };
+export type FixtureFile = { name: string; path: string; bytes: Buffer; role: RecordingRole };
 
 export const FIXTURE_FILES: FixtureFile[] = [
   { name: `${BASE}.wav`, role: 'mixed' as const },

@@ -5,6 +5,9 @@ import { ffmpegAudioTools } from '../../src/adapters/audio-tools.ts';
 import { systemClock, type Clock } from '../../src/adapters/clock.ts';
 import { hashSecret, randomToken, sha256Hex } from '../../src/adapters/crypto.ts';
 import { createS3Store, type ObjectStore } from '../../src/adapters/object-store.ts';
+import { fileSigningKey, type SigningKeyStore } from '../../src/adapters/signing-key.ts';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { buildServices, createApp } from '../../src/app.ts';
 import { type AppAuthSettings, type IncidentSettings, loadAuthSettings, loadIncidentSettings } from '../../src/config.ts';
 import type { Role } from '../../src/domain/principal.ts';
@@ -30,6 +33,9 @@ export type TestCentre = {
   adminToken: string;
   /** The HMAC key of media links (tests forge and expire links with it). */
   mediaSecret: string;
+  /** The evidence-signing key (a key file of this centre's own under the temp folder). */
+  signingKey: SigningKeyStore;
+  signingKeyFile: string;
   services: ReturnType<typeof buildServices>;
   /** The Hono app being served (its route table drives the authorization matrix). */
   app: ReturnType<typeof createApp>;
@@ -92,6 +98,8 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
   const queuePrefix = uniqueName('q');
   const jobs = createJobQueue({ connection: redis, prefix: queuePrefix });
   const clock = opts.clock ?? systemClock;
+  const signingKeyFile = path.join(tmpdir(), `${uniqueName('pack-key')}.pem`);
+  const signingKey = fileSigningKey(signingKeyFile);
   const deps = {
     db,
     redis,
@@ -106,10 +114,11 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     maxSegmentBytes: opts.maxSegmentBytes ?? 512 * 1024 * 1024,
     maxRecordingBytes: opts.maxRecordingBytes ?? 64 * 1024 * 1024,
     webRoot: opts.webRoot,
+    signingKey,
   };
   const workers: JobWorker[] = [];
   let workerSvc: ReturnType<typeof buildWorkerServices> | undefined;
-  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs }));
+  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs, signingKey }));
   const services = buildServices(deps);
   const app = createApp(deps);
   let server: ServerType | undefined;
@@ -147,6 +156,8 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     queuePrefix,
     adminToken: adminToken ?? '',
     mediaSecret: deps.mediaSecret,
+    signingKey,
+    signingKeyFile,
     services,
     app,
     auth,
@@ -209,6 +220,7 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
       await db.destroy();
       redis.disconnect();
       await database.drop();
+      await import('node:fs/promises').then((fs) => fs.rm(signingKeyFile, { force: true }));
     },
   };
   return centre;

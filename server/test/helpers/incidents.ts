@@ -1,4 +1,5 @@
 /** Helpers for the incident tests: calls through the agent API, segment rows through the segment repository, JSON calls. */
+import type { CallDirection } from '@mamoru/contract/enums';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { agentClient, fixturePayload } from './calls.ts';
 import type { TestCentre } from './centre.ts';
@@ -9,7 +10,7 @@ export const MIN = 60_000;
 export async function putCall(
   centre: TestCentre,
   credential: string,
-  o: { start: Date; end: Date; caller?: string | null; e164?: string | null; direction?: 'inbound' | 'outbound' | 'internal' | 'unknown'; operator?: string },
+  o: { start: Date; end: Date; caller?: string | null; e164?: string | null; direction?: CallDirection; operator?: string },
 ): Promise<string> {
   const linkedId = `${Math.floor(o.start.getTime() / 1000)}.${randomBytes(3).readUIntBE(0, 3)}`;
   const durationS = (o.end.getTime() - o.start.getTime()) / 1000;

@@ -3,14 +3,15 @@
  * URL: `/calls?number=5678&from=2026-11-24&to=2026-11-24&site=<id>&operator=201&direction=inbound&disposition=answered
  * &notice=yes&cursor=<opaque>[&lang=en]`. Dates are calendar days in the site's zone (see `searchZone`), `to` included.
  */
+import { CALL_DIRECTIONS, CALL_DISPOSITIONS, NOTICE_PLAYED } from '@mamoru/contract/enums';
 import type { CallQuery } from './api.ts';
 import type { Lang } from './i18n.ts';
 import { checkNumberQuery, normalizeNumberQuery, type NumberProblem } from './phone.ts';
 import { formatDateTime, localToUtc, zoneAbbreviation } from './time.ts';
 
-export const DIRECTIONS = ['inbound', 'outbound', 'internal', 'unknown'] as const;
-export const DISPOSITIONS = ['answered', 'no_answer', 'busy', 'failed', 'congestion', 'unknown'] as const;
-export const NOTICES = ['yes', 'no', 'unknown'] as const;
+export const DIRECTIONS = CALL_DIRECTIONS;
+export const DISPOSITIONS = CALL_DISPOSITIONS;
+export const NOTICES = NOTICE_PLAYED;
 export const PAGE_SIZE = 25;
 
 export type CallSearch = {
