@@ -1,4 +1,4 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { ErrorBodySchema, IsoDateTime } from '@mamoru/contract';
 import type { AppEnv } from './app-env.ts';
 
@@ -31,3 +31,27 @@ export function router() {
 
 /** An ISO 8601 date-time with an offset, parsed to a Date. */
 export const IsoDate = IsoDateTime;
+
+// ---- route-building helpers (one home; every route file uses these) ----------------------------------------------
+
+/** A JSON response of `schema`. */
+export const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
+
+/** A required JSON request body of `schema` (for `request: { body: jsonBody(X) }`). */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true as const });
+
+/** Routes for people: the session cookie (or bearer session token). */
+export const sessionSecurity = [{ session: [] }];
+/** Routes for store agents: the agent credential. */
+export const agentSecurity = [{ agentCredential: [] }];
+
+export const Uuid = z.string().uuid();
+/** `/…/{id}` path parameters. */
+export const IdParam = z.object({ id: Uuid });
+
+/** A nullable instant as ISO 8601 UTC (`null` stays `null`). */
+export function iso(d: Date): string;
+export function iso(d: Date | null): string | null;
+export function iso(d: Date | null): string | null {
+  return d?.toISOString() ?? null;
+}

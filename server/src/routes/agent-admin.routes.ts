@@ -1,12 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses, router } from '../http/openapi.ts';
+import { errorResponses, IdParam, iso, json, router, sessionSecurity as security } from '../http/openapi.ts';
 import type { AgentRecord } from '../repositories/agent.repository.ts';
 import type { AgentAdminService, EnrollmentTokenView } from '../services/agent-admin.service.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ session: [] }];
-const iso = (d: Date | null) => d?.toISOString() ?? null;
-const Id = z.object({ id: z.string().uuid() });
+const Id = IdParam;
 
 const EnrollmentToken = z
   .object({

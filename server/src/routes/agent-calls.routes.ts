@@ -12,11 +12,9 @@ import {
 } from '@mamoru/contract';
 import type { HttpAuth } from '../http/auth.ts';
 import { tooLarge } from '../domain/errors.ts';
-import { errorResponses, router } from '../http/openapi.ts';
+import { agentSecurity, errorResponses, json, jsonBody, router } from '../http/openapi.ts';
 import type { CallIngestService } from '../services/call-ingest.service.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ agentCredential: [] }];
 
 export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<HttpAuth, 'agent'> }) {
   const app = router();
@@ -30,7 +28,7 @@ export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<Htt
       description:
         'Same version with identical content again answers 200 with the same id; with different content 409 `call_version_conflict`. ' +
         '`missingRecordings` lists the declared recordings whose bytes the centre does not hold yet.',
-      security,
+      security: agentSecurity,
       middleware: [
         bodyLimit({
           maxSize: MAX_CALL_JSON_BYTES,
@@ -43,7 +41,7 @@ export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<Htt
       ] as const,
       request: {
         params: z.object({ callKey: CallKeySchema, version: z.coerce.number().int().min(1).max(1_000_000) }),
-        body: { content: { 'application/json': { schema: CallPayloadSchema } }, required: true },
+        body: jsonBody(CallPayloadSchema),
       },
       responses: { 200: json(CallVersionResponseSchema, 'already stored'), 201: json(CallVersionResponseSchema, 'stored'), ...errorResponses(400, 401, 409, 413) },
     }),
@@ -62,7 +60,7 @@ export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<Htt
       description:
         'The recording must be declared in a version of the call with this SHA-256 and size. The same recording again answers 200. ' +
         'A new original queues the `recording.derive` job (playable copy and waveform).',
-      security,
+      security: agentSecurity,
       request: {
         params: z.object({ callKey: CallKeySchema, name: z.string().regex(RECORDING_NAME, 'a file basename') }),
         headers: RecordingHeadersSchema,

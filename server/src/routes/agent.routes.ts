@@ -18,11 +18,9 @@ import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { IngestService } from '../services/ingest.service.ts';
 import type { HttpAuth } from '../http/auth.ts';
 import { badRequest } from '../domain/errors.ts';
-import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import { agentSecurity, errorResponses, IsoDate, json, jsonBody, router } from '../http/openapi.ts';
 import type { Clock } from '../adapters/clock.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ agentCredential: [] }];
 
 export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestService; http: Pick<HttpAuth, 'agent' | 'origin'>; clock: Clock }) {
   const app = router();
@@ -32,7 +30,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       method: 'post',
       path: AGENT_ROUTES.enroll,
       summary: 'Exchange a one-time enrollment token for an agent credential bound to the token\'s site',
-      request: { body: { content: { 'application/json': { schema: EnrollBodySchema } }, required: true } },
+      request: { body: jsonBody(EnrollBodySchema) },
       responses: {
         201: json(EnrollResponseSchema),
         ...errorResponses(400, 401, 409, 410),
@@ -56,8 +54,8 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       method: 'put',
       path: AGENT_ROUTES.camera,
       summary: 'Register or update one of this site\'s cameras (stream credentials never leave the agent)',
-      security,
-      request: { params: z.object({ key: CameraKeySchema }), body: { content: { 'application/json': { schema: CameraBodySchema } }, required: true } },
+      security: agentSecurity,
+      request: { params: z.object({ key: CameraKeySchema }), body: jsonBody(CameraBodySchema) },
       responses: { 200: json(CameraResponseSchema), ...errorResponses(400, 401) },
     }),
     async (c) => c.json(await deps.ingest.registerCamera(c.get('agent'), { key: c.req.valid('param').key, ...c.req.valid('json') }), 200),
@@ -69,7 +67,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       path: AGENT_ROUTES.segment,
       summary: 'Upload one closed segment; the body streams to S3 and is verified against the edge SHA-256',
       description: 'Idempotent: the same segment again answers 200 with the stored id. `start` is the real UTC start (ISO 8601).',
-      security,
+      security: agentSecurity,
       request: {
         params: z.object({ cameraKey: CameraKeySchema, start: IsoDate }),
         headers: SegmentHeadersSchema,
@@ -120,10 +118,10 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       summary: 'On-demand cameras: record a closed segment\'s facts and edge SHA-256 without its media',
       description:
         'The row has no object until the media is PUT to `/segments/{cameraKey}/{start}` (when a case asks for it); the media then attaches to this row only if its hash, size and duration match. Idempotent: the same metadata again answers 200. Same validation and error codes as the media route.',
-      security,
+      security: agentSecurity,
       request: {
         params: z.object({ cameraKey: CameraKeySchema, start: IsoDate }),
-        body: { content: { 'application/json': { schema: SegmentMetaSchema } }, required: true },
+        body: jsonBody(SegmentMetaSchema),
       },
       responses: {
         200: json(SegmentPutResponseSchema, 'already recorded'),
@@ -154,8 +152,8 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       method: 'post',
       path: AGENT_ROUTES.gaps,
       summary: 'Report a stretch with no footage and why (gaps are shown, never hidden)',
-      security,
-      request: { body: { content: { 'application/json': { schema: GapBodySchema } }, required: true } },
+      security: agentSecurity,
+      request: { body: jsonBody(GapBodySchema) },
       responses: { 200: json(GapResponseSchema), 201: json(GapResponseSchema), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
@@ -169,8 +167,8 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       method: 'post',
       path: AGENT_ROUTES.heartbeat,
       summary: 'Agent status; the answer carries server receive/send times for an NTP-style offset, and commands',
-      security,
-      request: { body: { content: { 'application/json': { schema: HeartbeatBodySchema } }, required: true } },
+      security: agentSecurity,
+      request: { body: jsonBody(HeartbeatBodySchema) },
       responses: { 200: json(HeartbeatResponseSchema), ...errorResponses(400, 401) },
     }),
     async (c) => {

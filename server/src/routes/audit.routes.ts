@@ -1,11 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AUDIT_ACTOR_TYPES, AUDIT_OUTCOMES } from '@mamoru/contract/enums';
 import type { ChainedEvent } from '../domain/audit-chain.ts';
-import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import { errorResponses, IsoDate, json, router, sessionSecurity } from '../http/openapi.ts';
 import type { AuditService } from '../services/audit.service.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ session: [] }];
 
 const Event = z
   .object({
@@ -64,7 +62,7 @@ export function auditRoutes(deps: { audit: AuditService }) {
       method: 'get',
       path: '/audit/events',
       summary: 'Audit events, newest first, filtered and paginated (role auditor)',
-      security,
+      security: sessionSecurity,
       request: { query: EventsQuery },
       responses: { 200: json(z.object({ events: z.array(Event), nextCursor: z.string().nullable() })), ...errorResponses(400, 401, 403) },
     }),
@@ -80,7 +78,7 @@ export function auditRoutes(deps: { audit: AuditService }) {
       method: 'get',
       path: '/audit/verify',
       summary: 'Walk the hash chain and report the first broken link (role auditor)',
-      security,
+      security: sessionSecurity,
       responses: { 200: json(Verify), ...errorResponses(401, 403) },
     }),
     async (c) => c.json(await deps.audit.verify(c.get('principal')), 200),

@@ -3,12 +3,10 @@ import { ROLES } from '@mamoru/contract/enums';
 import type { Clock } from '../adapters/clock.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { HttpAuth } from '../http/auth.ts';
-import { errorResponses, router } from '../http/openapi.ts';
+import { errorResponses, json, jsonBody, router, sessionSecurity } from '../http/openapi.ts';
 import type { AuthService } from '../services/auth.service.ts';
 import { ensureUser } from '../services/access.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ session: [] }];
 
 const Site = z.object({ id: z.string(), code: z.string(), name: z.string(), timezone: z.string() });
 export const Me = z
@@ -38,7 +36,7 @@ export function authRoutes(deps: { auth: AuthService; http: HttpAuth; clock: Clo
       path: '/auth/login',
       summary: 'Sign in with login and password; sets the session cookie',
       description: 'An unknown login and a wrong password get the same 401. Repeated failures lock the account and the client address for a while (429 with Retry-After).',
-      request: { body: { content: { 'application/json': { schema: LoginBody } }, required: true } },
+      request: { body: jsonBody(LoginBody) },
       responses: { 200: json(z.object({ user: Me, expiresAt: z.string() })), ...errorResponses(400, 401, 403, 429) },
     }),
     async (c) => {
@@ -65,7 +63,7 @@ export function authRoutes(deps: { auth: AuthService; http: HttpAuth; clock: Clo
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/auth/me', summary: 'The signed-in person: role, capabilities, sites', security, responses: { 200: json(Me), ...errorResponses(401) } }),
+    createRoute({ method: 'get', path: '/auth/me', summary: 'The signed-in person: role, capabilities, sites', security: sessionSecurity, responses: { 200: json(Me), ...errorResponses(401) } }),
     async (c) => {
       const p = c.get('principal');
       ensureUser(p);
@@ -79,8 +77,8 @@ export function authRoutes(deps: { auth: AuthService; http: HttpAuth; clock: Clo
       method: 'post',
       path: '/auth/password',
       summary: 'Change your own password; your other sessions end',
-      security,
-      request: { body: { content: { 'application/json': { schema: PasswordBody } }, required: true } },
+      security: sessionSecurity,
+      request: { body: jsonBody(PasswordBody) },
       responses: { 204: { description: 'changed' }, ...errorResponses(400, 401, 403, 429) },
     }),
     async (c) => {

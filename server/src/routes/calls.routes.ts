@@ -2,15 +2,11 @@ import { Readable } from 'node:stream';
 import { CALL_DIRECTIONS, CALL_DISPOSITIONS, NOTICE_PLAYED } from '@mamoru/contract/enums';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/app-env.ts';
-import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import { errorResponses, iso, IsoDate, json, router, sessionSecurity, Uuid } from '../http/openapi.ts';
 import type { CallRow, CallLegRow, CallVersionRow } from '../repositories/call.repository.ts';
 import type { CallQueryService } from '../services/call-query.service.ts';
 import { mediaResponse, withUnsatisfiableRangeLength } from '../http/media-response.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ session: [] }];
-const Uuid = z.string().uuid();
-const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 const Link = z.object({ url: z.string(), expiresAt: z.string() });
 const CallSummary = z
@@ -145,7 +141,7 @@ export function callRoutes(deps: { calls: CallQueryService }) {
       method: 'get',
       path: '/calls',
       summary: 'Search calls the caller may see, newest first, by cursor',
-      security,
+      security: sessionSecurity,
       request: { query: SearchQuery },
       responses: { 200: json(z.object({ calls: z.array(CallSummary), nextCursor: z.string().nullable() })), ...errorResponses(400, 401) },
     }),
@@ -161,7 +157,7 @@ export function callRoutes(deps: { calls: CallQueryService }) {
       method: 'get',
       path: '/calls/{id}',
       summary: 'One call: current facts, legs with raw PBX lines, every version, recordings with signed links and derivation state',
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: z.string().max(64) }) },
       responses: { 200: json(CallDetail), ...errorResponses(401, 404) },
     }),

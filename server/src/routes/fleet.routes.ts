@@ -1,10 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses, router } from '../http/openapi.ts';
+import { errorResponses, iso, json, router, sessionSecurity as security } from '../http/openapi.ts';
 import type { FleetService, FleetStore } from '../services/fleet.service.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ session: [] }];
-const iso = (d: Date | null) => d?.toISOString() ?? null;
 const Span = z.object({ start: z.string(), end: z.string() });
 
 const FleetAgent = z.object({

@@ -2,15 +2,12 @@ import { Readable } from 'node:stream';
 import { SEGMENT_STATES, type SegmentState } from '@mamoru/contract/enums';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/app-env.ts';
-import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import { errorResponses, iso, IsoDate, json, router, sessionSecurity, Uuid } from '../http/openapi.ts';
 import type { CameraView } from '../repositories/camera.repository.ts';
 import type { GapRecord, SegmentRecord } from '../repositories/segment.repository.ts';
 import type { PlaybackService } from '../services/playback.service.ts';
 import { mediaResponse, withUnsatisfiableRangeLength } from '../http/media-response.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ session: [] }];
-const Uuid = z.string().uuid();
 const RangeQuery = z.object({ from: IsoDate, to: IsoDate });
 
 const Camera = z
@@ -39,7 +36,7 @@ const cameraJson = (r: CameraView) => ({
   place: r.place,
   uploadMode: r.uploadMode,
   health: r.health,
-  lastSegmentAt: r.lastSegmentAt?.toISOString() ?? null,
+  lastSegmentAt: iso(r.lastSegmentAt),
 });
 const Segment = z.object({
   id: z.string(),
@@ -77,7 +74,7 @@ export function footageRoutes(deps: { playback: PlaybackService }) {
       method: 'get',
       path: '/cameras',
       summary: 'Cameras the caller may see',
-      security,
+      security: sessionSecurity,
       request: { query: z.object({ siteId: Uuid.optional() }) },
       responses: { 200: json(z.object({ cameras: z.array(Camera) })), ...errorResponses(400, 401, 403) },
     }),
@@ -92,7 +89,7 @@ export function footageRoutes(deps: { playback: PlaybackService }) {
       method: 'get',
       path: '/cameras/{id}',
       summary: 'One camera the caller may see, with its site and time zone',
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: Uuid }) },
       responses: { 200: json(z.object({ camera: Camera })), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -104,7 +101,7 @@ export function footageRoutes(deps: { playback: PlaybackService }) {
       method: 'get',
       path: '/cameras/{id}/timeline',
       summary: 'Segments and gaps of a camera in a UTC time range',
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: Uuid }), query: RangeQuery },
       responses: { 200: json(z.object({ cameraId: z.string(), camera: Camera, segments: z.array(Segment), gaps: z.array(Gap) })), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -124,7 +121,7 @@ export function footageRoutes(deps: { playback: PlaybackService }) {
             sha256: s.sha256,
             stored: s.objectKey !== null,
             state: segmentState(s, t.gaps),
-            deletedAt: s.deletedAt?.toISOString() ?? null,
+            deletedAt: iso(s.deletedAt),
             runId: s.runId,
             clockOffsetMs: s.clockOffsetMs,
             holdCount: s.holdCount,
@@ -141,7 +138,7 @@ export function footageRoutes(deps: { playback: PlaybackService }) {
       method: 'get',
       path: '/cameras/{id}/playlist.m3u8',
       summary: 'HLS playlist for a camera and time range (program date time on every segment, discontinuity at gaps)',
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: Uuid }), query: RangeQuery },
       responses: { 200: { description: 'playlist', content: { 'application/vnd.apple.mpegurl': { schema: z.string() } } }, ...errorResponses(400, 401, 403, 404) },
     }),

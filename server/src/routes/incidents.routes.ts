@@ -1,19 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ARRIVAL_STATES, CALL_LINK_SOURCES, COMMAND_STATUSES, HOLD_KINDS, WINDOW_LINK_SOURCES } from '@mamoru/contract/enums';
 import { CATEGORIES, CATEGORY_LABELS, SEVERITIES, SEVERITY_LABELS, STATUSES, STATUS_LABELS } from '../domain/incident.ts';
-import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import { errorResponses, IdParam, iso, IsoDate, json, jsonBody, router, sessionSecurity, Uuid } from '../http/openapi.ts';
 import type { CommandRow } from '../repositories/agent-command.repository.ts';
 import type { CallRow } from '../repositories/call.repository.ts';
 import type { BookmarkRow, CallLinkRow, HoldRow, IncidentEventRow, IncidentRow, NoteRow } from '../repositories/incident.repository.ts';
 import type { IncidentQueryService, RepeatCaller, WindowView } from '../services/incident-query.service.ts';
 import type { IncidentService } from '../services/incident.service.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
-const security = [{ session: [] }];
-const Uuid = z.string().uuid();
-const Id = z.object({ id: Uuid });
-const iso = (d: Date | null) => d?.toISOString() ?? null;
 const Span = z.object({ from: z.string(), to: z.string() });
 const Link = z.object({ url: z.string(), expiresAt: z.string() });
 
@@ -336,7 +330,7 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'get',
       path: '/incidents',
       summary: 'Cases the caller may see, newest filed first, by cursor',
-      security,
+      security: sessionSecurity,
       request: {
         query: z.object({
           site: SiteList.optional(),
@@ -365,8 +359,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'post',
       path: '/incidents',
       summary: "File a case from a call or a time window; links and holds the site's calls and camera windows around it",
-      security,
-      request: body(FileBody),
+      security: sessionSecurity,
+      request: { body: jsonBody(FileBody) },
       responses: { 201: json(z.object({ incident: Incident, linked: LinkOutcome })), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
@@ -380,8 +374,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'get',
       path: '/incidents/{id}',
       summary: 'One case: links with arrival per camera window, notes, bookmarks, holds, repeat-caller matches',
-      security,
-      request: { params: Id },
+      security: sessionSecurity,
+      request: { params: IdParam },
       responses: { 200: json(Detail), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
@@ -407,8 +401,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'patch',
       path: '/incidents/{id}',
       summary: "Edit a case's title, category, severity, narrative, window or involved staff (kept in its history)",
-      security,
-      request: { params: Id, ...body(PatchBody) },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(PatchBody) },
       responses: { 200: json(z.object({ incident: Incident, changed: z.array(z.string()) })), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
@@ -422,8 +416,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'get',
       path: '/incidents/{id}/history',
       summary: "The case's change history: who changed what, before and after",
-      security,
-      request: { params: Id },
+      security: sessionSecurity,
+      request: { params: IdParam },
       responses: { 200: json(z.object({ incidentId: z.string(), caseNumber: z.string(), events: z.array(Event) })), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
@@ -437,8 +431,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'get',
       path: '/incidents/{id}/timeline',
       summary: 'Everything to play the case on one clock: camera windows (HLS), calls (audio, waveform), bookmarks, arrival, time zone',
-      security,
-      request: { params: Id },
+      security: sessionSecurity,
+      request: { params: IdParam },
       responses: { 200: json(Timeline), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
@@ -479,8 +473,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'post',
       path: '/incidents/{id}/status',
       summary: 'Move a case to another status (allowed moves depend on the status and the role); closing starts the retention clock of its incident holds',
-      security,
-      request: { params: Id, ...body(StatusBody) },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(StatusBody) },
       responses: { 200: json(z.object({ incident: Incident, from: z.enum(STATUSES), to: z.enum(STATUSES), incidentHoldsExpireAt: z.string().nullable() })), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
@@ -495,8 +489,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'post',
       path: '/incidents/{id}/calls',
       summary: "Link a call of the case's site (held at once)",
-      security,
-      request: { params: Id, ...body(z.object({ callId: Uuid }).strict()) },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(z.object({ callId: Uuid }).strict()) },
       responses: { 201: json(z.object({ callId: z.string(), holds: z.number() })), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => c.json(await incidents.linkCall(c.get('principal'), c.req.valid('param').id, c.req.valid('json').callId), 201),
@@ -507,7 +501,7 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'delete',
       path: '/incidents/{id}/calls/{callId}',
       summary: "Unlink a call; releases the case's incident hold on it (refused under legal hold)",
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: Uuid, callId: Uuid }), query: UnlinkQuery },
       responses: { 200: json(z.object({ callId: z.string(), holdsReleased: z.number() })), ...errorResponses(400, 401, 403, 404, 409) },
     }),
@@ -522,8 +516,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'post',
       path: '/incidents/{id}/camera-windows',
       summary: "Link a window of one of the site's cameras (held at once; the store's agent is asked for footage not at the centre)",
-      security,
-      request: { params: Id, ...body(z.object({ cameraId: Uuid, from: IsoDate, to: IsoDate }).strict()) },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(z.object({ cameraId: Uuid, from: IsoDate, to: IsoDate }).strict()) },
       responses: {
         201: json(z.object({ id: z.string(), cameraId: z.string(), cameraKey: z.string(), from: z.string(), to: z.string(), commandId: z.string().nullable(), holds: z.number(), missingMs: z.number(), metadataOnlyCount: z.number() })),
         ...errorResponses(400, 401, 403, 404, 409),
@@ -540,7 +534,7 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'delete',
       path: '/incidents/{id}/camera-windows/{windowId}',
       summary: "Unlink a camera window; releases the case's incident hold on it and closes its open preserve command (refused under legal hold)",
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: Uuid, windowId: Uuid }), query: UnlinkQuery },
       responses: { 200: json(z.object({ windowId: z.string(), holdsReleased: z.number(), commandCancelled: z.boolean() })), ...errorResponses(400, 401, 403, 404, 409) },
     }),
@@ -555,8 +549,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'post',
       path: '/incidents/{id}/notes',
       summary: 'Add a note to a case (notes are kept; they are not edited)',
-      security,
-      request: { params: Id, ...body(z.object({ body: z.string().max(10000) }).strict()) },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(z.object({ body: z.string().max(10000) }).strict()) },
       responses: { 201: json(Note), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => c.json(noteJson(await incidents.addNote(c.get('principal'), c.req.valid('param').id, c.req.valid('json').body)), 201),
@@ -567,8 +561,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'post',
       path: '/incidents/{id}/bookmarks',
       summary: 'Mark a moment: on a linked camera, a linked call, or the case clock, with a note',
-      security,
-      request: { params: Id, ...body(z.object({ at: IsoDate, cameraId: Uuid.optional(), callId: Uuid.optional(), note: z.string().max(2000).optional() }).strict()) },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(z.object({ at: IsoDate, cameraId: Uuid.optional(), callId: Uuid.optional(), note: z.string().max(2000).optional() }).strict()) },
       responses: { 201: json(Bookmark), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => c.json(bookmarkJson(await incidents.addBookmark(c.get('principal'), c.req.valid('param').id, c.req.valid('json'))), 201),
@@ -579,7 +573,7 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'delete',
       path: '/incidents/{id}/bookmarks/{bookmarkId}',
       summary: 'Remove a bookmark (the history keeps it)',
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: Uuid, bookmarkId: Uuid }) },
       responses: { 200: json(z.object({ bookmarkId: z.string() })), ...errorResponses(400, 401, 403, 404, 409) },
     }),
@@ -594,8 +588,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'post',
       path: '/incidents/{id}/legal-hold',
       summary: "hq: place a legal hold on the case with a reason (every linked window and call, never expiring until released)",
-      security,
-      request: { params: Id, ...body(ReasonBody) },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(ReasonBody) },
       responses: { 200: json(z.object({ incident: Incident, holds: z.number() })), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
@@ -609,8 +603,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
       method: 'post',
       path: '/incidents/{id}/legal-hold/release',
       summary: "hq: release the case's legal hold with a reason",
-      security,
-      request: { params: Id, ...body(ReasonBody) },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(ReasonBody) },
       responses: { 200: json(z.object({ incident: Incident, holdsReleased: z.number() })), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses, router } from '../http/openapi.ts';
+import { errorResponses, iso, router, sessionSecurity } from '../http/openapi.ts';
 import type { JobStatusService } from '../services/job-status.service.ts';
 
 const Job = z
@@ -27,13 +27,13 @@ export function jobRoutes(deps: { jobs: JobStatusService }) {
       method: 'get',
       path: '/jobs/{id}',
       summary: 'State, progress, attempts and failure reason of a background job',
-      security: [{ session: [] }],
+      security: sessionSecurity,
       request: { params: z.object({ id: z.string().min(1).max(200) }) },
       responses: { 200: { description: 'job', content: { 'application/json': { schema: Job } } }, ...errorResponses(401, 404) },
     }),
     async (c) => {
       const j = await deps.jobs.get(c.get('principal'), c.req.valid('param').id);
-      return c.json({ ...j, createdAt: j.createdAt.toISOString(), startedAt: j.startedAt?.toISOString() ?? null, finishedAt: j.finishedAt?.toISOString() ?? null }, 200);
+      return c.json({ ...j, createdAt: j.createdAt.toISOString(), startedAt: iso(j.startedAt), finishedAt: iso(j.finishedAt) }, 200);
     },
   );
   return app;

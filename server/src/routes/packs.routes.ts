@@ -1,16 +1,11 @@
 import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
 import { PACK_KINDS, PACK_PURPOSES, PACK_STATUSES, PURPOSE_LABELS } from '../domain/pack.ts';
-import { errorResponses, IsoDate, router } from '../http/openapi.ts';
+import { errorResponses, iso, IsoDate, json, jsonBody, router, sessionSecurity, Uuid } from '../http/openapi.ts';
 import type { PackRow, ShareLinkRow } from '../repositories/pack.repository.ts';
 import type { EvidencePackService, ShareLinkState } from '../services/evidence-pack.service.ts';
 import type { PackProgress } from '../services/pack-builder.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
-const security = [{ session: [] }];
-const Uuid = z.string().uuid();
-const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 const Progress = z.object({ phase: z.string(), percent: z.number(), bytesDone: z.number(), bytesTotal: z.number(), detail: z.string().optional() }).nullable();
 
@@ -130,8 +125,8 @@ export function packRoutes(deps: { packs: EvidencePackService }) {
       method: 'post',
       path: '/incidents/{id}/packs',
       summary: 'Request an evidence pack of a case (or chosen windows, calls or a time range of it); a job builds it',
-      security,
-      request: { params: z.object({ id: z.string().max(64) }), ...body(PackRequestBody) },
+      security: sessionSecurity,
+      request: { params: z.object({ id: z.string().max(64) }), body: jsonBody(PackRequestBody) },
       responses: { 202: json(z.object({ pack: Pack }), 'queued'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
@@ -145,7 +140,7 @@ export function packRoutes(deps: { packs: EvidencePackService }) {
       method: 'get',
       path: '/incidents/{id}/packs',
       summary: "A case's evidence packs, newest first, with build progress",
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: z.string().max(64) }) },
       responses: { 200: json(z.object({ packs: z.array(Pack) })), ...errorResponses(401, 403, 404) },
     }),
@@ -160,7 +155,7 @@ export function packRoutes(deps: { packs: EvidencePackService }) {
       method: 'get',
       path: '/pack-signing-key',
       summary: "The centre's Ed25519 evidence-signing key: fingerprint (tell recipients out of band) and public key",
-      security,
+      security: sessionSecurity,
       responses: { 200: json(z.object({ algorithm: z.literal('Ed25519'), fingerprintSha256: z.string(), publicKeyPem: z.string() })), ...errorResponses(401, 403) },
     }),
     async (c) => c.json(await deps.packs.signingKey(c.get('principal')), 200),
@@ -171,7 +166,7 @@ export function packRoutes(deps: { packs: EvidencePackService }) {
       method: 'get',
       path: '/packs/{id}',
       summary: 'An evidence pack: status, build progress, manifest hash and signature, share links',
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: z.string().max(64) }) },
       responses: { 200: json(z.object({ pack: Pack, shareLinks: z.array(ShareLink) })), ...errorResponses(401, 403, 404) },
     }),
@@ -186,7 +181,7 @@ export function packRoutes(deps: { packs: EvidencePackService }) {
       method: 'get',
       path: '/packs/{id}/download',
       summary: 'Download a ready pack (ZIP); audited',
-      security,
+      security: sessionSecurity,
       request: { params: z.object({ id: z.string().max(64) }) },
       responses: { 200: { description: 'the ZIP', content: { 'application/zip': { schema: z.string().openapi({ format: 'binary' }) } } }, ...errorResponses(401, 403, 404, 409) },
     }),
@@ -206,8 +201,8 @@ export function packRoutes(deps: { packs: EvidencePackService }) {
       method: 'post',
       path: '/packs/{id}/share-links',
       summary: 'A share link for the police: random token (shown once), expiry, download limit, optional passcode',
-      security,
-      request: { params: z.object({ id: z.string().max(64) }), ...body(ShareLinkBody) },
+      security: sessionSecurity,
+      request: { params: z.object({ id: z.string().max(64) }), body: jsonBody(ShareLinkBody) },
       responses: { 201: json(z.object({ link: ShareLink, token: z.string(), path: z.string() }), 'created'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
@@ -221,8 +216,8 @@ export function packRoutes(deps: { packs: EvidencePackService }) {
       method: 'post',
       path: '/packs/{id}/share-links/{linkId}/revoke',
       summary: 'Revoke a share link (it then answers 410)',
-      security,
-      request: { params: z.object({ id: z.string().max(64), linkId: z.string().max(64) }), ...body(z.object({ reason: z.string().max(500) }).strict()) },
+      security: sessionSecurity,
+      request: { params: z.object({ id: z.string().max(64), linkId: z.string().max(64) }), body: jsonBody(z.object({ reason: z.string().max(500) }).strict()) },
       responses: { 200: json(z.object({ link: ShareLink })), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {

@@ -1,10 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RETENTION_CLASSES } from '../domain/retention.ts';
-import { errorResponses, router } from '../http/openapi.ts';
+import { errorResponses, json, jsonBody, router, sessionSecurity } from '../http/openapi.ts';
 import type { PolicyView, RetentionPolicyService } from '../services/retention.service.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ session: [] }];
 
 const Policy = z
   .object({
@@ -34,7 +32,7 @@ export function retentionRoutes(deps: { policies: RetentionPolicyService }) {
       method: 'get',
       path: '/retention/policies',
       summary: 'Retention period of each class (routine footage, routine calls, incident evidence, legal hold)',
-      security,
+      security: sessionSecurity,
       responses: { 200: json(Policies), ...errorResponses(401, 403) },
     }),
     async (c) => c.json(out(await deps.policies.list(c.get('principal'))), 200),
@@ -46,8 +44,8 @@ export function retentionRoutes(deps: { policies: RetentionPolicyService }) {
       path: '/retention/policies',
       summary: 'Set the period of one or more classes (hq only; audited with the old and new values)',
       description: '`legal_hold` has no period (400 `legal_hold_not_finite`); the others need one (400 `retention_days_required`). Answers every policy.',
-      security,
-      request: { body: { content: { 'application/json': { schema: PutBody } }, required: true } },
+      security: sessionSecurity,
+      request: { body: jsonBody(PutBody) },
       responses: { 200: json(Policies), ...errorResponses(400, 401, 403) },
     }),
     async (c) => c.json(out(await deps.policies.update(c.get('principal'), c.req.valid('json').policies)), 200),

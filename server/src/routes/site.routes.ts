@@ -1,10 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses, router } from '../http/openapi.ts';
+import { errorResponses, json, router, sessionSecurity as security } from '../http/openapi.ts';
 import type { SiteDetail } from '../repositories/site.repository.ts';
 import type { SiteService } from '../services/site.service.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ session: [] }];
 const Site = z.object({ id: z.string(), code: z.string(), name: z.string(), timezone: z.string() }).openapi('Site');
 
 /** Text a person typed: no NUL, no lone surrogate (PostgreSQL cannot store them; invariant 9). */

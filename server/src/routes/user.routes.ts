@@ -1,11 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ROLES } from '../domain/principal.ts';
-import { errorResponses, router } from '../http/openapi.ts';
+import { errorResponses, IdParam, iso, json, jsonBody, router, sessionSecurity } from '../http/openapi.ts';
 import type { UserService, UserView } from '../services/user.service.ts';
 
-const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-const security = [{ session: [] }];
-const Id = z.object({ id: z.string().uuid() });
 const Role = z.enum(ROLES);
 
 const User = z
@@ -21,7 +18,7 @@ const User = z
     createdAt: z.string(),
   })
   .openapi('User');
-const out = (u: UserView) => ({ ...u, lockedUntil: u.lockedUntil?.toISOString() ?? null, lastLoginAt: u.lastLoginAt?.toISOString() ?? null, createdAt: u.createdAt.toISOString() });
+const out = (u: UserView) => ({ ...u, lockedUntil: iso(u.lockedUntil), lastLoginAt: iso(u.lastLoginAt), createdAt: u.createdAt.toISOString() });
 
 const CreateBody = z.object({
   login: z.string().min(1).max(64),
@@ -41,7 +38,7 @@ export function userRoutes(deps: { users: UserService }) {
   const app = router();
 
   app.openapi(
-    createRoute({ method: 'get', path: '/users', summary: 'Every person with role, sites and lock state', security, responses: { 200: json(z.object({ users: z.array(User) })), ...errorResponses(401, 403) } }),
+    createRoute({ method: 'get', path: '/users', summary: 'Every person with role, sites and lock state', security: sessionSecurity, responses: { 200: json(z.object({ users: z.array(User) })), ...errorResponses(401, 403) } }),
     async (c) => c.json({ users: (await deps.users.list(c.get('principal'))).map(out) }, 200),
   );
 
@@ -50,15 +47,15 @@ export function userRoutes(deps: { users: UserService }) {
       method: 'post',
       path: '/users',
       summary: 'Create a person; store managers and security get their sites here or later',
-      security,
-      request: { body: { content: { 'application/json': { schema: CreateBody } }, required: true } },
+      security: sessionSecurity,
+      request: { body: jsonBody(CreateBody) },
       responses: { 201: json(User), ...errorResponses(400, 401, 403, 409) },
     }),
     async (c) => c.json(out(await deps.users.create(c.get('principal'), c.req.valid('json'))), 201),
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/users/{id}', summary: 'One person', security, request: { params: Id }, responses: { 200: json(User), ...errorResponses(400, 401, 403, 404) } }),
+    createRoute({ method: 'get', path: '/users/{id}', summary: 'One person', security: sessionSecurity, request: { params: IdParam }, responses: { 200: json(User), ...errorResponses(400, 401, 403, 404) } }),
     async (c) => c.json(out(await deps.users.get(c.get('principal'), c.req.valid('param').id)), 200),
   );
 
@@ -67,8 +64,8 @@ export function userRoutes(deps: { users: UserService }) {
       method: 'patch',
       path: '/users/{id}',
       summary: 'Change display name, role or active; a role or active change ends their sessions',
-      security,
-      request: { params: Id, body: { content: { 'application/json': { schema: PatchBody } }, required: true } },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(PatchBody) },
       responses: { 200: json(User), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => c.json(out(await deps.users.update(c.get('principal'), c.req.valid('param').id, c.req.valid('json'))), 200),
@@ -79,8 +76,8 @@ export function userRoutes(deps: { users: UserService }) {
       method: 'put',
       path: '/users/{id}/sites',
       summary: "Set the sites a store manager owns or a security officer is assigned to (replaces the list)",
-      security,
-      request: { params: Id, body: { content: { 'application/json': { schema: SitesBody } }, required: true } },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(SitesBody) },
       responses: { 200: json(User), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => c.json(out(await deps.users.setSites(c.get('principal'), c.req.valid('param').id, c.req.valid('json').siteIds)), 200),
@@ -91,8 +88,8 @@ export function userRoutes(deps: { users: UserService }) {
       method: 'post',
       path: '/users/{id}/password',
       summary: 'Set a new password for a person; lifts a lock and ends their sessions',
-      security,
-      request: { params: Id, body: { content: { 'application/json': { schema: PasswordBody } }, required: true } },
+      security: sessionSecurity,
+      request: { params: IdParam, body: jsonBody(PasswordBody) },
       responses: { 204: { description: 'set' }, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
@@ -102,7 +99,7 @@ export function userRoutes(deps: { users: UserService }) {
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/users/{id}/unlock', summary: 'Lift a sign-in lock', security, request: { params: Id }, responses: { 200: json(User), ...errorResponses(400, 401, 403, 404) } }),
+    createRoute({ method: 'post', path: '/users/{id}/unlock', summary: 'Lift a sign-in lock', security: sessionSecurity, request: { params: IdParam }, responses: { 200: json(User), ...errorResponses(400, 401, 403, 404) } }),
     async (c) => c.json(out(await deps.users.unlock(c.get('principal'), c.req.valid('param').id)), 200),
   );
   return app;
