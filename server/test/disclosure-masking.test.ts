@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { detectFaceDetector, noFaceDetector } from '../src/adapters/face-detector.ts';
 import { ffmpegMediaMasker, MediaMaskError, regionToPixels } from '../src/adapters/media-mask.ts';
+import { audioMaskFor, faceRegions } from '../src/domain/disclosure-mask.ts';
 
 const exec = promisify(execFile);
 const env = { ...process.env, TZ: 'UTC' };
@@ -145,5 +147,56 @@ describe('disclosure masking (ffmpeg)', () => {
     assert.ok(avgs.length >= 90, `frames measured ${avgs.length}`);
     assert.ok(avgs.every((y) => y < 17.5), `region not black: max YAVG ${Math.max(...avgs)}`);
     assert.ok((await psnr(out, video, { cover: px, from: 0, to: 4 })) > 38);
+  });
+
+  test('faces: the OpenCV detector finds both faces; all but the requester\'s are blurred', async () => {
+    const detector = await detectFaceDetector();
+    // setup.sh installs python3-opencv and opencv-data; without them this is the "no detector" implementation.
+    assert.equal(detector.available, true, `no face detector here: ${detector.reason}`);
+    const png = path.join(dir, 'faces.png');
+    await exec('/usr/bin/python3', [path.join(import.meta.dirname, 'fixtures/draw-faces.py'), png]);
+    const clip = path.join(dir, 'faces.mp4');
+    await ffmpeg(['-v', 'error', '-loop', '1', '-i', png, '-t', '3', '-r', '10', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', '-pix_fmt', 'yuv420p', clip]);
+
+    const found = await detector.detect(clip, { everyS: 1 });
+    assert.deepEqual([...new Set(found.map((f) => f.t))], [0, 1, 2]);
+    const left = found.filter((f) => f.x + f.w / 2 < 0.5);
+    const right = found.filter((f) => f.x + f.w / 2 >= 0.5);
+    assert.equal(left.length, 3, 'left face once per sampled frame');
+    assert.equal(right.length, 3, 'right face once per sampled frame');
+    // The drawn faces: left centred at (180,180) px, right at (460,170) px of 640x360.
+    for (const [faces, cx, cy] of [[left, 180 / 640, 180 / 360], [right, 460 / 640, 170 / 360]] as const) {
+      for (const f of faces) assert.ok(Math.abs(f.x + f.w / 2 - cx) < 0.03 && Math.abs(f.y + f.h / 2 - cy) < 0.05, `face off centre: ${JSON.stringify(f)}`);
+    }
+
+    // HQ marks the requester (the left face) for the whole clip; every other face is blurred.
+    const regions = faceRegions(found, { everyS: 1, keep: [{ x: 0, y: 0, w: 0.5, h: 1, fromS: 0, toS: 3 }], durationS: 3 });
+    assert.equal(regions.length, 3);
+    assert.deepEqual(regions.map((r) => [r.fromS, r.toS]), [[0, 0.5], [0.5, 1.5], [1.5, 2.5]]);
+    const out = path.join(dir, 'faces-masked.mp4');
+    await masker.blurVideo(clip, out, { regions, style: 'blur', keepAudio: false });
+    const rightBox = regionToPixels({ ...right[0]!, fromS: 0, toS: 1 }, 640, 360)!;
+    const leftBox = regionToPixels({ ...left[0]!, fromS: 0, toS: 1 }, 640, 360)!;
+    assert.ok((await psnr(out, clip, { crop: rightBox, from: 0, to: 2.4 })) < 30, 'third party face not blurred');
+    assert.ok((await psnr(out, clip, { crop: leftBox, from: 0, to: 2.4 })) > 38, 'requester face changed');
+    // The detector runs again on the masked copy: only the requester's face is still a face.
+    const again = await detector.detect(out, { everyS: 1 });
+    assert.ok(again.length >= 2 && again.every((f) => f.x + f.w / 2 < 0.5), `faces left: ${JSON.stringify(again)}`);
+  });
+
+  test('the "no detector" implementation says why and finds nothing', async () => {
+    const none = noFaceDetector('python3-opencv not installed');
+    assert.deepEqual({ available: none.available, reason: none.reason, name: none.name }, { available: false, reason: 'python3-opencv not installed', name: 'none' });
+    assert.deepEqual(await none.detect(video, { everyS: 1 }), []);
+    const missing = await detectFaceDetector({ cascade: path.join(dir, 'no-such-cascade.xml') });
+    assert.equal(missing.available, false);
+    assert.match(missing.reason ?? '', /no Haar cascade/);
+  });
+
+  test('recording roles decide the audio mask', () => {
+    assert.deepEqual(audioMaskFor('operator', []), { omit: true });
+    assert.deepEqual(audioMaskFor('stereo', []), { omit: false, muteChannels: [1], muteRanges: [] });
+    assert.deepEqual(audioMaskFor('mixed', [{ fromS: 1, toS: 2 }]), { omit: false, muteChannels: [], muteRanges: [{ fromS: 1, toS: 2 }] });
+    assert.deepEqual(audioMaskFor('caller', []), { omit: false, muteChannels: [], muteRanges: [] });
   });
 });
