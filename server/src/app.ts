@@ -20,6 +20,7 @@ import { agentRoutes } from './routes/agent.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { callRoutes } from './routes/calls.routes.ts';
+import { disclosureRoutes } from './routes/disclosures.routes.ts';
 import { footageRoutes } from './routes/footage.routes.ts';
 import { incidentRoutes } from './routes/incidents.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
@@ -33,6 +34,7 @@ import { auditService } from './services/audit.service.ts';
 import { authService } from './services/auth.service.ts';
 import { callIngestService } from './services/call-ingest.service.ts';
 import { callQueryService } from './services/call-query.service.ts';
+import { disclosureService } from './services/disclosure.service.ts';
 import { healthService } from './services/health.service.ts';
 import { incidentQueryService } from './services/incident-query.service.ts';
 import { incidentService } from './services/incident.service.ts';
@@ -97,6 +99,7 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
     callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     jobStatus: jobStatusService({ jobs: d.jobs, audit }),
     retentionPolicies: retentionPolicyService({ tx: a.tx, retention: repos.retention, audit, clock: d.clock }),
+    disclosures: disclosureService({ tx, audit, clock: d.clock, store: d.store, jobs: d.jobs, margins: { beforeS: incidentSettings.marginBeforeSeconds, afterS: incidentSettings.marginAfterSeconds } }),
   };
 }
 
@@ -142,6 +145,7 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', userRoutes({ users: s.users }));
   app.route('/api/v1', auditRoutes({ audit: s.audit }));
   app.route('/api/v1', retentionRoutes({ policies: s.retentionPolicies }));
+  app.route('/api/v1', disclosureRoutes({ disclosures: s.disclosures }));
   app.doc31('/api/v1/openapi.json', { openapi: '3.1.0', info: { title: 'Mamoru evidence server', version: '0.1.0', description: 'Footage and call evidence for customer-harassment incidents.' } });
 
   if (d.webRoot) {

@@ -414,7 +414,63 @@ export interface RetentionPolicyTable {
   updated_by: string;
 }
 
+export type DisclosureStatus = 'open' | 'building' | 'ready' | 'sent' | 'failed';
+export type DisclosureIdentityCheck = 'photo_id_in_person' | 'id_copy_by_mail' | 'callback_to_number' | 'my_number_card_online' | 'other';
+export type DisclosureDecision = 'disclose' | 'disclose_masked' | 'withhold';
+
+/** A data subject's disclosure request (開示請求); migration 20261206T120000-disclosure. */
+export interface DisclosureRequestTable {
+  id: Generated<string>;
+  reference: string;
+  requester_name: string;
+  requester_number: string;
+  requester_digits: string;
+  received_on: ColumnType<string, string, string>;
+  identity_check: DisclosureIdentityCheck;
+  identity_note: Defaulted<string>;
+  deadline: ColumnType<string, string, string>;
+  search_from: Date;
+  search_to: Date;
+  note: Defaulted<string>;
+  status: DisclosureStatus;
+  response_job_id: string | null;
+  response_object_key: string | null;
+  response_sha256: Buffer | null;
+  response_size: Int8 | null;
+  response_manifest_sha256: Buffer | null;
+  response_built_at: Date | null;
+  response_error: string | null;
+  response_progress: ColumnType<unknown, string | null, string | null>;
+  sent_at: Date | null;
+  sent_method: string | null;
+  sent_by: string | null;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** One recording or camera window found for a disclosure request, with HQ's decision. */
+export interface DisclosureItemTable {
+  id: Generated<string>;
+  request_id: string;
+  kind: 'recording' | 'camera_window';
+  site_id: string;
+  call_id: string;
+  recording_id: string | null;
+  camera_id: string | null;
+  window_start: Date | null;
+  window_end: Date | null;
+  decision: DisclosureDecision | null;
+  withhold_reason: string | null;
+  masking: ColumnType<unknown, string | null, string | null>;
+  decided_by: string | null;
+  decided_at: Date | null;
+  found_at: Date;
+}
+
 export interface Database {
+  disclosure_request: DisclosureRequestTable;
+  disclosure_item: DisclosureItemTable;
   retention_policy: RetentionPolicyTable;
   incident_sequence: IncidentSequenceTable;
   incident: IncidentTable;

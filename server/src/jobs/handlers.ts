@@ -5,7 +5,14 @@
 import type { AudioTools } from '../adapters/audio-tools.ts';
 import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
+import type { FaceDetector } from '../adapters/face-detector.ts';
+import type { MediaMasker } from '../adapters/media-mask.ts';
+import type { VideoTools } from '../adapters/video-tools.ts';
 import type { Db } from '../db/connect.ts';
+import { callRepository } from '../repositories/call.repository.ts';
+import { disclosureRepository } from '../repositories/disclosure.repository.ts';
+import { disclosureBuildService } from '../services/disclosure-build.service.ts';
+import type { PackBuilder } from '../services/pack-builder.ts';
 import { auditRepository } from '../repositories/audit.repository.ts';
 import { transactor } from '../repositories/index.ts';
 import { recordingRepository } from '../repositories/recording.repository.ts';
@@ -15,7 +22,7 @@ import { orphanSweepService } from '../services/orphan-sweep.service.ts';
 import { auditService } from '../services/audit.service.ts';
 import { derivationSweepService, recordingDeriveService } from '../services/recording-derive.service.ts';
 import { retentionService } from '../services/retention.service.ts';
-import type { Handlers } from './definitions.ts';
+import { type Handlers, PermanentJobError } from './definitions.ts';
 import type { JobQueue } from './queue.ts';
 
 export type WorkerDeps = {
@@ -29,6 +36,8 @@ export type WorkerDeps = {
   /** Rows per retention transaction (default 200). */
   retentionBatchSize?: number;
   log?: (line: Record<string, unknown>) => void;
+  /** What disclosure responses need: the pack builder, video tools, the masker and a face detector (absent: those jobs fail saying so). */
+  disclosure?: { pack: PackBuilder; video: VideoTools; masker: MediaMasker; faces: Promise<FaceDetector> } | undefined;
 };
 
 /** Services the worker's handlers use, built once per process from adapters. */
@@ -49,6 +58,9 @@ export function buildWorkerServices(d: WorkerDeps) {
     }),
     derive: recordingDeriveService({ recordings, store: d.store, audio: d.audio, clock: d.clock, workDir: d.workDir }),
     derivationSweep: derivationSweepService({ recordings, jobs: d.jobs, clock: d.clock }),
+    disclosureBuild: d.disclosure
+      ? disclosureBuildService({ tx, disclosures: disclosureRepository(d.db), recordings, calls: callRepository(d.db), segments, store: d.store, clock: d.clock, audit, ...d.disclosure, workDir: d.workDir })
+      : null,
     retention: retentionService({ tx, retention: retentionRepository(d.db), store: d.store, clock: d.clock, audit, batchSize: d.retentionBatchSize, log: d.log }),
   };
 }
@@ -59,6 +71,10 @@ export function buildHandlers(s: ReturnType<typeof buildWorkerServices>) {
     'recording.derive-sweep': () => s.derivationSweep.sweep(),
     'storage.orphan-sweep': () => s.orphanSweep.sweep(),
     'retention.run': (_p, ctx) => s.retention.run({ progress: ctx.progress }),
+    'disclosure.build': (p, ctx) => {
+      if (!s.disclosureBuild) throw new PermanentJobError('this worker was started without the disclosure build tools (pack builder, video tools, masker)');
+      return s.disclosureBuild.build(p.requestId, p.buildId, p.requestedBy, ctx);
+    },
   } satisfies Handlers;
   return handlers;
 }

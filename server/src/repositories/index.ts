@@ -4,6 +4,7 @@ import { agentRepository } from './agent.repository.ts';
 import { auditRepository } from './audit.repository.ts';
 import { callRepository } from './call.repository.ts';
 import { cameraRepository } from './camera.repository.ts';
+import { disclosureRepository } from './disclosure.repository.ts';
 import { incidentRepository } from './incident.repository.ts';
 import { linkingRepository } from './linking.repository.ts';
 import { loginThrottleRepository } from './login-throttle.repository.ts';
@@ -31,6 +32,7 @@ export function createRepositories(db: Db) {
     linking: linkingRepository(db),
     agentCommands: agentCommandRepository(db),
     retention: retentionRepository(db),
+    disclosures: disclosureRepository(db),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;
