@@ -76,10 +76,11 @@ export function regionToPixels(r: BlurRegion, width: number, height: number): { 
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
-/** The filter graph that blurs (or fills) each region over its times, one after another. */
+/** The filter graph that blurs (or fills) each region over its times (seconds from the first frame), one after another. */
 export function videoFilterGraph(regions: { x: number; y: number; w: number; h: number; fromS: number; toS: number }[], style: 'blur' | 'fill'): string {
-  const parts: string[] = [];
-  let cur = '0:v:0';
+  // Times count from the first frame, whatever timestamp the file starts at.
+  const parts: string[] = ['[0:v:0]setpts=PTS-STARTPTS[s]'];
+  let cur = 's';
   regions.forEach((r, i) => {
     const enable = `between(t\\,${secs(r.fromS)}\\,${secs(r.toS)})`;
     const out = `v${i}`;
@@ -95,7 +96,7 @@ export function videoFilterGraph(regions: { x: number; y: number; w: number; h: 
     }
     cur = out;
   });
-  if (regions.length === 0) parts.push('[0:v:0]null[v0]');
+  if (regions.length === 0) parts.push('[s]null[v0]');
   return parts.join(';');
 }
 

@@ -25,7 +25,7 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import type { VideoTools } from '../adapters/video-tools.ts';
 import { audioMaskFor, faceRegions } from '../domain/disclosure-mask.ts';
 import { type CameraMasking, DECISION_LABELS, IDENTITY_CHECK_LABELS, type RecordingMasking } from '../domain/disclosure.ts';
-import { type CustodyEvent, localParts, planCut } from '../domain/pack.ts';
+import { type CustodyEvent, localParts, planCut, timeSubtitles } from '../domain/pack.ts';
 import { NO_ORIGIN, type SystemPrincipal } from '../domain/principal.ts';
 import { PermanentJobError } from '../jobs/definitions.ts';
 import type { CallRepository } from '../repositories/call.repository.ts';
@@ -106,7 +106,7 @@ export function disclosureBuildService(deps: {
     await deps.video.cut({
       inputs: files.map((file, i) => ({ file, ...plan.inputs[i] })),
       output: cutFile,
-      subtitlesSrt: '',
+      subtitlesSrt: timeSubtitles(plan.startMs, plan.endMs, tz),
       audio: null,
       scratchPrefix: path.join(dir, 'cut'),
       metadata: { creation_time: new Date(plan.startMs).toISOString(), site_local_start: localParts(plan.startMs, tz).iso, site_timezone: tz, camera: item.camera!.key },

@@ -1,7 +1,15 @@
 /** A real centre for tests: its own PostgreSQL database and S3 bucket, shared Redis, served on a free port. */
 import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ffmpegAudioTools } from '../../src/adapters/audio-tools.ts';
+import { detectFaceDetector } from '../../src/adapters/face-detector.ts';
+import { ffmpegMediaMasker } from '../../src/adapters/media-mask.ts';
+import { chromiumPdfRenderer } from '../../src/adapters/pdf-renderer.ts';
+import { fileSigningKey } from '../../src/adapters/signing-key.ts';
+import { ffmpegVideoTools } from '../../src/adapters/video-tools.ts';
+import { packBuilder } from '../../src/services/pack-builder.ts';
 import { systemClock, type Clock } from '../../src/adapters/clock.ts';
 import { hashSecret, randomToken, sha256Hex } from '../../src/adapters/crypto.ts';
 import { createS3Store, type ObjectStore } from '../../src/adapters/object-store.ts';
@@ -109,7 +117,13 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
   };
   const workers: JobWorker[] = [];
   let workerSvc: ReturnType<typeof buildWorkerServices> | undefined;
-  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs }));
+  // Disclosure responses: the pack builder (a signing key file of this centre's own), video tools, masker, faces.
+  const disclosureTools = () => {
+    const video = ffmpegVideoTools();
+    const signingKey = fileSigningKey(path.join(tmpdir(), uniqueName('mamoru-key'), 'signing-key.pem'));
+    return { pack: packBuilder({ store, video, pdf: chromiumPdfRenderer(), signingKey }), video, masker: ffmpegMediaMasker(), faces: detectFaceDetector() };
+  };
+  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs, disclosure: disclosureTools() }));
   const services = buildServices(deps);
   const app = createApp(deps);
   let server: ServerType | undefined;
