@@ -177,7 +177,7 @@ try {
     return r;
   };
   const camerasOf = new Map<string, string[]>();
-  for (const c of await repos.cameras.listInSites('all')) camerasOf.set(c.site_id, [...(camerasOf.get(c.site_id) ?? []), c.id]);
+  for (const c of await repos.cameras.listInSites('all')) camerasOf.set(c.siteId, [...(camerasOf.get(c.siteId) ?? []), c.id]);
 
   // The database's own share: planning + execution time as EXPLAIN ANALYZE reports it (no rows sent to the client).
   const executionMs = async (q: { compile(): CompiledQuery }) => {

@@ -1,5 +1,5 @@
 /**
- * Issue 2, "kill -9 at any moment loses nothing": the agent process SIGKILLed in the middle of recording a segment.
+ * "kill -9 at any moment loses nothing": the agent process SIGKILLed in the middle of recording a segment.
  * ffmpeg gets SIGTERM from the kernel (`setpriv --pdeathsig`), finishes that segment and exits; nobody hashed it or
  * wrote its outbox record. After a restart, the start-up spool recovery (edge-agent/src/recorder/spool-recovery.ts)
  * hashes and enqueues it, and the centre receives it: the footage up to the kill is at the centre, once, with the

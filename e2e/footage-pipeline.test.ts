@@ -1,5 +1,5 @@
 /**
- * Issue 2, end to end with every real part: a fake camera (RTSP relay + ffmpeg publisher) → the agent as a process
+ * Footage end to end with every real part: a fake camera (RTSP relay + ffmpeg publisher) → the agent as a process
  * (`agent run`: ffmpeg recorder, durable outbox, uploader) → a real centre (PostgreSQL, S3). The centre goes down
  * for two minutes (MAMORU_E2E_OUTAGE_SECONDS, default 120) while recording continues; afterwards everything arrives,
  * in capture order, with no loss and no duplicate, each object's bytes matching the SHA-256 computed at the edge.
@@ -90,10 +90,10 @@ test(`recording continues through a ${OUTAGE_S} s centre outage; afterwards ever
   assert.ok(spooledDuringOutage >= expectedDuringOutage, `the agent kept recording while the centre was down (${spooledDuringOutage} files spooled)`);
   assert.ok(segs.length >= beforeOutage + expectedDuringOutage, `segments captured during the outage arrived (${segs.length} total, ${beforeOutage} before)`);
   // No loss: consecutive segments of the run touch (within the centre's contiguity tolerance), across the outage.
-  const rows = await centre.db.selectFrom('segment').select(['id', 'run_id', 'duration_ms', 'received_at']).select((eb) => [eb.fn<Date>('lower', ['span']).as('start'), eb.fn<Date>('upper', ['span']).as('end')]).orderBy('start').execute();
+  const rows = await centre.db.selectFrom('segment').select(['id', 'runId', 'durationMs', 'receivedAt']).select((eb) => [eb.fn<Date>('lower', ['span']).as('start'), eb.fn<Date>('upper', ['span']).as('end')]).orderBy('start').execute();
   for (let i = 1; i < rows.length; i++) {
     const hole = rows[i]!.start.getTime() - rows[i - 1]!.end.getTime();
-    if (rows[i]!.run_id === rows[i - 1]!.run_id) assert.ok(hole >= 0 && hole <= 500, `segment ${i} follows its predecessor without a hole or overlap (${hole} ms)`);
+    if (rows[i]!.runId === rows[i - 1]!.runId) assert.ok(hole >= 0 && hole <= 500, `segment ${i} follows its predecessor without a hole or overlap (${hole} ms)`);
   }
   const covered = rows.filter((r) => r.start.getTime() >= downAt && r.end.getTime() <= upAt).length;
   assert.ok(covered >= expectedDuringOutage, `the outage window is covered by footage (${covered} segments)`);

@@ -210,8 +210,8 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
     await page.goto(playerUrl);
     await page.locator('[data-testid=signin-form]').waitFor();
     assert.equal(await page.locator('[data-testid=video]').count(), 0, 'no player without a session');
-    const sessions = await centre.db.selectFrom('session').select(['revoked_at']).where('user_id', '=', manager.id).execute();
-    assert.ok(sessions.length >= 2 && sessions.some((x) => x.revoked_at !== null), 'the browser session was revoked at the centre');
+    const sessions = await centre.db.selectFrom('session').select(['revokedAt']).where('userId', '=', manager.id).execute();
+    assert.ok(sessions.length >= 2 && sessions.some((x) => x.revokedAt !== null), 'the browser session was revoked at the centre');
 
     await Promise.all(cookieChecks);
     assert.deepEqual(pageErrors, [], 'no script errors');

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --no-demo
 echo "== typecheck"
 npx tsc -p tsconfig.json
+echo "== web API types (web/src/lib/api/schema.d.ts) match the server's OpenAPI document"
+node --import tsx scripts/gen-api.ts --check
 echo "== web: svelte-check and build (the e2e tests serve web/build)"
 if ! out=$(npm run --silent check -w web 2>&1); then echo "$out" >&2; exit 1; fi
 echo "$out" | grep 'svelte-check found' || true

@@ -14,11 +14,9 @@ import { parseArgs } from 'node:util';
 import { loadConfig, redactConfig, type AgentConfig } from './config.ts';
 import { DISCOVER_USAGE, DiscoverUsageError, parseDiscoverArgs, runDiscover } from './cli/discover.ts';
 import { enroll } from './cli/enroll.ts';
-import { createLogger, type Logger } from './cli/logger.ts';
-import type { RecorderFactory } from './cli/recorders.ts';
-import { NotEnrolledError, runAgent } from './cli/run.ts';
+import { agentDeps, NotEnrolledError, runAgent } from './agent.ts';
 import { spoolStatus } from './cli/status.ts';
-import { createRecorderFactory } from './recorder/index.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
 
 const USAGE = `usage: agent <command> [options]
   enroll --server URL --token TOKEN [--config FILE | --state-dir DIR] [--force]
@@ -26,11 +24,6 @@ const USAGE = `usage: agent <command> [options]
   check-config [--config FILE]
   status [--config FILE]
 config file: --config, else $MAMORU_AGENT_CONFIG, else ./agent.yaml`;
-
-/** The recorder the agent runs: the ffmpeg recorder (edge-agent/src/recorder/), one per configured camera. */
-async function recorderFactory(): Promise<RecorderFactory | undefined> {
-  return createRecorderFactory();
-}
 
 type Io = { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv };
 
@@ -125,10 +118,9 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       const config = await readConfig(configPath, io);
       if (!config) return 2;
       const log: Logger = createLogger({ level: config.logLevel });
-      const factory = await recorderFactory();
       let agent;
       try {
-        agent = await runAgent(config, { log, ...(factory && { recorderFactory: factory }) });
+        agent = await runAgent(config, agentDeps(config, log));
       } catch (e) {
         if (e instanceof NotEnrolledError) {
           io.err(e.message);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startCentre, type TestCentre } from '../../server/test/helpers/centre.ts';
 import { FIXTURE_CALL_KEY, FIXTURE_FILES, fixturePayload } from '../../server/test/helpers/calls.ts';
-import { silentLogger } from '../src/cli/logger.ts';
+import { silentLogger } from '../src/lib/logger.ts';
 import { callItemId, type SealedCall } from '../src/outbox/items.ts';
 import { Outbox } from '../src/outbox/outbox.ts';
 import { loadCredential } from '../src/state/credential-store.ts';
@@ -17,7 +17,7 @@ import { CameraRegistrar } from '../src/uploader/cameras.ts';
 import { createCentreClient } from '../src/uploader/centre-client.ts';
 import { TokenBucket } from '../src/uploader/token-bucket.ts';
 import { Uploader, type UploadEvent } from '../src/uploader/uploader.ts';
-import { runAgent } from '../src/cli/run.ts';
+import { agentDeps, runAgent } from '../src/agent.ts';
 import { closedSegment, enrollAgent, makeRandomFile, readObject, sha256, tempDir, testConfig, waitFor } from './helpers/agent.ts';
 import { startProxy, type ProxyDecision } from './helpers/proxy.ts';
 
@@ -94,16 +94,16 @@ describe('call items through outbox and uploader into a real centre', () => {
       assert.deepEqual(puts, [callPath('/versions/1'), ...FIXTURE_FILES.map((f) => callPath(`/recordings/${encodeURIComponent(f.name)}`)), `/api/v1/agent/segments/cam1/${encodeURIComponent('2026-11-23T05:00:00.000Z')}`]);
       const recs = await centre.db
         .selectFrom('recording')
-        .innerJoin('call', 'call.id', 'recording.call_id')
-        .select(['recording.name', 'recording.object_key'])
+        .innerJoin('call', 'call.id', 'recording.callId')
+        .select(['recording.name', 'recording.objectKey'])
         .select((eb) => eb.fn<string>('encode', ['recording.sha256', eb.val('hex')]).as('sha256'))
-        .where('call.site_id', '=', h.site.siteId)
+        .where('call.siteId', '=', h.site.siteId)
         .execute();
       assert.equal(recs.length, 3);
       for (const f of FIXTURE_FILES) {
         const r = recs.find((x) => x.name === f.name)!;
         assert.equal(r.sha256, sha256(f.bytes));
-        assert.equal(sha256(await readObject(centre, r.object_key!)), sha256(f.bytes), 'original bytes stored byte-for-byte');
+        assert.equal(sha256(await readObject(centre, r.objectKey!)), sha256(f.bytes), 'original bytes stored byte-for-byte');
       }
       for (const p of Object.values(call.files)) assert.ok(existsSync(p), 'the PBX\'s originals are never deleted by the agent');
     } finally {
@@ -130,8 +130,8 @@ describe('call items through outbox and uploader into a real centre', () => {
       const rx = FIXTURE_FILES.find((f) => f.role === 'caller')!;
       assert.deepEqual(puts, ['1 forward', `${encodeURIComponent(rx.name)} forward`, `${encodeURIComponent(tx.name)} answer`, `${encodeURIComponent(tx.name)} answer`, `${encodeURIComponent(tx.name)} forward`]);
       assert.equal(h.events.filter((e) => e.type === 'retry').length, 2);
-      const stored = await centre.db.selectFrom('recording').innerJoin('call', 'call.id', 'recording.call_id').select(['recording.object_key']).where('call.site_id', '=', h.site.siteId).execute();
-      assert.equal(stored.filter((r) => r.object_key).length, 3);
+      const stored = await centre.db.selectFrom('recording').innerJoin('call', 'call.id', 'recording.callId').select(['recording.objectKey']).where('call.siteId', '=', h.site.siteId).execute();
+      assert.equal(stored.filter((r) => r.objectKey).length, 3);
     } finally {
       await h.stop();
     }
@@ -162,13 +162,13 @@ describe('call items through outbox and uploader into a real centre', () => {
         backfillHours: null,
       },
     });
-    const agent = await runAgent(config, { log: silentLogger });
+    const agent = await runAgent(config, agentDeps(config, silentLogger));
     try {
       const row = await waitFor(
         'the call and its 3 recordings at the centre',
         async () => {
-          const recs = await centre.db.selectFrom('recording').innerJoin('call', 'call.id', 'recording.call_id').select(['recording.object_key', 'call.id']).where('call.site_id', '=', site.siteId).execute();
-          return recs.length === 3 && recs.every((r) => r.object_key) && recs;
+          const recs = await centre.db.selectFrom('recording').innerJoin('call', 'call.id', 'recording.callId').select(['recording.objectKey', 'call.id']).where('call.siteId', '=', site.siteId).execute();
+          return recs.length === 3 && recs.every((r) => r.objectKey) && recs;
         },
         30_000,
         100,

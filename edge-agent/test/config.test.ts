@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { cameraDeviceInfo, describeCamera, loadConfig, redactConfig, validateConfig } from '../src/config.ts';
-import { createLogger } from '../src/cli/logger.ts';
+import { createLogger } from '../src/lib/logger.ts';
 import { tempDir } from './helpers/agent.ts';
 
 const run = promisify(execFile);

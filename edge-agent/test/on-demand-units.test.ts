@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createLogger, type Logger } from '../src/cli/logger.ts';
+import { createLogger, type Logger } from '../src/lib/logger.ts';
 import { CommandExecutor, judgeWindow, uncovered, type AckAnswer, type AckSender } from '../src/commands/executor.ts';
 import { parseCommands } from '../src/commands/parse.ts';
 import type { AgentCommand } from '../src/contracts.ts';

@@ -1,6 +1,7 @@
 /** Child process for pbx-crash.test.ts: runs the asterisk-files adapter with a durable file sink until killed. */
 import { open } from 'node:fs/promises';
 import { createPbxAdapter, type CallSink, type SealedCall } from '../src/pbx/index.ts';
+import { silentLogger } from '../src/lib/logger.ts';
 import { contentHash } from '../src/pbx/ledger.ts';
 
 const [configJson, stateDir, sinkFile] = process.argv.slice(2) as [string, string, string];
@@ -12,7 +13,7 @@ const sink: CallSink = {
     await fh.datasync();
   },
 };
-const silent = { info() {}, warn() {}, error: (m: string, f?: unknown) => console.error(m, f) };
+const silent = { ...silentLogger, error: (m: string, f?: unknown) => console.error(m, f) };
 const pbx = createPbxAdapter(JSON.parse(configJson), { stateDir, sink, log: silent });
 await pbx.start();
 process.on('SIGTERM', () => {

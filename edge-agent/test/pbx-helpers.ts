@@ -4,7 +4,8 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CallSink, Clock, PbxLogger, SealedCall } from '../src/pbx/index.ts';
+import type { Logger } from '../src/lib/logger.ts';
+import type { CallSink, Clock, SealedCall } from '../src/pbx/index.ts';
 
 export const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'asterisk-22');
 
@@ -28,9 +29,12 @@ export class MemorySink implements CallSink {
   }
 }
 
-export const quietLog: PbxLogger & { lines: { level: string; msg: string; fields?: Record<string, unknown> }[] } = Object.assign(
+export const quietLog: Logger & { lines: { level: string; msg: string; fields?: Record<string, unknown> }[] } = Object.assign(
   { lines: [] as { level: string; msg: string; fields?: Record<string, unknown> }[] },
   {
+    debug(msg: string, fields?: Record<string, unknown>) {
+      quietLog.lines.push({ level: 'debug', msg, fields });
+    },
     info(msg: string, fields?: Record<string, unknown>) {
       quietLog.lines.push({ level: 'info', msg, fields });
     },
@@ -40,6 +44,7 @@ export const quietLog: PbxLogger & { lines: { level: string; msg: string; fields
     error(msg: string, fields?: Record<string, unknown>) {
       quietLog.lines.push({ level: 'error', msg, fields });
     },
+    addSecrets() {},
   },
 );
 

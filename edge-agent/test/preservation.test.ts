@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { startCentre, type TestCentre } from '../../server/test/helpers/centre.ts';
-import { createLogger, type Logger } from '../src/cli/logger.ts';
+import { createLogger, type Logger } from '../src/lib/logger.ts';
 import type { RecorderFactory } from '../src/cli/recorders.ts';
-import { runAgent, type RunningAgent } from '../src/cli/run.ts';
+import { agentDeps, runAgent, type RunningAgent } from '../src/agent.ts';
 import type { AgentConfig } from '../src/config.ts';
 import type { AgentCommand, EvidenceSink } from '../src/contracts.ts';
 import { DiskGuard } from '../src/disk-guard/disk-guard.ts';
@@ -89,7 +89,7 @@ describe('on-demand cameras and case windows against a real centre', () => {
       sink = s;
       return { start() {}, async stop() {}, health: () => 'recording' };
     };
-    const agent: RunningAgent = await runAgent(config, { log, recorderFactory: factory, onUploadEvent: (e) => events.push(e) });
+    const agent: RunningAgent = await runAgent(config, { ...agentDeps(config, log), recorders: factory, onUploadEvent: (e) => events.push(e) });
     const close = async (cam: string, start: Date, size = SIZE) => {
       const path = join(spoolDir, 'cameras', cam, `${start.getTime()}.ts`);
       const bytes = await makeRandomFile(path, size);
@@ -102,14 +102,14 @@ describe('on-demand cameras and case windows against a real centre', () => {
   /** A command row as the centre keeps it (its id is what the agent acknowledges). */
   async function commandRow(siteId: string, c: Omit<AgentCommand, 'id'>) {
     const row = await centre.db
-      .insertInto('agent_command')
-      .values({ site_id: siteId, kind: 'preserve_window', payload: JSON.stringify({ cameraKey: c.cameraKey, from: c.from, to: c.to, incidentId: null }), incident_id: null })
+      .insertInto('agentCommand')
+      .values({ siteId: siteId, kind: 'preserve_window', payload: JSON.stringify({ cameraKey: c.cameraKey, from: c.from, to: c.to, incidentId: null }), incidentId: null })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { ...c, id: row.id } as AgentCommand;
   }
   const timeline = async (siteId: string, key: string, from: Date, to: Date) => {
-    const cam = await centre.db.selectFrom('camera').select('id').where('site_id', '=', siteId).where('key', '=', key).executeTakeFirstOrThrow();
+    const cam = await centre.db.selectFrom('camera').select('id').where('siteId', '=', siteId).where('key', '=', key).executeTakeFirstOrThrow();
     const r = await fetch(`${centre.url}/api/v1/cameras/${cam.id}/timeline?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`, { headers: { cookie: hq } });
     assert.equal(r.status, 200);
     return ((await r.json()) as { segments: { id: string; start: string; state: string }[] }).segments;
@@ -130,8 +130,8 @@ describe('on-demand cameras and case windows against a real centre', () => {
       assert.deepEqual(metaRows.map((r) => r.sha256), [...od.values()].map((s) => s.sha256), 'the edge hashes are at the centre');
       assert.ok([...od.values()].every((s) => existsSync(s.path)), 'the media is in the local rolling buffer');
       assert.equal(await centre.objectCount('segments/'), 0);
-      const cam = await centre.db.selectFrom('camera').select('upload_mode').where('site_id', '=', h.site.siteId).where('key', '=', 'od1').executeTakeFirstOrThrow();
-      assert.equal(cam.upload_mode, 'on-demand');
+      const cam = await centre.db.selectFrom('camera').select('uploadMode').where('siteId', '=', h.site.siteId).where('key', '=', 'od1').executeTakeFirstOrThrow();
+      assert.equal(cam.uploadMode, 'on-demand');
       assert.ok((await timeline(h.site.siteId, 'od1', at(0), at(12))).every((s) => s.state === 'at_store'));
 
       // 2. The link to the centre goes down; continuous footage queues up.
@@ -176,7 +176,7 @@ describe('on-demand cameras and case windows against a real centre', () => {
         assert.ok(!existsSync(od.get(s)!.path), 'released locally only once the centre acknowledged the media');
       }
       const storedAt = async (siteKey: string) =>
-        (await centre.db.selectFrom('segment').innerJoin('camera', 'camera.id', 'segment.camera_id').select(['segment.stored_at']).where('camera.site_id', '=', h.site.siteId).where('camera.key', '=', siteKey).where('segment.stored_at', 'is not', null).execute()).map((r) => r.stored_at!.getTime());
+        (await centre.db.selectFrom('segment').innerJoin('camera', 'camera.id', 'segment.cameraId').select(['segment.storedAt']).where('camera.siteId', '=', h.site.siteId).where('camera.key', '=', siteKey).where('segment.storedAt', 'is not', null).execute()).map((r) => r.storedAt!.getTime());
       assert.ok(Math.max(...(await storedAt('od1'))) <= Math.min(...(await storedAt('cont'))), 'stored at the centre before the continuous footage');
       const states = await timeline(h.site.siteId, 'od1', at(0), at(12));
       assert.deepEqual(states.map((s) => s.state), ['evicted', 'stored', 'stored', 'evicted', 'evicted', 'evicted']);
@@ -186,7 +186,7 @@ describe('on-demand cameras and case windows against a real centre', () => {
       // 7. The answer to the centre.
       if (ackRoute) {
         await waitFor('the ack accepted', () => agent.commands.get(cmd.id)?.ack.state === 'accepted');
-        const row = await centre.db.selectFrom('agent_command').select(['status']).where('id', '=', cmd.id).executeTakeFirstOrThrow();
+        const row = await centre.db.selectFrom('agentCommand').select(['status']).where('id', '=', cmd.id).executeTakeFirstOrThrow();
         assert.equal(row.status, 'done');
       } else {
         // The centre of this branch has no ack route yet: the agent keeps the answer and keeps trying.
@@ -246,7 +246,7 @@ describe('on-demand cameras and case windows against a real centre', () => {
       await waitFor('the command executed', () => agent.commands.get(cmd.id)?.result, 20_000);
       await waitFor('media at the centre', async () => (await centreSegments(centre, h.site.siteId, 'od1')).every((r) => r.objectKey !== null));
       await waitFor('the ack accepted', () => agent.commands.get(cmd.id)?.ack.state === 'accepted', 20_000);
-      const row = await centre.db.selectFrom('agent_command').select(['status', sql<string>`detail`.as('detail')]).where('id', '=', cmd.id).executeTakeFirstOrThrow();
+      const row = await centre.db.selectFrom('agentCommand').select(['status', sql<string>`detail`.as('detail')]).where('id', '=', cmd.id).executeTakeFirstOrThrow();
       assert.equal(row.status, 'done');
     } finally {
       await agent.stop();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeTestClip, startFakeCamera, startRtspRelay, type FakeCamera, type RtspRelay } from '../../test-support/src/rtsp-camera.ts';
-import type { Logger } from '../src/cli/logger.ts';
+import type { Logger } from '../src/lib/logger.ts';
 import type { Recorder } from '../src/cli/recorders.ts';
 import type { CameraConfig } from '../src/config.ts';
 import { createRecorderFactory } from '../src/recorder/index.ts';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeTestClip, startFakeCamera, startRtspRelay, type FakeCamera, type RtspRelay } from '../../test-support/src/rtsp-camera.ts';
 import { createCameraRecorder, type CameraRecorder, type RecorderState } from '../src/recorder/camera-recorder.ts';
+import { recordingLogger } from './helpers/log.ts';
 import { RecordingSink, sha256Of, tempDir, waitFor } from './helpers/recorder-harness.ts';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -40,10 +41,10 @@ before(async () => {
     backoff: { baseMs: 200, capMs: 800 },
     sink,
     clockOffset: { offsetMs: () => null },
-    log: (l) => {
+    log: recordingLogger((l) => {
       logLines.push(`${new Date().toISOString()} ${JSON.stringify(l)}`);
       if (l.msg === 'recorder state') states.push(l.state as RecorderState);
-    },
+    }),
   });
 });
 

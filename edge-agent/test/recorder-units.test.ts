@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { createFfmpegMediaTool } from '../src/media/ffmpeg-media-tool.ts';
 import { buildSegmenterArgs, parseOpeningLine, parseSegmentList, parseStreamFacts, parseStreamLine, type SegmenterOptions } from '../src/media/media-tool.ts';
-import { Backoff } from '../src/recorder/backoff.ts';
+import { Backoff } from '../src/lib/backoff.ts';
 import { sha256File } from '../src/state/file-hash.ts';
 import { ClockAnchor } from '../src/recorder/clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, stderrExcerpt } from '../src/recorder/exit-reason.ts';
@@ -172,14 +172,14 @@ describe('file hash', () => {
 
 describe('restart backoff', () => {
   test('full jitter under a doubling, capped ceiling; reset starts over', () => {
-    let r = 0.999;
+    let r = 0.999_999_999;
     const b = new Backoff({ baseMs: 100, capMs: 1000, random: () => r });
-    assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [99, 199, 399, 799, 999, 999]);
+    assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [100, 200, 400, 800, 1000, 1000]);
     r = 0;
     assert.equal(b.next(), 0, 'full jitter reaches zero');
     b.reset();
-    r = 0.999;
-    assert.equal(b.next(), 99);
+    r = 0.999_999_999;
+    assert.equal(b.next(), 100);
     assert.throws(() => new Backoff({ baseMs: 0, capMs: 10 }));
   });
 });

@@ -17,6 +17,7 @@ import { parseSegmentList } from '../src/media/media-tool.ts';
 import type { SegmentItem } from '../src/outbox/items.ts';
 import { Outbox } from '../src/outbox/outbox.ts';
 import { deterministicUuid, recoverCameraSpool } from '../src/recorder/spool-recovery.ts';
+import { recordingLogger } from './helpers/log.ts';
 import { ffprobeFile, sha256Of, tempDir } from './helpers/recorder-harness.ts';
 
 const execFileP = promisify(execFile);
@@ -109,7 +110,7 @@ describe('spool recovery at start-up', () => {
     await writeFile(join(camDir, '.runs', staleList), `${stamp(s.t0 - 60_000)}-00000000.ts,0.000000,2.000000\n`);
 
     const lines: Record<string, unknown>[] = [];
-    const report = await recoverCameraSpool({ outbox: s.outbox, media, clockOffset, log: (l) => lines.push(l) }, 'cam1', camDir);
+    const report = await recoverCameraSpool({ outbox: s.outbox, media, clockOffset, log: recordingLogger((l) => lines.push(l)) }, 'cam1', camDir);
     assert.deepEqual(
       report.files.map((f) => [f.file, f.outcome]),
       [
@@ -221,9 +222,13 @@ describe('spool recovery at start-up', () => {
     const camDir = join(spoolDir, 'cameras', 'cam1');
     await mkdir(camDir, { recursive: true });
     const f = join(camDir, `${stamp(Date.now())}-eeeeeeee.ts`);
+    // ffmpeg's writes stamp the file with this machine's clock, which is the test's (set explicitly: faketime moves
+    // the process's clock, not the file system's).
+    const touch = () => utimes(f, new Date(), new Date());
     await copyFile(gen[0]!.path, f);
+    await touch();
     const tail = await import('node:fs/promises').then((m) => m.readFile(gen[1]!.path));
-    setTimeout(() => void appendFile(f, tail), 300);
+    setTimeout(() => void appendFile(f, tail).then(touch), 300);
     const ob = await Outbox.open({ spoolDir });
     const t = Date.now();
     const r = await recoverCameraSpool({ outbox: ob, media, clockOffset, settleMs: 800 }, 'cam1', camDir);

@@ -11,9 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import { testConfig, centreGaps, centreSegments, closedSegment, enrollAgent, makeRandomFile, makeTs, readObject, sha256, tempDir, waitFor } from './helpers/agent.ts';
 import { startProxy } from './helpers/proxy.ts';
 import { startCentre, type TestCentre } from '../../server/test/helpers/centre.ts';
-import { createLogger, type Logger } from '../src/cli/logger.ts';
+import { createLogger, type Logger } from '../src/lib/logger.ts';
 import type { RecorderFactory } from '../src/cli/recorders.ts';
-import { runAgent, type RunningAgent } from '../src/cli/run.ts';
+import { agentDeps, runAgent, type RunningAgent } from '../src/agent.ts';
 import type { AgentConfig } from '../src/config.ts';
 import type { ClockOffsetSource, EvidenceSink } from '../src/contracts.ts';
 import { Heartbeat } from '../src/heartbeat/heartbeat.ts';
@@ -86,7 +86,7 @@ describe('uplink to a real centre', () => {
       clock = c;
       return { start() {}, async stop() {}, health: () => 'recording' };
     };
-    const start = () => runAgent(config, { log, recorderFactory: factory, onUploadEvent: (e) => events.push(e) });
+    const start = () => runAgent(config, { ...agentDeps(config, log), recorders: factory, onUploadEvent: (e) => events.push(e) });
     const agent: RunningAgent | undefined = opts.start === false ? undefined : await start();
     return { agent, start, config, site, camDir, spoolDir, events, log, sink: () => sink!, clock: () => clock! };
   }
@@ -126,15 +126,15 @@ describe('uplink to a real centre', () => {
       assert.equal(h.events.filter((e) => e.type === 'acked').length, 4);
 
       // Registration and heartbeat: no credential or stream URI left the agent.
-      const cam = await centre.db.selectFrom('camera').selectAll().where('site_id', '=', h.site.siteId).executeTakeFirstOrThrow();
+      const cam = await centre.db.selectFrom('camera').selectAll().where('siteId', '=', h.site.siteId).executeTakeFirstOrThrow();
       assert.equal(cam.name, 'レジ1');
       assert.equal(cam.place, 'レジ前');
       assert.ok(!JSON.stringify(cam).includes('TopSecret99') && !JSON.stringify(cam).includes('rtsp://'), JSON.stringify(cam.device));
       await waitFor('a heartbeat', async () => {
-        const a = await centre.db.selectFrom('agent').selectAll().where('site_id', '=', h.site.siteId).executeTakeFirstOrThrow();
-        return a.version === '0.1.0' && a.disk_total_bytes !== null && a.backlog_count === 0 && a.clock_offset_ms !== null && a;
+        const a = await centre.db.selectFrom('agent').selectAll().where('siteId', '=', h.site.siteId).executeTakeFirstOrThrow();
+        return a.version === '0.1.0' && a.diskTotalBytes !== null && a.backlogCount === 0 && a.clockOffsetMs !== null && a;
       });
-      const health = await centre.db.selectFrom('camera').select('health').where('site_id', '=', h.site.siteId).executeTakeFirstOrThrow();
+      const health = await centre.db.selectFrom('camera').select('health').where('siteId', '=', h.site.siteId).executeTakeFirstOrThrow();
       assert.equal(health.health, 'recording');
       assert.ok(!h.log.lines.join('\n').includes('TopSecret99'), 'camera password never logged');
       const cred = await loadCredential(h.config.stateDir);
@@ -148,7 +148,7 @@ describe('uplink to a real centre', () => {
     const h = await setup();
     const agent = h.agent!;
     try {
-      await waitFor('camera registration', () => centre.db.selectFrom('camera').select('id').where('site_id', '=', h.site.siteId).executeTakeFirst());
+      await waitFor('camera registration', () => centre.db.selectFrom('camera').select('id').where('siteId', '=', h.site.siteId).executeTakeFirst());
       await centreDown();
       const segs = [];
       for (let i = 0; i < 6; i++) {
@@ -182,7 +182,7 @@ describe('uplink to a real centre', () => {
     const h = await setup({ raw: { upload: { bandwidthBytesPerSecond: rate, backoff: { baseMs: 50, capMs: 400 } } } });
     const agent = h.agent!;
     try {
-      await waitFor('camera registration', () => centre.db.selectFrom('camera').select('id').where('site_id', '=', h.site.siteId).executeTakeFirst());
+      await waitFor('camera registration', () => centre.db.selectFrom('camera').select('id').where('siteId', '=', h.site.siteId).executeTakeFirst());
       const segs = [];
       for (let i = 0; i < 3; i++) segs.push(await segFile(h.camDir, i * 2, 200_000));
       const t0 = performance.now();
@@ -302,8 +302,8 @@ describe('uplink to a real centre', () => {
     const h = await setup();
     const agent = h.agent!;
     try {
-      await waitFor('camera registration', () => centre.db.selectFrom('camera').select('id').where('site_id', '=', h.site.siteId).executeTakeFirst());
-      await centre.db.deleteFrom('camera').where('site_id', '=', h.site.siteId).execute();
+      await waitFor('camera registration', () => centre.db.selectFrom('camera').select('id').where('siteId', '=', h.site.siteId).executeTakeFirst());
+      await centre.db.deleteFrom('camera').where('siteId', '=', h.site.siteId).execute();
       const s = await segFile(h.camDir, 0, 5_000);
       await h.sink().segmentClosed(s);
       await drained(agent);
@@ -365,10 +365,10 @@ describe('uplink to a real centre', () => {
       for (let i = 0; i < 3; i++) assert.equal(await hb.beat(), true);
       const off = hb.clock.offsetMs()!;
       assert.ok(Math.abs(off - 5000) < 50, `offset ${off}`);
-      const row = await centre.db.selectFrom('agent').selectAll().where('site_id', '=', site.siteId).executeTakeFirstOrThrow();
-      assert.ok(Math.abs(row.clock_offset_ms! - 5000) < 50);
-      assert.equal(row.backlog_count, 2);
-      assert.equal(Number(row.backlog_bytes), 300);
+      const row = await centre.db.selectFrom('agent').selectAll().where('siteId', '=', site.siteId).executeTakeFirstOrThrow();
+      assert.ok(Math.abs(row.clockOffsetMs! - 5000) < 50);
+      assert.equal(row.backlogCount, 2);
+      assert.equal(Number(row.backlogBytes), 300);
     } finally {
       client.close();
     }

@@ -59,9 +59,9 @@ describe('operator command line: users and audit verification', () => {
     assert.equal(a.user.role, 'admin');
     const b = await s.auth.login({ login: 'boss', password: 'store manager password' }, NO_ORIGIN);
     assert.deepEqual((b.user.sites as { code: string }[]).map((x) => x.code), ['shibuya']);
-    const ev = await db.selectFrom('audit_event').select(['actor_type', 'actor_id', 'action']).where('action', '=', 'user.create').execute();
+    const ev = await db.selectFrom('auditEvent').select(['actorType', 'actorId', 'action']).where('action', '=', 'user.create').execute();
     assert.equal(ev.length, 2);
-    assert.ok(ev.every((e) => e.actor_type === 'system' && e.actor_id!.startsWith('cli:')));
+    assert.ok(ev.every((e) => e.actorType === 'system' && e.actorId!.startsWith('cli:')));
   });
 
   test('user:assign replaces or adds sites; unknown sites and logins are refused', async () => {
@@ -89,7 +89,7 @@ describe('operator command line: users and audit verification', () => {
     assert.match(weak.err, /weak_password/);
     const role = await admin(['user:create', '--login', 'xx3', '--name', 'x', '--role', 'owner'], 'a long enough password\n');
     assert.equal(role.code, 2);
-    const n = await db.selectFrom('app_user').select('login').where('login', 'in', ['xx1', 'xx2', 'xx3']).execute();
+    const n = await db.selectFrom('appUser').select('login').where('login', 'in', ['xx1', 'xx2', 'xx3']).execute();
     assert.deepEqual(n, []);
   });
 

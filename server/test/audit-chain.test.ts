@@ -78,10 +78,10 @@ describe('audit hash chain', () => {
       const r = await verify(c);
       assert.equal(r.ok, true, JSON.stringify(r.firstBroken));
       assert.equal(r.checked, 12);
-      const rows = await c.db.selectFrom('audit_event').select(['id', 'prev_hash', 'hash']).orderBy('id').execute();
+      const rows = await c.db.selectFrom('auditEvent').select(['id', 'prevHash', 'hash']).orderBy('id').execute();
       assert.deepEqual(rows.slice(0, 12).map((x) => x.id), Array.from({ length: 12 }, (_, i) => String(i + 1)));
-      assert.equal(rows[0]!.prev_hash.toString('hex'), GENESIS_HASH);
-      for (let i = 1; i < 12; i++) assert.deepEqual(rows[i]!.prev_hash, rows[i - 1]!.hash);
+      assert.equal(rows[0]!.prevHash.toString('hex'), GENESIS_HASH);
+      for (let i = 1; i < 12; i++) assert.deepEqual(rows[i]!.prevHash, rows[i - 1]!.hash);
       // The verification itself was recorded as event 13 and chains on.
       const last = rows[rows.length - 1]!;
       assert.equal(last.id, '13');
@@ -110,19 +110,19 @@ describe('audit hash chain', () => {
 
     // Each case tampers, verifies, then restores the original rows and checks the chain is whole again.
     async function withTamper(statements: ReturnType<typeof sql>[], check: (r: Awaited<ReturnType<typeof verify>>) => void) {
-      const headBefore = await c.db.selectFrom('audit_chain_head').selectAll().executeTakeFirstOrThrow();
-      const original = await c.db.selectFrom('audit_event').selectAll().orderBy('id').execute();
+      const headBefore = await c.db.selectFrom('auditChainHead').selectAll().executeTakeFirstOrThrow();
+      const original = await c.db.selectFrom('auditEvent').selectAll().orderBy('id').execute();
       await tamper(c.db, statements);
       const r = await c.services.audit.verify(system); // (appends its own audit.verify event after the walk)
       check(r);
       await tamper(c.db, [sql`DELETE FROM audit_event`]);
-      for (const row of original) await c.db.insertInto('audit_event').values({ ...row, details: JSON.stringify(row.details) }).execute();
-      await c.db.updateTable('audit_chain_head').set({ last_id: headBefore.last_id, last_hash: headBefore.last_hash }).execute();
+      for (const row of original) await c.db.insertInto('auditEvent').values({ ...row, details: JSON.stringify(row.details) }).execute();
+      await c.db.updateTable('auditChainHead').set({ lastId: headBefore.lastId, lastHash: headBefore.lastHash }).execute();
       const again = await c.services.audit.verify(system);
       assert.equal(again.ok, true, `restored chain verifies: ${JSON.stringify(again.firstBroken)}`);
       // Drop the two verification events just appended so every case starts from the same chain.
-      await tamper(c.db, [sql`DELETE FROM audit_event WHERE id > ${headBefore.last_id}`]);
-      await c.db.updateTable('audit_chain_head').set({ last_id: headBefore.last_id, last_hash: headBefore.last_hash }).execute();
+      await tamper(c.db, [sql`DELETE FROM audit_event WHERE id > ${headBefore.lastId}`]);
+      await c.db.updateTable('auditChainHead').set({ lastId: headBefore.lastId, lastHash: headBefore.lastHash }).execute();
     }
 
     test('an edited field (the action of event 5)', async () => {
@@ -149,26 +149,26 @@ describe('audit hash chain', () => {
     });
 
     test('an edited event whose own hash was recomputed breaks the next link (event 6 → found at 7)', async () => {
-      const row = await c.db.selectFrom('audit_event').selectAll().where('id', '=', '6').executeTakeFirstOrThrow();
+      const row = await c.db.selectFrom('auditEvent').selectAll().where('id', '=', '6').executeTakeFirstOrThrow();
       const forged = {
         id: '6',
-        occurredAt: row.occurred_at,
-        actorType: row.actor_type,
+        occurredAt: row.occurredAt,
+        actorType: row.actorType,
         actorId: 'someone-else',
-        actorLabel: row.actor_label,
-        actorRole: row.actor_role,
+        actorLabel: row.actorLabel,
+        actorRole: row.actorRole,
         action: row.action,
-        targetType: row.target_type,
-        targetId: row.target_id,
-        siteId: row.site_id,
+        targetType: row.targetType,
+        targetId: row.targetId,
+        siteId: row.siteId,
         ip: row.ip,
-        userAgent: row.user_agent,
+        userAgent: row.userAgent,
         purpose: row.purpose,
-        requestId: row.request_id,
+        requestId: row.requestId,
         outcome: row.outcome,
         details: row.details,
       };
-      const h = Buffer.from(eventHash(forged, row.prev_hash.toString('hex')), 'hex');
+      const h = Buffer.from(eventHash(forged, row.prevHash.toString('hex')), 'hex');
       await withTamper([sql`UPDATE audit_event SET actor_id = 'someone-else', hash = ${h} WHERE id = 6`], (r) => {
         assert.equal(r.firstBroken?.id, '7');
         assert.equal(r.firstBroken?.reason, 'prev_hash_mismatch');
@@ -224,26 +224,26 @@ describe('audit hash chain', () => {
     });
 
     test('a chain rewritten from event 6 with every hash and the head recomputed passes on its own but fails an anchor taken before', async () => {
-      const anchor = await c.db.selectFrom('audit_event').select(['id', 'hash']).where('id', '=', '8').executeTakeFirstOrThrow();
-      const rows = await c.db.selectFrom('audit_event').selectAll().where('id', '>=', '6').where('id', '<=', '10').orderBy('id').execute();
-      let prev = rows[0]!.prev_hash.toString('hex');
+      const anchor = await c.db.selectFrom('auditEvent').select(['id', 'hash']).where('id', '=', '8').executeTakeFirstOrThrow();
+      const rows = await c.db.selectFrom('auditEvent').selectAll().where('id', '>=', '6').where('id', '<=', '10').orderBy('id').execute();
+      let prev = rows[0]!.prevHash.toString('hex');
       const statements = [];
       for (const row of rows) {
         const f = {
           id: String(row.id),
-          occurredAt: row.occurred_at,
-          actorType: row.actor_type,
-          actorId: row.actor_id,
-          actorLabel: row.actor_label,
-          actorRole: row.actor_role,
+          occurredAt: row.occurredAt,
+          actorType: row.actorType,
+          actorId: row.actorId,
+          actorLabel: row.actorLabel,
+          actorRole: row.actorRole,
           action: row.id === '6' ? 'rewritten.history' : row.action,
-          targetType: row.target_type,
-          targetId: row.target_id,
-          siteId: row.site_id,
+          targetType: row.targetType,
+          targetId: row.targetId,
+          siteId: row.siteId,
           ip: row.ip,
-          userAgent: row.user_agent,
+          userAgent: row.userAgent,
           purpose: row.purpose,
-          requestId: row.request_id,
+          requestId: row.requestId,
           outcome: row.outcome,
           details: row.details,
         };

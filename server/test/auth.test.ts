@@ -43,7 +43,7 @@ describe('sign-in, sessions and lockout', () => {
   after(() => centre.close());
 
   const auditRows = (action: string) =>
-    centre.db.selectFrom('audit_event').select(['id', 'actor_type', 'actor_id', 'actor_label', 'outcome', 'ip', 'user_agent', 'target_id', 'details']).where('action', '=', action).orderBy('id').execute();
+    centre.db.selectFrom('auditEvent').select(['id', 'actorType', 'actorId', 'actorLabel', 'outcome', 'ip', 'userAgent', 'targetId', 'details']).where('action', '=', action).orderBy('id').execute();
 
   test('signing in sets an HttpOnly, SameSite=Strict, Path=/ cookie bound to a server-side session; /auth/me answers with the role and sites', async () => {
     const site = await centre.createSite();
@@ -64,22 +64,22 @@ describe('sign-in, sessions and lockout', () => {
     assert.equal(body.expiresAt, '2026-11-24T10:00:00.000Z');
 
     const token = cookieOf(r).split('=')[1]!;
-    const rows = await centre.db.selectFrom('session').select(['token_hash', 'user_id', 'ip', 'user_agent', 'expires_at']).where('user_id', '=', u.id).execute();
+    const rows = await centre.db.selectFrom('session').select(['tokenHash', 'userId', 'ip', 'userAgent', 'expiresAt']).where('userId', '=', u.id).execute();
     assert.equal(rows.length, 1);
-    assert.notEqual(rows[0]!.token_hash, token, 'only a hash of the token is stored');
+    assert.notEqual(rows[0]!.tokenHash, token, 'only a hash of the token is stored');
     assert.equal(rows[0]!.ip, '198.51.100.10');
-    assert.equal(rows[0]!.user_agent, 'auth-test/1.0');
+    assert.equal(rows[0]!.userAgent, 'auth-test/1.0');
 
     const me = await api.get('/auth/me', { cookie: cookieOf(r) });
     assert.equal(me.status, 200);
     assert.equal(((await me.json()) as { role: string }).role, 'store_manager');
 
     const events = await auditRows('auth.login');
-    const mine = events.find((e) => e.actor_id === u.id)!;
+    const mine = events.find((e) => e.actorId === u.id)!;
     assert.equal(mine.outcome, 'success');
-    assert.equal(mine.actor_type, 'user');
+    assert.equal(mine.actorType, 'user');
     assert.equal(mine.ip, '198.51.100.10');
-    assert.equal(mine.user_agent, 'auth-test/1.0');
+    assert.equal(mine.userAgent, 'auth-test/1.0');
   });
 
   test('an unknown login and a wrong password get the same answer, and both are audited as failures', async () => {
@@ -93,10 +93,10 @@ describe('sign-in, sessions and lockout', () => {
     assert.deepEqual({ code: a.code, message: a.message }, { code: b.code, message: b.message });
     assert.equal(wrong.headers.get('set-cookie'), null);
     const failures = (await auditRows('auth.login')).filter((e) => e.outcome === 'failure');
-    const forUser = failures.find((e) => e.target_id === u.id)!;
-    assert.equal(forUser.actor_type, 'anonymous');
+    const forUser = failures.find((e) => e.targetId === u.id)!;
+    assert.equal(forUser.actorType, 'anonymous');
     assert.equal((forUser.details as { reason: string }).reason, 'wrong_password');
-    const forNobody = failures.find((e) => e.actor_label === 'nobody-here')!;
+    const forNobody = failures.find((e) => e.actorLabel === 'nobody-here')!;
     assert.equal((forNobody.details as { reason: string }).reason, 'unknown_login');
     assert.equal(forNobody.ip, '198.51.100.21');
   });
@@ -134,8 +134,8 @@ describe('sign-in, sessions and lockout', () => {
     assert.equal(locked.headers.get('retry-after'), '60');
     const err = await errorOf(locked);
     assert.equal(err.code, 'too_many_attempts');
-    const row = await centre.db.selectFrom('app_user').select(['locked_until', 'failed_attempts']).where('id', '=', u.id).executeTakeFirstOrThrow();
-    assert.equal(row.locked_until?.toISOString(), '2026-11-24T09:01:00.000Z');
+    const row = await centre.db.selectFrom('appUser').select(['lockedUntil', 'failedAttempts']).where('id', '=', u.id).executeTakeFirstOrThrow();
+    assert.equal(row.lockedUntil?.toISOString(), '2026-11-24T09:01:00.000Z');
 
     clock.advance(30_000);
     const still = await api.login(u.login, TEST_PASSWORD, { ip });
@@ -145,10 +145,10 @@ describe('sign-in, sessions and lockout', () => {
     clock.advance(30_001);
     const open = await api.login(u.login, TEST_PASSWORD, { ip });
     assert.equal(open.status, 200, 'the lock ended');
-    const after = await centre.db.selectFrom('app_user').select(['locked_until', 'failed_attempts']).where('id', '=', u.id).executeTakeFirstOrThrow();
-    assert.equal(after.failed_attempts, 0);
-    assert.equal(after.locked_until, null);
-    const reasons = (await auditRows('auth.login')).filter((e) => e.target_id === u.id && e.outcome === 'failure').map((e) => (e.details as { reason: string }).reason);
+    const after = await centre.db.selectFrom('appUser').select(['lockedUntil', 'failedAttempts']).where('id', '=', u.id).executeTakeFirstOrThrow();
+    assert.equal(after.failedAttempts, 0);
+    assert.equal(after.lockedUntil, null);
+    const reasons = (await auditRows('auth.login')).filter((e) => e.targetId === u.id && e.outcome === 'failure').map((e) => (e.details as { reason: string }).reason);
     assert.deepEqual(reasons, ['wrong_password', 'wrong_password', 'wrong_password', 'account_locked', 'account_locked']);
   });
 
@@ -185,7 +185,7 @@ describe('sign-in, sessions and lockout', () => {
   });
 
   test('throttle rows without state (window passed, no lock running) are pruned', async () => {
-    const rows = async () => (await centre.db.selectFrom('login_throttle').select(['scope', 'key']).execute()).map((r) => `${r.scope}:${r.key}`).sort();
+    const rows = async () => (await centre.db.selectFrom('loginThrottle').select(['scope', 'key']).execute()).map((r) => `${r.scope}:${r.key}`).sort();
     assert.ok((await rows()).length > 2);
     clock.advance(3600_000);
     assert.equal((await api.login('late-guess', 'password guess', { ip: '198.51.100.65' })).status, 401);
@@ -228,10 +228,10 @@ describe('sign-in, sessions and lockout', () => {
     const again = await api.get('/auth/me', { cookie });
     assert.equal(again.status, 401);
     assert.equal((await errorOf(again)).code, 'session_invalid');
-    const s = await centre.db.selectFrom('session').select(['revoked_at', 'revoked_reason']).where('user_id', '=', u.id).executeTakeFirstOrThrow();
-    assert.ok(s.revoked_at);
-    assert.equal(s.revoked_reason, 'logout');
-    assert.equal((await auditRows('auth.logout')).filter((e) => e.actor_id === u.id).length, 1);
+    const s = await centre.db.selectFrom('session').select(['revokedAt', 'revokedReason']).where('userId', '=', u.id).executeTakeFirstOrThrow();
+    assert.ok(s.revokedAt);
+    assert.equal(s.revokedReason, 'logout');
+    assert.equal((await auditRows('auth.logout')).filter((e) => e.actorId === u.id).length, 1);
     assert.equal((await api.post('/auth/logout', undefined, {})).status, 204, 'logging out without a session is harmless');
     assert.equal((await api.get('/auth/me', { cookie: 'mamoru_session=garbage' })).status, 401);
     assert.equal((await api.get('/auth/me')).status, 401);

@@ -67,10 +67,10 @@ const RANGE = 'from=2026-11-24T00:00:00Z&to=2026-11-24T01:00:00Z';
 /** Cases of site A: own/assigned and hq; the other site's people 404 as if missing; auditor, admin and the legacy token 403. */
 const caseA = (ok: number, named: Partial<Record<Who, number>> = {}) => forUsers(ok, { sm_other: 404, sec_unassigned: 404, auditor: 403, admin: 403, admin_token: 403, ...named });
 /** The case open, without legal hold: the state most case routes start from. */
-async function resetCase(f: Fixture, c: TestCentre, patch: { legal_hold?: boolean } = {}) {
+async function resetCase(f: Fixture, c: TestCentre, patch: { legalHold?: boolean } = {}) {
   await c.db
     .updateTable('incident')
-    .set({ status: 'open', closed_at: null, closed_by: null, ...(patch.legal_hold ? { legal_hold: true, legal_hold_reason: 'matrix', legal_hold_by: 'matrix', legal_hold_at: new Date() } : { legal_hold: false, legal_hold_reason: null, legal_hold_by: null, legal_hold_at: null }) })
+    .set({ status: 'open', closedAt: null, closedBy: null, ...(patch.legalHold ? { legalHold: true, legalHoldReason: 'matrix', legalHoldBy: 'matrix', legalHoldAt: new Date() } : { legalHold: false, legalHoldReason: null, legalHoldBy: null, legalHoldAt: null }) })
     .where('id', '=', f.incidentA)
     .execute();
 }
@@ -82,11 +82,11 @@ const disclosureBody = (number: string) => {
 };
 /** The matrix's disclosure request back to open (and, with `decided`, every item decided) before a caller's request. */
 async function openDisclosure(f: Fixture, c: TestCentre, decided = false) {
-  await c.db.updateTable('disclosure_request').set({ status: 'open', sent_at: null, sent_method: null, sent_by: null, response_object_key: null, response_sha256: null }).where('id', '=', f.disclosureA).execute();
+  await c.db.updateTable('disclosureRequest').set({ status: 'open', sentAt: null, sentMethod: null, sentBy: null, responseObjectKey: null, responseSha256: null }).where('id', '=', f.disclosureA).execute();
   await c.db
-    .updateTable('disclosure_item')
-    .set(decided ? { decision: 'withhold', withhold_reason: 'matrix', masking: null, decided_by: 'matrix', decided_at: new Date() } : { decision: null, withhold_reason: null, masking: null, decided_by: null, decided_at: null })
-    .where('request_id', '=', f.disclosureA)
+    .updateTable('disclosureItem')
+    .set(decided ? { decision: 'withhold', withholdReason: 'matrix', masking: null, decidedBy: 'matrix', decidedAt: new Date() } : { decision: null, withholdReason: null, masking: null, decidedBy: null, decidedAt: null })
+    .where('requestId', '=', f.disclosureA)
     .execute();
 }
 let windowHooks = 0;
@@ -200,7 +200,7 @@ const EXPECT: Record<string, Entry> = {
     expect: caseA(201),
     before: async (f, c) => {
       await resetCase(f, c);
-      await c.db.deleteFrom('incident_call').where('incident_id', '=', f.incidentA).where('call_id', '=', f.callA).execute();
+      await c.db.deleteFrom('incidentCall').where('incidentId', '=', f.incidentA).where('callId', '=', f.callA).execute();
     },
   },
   'DELETE /api/v1/incidents/:id/calls/:callId': {
@@ -240,7 +240,7 @@ const EXPECT: Record<string, Entry> = {
   'POST /api/v1/incidents/:id/legal-hold/release': {
     req: (f) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/legal-hold/release`, body: { reason: '和解' } }),
     expect: forUsers(403, { hq: 200 }),
-    before: (f, c) => resetCase(f, c, { legal_hold: true }),
+    before: (f, c) => resetCase(f, c, { legalHold: true }),
   },
   'POST /api/v1/agent/commands/:id/ack': {
     req: (f) => ({ method: 'POST', path: `/api/v1/agent/commands/${f.commandA}/ack`, body: { status: 'done' } }),
@@ -281,7 +281,7 @@ const EXPECT: Record<string, Entry> = {
     req: (f) => ({ method: 'POST', path: `/api/v1/disclosures/${f.disclosureA}/sent`, body: { method: '簡易書留で郵送' } }),
     expect: forUsers(403, { hq: 200 }),
     before: async (f, c) => {
-      await c.db.updateTable('disclosure_request').set({ status: 'ready', sent_at: null, response_object_key: 'disclosures/matrix.zip', response_sha256: Buffer.alloc(32) }).where('id', '=', f.disclosureA).execute();
+      await c.db.updateTable('disclosureRequest').set({ status: 'ready', sentAt: null, responseObjectKey: 'disclosures/matrix.zip', responseSha256: Buffer.alloc(32) }).where('id', '=', f.disclosureA).execute();
     },
   },
 
@@ -372,7 +372,7 @@ describe('authorization matrix', () => {
     return fetch(`${centre.url}${r.path}`, { method: r.method, headers, body });
   }
 
-  const auditCount = async () => Number((await centre.db.selectFrom('audit_event').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const auditCount = async () => Number((await centre.db.selectFrom('auditEvent').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
   test('every route in the app has an entry, and every entry is a route', () => {
     const routes = new Set<string>();
@@ -484,8 +484,8 @@ describe('authorization matrix', () => {
     const forged = await fetch(`${centre.url}${uri.replace(/sig=[^&]+/, 'sig=AAAA')}`);
     assert.equal(forged.status, 403);
     assert.equal(((await forged.json()) as { error: { code: string } }).error.code, 'media_link_invalid');
-    const events = await centre.db.selectFrom('audit_event').select(['actor_id', 'site_id', 'target_id', 'details']).where('action', '=', 'footage.playlist').execute();
-    assert.ok(events.some((e) => e.actor_id === f.users.sec_assigned && e.site_id === f.siteA && e.target_id === f.cameraA), 'the playback is attributed to the person and the site');
+    const events = await centre.db.selectFrom('auditEvent').select(['actorId', 'siteId', 'targetId', 'details']).where('action', '=', 'footage.playlist').execute();
+    assert.ok(events.some((e) => e.actorId === f.users.sec_assigned && e.siteId === f.siteA && e.targetId === f.cameraA), 'the playback is attributed to the person and the site');
   });
 });
 

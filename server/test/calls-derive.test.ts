@@ -253,28 +253,28 @@ describe('calls: recordings derived by the worker', () => {
     const objects = await centre.objectCount('calls/');
     assert.equal(objects, 4 * 3, 'four originals, each with a playable copy and a waveform');
     const rows = await centre.db.selectFrom('recording').selectAll().orderBy('id').execute();
-    const r0 = rows.find((r) => r.call_id === callId)!;
+    const r0 = rows.find((r) => r.callId === callId)!;
     const noop = async () => undefined;
     // Done already: the handler skips.
     const again = await centre.workerServices().derive.derive(r0.id, { attempt: 1, maxAttempts: 5, jobId: null, progress: noop });
     assert.deepEqual(again, { status: 'skipped', reason: 'already_derived' });
     // Forced (status reset, as after a crash between upload and the row update): same keys, overwritten.
-    await centre.db.updateTable('recording').set({ derive_status: 'pending' }).where('id', '=', r0.id).execute();
+    await centre.db.updateTable('recording').set({ deriveStatus: 'pending' }).where('id', '=', r0.id).execute();
     const forced = await centre.workerServices().derive.derive(r0.id, { attempt: 1, maxAttempts: 5, jobId: null, progress: noop });
     assert.equal(forced.status, 'derived');
-    assert.equal(forced.playableKey, r0.playable_key);
-    assert.equal(forced.waveformKey, r0.waveform_key);
+    assert.equal(forced.playableKey, r0.playableKey);
+    assert.equal(forced.waveformKey, r0.waveformKey);
     // The same job enqueued again is the same job (dedupe id) and does not run twice.
     const jobId = await centre.jobs.enqueue('recording.derive', { recordingId: r0.id });
-    assert.equal(jobId, r0.derive_job_id);
+    assert.equal(jobId, r0.deriveJobId);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await centre.objectCount('calls/'), objects);
     const rowsAfter = await centre.db.selectFrom('recording').selectAll().orderBy('id').execute();
     assert.equal(rowsAfter.length, rows.length);
     for (const r of rowsAfter) {
-      assert.equal(r.derive_status, 'done');
+      assert.equal(r.deriveStatus, 'done');
       const chunks: Buffer[] = [];
-      for await (const c of await centre.store.read(r.object_key!)) chunks.push(c as Buffer);
+      for await (const c of await centre.store.read(r.objectKey!)) chunks.push(c as Buffer);
       assert.equal(sha256(Buffer.concat(chunks)), r.sha256.toString('hex'), `${r.name}: original unchanged`);
     }
   });
@@ -328,7 +328,7 @@ describe('calls: recordings derived by the worker', () => {
       jobs: { enqueue: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) },
       maxRecordingBytes: 1024 ** 2,
     });
-    const principal = { kind: 'agent' as const, agentId: (await centre.db.selectFrom('agent').select('id').where('site_id', '=', s.siteId).executeTakeFirstOrThrow()).id, siteId: s.siteId, origin: { ip: null, userAgent: null, requestId: null, purpose: null } };
+    const principal = { kind: 'agent' as const, agentId: (await centre.db.selectFrom('agent').select('id').where('siteId', '=', s.siteId).executeTakeFirstOrThrow()).id, siteId: s.siteId, origin: { ip: null, userAgent: null, requestId: null, purpose: null } };
     const lost = await ingest.putRecording(principal, FIXTURE_CALL_KEY, f0.name, { sha256: sha256(f0.bytes), size: f0.bytes.length, mediaType: 'audio/wav' }, Readable.from(f0.bytes), f0.bytes.length);
     assert.equal(lost.status, 'created');
     assert.deepEqual([lost.recording.derive.status, lost.recording.derive.jobId], ['pending', null]);
@@ -340,7 +340,7 @@ describe('calls: recordings derived by the worker', () => {
     assert.equal(await centre.jobs.get(vanished.derive.jobId), null);
 
     const ids = [lost.recording.id, vanished.recordingId];
-    await centre.db.updateTable('recording').set({ derive_updated_at: new Date(Date.now() - 3600_000) }).where('id', 'in', ids).execute();
+    await centre.db.updateTable('recording').set({ deriveUpdatedAt: new Date(Date.now() - 3600_000) }).where('id', 'in', ids).execute();
     const sweep = centre.workerServices().derivationSweep;
     assert.deepEqual(await sweep.sweep(), { requeued: 2 });
     centre.startWorker(1);

@@ -43,9 +43,9 @@ describe('calls: agent API', () => {
       req.on('error', (e) => ((e as { code?: string }).code === 'ECONNRESET' ? undefined : reject(e)));
       req.write(Buffer.alloc(4096, 0x20));
     });
-  const count = async (table: 'call' | 'call_version' | 'call_leg' | 'recording') =>
+  const count = async (table: 'call' | 'callVersion' | 'callLeg' | 'recording') =>
     Number((await centre.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  const counts = async () => ({ call: await count('call'), call_version: await count('call_version'), call_leg: await count('call_leg'), recording: await count('recording'), objects: await centre.objectCount('calls/') });
+  const counts = async () => ({ call: await count('call'), callVersion: await count('callVersion'), callLeg: await count('callLeg'), recording: await count('recording'), objects: await centre.objectCount('calls/') });
 
   test('stores the real fixture call, then its three recordings byte for byte', async () => {
     const r = await agent.putVersion(FIXTURE_CALL_KEY, 1, fixturePayload());
@@ -56,12 +56,12 @@ describe('calls: agent API', () => {
     assert.deepEqual([...v.missingRecordings].sort(), FIXTURE_FILES.map((f) => f.name).sort());
 
     const call = await centre.db.selectFrom('call').selectAll().where('id', '=', v.callId).executeTakeFirstOrThrow();
-    assert.equal(call.site_id, siteId);
-    assert.equal(call.caller_e164, '+81312345678');
-    assert.equal(call.operator_extension, '201');
-    assert.equal(call.start_at.toISOString(), '2026-11-23T18:05:00.000Z');
-    assert.equal(call.caller_digits, '0312345678 81312345678');
-    const legs = await centre.db.selectFrom('call_leg').select(['raw', 'ordinal', 'source_offset']).where('call_id', '=', v.callId).orderBy('ordinal').execute();
+    assert.equal(call.siteId, siteId);
+    assert.equal(call.callerE164, '+81312345678');
+    assert.equal(call.operatorExtension, '201');
+    assert.equal(call.startAt.toISOString(), '2026-11-23T18:05:00.000Z');
+    assert.equal(call.callerDigits, '0312345678 81312345678');
+    const legs = await centre.db.selectFrom('callLeg').select(['raw', 'ordinal', 'sourceOffset']).where('callId', '=', v.callId).orderBy('ordinal').execute();
     assert.equal(legs.length, 3);
     assert.ok(legs[2]!.raw.includes('"Local/201@operator-phone/n,30"'), 'raw CDR line kept verbatim');
 
@@ -108,14 +108,14 @@ describe('calls: agent API', () => {
     const r = await agent.putVersion(FIXTURE_CALL_KEY, 2, v2);
     assert.equal(r.status, 201);
     const { callId } = (await r.json()) as { callId: string };
-    const versions = await centre.db.selectFrom('call_version').select(['version']).where('call_id', '=', callId).orderBy('version').execute();
+    const versions = await centre.db.selectFrom('callVersion').select(['version']).where('callId', '=', callId).orderBy('version').execute();
     assert.deepEqual(versions.map((x) => x.version), [1, 2]);
-    const call = await centre.db.selectFrom('call').select(['current_version', 'operator_extension', 'flags']).where('id', '=', callId).executeTakeFirstOrThrow();
-    assert.deepEqual(call, { current_version: 2, operator_extension: '202', flags: ['weak_match'] });
+    const call = await centre.db.selectFrom('call').select(['currentVersion', 'operatorExtension', 'flags']).where('id', '=', callId).executeTakeFirstOrThrow();
+    assert.deepEqual(call, { currentVersion: 2, operatorExtension: '202', flags: ['weak_match'] });
     // Version 1 arriving late again does not roll the call back.
     assert.equal((await agent.putVersion(FIXTURE_CALL_KEY, 1, fixturePayload())).status, 200);
-    assert.equal((await centre.db.selectFrom('call').select('current_version').where('id', '=', callId).executeTakeFirstOrThrow()).current_version, 2);
-    const legs = await centre.db.selectFrom('call_leg').select('id').where('call_id', '=', callId).execute();
+    assert.equal((await centre.db.selectFrom('call').select('currentVersion').where('id', '=', callId).executeTakeFirstOrThrow()).currentVersion, 2);
+    const legs = await centre.db.selectFrom('callLeg').select('id').where('callId', '=', callId).execute();
     assert.equal(legs.length, 6, 'each version keeps its own raw lines');
   });
 
@@ -191,8 +191,8 @@ describe('calls: agent API', () => {
       assert.equal(err.code, code, `${name}: ${err.message}`);
     }
     assert.deepEqual(await counts(), before);
-    const rows = await centre.db.selectFrom('recording').select(['object_key', 'derive_status']).where('name', '=', declared.name).execute();
-    assert.deepEqual(rows, [{ object_key: null, derive_status: 'awaiting_original' }]);
+    const rows = await centre.db.selectFrom('recording').select(['objectKey', 'deriveStatus']).where('name', '=', declared.name).execute();
+    assert.deepEqual(rows, [{ objectKey: null, deriveStatus: 'awaiting_original' }]);
 
     // The genuine bytes are still accepted afterwards.
     const ok = await agent.putRecording(key, declared.name, bytes);
@@ -201,22 +201,22 @@ describe('calls: agent API', () => {
   });
 
   test("an agent acts only for its own site: the same call key elsewhere is another site's call", async () => {
-    const ours = await centre.db.selectFrom('call').select(['id', 'current_version']).where('site_id', '=', siteId).where('call_key', '=', FIXTURE_CALL_KEY).executeTakeFirstOrThrow();
-    const oursVersions = await count('call_version');
+    const ours = await centre.db.selectFrom('call').select(['id', 'currentVersion']).where('siteId', '=', siteId).where('callKey', '=', FIXTURE_CALL_KEY).executeTakeFirstOrThrow();
+    const oursVersions = await count('callVersion');
     const r = await other.putVersion(FIXTURE_CALL_KEY, 1, fixturePayload({ disposition: 'busy' }));
     assert.equal(r.status, 201);
     const theirs = (await r.json()) as { callId: string };
     assert.notEqual(theirs.callId, ours.id);
-    const t = await centre.db.selectFrom('call').select(['site_id', 'disposition']).where('id', '=', theirs.callId).executeTakeFirstOrThrow();
-    assert.deepEqual(t, { site_id: otherSiteId, disposition: 'busy' });
-    const o = await centre.db.selectFrom('call').select(['disposition', 'current_version']).where('id', '=', ours.id).executeTakeFirstOrThrow();
-    assert.deepEqual(o, { disposition: 'answered', current_version: ours.current_version });
-    assert.equal(await count('call_version'), oursVersions + 1);
+    const t = await centre.db.selectFrom('call').select(['siteId', 'disposition']).where('id', '=', theirs.callId).executeTakeFirstOrThrow();
+    assert.deepEqual(t, { siteId: otherSiteId, disposition: 'busy' });
+    const o = await centre.db.selectFrom('call').select(['disposition', 'currentVersion']).where('id', '=', ours.id).executeTakeFirstOrThrow();
+    assert.deepEqual(o, { disposition: 'answered', currentVersion: ours.currentVersion });
+    assert.equal(await count('callVersion'), oursVersions + 1);
     // Its agent cannot upload into our call's recordings either: its own call has none stored and ours is invisible.
     const f = FIXTURE_FILES[0]!;
     const rec = await other.putRecording(FIXTURE_CALL_KEY, f.name, f.bytes);
     assert.equal(rec.status, 201, 'stored for its own call, which declared the same file');
-    const oursRecs = await centre.db.selectFrom('recording').select('id').where('call_id', '=', ours.id).execute();
+    const oursRecs = await centre.db.selectFrom('recording').select('id').where('callId', '=', ours.id).execute();
     assert.equal(oursRecs.length, 3);
   });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CompiledQuery } from 'kysely';
-import { type CallPayload, payloadDigest } from '../src/domain/call-payload.ts';
+import type { CallPayload } from '@mamoru/contract';
+import { payloadDigest } from '../src/domain/call-payload.ts';
 import type { CallSearch } from '../src/repositories/call.repository.ts';
 import { errorOf, fixturePayload } from './helpers/calls.ts';
 import { startCentre, type TestCentre } from './helpers/centre.ts';

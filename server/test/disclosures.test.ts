@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
-import type { CallPayload } from '../src/domain/call-payload.ts';
+import type { CallPayload } from '@mamoru/contract';
 import { agentClient, FIXTURE_CALL_KEY, FIXTURE_FILES, fixturePayload, sha256 } from './helpers/calls.ts';
 import { startCentre, type TestCentre } from './helpers/centre.ts';
 import { makeTsSegments, registerCamera, uploadSegment } from './helpers/footage.ts';
@@ -131,8 +131,8 @@ describe('disclosure requests', () => {
   });
 
   const auditActions = async (targetId: string) =>
-    (await centre.db.selectFrom('audit_event').select('action').where(sql<boolean>`target_id = ${targetId} OR details->>'requestId' = ${targetId}`).orderBy('id').execute()).map((r) => r.action);
-  const rows = async () => Number((await centre.db.selectFrom('disclosure_request').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    (await centre.db.selectFrom('auditEvent').select('action').where(sql<boolean>`target_id = ${targetId} OR details->>'requestId' = ${targetId}`).orderBy('id').execute()).map((r) => r.action);
+  const rows = async () => Number((await centre.db.selectFrom('disclosureRequest').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
   test('only hq may record a request; bad input is a 400 and stores nothing', async () => {
     for (const role of ['store_manager', 'security', 'auditor', 'admin'] as const) {
@@ -321,8 +321,8 @@ describe('disclosure requests', () => {
     const actions = await auditActions(detail.id);
     for (const a of ['disclosure.create', 'disclosure.search', 'disclosure.view', 'disclosure.response.request', 'disclosure.response.build', 'disclosure.response.download', 'disclosure.response.send']) assert.ok(actions.includes(a), `${a} not audited`);
     assert.equal(actions.filter((a) => a === 'disclosure.item.decide').length, 6);
-    const build = await centre.db.selectFrom('audit_event').select(['actor_type', 'actor_label', 'details']).where('action', '=', 'disclosure.response.build').executeTakeFirstOrThrow();
-    assert.equal(build.actor_type, 'system');
+    const build = await centre.db.selectFrom('auditEvent').select(['actorType', 'actorLabel', 'details']).where('action', '=', 'disclosure.response.build').executeTakeFirstOrThrow();
+    assert.equal(build.actorType, 'system');
     assert.equal((build.details as { sha256: string }).sha256, d.response.sha256);
   });
 });

@@ -7,17 +7,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { AgentCommand } from '../../edge-agent/src/contracts.ts';
+import type { AgentCommand } from '@mamoru/contract';
 import { fixedClock } from '../src/adapters/clock.ts';
-import type { AgentCommandWire } from '../src/services/agent-command.service.ts';
 import { startCentre, type TestCentre } from './helpers/centre.ts';
 import { addSegments, api, type Api, MIN, putCamera } from './helpers/incidents.ts';
 
-// The wire form the centre sends is exactly the agent's contract, both ways.
-const _toAgent = (c: AgentCommandWire): AgentCommand => c;
-const _fromAgent = (c: AgentCommand): AgentCommandWire => c;
-void _toAgent;
-void _fromAgent;
 
 const REDELIVER_S = 120;
 
@@ -39,13 +33,13 @@ describe('incidents: preserve_window commands, heartbeat delivery, acknowledgeme
   const heartbeat = async (credential: string) => {
     const r = await fetch(`${centre.url}/api/v1/agent/heartbeat`, { method: 'POST', headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' }, body: JSON.stringify({ version: 't', sentAtMs: Date.now() }) });
     assert.equal(r.status, 200);
-    return ((await r.json()) as { commands: AgentCommandWire[] }).commands;
+    return ((await r.json()) as { commands: AgentCommand[] }).commands;
   };
   const ack = async (credential: string | null, id: string, body: unknown) => {
     const r = await fetch(`${centre.url}/api/v1/agent/commands/${id}/ack`, { method: 'POST', headers: { ...(credential && { authorization: `Bearer ${credential}` }), 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: r.status, body: (await r.json()) as { id?: string; status?: string; alreadyAcknowledged?: boolean; error?: { code: string } } };
   };
-  const statusOf = async (id: string) => (await centre.db.selectFrom('agent_command').selectAll().where('id', '=', id).executeTakeFirstOrThrow()).status;
+  const statusOf = async (id: string) => (await centre.db.selectFrom('agentCommand').selectAll().where('id', '=', id).executeTakeFirstOrThrow()).status;
 
   before(async () => {
     centre = await startCentre({ clock, incidents: { commandRedeliverSeconds: REDELIVER_S } });
@@ -88,12 +82,12 @@ describe('incidents: preserve_window commands, heartbeat delivery, acknowledgeme
 
   test('filing creates exactly one preserve_window command per window whose footage is not all at the centre', async () => {
     assert.deepEqual(Object.keys(commands).sort(), ['hole', 'meta', 'ondemand']);
-    const rows = await centre.db.selectFrom('agent_command').selectAll().execute();
+    const rows = await centre.db.selectFrom('agentCommand').selectAll().execute();
     assert.equal(rows.length, 3);
     for (const row of rows) {
       assert.equal(row.kind, 'preserve_window');
       assert.equal(row.status, 'pending');
-      assert.equal(row.incident_id, caseId);
+      assert.equal(row.incidentId, caseId);
       const p = row.payload as { cameraKey: string };
       assert.deepEqual(row.payload, { cameraKey: p.cameraKey, from: spanFrom, to: spanTo, incidentId: caseId });
       assert.equal(commands[p.cameraKey], row.id);
@@ -101,10 +95,10 @@ describe('incidents: preserve_window commands, heartbeat delivery, acknowledgeme
     // Linking the same window again is refused and asks for nothing more.
     const again = await hq.post(`/incidents/${caseId}/camera-windows`, { cameraId: cam.meta, from: spanFrom, to: spanTo });
     assert.deepEqual([again.status, again.body.error.code], [409, 'already_linked']);
-    assert.equal((await centre.db.selectFrom('agent_command').select('id').execute()).length, 3);
+    assert.equal((await centre.db.selectFrom('agentCommand').select('id').execute()).length, 3);
     // Every linked window is held, whether or not its footage is here yet.
-    const holds = await centre.db.selectFrom('evidence_hold').select(['camera_id']).where('incident_id', '=', caseId).where('camera_id', 'is not', null).execute();
-    assert.deepEqual(holds.map((h) => h.camera_id).sort(), Object.values(cam).sort());
+    const holds = await centre.db.selectFrom('evidenceHold').select(['cameraId']).where('incidentId', '=', caseId).where('cameraId', 'is not', null).execute();
+    assert.deepEqual(holds.map((h) => h.cameraId).sort(), Object.values(cam).sort());
   });
 
   test('the heartbeat delivers the commands in the AgentCommand form; not again before the timeout; never to another site', async () => {
@@ -118,9 +112,9 @@ describe('incidents: preserve_window commands, heartbeat delivery, acknowledgeme
     for (const id of Object.values(commands)) assert.equal(await statusOf(id), 'delivered');
     assert.deepEqual(await heartbeat(agentA), [], 'delivered and not yet due again');
     assert.deepEqual(await heartbeat(agentB), [], "another site's agent gets none");
-    const ev = await centre.db.selectFrom('audit_event').selectAll().where('action', '=', 'agent.command.deliver').execute();
+    const ev = await centre.db.selectFrom('auditEvent').selectAll().where('action', '=', 'agent.command.deliver').execute();
     assert.equal(ev.length, 1);
-    assert.equal(ev[0]!.actor_type, 'agent');
+    assert.equal(ev[0]!.actorType, 'agent');
     assert.deepEqual((ev[0]!.details as { commands: { id: string; redelivery: boolean }[] }).commands.map((c) => c.redelivery), [false, false, false]);
   });
 
@@ -145,11 +139,11 @@ describe('incidents: preserve_window commands, heartbeat delivery, acknowledgeme
     assert.equal((await ack(agentA, commands.meta!, { status: 'done' })).body.alreadyAcknowledged, true);
     const flip = await ack(agentA, commands.meta!, { status: 'failed' });
     assert.deepEqual([flip.status, flip.body.error?.code], [409, 'command_already_completed']);
-    const row = await centre.db.selectFrom('agent_command').selectAll().where('id', '=', commands.meta!).executeTakeFirstOrThrow();
-    assert.deepEqual([row.status, row.detail, row.completed_at?.getTime()], ['done', '5 segments queued', clock.now().getTime()]);
+    const row = await centre.db.selectFrom('agentCommand').selectAll().where('id', '=', commands.meta!).executeTakeFirstOrThrow();
+    assert.deepEqual([row.status, row.detail, row.completedAt?.getTime()], ['done', '5 segments queued', clock.now().getTime()]);
     assert.equal((await ack(agentA, commands.hole!, { status: 'failed', detail: 'evicted before the request' })).status, 200);
-    const acks = await centre.db.selectFrom('audit_event').select(['actor_type', 'target_id', 'details']).where('action', '=', 'agent.command.ack').orderBy('id').execute();
-    assert.deepEqual(acks.map((a) => [a.actor_type, a.target_id, (a.details as { status: string }).status]), [['agent', commands.meta, 'done'], ['agent', commands.hole, 'failed']]);
+    const acks = await centre.db.selectFrom('auditEvent').select(['actorType', 'targetId', 'details']).where('action', '=', 'agent.command.ack').orderBy('id').execute();
+    assert.deepEqual(acks.map((a) => [a.actorType, a.targetId, (a.details as { status: string }).status]), [['agent', commands.meta, 'done'], ['agent', commands.hole, 'failed']]);
     const h = await hq.get(`/incidents/${caseId}/history`);
     assert.deepEqual(h.body.events.filter((e: { action: string }) => e.action === 'incident.preserve_acknowledged').map((e: { changes: { cameraKey: string; status: string } }) => `${e.changes.cameraKey}:${e.changes.status}`), ['meta:done', 'hole:failed']);
   });
@@ -160,9 +154,9 @@ describe('incidents: preserve_window commands, heartbeat delivery, acknowledgeme
     clock.advance(2000);
     const again = await heartbeat(agentA);
     assert.deepEqual(again.map((c) => [c.id, c.cameraKey]), [[commands.ondemand, 'ondemand']], 'only the unacknowledged one');
-    const row = await centre.db.selectFrom('agent_command').selectAll().where('id', '=', commands.ondemand!).executeTakeFirstOrThrow();
-    assert.equal(row.delivered_at?.getTime(), clock.now().getTime());
-    const ev = await centre.db.selectFrom('audit_event').select('details').where('action', '=', 'agent.command.deliver').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    const row = await centre.db.selectFrom('agentCommand').selectAll().where('id', '=', commands.ondemand!).executeTakeFirstOrThrow();
+    assert.equal(row.deliveredAt?.getTime(), clock.now().getTime());
+    const ev = await centre.db.selectFrom('auditEvent').select('details').where('action', '=', 'agent.command.deliver').orderBy('id', 'desc').executeTakeFirstOrThrow();
     assert.deepEqual((ev.details as { commands: { id: string; redelivery: boolean }[] }).commands.map((c) => [c.id, c.redelivery]), [[commands.ondemand, true]]);
     assert.deepEqual(await heartbeat(agentA), []);
   });
@@ -195,7 +189,7 @@ describe('incidents: preserve_window commands, heartbeat delivery, acknowledgeme
     const w = d.body.cameraWindows.find((x: { camera: { key: string } }) => x.camera.key === 'ondemand');
     const r = await hq.del(`/incidents/${caseId}/camera-windows/${w.id}`);
     assert.deepEqual([r.status, r.body.commandCancelled, r.body.holdsReleased], [200, true, 1]);
-    const row = await centre.db.selectFrom('agent_command').selectAll().where('id', '=', commands.ondemand!).executeTakeFirstOrThrow();
+    const row = await centre.db.selectFrom('agentCommand').selectAll().where('id', '=', commands.ondemand!).executeTakeFirstOrThrow();
     assert.equal(row.status, 'failed');
     assert.match(row.detail ?? '', /^cancelled at the centre/);
     clock.advance((REDELIVER_S + 1) * 1000);

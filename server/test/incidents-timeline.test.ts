@@ -103,13 +103,13 @@ describe('incidents: the timeline of a case', () => {
     }
     assert.deepEqual(t.bookmarks.map((b: { at: string; note: string }) => [b.at, b.note]), [['2026-11-23T18:05:01.000Z', '客が来店'], ['2026-11-23T18:05:10.000Z', '脅迫の発言']]);
 
-    const ev = await centre.db.selectFrom('audit_event').selectAll().where('action', '=', 'incident.timeline').where('target_id', '=', caseId).execute();
+    const ev = await centre.db.selectFrom('auditEvent').selectAll().where('action', '=', 'incident.timeline').where('targetId', '=', caseId).execute();
     assert.equal(ev.length, 1, 'the timeline is audited as a view');
     assert.deepEqual(ev[0]!.details, { caseNumber: t.incident.caseNumber, windows: 2, calls: 1, recordings: 3, linksExpireAt: t.linksExpireAt });
   });
 
   test('the links in the timeline play: the HLS playlist of the window (with a session), the audio and waveform (signed)', async () => {
-    const cookie = await centre.sessionCookie((await centre.createUser({ role: 'security', siteIds: [(await centre.db.selectFrom('incident').select('site_id').where('id', '=', caseId).executeTakeFirstOrThrow()).site_id] })).id);
+    const cookie = await centre.sessionCookie((await centre.createUser({ role: 'security', siteIds: [(await centre.db.selectFrom('incident').select('siteId').where('id', '=', caseId).executeTakeFirstOrThrow()).siteId] })).id);
     const sec = api(centre, cookie);
     const t = (await sec.get(`/incidents/${caseId}/timeline`)).body;
     const pl = await fetch(`${centre.url}${t.cameraWindows[0].playlistUrl}`, { headers: { cookie } });
@@ -122,8 +122,8 @@ describe('incidents: the timeline of a case', () => {
     );
     const seg = await fetch(`${centre.url}${text.split('\n').find((l) => l.startsWith('/api/v1/media/segments/'))}`);
     assert.equal(seg.status, 200);
-    const playlistEvents = await centre.db.selectFrom('audit_event').select('target_id').where('action', '=', 'footage.playlist').execute();
-    assert.ok(playlistEvents.some((e) => e.target_id === cam1), 'playing the window is audited as playback');
+    const playlistEvents = await centre.db.selectFrom('auditEvent').select('targetId').where('action', '=', 'footage.playlist').execute();
+    assert.ok(playlistEvents.some((e) => e.targetId === cam1), 'playing the window is audited as playback');
     const rec = t.calls[0].recordings.find((x: { role: string }) => x.role === 'mixed');
     const audio = await fetch(`${centre.url}${rec.playable.url}`);
     assert.equal(audio.status, 200);

@@ -56,7 +56,7 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
   });
   after(() => centre.close());
 
-  const holdsOf = (incidentId: string) => centre.db.selectFrom('evidence_hold').selectAll().where('incident_id', '=', incidentId).execute();
+  const holdsOf = (incidentId: string) => centre.db.selectFrom('evidenceHold').selectAll().where('incidentId', '=', incidentId).execute();
 
   test('filing from a call links the calls overlapping the window ± margins and one window per camera of the site, and holds them', async () => {
     const r = await as.smA.post('/incidents', { callId: calls.main, title: '大声での威圧', category: 'verbal_abuse', severity: 'high', narrative: '客が店員に怒鳴り続けた', involvedStaff: [{ name: '佐藤', extension: '201' }] });
@@ -76,19 +76,19 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
     );
     const holds = await holdsOf(caseId);
     assert.equal(holds.length, 5);
-    assert.ok(holds.every((h) => h.kind === 'incident' && h.site_id === A.siteId && h.released_at === null && h.expires_at === null && h.reason === `incident ${inc.caseNumber}`));
-    assert.deepEqual(holds.filter((h) => h.call_id).map((h) => h.call_id).sort(), [calls.main, calls.insideBefore, calls.insideAfter].sort());
+    assert.ok(holds.every((h) => h.kind === 'incident' && h.siteId === A.siteId && h.releasedAt === null && h.expiresAt === null && h.reason === `incident ${inc.caseNumber}`));
+    assert.deepEqual(holds.filter((h) => h.callId).map((h) => h.callId).sort(), [calls.main, calls.insideBefore, calls.insideAfter].sort());
     const windowHolds = await centre.db
-      .selectFrom('evidence_hold')
-      .select(['camera_id', (eb) => eb.fn<Date>('lower', ['span']).as('lo'), (eb) => eb.fn<Date>('upper', ['span']).as('hi')])
-      .where('incident_id', '=', caseId)
-      .where('camera_id', 'is not', null)
+      .selectFrom('evidenceHold')
+      .select(['cameraId', (eb) => eb.fn<Date>('lower', ['span']).as('lo'), (eb) => eb.fn<Date>('upper', ['span']).as('hi')])
+      .where('incidentId', '=', caseId)
+      .where('cameraId', 'is not', null)
       .execute();
-    assert.deepEqual(windowHolds.map((h) => [h.camera_id, h.lo.toISOString(), h.hi.toISOString()]).sort(), [[cams.a1, at(-5).toISOString(), at(7).toISOString()], [cams.a2, at(-5).toISOString(), at(7).toISOString()]].sort());
-    assert.equal(Number((await centre.db.selectFrom('agent_command').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n), 0, 'all footage is at the centre: nothing to ask the agent');
-    const audit = await centre.db.selectFrom('audit_event').selectAll().where('action', '=', 'incident.create').where('target_id', '=', caseId).execute();
+    assert.deepEqual(windowHolds.map((h) => [h.cameraId, h.lo.toISOString(), h.hi.toISOString()]).sort(), [[cams.a1, at(-5).toISOString(), at(7).toISOString()], [cams.a2, at(-5).toISOString(), at(7).toISOString()]].sort());
+    assert.equal(Number((await centre.db.selectFrom('agentCommand').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n), 0, 'all footage is at the centre: nothing to ask the agent');
+    const audit = await centre.db.selectFrom('auditEvent').selectAll().where('action', '=', 'incident.create').where('targetId', '=', caseId).execute();
     assert.equal(audit.length, 1);
-    assert.equal(audit[0]!.site_id, A.siteId);
+    assert.equal(audit[0]!.siteId, A.siteId);
     assert.equal((audit[0]!.details as { holds: number }).holds, 5);
 
     const d = await as.smA.get(`/incidents/${caseId}`);
@@ -137,15 +137,15 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
     const foreignHq = await as.hq.post(`/incidents/${caseId}/calls`, { callId: calls.otherSite });
     assert.deepEqual([foreignHq.status, foreignHq.body.error.code], [400, 'call_other_site']);
 
-    const held = await centre.db.selectFrom('evidence_hold').selectAll().where('incident_id', '=', caseId).where('call_id', '=', calls.touchingBefore!).executeTakeFirstOrThrow();
-    assert.equal(held.released_at, null);
+    const held = await centre.db.selectFrom('evidenceHold').selectAll().where('incidentId', '=', caseId).where('callId', '=', calls.touchingBefore!).executeTakeFirstOrThrow();
+    assert.equal(held.releasedAt, null);
     const del = await as.smA.del(`/incidents/${caseId}/calls/${calls.touchingBefore}?reason=${encodeURIComponent('誤って追加')}`);
     assert.equal(del.status, 200, JSON.stringify(del.body));
     assert.equal(del.body.holdsReleased, 1);
-    const released = await centre.db.selectFrom('evidence_hold').selectAll().where('id', '=', held.id).executeTakeFirstOrThrow();
-    assert.ok(released.released_at);
-    assert.equal(released.release_reason, '誤って追加');
-    assert.equal((await holdsOf(caseId)).filter((h) => h.released_at === null).length, 5, 'the other holds stay');
+    const released = await centre.db.selectFrom('evidenceHold').selectAll().where('id', '=', held.id).executeTakeFirstOrThrow();
+    assert.ok(released.releasedAt);
+    assert.equal(released.releaseReason, '誤って追加');
+    assert.equal((await holdsOf(caseId)).filter((h) => h.releasedAt === null).length, 5, 'the other holds stay');
     assert.equal((await as.smA.del(`/incidents/${caseId}/calls/${calls.touchingBefore}`)).body.error.code, 'link_not_found');
 
     // A camera window: linked, then unlinked.
@@ -158,7 +158,7 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
     const wd = await as.secAB.del(`/incidents/${caseId}/camera-windows/${w.body.id}`);
     assert.equal(wd.status, 200);
     assert.equal(wd.body.holdsReleased, 1);
-    const actions = (await centre.db.selectFrom('audit_event').select('action').where('target_id', '=', caseId).orderBy('id').execute()).map((e) => e.action);
+    const actions = (await centre.db.selectFrom('auditEvent').select('action').where('targetId', '=', caseId).orderBy('id').execute()).map((e) => e.action);
     for (const a of ['incident.call.link', 'incident.call.unlink', 'incident.window.link', 'incident.window.unlink']) assert.ok(actions.includes(a), a);
     const history = await as.smA.get(`/incidents/${caseId}/history`);
     assert.equal(history.status, 200);
@@ -232,11 +232,11 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
     const placed = await as.hq.post(`/incidents/${caseId}/legal-hold`, { reason: '弁護士からの保全要請 2026-112' });
     assert.equal(placed.status, 200, JSON.stringify(placed.body));
     assert.equal(placed.body.incident.legalHold.active, true);
-    const active = (await holdsOf(caseId)).filter((h) => h.released_at === null);
+    const active = (await holdsOf(caseId)).filter((h) => h.releasedAt === null);
     const legal = active.filter((h) => h.kind === 'legal');
     assert.equal(legal.length, active.filter((h) => h.kind === 'incident').length, 'a legal hold on every linked window and call');
     assert.equal(placed.body.holds, legal.length);
-    assert.ok(legal.every((h) => h.expires_at === null && h.reason === '弁護士からの保全要請 2026-112'));
+    assert.ok(legal.every((h) => h.expiresAt === null && h.reason === '弁護士からの保全要請 2026-112'));
     assert.equal((await as.hq.post(`/incidents/${caseId}/legal-hold`, { reason: 'again' })).body.error.code, 'legal_hold_active');
     assert.equal((await as.smA.del(`/incidents/${caseId}/calls/${calls.main}`)).body.error.code, 'legal_hold_active');
     // A call linked while the case is under legal hold gets both holds.
@@ -250,11 +250,11 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
     assert.equal(rel.status, 200);
     assert.equal(rel.body.holdsReleased, legal.length + 1);
     const after = await holdsOf(caseId);
-    assert.ok(after.filter((h) => h.kind === 'legal').every((h) => h.released_at && h.release_reason === '和解成立' && h.released_by));
-    assert.ok(after.filter((h) => h.kind === 'incident' && h.call_id === calls.main).every((h) => h.released_at === null), 'incident holds stay');
+    assert.ok(after.filter((h) => h.kind === 'legal').every((h) => h.releasedAt && h.releaseReason === '和解成立' && h.releasedBy));
+    assert.ok(after.filter((h) => h.kind === 'incident' && h.callId === calls.main).every((h) => h.releasedAt === null), 'incident holds stay');
     assert.equal((await as.hq.post(`/incidents/${caseId}/legal-hold/release`, { reason: 'again' })).body.error.code, 'legal_hold_not_active');
-    const actions = (await centre.db.selectFrom('audit_event').select(['action', 'actor_role']).where('target_id', '=', caseId).where('action', 'like', 'incident.legal_hold.%').execute());
-    assert.deepEqual(actions.map((a) => [a.action, a.actor_role]), [['incident.legal_hold.place', 'hq'], ['incident.legal_hold.release', 'hq']]);
+    const actions = (await centre.db.selectFrom('auditEvent').select(['action', 'actorRole']).where('targetId', '=', caseId).where('action', 'like', 'incident.legal_hold.%').execute());
+    assert.deepEqual(actions.map((a) => [a.action, a.actorRole]), [['incident.legal_hold.place', 'hq'], ['incident.legal_hold.release', 'hq']]);
   });
 
   test('status: only allowed moves by allowed roles; closing sets the incident holds to expire after the retention period, legal holds never', async () => {
@@ -277,9 +277,9 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
     assert.equal(closed.status, 200, JSON.stringify(closed.body));
     const closedAt = new Date(closed.body.incident.closedAt);
     assert.equal(closed.body.incidentHoldsExpireAt, new Date(closedAt.getTime() + 1095 * 86400_000).toISOString());
-    const holds = (await holdsOf(caseId)).filter((h) => h.released_at === null);
-    assert.ok(holds.filter((h) => h.kind === 'incident').every((h) => h.expires_at?.getTime() === closedAt.getTime() + 1095 * 86400_000));
-    assert.ok(holds.filter((h) => h.kind === 'legal').length > 0 && holds.filter((h) => h.kind === 'legal').every((h) => h.expires_at === null), 'legal holds never expire');
+    const holds = (await holdsOf(caseId)).filter((h) => h.releasedAt === null);
+    assert.ok(holds.filter((h) => h.kind === 'incident').every((h) => h.expiresAt?.getTime() === closedAt.getTime() + 1095 * 86400_000));
+    assert.ok(holds.filter((h) => h.kind === 'legal').length > 0 && holds.filter((h) => h.kind === 'legal').every((h) => h.expiresAt === null), 'legal holds never expire');
 
     const edit = await as.smA.patch(`/incidents/${caseId}`, { title: 'x' });
     assert.deepEqual([edit.status, edit.body.error.code], [409, 'incident_closed']);
@@ -289,7 +289,7 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
     const reopen = await as.hq.post(`/incidents/${caseId}/status`, { status: 'open' });
     assert.equal(reopen.status, 200);
     assert.equal(reopen.body.incident.closedAt, null);
-    assert.ok((await holdsOf(caseId)).filter((h) => h.released_at === null).every((h) => h.expires_at === null), 'reopening stops the clock');
+    assert.ok((await holdsOf(caseId)).filter((h) => h.releasedAt === null).every((h) => h.expiresAt === null), 'reopening stops the clock');
     const h = await as.hq.get(`/incidents/${caseId}/history`);
     assert.deepEqual(
       h.body.events.filter((e: { action: string }) => e.action === 'incident.status_changed').map((e: { changes: { status: { from: string; to: string } } }) => `${e.changes.status.from}>${e.changes.status.to}`),
@@ -315,9 +315,9 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
     assert.equal(hq.length, 1);
     assert.deepEqual(hq[0].linkedCallIds, [calls.main]);
     assert.deepEqual(hq[0].matches.map((m: { site: { code: string } }) => m.site.code).sort(), [B.code, C.code].sort());
-    const ev = await centre.db.selectFrom('audit_event').select(['details', 'actor_role']).where('action', '=', 'incident.view').where('target_id', '=', caseId).orderBy('id', 'desc').limit(4).execute();
+    const ev = await centre.db.selectFrom('auditEvent').select(['details', 'actorRole']).where('action', '=', 'incident.view').where('targetId', '=', caseId).orderBy('id', 'desc').limit(4).execute();
     assert.deepEqual(
-      ev.reverse().map((e) => [e.actor_role, (e.details as { repeatCallerMatches: number }).repeatCallerMatches, (e.details as { repeatCallerSites: string[] }).repeatCallerSites.length]),
+      ev.reverse().map((e) => [e.actorRole, (e.details as { repeatCallerMatches: number }).repeatCallerMatches, (e.details as { repeatCallerSites: string[] }).repeatCallerSites.length]),
       [['hq', 2, 2], ['security', 1, 1], ['store_manager', 0, 0], ['hq', 2, 2]],
       'each view records whose calls it showed',
     );
@@ -380,7 +380,7 @@ describe('incidents: filing, linking, holds, legal hold, status', () => {
       assert.ok(r.body.error.requestId);
     }
     assert.deepEqual(await footprint(centre), before);
-    const seq = await centre.db.selectFrom('incident_sequence').selectAll().where('site_id', '=', A.siteId).execute();
-    assert.equal(seq.reduce((n, r) => n + r.last_value, 0), (await centre.db.selectFrom('incident').select('id').where('site_id', '=', A.siteId).execute()).length, 'no case number was used up');
+    const seq = await centre.db.selectFrom('incidentSequence').selectAll().where('siteId', '=', A.siteId).execute();
+    assert.equal(seq.reduce((n, r) => n + r.lastValue, 0), (await centre.db.selectFrom('incident').select('id').where('siteId', '=', A.siteId).execute()).length, 'no case number was used up');
   });
 });

@@ -96,13 +96,13 @@ describe('segment ingest', () => {
     assert.equal((await errorCode(again)).code, 'enrollment_token_used');
     const bogus = await enroll('mmr_enr_doesnotexist000000');
     assert.equal(bogus.status, 401);
-    await centre.db.updateTable('enrollment_token').set({ expires_at: new Date(Date.now() - 1000) }).where('used_at', 'is', null).execute();
+    await centre.db.updateTable('enrollmentToken').set({ expiresAt: new Date(Date.now() - 1000) }).where('usedAt', 'is', null).execute();
     const t2 = (await centre.services.agentAuth.issueEnrollmentToken(s.code, 3600, 'test')).token;
-    await centre.db.updateTable('enrollment_token').set({ expires_at: new Date(Date.now() - 1000) }).where('used_at', 'is', null).execute();
+    await centre.db.updateTable('enrollmentToken').set({ expiresAt: new Date(Date.now() - 1000) }).where('usedAt', 'is', null).execute();
     const expired = await enroll(t2);
     assert.equal(expired.status, 410);
     assert.equal((await errorCode(expired)).code, 'enrollment_token_expired');
-    const agents = await centre.db.selectFrom('agent').select('id').where('site_id', '=', s.siteId).execute();
+    const agents = await centre.db.selectFrom('agent').select('id').where('siteId', '=', s.siteId).execute();
     assert.equal(agents.length, 1, 'only the first enrollment created an agent');
   });
 });

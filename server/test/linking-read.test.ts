@@ -292,7 +292,7 @@ describe('linking read: calls and every camera’s footage of a site for a windo
         const got = await repos.linking.siteWindow(siteId, from, to);
         assert.deepEqual(got.callIds, await repos.incidents.callIdsOverlapping(siteId, from, to));
         const cams = await repos.cameras.listInSites('all', siteId);
-        assert.deepEqual(got.cameras.map((c) => [c.id, c.key, c.uploadMode]), cams.map((c) => [c.id, c.key, c.upload_mode]));
+        assert.deepEqual(got.cameras.map((c) => [c.id, c.key, c.uploadMode]), cams.map((c) => [c.id, c.key, c.uploadMode]));
         for (const c of got.cameras) {
           const full = await repos.segments.listInRange(c.id, from, to, 100_000);
           const fullGaps = await repos.segments.listGapsInRange(c.id, from, to);

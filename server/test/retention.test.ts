@@ -1,5 +1,5 @@
 /**
- * Retention (invariant 7, DESIGN.md §7): the `retention.run` job deletes routine media past its period from S3 and
+ * Retention (invariant 7, docs/design.md §7): the `retention.run` job deletes routine media past its period from S3 and
  * marks the rows; media under an active hold (incident or legal) is never deleted, a lapsed or released hold protects
  * nothing; every deletion is audited (actor system/retention); two workers at once remove each object exactly once;
  * policies are read by hq and the auditor and edited by hq only.
@@ -55,8 +55,8 @@ describe('retention', () => {
       : await fetch(`${centre.url}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${cred}`, 'content-type': 'video/mp2t', 'x-segment-sha256': sha(body), 'x-segment-size': String(body.length), 'x-segment-duration-ms': '10000' }, body });
     assert.equal(r.status, 201, await r.clone().text());
     const id = ((await r.json()) as { segmentId: string }).segmentId;
-    const row = await centre.db.selectFrom('segment').select('object_key').where('id', '=', id).executeTakeFirstOrThrow();
-    return { id, key: row.object_key, body };
+    const row = await centre.db.selectFrom('segment').select('objectKey').where('id', '=', id).executeTakeFirstOrThrow();
+    return { id, key: row.objectKey, body };
   };
   const cameraOf = async (cred: string, key: string) => {
     const r = await fetch(`${centre.url}/api/v1/agent/cameras/${key}`, { method: 'PUT', headers: { authorization: `Bearer ${cred}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: key }) });
@@ -64,18 +64,18 @@ describe('retention', () => {
   };
   const hold = async (h: { siteId: string; kind: 'incident' | 'legal'; cameraId?: string; from?: Date; to?: Date; callId?: string; expiresAt?: Date | null; releasedAt?: Date | null }) => {
     const row = await centre.db
-      .insertInto('evidence_hold')
+      .insertInto('evidenceHold')
       .values({
-        site_id: h.siteId,
+        siteId: h.siteId,
         kind: h.kind,
-        camera_id: h.cameraId ?? null,
+        cameraId: h.cameraId ?? null,
         span: h.cameraId ? sql<string>`tstzrange(${h.from!}, ${h.to!}, '[)')` : null,
-        call_id: h.callId ?? null,
+        callId: h.callId ?? null,
         reason: 'test',
-        placed_by: 'test',
-        expires_at: h.expiresAt ?? null,
-        released_at: h.releasedAt ?? null,
-        released_by: h.releasedAt ? 'test-hq' : null,
+        placedBy: 'test',
+        expiresAt: h.expiresAt ?? null,
+        releasedAt: h.releasedAt ?? null,
+        releasedBy: h.releasedAt ? 'test-hq' : null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -91,8 +91,8 @@ describe('retention', () => {
     };
     return { result, removed: c.removed };
   };
-  const segRow = (id: string) => centre.db.selectFrom('segment').select(['object_key', 'deleted_at', 'deletion_reason']).where('id', '=', id).executeTakeFirstOrThrow();
-  const retentionEvents = () => centre.db.selectFrom('audit_event').select(['actor_type', 'actor_id', 'target_type', 'target_id', 'site_id', 'details']).where('action', '=', 'retention.delete').orderBy('id').execute();
+  const segRow = (id: string) => centre.db.selectFrom('segment').select(['objectKey', 'deletedAt', 'deletionReason']).where('id', '=', id).executeTakeFirstOrThrow();
+  const retentionEvents = () => centre.db.selectFrom('auditEvent').select(['actorType', 'actorId', 'targetType', 'targetId', 'siteId', 'details']).where('action', '=', 'retention.delete').orderBy('id').execute();
 
   before(async () => {
     centre = await startCentre();
@@ -153,31 +153,31 @@ describe('retention', () => {
     assert.equal(result.segments.deleted, deletedSegs.length);
     for (const k of deletedSegs) {
       const r = await segRow(seg[k]!.id);
-      assert.equal(r.object_key, null, k);
-      assert.ok(r.deleted_at, k);
-      assert.match(r.deletion_reason ?? '', /routine_footage 30 days/, k);
+      assert.equal(r.objectKey, null, k);
+      assert.ok(r.deletedAt, k);
+      assert.match(r.deletionReason ?? '', /routine_footage 30 days/, k);
       assert.equal(await centre.store.stat(seg[k]!.key!), null, `${k}: the object is gone from S3`);
     }
     for (const k of keptSegs) {
       const r = await segRow(seg[k]!.id);
-      assert.equal(r.object_key, seg[k]!.key, k);
-      assert.equal(r.deleted_at, null, k);
+      assert.equal(r.objectKey, seg[k]!.key, k);
+      assert.equal(r.deletedAt, null, k);
       assert.ok(await centre.store.stat(seg[k]!.key!), `${k}: the object is still in S3`);
     }
     const meta = await segRow(seg.metaOnly!.id);
-    assert.deepEqual([meta.object_key, meta.deleted_at], [null, null], 'a metadata-only row has nothing to delete and is left alone');
+    assert.deepEqual([meta.objectKey, meta.deletedAt], [null, null], 'a metadata-only row has nothing to delete and is left alone');
 
     // Calls: the free call's three recordings (original of each, plus the mixed one's playable copy and waveform).
-    const recs = await centre.db.selectFrom('recording').select(['id', 'call_id', 'object_key', 'playable_key', 'waveform_key', 'deleted_at', 'deletion_reason', 'derive_status']).execute();
+    const recs = await centre.db.selectFrom('recording').select(['id', 'callId', 'objectKey', 'playableKey', 'waveformKey', 'deletedAt', 'deletionReason', 'deriveStatus']).execute();
     for (const r of recs) {
-      if (r.call_id === calls.free.callId) {
-        assert.deepEqual([r.object_key, r.playable_key, r.waveform_key], [null, null, null]);
-        assert.ok(r.deleted_at);
-        assert.match(r.deletion_reason ?? '', /routine_calls 365 days/);
-        assert.notEqual(r.derive_status, 'pending', 'no derivation is queued again for a deleted original');
+      if (r.callId === calls.free.callId) {
+        assert.deepEqual([r.objectKey, r.playableKey, r.waveformKey], [null, null, null]);
+        assert.ok(r.deletedAt);
+        assert.match(r.deletionReason ?? '', /routine_calls 365 days/);
+        assert.notEqual(r.deriveStatus, 'pending', 'no derivation is queued again for a deleted original');
       } else {
-        assert.ok(r.object_key, 'held call recordings keep their originals');
-        assert.equal(r.deleted_at, null);
+        assert.ok(r.objectKey, 'held call recordings keep their originals');
+        assert.equal(r.deletedAt, null);
       }
     }
     assert.equal(result.recordings.deleted, 3);
@@ -190,15 +190,15 @@ describe('retention', () => {
     const events = await retentionEvents();
     assert.equal(events.length, deletedSegs.length + 3);
     for (const e of events) {
-      assert.deepEqual([e.actor_type, e.actor_id], ['system', 'retention']);
+      assert.deepEqual([e.actorType, e.actorId], ['system', 'retention']);
       const d = e.details as { policy: string; reason: string; retentionDays: number; sha256: string };
       assert.ok(d.policy === 'routine_footage' || d.policy === 'routine_calls');
       assert.match(d.reason, /^retention: /);
       assert.match(d.sha256, /^[0-9a-f]{64}$/);
     }
-    assert.deepEqual(events.filter((e) => e.target_type === 'segment').map((e) => e.target_id).sort(), deletedSegs.map((k) => seg[k]!.id).sort());
-    assert.deepEqual(events.filter((e) => e.target_type === 'recording').map((e) => e.target_id).sort(), [...calls.free.recordingIds].sort());
-    assert.ok(events.every((e) => e.site_id === siteA));
+    assert.deepEqual(events.filter((e) => e.targetType === 'segment').map((e) => e.targetId).sort(), deletedSegs.map((k) => seg[k]!.id).sort());
+    assert.deepEqual(events.filter((e) => e.targetType === 'recording').map((e) => e.targetId).sort(), [...calls.free.recordingIds].sort());
+    assert.ok(events.every((e) => e.siteId === siteA));
     const chain = await centre.services.audit.verify({ kind: 'system', name: 'test', origin: NO_ORIGIN });
     assert.ok(chain.ok, 'the audit chain is intact');
 
@@ -237,7 +237,7 @@ describe('retention', () => {
     assert.equal(((await same.json()) as { error: { code: string } }).error.code, 'segment_expired');
     assert.equal((await resend(randomBytes(100))).status, 409, 'other bytes for that start: conflict');
     assert.equal(await centre.objectCount(), objects, 'nothing stored');
-    assert.equal((await segRow(seg.oldFree!.id)).object_key, null);
+    assert.equal((await segRow(seg.oldFree!.id)).objectKey, null);
   });
 
   test('two retention workers at once (separate connections, small batches) delete each object exactly once', async () => {
@@ -262,7 +262,7 @@ describe('retention', () => {
       assert.ok(results.every((r) => r.removalFailures.length === 0));
       const events = (await retentionEvents()).slice(eventsBefore);
       assert.equal(events.length, 40);
-      assert.equal(new Set(events.map((e) => e.target_id)).size, 40, 'one audit event per deleted segment');
+      assert.equal(new Set(events.map((e) => e.targetId)).size, 40, 'one audit event per deleted segment');
       for (const k of keys) assert.equal(await centre.store.stat(k), null);
     } finally {
       await Promise.all(dbs.map((d) => d.destroy()));
@@ -301,7 +301,7 @@ describe('retention', () => {
       assert.equal(c.removed.length, 24);
       assert.deepEqual(new Set(c.removed), keys);
       const events = (await retentionEvents()).slice(eventsBefore);
-      assert.equal(new Set(events.map((e) => e.target_id)).size, 24);
+      assert.equal(new Set(events.map((e) => e.targetId)).size, 24);
       assert.equal(events.length, 24);
     } finally {
       await Promise.all(workers.map((w) => w.close()));
@@ -325,12 +325,12 @@ describe('retention', () => {
     const r = await get(hq);
     assert.equal(r.status, 200);
     const defaults = Object.fromEntries(((await r.json()) as P).policies.map((p) => [p.class, p.retentionDays]));
-    assert.deepEqual(defaults, { routine_footage: 30, routine_calls: 365, incident_evidence: 1095, legal_hold: null }, 'the defaults of DESIGN.md §7');
+    assert.deepEqual(defaults, { routine_footage: 30, routine_calls: 365, incident_evidence: 1095, legal_hold: null }, 'the defaults of docs/design.md §7');
     assert.equal((await get(users.auditor)).status, 200);
     for (const who of ['sm', 'security', 'admin'] as const) assert.equal((await get(users[who])).status, 403, who);
     assert.equal((await get()).status, 401);
 
-    const snapshot = async () => centre.db.selectFrom('retention_policy').selectAll().orderBy('class').execute();
+    const snapshot = async () => centre.db.selectFrom('retentionPolicy').selectAll().orderBy('class').execute();
     const before = await snapshot();
     const bad: [string, Response, number, string][] = [
       ['auditor may not edit', await put({ policies: [{ class: 'routine_footage', retentionDays: 5 }] }, users.auditor), 403, 'forbidden'],
@@ -360,20 +360,20 @@ describe('retention', () => {
     const after = ((await ok.json()) as P).policies;
     assert.equal(after.find((p) => p.class === 'routine_footage')?.retentionDays, 5);
     assert.ok(after.find((p) => p.class === 'routine_footage')?.updatedBy.startsWith('hq'));
-    const ev = await centre.db.selectFrom('audit_event').select(['actor_role', 'details']).where('action', '=', 'retention.policy.update').orderBy('id', 'desc').executeTakeFirstOrThrow();
-    assert.equal(ev.actor_role, 'hq');
+    const ev = await centre.db.selectFrom('auditEvent').select(['actorRole', 'details']).where('action', '=', 'retention.policy.update').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.equal(ev.actorRole, 'hq');
     assert.deepEqual(ev.details, { changes: [{ class: 'routine_footage', from: 30, to: 5 }], unchanged: 1 });
-    assert.ok(await centre.db.selectFrom('audit_event').select('id').where('action', '=', 'retention.policy.view').executeTakeFirst(), 'reading is audited too');
+    assert.ok(await centre.db.selectFrom('auditEvent').select('id').where('action', '=', 'retention.policy.view').executeTakeFirst(), 'reading is audited too');
 
     // Footage 10 days old is now past the period; the legal hold still protects its segment until released.
     const run1 = await runJob(T);
     assert.equal(run1.result.segments.deleted, 1);
-    assert.equal((await segRow(seg.young!.id)).object_key, null);
-    assert.ok((await segRow(seg.legal!.id)).object_key);
-    await centre.db.updateTable('evidence_hold').set({ released_at: T, released_by: 'hq-user', release_reason: 'case closed' }).where('id', '=', legalHoldId).execute();
+    assert.equal((await segRow(seg.young!.id)).objectKey, null);
+    assert.ok((await segRow(seg.legal!.id)).objectKey);
+    await centre.db.updateTable('evidenceHold').set({ releasedAt: T, releasedBy: 'hq-user', releaseReason: 'case closed' }).where('id', '=', legalHoldId).execute();
     const run2 = await runJob(T);
     assert.equal(run2.result.segments.deleted, 1);
-    assert.equal((await segRow(seg.legal!.id)).object_key, null, 'released legal hold: the media expires');
-    assert.ok((await segRow(seg.incident!.id)).object_key, 'the active incident hold still protects its segment');
+    assert.equal((await segRow(seg.legal!.id)).objectKey, null, 'released legal hold: the media expires');
+    assert.ok((await segRow(seg.incident!.id)).objectKey, 'the active incident hold still protects its segment');
   });
 });

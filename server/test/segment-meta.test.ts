@@ -53,7 +53,7 @@ describe('metadata-only segments (on-demand cameras)', () => {
       headers: { authorization: `Bearer ${cred}`, 'content-type': 'video/mp2t', 'x-segment-sha256': extra.sha256 ?? sha(body), 'x-segment-size': String(extra.size ?? body.length), 'x-segment-duration-ms': String(durationMs) },
       body,
     });
-  const rows = async () => centre.db.selectFrom('segment').select(['id', 'object_key', 'stored_at', 'byte_size', 'clock_offset_ms', 'run_id']).select((eb) => eb.fn<string>('encode', ['sha256', eb.val('hex')]).as('sha256')).orderBy('id').execute();
+  const rows = async () => centre.db.selectFrom('segment').select(['id', 'objectKey', 'storedAt', 'byteSize', 'clockOffsetMs', 'runId']).select((eb) => eb.fn<string>('encode', ['sha256', eb.val('hex')]).as('sha256')).orderBy('id').execute();
   const err = async (r: Response) => ((await r.json()) as { error: { code: string; requestId: string } }).error;
 
   test('records the hash without media, idempotently; the media PUT later attaches to the same row', async () => {
@@ -69,10 +69,10 @@ describe('metadata-only segments (on-demand cameras)', () => {
     assert.equal(((await r2.json()) as { segmentId: string }).segmentId, segmentId);
     let all = await rows();
     assert.equal(all.length, 1);
-    assert.equal(all[0]!.object_key, null, 'no object: the media is at the store');
+    assert.equal(all[0]!.objectKey, null, 'no object: the media is at the store');
     assert.equal(all[0]!.sha256, seg.sha256, 'the edge hash is at the centre');
-    assert.equal(all[0]!.clock_offset_ms, -12);
-    assert.equal(all[0]!.run_id, m.runId);
+    assert.equal(all[0]!.clockOffsetMs, -12);
+    assert.equal(all[0]!.runId, m.runId);
     assert.equal(await centre.objectCount('segments/'), 0);
 
     const media = await putMedia(start, seg.bytes, m.durationMs);
@@ -80,7 +80,7 @@ describe('metadata-only segments (on-demand cameras)', () => {
     assert.equal(((await media.json()) as { segmentId: string }).segmentId, segmentId, 'attached to the metadata row, not a new one');
     all = await rows();
     assert.equal(all.length, 1);
-    assert.ok(all[0]!.object_key && all[0]!.stored_at);
+    assert.ok(all[0]!.objectKey && all[0]!.storedAt);
     assert.equal(await centre.objectCount('segments/'), 1);
     assert.equal((await putMedia(start, seg.bytes, m.durationMs)).status, 200, 'media again: exists');
     assert.equal((await putMeta(start, m)).status, 200, 'metadata after the media: exists');

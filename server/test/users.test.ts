@@ -21,8 +21,8 @@ describe('people and access (admin API) and the audit API', () => {
 
   const call = (method: string, path: string, body?: unknown, cookie = admin) =>
     fetch(`${centre.url}/api/v1${path}`, { method, headers: { cookie, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
-  const userCount = async () => (await centre.db.selectFrom('app_user').select('id').execute()).length;
-  const audits = (action: string) => centre.db.selectFrom('audit_event').select(['actor_id', 'target_id', 'details', 'outcome']).where('action', '=', action).orderBy('id').execute();
+  const userCount = async () => (await centre.db.selectFrom('appUser').select('id').execute()).length;
+  const audits = (action: string) => centre.db.selectFrom('auditEvent').select(['actorId', 'targetId', 'details', 'outcome']).where('action', '=', action).orderBy('id').execute();
 
   test('creates a store manager with sites; the new person can sign in and sees that site', async () => {
     const r = await call('POST', '/users', { login: 'Tanaka.Store', displayName: '田中 店長', role: 'store_manager', password: 'a very long password', siteIds: [site.siteId] });
@@ -33,8 +33,8 @@ describe('people and access (admin API) and the audit API', () => {
     const cookie = await centre.signIn('TANAKA.store', 'a very long password');
     const me = (await (await call('GET', '/auth/me', undefined, cookie)).json()) as { sites: { id: string }[] };
     assert.deepEqual(me.sites.map((s) => s.id), [site.siteId]);
-    const ev = (await audits('user.create')).find((e) => e.target_id === u.id)!;
-    assert.equal(ev.actor_id, adminId);
+    const ev = (await audits('user.create')).find((e) => e.targetId === u.id)!;
+    assert.equal(ev.actorId, adminId);
     assert.deepEqual(ev.details, { login: 'tanaka.store', role: 'store_manager', displayName: '田中 店長', sites: [site.code] });
     assert.ok(!JSON.stringify(ev.details).includes('very long password'), 'no password in the log');
   });
@@ -85,7 +85,7 @@ describe('people and access (admin API) and the audit API', () => {
     assert.equal(up.status, 200);
     assert.deepEqual(((await up.json()) as User).sites, []);
     assert.equal((await call('GET', '/auth/me', undefined, cookie)).status, 401, 'the role change ended the session');
-    const ev = (await audits('user.update')).find((e) => e.target_id === sec.id)!;
+    const ev = (await audits('user.update')).find((e) => e.targetId === sec.id)!;
     assert.deepEqual((ev.details as { changes: unknown }).changes, { role: { from: 'security', to: 'hq' } });
   });
 
@@ -139,7 +139,7 @@ describe('people and access (admin API) and the audit API', () => {
     assert.equal((await call('GET', '/audit/events?limit=0', undefined, cookie)).status, 400);
     assert.equal((await call('GET', '/audit/events?from=yesterday', undefined, cookie)).status, 400);
     const views = await audits('audit.view');
-    assert.ok(views.length >= 3 && views.every((v) => v.actor_id === aud.id));
+    assert.ok(views.length >= 3 && views.every((v) => v.actorId === aud.id));
     const v = await call('GET', '/audit/verify', undefined, cookie);
     const body = (await v.json()) as { ok: boolean; checked: number };
     assert.equal(body.ok, true);

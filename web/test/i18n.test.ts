@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { gapReasonLabel, healthLabel, hrefWithLang, labelOf, langFromQuery, messages, waitText } from '../src/lib/i18n.ts';
+import { areas, gapReasonLabel, healthLabel, hrefWithLang, labelOf, langFromQuery, messages, waitText } from '../src/lib/i18n.ts';
 
 describe('languages', () => {
   test('Japanese unless the URL asks for English', () => {
@@ -19,6 +19,18 @@ describe('languages', () => {
     assert.deepEqual(Object.keys(messages.en).sort(), Object.keys(messages.ja).sort());
     assert.equal(messages.ja.displayZone('Asia/Tokyo (JST)'), '表示時刻: Asia/Tokyo (JST)');
     assert.equal(messages.en.displayZone('Asia/Tokyo (JST)'), 'Times shown in: Asia/Tokyo (JST)');
+  });
+
+  test('each area file has its own keys: none is defined by two areas (a later one would silently win)', () => {
+    const owner = new Map<string, string>();
+    for (const [area, m] of Object.entries(areas)) {
+      assert.deepEqual(Object.keys(m.en).sort(), Object.keys(m.ja).sort(), `${area}: ja and en have the same keys`);
+      for (const k of Object.keys(m.ja)) {
+        assert.equal(owner.get(k), undefined, `${k} is in both ${owner.get(k)} and ${area}`);
+        owner.set(k, area);
+      }
+    }
+    assert.equal(owner.size, Object.keys(messages.ja).length);
   });
 
   test('every gap reason the server knows has a label; an unknown one is shown as itself', () => {

@@ -1,10 +1,10 @@
 /**
- * The seam between the uplink and the camera recorders (edge-agent/src/recorder/, built separately). `run` creates
- * one recorder per configured camera through a RecorderFactory; the recorder writes segments under its folder and
+ * The seam between the uplink and the camera recorders (edge-agent/src/recorder/). `runAgent` creates one recorder
+ * per configured camera through a RecorderFactory; the recorder writes segments under its folder and
  * hands each closed segment and each gap to the sink (the durable outbox), stamping the clock offset it reads from
  * `clock`. The factory receives the camera's full config, credentials included: they stay inside the agent.
  */
-import type { Logger } from './logger.ts';
+import type { Logger } from '../lib/logger.ts';
 import type { CameraConfig, RecordingConfig } from '../config.ts';
 import type { ClockOffsetSource, EvidenceSink } from '../contracts.ts';
 
@@ -28,10 +28,3 @@ export type RecorderEnv = {
 };
 
 export type RecorderFactory = (camera: CameraConfig, sink: EvidenceSink, clock: ClockOffsetSource, env: RecorderEnv) => Recorder;
-
-/** Used until the real recorder is plugged in (main.ts): records nothing, reports health "unknown". */
-export const noRecorders: RecorderFactory = () => ({
-  start() {},
-  async stop() {},
-  health: () => 'unknown',
-});

@@ -15,11 +15,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Logger } from '../cli/logger.ts';
 import type { AgentCommand } from '../contracts.ts';
+import { retryDelay, type BackoffPolicy } from '../lib/backoff.ts';
+import type { Logger } from '../lib/logger.ts';
+import { Mutex } from '../lib/mutex.ts';
+import { PollLoop } from '../lib/poll-loop.ts';
 import type { Outbox, WindowFindings } from '../outbox/outbox.ts';
 import { ensureDir, TEMP_PREFIX, unlinkIfExists, writeFileAtomic } from '../state/atomic-file.ts';
-import { retryDelay, type BackoffPolicy } from '../uploader/backoff.ts';
 import type { CentreClient } from '../uploader/centre-client.ts';
 import { COMMAND_ID, parseCommands, PreserveWindowSchema } from './parse.ts';
 
@@ -100,15 +102,6 @@ export function judgeWindow(cmd: AgentCommand, found: WindowFindings, cameraKnow
   return { status: 'failed', detail: detail.length > 2000 ? `${detail.slice(0, 1997)}...` : detail, at: at.toISOString() };
 }
 
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
-
 export type ExecutorDeps = {
   /** `<spoolDir>/commands`. */
   dir: string;
@@ -132,11 +125,16 @@ export class CommandExecutor {
   private readonly records = new Map<string, CommandRecord>();
   private readonly lock = new Mutex();
   private readonly ackState = new Map<string, { failures: number; nextAt: number }>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly loop: PollLoop;
   private stopped = false;
 
-  private constructor(private readonly d: ExecutorDeps) {}
+  private constructor(private readonly d: ExecutorDeps) {
+    this.loop = new PollLoop(
+      () => this.tick(),
+      () => this.d.tickMs,
+      (e) => this.d.log.error('command tick failed', { error: e as Error }),
+    );
+  }
 
   private get now() {
     return (this.d.now ?? Date.now)();
@@ -174,22 +172,14 @@ export class CommandExecutor {
 
   /** Starts the loop that closes windows and (re)sends acks. */
   start(): void {
-    const tick = () => {
-      this.running = this.tick()
-        .catch((e: unknown) => this.d.log.error('command tick failed', { error: e as Error }))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.d.tickMs);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     // Commands still being executed (a heartbeat answer that came just before the stop) finish first.
-    await this.lock.run(async () => undefined);
+    await this.lock.idle();
   }
 
   list(): CommandRecord[] {

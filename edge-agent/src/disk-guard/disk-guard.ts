@@ -5,8 +5,9 @@
  * rolling buffer alike, oldest capture first. Each eviction becomes a gap with reason
  * "evicted" in the outbox — written before the media is deleted — so the centre shows the hole.
  */
-import type { Logger } from '../cli/logger.ts';
 import { diskUse, type DiskUse } from '../heartbeat/heartbeat.ts';
+import type { Logger } from '../lib/logger.ts';
+import { PollLoop } from '../lib/poll-loop.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import { pendingBytes } from '../outbox/items.ts';
 
@@ -27,8 +28,7 @@ export function bytesToFree(disk: DiskUse | null, spoolBytes: number, limits: Di
 export type GuardReport = { needBytes: number; evicted: string[]; freedBytes: number; disk: DiskUse | null; shortBytes: number };
 
 export class DiskGuard {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly loop: PollLoop;
   private stopped = false;
   last: GuardReport | null = null;
 
@@ -42,23 +42,21 @@ export class DiskGuard {
       /** Replaceable for tests: how full the filesystem is. */
       measure?: (dir: string) => Promise<DiskUse>;
     },
-  ) {}
+  ) {
+    this.loop = new PollLoop(
+      () => this.check(),
+      () => this.d.intervalMs,
+      (e) => this.d.log.error('disk guard check failed', { error: e as Error }),
+    );
+  }
 
   start(): void {
-    const tick = () => {
-      this.running = this.check()
-        .catch((e: unknown) => this.d.log.error('disk guard check failed', { error: e as Error }))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.d.intervalMs);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** One pass: measure, and evict oldest routine segments until the limits hold. */

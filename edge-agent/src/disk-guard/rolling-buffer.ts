@@ -4,33 +4,27 @@
  * well). Held segments are kept whatever their age until the centre has their media. Each run of expired segments
  * is reported to the centre as an "evicted" gap.
  */
-import type { Logger } from '../cli/logger.ts';
+import type { Logger } from '../lib/logger.ts';
+import { PollLoop } from '../lib/poll-loop.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 
 export class RollingBuffer {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly loop: PollLoop;
 
-  constructor(
-    private readonly d: { outbox: Outbox; days: number; intervalMs: number; log: Logger; now?: () => number },
-  ) {}
+  constructor(private readonly d: { outbox: Outbox; days: number; intervalMs: number; log: Logger; now?: () => number }) {
+    this.loop = new PollLoop(
+      () => this.check(),
+      () => this.d.intervalMs,
+      (e) => this.d.log.error('rolling buffer check failed', { error: e as Error }),
+    );
+  }
 
   start(): void {
-    const tick = () => {
-      this.running = this.check()
-        .catch((e: unknown) => this.d.log.error('rolling buffer check failed', { error: e as Error }))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.d.intervalMs);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** One pass: expire buffered segments that ended more than `days` ago. */

@@ -3,7 +3,8 @@
  * health; the answer's times feed the clock-offset estimate. Failures are logged and tried again next beat.
  */
 import { statfs } from 'node:fs/promises';
-import type { Logger } from '../cli/logger.ts';
+import type { Logger } from '../lib/logger.ts';
+import { PollLoop } from '../lib/poll-loop.ts';
 import type { OutboxStats } from '../outbox/outbox.ts';
 import type { CentreClient } from '../uploader/centre-client.ts';
 import { ClockOffsetEstimator, sampleOffset } from './clock-offset.ts';
@@ -34,30 +35,28 @@ export type HeartbeatDeps = {
 
 export class Heartbeat {
   readonly clock: ClockOffsetEstimator;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<unknown> | undefined;
+  private readonly loop: PollLoop;
   private readonly ctl = new AbortController();
   private failures = 0;
   lastOkAt: number | null = null;
 
   constructor(private readonly d: HeartbeatDeps) {
     this.clock = d.clock ?? new ClockOffsetEstimator();
+    this.loop = new PollLoop(
+      () => this.beat(),
+      () => this.d.intervalMs,
+      (e) => this.d.log.error('heartbeat failed', { error: e as Error }),
+    );
   }
 
   start(): void {
-    const tick = () => {
-      this.inFlight = this.beat().finally(() => {
-        this.inFlight = undefined;
-        if (!this.ctl.signal.aborted) this.timer = setTimeout(tick, this.d.intervalMs);
-      });
-    };
-    tick();
+    this.loop.start();
   }
 
+  /** Aborts the heartbeat under way and stops the loop. */
   async stop(): Promise<void> {
     this.ctl.abort();
-    clearTimeout(this.timer);
-    await this.inFlight;
+    await this.loop.stop();
   }
 
   /** One heartbeat; resolves true when the centre answered 200. */

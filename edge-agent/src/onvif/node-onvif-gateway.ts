@@ -9,6 +9,7 @@
  * - Constructed with `address` it rewrites every returned URI oddly; we always pass a full `xaddr`.
  */
 import onvif from 'node-onvif';
+import { Mutex } from '../lib/mutex.ts';
 import {
   OnvifAuthError,
   OnvifError,
@@ -95,7 +96,7 @@ const scopeValue = (scopes: string[], kind: string): string | null => {
 export type NodeOnvifGatewayOptions = { defaultTimeoutMs?: number };
 
 // node-onvif's discovery is one module-wide object: two probes at once would share (and reset) its state.
-let probeChain: Promise<unknown> = Promise.resolve();
+const probeLock = new Mutex();
 
 export function createNodeOnvifGateway(opts: NodeOnvifGatewayOptions = {}): OnvifGateway {
   const defaultTimeoutMs = opts.defaultTimeoutMs ?? DEFAULT_DESCRIBE_TIMEOUT_MS;
@@ -192,9 +193,7 @@ export function createNodeOnvifGateway(opts: NodeOnvifGatewayOptions = {}): Onvi
         };
       });
     };
-    const result = probeChain.then(run, run);
-    probeChain = result.catch(() => undefined);
-    return result;
+    return probeLock.run(run);
   }
 
   return { describe, discover };

@@ -15,7 +15,8 @@ import { EventEmitter } from 'node:events';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, isAbsolute } from 'node:path';
 import type { ClosedSegment, EvidenceSink, GapReport } from '../contracts.ts';
-import { silentLogger, type Logger } from '../cli/logger.ts';
+import { silentLogger, type Logger } from '../lib/logger.ts';
+import { Mutex } from '../lib/mutex.ts';
 import { ensureDir, fsyncDir, moveFileDurable, TEMP_PREFIX, unlinkIfExists, writeFileAtomic } from '../state/atomic-file.ts';
 import {
   callItemId,
@@ -31,16 +32,6 @@ import {
   type SealedCall,
   type SegmentItem,
 } from './items.ts';
-
-/** Serialises the outbox's mutations (each is a few file operations; none waits on the network). */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
 
 export type QuarantineRecord = {
   v: 1;
@@ -78,6 +69,7 @@ export class Outbox implements EvidenceSink, CallSink {
   private readonly quarantineDir: string;
   private readonly index = new Map<string, Entry>();
   private readonly leases = new Set<string>();
+  /** Serialises the outbox's mutations (each is a few file operations; none waits on the network). */
   private readonly lock = new Mutex();
   private readonly events = new EventEmitter();
   private seq = 0;

@@ -25,12 +25,12 @@ import {
 } from './correlate.ts';
 import { sha256File } from '../state/file-hash.ts';
 import { SealLedger } from './ledger.ts';
-import { type CallSink, type Clock, consoleLogger, type PbxLogger, systemClock } from './payload.ts';
+import type { AdapterDeps } from './index.ts';
+import { PolledAdapter } from './polled-adapter.ts';
 import { type RecObs, RecordingScanner } from './recordings.ts';
 import { FileTail, type TailLine, type TailPosition } from './tail.ts';
 import { decodeBytes } from './text.ts';
 import { parseNaive, uniqueidEpoch, zonedToUtcMs } from './time.ts';
-import { PollLoop } from './poll-loop.ts';
 
 type FileSig = { size: number; mtimeMs: number; ino: number };
 type HistoryMark = { ino: number; offset: number };
@@ -55,24 +55,10 @@ type State = {
   recs: RecObs[];
 };
 
-export type AdapterDeps = { stateDir: string; sink: CallSink; log?: PbxLogger; clock?: Clock };
-
-export interface PbxAdapter {
-  /** Opens state and starts polling every `pollSeconds`. */
-  start(): Promise<void>;
-  /** Stops polling after the current pass and closes files. */
-  stop(): Promise<void>;
-  /** One pass (tests drive this directly with a fake clock). Opens state on first use. */
-  tick(): Promise<void>;
-}
-
 const sigOf = (o: { size: number; mtimeMs: number; ino: number }): FileSig => ({ size: o.size, mtimeMs: o.mtimeMs, ino: o.ino });
 const sameSig = (a: FileSig | undefined, b: FileSig) => !!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 
-export class AsteriskFilesAdapter implements PbxAdapter {
-  private readonly dir: string;
-  private readonly log: PbxLogger;
-  private readonly clock: Clock;
+export class AsteriskFilesAdapter extends PolledAdapter {
   private state!: State;
   private ledger!: SealLedger<AsteriskExtra>;
   private unparsed!: Journal;
@@ -80,27 +66,19 @@ export class AsteriskFilesAdapter implements PbxAdapter {
   private scanner!: RecordingScanner;
   private lastFullScan = -Infinity;
   private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
-  private opened: Promise<void> | null = null;
-  private readonly poller = new PollLoop(
-    () => this.tick(),
-    () => this.ms(this.cfg.pollSeconds),
-    (err) => this.log.error('pbx pass failed; will retry', { pbx: this.cfg.id, error: String((err as Error)?.stack ?? err) }),
-  );
 
   constructor(
     private readonly cfg: AsteriskFilesConfig,
-    private readonly deps: AdapterDeps,
+    deps: AdapterDeps,
   ) {
-    this.dir = join(resolve(deps.stateDir), 'pbx', cfg.id);
-    this.log = deps.log ?? consoleLogger;
-    this.clock = deps.clock ?? systemClock;
+    super(cfg, deps, 'pbx');
   }
 
   private ms(s: number) {
     return s * 1000;
   }
 
-  private async open(): Promise<void> {
+  protected async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const now = this.clock.now();
     const saved = await readJsonFile<State>(join(this.dir, 'state.json'));
@@ -141,31 +119,15 @@ export class AsteriskFilesAdapter implements PbxAdapter {
     await this.ledger.redeliverPending();
   }
 
-  private ensureOpen(): Promise<void> {
-    this.opened ??= this.open();
-    return this.opened;
+  protected async close(): Promise<void> {
+    await this.tails?.cdr.close();
+    await this.tails?.custom?.close();
+    await this.tails?.cel?.close();
+    await this.ledger?.close().catch(() => undefined);
+    await this.unparsed?.close().catch(() => undefined);
   }
 
-  async start(): Promise<void> {
-    await this.ensureOpen();
-    this.poller.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.poller.stop();
-    if (this.opened) {
-      await this.opened.catch(() => undefined);
-      await this.tails?.cdr.close();
-      await this.tails?.custom?.close();
-      await this.tails?.cel?.close();
-      await this.ledger?.close().catch(() => undefined);
-      await this.unparsed?.close().catch(() => undefined);
-      this.opened = null;
-    }
-  }
-
-  async tick(): Promise<void> {
-    await this.ensureOpen();
+  protected async pass(): Promise<void> {
     const now = this.clock.now();
     await this.ingest(now);
     const full = now - this.lastFullScan >= this.ms(this.cfg.fullScanSeconds);

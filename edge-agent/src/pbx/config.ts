@@ -1,4 +1,4 @@
-/** The agent config file's `pbx` section (validated with zod; the lead's config loader applies env overrides). */
+/** The agent config file's `pbx` section (validated with zod; the agent's config loader in edge-agent/src/config.ts applies env overrides). */
 import { z } from 'zod';
 import { isValidZone } from './time.ts';
 

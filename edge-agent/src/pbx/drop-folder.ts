@@ -1,54 +1,22 @@
 /**
  * The `drop-folder` adapter: another system (3CX, Yeastar export, cloud PBX download script, any recorder) drops
- * `<name>.<audio>` + `<name>.json` sidecar pairs and/or CSV manifests into a folder. Schema: docs/pbx-drop-folder.md.
- * Calls are rebuilt from the files on disk on every pass; the ledger decides whether anything is new. Files are
- * never moved, changed or deleted.
+ * `<name>.<audio>` + `<name>.json` sidecar pairs and/or CSV manifests into a folder. Schema: docs/pbx-drop-folder.md;
+ * reading the files: drop-folder-parse.ts. Calls are rebuilt from the files on disk on every pass; the ledger
+ * decides whether anything is new. Files are never moved, changed or deleted.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { z } from 'zod';
-import { Journal, readJsonFile, writeFileAtomic } from './atomic.ts';
-import type { AdapterDeps, PbxAdapter } from './asterisk-files.ts';
-import { noticeValue } from './cdr.ts';
-import type { DropFolderConfig } from './config.ts';
-import { parseCsvDocument } from './csv.ts';
 import { sha256File } from '../state/file-hash.ts';
+import { Journal, readJsonFile, writeFileAtomic } from './atomic.ts';
+import type { DropFolderConfig } from './config.ts';
+import { globToRegExp, orphanPayload, parseManifest, parseSidecar, sidecarPayload } from './drop-folder-parse.ts';
+import type { AdapterDeps } from './index.ts';
 import { SealLedger } from './ledger.ts';
-import { JAPAN_PLAN, toE164 } from './numbers.ts';
-import type { CallDirection, CallDisposition, CallFlag, CallPayload, CallRecording, Clock, PbxLogger, RecordingRole } from './payload.ts';
-import { consoleLogger, systemClock } from './payload.ts';
+import type { CallPayload, CallRecording, RecordingRole } from './payload.ts';
+import { PolledAdapter } from './polled-adapter.ts';
 import { isAudioFile } from './recording-name.ts';
-import { decodeBytes } from './text.ts';
-import { isoUtc, parseNaive, parseWithOffset, zonedToUtcMs } from './time.ts';
 import { inspectWav, type WavInfo } from './wav.ts';
-import { PollLoop } from './poll-loop.ts';
-
-// ---- sidecar schema --------------------------------------------------------------------------------------------
-
-const isoWithOffset = z.string().refine((s) => parseWithOffset(s) !== null, { message: 'ISO-8601 time with an offset (Z or ±hh:mm) required' });
-const fileName = z.string().min(1).max(255).refine((s) => !s.includes('/') && !s.includes('\\') && s !== '.' && s !== '..', { message: 'a file name in the same folder' });
-
-export const sidecarSchema = z
-  .object({
-    schema: z.literal('mamoru.call/1').optional(),
-    callId: z.string().min(1).max(200),
-    direction: z.enum(['inbound', 'outbound', 'internal', 'unknown']).default('unknown'),
-    disposition: z.enum(['answered', 'no_answer', 'busy', 'failed', 'congestion', 'unknown']).default('unknown'),
-    caller: z.object({ number: z.string().nullable().default(null), name: z.string().nullable().default(null) }).default({ number: null, name: null }),
-    called: z.object({ number: z.string().nullable().default(null) }).default({ number: null }),
-    operator: z.object({ extension: z.string().min(1), name: z.string().nullable().default(null) }).nullable().default(null),
-    start: isoWithOffset,
-    answer: isoWithOffset.nullable().default(null),
-    end: isoWithOffset.nullable().default(null),
-    durationS: z.number().nonnegative().nullable().default(null),
-    talkS: z.number().nonnegative().nullable().default(null),
-    notice: z.object({ played: z.enum(['yes', 'no', 'unknown']), at: isoWithOffset.nullable().default(null) }).nullable().default(null),
-    recordings: z.array(z.object({ file: fileName, role: z.enum(['mixed', 'caller', 'operator', 'stereo']).optional() })).nullable().default(null),
-  })
-  .refine((s) => s.end !== null || s.durationS !== null, { message: 'end or durationS is required', path: ['end'] });
-
-export type Sidecar = z.infer<typeof sidecarSchema>;
 
 // ---- state ----------------------------------------------------------------------------------------------------
 
@@ -72,72 +40,27 @@ type Draft = {
   build: (recs: CallRecording[]) => CallPayload;
 };
 
-function globToRegExp(glob: string): RegExp {
-  const esc = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${esc}$`, 'i');
-}
-
-const DISPOSITIONS: [RegExp, CallDisposition][] = [
-  [/^(answered|answer|応答|成立|成立呼|通話|完了)$/i, 'answered'],
-  [/^(no[ _]?answer|missed|cancel|不在|不応答|未応答|応答なし|不成立|不成立呼|放棄)$/i, 'no_answer'],
-  [/^(busy|話中)$/i, 'busy'],
-  [/^(congestion|輻輳)$/i, 'congestion'],
-  [/^(failed|failure|失敗|エラー)$/i, 'failed'],
-];
-const DIRECTIONS: [RegExp, CallDirection][] = [
-  [/^(inbound|in|incoming|着信|受信|外線着信)$/i, 'inbound'],
-  [/^(outbound|out|outgoing|発信|外線発信)$/i, 'outbound'],
-  [/^(internal|内線)$/i, 'internal'],
-];
-
-function mapWord<T>(v: string | null, table: [RegExp, T][], dflt: T): T {
-  if (!v) return dflt;
-  for (const [re, out] of table) if (re.test(v.trim())) return out;
-  return dflt;
-}
-
-/** `h:mm:ss`, `m:ss`, `123`, `123.5` → seconds. */
-export function parseDuration(v: string | null): number | null {
-  if (v === null) return null;
-  const s = v.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
-  const m = /^(?:(\d+):)?(\d{1,2}):(\d{2})$/.exec(s);
-  if (m) return Number(m[1] ?? 0) * 3600 + Number(m[2]) * 60 + Number(m[3]);
-  return null;
-}
-
-export class DropFolderAdapter implements PbxAdapter {
-  private readonly dir: string;
+export class DropFolderAdapter extends PolledAdapter {
   private readonly root: string;
-  private readonly log: PbxLogger;
-  private readonly clock: Clock;
   private state!: State;
   private obs = new Map<string, Obs>();
   private ledger!: SealLedger<DropExtra>;
   private rejected!: Journal;
   private readonly rejectedSeen = new Set<string>();
   private readonly manifestRe: RegExp | null;
-  private opened: Promise<void> | null = null;
-  private readonly poller = new PollLoop(
-    () => this.tick(),
-    () => this.cfg.pollSeconds * 1000,
-    (err) => this.log.error('drop-folder pass failed; will retry', { pbx: this.cfg.id, error: String((err as Error)?.stack ?? err) }),
-  );
   private lastPersisted = '';
   private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
 
   constructor(
     private readonly cfg: DropFolderConfig,
-    private readonly deps: AdapterDeps,
+    deps: AdapterDeps,
   ) {
-    this.dir = join(resolve(deps.stateDir), 'pbx', cfg.id);
+    super(cfg, deps, 'drop-folder');
     this.root = resolve(cfg.dropDir);
-    this.log = deps.log ?? consoleLogger;
-    this.clock = deps.clock ?? systemClock;
     this.manifestRe = cfg.manifest ? globToRegExp(cfg.manifest.pattern) : null;
   }
 
-  private async open(): Promise<void> {
+  protected async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const now = this.clock.now();
     const saved = await readJsonFile<State>(join(this.dir, 'state.json'));
@@ -150,28 +73,12 @@ export class DropFolderAdapter implements PbxAdapter {
     await this.ledger.redeliverPending();
   }
 
-  private ensureOpen(): Promise<void> {
-    this.opened ??= this.open();
-    return this.opened;
+  protected async close(): Promise<void> {
+    await this.ledger?.close().catch(() => undefined);
+    await this.rejected?.close().catch(() => undefined);
   }
 
-  async start(): Promise<void> {
-    await this.ensureOpen();
-    this.poller.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.poller.stop();
-    if (this.opened) {
-      await this.opened.catch(() => undefined);
-      await this.ledger?.close().catch(() => undefined);
-      await this.rejected?.close().catch(() => undefined);
-      this.opened = null;
-    }
-  }
-
-  async tick(): Promise<void> {
-    await this.ensureOpen();
+  protected async pass(): Promise<void> {
     const now = this.clock.now();
     await this.scan(now);
     await this.correlateAndSeal(now);
@@ -328,7 +235,7 @@ export class DropFolderAdapter implements PbxAdapter {
           metaPath: null,
           audio: [{ path: o.path, role: null }],
           missing: [],
-          build: (recs) => this.orphanPayload(callId, o, recs),
+          build: (recs) => orphanPayload(this.cfg, callId, o, recs),
         },
         now,
       );
@@ -384,20 +291,12 @@ export class DropFolderAdapter implements PbxAdapter {
   }
 
   private async sidecarDraft(o: Obs, bytes: Buffer): Promise<Draft | null> {
-    const text = decodeBytes(bytes, 'utf-8').text;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      await this.reject(o.path, o, 'sidecar is not valid JSON');
+    const parsed = parseSidecar(bytes);
+    if (!parsed.ok) {
+      await this.reject(o.path, o, parsed.why);
       return null;
     }
-    const parsed = sidecarSchema.safeParse(json);
-    if (!parsed.success) {
-      await this.reject(o.path, o, `sidecar does not match the schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-      return null;
-    }
-    const s = parsed.data;
+    const { sidecar: s, text } = parsed;
     const dir = o.path.slice(0, o.path.lastIndexOf(sep));
     const stem = o.path.slice(dir.length + 1).replace(/\.json$/i, '');
     const audio: Draft['audio'] = [];
@@ -421,174 +320,31 @@ export class DropFolderAdapter implements PbxAdapter {
       metaPath: o.path,
       audio,
       missing,
-      build: (recs) => this.sidecarPayload(s, text, file, recs),
+      build: (recs) => sidecarPayload(this.cfg, s, text, file, recs),
     };
-  }
-
-  private sidecarPayload(s: Sidecar, raw: string, file: string, recs: CallRecording[]): CallPayload {
-    const startMs = parseWithOffset(s.start)!;
-    const endMs = s.end ? parseWithOffset(s.end)! : startMs + Math.round(s.durationS! * 1000);
-    const answerMs = s.answer ? parseWithOffset(s.answer) : null;
-    const flags: CallFlag[] = recs.length === 0 ? ['no_recording'] : [];
-    return {
-      pbxId: this.cfg.id,
-      linkedId: s.callId,
-      adapter: 'drop-folder',
-      direction: s.direction,
-      disposition: s.disposition,
-      caller: { number: s.caller.number, name: s.caller.name, e164: toE164(s.caller.number, this.plan()) },
-      called: { number: s.called.number, e164: toE164(s.called.number, this.plan()) },
-      operator: s.operator ? { extension: s.operator.extension, name: s.operator.name ?? this.cfg.operators[s.operator.extension] ?? null, source: 'sidecar' } : null,
-      times: {
-        startUtc: isoUtc(startMs),
-        answerUtc: answerMs === null ? null : isoUtc(answerMs),
-        endUtc: isoUtc(endMs),
-        durationS: s.durationS !== null ? Math.round(s.durationS) : Math.max(0, Math.round((endMs - startMs) / 1000)),
-        talkS: s.talkS !== null ? Math.round(s.talkS) : answerMs !== null ? Math.max(0, Math.round((endMs - answerMs) / 1000)) : null,
-        zone: this.cfg.timezone,
-        zoneSource: 'offset_in_data',
-        raw: { start: s.start, answer: s.answer, end: s.end },
-      },
-      notice: s.notice
-        ? { played: s.notice.played, method: 'sidecar', atUtc: s.notice.at ? isoUtc(parseWithOffset(s.notice.at)!) : null }
-        : { played: this.cfg.noticeAssumed ?? 'unknown', method: this.cfg.noticeAssumed ? 'config' : null, atUtc: null },
-      legs: [
-        {
-          uniqueId: null,
-          linkedId: s.callId,
-          sequence: null,
-          src: s.caller.number,
-          dst: s.called.number,
-          channel: null,
-          dstChannel: null,
-          lastApp: null,
-          disposition: s.disposition,
-          raw,
-          source: { file, offset: null },
-        },
-      ],
-      recordings: recs,
-      flags,
-    };
-  }
-
-  private plan() {
-    return this.cfg.countryCode === '81' ? JAPAN_PLAN : { countryCode: this.cfg.countryCode, trunkPrefix: '0', internationalPrefixes: ['00'], stripPrefixes: [] };
   }
 
   private async manifestDrafts(o: Obs, bytes: Buffer): Promise<Draft[]> {
-    const m = this.cfg.manifest!;
-    const { text, encoding } = decodeBytes(bytes, m.encoding);
-    const records = parseCsvDocument(text, m.delimiter);
-    if (records.length === 0) return [];
-    const header = m.header ? records[0]!.fields.map((h) => h.trim()) : null;
-    const body = m.header ? records.slice(1) : records;
-    const colIndex = (ref: string | number | undefined): number | null => {
-      if (ref === undefined) return null;
-      if (typeof ref === 'number') return ref;
-      const i = header ? header.indexOf(ref) : -1;
-      return i >= 0 ? i : null;
-    };
-    const cols = m.columns;
-    const missingCols = Object.entries(cols).filter(([, ref]) => ref !== undefined && colIndex(ref) === null).map(([k]) => k);
-    if (missingCols.length) {
-      await this.reject(o.path, o, `manifest has no column for: ${missingCols.join(', ')}`);
+    const parsed = parseManifest(this.cfg, bytes, o.path);
+    if (!parsed.ok) {
+      await this.reject(o.path, o, parsed.why);
       return [];
     }
-    const bomBytes = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
     const dir = o.path.slice(0, o.path.lastIndexOf(sep));
     const drafts: Draft[] = [];
-    for (const rec of body) {
-      const get = (k: keyof typeof cols) => {
-        const i = colIndex(cols[k]);
-        if (i === null) return null;
-        const v = rec.fields[i]?.trim();
-        return v === undefined || v === '' ? null : v;
-      };
-      const startRaw = get('start');
-      const time = (v: string | null) => {
-        if (v === null) return { ms: null as number | null, offset: false };
-        const withOff = parseWithOffset(v);
-        if (withOff !== null) return { ms: withOff, offset: true };
-        const t = parseNaive(v);
-        return { ms: t ? zonedToUtcMs(t, this.cfg.timezone) : null, offset: false };
-      };
-      const start = time(startRaw);
-      if (start.ms === null) {
-        await this.rejectRow(o, rec.raw, 'start time missing or unreadable');
+    for (const row of parsed.rows) {
+      if (!row.ok) {
+        await this.rejectRow(o, row.raw, row.why);
         continue;
       }
-      const end = time(get('end'));
-      const answer = time(get('answer'));
-      const durationS = parseDuration(get('durationS'));
-      const recording = get('recording');
-      const callId = get('callId') ?? `row-${createHash('sha256').update(rec.raw).digest('hex').slice(0, 16)}`;
       const audio: Draft['audio'] = [];
       const missing: string[] = [];
-      if (recording) {
-        const p = join(dir, recording.replace(/\\/g, '/').split('/').pop()!);
+      if (row.recording) {
+        const p = join(dir, row.recording.replace(/\\/g, '/').split('/').pop()!);
         if (this.obs.has(p)) audio.push({ path: p, role: null });
-        else missing.push(recording);
+        else missing.push(row.recording);
       }
-      const offset = encoding === 'utf-8' ? bomBytes + Buffer.byteLength(text.slice(text.charCodeAt(0) === 0xfeff ? 1 : 0, rec.start)) : null;
-      const noticeRaw = get('notice');
-      const notice = noticeRaw === null ? null : noticeValue(noticeRaw) ?? (/^(あり|有|済|再生)$/.test(noticeRaw) ? 'yes' : /^(なし|無|未)$/.test(noticeRaw) ? 'no' : null);
-      const caller = get('callerNumber');
-      const called = get('calledNumber');
-      const opExt = get('operatorExtension');
-      const file = o.path;
-      const allOffsets = [start, end, answer].every((t) => t.ms === null || t.offset);
-      drafts.push({
-        callId,
-        metaPath: o.path,
-        audio,
-        missing,
-        build: (recs) => {
-          const endMs = end.ms ?? start.ms! + Math.round((durationS ?? 0) * 1000);
-          const flags: CallFlag[] = recs.length === 0 ? ['no_recording'] : [];
-          const talk = parseDuration(get('talkS'));
-          return {
-            pbxId: this.cfg.id,
-            linkedId: callId,
-            adapter: 'drop-folder',
-            direction: mapWord(get('direction'), DIRECTIONS, 'unknown'),
-            disposition: mapWord(get('disposition'), DISPOSITIONS, 'unknown'),
-            caller: { number: caller, name: get('callerName'), e164: toE164(caller, this.plan()) },
-            called: { number: called, e164: toE164(called, this.plan()) },
-            operator: opExt ? { extension: opExt, name: get('operatorName') ?? this.cfg.operators[opExt] ?? null, source: 'cdr' } : null,
-            times: {
-              startUtc: isoUtc(start.ms!),
-              answerUtc: answer.ms === null ? null : isoUtc(answer.ms),
-              endUtc: isoUtc(endMs),
-              durationS: durationS !== null ? Math.round(durationS) : Math.max(0, Math.round((endMs - start.ms!) / 1000)),
-              talkS: talk !== null ? Math.round(talk) : null,
-              zone: this.cfg.timezone,
-              zoneSource: allOffsets ? 'offset_in_data' : 'config',
-              raw: { start: startRaw, answer: get('answer'), end: get('end') },
-            },
-            notice: notice
-              ? { played: notice, method: 'sidecar', atUtc: null }
-              : { played: this.cfg.noticeAssumed ?? 'unknown', method: this.cfg.noticeAssumed ? 'config' : null, atUtc: null },
-            legs: [
-              {
-                uniqueId: null,
-                linkedId: callId,
-                sequence: null,
-                src: caller,
-                dst: called,
-                channel: null,
-                dstChannel: null,
-                lastApp: null,
-                disposition: get('disposition'),
-                raw: rec.raw,
-                source: { file, offset },
-              },
-            ],
-            recordings: recs,
-            flags,
-          };
-        },
-      });
+      drafts.push({ callId: row.callId, metaPath: o.path, audio, missing, build: row.build });
     }
     return drafts;
   }
@@ -599,36 +355,6 @@ export class DropFolderAdapter implements PbxAdapter {
     this.rejectedSeen.add(`${o.path}|${sig}`);
     this.log.warn('manifest row rejected', { pbx: this.cfg.id, path: o.path, why });
     await this.rejected.append({ at: this.clock.now(), path: o.path, sig, why, raw });
-  }
-
-  private orphanPayload(callId: string, o: Obs, recs: CallRecording[]): CallPayload {
-    const durationS = o.wav?.durationS ?? 0;
-    const endMs = Math.round(o.mtimeMs);
-    const startMs = endMs - Math.round(durationS * 1000);
-    return {
-      pbxId: this.cfg.id,
-      linkedId: callId,
-      adapter: 'drop-folder',
-      direction: 'unknown',
-      disposition: 'unknown',
-      caller: { number: null, name: null, e164: null },
-      called: { number: null, e164: null },
-      operator: null,
-      times: {
-        startUtc: isoUtc(startMs),
-        answerUtc: null,
-        endUtc: isoUtc(endMs),
-        durationS: Math.round(durationS),
-        talkS: null,
-        zone: this.cfg.timezone,
-        zoneSource: 'config',
-        raw: { start: null, answer: null, end: null },
-      },
-      notice: { played: this.cfg.noticeAssumed ?? 'unknown', method: this.cfg.noticeAssumed ? 'config' : null, atUtc: null },
-      legs: [],
-      recordings: recs,
-      flags: ['no_cdr'],
-    };
   }
 
   private advanceCutoff(now: number): void {

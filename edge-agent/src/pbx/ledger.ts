@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Journal } from './atomic.ts';
-import type { CallPayload, CallSink, Clock, PbxLogger, SealedCall } from './payload.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { CallPayload, CallSink, Clock, SealedCall } from './payload.ts';
 
 export type SealedEntry<X> = {
   key: string;
@@ -52,12 +53,12 @@ export class SealLedger<X> {
   private constructor(
     private journal: Journal,
     private readonly sink: CallSink,
-    private readonly log: PbxLogger,
+    private readonly log: Logger,
     private readonly clock: Clock,
     private readonly opts: LedgerOptions,
   ) {}
 
-  static async open<X>(dir: string, sink: CallSink, log: PbxLogger, clock: Clock, opts: LedgerOptions): Promise<SealLedger<X>> {
+  static async open<X>(dir: string, sink: CallSink, log: Logger, clock: Clock, opts: LedgerOptions): Promise<SealLedger<X>> {
     const { journal, records } = await Journal.open(join(dir, 'sealed.jsonl'));
     const l = new SealLedger<X>(journal, sink, log, clock, opts);
     for (const r of records as Rec<X>[]) {

@@ -71,17 +71,5 @@ export interface CallSink {
   callSealed(call: SealedCall): Promise<void>;
 }
 
-export type PbxLogger = {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-};
-
-export const consoleLogger: PbxLogger = {
-  info: (msg, fields) => console.log(JSON.stringify({ level: 'info', component: 'pbx', msg, ...fields })),
-  warn: (msg, fields) => console.warn(JSON.stringify({ level: 'warn', component: 'pbx', msg, ...fields })),
-  error: (msg, fields) => console.error(JSON.stringify({ level: 'error', component: 'pbx', msg, ...fields })),
-};
-
 export type Clock = { now(): number };
 export const systemClock: Clock = { now: () => Date.now() };

@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ClockOffsetSource, ClosedSegment, EvidenceSink, GapReason, GapReport } from '../contracts.ts';
+import { Backoff, sleep } from '../lib/backoff.ts';
+import { silentLogger, type Logger } from '../lib/logger.ts';
+import { Mutex } from '../lib/mutex.ts';
 import { createFfmpegMediaTool } from '../media/ffmpeg-media-tool.ts';
 import { parseSegmentList, type AudioMode, type InputStreamInfo, type MediaTool, type ProbeResult, type ProbeStream, type SegmentListEntry, type SegmenterEvents, type SegmenterProcess } from '../media/media-tool.ts';
-import { Backoff } from './backoff.ts';
 import { ClockAnchor } from './clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
 import { writeFileAtomic } from '../state/atomic-file.ts';
@@ -98,7 +100,7 @@ export type CameraRecorderOptions = {
   sink: EvidenceSink;
   clockOffset: ClockOffsetSource;
   media?: MediaTool;
-  log?: (line: Record<string, unknown>) => void;
+  log?: Logger;
   /** Agent wall clock (default Date.now). */
   now?: () => number;
   /** Restart backoff (full jitter): defaults base 1 s, cap 30 s. Reset after a run that closed a segment. */
@@ -141,7 +143,7 @@ type Outage = { reason: GapReason; detail: string; attempts: number; lastDetail:
 export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
   const media = o.media ?? createFfmpegMediaTool({ now: o.now });
   const now = o.now ?? Date.now;
-  const log = o.log ?? (() => undefined);
+  const log = o.log ?? silentLogger;
   const segmentSeconds = o.segmentSeconds ?? 60;
   const timeoutUs = o.rtspTimeoutUs ?? 5_000_000;
   const stallMs = o.stallMs ?? Math.max(20_000, (4 * timeoutUs) / 1000);
@@ -163,23 +165,24 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
   let stopping = false;
   let stopWall = 0;
   let supervisor: Promise<void> = Promise.resolve();
-  let wake: (() => void) | null = null;
+  /** Aborted by stop(): ends the wait between ffmpeg runs. */
+  const stopCtl = new AbortController();
   const startedWall = now();
 
   // Everything that reaches the sink goes through one serial queue, in capture order.
-  let queue: Promise<void> = Promise.resolve();
+  const queue = new Mutex();
   let pendingDeliveries = 0;
   let lastEndMs: number | null = null;
   let outage: Outage | null = null;
   const enqueue = (what: string, task: () => Promise<void>) => {
-    queue = queue.then(task).catch((err: unknown) => log({ level: 'error', msg: `recorder: ${what} failed`, cameraKey: o.cameraKey, err: errText(err) }));
+    queue.run(task).catch((err: unknown) => log.error(`recorder: ${what} failed`, { cameraKey: o.cameraKey, err: errText(err) }));
   };
 
   const setState = (s: RecorderState) => {
     if (s === state) return;
     state = s;
     since = now();
-    log({ level: 'info', msg: 'recorder state', cameraKey: o.cameraKey, state: s, runId: current?.id ?? null });
+    log.info('recorder state', { cameraKey: o.cameraKey, state: s, runId: current?.id ?? null });
   };
 
   /** Retries a sink call (capped backoff, full jitter) until it succeeds; at stop, until the flush deadline. */
@@ -190,7 +193,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
         await fn();
         return;
       } catch (err) {
-        log({ level: 'warn', msg: `recorder: sink rejected ${what}, will retry`, cameraKey: o.cameraKey, err: errText(err) });
+        log.warn(`recorder: sink rejected ${what}, will retry`, { cameraKey: o.cameraKey, err: errText(err) });
         if (stopping && now() - stopWall > stopFlushMs) throw new Error(`sink still failing at stop: ${errText(err)}`);
         await sleep(stopping ? Math.min(b.next(), 1000) : b.next());
       }
@@ -217,7 +220,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     }
     const st = await stat(path).catch(() => null);
     if (!st) {
-      log({ level: 'warn', msg: 'recorder: segment file missing', cameraKey: o.cameraKey, runId: run.id, file: name });
+      log.warn('recorder: segment file missing', { cameraKey: o.cameraKey, runId: run.id, file: name });
       return;
     }
     if (st.size === 0) {
@@ -241,7 +244,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     if (!entry && !playable) {
       // A partial segment ffmpeg died in before writing anything decodable: keep the bytes aside, out of the outbox.
       await rename(path, `${path}.unplayable`).catch(() => undefined);
-      log({ level: 'warn', msg: 'recorder: partial segment not playable, set aside', cameraKey: o.cameraKey, runId: run.id, file: `${name}.unplayable`, size: st.size, probeError });
+      log.warn('recorder: partial segment not playable, set aside', { cameraKey: o.cameraKey, runId: run.id, file: `${name}.unplayable`, size: st.size, probeError });
       return;
     }
     // The next file was opened when the packet at this one's end time was muxed: one more anchor sample (the only
@@ -253,7 +256,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     // Before the first progress report (a run killed within 0.5 s) the open time is the only anchor we have.
     const estimateMs = run.anchor.offsetMs() ?? openedWall - streamStartS * 1000;
     if (run.appliedAnchorMs === null || Math.abs(estimateMs - run.appliedAnchorMs) > reanchorMs) {
-      if (run.appliedAnchorMs !== null) log({ level: 'debug', msg: 'recorder: wall-clock anchor moved', cameraKey: o.cameraKey, runId: run.id, deltaMs: Math.round(estimateMs - run.appliedAnchorMs) });
+      if (run.appliedAnchorMs !== null) log.debug('recorder: wall-clock anchor moved', { cameraKey: o.cameraKey, runId: run.id, deltaMs: Math.round(estimateMs - run.appliedAnchorMs) });
       run.appliedAnchorMs = estimateMs;
     }
     const anchorMs = run.appliedAnchorMs;
@@ -263,7 +266,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     // that): a segment never starts before the previous one ended. The shift is within the timing precision.
     const startMs = lastEndMs !== null && estimatedStartMs < lastEndMs ? lastEndMs : estimatedStartMs;
     if (startMs - estimatedStartMs > OVERLAP_WARN_MS) {
-      log({ level: 'warn', msg: 'recorder: segment start moved past the previous segment end', cameraKey: o.cameraKey, runId: run.id, shiftMs: startMs - estimatedStartMs });
+      log.warn('recorder: segment start moved past the previous segment end', { cameraKey: o.cameraKey, runId: run.id, shiftMs: startMs - estimatedStartMs });
     }
     const durationMs = Math.round(durationS * 1000);
     await fsyncFileAndDir(path);
@@ -295,7 +298,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     try {
       await deliver('segment', () => o.sink.segmentClosed(seg));
     } catch (err) {
-      log({ level: 'error', msg: 'recorder: segment left undelivered in the spool', cameraKey: o.cameraKey, file: path, sha256, size, err: errText(err) });
+      log.error('recorder: segment left undelivered in the spool', { cameraKey: o.cameraKey, file: path, sha256, size, err: errText(err) });
       throw err;
     } finally {
       pendingDeliveries--;
@@ -305,16 +308,16 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     // For the start-up recovery after a crash (spool-recovery.ts): this run's wall-clock anchor and where its last
     // delivered segment ended, so that a segment left behind gets the recorder's own timing and never overlaps.
     await writeFileAtomic(runStatePath(run.listPath), JSON.stringify({ anchorMs, lastEndMs } satisfies RunState)).catch((err: unknown) =>
-      log({ level: 'warn', msg: 'recorder: could not save the run state for crash recovery', cameraKey: o.cameraKey, runId: run.id, err: errText(err) }),
+      log.warn('recorder: could not save the run state for crash recovery', { cameraKey: o.cameraKey, runId: run.id, err: errText(err) }),
     );
-    log({ level: 'debug', msg: 'segment closed', cameraKey: o.cameraKey, runId: run.id, file: name, start: seg.start.toISOString(), durationMs, size, partial: !entry });
+    log.debug('segment closed', { cameraKey: o.cameraKey, runId: run.id, file: name, start: seg.start.toISOString(), durationMs, size, partial: !entry });
   };
 
   const emitGap = async (startMs: number, endMs: number, g: Outage) => {
     const detail = g.attempts > 1 && g.lastDetail !== g.detail ? `${g.detail} (${g.attempts} attempts; last: ${g.lastDetail})` : g.attempts > 1 ? `${g.detail} (${g.attempts} attempts)` : g.detail;
     const gap: GapReport = { cameraKey: o.cameraKey, start: new Date(startMs), end: new Date(endMs), reason: g.reason, detail: detail.slice(0, 500) };
     await deliver('gap', () => o.sink.gap(gap));
-    log({ level: 'info', msg: 'gap', cameraKey: o.cameraKey, start: gap.start.toISOString(), end: gap.end.toISOString(), reason: gap.reason, detail: gap.detail });
+    log.info('gap', { cameraKey: o.cameraKey, start: gap.start.toISOString(), end: gap.end.toISOString(), reason: gap.reason, detail: gap.detail });
   };
 
   const onInputStreams = (run: Run, streams: InputStreamInfo[]) => {
@@ -325,7 +328,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       // MPEG-TS takes G.711 only as an unplayable private stream: restart this run with AAC transcoding.
       audioMode = 'aac';
       run.deliberate = `camera audio ${a.codec} cannot be stream-copied into MPEG-TS; restarted with AAC transcoding`;
-      log({ level: 'info', msg: 'recorder: switching audio to AAC', cameraKey: o.cameraKey, runId: run.id, input: a.codec });
+      log.info('recorder: switching audio to AAC', { cameraKey: o.cameraKey, runId: run.id, input: a.codec });
       void run.proc.stop();
     }
   };
@@ -393,7 +396,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       closedSegments: 0,
     };
     runCount++;
-    log({ level: 'info', msg: 'recorder: ffmpeg started', cameraKey: o.cameraKey, runId: id, pid: run.proc.pid, audio: run.audioMode, transport });
+    log.info('recorder: ffmpeg started', { cameraKey: o.cameraKey, runId: id, pid: run.proc.pid, audio: run.audioMode, transport });
     return run;
   };
 
@@ -409,7 +412,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     });
     if (stopping && !end.stalled) return;
     const c = classifyRunEnd(end);
-    log({ level: 'warn', msg: 'recorder: ffmpeg ended', cameraKey: o.cameraKey, runId: run.id, code: end.exit.code, signal: end.exit.signal, reason: c.reason, detail: redactCredentials(c.detail), segments: run.opened.length });
+    log.warn('recorder: ffmpeg ended', { cameraKey: o.cameraKey, runId: run.id, code: end.exit.code, signal: end.exit.signal, reason: c.reason, detail: redactCredentials(c.detail), segments: run.opened.length });
     registerOutage(c.reason, c.detail);
   };
 
@@ -434,7 +437,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       const run = current;
       if (run && !run.stalled && now() - run.lastAdvanceWall > stallMs) {
         run.stalled = true;
-        log({ level: 'warn', msg: 'recorder: no progress, stopping ffmpeg', cameraKey: o.cameraKey, runId: run.id, stallMs });
+        log.warn('recorder: no progress, stopping ffmpeg', { cameraKey: o.cameraKey, runId: run.id, stallMs });
         // SIGINT first: ffmpeg closes the segment and writes its list line (a listed segment, not a partial one);
         // SIGKILL only if it does not exit within the grace period.
         void run.proc.stop(STALL_STOP_GRACE_MS);
@@ -449,7 +452,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
         } catch (err) {
           if (stopping) break;
           const unreachable = err instanceof StreamUrlError;
-          log({ level: unreachable ? 'warn' : 'error', msg: 'recorder: cannot start ffmpeg', cameraKey: o.cameraKey, err: redactCredentials(errText(err)) });
+          log[unreachable ? 'warn' : 'error']('recorder: cannot start ffmpeg', { cameraKey: o.cameraKey, err: redactCredentials(errText(err)) });
           registerOutage(unreachable ? 'camera_offline' : 'recorder_restart', errText(err));
           await pause(restartBackoff.next());
           continue;
@@ -470,37 +473,25 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     }
   };
 
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stopping) return resolve();
-      const t = setTimeout(() => {
-        wake = null;
-        resolve();
-      }, ms);
-      wake = () => {
-        clearTimeout(t);
-        wake = null;
-        resolve();
-      };
-    });
+  const pause = (ms: number) => sleep(ms, stopCtl.signal);
 
   return {
     start() {
       if (started) return;
       started = true;
       setState('starting');
-      supervisor = supervise().catch((err: unknown) => log({ level: 'error', msg: 'recorder: supervisor failed', cameraKey: o.cameraKey, err: errText(err) }));
+      supervisor = supervise().catch((err: unknown) => log.error('recorder: supervisor failed', { cameraKey: o.cameraKey, err: errText(err) }));
     },
 
     async stop() {
       if (stopping) {
         await supervisor;
-        await queue;
+        await queue.idle();
         return;
       }
       stopping = true;
       stopWall = now();
-      wake?.();
+      stopCtl.abort();
       const run = current;
       if (run) await run.proc.stop();
       await supervisor;
@@ -513,7 +504,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
           if (stopWall > startMs) await emitGap(startMs, stopWall, g);
         }
       });
-      await queue;
+      await queue.idle();
       setState('stopped');
     },
 
@@ -538,8 +529,4 @@ class StreamUrlError extends Error {}
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -45,10 +45,7 @@ export function createRecorderFactory(opts: RecorderFactoryOptions = {}): Record
       sink,
       clockOffset: clock,
       media,
-      log: ({ level, msg, ...fields }) => {
-        const lv = level === 'debug' || level === 'info' || level === 'warn' || level === 'error' ? level : 'info';
-        env.log[lv](String(msg), fields);
-      },
+      log: env.log,
       ...opts.overrides,
     });
     return {

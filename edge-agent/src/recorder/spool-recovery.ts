@@ -12,6 +12,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ClockOffsetSource, ClosedSegment, EvidenceSink } from '../contracts.ts';
+import { sleep } from '../lib/backoff.ts';
+import { silentLogger, type Logger } from '../lib/logger.ts';
 import { parseSegmentList, type MediaTool, type ProbeResult, type SegmentListEntry } from '../media/media-tool.ts';
 import type { OutboxItem } from '../outbox/items.ts';
 import { TEMP_PREFIX } from '../state/atomic-file.ts';
@@ -24,10 +26,9 @@ export type SpoolRecoveryDeps = {
   /** Only `probe` is used (codec facts; duration of a file without a list line). */
   media: Pick<MediaTool, 'probe'>;
   clockOffset: ClockOffsetSource;
-  log?: (line: Record<string, unknown>) => void;
+  log?: Logger;
   /** Agent wall clock (default Date.now). */
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
   /**
    * A file written to less than this long ago may still be growing (an ffmpeg of the killed agent finishing its
    * segment after SIGTERM): recovery waits until it has been quiet this long (default 2 s).
@@ -43,9 +44,8 @@ const LIST_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 /** Recovers one camera's spool folder. Never throws for a single bad file: it is logged and left for the next start. */
 export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: string, spoolDir: string): Promise<SpoolRecoveryReport> {
-  const log = deps.log ?? (() => undefined);
+  const log = deps.log ?? silentLogger;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const settleMs = deps.settleMs ?? 2000;
   const dir = resolve(spoolDir);
   const runsDir = join(dir, '.runs');
@@ -82,7 +82,7 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
       if (!st.isFile()) continue;
       if (st.size === 0) {
         await unlink(path);
-        log({ level: 'info', msg: 'recovery: empty segment file deleted', cameraKey, file: name });
+        log.info('recovery: empty segment file deleted', { cameraKey, file: name });
         report.files.push({ file: name, outcome: 'empty_deleted' });
         continue;
       }
@@ -113,7 +113,7 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
       const probedS = probe !== null && (probe.durationS ?? 0) > 0 ? probe.durationS! : null;
       if (!listed && (!hasVideo || probedS === null)) {
         await rename(path, `${path}.unplayable`);
-        log({ level: 'warn', msg: 'recovery: segment not playable, set aside', cameraKey, file: `${name}.unplayable`, size: st.size, probeError });
+        log.warn('recovery: segment not playable, set aside', { cameraKey, file: `${name}.unplayable`, size: st.size, probeError });
         report.files.push({ file: name, outcome: 'unplayable', ...(probeError ? { error: probeError } : {}) });
         continue;
       }
@@ -136,9 +136,9 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
       }
       const prevEnd = segments.filter((s) => s.start <= estimate).reduce<number | null>((m, s) => (m === null || s.end > m ? s.end : m), null);
       const start = prevEnd !== null && prevEnd > estimate ? prevEnd : estimate;
-      if (start !== estimate) log({ level: start - estimate > 250 ? 'warn' : 'debug', msg: 'recovery: segment start moved past the previous segment end', cameraKey, file: name, shiftMs: start - estimate });
+      if (start !== estimate) log[start - estimate > 250 ? 'warn' : 'debug']('recovery: segment start moved past the previous segment end', { cameraKey, file: name, shiftMs: start - estimate });
       const next = segments.find((s) => s.start >= estimate && s.start < start + durationMs);
-      if (next) log({ level: 'warn', msg: 'recovery: recovered segment overlaps a later one (the centre may refuse it; it is then quarantined, not lost)', cameraKey, file: name });
+      if (next) log.warn('recovery: recovered segment overlaps a later one (the centre may refuse it; it is then quarantined, not lost)', { cameraKey, file: name });
       const seg: ClosedSegment = {
         cameraKey,
         path,
@@ -158,11 +158,11 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
       };
       await deps.outbox.segmentClosed(seg);
       segments.push({ start, end: start + Math.max(1, durationMs) });
-      log({ level: 'info', msg: 'recovery: segment left by the previous agent handed to the outbox', cameraKey, file: name, start: seg.start.toISOString(), durationMs, size, sha256, partial: !listed, runId });
+      log.info('recovery: segment left by the previous agent handed to the outbox', { cameraKey, file: name, start: seg.start.toISOString(), durationMs, size, sha256, partial: !listed, runId });
       report.files.push({ file: name, outcome: 'enqueued', start: seg.start, durationMs, partial: !listed });
     } catch (err) {
       left.add(name);
-      log({ level: 'error', msg: 'recovery: segment left in the spool (retried at the next start)', cameraKey, file: name, err: errText(err) });
+      log.error('recovery: segment left in the spool (retried at the next start)', { cameraKey, file: name, err: errText(err) });
       report.files.push({ file: name, outcome: 'failed', error: errText(err) });
     }
   }
@@ -178,7 +178,7 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
     await unlink(runStatePath(join(runsDir, l))).catch(() => undefined);
     report.listsRemoved.push(l);
   }
-  if (report.listsRemoved.length > 0) log({ level: 'debug', msg: 'recovery: stale run lists removed', cameraKey, lists: report.listsRemoved });
+  if (report.listsRemoved.length > 0) log.debug('recovery: stale run lists removed', { cameraKey, lists: report.listsRemoved });
   return report;
 }
 

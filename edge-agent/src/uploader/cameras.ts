@@ -3,7 +3,7 @@
  * how the device is reached — never the stream URI or a credential. The uploader calls ensureAll() before sending
  * and register() again when the centre answers 404 camera_not_found.
  */
-import type { Logger } from '../cli/logger.ts';
+import type { Logger } from '../lib/logger.ts';
 import { cameraDeviceInfo, type CameraConfig } from '../config.ts';
 import type { CentreClient } from './centre-client.ts';
 

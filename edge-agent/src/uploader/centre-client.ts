@@ -5,7 +5,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { parseRetryAfter } from './backoff.ts';
+import { parseRetryAfter } from '../lib/backoff.ts';
 
 export class NetworkError extends Error {
   constructor(

@@ -11,11 +11,11 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import type { Logger } from '../cli/logger.ts';
+import type { Logger } from '../lib/logger.ts';
 import { sha256File } from '../state/file-hash.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { CallItem, GapItem, LocalFile, OutboxItem, SegmentItem } from '../outbox/items.ts';
-import { retryDelay, sleep, type BackoffPolicy } from './backoff.ts';
+import { retryDelay, sleep, type BackoffPolicy } from '../lib/backoff.ts';
 import type { CameraRegistrar } from './cameras.ts';
 import { AbortedError, type CentreClient, type CentreResponse } from './centre-client.ts';
 import type { TokenBucket } from './token-bucket.ts';

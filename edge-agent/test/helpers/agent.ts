@@ -82,23 +82,23 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 export async function centreSegments(centre: TestCentre, siteId: string, cameraKey: string) {
   const rows = await centre.db
     .selectFrom('segment')
-    .innerJoin('camera', 'camera.id', 'segment.camera_id')
-    .select(['segment.id', 'segment.object_key', 'segment.clock_offset_ms', 'segment.run_id'])
+    .innerJoin('camera', 'camera.id', 'segment.cameraId')
+    .select(['segment.id', 'segment.objectKey', 'segment.clockOffsetMs', 'segment.runId'])
     .select((eb) => [eb.fn<Date>('lower', ['segment.span']).as('start'), eb.fn<string>('encode', ['segment.sha256', eb.val('hex')]).as('sha256')])
-    .where('camera.site_id', '=', siteId)
+    .where('camera.siteId', '=', siteId)
     .where('camera.key', '=', cameraKey)
     .orderBy('start')
     .execute();
-  return rows.map((r) => ({ id: Number(r.id), start: new Date(r.start), sha256: r.sha256, objectKey: r.object_key, clockOffsetMs: r.clock_offset_ms, runId: r.run_id }));
+  return rows.map((r) => ({ id: Number(r.id), start: new Date(r.start), sha256: r.sha256, objectKey: r.objectKey, clockOffsetMs: r.clockOffsetMs, runId: r.runId }));
 }
 
 export async function centreGaps(centre: TestCentre, siteId: string, cameraKey: string) {
   const rows = await centre.db
     .selectFrom('gap')
-    .innerJoin('camera', 'camera.id', 'gap.camera_id')
+    .innerJoin('camera', 'camera.id', 'gap.cameraId')
     .select(['gap.id', 'gap.reason', 'gap.detail'])
     .select((eb) => [eb.fn<Date>('lower', ['gap.span']).as('start'), eb.fn<Date>('upper', ['gap.span']).as('end')])
-    .where('camera.site_id', '=', siteId)
+    .where('camera.siteId', '=', siteId)
     .where('camera.key', '=', cameraKey)
     .orderBy('start')
     .execute();

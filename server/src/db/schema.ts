@@ -1,4 +1,43 @@
 import type { ColumnType, Generated } from 'kysely';
+import type {
+  AgentCommandKind,
+  AuditActorType,
+  AuditOutcome,
+  CallDirection,
+  CallDisposition,
+  CallLinkSource,
+  CommandStatus,
+  DeriveStatus,
+  GapReason,
+  HoldKind,
+  IncidentCategory,
+  IncidentSeverity,
+  IncidentStatus,
+  NoticePlayed,
+  RecordingRole,
+  RetentionClass,
+  Role,
+  UploadMode,
+  WindowLinkSource,
+} from '@mamoru/contract/enums';
+
+/** The enums the columns hold (their CHECK constraints are in migrations/): defined once in @mamoru/contract. */
+export type {
+  AgentCommandKind,
+  AuditActorType,
+  AuditOutcome,
+  CallDirection,
+  CallDisposition,
+  DeriveStatus,
+  GapReason,
+  IncidentCategory,
+  IncidentSeverity,
+  IncidentStatus,
+  NoticePlayed,
+  RecordingRole,
+  RetentionClass,
+  Role,
+};
 
 /** Columns set by the database on insert. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
@@ -15,403 +54,383 @@ export interface SiteTable {
   name: string;
   timezone: string;
   address: string | null;
-  camera_notice: unknown | null;
-  pbx_notice_text: string | null;
-  created_at: Defaulted<Date>;
+  cameraNotice: unknown | null;
+  pbxNoticeText: string | null;
+  createdAt: Defaulted<Date>;
 }
 
 export interface AgentTable {
   id: Generated<string>;
-  site_id: string;
-  credential_hash: string;
+  siteId: string;
+  credentialHash: string;
   hostname: string | null;
   version: string | null;
-  clock_offset_ms: number | null;
-  disk_used_bytes: Int8 | null;
-  disk_total_bytes: Int8 | null;
-  backlog_count: number | null;
-  backlog_bytes: Int8 | null;
-  last_contact_at: Date | null;
-  revoked_at: Date | null;
-  created_at: Defaulted<Date>;
+  clockOffsetMs: number | null;
+  diskUsedBytes: Int8 | null;
+  diskTotalBytes: Int8 | null;
+  backlogCount: number | null;
+  backlogBytes: Int8 | null;
+  lastContactAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: Defaulted<Date>;
 }
 
 export interface EnrollmentTokenTable {
   id: Generated<string>;
-  site_id: string;
-  token_hash: string;
-  expires_at: Date;
-  used_at: Date | null;
-  agent_id: string | null;
-  created_by: string;
-  created_at: Defaulted<Date>;
+  siteId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  usedAt: Date | null;
+  agentId: string | null;
+  createdBy: string;
+  createdAt: Defaulted<Date>;
 }
 
 export interface CameraTable {
   id: Generated<string>;
-  site_id: string;
+  siteId: string;
   key: string;
   name: string;
   place: string | null;
   device: Defaulted<unknown>;
-  upload_mode: Defaulted<'continuous' | 'on-demand'>;
+  uploadMode: Defaulted<UploadMode>;
   health: Defaulted<string>;
-  last_segment_at: Date | null;
-  created_at: Defaulted<Date>;
+  lastSegmentAt: Date | null;
+  createdAt: Defaulted<Date>;
 }
 
 export interface SegmentTable {
   id: Identity;
-  camera_id: string;
+  cameraId: string;
   span: Range;
-  duration_ms: number;
-  byte_size: Int8;
+  durationMs: number;
+  byteSize: Int8;
   sha256: Buffer;
-  media_type: string;
+  mediaType: string;
   codec: Defaulted<unknown>;
-  run_id: string | null;
-  clock_offset_ms: number | null;
-  object_key: string | null;
-  retention_class: Defaulted<string>;
-  hold_count: Defaulted<number>;
-  received_at: Defaulted<Date>;
-  stored_at: Date | null;
+  runId: string | null;
+  clockOffsetMs: number | null;
+  objectKey: string | null;
+  retentionClass: Defaulted<string>;
+  holdCount: Defaulted<number>;
+  receivedAt: Defaulted<Date>;
+  storedAt: Date | null;
   /** Set by the retention job when it deleted the media (object_key is then NULL). */
-  deleted_at: Date | null;
-  deletion_reason: string | null;
+  deletedAt: Date | null;
+  deletionReason: string | null;
 }
-
-export type GapReason = 'camera_offline' | 'recorder_restart' | 'evicted' | 'agent_down' | 'other';
 
 export interface GapTable {
   id: Identity;
-  camera_id: string;
+  cameraId: string;
   span: Range;
   reason: GapReason;
   detail: string | null;
-  created_at: Defaulted<Date>;
+  createdAt: Defaulted<Date>;
 }
 
-export type CallDirection = 'inbound' | 'outbound' | 'internal' | 'unknown';
-export type CallDisposition = 'answered' | 'no_answer' | 'busy' | 'failed' | 'congestion' | 'unknown';
-export type NoticePlayed = 'yes' | 'no' | 'unknown';
-export type RecordingRole = 'mixed' | 'caller' | 'operator' | 'stereo';
-export type DeriveStatus = 'awaiting_original' | 'pending' | 'running' | 'done' | 'failed';
 /** GENERATED ALWAYS AS (...) STORED: readable, never written. */
 type GeneratedText = ColumnType<string, never, never>;
 
 /** One phone call; the columns hold the facts of its current (highest) version. */
 export interface CallTable {
   id: Generated<string>;
-  site_id: string;
-  call_key: string;
-  pbx_id: string;
-  linked_id: string;
+  siteId: string;
+  callKey: string;
+  pbxId: string;
+  linkedId: string;
   adapter: string;
-  current_version: number;
+  currentVersion: number;
   direction: CallDirection;
   disposition: CallDisposition;
-  caller_number: string | null;
-  caller_name: string | null;
-  caller_e164: string | null;
-  called_number: string | null;
-  called_e164: string | null;
-  caller_digits: GeneratedText;
-  called_digits: GeneratedText;
-  operator_extension: string | null;
-  operator_name: string | null;
-  operator_source: string | null;
-  start_at: Date;
-  answer_at: Date | null;
-  end_at: Date;
-  duration_s: number;
-  talk_s: number | null;
+  callerNumber: string | null;
+  callerName: string | null;
+  callerE164: string | null;
+  calledNumber: string | null;
+  calledE164: string | null;
+  callerDigits: GeneratedText;
+  calledDigits: GeneratedText;
+  operatorExtension: string | null;
+  operatorName: string | null;
+  operatorSource: string | null;
+  startAt: Date;
+  answerAt: Date | null;
+  endAt: Date;
+  durationS: number;
+  talkS: number | null;
   zone: string;
-  zone_source: string;
-  raw_start: string | null;
-  raw_answer: string | null;
-  raw_end: string | null;
-  notice_played: NoticePlayed;
-  notice_method: string | null;
-  notice_at: Date | null;
+  zoneSource: string;
+  rawStart: string | null;
+  rawAnswer: string | null;
+  rawEnd: string | null;
+  noticePlayed: NoticePlayed;
+  noticeMethod: string | null;
+  noticeAt: Date | null;
   flags: Defaulted<string[]>;
-  retention_class: Defaulted<string>;
-  hold_count: Defaulted<number>;
-  created_at: Defaulted<Date>;
-  updated_at: Defaulted<Date>;
+  retentionClass: Defaulted<string>;
+  holdCount: Defaulted<number>;
+  createdAt: Defaulted<Date>;
+  updatedAt: Defaulted<Date>;
 }
 
 /** Every version an agent sent, verbatim (after validation). */
 export interface CallVersionTable {
   id: Identity;
-  call_id: string;
+  callId: string;
   version: number;
   payload: ColumnType<unknown, string, string>;
-  payload_sha256: Buffer;
-  agent_id: string | null;
-  received_at: Defaulted<Date>;
+  payloadSha256: Buffer;
+  agentId: string | null;
+  receivedAt: Defaulted<Date>;
 }
 
 /** A PBX record of a call version: the raw line kept as it was read. */
 export interface CallLegTable {
   id: Identity;
-  call_id: string;
-  call_version_id: Int8;
+  callId: string;
+  callVersionId: Int8;
   ordinal: number;
-  unique_id: string | null;
-  linked_id: string | null;
+  uniqueId: string | null;
+  linkedId: string | null;
   sequence: number | null;
   src: string | null;
   dst: string | null;
   channel: string | null;
-  dst_channel: string | null;
-  last_app: string | null;
+  dstChannel: string | null;
+  lastApp: string | null;
   disposition: string | null;
   raw: string;
-  source_file: string;
-  source_offset: Int8 | null;
+  sourceFile: string;
+  sourceOffset: Int8 | null;
 }
 
 export interface RecordingTable {
   id: Generated<string>;
-  call_id: string;
+  callId: string;
   name: string;
   role: RecordingRole;
   format: string;
-  sample_rate: number | null;
+  sampleRate: number | null;
   channels: number | null;
-  duration_s: number | null;
+  durationS: number | null;
   size: Int8;
   sha256: Buffer;
-  declared_in_version: number;
-  object_key: string | null;
-  media_type: string | null;
-  stored_at: Date | null;
-  playable_key: string | null;
-  playable_media_type: string | null;
-  playable_codec: string | null;
-  playable_size: Int8 | null;
-  playable_duration_s: number | null;
-  waveform_key: string | null;
-  waveform_size: Int8 | null;
-  waveform_bucket_ms: number | null;
-  derive_status: Defaulted<DeriveStatus>;
-  derive_error: string | null;
-  derive_attempts: Defaulted<number>;
-  derive_job_id: string | null;
-  derive_updated_at: Date | null;
-  created_at: Defaulted<Date>;
+  declaredInVersion: number;
+  objectKey: string | null;
+  mediaType: string | null;
+  storedAt: Date | null;
+  playableKey: string | null;
+  playableMediaType: string | null;
+  playableCodec: string | null;
+  playableSize: Int8 | null;
+  playableDurationS: number | null;
+  waveformKey: string | null;
+  waveformSize: Int8 | null;
+  waveformBucketMs: number | null;
+  deriveStatus: Defaulted<DeriveStatus>;
+  deriveError: string | null;
+  deriveAttempts: Defaulted<number>;
+  deriveJobId: string | null;
+  deriveUpdatedAt: Date | null;
+  createdAt: Defaulted<Date>;
   /** Set by the retention job when it deleted the original and its derivatives (their keys are then NULL). */
-  deleted_at: Date | null;
-  deletion_reason: string | null;
+  deletedAt: Date | null;
+  deletionReason: string | null;
 }
-
-export type Role = 'store_manager' | 'security' | 'hq' | 'auditor' | 'admin';
 
 export interface AppUserTable {
   id: Generated<string>;
   login: string;
-  display_name: string;
-  password_hash: string;
+  displayName: string;
+  passwordHash: string;
   role: Role;
   active: Defaulted<boolean>;
-  failed_attempts: Defaulted<number>;
-  failure_window_started_at: Date | null;
-  locked_until: Date | null;
-  last_login_at: Date | null;
-  password_changed_at: Date;
-  created_at: Date;
-  updated_at: Date;
+  failedAttempts: Defaulted<number>;
+  failureWindowStartedAt: Date | null;
+  lockedUntil: Date | null;
+  lastLoginAt: Date | null;
+  passwordChangedAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface UserSiteTable {
-  user_id: string;
-  site_id: string;
-  created_at: Date;
+  userId: string;
+  siteId: string;
+  createdAt: Date;
 }
 
 export interface SessionTable {
   id: Generated<string>;
-  token_hash: string;
-  user_id: string;
-  created_at: Date;
-  expires_at: Date;
-  last_seen_at: Date;
+  tokenHash: string;
+  userId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  lastSeenAt: Date;
   ip: string | null;
-  user_agent: string | null;
-  revoked_at: Date | null;
-  revoked_reason: string | null;
+  userAgent: string | null;
+  revokedAt: Date | null;
+  revokedReason: string | null;
 }
 
 export interface LoginThrottleTable {
   scope: 'ip' | 'login';
   key: string;
-  failed_attempts: Defaulted<number>;
-  failure_window_started_at: Date | null;
-  locked_until: Date | null;
-  updated_at: Date;
+  failedAttempts: Defaulted<number>;
+  failureWindowStartedAt: Date | null;
+  lockedUntil: Date | null;
+  updatedAt: Date;
 }
-
-export type AuditActorType = 'user' | 'agent' | 'system' | 'anonymous';
-export type AuditOutcome = 'success' | 'failure';
 
 export interface AuditEventTable {
   /** Chain position: 1, 2, 3, … without gaps. */
   id: Int8;
-  occurred_at: Date;
-  actor_type: AuditActorType;
-  actor_id: string | null;
-  actor_label: string | null;
-  actor_role: string | null;
+  occurredAt: Date;
+  actorType: AuditActorType;
+  actorId: string | null;
+  actorLabel: string | null;
+  actorRole: string | null;
   action: string;
-  target_type: string | null;
-  target_id: string | null;
-  site_id: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  siteId: string | null;
   ip: string | null;
-  user_agent: string | null;
+  userAgent: string | null;
   purpose: string | null;
-  request_id: string | null;
+  requestId: string | null;
   outcome: AuditOutcome;
   details: ColumnType<unknown, string, string>;
-  prev_hash: Buffer;
+  prevHash: Buffer;
   hash: Buffer;
 }
 
 export interface AuditChainHeadTable {
   id: number;
-  last_id: Int8;
-  last_hash: Buffer;
+  lastId: Int8;
+  lastHash: Buffer;
 }
 
 export interface EvidenceHoldTable {
   id: Generated<string>;
-  site_id: string;
-  incident_id: string | null;
-  kind: 'incident' | 'legal';
-  camera_id: string | null;
+  siteId: string;
+  incidentId: string | null;
+  kind: HoldKind;
+  cameraId: string | null;
   /** tstzrange; write with sql`tstzrange(...)`. */
   span: ColumnType<string | null, string | null, string | null>;
-  call_id: string | null;
+  callId: string | null;
   reason: string;
-  placed_by: string;
-  placed_at: Defaulted<Date>;
-  expires_at: Date | null;
-  released_at: Date | null;
-  released_by: string | null;
-  release_reason: string | null;
+  placedBy: string;
+  placedAt: Defaulted<Date>;
+  expiresAt: Date | null;
+  releasedAt: Date | null;
+  releasedBy: string | null;
+  releaseReason: string | null;
 }
-
-export type AgentCommandKind = 'preserve_window';
 
 export interface AgentCommandTable {
   id: Generated<string>;
-  site_id: string;
+  siteId: string;
   kind: AgentCommandKind;
   payload: unknown;
-  incident_id: string | null;
-  status: Defaulted<'pending' | 'delivered' | 'done' | 'failed'>;
-  created_at: Defaulted<Date>;
-  delivered_at: Date | null;
-  completed_at: Date | null;
+  incidentId: string | null;
+  status: Defaulted<CommandStatus>;
+  createdAt: Defaulted<Date>;
+  deliveredAt: Date | null;
+  completedAt: Date | null;
   detail: string | null;
 }
 
-export type IncidentCategory = 'verbal_abuse' | 'threat' | 'excessive_demand' | 'prolonged_detention' | 'violence' | 'other';
-export type IncidentSeverity = 'low' | 'medium' | 'high' | 'critical';
-export type IncidentStatus = 'draft' | 'open' | 'under_review' | 'referred_to_police' | 'closed';
-
 export interface IncidentSequenceTable {
-  site_id: string;
+  siteId: string;
   year: number;
-  last_value: number;
+  lastValue: number;
 }
 
 export interface IncidentTable {
   id: Generated<string>;
-  site_id: string;
-  case_number: string;
+  siteId: string;
+  caseNumber: string;
   title: string;
   category: IncidentCategory;
   severity: IncidentSeverity;
   status: IncidentStatus;
-  window_start: Date;
-  window_end: Date;
-  margin_before_s: number;
-  margin_after_s: number;
+  windowStart: Date;
+  windowEnd: Date;
+  marginBeforeS: number;
+  marginAfterS: number;
   narrative: Defaulted<string>;
-  involved_staff: ColumnType<unknown, string | undefined, string>;
-  reporter_id: string | null;
-  created_by: string;
-  legal_hold: Defaulted<boolean>;
-  legal_hold_reason: string | null;
-  legal_hold_by: string | null;
-  legal_hold_at: Date | null;
-  closed_at: Date | null;
-  closed_by: string | null;
+  involvedStaff: ColumnType<unknown, string | undefined, string>;
+  reporterId: string | null;
+  createdBy: string;
+  legalHold: Defaulted<boolean>;
+  legalHoldReason: string | null;
+  legalHoldBy: string | null;
+  legalHoldAt: Date | null;
+  closedAt: Date | null;
+  closedBy: string | null;
   version: Defaulted<number>;
-  created_at: Date;
-  updated_at: Date;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface IncidentCallTable {
-  incident_id: string;
-  call_id: string;
-  source: 'filed_from' | 'window' | 'manual';
-  linked_by: string;
-  linked_at: Date;
+  incidentId: string;
+  callId: string;
+  source: CallLinkSource;
+  linkedBy: string;
+  linkedAt: Date;
 }
 
 export interface IncidentCameraWindowTable {
   id: Generated<string>;
-  incident_id: string;
-  camera_id: string;
+  incidentId: string;
+  cameraId: string;
   span: Range;
-  source: 'filed' | 'manual';
-  preserve_command_id: string | null;
-  linked_by: string;
-  linked_at: Date;
+  source: WindowLinkSource;
+  preserveCommandId: string | null;
+  linkedBy: string;
+  linkedAt: Date;
 }
 
 export interface IncidentNoteTable {
   id: Generated<string>;
-  incident_id: string;
+  incidentId: string;
   body: string;
-  author_id: string;
-  author_label: string | null;
-  created_at: Date;
+  authorId: string;
+  authorLabel: string | null;
+  createdAt: Date;
 }
 
 export interface IncidentBookmarkTable {
   id: Generated<string>;
-  incident_id: string;
+  incidentId: string;
   at: Date;
-  camera_id: string | null;
-  call_id: string | null;
+  cameraId: string | null;
+  callId: string | null;
   note: Defaulted<string>;
-  created_by: string;
-  created_by_label: string | null;
-  created_at: Date;
+  createdBy: string;
+  createdByLabel: string | null;
+  createdAt: Date;
 }
 
 export interface IncidentEventTable {
   id: Identity;
-  incident_id: string;
+  incidentId: string;
   at: Date;
-  actor_type: string;
-  actor_id: string | null;
-  actor_label: string | null;
+  actorType: string;
+  actorId: string | null;
+  actorLabel: string | null;
   action: string;
   changes: ColumnType<unknown, string, string>;
 }
 
-export type RetentionClass = 'routine_footage' | 'routine_calls' | 'incident_evidence' | 'legal_hold';
-
 /** One row per retention class; `retention_days` is NULL only for legal_hold (until released). */
 export interface RetentionPolicyTable {
   class: RetentionClass;
-  retention_days: number | null;
-  updated_at: Defaulted<Date>;
-  updated_by: string;
+  retentionDays: number | null;
+  updatedAt: Defaulted<Date>;
+  updatedBy: string;
 }
 
 export type DisclosureStatus = 'open' | 'building' | 'ready' | 'sent' | 'failed';
@@ -422,79 +441,79 @@ export type DisclosureDecision = 'disclose' | 'disclose_masked' | 'withhold';
 export interface DisclosureRequestTable {
   id: Generated<string>;
   reference: string;
-  requester_name: string;
-  requester_number: string;
-  requester_digits: string;
-  received_on: ColumnType<string, string, string>;
-  identity_check: DisclosureIdentityCheck;
-  identity_note: Defaulted<string>;
+  requesterName: string;
+  requesterNumber: string;
+  requesterDigits: string;
+  receivedOn: ColumnType<string, string, string>;
+  identityCheck: DisclosureIdentityCheck;
+  identityNote: Defaulted<string>;
   deadline: ColumnType<string, string, string>;
-  search_from: Date;
-  search_to: Date;
+  searchFrom: Date;
+  searchTo: Date;
   note: Defaulted<string>;
   status: DisclosureStatus;
-  response_job_id: string | null;
-  response_object_key: string | null;
-  response_sha256: Buffer | null;
-  response_size: Int8 | null;
-  response_manifest_sha256: Buffer | null;
-  response_built_at: Date | null;
-  response_error: string | null;
-  response_progress: ColumnType<unknown, string | null, string | null>;
-  sent_at: Date | null;
-  sent_method: string | null;
-  sent_by: string | null;
-  created_by: string;
-  created_at: Date;
-  updated_at: Date;
+  responseJobId: string | null;
+  responseObjectKey: string | null;
+  responseSha256: Buffer | null;
+  responseSize: Int8 | null;
+  responseManifestSha256: Buffer | null;
+  responseBuiltAt: Date | null;
+  responseError: string | null;
+  responseProgress: ColumnType<unknown, string | null, string | null>;
+  sentAt: Date | null;
+  sentMethod: string | null;
+  sentBy: string | null;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 /** One recording or camera window found for a disclosure request, with HQ's decision. */
 export interface DisclosureItemTable {
   id: Generated<string>;
-  request_id: string;
+  requestId: string;
   kind: 'recording' | 'camera_window';
-  site_id: string;
-  call_id: string;
-  recording_id: string | null;
-  camera_id: string | null;
-  window_start: Date | null;
-  window_end: Date | null;
+  siteId: string;
+  callId: string;
+  recordingId: string | null;
+  cameraId: string | null;
+  windowStart: Date | null;
+  windowEnd: Date | null;
   decision: DisclosureDecision | null;
-  withhold_reason: string | null;
+  withholdReason: string | null;
   masking: ColumnType<unknown, string | null, string | null>;
-  decided_by: string | null;
-  decided_at: Date | null;
-  found_at: Date;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  foundAt: Date;
 }
 
 export interface Database {
-  disclosure_request: DisclosureRequestTable;
-  disclosure_item: DisclosureItemTable;
-  retention_policy: RetentionPolicyTable;
-  incident_sequence: IncidentSequenceTable;
+  disclosureRequest: DisclosureRequestTable;
+  disclosureItem: DisclosureItemTable;
+  retentionPolicy: RetentionPolicyTable;
+  incidentSequence: IncidentSequenceTable;
   incident: IncidentTable;
-  incident_call: IncidentCallTable;
-  incident_camera_window: IncidentCameraWindowTable;
-  incident_note: IncidentNoteTable;
-  incident_bookmark: IncidentBookmarkTable;
-  incident_event: IncidentEventTable;
-  evidence_hold: EvidenceHoldTable;
-  agent_command: AgentCommandTable;
-  app_user: AppUserTable;
-  user_site: UserSiteTable;
+  incidentCall: IncidentCallTable;
+  incidentCameraWindow: IncidentCameraWindowTable;
+  incidentNote: IncidentNoteTable;
+  incidentBookmark: IncidentBookmarkTable;
+  incidentEvent: IncidentEventTable;
+  evidenceHold: EvidenceHoldTable;
+  agentCommand: AgentCommandTable;
+  appUser: AppUserTable;
+  userSite: UserSiteTable;
   session: SessionTable;
-  login_throttle: LoginThrottleTable;
-  audit_event: AuditEventTable;
-  audit_chain_head: AuditChainHeadTable;
+  loginThrottle: LoginThrottleTable;
+  auditEvent: AuditEventTable;
+  auditChainHead: AuditChainHeadTable;
   site: SiteTable;
   agent: AgentTable;
-  enrollment_token: EnrollmentTokenTable;
+  enrollmentToken: EnrollmentTokenTable;
   camera: CameraTable;
   segment: SegmentTable;
   gap: GapTable;
   call: CallTable;
-  call_version: CallVersionTable;
-  call_leg: CallLegTable;
+  callVersion: CallVersionTable;
+  callLeg: CallLegTable;
   recording: RecordingTable;
 }

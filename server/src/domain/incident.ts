@@ -1,5 +1,5 @@
 /** Incidents (cases): codes and labels, status rules, case numbers and footage arrival. Pure: no I/O. */
-import type { IncidentCategory, IncidentSeverity, IncidentStatus } from '../db/schema.ts';
+import { INCIDENT_CATEGORIES, INCIDENT_SEVERITIES, INCIDENT_STATUSES, type IncidentCategory, type IncidentSeverity, type IncidentStatus, type UploadMode } from '@mamoru/contract/enums';
 import type { Capability } from './principal.ts';
 
 export type { IncidentCategory, IncidentSeverity, IncidentStatus };
@@ -13,10 +13,10 @@ export const CATEGORY_LABELS: Readonly<Record<IncidentCategory, string>> = {
   violence: '暴力',
   other: 'その他',
 };
-export const CATEGORIES = Object.keys(CATEGORY_LABELS) as [IncidentCategory, ...IncidentCategory[]];
+export const CATEGORIES = INCIDENT_CATEGORIES;
 
 export const SEVERITY_LABELS: Readonly<Record<IncidentSeverity, string>> = { low: '軽微', medium: '中', high: '重大', critical: '緊急' };
-export const SEVERITIES = Object.keys(SEVERITY_LABELS) as [IncidentSeverity, ...IncidentSeverity[]];
+export const SEVERITIES = INCIDENT_SEVERITIES;
 
 export const STATUS_LABELS: Readonly<Record<IncidentStatus, string>> = {
   draft: '下書き',
@@ -25,7 +25,7 @@ export const STATUS_LABELS: Readonly<Record<IncidentStatus, string>> = {
   referred_to_police: '警察へ相談・通報済み',
   closed: '終結',
 };
-export const STATUSES = Object.keys(STATUS_LABELS) as [IncidentStatus, ...IncidentStatus[]];
+export const STATUSES = INCIDENT_STATUSES;
 
 /**
  * Allowed status changes and the capability each needs. Filing roles publish or withdraw a draft; reviewing roles
@@ -155,6 +155,6 @@ export function arrival(a: ArrivalInput): Arrival {
  * Whether the centre must ask the store's agent to preserve and send a window: the camera keeps its media at the store
  * (on-demand), or some of the window is only metadata at the centre, or some past time of it has no row at all.
  */
-export function needsPreservation(uploadMode: 'continuous' | 'on-demand', a: Arrival): boolean {
+export function needsPreservation(uploadMode: UploadMode, a: Arrival): boolean {
   return uploadMode === 'on-demand' || a.metadataOnlyCount > 0 || a.missing.length > 0;
 }

@@ -1,7 +1,6 @@
-import type { Role } from '../db/schema.ts';
+import { ROLES, type Role } from '@mamoru/contract/enums';
 
-export type { Role };
-export const ROLES = ['store_manager', 'security', 'hq', 'auditor', 'admin'] as const satisfies readonly Role[];
+export { ROLES, type Role };
 
 /** Where a request came from; recorded with every audit event. */
 export type RequestOrigin = {

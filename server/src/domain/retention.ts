@@ -1,9 +1,7 @@
-/** Retention classes (DESIGN.md §7 保存期間): what each covers and its default period. Pure data, no I/O. */
-import type { RetentionClass } from '../db/schema.ts';
+/** Retention classes (docs/design.md §7 保存期間): what each covers and its default period. Pure data, no I/O. */
+import { RETENTION_CLASSES, type RetentionClass } from '@mamoru/contract/enums';
 
-export type { RetentionClass };
-
-export const RETENTION_CLASSES = ['routine_footage', 'routine_calls', 'incident_evidence', 'legal_hold'] as const satisfies readonly RetentionClass[];
+export { RETENTION_CLASSES, type RetentionClass };
 
 export const RETENTION_DEFAULT_DAYS: Readonly<Record<RetentionClass, number | null>> = {
   routine_footage: 30,

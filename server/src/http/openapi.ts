@@ -1,9 +1,9 @@
-import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { ErrorBodySchema, IsoDateTime } from '@mamoru/contract';
 import type { AppEnv } from './app-env.ts';
 
-export const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() }) })
-  .openapi('Error');
+/** The one error shape (@mamoru/contract), named `Error` in the OpenAPI document. */
+export const ErrorSchema = ErrorBodySchema.openapi('Error');
 
 export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, { description: 'error', content: { 'application/json': { schema: ErrorSchema } } }]));
@@ -29,4 +29,4 @@ export function router() {
   });
 }
 
-export const IsoDate = z.string().datetime({ offset: true }).transform((s) => new Date(s)).openapi({ type: 'string', format: 'date-time' });
+export const IsoDate = IsoDateTime.openapi({ type: 'string', format: 'date-time' });

@@ -20,29 +20,29 @@ export type CommandRow = {
   detail: string | null;
 };
 
-const COLUMNS = ['id', 'site_id', 'kind', 'payload', 'incident_id', 'status', 'created_at', 'delivered_at', 'completed_at', 'detail'] as const;
+const COLUMNS = ['id', 'siteId', 'kind', 'payload', 'incidentId', 'status', 'createdAt', 'deliveredAt', 'completedAt', 'detail'] as const;
 type Row = {
   id: string;
-  site_id: string;
+  siteId: string;
   kind: AgentCommandKind;
   payload: unknown;
-  incident_id: string | null;
+  incidentId: string | null;
   status: CommandStatus;
-  created_at: Date;
-  delivered_at: Date | null;
-  completed_at: Date | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+  completedAt: Date | null;
   detail: string | null;
 };
 const toCommand = (r: Row): CommandRow => ({
   id: r.id,
-  siteId: r.site_id,
+  siteId: r.siteId,
   kind: r.kind,
   payload: r.payload as PreserveWindowPayload,
-  incidentId: r.incident_id,
+  incidentId: r.incidentId,
   status: r.status,
-  createdAt: r.created_at,
-  deliveredAt: r.delivered_at,
-  completedAt: r.completed_at,
+  createdAt: r.createdAt,
+  deliveredAt: r.deliveredAt,
+  completedAt: r.completedAt,
   detail: r.detail,
 });
 
@@ -51,8 +51,8 @@ export function agentCommandRepository(db: Db) {
   return {
     async insert(c: { siteId: string; kind: AgentCommandKind; payload: PreserveWindowPayload; incidentId: string | null; now: Date }): Promise<CommandRow> {
       const r = await db
-        .insertInto('agent_command')
-        .values({ site_id: c.siteId, kind: c.kind, payload: JSON.stringify(c.payload), incident_id: c.incidentId, created_at: c.now })
+        .insertInto('agentCommand')
+        .values({ siteId: c.siteId, kind: c.kind, payload: JSON.stringify(c.payload), incidentId: c.incidentId, createdAt: c.now })
         .returning(COLUMNS)
         .executeTakeFirstOrThrow();
       return toCommand(r);
@@ -66,11 +66,11 @@ export function agentCommandRepository(db: Db) {
      */
     async claimForDelivery(siteId: string, now: Date, redeliverBefore: Date, limit: number): Promise<CommandRow[]> {
       const rows = await db
-        .selectFrom('agent_command')
+        .selectFrom('agentCommand')
         .select(COLUMNS)
-        .where('site_id', '=', siteId)
-        .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'delivered'), eb('delivered_at', '<', redeliverBefore)])]))
-        .orderBy('created_at')
+        .where('siteId', '=', siteId)
+        .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'delivered'), eb('deliveredAt', '<', redeliverBefore)])]))
+        .orderBy('createdAt')
         .orderBy('id')
         .limit(limit)
         .forUpdate()
@@ -78,8 +78,8 @@ export function agentCommandRepository(db: Db) {
         .execute();
       if (rows.length === 0) return [];
       await db
-        .updateTable('agent_command')
-        .set({ status: 'delivered', delivered_at: now })
+        .updateTable('agentCommand')
+        .set({ status: 'delivered', deliveredAt: now })
         .where('id', 'in', rows.map((r) => r.id))
         .execute();
       return rows.map(toCommand);
@@ -87,22 +87,22 @@ export function agentCommandRepository(db: Db) {
 
     /** Scoped lookup: another site's command is as missing as one that does not exist. */
     async findForSite(id: string, siteId: string, lock = false): Promise<CommandRow | undefined> {
-      let q = db.selectFrom('agent_command').select(COLUMNS).where('id', '=', id).where('site_id', '=', siteId);
+      let q = db.selectFrom('agentCommand').select(COLUMNS).where('id', '=', id).where('siteId', '=', siteId);
       if (lock) q = q.forUpdate();
       const r = await q.executeTakeFirst();
       return r && toCommand(r);
     },
 
     async complete(id: string, status: 'done' | 'failed', detail: string | null, now: Date): Promise<void> {
-      await db.updateTable('agent_command').set({ status, detail, completed_at: now }).where('id', '=', id).execute();
+      await db.updateTable('agentCommand').set({ status, detail, completedAt: now }).where('id', '=', id).execute();
     },
 
     /** Closes open commands (pending or delivered) as failed with a detail, e.g. when the centre no longer needs them. */
     async cancelOpen(ids: readonly string[], detail: string, now: Date): Promise<number> {
       if (ids.length === 0) return 0;
       const r = await db
-        .updateTable('agent_command')
-        .set({ status: 'failed', detail, completed_at: now })
+        .updateTable('agentCommand')
+        .set({ status: 'failed', detail, completedAt: now })
         .where('id', 'in', [...ids])
         .where('status', 'in', ['pending', 'delivered'])
         .executeTakeFirst();
@@ -111,15 +111,15 @@ export function agentCommandRepository(db: Db) {
 
     async findByIds(ids: readonly string[]): Promise<CommandRow[]> {
       if (ids.length === 0) return [];
-      const rows = await db.selectFrom('agent_command').select(COLUMNS).where('id', 'in', [...ids]).execute();
+      const rows = await db.selectFrom('agentCommand').select(COLUMNS).where('id', 'in', [...ids]).execute();
       return rows.map(toCommand);
     },
 
     async countOpen(siteId: string): Promise<number> {
       const r = await db
-        .selectFrom('agent_command')
+        .selectFrom('agentCommand')
         .select(sql<string>`count(*)`.as('n'))
-        .where('site_id', '=', siteId)
+        .where('siteId', '=', siteId)
         .where('status', 'in', ['pending', 'delivered'])
         .executeTakeFirstOrThrow();
       return Number(r.n);

@@ -17,64 +17,64 @@ export type AuditFilter = {
 
 const COLUMNS = [
   'id',
-  'occurred_at',
-  'actor_type',
-  'actor_id',
-  'actor_label',
-  'actor_role',
+  'occurredAt',
+  'actorType',
+  'actorId',
+  'actorLabel',
+  'actorRole',
   'action',
-  'target_type',
-  'target_id',
-  'site_id',
+  'targetType',
+  'targetId',
+  'siteId',
   'ip',
-  'user_agent',
+  'userAgent',
   'purpose',
-  'request_id',
+  'requestId',
   'outcome',
   'details',
-  'prev_hash',
+  'prevHash',
   'hash',
 ] as const;
 
 type Row = {
   id: string;
-  occurred_at: Date;
-  actor_type: ChainedEvent['actorType'];
-  actor_id: string | null;
-  actor_label: string | null;
-  actor_role: string | null;
+  occurredAt: Date;
+  actorType: ChainedEvent['actorType'];
+  actorId: string | null;
+  actorLabel: string | null;
+  actorRole: string | null;
   action: string;
-  target_type: string | null;
-  target_id: string | null;
-  site_id: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  siteId: string | null;
   ip: string | null;
-  user_agent: string | null;
+  userAgent: string | null;
   purpose: string | null;
-  request_id: string | null;
+  requestId: string | null;
   outcome: ChainedEvent['outcome'];
   details: unknown;
-  prev_hash: Buffer;
+  prevHash: Buffer;
   hash: Buffer;
 };
 
 const toEvent = (r: Row): ChainedEvent => ({
   id: String(r.id),
-  occurredAt: r.occurred_at,
-  actorType: r.actor_type,
-  actorId: r.actor_id,
-  actorLabel: r.actor_label,
-  actorRole: r.actor_role,
+  occurredAt: r.occurredAt,
+  actorType: r.actorType,
+  actorId: r.actorId,
+  actorLabel: r.actorLabel,
+  actorRole: r.actorRole,
   action: r.action,
-  targetType: r.target_type,
-  targetId: r.target_id,
-  siteId: r.site_id,
+  targetType: r.targetType,
+  targetId: r.targetId,
+  siteId: r.siteId,
   ip: r.ip,
-  userAgent: r.user_agent,
+  userAgent: r.userAgent,
   purpose: r.purpose,
-  requestId: r.request_id,
+  requestId: r.requestId,
   outcome: r.outcome,
   details: r.details,
-  prevHash: r.prev_hash.toString('hex'),
+  prevHash: r.prevHash.toString('hex'),
   hash: r.hash.toString('hex'),
 });
 
@@ -82,46 +82,46 @@ export function auditRepository(db: Db) {
   return {
     /** Locks the chain head until the surrounding transaction ends: appends are serialized here. */
     async lockHead(): Promise<{ lastId: string; lastHash: string }> {
-      const r = await db.selectFrom('audit_chain_head').select(['last_id', 'last_hash']).where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
-      return { lastId: String(r.last_id), lastHash: r.last_hash.toString('hex') };
+      const r = await db.selectFrom('auditChainHead').select(['lastId', 'lastHash']).where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
+      return { lastId: String(r.lastId), lastHash: r.lastHash.toString('hex') };
     },
     async readHead(): Promise<{ lastId: string; lastHash: string }> {
-      const r = await db.selectFrom('audit_chain_head').select(['last_id', 'last_hash']).where('id', '=', 1).executeTakeFirstOrThrow();
-      return { lastId: String(r.last_id), lastHash: r.last_hash.toString('hex') };
+      const r = await db.selectFrom('auditChainHead').select(['lastId', 'lastHash']).where('id', '=', 1).executeTakeFirstOrThrow();
+      return { lastId: String(r.lastId), lastHash: r.lastHash.toString('hex') };
     },
     async insert(e: ChainedEvent) {
       await db
-        .insertInto('audit_event')
+        .insertInto('auditEvent')
         .values({
           id: e.id,
-          occurred_at: e.occurredAt,
-          actor_type: e.actorType,
-          actor_id: e.actorId,
-          actor_label: e.actorLabel,
-          actor_role: e.actorRole,
+          occurredAt: e.occurredAt,
+          actorType: e.actorType,
+          actorId: e.actorId,
+          actorLabel: e.actorLabel,
+          actorRole: e.actorRole,
           action: e.action,
-          target_type: e.targetType,
-          target_id: e.targetId,
-          site_id: e.siteId,
+          targetType: e.targetType,
+          targetId: e.targetId,
+          siteId: e.siteId,
           ip: e.ip,
-          user_agent: e.userAgent,
+          userAgent: e.userAgent,
           purpose: e.purpose,
-          request_id: e.requestId,
+          requestId: e.requestId,
           outcome: e.outcome,
           details: JSON.stringify(e.details ?? {}),
-          prev_hash: Buffer.from(e.prevHash, 'hex'),
+          prevHash: Buffer.from(e.prevHash, 'hex'),
           hash: Buffer.from(e.hash, 'hex'),
         })
         .execute();
     },
     async setHead(lastId: string, lastHash: string) {
-      await db.updateTable('audit_chain_head').set({ last_id: lastId, last_hash: Buffer.from(lastHash, 'hex') }).where('id', '=', 1).execute();
+      await db.updateTable('auditChainHead').set({ lastId: lastId, lastHash: Buffer.from(lastHash, 'hex') }).where('id', '=', 1).execute();
     },
     /** Every event in id order, fetched in batches (keyset, so the walk does not hold one huge result). */
     async *walk(batchSize = 1000): AsyncGenerator<ChainedEvent> {
       let after = '0';
       for (;;) {
-        const rows = await db.selectFrom('audit_event').select(COLUMNS).where('id', '>', after).orderBy('id').limit(batchSize).execute();
+        const rows = await db.selectFrom('auditEvent').select(COLUMNS).where('id', '>', after).orderBy('id').limit(batchSize).execute();
         for (const r of rows) yield toEvent(r);
         if (rows.length < batchSize) return;
         after = String(rows[rows.length - 1]!.id);
@@ -129,21 +129,21 @@ export function auditRepository(db: Db) {
     },
     /** Newest first. */
     async list(f: AuditFilter, limit: number): Promise<ChainedEvent[]> {
-      let q = db.selectFrom('audit_event').select(COLUMNS).orderBy('id', 'desc').limit(limit);
-      if (f.from) q = q.where('occurred_at', '>=', f.from);
-      if (f.to) q = q.where('occurred_at', '<', f.to);
-      if (f.actorId) q = q.where('actor_id', '=', f.actorId);
+      let q = db.selectFrom('auditEvent').select(COLUMNS).orderBy('id', 'desc').limit(limit);
+      if (f.from) q = q.where('occurredAt', '>=', f.from);
+      if (f.to) q = q.where('occurredAt', '<', f.to);
+      if (f.actorId) q = q.where('actorId', '=', f.actorId);
       if (f.action) q = f.action.endsWith('.*') ? q.where('action', 'like', `${f.action.slice(0, -2).replace(/[\\%_]/g, '\\$&')}.%`) : q.where('action', '=', f.action);
-      if (f.targetType) q = q.where('target_type', '=', f.targetType);
-      if (f.targetId) q = q.where('target_id', '=', f.targetId);
-      if (f.siteId) q = q.where('site_id', '=', f.siteId);
+      if (f.targetType) q = q.where('targetType', '=', f.targetType);
+      if (f.targetId) q = q.where('targetId', '=', f.targetId);
+      if (f.siteId) q = q.where('siteId', '=', f.siteId);
       if (f.outcome) q = q.where('outcome', '=', f.outcome);
       if (f.beforeId) q = q.where('id', '<', f.beforeId);
       const rows = await q.execute();
       return rows.map(toEvent);
     },
     async count(): Promise<number> {
-      const r = await db.selectFrom('audit_event').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
+      const r = await db.selectFrom('auditEvent').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
       return Number(r.n);
     },
   };

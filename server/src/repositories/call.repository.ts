@@ -1,7 +1,8 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { CallDirection, CallDisposition, Database, NoticePlayed } from '../db/schema.ts';
-import { canonicalJson, type CallPayload } from '../domain/call-payload.ts';
+import type { CallLeg, CallPayload } from '@mamoru/contract';
+import { canonicalJson } from '../domain/call-payload.ts';
 import { assertWindow } from '../domain/time-window.ts';
 
 export type CallRow = {
@@ -36,20 +37,8 @@ export type CallRow = {
 
 export type CallVersionRow = { id: string; version: number; payload: CallPayload; payloadSha256: string; agentId: string | null; receivedAt: Date };
 
-export type CallLegRow = {
-  ordinal: number;
-  uniqueId: string | null;
-  linkedId: string | null;
-  sequence: number | null;
-  src: string | null;
-  dst: string | null;
-  channel: string | null;
-  dstChannel: string | null;
-  lastApp: string | null;
-  disposition: string | null;
-  raw: string;
-  source: { file: string; offset: number | null };
-};
+/** A leg as the agent sent it (`CallLegSchema` of @mamoru/contract), in the call's order. */
+export type CallLegRow = { ordinal: number } & CallLeg;
 
 export type CallSearch = {
   siteIds: readonly string[] | 'all';
@@ -73,108 +62,108 @@ export type SaveVersionResult = { status: 'created' | 'exists' | 'conflict'; cal
 /** Columns of `call` that a version's payload determines. */
 function callColumns(p: CallPayload) {
   return {
-    pbx_id: p.pbxId,
-    linked_id: p.linkedId,
+    pbxId: p.pbxId,
+    linkedId: p.linkedId,
     adapter: p.adapter,
     direction: p.direction,
     disposition: p.disposition,
-    caller_number: p.caller.number,
-    caller_name: p.caller.name,
-    caller_e164: p.caller.e164,
-    called_number: p.called.number,
-    called_e164: p.called.e164,
-    operator_extension: p.operator?.extension ?? null,
-    operator_name: p.operator?.name ?? null,
-    operator_source: p.operator?.source ?? null,
-    start_at: new Date(p.times.startUtc),
-    answer_at: p.times.answerUtc ? new Date(p.times.answerUtc) : null,
-    end_at: new Date(p.times.endUtc),
-    duration_s: p.times.durationS,
-    talk_s: p.times.talkS,
+    callerNumber: p.caller.number,
+    callerName: p.caller.name,
+    callerE164: p.caller.e164,
+    calledNumber: p.called.number,
+    calledE164: p.called.e164,
+    operatorExtension: p.operator?.extension ?? null,
+    operatorName: p.operator?.name ?? null,
+    operatorSource: p.operator?.source ?? null,
+    startAt: new Date(p.times.startUtc),
+    answerAt: p.times.answerUtc ? new Date(p.times.answerUtc) : null,
+    endAt: new Date(p.times.endUtc),
+    durationS: p.times.durationS,
+    talkS: p.times.talkS,
     zone: p.times.zone,
-    zone_source: p.times.zoneSource,
-    raw_start: p.times.raw.start,
-    raw_answer: p.times.raw.answer,
-    raw_end: p.times.raw.end,
-    notice_played: p.notice.played,
-    notice_method: p.notice.method,
-    notice_at: p.notice.atUtc ? new Date(p.notice.atUtc) : null,
+    zoneSource: p.times.zoneSource,
+    rawStart: p.times.raw.start,
+    rawAnswer: p.times.raw.answer,
+    rawEnd: p.times.raw.end,
+    noticePlayed: p.notice.played,
+    noticeMethod: p.notice.method,
+    noticeAt: p.notice.atUtc ? new Date(p.notice.atUtc) : null,
     flags: p.flags,
   };
 }
 
 const CALL_COLUMNS = [
   'call.id',
-  'call.site_id',
-  'call.call_key',
-  'call.pbx_id',
-  'call.linked_id',
+  'call.siteId',
+  'call.callKey',
+  'call.pbxId',
+  'call.linkedId',
   'call.adapter',
-  'call.current_version',
+  'call.currentVersion',
   'call.direction',
   'call.disposition',
-  'call.caller_number',
-  'call.caller_name',
-  'call.caller_e164',
-  'call.called_number',
-  'call.called_e164',
-  'call.operator_extension',
-  'call.operator_name',
-  'call.operator_source',
-  'call.start_at',
-  'call.answer_at',
-  'call.end_at',
-  'call.duration_s',
-  'call.talk_s',
+  'call.callerNumber',
+  'call.callerName',
+  'call.callerE164',
+  'call.calledNumber',
+  'call.calledE164',
+  'call.operatorExtension',
+  'call.operatorName',
+  'call.operatorSource',
+  'call.startAt',
+  'call.answerAt',
+  'call.endAt',
+  'call.durationS',
+  'call.talkS',
   'call.zone',
-  'call.zone_source',
-  'call.raw_start',
-  'call.raw_answer',
-  'call.raw_end',
-  'call.notice_played',
-  'call.notice_method',
-  'call.notice_at',
+  'call.zoneSource',
+  'call.rawStart',
+  'call.rawAnswer',
+  'call.rawEnd',
+  'call.noticePlayed',
+  'call.noticeMethod',
+  'call.noticeAt',
   'call.flags',
-  'call.retention_class',
-  'call.hold_count',
-  'call.created_at',
-  'call.updated_at',
+  'call.retentionClass',
+  'call.holdCount',
+  'call.createdAt',
+  'call.updatedAt',
 ] as const;
 
 const recordingCount = (eb: ExpressionBuilder<Database, 'call'>) =>
-  eb.selectFrom('recording').select((e) => e.fn.countAll<string>().as('n')).whereRef('recording.call_id', '=', 'call.id').as('recording_count');
+  eb.selectFrom('recording').select((e) => e.fn.countAll<string>().as('n')).whereRef('recording.callId', '=', 'call.id').as('recordingCount');
 
 const callSelect = (db: Db) => db.selectFrom('call').select(CALL_COLUMNS).select(recordingCount);
 type CallSelectRow = Awaited<ReturnType<ReturnType<typeof callSelect>['executeTakeFirstOrThrow']>>;
 
 const toCall = (r: CallSelectRow): CallRow => ({
   id: r.id,
-  siteId: r.site_id,
-  callKey: r.call_key,
-  pbxId: r.pbx_id,
-  linkedId: r.linked_id,
+  siteId: r.siteId,
+  callKey: r.callKey,
+  pbxId: r.pbxId,
+  linkedId: r.linkedId,
   adapter: r.adapter,
-  currentVersion: r.current_version,
+  currentVersion: r.currentVersion,
   direction: r.direction,
   disposition: r.disposition,
-  caller: { number: r.caller_number, name: r.caller_name, e164: r.caller_e164 },
-  called: { number: r.called_number, e164: r.called_e164 },
-  operator: r.operator_extension === null ? null : { extension: r.operator_extension, name: r.operator_name, source: r.operator_source },
-  startAt: r.start_at,
-  answerAt: r.answer_at,
-  endAt: r.end_at,
-  durationS: r.duration_s,
-  talkS: r.talk_s,
+  caller: { number: r.callerNumber, name: r.callerName, e164: r.callerE164 },
+  called: { number: r.calledNumber, e164: r.calledE164 },
+  operator: r.operatorExtension === null ? null : { extension: r.operatorExtension, name: r.operatorName, source: r.operatorSource },
+  startAt: r.startAt,
+  answerAt: r.answerAt,
+  endAt: r.endAt,
+  durationS: r.durationS,
+  talkS: r.talkS,
   zone: r.zone,
-  zoneSource: r.zone_source,
-  raw: { start: r.raw_start, answer: r.raw_answer, end: r.raw_end },
-  notice: { played: r.notice_played, method: r.notice_method, atUtc: r.notice_at },
+  zoneSource: r.zoneSource,
+  raw: { start: r.rawStart, answer: r.rawAnswer, end: r.rawEnd },
+  notice: { played: r.noticePlayed, method: r.noticeMethod, atUtc: r.noticeAt },
   flags: r.flags,
-  retentionClass: r.retention_class,
-  holdCount: r.hold_count,
-  recordingCount: Number(r.recording_count ?? 0),
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
+  retentionClass: r.retentionClass,
+  holdCount: r.holdCount,
+  recordingCount: Number(r.recordingCount ?? 0),
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
 });
 
 export function callRepository(db: Db) {
@@ -189,44 +178,44 @@ export function callRepository(db: Db) {
         const cols = callColumns(v.payload);
         const inserted = await trx
           .insertInto('call')
-          .values({ site_id: v.siteId, call_key: v.callKey, current_version: v.version, ...cols, created_at: v.now, updated_at: v.now })
+          .values({ siteId: v.siteId, callKey: v.callKey, currentVersion: v.version, ...cols, createdAt: v.now, updatedAt: v.now })
           .onConflict((oc) => oc.constraint('call_site_key_uq').doNothing())
           .returning('id')
           .executeTakeFirst();
         const call = inserted
-          ? { id: inserted.id, current_version: v.version }
-          : await trx.selectFrom('call').select(['id', 'current_version']).where('site_id', '=', v.siteId).where('call_key', '=', v.callKey).forUpdate().executeTakeFirstOrThrow();
+          ? { id: inserted.id, currentVersion: v.version }
+          : await trx.selectFrom('call').select(['id', 'currentVersion']).where('siteId', '=', v.siteId).where('callKey', '=', v.callKey).forUpdate().executeTakeFirstOrThrow();
 
         if (!inserted) {
-          const existing = await trx.selectFrom('call_version').select('payload_sha256').where('call_id', '=', call.id).where('version', '=', v.version).executeTakeFirst();
-          if (existing) return { status: existing.payload_sha256.equals(v.digest) ? 'exists' : 'conflict', callId: call.id, version: v.version };
+          const existing = await trx.selectFrom('callVersion').select('payloadSha256').where('callId', '=', call.id).where('version', '=', v.version).executeTakeFirst();
+          if (existing) return { status: existing.payloadSha256.equals(v.digest) ? 'exists' : 'conflict', callId: call.id, version: v.version };
         }
 
         const ver = await trx
-          .insertInto('call_version')
-          .values({ call_id: call.id, version: v.version, payload: canonicalJson(v.payload), payload_sha256: v.digest, agent_id: v.agentId, received_at: v.now })
+          .insertInto('callVersion')
+          .values({ callId: call.id, version: v.version, payload: canonicalJson(v.payload), payloadSha256: v.digest, agentId: v.agentId, receivedAt: v.now })
           .returning('id')
           .executeTakeFirstOrThrow();
         if (v.payload.legs.length > 0) {
           await trx
-            .insertInto('call_leg')
+            .insertInto('callLeg')
             .values(
               v.payload.legs.map((l, i) => ({
-                call_id: call.id,
-                call_version_id: ver.id,
+                callId: call.id,
+                callVersionId: ver.id,
                 ordinal: i,
-                unique_id: l.uniqueId,
-                linked_id: l.linkedId,
+                uniqueId: l.uniqueId,
+                linkedId: l.linkedId,
                 sequence: l.sequence,
                 src: l.src,
                 dst: l.dst,
                 channel: l.channel,
-                dst_channel: l.dstChannel,
-                last_app: l.lastApp,
+                dstChannel: l.dstChannel,
+                lastApp: l.lastApp,
                 disposition: l.disposition,
                 raw: l.raw,
-                source_file: l.source.file,
-                source_offset: l.source.offset,
+                sourceFile: l.source.file,
+                sourceOffset: l.source.offset,
               })),
             )
             .execute();
@@ -236,25 +225,25 @@ export function callRepository(db: Db) {
             .insertInto('recording')
             .values(
               v.payload.recordings.map((r) => ({
-                call_id: call.id,
+                callId: call.id,
                 name: r.name,
                 role: r.role,
                 format: r.format,
-                sample_rate: r.sampleRate,
+                sampleRate: r.sampleRate,
                 channels: r.channels,
-                duration_s: r.durationS,
+                durationS: r.durationS,
                 size: r.size,
                 sha256: Buffer.from(r.sha256, 'hex'),
-                declared_in_version: v.version,
+                declaredInVersion: v.version,
               })),
             )
             .onConflict((oc) => oc.constraint('recording_identity_uq').doNothing())
             .execute();
         }
-        if (!inserted && v.version > call.current_version) {
+        if (!inserted && v.version > call.currentVersion) {
           await trx
             .updateTable('call')
-            .set({ ...cols, current_version: v.version, updated_at: v.now })
+            .set({ ...cols, currentVersion: v.version, updatedAt: v.now })
             .where('id', '=', call.id)
             .execute();
         }
@@ -263,7 +252,7 @@ export function callRepository(db: Db) {
     },
 
     async findBySiteAndKey(siteId: string, callKey: string): Promise<CallRow | undefined> {
-      const r = await callSelect(db).where('call.site_id', '=', siteId).where('call.call_key', '=', callKey).executeTakeFirst();
+      const r = await callSelect(db).where('call.siteId', '=', siteId).where('call.callKey', '=', callKey).executeTakeFirst();
       return r && toCall(r);
     },
 
@@ -272,7 +261,7 @@ export function callRepository(db: Db) {
       let q = callSelect(db).where('call.id', '=', id);
       if (siteIds !== 'all') {
         if (siteIds.length === 0) return undefined;
-        q = q.where('call.site_id', 'in', siteIds);
+        q = q.where('call.siteId', 'in', siteIds);
       }
       const r = await q.executeTakeFirst();
       return r && toCall(r);
@@ -281,21 +270,21 @@ export function callRepository(db: Db) {
     /** Newest first; returns up to `limit` rows. */
     searchQuery(s: CallSearch) {
       let q = callSelect(db);
-      if (s.siteIds !== 'all') q = s.siteIds.length ? q.where('call.site_id', 'in', s.siteIds) : q.where(sql<boolean>`false`);
-      if (s.from) q = q.where('call.start_at', '>=', s.from);
-      if (s.to) q = q.where('call.start_at', '<', s.to);
+      if (s.siteIds !== 'all') q = s.siteIds.length ? q.where('call.siteId', 'in', s.siteIds) : q.where(sql<boolean>`false`);
+      if (s.from) q = q.where('call.startAt', '>=', s.from);
+      if (s.to) q = q.where('call.startAt', '<', s.to);
       if (s.numberDigits) {
         const pat = `%${s.numberDigits}%`;
-        q = q.where((eb) => eb.or([eb('call.caller_digits', 'like', pat), eb('call.called_digits', 'like', pat)]));
+        q = q.where((eb) => eb.or([eb('call.callerDigits', 'like', pat), eb('call.calledDigits', 'like', pat)]));
       }
-      if (s.callerDigits) q = q.where('call.caller_digits', 'like', `%${s.callerDigits}%`);
-      if (s.calledDigits) q = q.where('call.called_digits', 'like', `%${s.calledDigits}%`);
-      if (s.operator) q = q.where('call.operator_extension', '=', s.operator);
+      if (s.callerDigits) q = q.where('call.callerDigits', 'like', `%${s.callerDigits}%`);
+      if (s.calledDigits) q = q.where('call.calledDigits', 'like', `%${s.calledDigits}%`);
+      if (s.operator) q = q.where('call.operatorExtension', '=', s.operator);
       if (s.direction) q = q.where('call.direction', '=', s.direction);
       if (s.disposition) q = q.where('call.disposition', '=', s.disposition);
-      if (s.notice) q = q.where('call.notice_played', '=', s.notice);
+      if (s.notice) q = q.where('call.noticePlayed', '=', s.notice);
       if (s.after) q = q.where(sql<boolean>`(call.start_at, call.id) < (${s.after.startAt}, ${s.after.id}::uuid)`);
-      return q.orderBy('call.start_at', 'desc').orderBy('call.id', 'desc').limit(s.limit);
+      return q.orderBy('call.startAt', 'desc').orderBy('call.id', 'desc').limit(s.limit);
     },
 
     async search(s: CallSearch): Promise<CallRow[]> {
@@ -320,44 +309,44 @@ export function callRepository(db: Db) {
     siteWindowQuery(siteId: string, from: Date, to: Date) {
       assertWindow(from, to);
       return callSelect(db)
-        .where('call.site_id', '=', siteId)
+        .where('call.siteId', '=', siteId)
         .where(sql<boolean>`tstzrange(call.start_at, call.end_at, '[]') && tstzrange(${from}, ${to}, '()')`)
-        .orderBy('call.start_at')
+        .orderBy('call.startAt')
         .orderBy('call.id');
     },
 
     async listVersions(callId: string): Promise<CallVersionRow[]> {
       const rows = await db
-        .selectFrom('call_version')
-        .select(['id', 'version', 'payload', sql<string>`encode(payload_sha256, 'hex')`.as('sha'), 'agent_id', 'received_at'])
-        .where('call_id', '=', callId)
+        .selectFrom('callVersion')
+        .select(['id', 'version', 'payload', sql<string>`encode(payload_sha256, 'hex')`.as('sha'), 'agentId', 'receivedAt'])
+        .where('callId', '=', callId)
         .orderBy('version')
         .execute();
-      return rows.map((r) => ({ id: String(r.id), version: r.version, payload: r.payload as CallPayload, payloadSha256: r.sha, agentId: r.agent_id, receivedAt: r.received_at }));
+      return rows.map((r) => ({ id: String(r.id), version: r.version, payload: r.payload as CallPayload, payloadSha256: r.sha, agentId: r.agentId, receivedAt: r.receivedAt }));
     },
 
     async listLegs(callVersionId: string): Promise<CallLegRow[]> {
-      const rows = await db.selectFrom('call_leg').selectAll().where('call_version_id', '=', callVersionId).orderBy('ordinal').execute();
+      const rows = await db.selectFrom('callLeg').selectAll().where('callVersionId', '=', callVersionId).orderBy('ordinal').execute();
       return rows.map((r) => ({
         ordinal: r.ordinal,
-        uniqueId: r.unique_id,
-        linkedId: r.linked_id,
+        uniqueId: r.uniqueId,
+        linkedId: r.linkedId,
         sequence: r.sequence,
         src: r.src,
         dst: r.dst,
         channel: r.channel,
-        dstChannel: r.dst_channel,
-        lastApp: r.last_app,
+        dstChannel: r.dstChannel,
+        lastApp: r.lastApp,
         disposition: r.disposition,
         raw: r.raw,
-        source: { file: r.source_file, offset: r.source_offset === null ? null : Number(r.source_offset) },
+        source: { file: r.sourceFile, offset: r.sourceOffset === null ? null : Number(r.sourceOffset) },
       }));
     },
 
     /** Calls by id, oldest first (callers have already scoped the ids, e.g. to one case's links). */
     async listByIds(ids: readonly string[]): Promise<CallRow[]> {
       if (ids.length === 0) return [];
-      const rows = await callSelect(db).where('call.id', 'in', [...ids]).orderBy('call.start_at').orderBy('call.id').execute();
+      const rows = await callSelect(db).where('call.id', 'in', [...ids]).orderBy('call.startAt').orderBy('call.id').execute();
       return rows.map(toCall);
     },
   };

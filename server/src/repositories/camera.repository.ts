@@ -2,49 +2,49 @@ import type { Db } from '../db/connect.ts';
 
 export type CameraRow = {
   id: string;
-  site_id: string;
+  siteId: string;
   key: string;
   name: string;
   place: string | null;
-  upload_mode: 'continuous' | 'on-demand';
+  uploadMode: 'continuous' | 'on-demand';
   health: string;
   device: unknown;
-  last_segment_at: Date | null;
+  lastSegmentAt: Date | null;
 };
 
-const COLUMNS = ['id', 'site_id', 'key', 'name', 'place', 'upload_mode', 'health', 'device', 'last_segment_at'] as const;
+const COLUMNS = ['id', 'siteId', 'key', 'name', 'place', 'uploadMode', 'health', 'device', 'lastSegmentAt'] as const;
 
 /** A camera as people see it: with its site's name, code and IANA time zone (the viewer shows site-local time). */
-export type CameraView = CameraRow & { site_code: string; site_name: string; timezone: string };
+export type CameraView = CameraRow & { siteCode: string; siteName: string; timezone: string };
 
 const viewSelect = (db: Db) =>
   db
     .selectFrom('camera')
-    .innerJoin('site', 'site.id', 'camera.site_id')
+    .innerJoin('site', 'site.id', 'camera.siteId')
     .select(COLUMNS.map((c) => `camera.${c}` as const))
-    .select(['site.code as site_code', 'site.name as site_name', 'site.timezone as timezone']);
+    .select(['site.code as siteCode', 'site.name as siteName', 'site.timezone as timezone']);
 
 export function cameraRepository(db: Db) {
   return {
     async upsert(c: { siteId: string; key: string; name: string; place: string | null; uploadMode: 'continuous' | 'on-demand'; device: unknown; health: string }): Promise<CameraRow> {
       return db
         .insertInto('camera')
-        .values({ site_id: c.siteId, key: c.key, name: c.name, place: c.place, upload_mode: c.uploadMode, device: JSON.stringify(c.device), health: c.health })
+        .values({ siteId: c.siteId, key: c.key, name: c.name, place: c.place, uploadMode: c.uploadMode, device: JSON.stringify(c.device), health: c.health })
         .onConflict((oc) =>
-          oc.columns(['site_id', 'key']).doUpdateSet({ name: c.name, place: c.place, upload_mode: c.uploadMode, device: JSON.stringify(c.device), health: c.health }),
+          oc.columns(['siteId', 'key']).doUpdateSet({ name: c.name, place: c.place, uploadMode: c.uploadMode, device: JSON.stringify(c.device), health: c.health }),
         )
         .returning(COLUMNS)
         .executeTakeFirstOrThrow();
     },
     async findBySiteAndKey(siteId: string, key: string): Promise<CameraRow | undefined> {
-      return db.selectFrom('camera').select(COLUMNS).where('site_id', '=', siteId).where('key', '=', key).executeTakeFirst();
+      return db.selectFrom('camera').select(COLUMNS).where('siteId', '=', siteId).where('key', '=', key).executeTakeFirst();
     },
     /** Scoped lookup: a camera outside `siteIds` is as missing as one that does not exist. */
     async findInSites(id: string, siteIds: readonly string[] | 'all'): Promise<CameraView | undefined> {
       let q = viewSelect(db).where('camera.id', '=', id);
       if (siteIds !== 'all') {
         if (siteIds.length === 0) return undefined;
-        q = q.where('camera.site_id', 'in', siteIds);
+        q = q.where('camera.siteId', 'in', siteIds);
       }
       return q.executeTakeFirst();
     },
@@ -52,9 +52,9 @@ export function cameraRepository(db: Db) {
       let q = viewSelect(db).orderBy('site.code').orderBy('camera.key');
       if (siteIds !== 'all') {
         if (siteIds.length === 0) return [];
-        q = q.where('camera.site_id', 'in', siteIds);
+        q = q.where('camera.siteId', 'in', siteIds);
       }
-      if (siteId) q = q.where('camera.site_id', '=', siteId);
+      if (siteId) q = q.where('camera.siteId', '=', siteId);
       return q.execute();
     },
     async setHealth(id: string, health: string) {
@@ -63,9 +63,9 @@ export function cameraRepository(db: Db) {
     async touchLastSegment(id: string, at: Date) {
       await db
         .updateTable('camera')
-        .set({ last_segment_at: at })
+        .set({ lastSegmentAt: at })
         .where('id', '=', id)
-        .where((eb) => eb.or([eb('last_segment_at', 'is', null), eb('last_segment_at', '<', at)]))
+        .where((eb) => eb.or([eb('lastSegmentAt', 'is', null), eb('lastSegmentAt', '<', at)]))
         .execute();
     },
   };

@@ -56,132 +56,132 @@ export type NewDisclosureItem =
 
 const requestSelect = (db: Db) =>
   db
-    .selectFrom('disclosure_request as d')
+    .selectFrom('disclosureRequest as d')
     .select([
       'd.id',
       'd.reference',
-      'd.requester_name',
-      'd.requester_number',
-      'd.requester_digits',
-      sql<string>`to_char(d.received_on, 'YYYY-MM-DD')`.as('received_on'),
-      'd.identity_check',
-      'd.identity_note',
+      'd.requesterName',
+      'd.requesterNumber',
+      'd.requesterDigits',
+      sql<string>`to_char(d.received_on, 'YYYY-MM-DD')`.as('receivedOn'),
+      'd.identityCheck',
+      'd.identityNote',
       sql<string>`to_char(d.deadline, 'YYYY-MM-DD')`.as('deadline'),
-      'd.search_from',
-      'd.search_to',
+      'd.searchFrom',
+      'd.searchTo',
       'd.note',
       'd.status',
-      'd.response_job_id',
-      'd.response_object_key',
-      sql<string | null>`encode(d.response_sha256, 'hex')`.as('response_sha256'),
-      'd.response_size',
-      sql<string | null>`encode(d.response_manifest_sha256, 'hex')`.as('response_manifest_sha256'),
-      'd.response_built_at',
-      'd.response_error',
-      'd.response_progress',
-      'd.sent_at',
-      'd.sent_method',
-      'd.sent_by',
-      'd.created_by',
-      'd.created_at',
-      'd.updated_at',
+      'd.responseJobId',
+      'd.responseObjectKey',
+      sql<string | null>`encode(d.response_sha256, 'hex')`.as('responseSha256'),
+      'd.responseSize',
+      sql<string | null>`encode(d.response_manifest_sha256, 'hex')`.as('responseManifestSha256'),
+      'd.responseBuiltAt',
+      'd.responseError',
+      'd.responseProgress',
+      'd.sentAt',
+      'd.sentMethod',
+      'd.sentBy',
+      'd.createdBy',
+      'd.createdAt',
+      'd.updatedAt',
     ]);
 type RequestSelectRow = Awaited<ReturnType<ReturnType<typeof requestSelect>['executeTakeFirstOrThrow']>>;
 
 const toRequest = (r: RequestSelectRow): DisclosureRequestRow => ({
   id: r.id,
   reference: r.reference,
-  requesterName: r.requester_name,
-  requesterNumber: r.requester_number,
-  requesterDigits: r.requester_digits,
-  receivedOn: r.received_on,
-  identityCheck: r.identity_check,
-  identityNote: r.identity_note,
+  requesterName: r.requesterName,
+  requesterNumber: r.requesterNumber,
+  requesterDigits: r.requesterDigits,
+  receivedOn: r.receivedOn,
+  identityCheck: r.identityCheck,
+  identityNote: r.identityNote,
   deadline: r.deadline,
-  searchFrom: r.search_from,
-  searchTo: r.search_to,
+  searchFrom: r.searchFrom,
+  searchTo: r.searchTo,
   note: r.note,
   status: r.status,
   response: {
-    jobId: r.response_job_id,
-    objectKey: r.response_object_key,
-    sha256: r.response_sha256,
-    size: r.response_size === null ? null : Number(r.response_size),
-    manifestSha256: r.response_manifest_sha256,
-    builtAt: r.response_built_at,
-    error: r.response_error,
-    progress: (r.response_progress as Record<string, unknown> | null) ?? null,
+    jobId: r.responseJobId,
+    objectKey: r.responseObjectKey,
+    sha256: r.responseSha256,
+    size: r.responseSize === null ? null : Number(r.responseSize),
+    manifestSha256: r.responseManifestSha256,
+    builtAt: r.responseBuiltAt,
+    error: r.responseError,
+    progress: (r.responseProgress as Record<string, unknown> | null) ?? null,
   },
-  sent: r.sent_at ? { at: r.sent_at, method: r.sent_method, by: r.sent_by } : null,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
+  sent: r.sentAt ? { at: r.sentAt, method: r.sentMethod, by: r.sentBy } : null,
+  createdBy: r.createdBy,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
 });
 
 const itemSelect = (db: Db) =>
   db
-    .selectFrom('disclosure_item as i')
-    .innerJoin('call as c', 'c.id', 'i.call_id')
-    .innerJoin('site as s', 's.id', 'i.site_id')
-    .leftJoin('recording as r', 'r.id', 'i.recording_id')
-    .leftJoin('camera as cam', 'cam.id', 'i.camera_id')
+    .selectFrom('disclosureItem as i')
+    .innerJoin('call as c', 'c.id', 'i.callId')
+    .innerJoin('site as s', 's.id', 'i.siteId')
+    .leftJoin('recording as r', 'r.id', 'i.recordingId')
+    .leftJoin('camera as cam', 'cam.id', 'i.cameraId')
     .select([
       'i.id',
-      'i.request_id',
+      'i.requestId',
       'i.kind',
-      's.id as site_id',
-      's.code as site_code',
-      's.name as site_name',
-      's.timezone as site_timezone',
-      'c.id as call_id',
-      'c.start_at',
-      'c.end_at',
+      's.id as siteId',
+      's.code as siteCode',
+      's.name as siteName',
+      's.timezone as siteTimezone',
+      'c.id as callId',
+      'c.startAt',
+      'c.endAt',
       'c.direction',
-      'c.caller_number',
-      'c.called_number',
-      'c.operator_extension',
-      'r.id as rec_id',
-      'r.name as rec_name',
-      'r.role as rec_role',
-      'r.format as rec_format',
-      'r.duration_s as rec_duration_s',
-      'r.channels as rec_channels',
-      'r.size as rec_size',
-      sql<string | null>`encode(r.sha256, 'hex')`.as('rec_sha256'),
-      sql<boolean | null>`r.object_key IS NOT NULL`.as('rec_stored'),
-      'cam.id as cam_id',
-      'cam.key as cam_key',
-      'cam.name as cam_name',
-      'cam.place as cam_place',
-      'i.window_start',
-      'i.window_end',
+      'c.callerNumber',
+      'c.calledNumber',
+      'c.operatorExtension',
+      'r.id as recId',
+      'r.name as recName',
+      'r.role as recRole',
+      'r.format as recFormat',
+      'r.durationS as recDurationS',
+      'r.channels as recChannels',
+      'r.size as recSize',
+      sql<string | null>`encode(r.sha256, 'hex')`.as('recSha256'),
+      sql<boolean | null>`r.object_key IS NOT NULL`.as('recStored'),
+      'cam.id as camId',
+      'cam.key as camKey',
+      'cam.name as camName',
+      'cam.place as camPlace',
+      'i.windowStart',
+      'i.windowEnd',
       'i.decision',
-      'i.withhold_reason',
+      'i.withholdReason',
       'i.masking',
-      'i.decided_by',
-      'i.decided_at',
-      'i.found_at',
+      'i.decidedBy',
+      'i.decidedAt',
+      'i.foundAt',
     ]);
 type ItemSelectRow = Awaited<ReturnType<ReturnType<typeof itemSelect>['executeTakeFirstOrThrow']>>;
 
 const toItem = (r: ItemSelectRow): DisclosureItemRow => ({
   id: r.id,
-  requestId: r.request_id,
+  requestId: r.requestId,
   kind: r.kind,
-  site: { id: r.site_id, code: r.site_code, name: r.site_name, timezone: r.site_timezone },
-  call: { id: r.call_id, start: r.start_at, end: r.end_at, direction: r.direction, callerNumber: r.caller_number, calledNumber: r.called_number, operatorExtension: r.operator_extension },
+  site: { id: r.siteId, code: r.siteCode, name: r.siteName, timezone: r.siteTimezone },
+  call: { id: r.callId, start: r.startAt, end: r.endAt, direction: r.direction, callerNumber: r.callerNumber, calledNumber: r.calledNumber, operatorExtension: r.operatorExtension },
   recording:
-    r.rec_id && r.rec_name && r.rec_role && r.rec_format && r.rec_size !== null && r.rec_sha256
-      ? { id: r.rec_id, name: r.rec_name, role: r.rec_role, format: r.rec_format, durationS: r.rec_duration_s, channels: r.rec_channels, size: Number(r.rec_size), sha256: r.rec_sha256, stored: r.rec_stored === true }
+    r.recId && r.recName && r.recRole && r.recFormat && r.recSize !== null && r.recSha256
+      ? { id: r.recId, name: r.recName, role: r.recRole, format: r.recFormat, durationS: r.recDurationS, channels: r.recChannels, size: Number(r.recSize), sha256: r.recSha256, stored: r.recStored === true }
       : null,
-  camera: r.cam_id && r.cam_key && r.cam_name ? { id: r.cam_id, key: r.cam_key, name: r.cam_name, place: r.cam_place } : null,
-  window: r.window_start && r.window_end ? { start: r.window_start, end: r.window_end } : null,
+  camera: r.camId && r.camKey && r.camName ? { id: r.camId, key: r.camKey, name: r.camName, place: r.camPlace } : null,
+  window: r.windowStart && r.windowEnd ? { start: r.windowStart, end: r.windowEnd } : null,
   decision: r.decision,
-  withholdReason: r.withhold_reason,
+  withholdReason: r.withholdReason,
   masking: r.masking,
-  decidedBy: r.decided_by,
-  decidedAt: r.decided_at,
-  foundAt: r.found_at,
+  decidedBy: r.decidedBy,
+  decidedAt: r.decidedAt,
+  foundAt: r.foundAt,
 });
 
 export function disclosureRepository(db: Db) {
@@ -208,23 +208,23 @@ export function disclosureRepository(db: Db) {
       now: Date;
     }): Promise<string> {
       const r = await db
-        .insertInto('disclosure_request')
+        .insertInto('disclosureRequest')
         .values({
           reference: v.reference,
-          requester_name: v.requesterName,
-          requester_number: v.requesterNumber,
-          requester_digits: v.requesterDigits,
-          received_on: v.receivedOn,
-          identity_check: v.identityCheck,
-          identity_note: v.identityNote,
+          requesterName: v.requesterName,
+          requesterNumber: v.requesterNumber,
+          requesterDigits: v.requesterDigits,
+          receivedOn: v.receivedOn,
+          identityCheck: v.identityCheck,
+          identityNote: v.identityNote,
           deadline: v.deadline,
-          search_from: v.searchFrom,
-          search_to: v.searchTo,
+          searchFrom: v.searchFrom,
+          searchTo: v.searchTo,
           note: v.note,
           status: 'open',
-          created_by: v.createdBy,
-          created_at: v.now,
-          updated_at: v.now,
+          createdBy: v.createdBy,
+          createdAt: v.now,
+          updatedAt: v.now,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
@@ -238,12 +238,12 @@ export function disclosureRepository(db: Db) {
       return r && toRequest(r);
     },
 
-    /** Newest first (created_at, id), keyset after a given row. */
+    /** Newest first (createdAt, id), keyset after a given row. */
     async listRequests(o: { limit: number; status?: DisclosureStatus | undefined; after?: { createdAt: Date; id: string } | undefined }): Promise<DisclosureRequestRow[]> {
       let q = requestSelect(db);
       if (o.status) q = q.where('d.status', '=', o.status);
       if (o.after) q = q.where(sql<boolean>`(d.created_at, d.id) < (${o.after.createdAt}, ${o.after.id}::uuid)`);
-      const rows = await q.orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(o.limit).execute();
+      const rows = await q.orderBy('d.createdAt', 'desc').orderBy('d.id', 'desc').limit(o.limit).execute();
       return rows.map(toRequest);
     },
 
@@ -258,15 +258,15 @@ export function disclosureRepository(db: Db) {
       const re = `(^| )(${alt})( |$)`;
       const rows = await db
         .selectFrom('call')
-        .select(['id', 'site_id', 'start_at', 'end_at'])
-        .where('start_at', '>=', from)
-        .where('start_at', '<', to)
-        .where((eb) => eb.or([eb('caller_digits', '~', re), eb('called_digits', '~', re)]))
-        .orderBy('start_at')
+        .select(['id', 'siteId', 'startAt', 'endAt'])
+        .where('startAt', '>=', from)
+        .where('startAt', '<', to)
+        .where((eb) => eb.or([eb('callerDigits', '~', re), eb('calledDigits', '~', re)]))
+        .orderBy('startAt')
         .orderBy('id')
         .limit(limit)
         .execute();
-      return rows.map((r) => ({ id: r.id, siteId: r.site_id, start: r.start_at, end: r.end_at }));
+      return rows.map((r) => ({ id: r.id, siteId: r.siteId, start: r.startAt, end: r.endAt }));
     },
 
     /** Adds items not yet listed for the request (a repeated search keeps earlier items and their decisions). */
@@ -274,18 +274,18 @@ export function disclosureRepository(db: Db) {
       if (items.length === 0) return 0;
       const rows = items.map((i) =>
         i.kind === 'recording'
-          ? { request_id: requestId, kind: 'recording' as const, site_id: i.siteId, call_id: i.callId, recording_id: i.recordingId, camera_id: null, window_start: null, window_end: null, found_at: now }
-          : { request_id: requestId, kind: 'camera_window' as const, site_id: i.siteId, call_id: i.callId, recording_id: null, camera_id: i.cameraId, window_start: i.start, window_end: i.end, found_at: now },
+          ? { requestId: requestId, kind: 'recording' as const, siteId: i.siteId, callId: i.callId, recordingId: i.recordingId, cameraId: null, windowStart: null, windowEnd: null, foundAt: now }
+          : { requestId: requestId, kind: 'camera_window' as const, siteId: i.siteId, callId: i.callId, recordingId: null, cameraId: i.cameraId, windowStart: i.start, windowEnd: i.end, foundAt: now },
       );
-      const res = await db.insertInto('disclosure_item').values(rows).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+      const res = await db.insertInto('disclosureItem').values(rows).onConflict((oc) => oc.doNothing()).executeTakeFirst();
       return Number(res.numInsertedOrUpdatedRows ?? 0);
     },
 
     /** Items in a stable order: by call start, recordings before camera windows, then by name/key. */
     async listItems(requestId: string): Promise<DisclosureItemRow[]> {
       const rows = await itemSelect(db)
-        .where('i.request_id', '=', requestId)
-        .orderBy('c.start_at')
+        .where('i.requestId', '=', requestId)
+        .orderBy('c.startAt')
         .orderBy('c.id')
         .orderBy('i.kind', 'desc')
         .orderBy(sql`coalesce(r.name, cam.key)`)
@@ -294,14 +294,14 @@ export function disclosureRepository(db: Db) {
     },
 
     async findItem(requestId: string, itemId: string): Promise<DisclosureItemRow | undefined> {
-      const r = await itemSelect(db).where('i.request_id', '=', requestId).where('i.id', '=', itemId).executeTakeFirst();
+      const r = await itemSelect(db).where('i.requestId', '=', requestId).where('i.id', '=', itemId).executeTakeFirst();
       return r && toItem(r);
     },
 
     async decide(itemId: string, d: { decision: DisclosureDecision; withholdReason: string | null; masking: unknown; by: string; at: Date }): Promise<void> {
       await db
-        .updateTable('disclosure_item')
-        .set({ decision: d.decision, withhold_reason: d.withholdReason, masking: d.masking === null ? null : JSON.stringify(d.masking), decided_by: d.by, decided_at: d.at })
+        .updateTable('disclosureItem')
+        .set({ decision: d.decision, withholdReason: d.withholdReason, masking: d.masking === null ? null : JSON.stringify(d.masking), decidedBy: d.by, decidedAt: d.at })
         .where('id', '=', itemId)
         .execute();
     },
@@ -309,35 +309,35 @@ export function disclosureRepository(db: Db) {
     /** Moves the request to `status` (clearing a previous response when it goes back to open). */
     async setStatus(id: string, status: DisclosureStatus, at: Date, extra: { jobId?: string | null; error?: string | null; clearResponse?: boolean } = {}): Promise<void> {
       await db
-        .updateTable('disclosure_request')
+        .updateTable('disclosureRequest')
         .set({
           status,
-          updated_at: at,
-          ...(extra.jobId !== undefined && { response_job_id: extra.jobId }),
-          ...(extra.error !== undefined && { response_error: extra.error }),
-          ...(extra.clearResponse && { response_object_key: null, response_sha256: null, response_size: null, response_manifest_sha256: null, response_built_at: null, response_progress: null }),
+          updatedAt: at,
+          ...(extra.jobId !== undefined && { responseJobId: extra.jobId }),
+          ...(extra.error !== undefined && { responseError: extra.error }),
+          ...(extra.clearResponse && { responseObjectKey: null, responseSha256: null, responseSize: null, responseManifestSha256: null, responseBuiltAt: null, responseProgress: null }),
         })
         .where('id', '=', id)
         .execute();
     },
 
     async setProgress(id: string, progress: Record<string, unknown>): Promise<void> {
-      await db.updateTable('disclosure_request').set({ response_progress: JSON.stringify(progress) }).where('id', '=', id).where('status', '=', 'building').execute();
+      await db.updateTable('disclosureRequest').set({ responseProgress: JSON.stringify(progress) }).where('id', '=', id).where('status', '=', 'building').execute();
     },
 
     /** The built response, only while the request is still building (a decision changed meanwhile: false). */
     async markReady(id: string, r: { objectKey: string; sha256: string; size: number; manifestSha256: string; at: Date }): Promise<boolean> {
       const res = await db
-        .updateTable('disclosure_request')
+        .updateTable('disclosureRequest')
         .set({
           status: 'ready',
-          response_object_key: r.objectKey,
-          response_sha256: Buffer.from(r.sha256, 'hex'),
-          response_size: r.size,
-          response_manifest_sha256: Buffer.from(r.manifestSha256, 'hex'),
-          response_built_at: r.at,
-          response_error: null,
-          updated_at: r.at,
+          responseObjectKey: r.objectKey,
+          responseSha256: Buffer.from(r.sha256, 'hex'),
+          responseSize: r.size,
+          responseManifestSha256: Buffer.from(r.manifestSha256, 'hex'),
+          responseBuiltAt: r.at,
+          responseError: null,
+          updatedAt: r.at,
         })
         .where('id', '=', id)
         .where('status', '=', 'building')
@@ -346,7 +346,7 @@ export function disclosureRepository(db: Db) {
     },
 
     async markSent(id: string, s: { method: string; by: string; at: Date }): Promise<void> {
-      await db.updateTable('disclosure_request').set({ status: 'sent', sent_at: s.at, sent_method: s.method, sent_by: s.by, updated_at: s.at }).where('id', '=', id).execute();
+      await db.updateTable('disclosureRequest').set({ status: 'sent', sentAt: s.at, sentMethod: s.method, sentBy: s.by, updatedAt: s.at }).where('id', '=', id).execute();
     },
 
     /** Stored segments of a camera overlapping [from, to), oldest first, with what a pack's manifest records of each. */
@@ -355,35 +355,35 @@ export function disclosureRepository(db: Db) {
         .selectFrom('segment')
         .select([
           'id',
-          'object_key',
+          'objectKey',
           sql<Date>`lower(span)`.as('start'),
           sql<Date>`upper(span)`.as('end'),
-          'byte_size',
+          'byteSize',
           sql<string>`encode(sha256, 'hex')`.as('sha256'),
-          'clock_offset_ms',
-          'received_at',
-          'stored_at',
+          'clockOffsetMs',
+          'receivedAt',
+          'storedAt',
         ])
-        .where('camera_id', '=', cameraId)
+        .where('cameraId', '=', cameraId)
         .where(sql<boolean>`span && tstzrange(${from}, ${to}, '[)')`)
-        .where('object_key', 'is not', null)
+        .where('objectKey', 'is not', null)
         .orderBy(sql`lower(span)`)
         .execute();
-      return rows.map((r) => ({ id: String(r.id), objectKey: r.object_key!, start: r.start, end: r.end, byteSize: Number(r.byte_size), sha256: r.sha256, clockOffsetMs: r.clock_offset_ms, receivedAt: r.received_at, storedAt: r.stored_at }));
+      return rows.map((r) => ({ id: String(r.id), objectKey: r.objectKey!, start: r.start, end: r.end, byteSize: Number(r.byteSize), sha256: r.sha256, clockOffsetMs: r.clockOffsetMs, receivedAt: r.receivedAt, storedAt: r.storedAt }));
     },
 
     /** What a response's report says about a site: names, zone and its notices. */
     async siteNotices(siteIds: readonly string[]): Promise<{ id: string; code: string; name: string; timezone: string; cameraNotice: unknown; pbxNoticeText: string | null }[]> {
       if (siteIds.length === 0) return [];
-      const rows = await db.selectFrom('site').select(['id', 'code', 'name', 'timezone', 'camera_notice', 'pbx_notice_text']).where('id', 'in', siteIds).orderBy('code').execute();
-      return rows.map((r) => ({ id: r.id, code: r.code, name: r.name, timezone: r.timezone, cameraNotice: r.camera_notice, pbxNoticeText: r.pbx_notice_text }));
+      const rows = await db.selectFrom('site').select(['id', 'code', 'name', 'timezone', 'cameraNotice', 'pbxNoticeText']).where('id', 'in', siteIds).orderBy('code').execute();
+      return rows.map((r) => ({ id: r.id, code: r.code, name: r.name, timezone: r.timezone, cameraNotice: r.cameraNotice, pbxNoticeText: r.pbxNoticeText }));
     },
 
     /** Object keys of responses that rows point at (for the orphan sweep as owner of `disclosures/`). */
     async referencedObjectKeys(keys: string[]): Promise<Set<string>> {
       if (keys.length === 0) return new Set();
-      const rows = await db.selectFrom('disclosure_request').select('response_object_key').where('response_object_key', 'in', keys).execute();
-      return new Set(rows.map((r) => r.response_object_key!).filter(Boolean));
+      const rows = await db.selectFrom('disclosureRequest').select('responseObjectKey').where('responseObjectKey', 'in', keys).execute();
+      return new Set(rows.map((r) => r.responseObjectKey!).filter(Boolean));
     },
   };
 }

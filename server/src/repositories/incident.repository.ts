@@ -69,6 +69,10 @@ export type IncidentFilter = {
   /** Cases whose window overlaps [from, to). */
   from?: Date | undefined;
   to?: Date | undefined;
+  /** Cases filed by this person. */
+  reporterId?: string | undefined;
+  /** Part of the case number, any case (`0012`, `shibuya-2026`). */
+  caseNumber?: string | undefined;
   after?: { createdAt: Date; id: string } | undefined;
   limit: number;
 };
@@ -131,121 +135,121 @@ export type RepeatCallMatch = {
 const incidentSelect = (db: Db) =>
   db
     .selectFrom('incident')
-    .innerJoin('site', 'site.id', 'incident.site_id')
-    .leftJoin('app_user', 'app_user.id', 'incident.reporter_id')
+    .innerJoin('site', 'site.id', 'incident.siteId')
+    .leftJoin('appUser', 'appUser.id', 'incident.reporterId')
     .select([
       'incident.id',
-      'incident.site_id',
-      'site.code as site_code',
-      'site.name as site_name',
+      'incident.siteId',
+      'site.code as siteCode',
+      'site.name as siteName',
       'site.timezone',
-      'incident.case_number',
+      'incident.caseNumber',
       'incident.title',
       'incident.category',
       'incident.severity',
       'incident.status',
-      'incident.window_start',
-      'incident.window_end',
-      'incident.margin_before_s',
-      'incident.margin_after_s',
+      'incident.windowStart',
+      'incident.windowEnd',
+      'incident.marginBeforeS',
+      'incident.marginAfterS',
       'incident.narrative',
-      'incident.involved_staff',
-      'incident.reporter_id',
-      'app_user.login as reporter_login',
-      'app_user.display_name as reporter_name',
-      'incident.created_by',
-      'incident.legal_hold',
-      'incident.legal_hold_reason',
-      'incident.legal_hold_by',
-      'incident.legal_hold_at',
-      'incident.closed_at',
-      'incident.closed_by',
+      'incident.involvedStaff',
+      'incident.reporterId',
+      'appUser.login as reporterLogin',
+      'appUser.displayName as reporterName',
+      'incident.createdBy',
+      'incident.legalHold',
+      'incident.legalHoldReason',
+      'incident.legalHoldBy',
+      'incident.legalHoldAt',
+      'incident.closedAt',
+      'incident.closedBy',
       'incident.version',
-      'incident.created_at',
-      'incident.updated_at',
+      'incident.createdAt',
+      'incident.updatedAt',
     ]);
 type IncidentSelectRow = Awaited<ReturnType<ReturnType<typeof incidentSelect>['executeTakeFirstOrThrow']>>;
 
 const toIncident = (r: IncidentSelectRow): IncidentRow => ({
   id: r.id,
-  siteId: r.site_id,
-  siteCode: r.site_code,
-  siteName: r.site_name,
+  siteId: r.siteId,
+  siteCode: r.siteCode,
+  siteName: r.siteName,
   timezone: r.timezone,
-  caseNumber: r.case_number,
+  caseNumber: r.caseNumber,
   title: r.title,
   category: r.category,
   severity: r.severity,
   status: r.status,
-  windowStart: r.window_start,
-  windowEnd: r.window_end,
-  marginBeforeS: r.margin_before_s,
-  marginAfterS: r.margin_after_s,
+  windowStart: r.windowStart,
+  windowEnd: r.windowEnd,
+  marginBeforeS: r.marginBeforeS,
+  marginAfterS: r.marginAfterS,
   narrative: r.narrative,
-  involvedStaff: (r.involved_staff ?? []) as InvolvedStaff[],
-  reporter: r.reporter_id ? { id: r.reporter_id, login: r.reporter_login ?? '', displayName: r.reporter_name ?? '' } : null,
-  createdBy: r.created_by,
-  legalHold: r.legal_hold ? { reason: r.legal_hold_reason!, by: r.legal_hold_by!, at: r.legal_hold_at! } : null,
-  closedAt: r.closed_at,
-  closedBy: r.closed_by,
+  involvedStaff: (r.involvedStaff ?? []) as InvolvedStaff[],
+  reporter: r.reporterId ? { id: r.reporterId, login: r.reporterLogin ?? '', displayName: r.reporterName ?? '' } : null,
+  createdBy: r.createdBy,
+  legalHold: r.legalHold ? { reason: r.legalHoldReason!, by: r.legalHoldBy!, at: r.legalHoldAt! } : null,
+  closedAt: r.closedAt,
+  closedBy: r.closedBy,
   version: r.version,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
 });
 
 const range = (start: Date, end: Date) => sql<string>`tstzrange(${start}, ${end}, '[)')`;
 
 const windowSelect = (db: Db) =>
   db
-    .selectFrom('incident_camera_window as w')
-    .innerJoin('camera', 'camera.id', 'w.camera_id')
+    .selectFrom('incidentCameraWindow as w')
+    .innerJoin('camera', 'camera.id', 'w.cameraId')
     .select([
       'w.id',
-      'w.incident_id',
-      'w.camera_id',
+      'w.incidentId',
+      'w.cameraId',
       'camera.key',
       'camera.name',
       'camera.place',
-      'camera.upload_mode',
-      'camera.site_id',
+      'camera.uploadMode',
+      'camera.siteId',
       sql<Date>`lower(w.span)`.as('start'),
       sql<Date>`upper(w.span)`.as('end'),
       'w.source',
-      'w.preserve_command_id',
-      'w.linked_by',
-      'w.linked_at',
+      'w.preserveCommandId',
+      'w.linkedBy',
+      'w.linkedAt',
     ]);
 type WindowSelectRow = Awaited<ReturnType<ReturnType<typeof windowSelect>['executeTakeFirstOrThrow']>>;
 const toWindow = (r: WindowSelectRow): CameraWindowRow => ({
   id: r.id,
-  incidentId: r.incident_id,
-  cameraId: r.camera_id,
-  camera: { key: r.key, name: r.name, place: r.place, uploadMode: r.upload_mode, siteId: r.site_id },
+  incidentId: r.incidentId,
+  cameraId: r.cameraId,
+  camera: { key: r.key, name: r.name, place: r.place, uploadMode: r.uploadMode, siteId: r.siteId },
   start: r.start,
   end: r.end,
   source: r.source,
-  preserveCommandId: r.preserve_command_id,
-  linkedBy: r.linked_by,
-  linkedAt: r.linked_at,
+  preserveCommandId: r.preserveCommandId,
+  linkedBy: r.linkedBy,
+  linkedAt: r.linkedAt,
 });
 
 const holdSelect = (db: Db) =>
   db
-    .selectFrom('evidence_hold')
+    .selectFrom('evidenceHold')
     .select([
       'id',
       'kind',
-      'camera_id',
+      'cameraId',
       sql<Date | null>`lower(span)`.as('start'),
       sql<Date | null>`upper(span)`.as('end'),
-      'call_id',
+      'callId',
       'reason',
-      'placed_by',
-      'placed_at',
-      'expires_at',
-      'released_at',
-      'released_by',
-      'release_reason',
+      'placedBy',
+      'placedAt',
+      'expiresAt',
+      'releasedAt',
+      'releasedBy',
+      'releaseReason',
     ]);
 
 export function incidentRepository(db: Db) {
@@ -253,35 +257,35 @@ export function incidentRepository(db: Db) {
     /** The next case number of a site and year: one atomic upsert, so concurrent filings never share one. */
     async nextSequence(siteId: string, year: number): Promise<number> {
       const r = await db
-        .insertInto('incident_sequence')
-        .values({ site_id: siteId, year, last_value: 1 })
-        .onConflict((oc) => oc.columns(['site_id', 'year']).doUpdateSet({ last_value: sql`incident_sequence.last_value + 1` }))
-        .returning('last_value')
+        .insertInto('incidentSequence')
+        .values({ siteId: siteId, year, lastValue: 1 })
+        .onConflict((oc) => oc.columns(['siteId', 'year']).doUpdateSet({ lastValue: sql`incident_sequence.last_value + 1` }))
+        .returning('lastValue')
         .executeTakeFirstOrThrow();
-      return r.last_value;
+      return r.lastValue;
     },
 
     async insert(i: NewIncident): Promise<string> {
       const r = await db
         .insertInto('incident')
         .values({
-          site_id: i.siteId,
-          case_number: i.caseNumber,
+          siteId: i.siteId,
+          caseNumber: i.caseNumber,
           title: i.title,
           category: i.category,
           severity: i.severity,
           status: i.status,
-          window_start: i.windowStart,
-          window_end: i.windowEnd,
-          margin_before_s: i.marginBeforeS,
-          margin_after_s: i.marginAfterS,
+          windowStart: i.windowStart,
+          windowEnd: i.windowEnd,
+          marginBeforeS: i.marginBeforeS,
+          marginAfterS: i.marginAfterS,
           narrative: i.narrative,
-          involved_staff: JSON.stringify(i.involvedStaff),
-          reporter_id: i.reporterId,
-          created_by: i.createdBy,
-          closed_at: i.status === 'closed' ? i.now : null,
-          created_at: i.now,
-          updated_at: i.now,
+          involvedStaff: JSON.stringify(i.involvedStaff),
+          reporterId: i.reporterId,
+          createdBy: i.createdBy,
+          closedAt: i.status === 'closed' ? i.now : null,
+          createdAt: i.now,
+          updatedAt: i.now,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
@@ -292,7 +296,7 @@ export function incidentRepository(db: Db) {
     async findInSites(id: string, siteIds: readonly string[] | 'all', lock = false): Promise<IncidentRow | undefined> {
       if (siteIds !== 'all' && siteIds.length === 0) return undefined;
       let q = incidentSelect(db).where('incident.id', '=', id);
-      if (siteIds !== 'all') q = q.where('incident.site_id', 'in', siteIds);
+      if (siteIds !== 'all') q = q.where('incident.siteId', 'in', siteIds);
       if (lock) q = q.forUpdate('incident');
       const r = await q.executeTakeFirst();
       return r && toIncident(r);
@@ -301,13 +305,15 @@ export function incidentRepository(db: Db) {
     async list(f: IncidentFilter): Promise<IncidentRow[]> {
       if (f.siteIds !== 'all' && f.siteIds.length === 0) return [];
       let q = incidentSelect(db);
-      if (f.siteIds !== 'all') q = q.where('incident.site_id', 'in', f.siteIds);
+      if (f.siteIds !== 'all') q = q.where('incident.siteId', 'in', f.siteIds);
       if (f.status) q = q.where('incident.status', '=', f.status);
       if (f.category) q = q.where('incident.category', '=', f.category);
-      if (f.from) q = q.where('incident.window_end', '>', f.from);
-      if (f.to) q = q.where('incident.window_start', '<', f.to);
+      if (f.from) q = q.where('incident.windowEnd', '>', f.from);
+      if (f.to) q = q.where('incident.windowStart', '<', f.to);
+      if (f.reporterId) q = q.where('incident.reporterId', '=', f.reporterId);
+      if (f.caseNumber) q = q.where('incident.caseNumber', 'ilike', `%${f.caseNumber.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
       if (f.after) q = q.where(sql<boolean>`(incident.created_at, incident.id) < (${f.after.createdAt}, ${f.after.id}::uuid)`);
-      const rows = await q.orderBy('incident.created_at', 'desc').orderBy('incident.id', 'desc').limit(f.limit).execute();
+      const rows = await q.orderBy('incident.createdAt', 'desc').orderBy('incident.id', 'desc').limit(f.limit).execute();
       return rows.map(toIncident);
     },
 
@@ -320,18 +326,18 @@ export function incidentRepository(db: Db) {
           ...(p.category !== undefined && { category: p.category }),
           ...(p.severity !== undefined && { severity: p.severity }),
           ...(p.narrative !== undefined && { narrative: p.narrative }),
-          ...(p.windowStart !== undefined && { window_start: p.windowStart }),
-          ...(p.windowEnd !== undefined && { window_end: p.windowEnd }),
-          ...(p.involvedStaff !== undefined && { involved_staff: JSON.stringify(p.involvedStaff) }),
+          ...(p.windowStart !== undefined && { windowStart: p.windowStart }),
+          ...(p.windowEnd !== undefined && { windowEnd: p.windowEnd }),
+          ...(p.involvedStaff !== undefined && { involvedStaff: JSON.stringify(p.involvedStaff) }),
           ...(p.status !== undefined && { status: p.status }),
-          ...(p.closedAt !== undefined && { closed_at: p.closedAt }),
-          ...(p.closedBy !== undefined && { closed_by: p.closedBy }),
+          ...(p.closedAt !== undefined && { closedAt: p.closedAt }),
+          ...(p.closedBy !== undefined && { closedBy: p.closedBy }),
           ...(p.legalHold !== undefined &&
             (p.legalHold
-              ? { legal_hold: true, legal_hold_reason: p.legalHold.reason, legal_hold_by: p.legalHold.by, legal_hold_at: p.legalHold.at }
-              : { legal_hold: false, legal_hold_reason: null, legal_hold_by: null, legal_hold_at: null })),
+              ? { legalHold: true, legalHoldReason: p.legalHold.reason, legalHoldBy: p.legalHold.by, legalHoldAt: p.legalHold.at }
+              : { legalHold: false, legalHoldReason: null, legalHoldBy: null, legalHoldAt: null })),
           version: sql`version + 1`,
-          updated_at: now,
+          updatedAt: now,
         })
         .where('id', '=', id)
         .execute();
@@ -348,9 +354,9 @@ export function incidentRepository(db: Db) {
       const rows = await db
         .selectFrom('call')
         .select('id')
-        .where('site_id', '=', siteId)
+        .where('siteId', '=', siteId)
         .where(sql<boolean>`tstzrange(call.start_at, call.end_at, '[]') && tstzrange(${from}, ${to}, '()')`)
-        .orderBy('start_at')
+        .orderBy('startAt')
         .orderBy('id')
         .execute();
       return rows.map((r) => r.id);
@@ -362,27 +368,27 @@ export function incidentRepository(db: Db) {
     async linkCalls(incidentId: string, links: readonly { callId: string; source: CallLinkRow['source'] }[], by: string, at: Date): Promise<string[]> {
       if (links.length === 0) return [];
       const rows = await db
-        .insertInto('incident_call')
-        .values(links.map((l) => ({ incident_id: incidentId, call_id: l.callId, source: l.source, linked_by: by, linked_at: at })))
-        .onConflict((oc) => oc.columns(['incident_id', 'call_id']).doNothing())
-        .returning('call_id')
+        .insertInto('incidentCall')
+        .values(links.map((l) => ({ incidentId: incidentId, callId: l.callId, source: l.source, linkedBy: by, linkedAt: at })))
+        .onConflict((oc) => oc.columns(['incidentId', 'callId']).doNothing())
+        .returning('callId')
         .execute();
-      return rows.map((r) => r.call_id);
+      return rows.map((r) => r.callId);
     },
     async unlinkCall(incidentId: string, callId: string): Promise<CallLinkRow | undefined> {
-      const r = await db.deleteFrom('incident_call').where('incident_id', '=', incidentId).where('call_id', '=', callId).returningAll().executeTakeFirst();
-      return r && { callId: r.call_id, source: r.source, linkedBy: r.linked_by, linkedAt: r.linked_at };
+      const r = await db.deleteFrom('incidentCall').where('incidentId', '=', incidentId).where('callId', '=', callId).returningAll().executeTakeFirst();
+      return r && { callId: r.callId, source: r.source, linkedBy: r.linkedBy, linkedAt: r.linkedAt };
     },
     async listCallLinks(incidentId: string): Promise<CallLinkRow[]> {
       const rows = await db
-        .selectFrom('incident_call')
-        .innerJoin('call', 'call.id', 'incident_call.call_id')
-        .select(['incident_call.call_id', 'incident_call.source', 'incident_call.linked_by', 'incident_call.linked_at'])
-        .where('incident_call.incident_id', '=', incidentId)
-        .orderBy('call.start_at')
+        .selectFrom('incidentCall')
+        .innerJoin('call', 'call.id', 'incidentCall.callId')
+        .select(['incidentCall.callId', 'incidentCall.source', 'incidentCall.linkedBy', 'incidentCall.linkedAt'])
+        .where('incidentCall.incidentId', '=', incidentId)
+        .orderBy('call.startAt')
         .orderBy('call.id')
         .execute();
-      return rows.map((r) => ({ callId: r.call_id, source: r.source, linkedBy: r.linked_by, linkedAt: r.linked_at }));
+      return rows.map((r) => ({ callId: r.callId, source: r.source, linkedBy: r.linkedBy, linkedAt: r.linkedAt }));
     },
 
     // ---- camera windows ----------------------------------------------------------------------------------------
@@ -390,25 +396,25 @@ export function incidentRepository(db: Db) {
     /** Inserts a camera window; undefined when the same camera and span is already linked. */
     async linkWindow(w: { incidentId: string; cameraId: string; start: Date; end: Date; source: 'filed' | 'manual'; by: string; at: Date }): Promise<string | undefined> {
       const r = await db
-        .insertInto('incident_camera_window')
-        .values({ incident_id: w.incidentId, camera_id: w.cameraId, span: range(w.start, w.end), source: w.source, linked_by: w.by, linked_at: w.at })
+        .insertInto('incidentCameraWindow')
+        .values({ incidentId: w.incidentId, cameraId: w.cameraId, span: range(w.start, w.end), source: w.source, linkedBy: w.by, linkedAt: w.at })
         .onConflict((oc) => oc.constraint('incident_camera_window_uq').doNothing())
         .returning('id')
         .executeTakeFirst();
       return r?.id;
     },
     async setWindowCommand(windowId: string, commandId: string) {
-      await db.updateTable('incident_camera_window').set({ preserve_command_id: commandId }).where('id', '=', windowId).execute();
+      await db.updateTable('incidentCameraWindow').set({ preserveCommandId: commandId }).where('id', '=', windowId).execute();
     },
     async findWindow(incidentId: string, windowId: string): Promise<CameraWindowRow | undefined> {
-      const r = await windowSelect(db).where('w.incident_id', '=', incidentId).where('w.id', '=', windowId).executeTakeFirst();
+      const r = await windowSelect(db).where('w.incidentId', '=', incidentId).where('w.id', '=', windowId).executeTakeFirst();
       return r && toWindow(r);
     },
     async unlinkWindow(windowId: string): Promise<void> {
-      await db.deleteFrom('incident_camera_window').where('id', '=', windowId).execute();
+      await db.deleteFrom('incidentCameraWindow').where('id', '=', windowId).execute();
     },
     async listWindows(incidentId: string): Promise<CameraWindowRow[]> {
-      const rows = await windowSelect(db).where('w.incident_id', '=', incidentId).orderBy('camera.key').orderBy(sql`lower(w.span)`).execute();
+      const rows = await windowSelect(db).where('w.incidentId', '=', incidentId).orderBy('camera.key').orderBy(sql`lower(w.span)`).execute();
       return rows.map(toWindow);
     },
 
@@ -417,19 +423,19 @@ export function incidentRepository(db: Db) {
     async placeHolds(holds: readonly NewHold[]): Promise<number> {
       if (holds.length === 0) return 0;
       const rows = await db
-        .insertInto('evidence_hold')
+        .insertInto('evidenceHold')
         .values(
           holds.map((h) => ({
-            site_id: h.siteId,
-            incident_id: h.incidentId,
+            siteId: h.siteId,
+            incidentId: h.incidentId,
             kind: h.kind,
-            camera_id: 'cameraId' in h.target ? h.target.cameraId : null,
+            cameraId: 'cameraId' in h.target ? h.target.cameraId : null,
             span: 'cameraId' in h.target ? range(h.target.start, h.target.end) : null,
-            call_id: 'callId' in h.target ? h.target.callId : null,
+            callId: 'callId' in h.target ? h.target.callId : null,
             reason: h.reason,
-            placed_by: h.placedBy,
-            placed_at: h.placedAt,
-            expires_at: h.expiresAt,
+            placedBy: h.placedBy,
+            placedAt: h.placedAt,
+            expiresAt: h.expiresAt,
           })),
         )
         .returning('id')
@@ -439,43 +445,43 @@ export function incidentRepository(db: Db) {
     /** Releases the case's active holds of a kind, all of them or those on one target; returns how many. */
     async releaseHolds(incidentId: string, kind: 'incident' | 'legal', target: HoldTarget | null, by: string, at: Date, reason: string): Promise<number> {
       let q = db
-        .updateTable('evidence_hold')
-        .set({ released_at: at, released_by: by, release_reason: reason })
-        .where('incident_id', '=', incidentId)
+        .updateTable('evidenceHold')
+        .set({ releasedAt: at, releasedBy: by, releaseReason: reason })
+        .where('incidentId', '=', incidentId)
         .where('kind', '=', kind)
-        .where('released_at', 'is', null);
-      if (target && 'callId' in target) q = q.where('call_id', '=', target.callId);
-      if (target && 'cameraId' in target) q = q.where('camera_id', '=', target.cameraId).where(sql<boolean>`span = ${range(target.start, target.end)}`);
+        .where('releasedAt', 'is', null);
+      if (target && 'callId' in target) q = q.where('callId', '=', target.callId);
+      if (target && 'cameraId' in target) q = q.where('cameraId', '=', target.cameraId).where(sql<boolean>`span = ${range(target.start, target.end)}`);
       const r = await q.executeTakeFirst();
       return Number(r.numUpdatedRows);
     },
     /** Sets when the case's active incident holds lapse (null: never, while the case is open). */
     async setIncidentHoldExpiry(incidentId: string, expiresAt: Date | null): Promise<number> {
       const r = await db
-        .updateTable('evidence_hold')
-        .set({ expires_at: expiresAt })
-        .where('incident_id', '=', incidentId)
+        .updateTable('evidenceHold')
+        .set({ expiresAt: expiresAt })
+        .where('incidentId', '=', incidentId)
         .where('kind', '=', 'incident')
-        .where('released_at', 'is', null)
+        .where('releasedAt', 'is', null)
         .executeTakeFirst();
       return Number(r.numUpdatedRows);
     },
     async listHolds(incidentId: string): Promise<HoldRow[]> {
-      const rows = await holdSelect(db).where('incident_id', '=', incidentId).orderBy('placed_at').orderBy('id').execute();
+      const rows = await holdSelect(db).where('incidentId', '=', incidentId).orderBy('placedAt').orderBy('id').execute();
       return rows.map((r) => ({
         id: r.id,
         kind: r.kind,
-        cameraId: r.camera_id,
+        cameraId: r.cameraId,
         start: r.start,
         end: r.end,
-        callId: r.call_id,
+        callId: r.callId,
         reason: r.reason,
-        placedBy: r.placed_by,
-        placedAt: r.placed_at,
-        expiresAt: r.expires_at,
-        releasedAt: r.released_at,
-        releasedBy: r.released_by,
-        releaseReason: r.release_reason,
+        placedBy: r.placedBy,
+        placedAt: r.placedAt,
+        expiresAt: r.expiresAt,
+        releasedAt: r.releasedAt,
+        releasedBy: r.releasedBy,
+        releaseReason: r.releaseReason,
       }));
     },
 
@@ -483,41 +489,41 @@ export function incidentRepository(db: Db) {
 
     async addNote(incidentId: string, body: string, authorId: string, authorLabel: string | null, at: Date): Promise<NoteRow> {
       const r = await db
-        .insertInto('incident_note')
-        .values({ incident_id: incidentId, body, author_id: authorId, author_label: authorLabel, created_at: at })
+        .insertInto('incidentNote')
+        .values({ incidentId: incidentId, body, authorId: authorId, authorLabel: authorLabel, createdAt: at })
         .returningAll()
         .executeTakeFirstOrThrow();
-      return { id: r.id, body: r.body, authorId: r.author_id, authorLabel: r.author_label, createdAt: r.created_at };
+      return { id: r.id, body: r.body, authorId: r.authorId, authorLabel: r.authorLabel, createdAt: r.createdAt };
     },
     async listNotes(incidentId: string): Promise<NoteRow[]> {
-      const rows = await db.selectFrom('incident_note').selectAll().where('incident_id', '=', incidentId).orderBy('created_at').orderBy('id').execute();
-      return rows.map((r) => ({ id: r.id, body: r.body, authorId: r.author_id, authorLabel: r.author_label, createdAt: r.created_at }));
+      const rows = await db.selectFrom('incidentNote').selectAll().where('incidentId', '=', incidentId).orderBy('createdAt').orderBy('id').execute();
+      return rows.map((r) => ({ id: r.id, body: r.body, authorId: r.authorId, authorLabel: r.authorLabel, createdAt: r.createdAt }));
     },
     async addBookmark(b: { incidentId: string; at: Date; cameraId: string | null; callId: string | null; note: string; by: string; byLabel: string | null; now: Date }): Promise<BookmarkRow> {
       const r = await db
-        .insertInto('incident_bookmark')
-        .values({ incident_id: b.incidentId, at: b.at, camera_id: b.cameraId, call_id: b.callId, note: b.note, created_by: b.by, created_by_label: b.byLabel, created_at: b.now })
+        .insertInto('incidentBookmark')
+        .values({ incidentId: b.incidentId, at: b.at, cameraId: b.cameraId, callId: b.callId, note: b.note, createdBy: b.by, createdByLabel: b.byLabel, createdAt: b.now })
         .returningAll()
         .executeTakeFirstOrThrow();
       return toBookmark(r);
     },
     async removeBookmark(incidentId: string, bookmarkId: string): Promise<BookmarkRow | undefined> {
-      const r = await db.deleteFrom('incident_bookmark').where('incident_id', '=', incidentId).where('id', '=', bookmarkId).returningAll().executeTakeFirst();
+      const r = await db.deleteFrom('incidentBookmark').where('incidentId', '=', incidentId).where('id', '=', bookmarkId).returningAll().executeTakeFirst();
       return r && toBookmark(r);
     },
     async listBookmarks(incidentId: string): Promise<BookmarkRow[]> {
-      const rows = await db.selectFrom('incident_bookmark').selectAll().where('incident_id', '=', incidentId).orderBy('at').orderBy('id').execute();
+      const rows = await db.selectFrom('incidentBookmark').selectAll().where('incidentId', '=', incidentId).orderBy('at').orderBy('id').execute();
       return rows.map(toBookmark);
     },
     async addEvent(e: { incidentId: string; at: Date; actorType: string; actorId: string | null; actorLabel: string | null; action: string; changes: Record<string, unknown> }) {
       await db
-        .insertInto('incident_event')
-        .values({ incident_id: e.incidentId, at: e.at, actor_type: e.actorType, actor_id: e.actorId, actor_label: e.actorLabel, action: e.action, changes: JSON.stringify(e.changes) })
+        .insertInto('incidentEvent')
+        .values({ incidentId: e.incidentId, at: e.at, actorType: e.actorType, actorId: e.actorId, actorLabel: e.actorLabel, action: e.action, changes: JSON.stringify(e.changes) })
         .execute();
     },
     async listEvents(incidentId: string): Promise<IncidentEventRow[]> {
-      const rows = await db.selectFrom('incident_event').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute();
-      return rows.map((r) => ({ id: String(r.id), at: r.at, actorType: r.actor_type, actorId: r.actor_id, actorLabel: r.actor_label, action: r.action, changes: r.changes }));
+      const rows = await db.selectFrom('incidentEvent').selectAll().where('incidentId', '=', incidentId).orderBy('id').execute();
+      return rows.map((r) => ({ id: String(r.id), at: r.at, actorType: r.actorType, actorId: r.actorId, actorLabel: r.actorLabel, action: r.action, changes: r.changes }));
     },
 
     // ---- repeat callers ------------------------------------------------------------------------------------------
@@ -530,50 +536,50 @@ export function incidentRepository(db: Db) {
       if ((q.siteIds !== 'all' && q.siteIds.length === 0) || (q.e164s.length === 0 && q.rawDigits.length === 0)) return [];
       let s = db
         .selectFrom('call')
-        .innerJoin('site', 'site.id', 'call.site_id')
+        .innerJoin('site', 'site.id', 'call.siteId')
         .select([
           'call.id',
-          'call.site_id',
+          'call.siteId',
           'site.code',
           'site.name',
-          'call.caller_number',
-          'call.caller_e164',
+          'call.callerNumber',
+          'call.callerE164',
           'call.direction',
           'call.disposition',
-          'call.start_at',
-          'call.end_at',
-          'call.operator_extension',
-          'call.operator_name',
+          'call.startAt',
+          'call.endAt',
+          'call.operatorExtension',
+          'call.operatorName',
         ])
-        .where('call.site_id', '<>', q.excludeSiteId)
+        .where('call.siteId', '<>', q.excludeSiteId)
         .where('call.direction', '<>', 'internal')
         .where((eb) => {
           const ors = [];
-          if (q.e164s.length) ors.push(eb('call.caller_e164', 'in', [...q.e164s]));
+          if (q.e164s.length) ors.push(eb('call.callerE164', 'in', [...q.e164s]));
           if (q.rawDigits.length) ors.push(eb(sql<string>`regexp_replace(coalesce(call.caller_number, ''), '[^0-9]', '', 'g')`, 'in', [...q.rawDigits]));
           return eb.or(ors);
         });
-      if (q.siteIds !== 'all') s = s.where('call.site_id', 'in', q.siteIds);
-      const rows = await s.orderBy('call.start_at', 'desc').orderBy('call.id', 'desc').limit(q.limit).execute();
+      if (q.siteIds !== 'all') s = s.where('call.siteId', 'in', q.siteIds);
+      const rows = await s.orderBy('call.startAt', 'desc').orderBy('call.id', 'desc').limit(q.limit).execute();
       return rows.map((r) => ({
         callId: r.id,
-        siteId: r.site_id,
+        siteId: r.siteId,
         siteCode: r.code,
         siteName: r.name,
-        callerNumber: r.caller_number,
-        callerE164: r.caller_e164,
+        callerNumber: r.callerNumber,
+        callerE164: r.callerE164,
         direction: r.direction,
         disposition: r.disposition,
-        startAt: r.start_at,
-        endAt: r.end_at,
-        operatorExtension: r.operator_extension,
-        operatorName: r.operator_name,
+        startAt: r.startAt,
+        endAt: r.endAt,
+        operatorExtension: r.operatorExtension,
+        operatorName: r.operatorName,
       }));
     },
   };
 }
 export type IncidentRepository = ReturnType<typeof incidentRepository>;
 
-function toBookmark(r: { id: string; at: Date; camera_id: string | null; call_id: string | null; note: string; created_by: string; created_by_label: string | null; created_at: Date }): BookmarkRow {
-  return { id: r.id, at: r.at, cameraId: r.camera_id, callId: r.call_id, note: r.note, createdBy: r.created_by, createdByLabel: r.created_by_label, createdAt: r.created_at };
+function toBookmark(r: { id: string; at: Date; cameraId: string | null; callId: string | null; note: string; createdBy: string; createdByLabel: string | null; createdAt: Date }): BookmarkRow {
+  return { id: r.id, at: r.at, cameraId: r.cameraId, callId: r.callId, note: r.note, createdBy: r.createdBy, createdByLabel: r.createdByLabel, createdAt: r.createdAt };
 }

@@ -97,7 +97,7 @@ export function linkingRepository(db: Db) {
         eb
           .selectFrom('call')
           .select(sql<string[]>`coalesce(json_agg(call.id ORDER BY call.start_at, call.id), '[]'::json)`.as('ids'))
-          .where('call.site_id', '=', siteId)
+          .where('call.siteId', '=', siteId)
           .where(sql<boolean>`tstzrange(call.start_at, call.end_at, '[]') && tstzrange(${f}, ${t}, '()')`)
           .as('calls'),
         eb
@@ -107,7 +107,7 @@ export function linkingRepository(db: Db) {
               'cameras',
             ),
           )
-          .where('camera.site_id', '=', siteId)
+          .where('camera.siteId', '=', siteId)
           .as('cameras'),
       ]);
     },
@@ -128,7 +128,7 @@ export function linkingRepository(db: Db) {
       const cameraIds = windows.map((w) => w.cameraId);
       const starts = windows.map((w) => w.start.toISOString());
       const ends = windows.map((w) => w.end.toISOString());
-      const input = sql<{ camera_id: string; lo: Date; hi: Date; n: string }>`(
+      const input = sql<{ cameraId: string; lo: Date; hi: Date; n: string }>`(
         SELECT * FROM unnest(${cameraIds}::uuid[], ${starts}::timestamptz[], ${ends}::timestamptz[]) WITH ORDINALITY AS u(camera_id, lo, hi, n))`;
       const cam = sql<string>`w.camera_id`;
       const lo = sql<Date>`w.lo`;

@@ -1,19 +1,13 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
-import type { DeriveStatus, RecordingRole } from '../db/schema.ts';
+import type { RecordingDeclaration } from '@mamoru/contract';
+import type { DeriveStatus } from '../db/schema.ts';
 
-export type RecordingRow = {
+/** A recording as a call version declared it (`RecordingDeclarationSchema` of @mamoru/contract) and where it is. */
+export type RecordingRow = RecordingDeclaration & {
   id: string;
   callId: string;
   siteId: string;
-  name: string;
-  role: RecordingRole;
-  format: string;
-  sampleRate: number | null;
-  channels: number | null;
-  durationS: number | null;
-  size: number;
-  sha256: string;
   declaredInVersion: number;
   objectKey: string | null;
   mediaType: string | null;
@@ -26,61 +20,61 @@ export type RecordingRow = {
 const recordingSelect = (db: Db) =>
   db
     .selectFrom('recording')
-    .innerJoin('call', 'call.id', 'recording.call_id')
+    .innerJoin('call', 'call.id', 'recording.callId')
     .select([
       'recording.id',
-      'recording.call_id',
-      'call.site_id',
+      'recording.callId',
+      'call.siteId',
       'recording.name',
       'recording.role',
       'recording.format',
-      'recording.sample_rate',
+      'recording.sampleRate',
       'recording.channels',
-      'recording.duration_s',
+      'recording.durationS',
       'recording.size',
       sql<string>`encode(recording.sha256, 'hex')`.as('sha256'),
-      'recording.declared_in_version',
-      'recording.object_key',
-      'recording.media_type',
-      'recording.stored_at',
-      'recording.playable_key',
-      'recording.playable_media_type',
-      'recording.playable_codec',
-      'recording.playable_size',
-      'recording.playable_duration_s',
-      'recording.waveform_key',
-      'recording.waveform_size',
-      'recording.waveform_bucket_ms',
-      'recording.derive_status',
-      'recording.derive_error',
-      'recording.derive_attempts',
-      'recording.derive_job_id',
-      'recording.derive_updated_at',
+      'recording.declaredInVersion',
+      'recording.objectKey',
+      'recording.mediaType',
+      'recording.storedAt',
+      'recording.playableKey',
+      'recording.playableMediaType',
+      'recording.playableCodec',
+      'recording.playableSize',
+      'recording.playableDurationS',
+      'recording.waveformKey',
+      'recording.waveformSize',
+      'recording.waveformBucketMs',
+      'recording.deriveStatus',
+      'recording.deriveError',
+      'recording.deriveAttempts',
+      'recording.deriveJobId',
+      'recording.deriveUpdatedAt',
     ]);
 type Row = Awaited<ReturnType<ReturnType<typeof recordingSelect>['executeTakeFirstOrThrow']>>;
 
 const toRecording = (r: Row): RecordingRow => ({
   id: r.id,
-  callId: r.call_id,
-  siteId: r.site_id,
+  callId: r.callId,
+  siteId: r.siteId,
   name: r.name,
   role: r.role,
   format: r.format,
-  sampleRate: r.sample_rate,
+  sampleRate: r.sampleRate,
   channels: r.channels,
-  durationS: r.duration_s,
+  durationS: r.durationS,
   size: Number(r.size),
   sha256: r.sha256,
-  declaredInVersion: r.declared_in_version,
-  objectKey: r.object_key,
-  mediaType: r.media_type,
-  storedAt: r.stored_at,
+  declaredInVersion: r.declaredInVersion,
+  objectKey: r.objectKey,
+  mediaType: r.mediaType,
+  storedAt: r.storedAt,
   playable:
-    r.playable_key && r.playable_media_type && r.playable_codec && r.playable_size !== null && r.playable_duration_s !== null
-      ? { key: r.playable_key, mediaType: r.playable_media_type, codec: r.playable_codec, size: Number(r.playable_size), durationS: r.playable_duration_s }
+    r.playableKey && r.playableMediaType && r.playableCodec && r.playableSize !== null && r.playableDurationS !== null
+      ? { key: r.playableKey, mediaType: r.playableMediaType, codec: r.playableCodec, size: Number(r.playableSize), durationS: r.playableDurationS }
       : null,
-  waveform: r.waveform_key && r.waveform_size !== null && r.waveform_bucket_ms !== null ? { key: r.waveform_key, size: Number(r.waveform_size), bucketMs: r.waveform_bucket_ms } : null,
-  derive: { status: r.derive_status, error: r.derive_error, attempts: r.derive_attempts, jobId: r.derive_job_id, updatedAt: r.derive_updated_at },
+  waveform: r.waveformKey && r.waveformSize !== null && r.waveformBucketMs !== null ? { key: r.waveformKey, size: Number(r.waveformSize), bucketMs: r.waveformBucketMs } : null,
+  derive: { status: r.deriveStatus, error: r.deriveError, attempts: r.deriveAttempts, jobId: r.deriveJobId, updatedAt: r.deriveUpdatedAt },
 });
 
 export type Derivatives = {
@@ -95,31 +89,31 @@ export function recordingRepository(db: Db) {
       return r && toRecording(r);
     },
     async listForCall(callId: string): Promise<RecordingRow[]> {
-      const rows = await recordingSelect(db).where('recording.call_id', '=', callId).orderBy('recording.declared_in_version').orderBy('recording.name').execute();
+      const rows = await recordingSelect(db).where('recording.callId', '=', callId).orderBy('recording.declaredInVersion').orderBy('recording.name').execute();
       return rows.map(toRecording);
     },
     /** Every declaration of a file name in a call (more than one when the file changed between versions). */
     async findDeclared(callId: string, name: string): Promise<RecordingRow[]> {
-      const rows = await recordingSelect(db).where('recording.call_id', '=', callId).where('recording.name', '=', name).execute();
+      const rows = await recordingSelect(db).where('recording.callId', '=', callId).where('recording.name', '=', name).execute();
       return rows.map(toRecording);
     },
     /** Points the row at its durably stored original; only once. False when another upload got there first. */
     async attachOriginal(id: string, objectKey: string, mediaType: string, storedAt: Date): Promise<boolean> {
       const res = await db
         .updateTable('recording')
-        .set({ object_key: objectKey, media_type: mediaType, stored_at: storedAt, derive_status: 'pending', derive_updated_at: storedAt })
+        .set({ objectKey: objectKey, mediaType: mediaType, storedAt: storedAt, deriveStatus: 'pending', deriveUpdatedAt: storedAt })
         .where('id', '=', id)
-        .where('object_key', 'is', null)
+        .where('objectKey', 'is', null)
         .executeTakeFirst();
       return Number(res.numUpdatedRows) === 1;
     },
     async setDeriveJob(id: string, jobId: string, at: Date) {
-      await db.updateTable('recording').set({ derive_job_id: jobId, derive_updated_at: at }).where('id', '=', id).execute();
+      await db.updateTable('recording').set({ deriveJobId: jobId, deriveUpdatedAt: at }).where('id', '=', id).execute();
     },
     async markDeriveRunning(id: string, jobId: string | null, at: Date) {
       await db
         .updateTable('recording')
-        .set((eb) => ({ derive_status: 'running', derive_attempts: eb('derive_attempts', '+', 1), derive_updated_at: at, ...(jobId !== null && { derive_job_id: jobId }) }))
+        .set((eb) => ({ deriveStatus: 'running', deriveAttempts: eb('deriveAttempts', '+', 1), deriveUpdatedAt: at, ...(jobId !== null && { deriveJobId: jobId }) }))
         .where('id', '=', id)
         .execute();
     },
@@ -127,28 +121,28 @@ export function recordingRepository(db: Db) {
       await db
         .updateTable('recording')
         .set({
-          playable_key: d.playable.key,
-          playable_media_type: d.playable.mediaType,
-          playable_codec: d.playable.codec,
-          playable_size: d.playable.size,
-          playable_duration_s: d.playable.durationS,
-          waveform_key: d.waveform.key,
-          waveform_size: d.waveform.size,
-          waveform_bucket_ms: d.waveform.bucketMs,
-          derive_status: 'done',
-          derive_error: null,
-          derive_updated_at: at,
+          playableKey: d.playable.key,
+          playableMediaType: d.playable.mediaType,
+          playableCodec: d.playable.codec,
+          playableSize: d.playable.size,
+          playableDurationS: d.playable.durationS,
+          waveformKey: d.waveform.key,
+          waveformSize: d.waveform.size,
+          waveformBucketMs: d.waveform.bucketMs,
+          deriveStatus: 'done',
+          deriveError: null,
+          deriveUpdatedAt: at,
         })
         .where('id', '=', id)
         // Not onto a recording the retention job deleted meanwhile (its new objects are left to the orphan sweep).
-        .where('deleted_at', 'is', null)
+        .where('deletedAt', 'is', null)
         .execute();
     },
     /** Records a failed attempt: `failed` when no retry follows, else back to `pending` with the error shown. */
     async markDeriveError(id: string, error: string, final: boolean, at: Date) {
       await db
         .updateTable('recording')
-        .set({ derive_status: final ? 'failed' : 'pending', derive_error: error.slice(0, 2000), derive_updated_at: at })
+        .set({ deriveStatus: final ? 'failed' : 'pending', deriveError: error.slice(0, 2000), deriveUpdatedAt: at })
         .where('id', '=', id)
         .execute();
     },
@@ -157,23 +151,23 @@ export function recordingRepository(db: Db) {
       if (keys.length === 0) return new Set();
       const rows = await db
         .selectFrom('recording')
-        .select(['object_key', 'playable_key', 'waveform_key'])
-        .where((eb) => eb.or([eb('object_key', 'in', keys), eb('playable_key', 'in', keys), eb('waveform_key', 'in', keys)]))
+        .select(['objectKey', 'playableKey', 'waveformKey'])
+        .where((eb) => eb.or([eb('objectKey', 'in', keys), eb('playableKey', 'in', keys), eb('waveformKey', 'in', keys)]))
         .execute();
       const wanted = new Set(keys);
-      return new Set(rows.flatMap((r) => [r.object_key, r.playable_key, r.waveform_key]).filter((k): k is string => k !== null && wanted.has(k)));
+      return new Set(rows.flatMap((r) => [r.objectKey, r.playableKey, r.waveformKey]).filter((k): k is string => k !== null && wanted.has(k)));
     },
     /** Stored originals whose derivation has not finished and has not moved since `before`. */
     async listStalledDerivations(before: Date, limit: number): Promise<{ id: string; jobId: string | null }[]> {
       const rows = await db
         .selectFrom('recording')
-        .select(['id', 'derive_job_id'])
-        .where('derive_status', 'in', ['pending', 'running'])
-        .where('derive_updated_at', '<', before)
-        .orderBy('derive_updated_at')
+        .select(['id', 'deriveJobId'])
+        .where('deriveStatus', 'in', ['pending', 'running'])
+        .where('deriveUpdatedAt', '<', before)
+        .orderBy('deriveUpdatedAt')
         .limit(limit)
         .execute();
-      return rows.map((r) => ({ id: r.id, jobId: r.derive_job_id }));
+      return rows.map((r) => ({ id: r.id, jobId: r.deriveJobId }));
     },
   };
 }

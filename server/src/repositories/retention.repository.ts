@@ -15,21 +15,21 @@ const activeHold = (now: Date) => sql<boolean>`h.released_at IS NULL AND (h.expi
 export function retentionRepository(db: Db) {
   return {
     async listPolicies(): Promise<RetentionPolicy[]> {
-      const rows = await db.selectFrom('retention_policy').select(['class', 'retention_days', 'updated_at', 'updated_by']).orderBy('class').execute();
-      return rows.map((r) => ({ class: r.class, retentionDays: r.retention_days, updatedAt: r.updated_at, updatedBy: r.updated_by }));
+      const rows = await db.selectFrom('retentionPolicy').select(['class', 'retentionDays', 'updatedAt', 'updatedBy']).orderBy('class').execute();
+      return rows.map((r) => ({ class: r.class, retentionDays: r.retentionDays, updatedAt: r.updatedAt, updatedBy: r.updatedBy }));
     },
     /** Days of one class (null: until released). Used by the job and by case closing (incident_evidence). */
     async policyDays(cls: RetentionClass): Promise<number | null> {
-      const r = await db.selectFrom('retention_policy').select('retention_days').where('class', '=', cls).executeTakeFirstOrThrow();
-      return r.retention_days;
+      const r = await db.selectFrom('retentionPolicy').select('retentionDays').where('class', '=', cls).executeTakeFirstOrThrow();
+      return r.retentionDays;
     },
     /** Locks every policy row until the surrounding transaction ends (edits are serialized). */
     async lockPolicies(): Promise<RetentionPolicy[]> {
-      const rows = await db.selectFrom('retention_policy').select(['class', 'retention_days', 'updated_at', 'updated_by']).orderBy('class').forUpdate().execute();
-      return rows.map((r) => ({ class: r.class, retentionDays: r.retention_days, updatedAt: r.updated_at, updatedBy: r.updated_by }));
+      const rows = await db.selectFrom('retentionPolicy').select(['class', 'retentionDays', 'updatedAt', 'updatedBy']).orderBy('class').forUpdate().execute();
+      return rows.map((r) => ({ class: r.class, retentionDays: r.retentionDays, updatedAt: r.updatedAt, updatedBy: r.updatedBy }));
     },
     async setPolicyDays(cls: RetentionClass, days: number | null, by: string, at: Date) {
-      await db.updateTable('retention_policy').set({ retention_days: days, updated_by: by, updated_at: at }).where('class', '=', cls).execute();
+      await db.updateTable('retentionPolicy').set({ retentionDays: days, updatedBy: by, updatedAt: at }).where('class', '=', cls).execute();
     },
 
     /**
@@ -39,7 +39,7 @@ export function retentionRepository(db: Db) {
      * handed to exactly one caller. Run it in the transaction that records the deletions.
      */
     async claimExpiredSegments(p: { cutoff: Date; now: Date; limit: number; reason: string }): Promise<ClaimedSegment[]> {
-      const { rows } = await sql<{ id: string; camera_id: string; camera_key: string; site_id: string; object_key: string; sha256: string; byte_size: string; start: Date; end: Date }>`
+      const { rows } = await sql<{ id: string; cameraId: string; cameraKey: string; siteId: string; objectKey: string; sha256: string; byteSize: string; start: Date; end: Date }>`
         WITH c AS (
           SELECT s.id, s.object_key
           FROM segment s
@@ -56,7 +56,7 @@ export function retentionRepository(db: Db) {
         FROM c, camera cam
         WHERE s.id = c.id AND cam.id = s.camera_id AND s.object_key IS NOT NULL
         RETURNING s.id, s.camera_id, cam.key AS camera_key, cam.site_id, c.object_key, encode(s.sha256, 'hex') AS sha256, s.byte_size, lower(s.span) AS start, upper(s.span) AS "end"`.execute(db);
-      return rows.map((r) => ({ id: String(r.id), cameraId: r.camera_id, cameraKey: r.camera_key, siteId: r.site_id, objectKey: r.object_key, sha256: r.sha256, byteSize: Number(r.byte_size), start: r.start, end: r.end }));
+      return rows.map((r) => ({ id: String(r.id), cameraId: r.cameraId, cameraKey: r.cameraKey, siteId: r.siteId, objectKey: r.objectKey, sha256: r.sha256, byteSize: Number(r.byteSize), start: r.start, end: r.end }));
     },
 
     /**
@@ -64,7 +64,7 @@ export function retentionRepository(db: Db) {
      * original, the playable copy and the waveform go together; a derivation in progress is left for the next run.
      */
     async claimExpiredRecordings(p: { cutoff: Date; now: Date; limit: number; reason: string }): Promise<ClaimedRecording[]> {
-      const { rows } = await sql<{ id: string; call_id: string; site_id: string; name: string; end_at: Date; sha256: string; size: string; object_key: string | null; playable_key: string | null; waveform_key: string | null }>`
+      const { rows } = await sql<{ id: string; callId: string; siteId: string; name: string; endAt: Date; sha256: string; size: string; objectKey: string | null; playableKey: string | null; waveformKey: string | null }>`
         WITH c AS (
           SELECT r.id, r.object_key, r.playable_key, r.waveform_key
           FROM recording r
@@ -88,13 +88,13 @@ export function retentionRepository(db: Db) {
         RETURNING r.id, r.call_id, call.site_id, r.name, call.end_at, encode(r.sha256, 'hex') AS sha256, r.size, c.object_key, c.playable_key, c.waveform_key`.execute(db);
       return rows.map((r) => ({
         id: r.id,
-        callId: r.call_id,
-        siteId: r.site_id,
+        callId: r.callId,
+        siteId: r.siteId,
         name: r.name,
-        callEndAt: r.end_at,
+        callEndAt: r.endAt,
         sha256: r.sha256,
         size: Number(r.size),
-        objectKeys: [r.object_key, r.playable_key, r.waveform_key].filter((k): k is string => k !== null),
+        objectKeys: [r.objectKey, r.playableKey, r.waveformKey].filter((k): k is string => k !== null),
       }));
     },
   };

@@ -44,40 +44,40 @@ const segmentSelect = (db: Db) =>
     .selectFrom('segment')
     .select([
       'segment.id',
-      'segment.camera_id',
+      'segment.cameraId',
       sql<Date>`lower(segment.span)`.as('start'),
       sql<Date>`upper(segment.span)`.as('end'),
-      'segment.duration_ms',
-      'segment.byte_size',
+      'segment.durationMs',
+      'segment.byteSize',
       sql<string>`encode(segment.sha256, 'hex')`.as('sha256'),
-      'segment.media_type',
+      'segment.mediaType',
       'segment.codec',
-      'segment.run_id',
-      'segment.clock_offset_ms',
-      'segment.object_key',
-      'segment.retention_class',
-      'segment.hold_count',
-      'segment.deleted_at',
+      'segment.runId',
+      'segment.clockOffsetMs',
+      'segment.objectKey',
+      'segment.retentionClass',
+      'segment.holdCount',
+      'segment.deletedAt',
     ]);
 
 type SegmentSelectRow = Awaited<ReturnType<ReturnType<typeof segmentSelect>['executeTakeFirstOrThrow']>>;
 
 const toRecord = (r: SegmentSelectRow): SegmentRecord => ({
   id: String(r.id),
-  cameraId: r.camera_id,
+  cameraId: r.cameraId,
   start: r.start,
   end: r.end,
-  durationMs: r.duration_ms,
-  byteSize: Number(r.byte_size),
+  durationMs: r.durationMs,
+  byteSize: Number(r.byteSize),
   sha256: r.sha256,
-  mediaType: r.media_type,
+  mediaType: r.mediaType,
   codec: r.codec,
-  runId: r.run_id,
-  clockOffsetMs: r.clock_offset_ms,
-  objectKey: r.object_key,
-  retentionClass: r.retention_class,
-  holdCount: r.hold_count,
-  deletedAt: r.deleted_at,
+  runId: r.runId,
+  clockOffsetMs: r.clockOffsetMs,
+  objectKey: r.objectKey,
+  retentionClass: r.retentionClass,
+  holdCount: r.holdCount,
+  deletedAt: r.deletedAt,
 });
 
 export function segmentRepository(db: Db) {
@@ -88,17 +88,17 @@ export function segmentRepository(db: Db) {
         const row = await db
           .insertInto('segment')
           .values({
-            camera_id: s.cameraId,
+            cameraId: s.cameraId,
             span: sql`tstzrange(${s.start}, ${s.end}, '[)')` ,
-            duration_ms: s.durationMs,
-            byte_size: s.byteSize,
+            durationMs: s.durationMs,
+            byteSize: s.byteSize,
             sha256: s.sha256,
-            media_type: s.mediaType,
+            mediaType: s.mediaType,
             codec: JSON.stringify(s.codec),
-            run_id: s.runId,
-            clock_offset_ms: s.clockOffsetMs,
-            object_key: s.objectKey,
-            stored_at: s.storedAt,
+            runId: s.runId,
+            clockOffsetMs: s.clockOffsetMs,
+            objectKey: s.objectKey,
+            storedAt: s.storedAt,
           })
           .returning('id')
           .executeTakeFirstOrThrow();
@@ -114,7 +114,7 @@ export function segmentRepository(db: Db) {
     },
     /** The segment of a camera that starts exactly at `start` (the idempotency identity). */
     async findByStart(cameraId: string, start: Date): Promise<SegmentRecord | undefined> {
-      const r = await segmentSelect(db).where('segment.camera_id', '=', cameraId).where(sql<boolean>`lower(segment.span) = ${start}`).executeTakeFirst();
+      const r = await segmentSelect(db).where('segment.cameraId', '=', cameraId).where(sql<boolean>`lower(segment.span) = ${start}`).executeTakeFirst();
       return r && toRecord(r);
     },
     /**
@@ -124,18 +124,18 @@ export function segmentRepository(db: Db) {
     async attachObject(id: string, objectKey: string, storedAt: Date, expect: { sha256: string; byteSize: number }): Promise<boolean> {
       const res = await db
         .updateTable('segment')
-        .set({ object_key: objectKey, stored_at: storedAt })
+        .set({ objectKey: objectKey, storedAt: storedAt })
         .where('id', '=', id)
-        .where('object_key', 'is', null)
-        .where('deleted_at', 'is', null)
+        .where('objectKey', 'is', null)
+        .where('deletedAt', 'is', null)
         .where('sha256', '=', Buffer.from(expect.sha256, 'hex'))
-        .where('byte_size', '=', String(expect.byteSize))
+        .where('byteSize', '=', String(expect.byteSize))
         .executeTakeFirst();
       return Number(res.numUpdatedRows) === 1;
     },
     async listInRange(cameraId: string, from: Date, to: Date, limit = 10_000): Promise<SegmentRecord[]> {
       const rows = await segmentSelect(db)
-        .where('segment.camera_id', '=', cameraId)
+        .where('segment.cameraId', '=', cameraId)
         .where(sql<boolean>`segment.span && tstzrange(${from}, ${to}, '[)')`)
         .orderBy(sql`lower(segment.span)`)
         .limit(limit)
@@ -156,43 +156,43 @@ export function segmentRepository(db: Db) {
     siteWindowQuery(siteId: string, from: Date, to: Date) {
       assertWindow(from, to);
       return segmentSelect(db)
-        .innerJoin('camera', 'camera.id', 'segment.camera_id')
-        .where('camera.site_id', '=', siteId)
+        .innerJoin('camera', 'camera.id', 'segment.cameraId')
+        .where('camera.siteId', '=', siteId)
         .where(sql<boolean>`segment.span && tstzrange(${from}, ${to}, '[)')`)
-        .orderBy('segment.camera_id')
+        .orderBy('segment.cameraId')
         .orderBy(sql`lower(segment.span)`);
     },
     async insertGap(g: { cameraId: string; start: Date; end: Date; reason: GapReason; detail: string | null }): Promise<{ created: boolean; gap: GapRecord }> {
       const inserted = await db
         .insertInto('gap')
-        .values({ camera_id: g.cameraId, span: sql`tstzrange(${g.start}, ${g.end}, '[)')` , reason: g.reason, detail: g.detail })
+        .values({ cameraId: g.cameraId, span: sql`tstzrange(${g.start}, ${g.end}, '[)')` , reason: g.reason, detail: g.detail })
         .onConflict((oc) => oc.constraint('gap_identity_uq').doNothing())
         .returning('id')
         .executeTakeFirst();
       const row = await db
         .selectFrom('gap')
-        .select(['id', 'camera_id', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
-        .where('camera_id', '=', g.cameraId)
+        .select(['id', 'cameraId', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
+        .where('cameraId', '=', g.cameraId)
         .where(sql<boolean>`span = tstzrange(${g.start}, ${g.end}, '[)')`)
         .where('reason', '=', g.reason)
         .executeTakeFirstOrThrow();
-      return { created: Boolean(inserted), gap: { id: String(row.id), cameraId: row.camera_id, start: row.start, end: row.end, reason: row.reason, detail: row.detail } };
+      return { created: Boolean(inserted), gap: { id: String(row.id), cameraId: row.cameraId, start: row.start, end: row.end, reason: row.reason, detail: row.detail } };
     },
     async listGapsInRange(cameraId: string, from: Date, to: Date): Promise<GapRecord[]> {
       const rows = await db
         .selectFrom('gap')
-        .select(['id', 'camera_id', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
-        .where('camera_id', '=', cameraId)
+        .select(['id', 'cameraId', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
+        .where('cameraId', '=', cameraId)
         .where(sql<boolean>`span && tstzrange(${from}, ${to}, '[)')`)
         .orderBy(sql`lower(span)`)
         .execute();
-      return rows.map((r) => ({ id: String(r.id), cameraId: r.camera_id, start: r.start, end: r.end, reason: r.reason, detail: r.detail }));
+      return rows.map((r) => ({ id: String(r.id), cameraId: r.cameraId, start: r.start, end: r.end, reason: r.reason, detail: r.detail }));
     },
     /** Which of these object keys a segment row points at (for the orphan sweep). */
     async referencedObjectKeys(keys: string[]): Promise<Set<string>> {
       if (keys.length === 0) return new Set();
-      const rows = await db.selectFrom('segment').select('object_key').where('object_key', 'in', keys).execute();
-      return new Set(rows.map((r) => r.object_key!));
+      const rows = await db.selectFrom('segment').select('objectKey').where('objectKey', 'in', keys).execute();
+      return new Set(rows.map((r) => r.objectKey!));
     },
   };
 }

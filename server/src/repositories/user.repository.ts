@@ -19,47 +19,47 @@ export type UserRecord = {
 const COLUMNS = [
   'id',
   'login',
-  'display_name',
+  'displayName',
   'role',
   'active',
-  'password_hash',
-  'failed_attempts',
-  'failure_window_started_at',
-  'locked_until',
-  'last_login_at',
-  'password_changed_at',
-  'created_at',
-  'updated_at',
+  'passwordHash',
+  'failedAttempts',
+  'failureWindowStartedAt',
+  'lockedUntil',
+  'lastLoginAt',
+  'passwordChangedAt',
+  'createdAt',
+  'updatedAt',
 ] as const;
 
 type Row = {
   id: string;
   login: string;
-  display_name: string;
+  displayName: string;
   role: Role;
   active: boolean;
-  password_hash: string;
-  failed_attempts: number;
-  failure_window_started_at: Date | null;
-  locked_until: Date | null;
-  last_login_at: Date | null;
-  password_changed_at: Date;
-  created_at: Date;
-  updated_at: Date;
+  passwordHash: string;
+  failedAttempts: number;
+  failureWindowStartedAt: Date | null;
+  lockedUntil: Date | null;
+  lastLoginAt: Date | null;
+  passwordChangedAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
 };
 
 const toRecord = (r: Row): UserRecord => ({
   id: r.id,
   login: r.login,
-  displayName: r.display_name,
+  displayName: r.displayName,
   role: r.role,
   active: r.active,
-  passwordHash: r.password_hash,
-  throttle: { failedAttempts: r.failed_attempts, windowStartedAt: r.failure_window_started_at, lockedUntil: r.locked_until },
-  lastLoginAt: r.last_login_at,
-  passwordChangedAt: r.password_changed_at,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
+  passwordHash: r.passwordHash,
+  throttle: { failedAttempts: r.failedAttempts, windowStartedAt: r.failureWindowStartedAt, lockedUntil: r.lockedUntil },
+  lastLoginAt: r.lastLoginAt,
+  passwordChangedAt: r.passwordChangedAt,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
 });
 
 export type UserSite = { siteId: string; code: string; name: string; timezone: string };
@@ -69,36 +69,36 @@ export function userRepository(db: Db) {
     /** Inserts a user; null when the login is taken. */
     async create(u: { login: string; displayName: string; passwordHash: string; role: Role; now: Date }): Promise<UserRecord | null> {
       const row = await db
-        .insertInto('app_user')
-        .values({ login: u.login, display_name: u.displayName, password_hash: u.passwordHash, role: u.role, password_changed_at: u.now, created_at: u.now, updated_at: u.now })
+        .insertInto('appUser')
+        .values({ login: u.login, displayName: u.displayName, passwordHash: u.passwordHash, role: u.role, passwordChangedAt: u.now, createdAt: u.now, updatedAt: u.now })
         .onConflict((oc) => oc.column('login').doNothing())
         .returning(COLUMNS)
         .executeTakeFirst();
       return row ? toRecord(row) : null;
     },
     async findByLogin(login: string): Promise<UserRecord | undefined> {
-      const r = await db.selectFrom('app_user').select(COLUMNS).where('login', '=', login).executeTakeFirst();
+      const r = await db.selectFrom('appUser').select(COLUMNS).where('login', '=', login).executeTakeFirst();
       return r && toRecord(r);
     },
     async findById(id: string): Promise<UserRecord | undefined> {
-      const r = await db.selectFrom('app_user').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+      const r = await db.selectFrom('appUser').select(COLUMNS).where('id', '=', id).executeTakeFirst();
       return r && toRecord(r);
     },
     /** The row locked for a read-modify-write (inside a transaction). */
     async findByIdForUpdate(id: string): Promise<UserRecord | undefined> {
-      const r = await db.selectFrom('app_user').select(COLUMNS).where('id', '=', id).forUpdate().executeTakeFirst();
+      const r = await db.selectFrom('appUser').select(COLUMNS).where('id', '=', id).forUpdate().executeTakeFirst();
       return r && toRecord(r);
     },
     async list(): Promise<UserRecord[]> {
-      const rows = await db.selectFrom('app_user').select(COLUMNS).orderBy('login').execute();
+      const rows = await db.selectFrom('appUser').select(COLUMNS).orderBy('login').execute();
       return rows.map(toRecord);
     },
     async sitesOf(userId: string): Promise<UserSite[]> {
       return db
-        .selectFrom('user_site')
-        .innerJoin('site', 'site.id', 'user_site.site_id')
+        .selectFrom('userSite')
+        .innerJoin('site', 'site.id', 'userSite.siteId')
         .select(['site.id as siteId', 'site.code', 'site.name', 'site.timezone'])
-        .where('user_site.user_id', '=', userId)
+        .where('userSite.userId', '=', userId)
         .orderBy('site.code')
         .execute();
     },
@@ -106,52 +106,52 @@ export function userRepository(db: Db) {
       const out = new Map<string, UserSite[]>();
       if (userIds.length === 0) return out;
       const rows = await db
-        .selectFrom('user_site')
-        .innerJoin('site', 'site.id', 'user_site.site_id')
-        .select(['user_site.user_id', 'site.id as siteId', 'site.code', 'site.name', 'site.timezone'])
-        .where('user_site.user_id', 'in', userIds)
+        .selectFrom('userSite')
+        .innerJoin('site', 'site.id', 'userSite.siteId')
+        .select(['userSite.userId', 'site.id as siteId', 'site.code', 'site.name', 'site.timezone'])
+        .where('userSite.userId', 'in', userIds)
         .orderBy('site.code')
         .execute();
-      for (const { user_id, ...s } of rows) out.set(user_id, [...(out.get(user_id) ?? []), s]);
+      for (const { userId: user_id, ...s } of rows) out.set(user_id, [...(out.get(user_id) ?? []), s]);
       return out;
     },
     /** Replaces the user's site rows. */
     async setSites(userId: string, siteIds: readonly string[], now: Date) {
-      await db.deleteFrom('user_site').where('user_id', '=', userId).execute();
-      if (siteIds.length) await db.insertInto('user_site').values(siteIds.map((site_id) => ({ user_id: userId, site_id, created_at: now }))).execute();
+      await db.deleteFrom('userSite').where('userId', '=', userId).execute();
+      if (siteIds.length) await db.insertInto('userSite').values(siteIds.map((site_id) => ({ userId: userId, siteId: site_id, createdAt: now }))).execute();
     },
     async update(id: string, patch: { displayName?: string; role?: Role; active?: boolean }, now: Date) {
       await db
-        .updateTable('app_user')
+        .updateTable('appUser')
         .set({
-          ...(patch.displayName !== undefined && { display_name: patch.displayName }),
+          ...(patch.displayName !== undefined && { displayName: patch.displayName }),
           ...(patch.role !== undefined && { role: patch.role }),
           ...(patch.active !== undefined && { active: patch.active }),
-          updated_at: now,
+          updatedAt: now,
         })
         .where('id', '=', id)
         .execute();
     },
     async setThrottle(id: string, s: ThrottleState) {
       await db
-        .updateTable('app_user')
-        .set({ failed_attempts: s.failedAttempts, failure_window_started_at: s.windowStartedAt, locked_until: s.lockedUntil })
+        .updateTable('appUser')
+        .set({ failedAttempts: s.failedAttempts, failureWindowStartedAt: s.windowStartedAt, lockedUntil: s.lockedUntil })
         .where('id', '=', id)
         .execute();
     },
     async recordLogin(id: string, now: Date) {
       await db
-        .updateTable('app_user')
-        .set({ last_login_at: now, failed_attempts: 0, failure_window_started_at: null, locked_until: null })
+        .updateTable('appUser')
+        .set({ lastLoginAt: now, failedAttempts: 0, failureWindowStartedAt: null, lockedUntil: null })
         .where('id', '=', id)
         .execute();
     },
     async setPassword(id: string, passwordHash: string, now: Date) {
-      await db.updateTable('app_user').set({ password_hash: passwordHash, password_changed_at: now, updated_at: now }).where('id', '=', id).execute();
+      await db.updateTable('appUser').set({ passwordHash: passwordHash, passwordChangedAt: now, updatedAt: now }).where('id', '=', id).execute();
     },
     /** Active admins, locked (inside a transaction) so two demotions cannot both pass a last-admin check. */
     async activeAdminIdsForUpdate(): Promise<string[]> {
-      const rows = await db.selectFrom('app_user').select('id').where('role', '=', 'admin').where('active', '=', true).forUpdate().execute();
+      const rows = await db.selectFrom('appUser').select('id').where('role', '=', 'admin').where('active', '=', true).forUpdate().execute();
       return rows.map((r) => r.id);
     },
   };

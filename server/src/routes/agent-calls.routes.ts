@@ -1,6 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { CallPayloadSchema, RECORDING_NAME } from '../domain/call-payload.ts';
+import {
+  AGENT_ROUTES,
+  CallKeySchema,
+  CallPayloadSchema,
+  CallVersionResponseSchema,
+  MAX_CALL_JSON_BYTES,
+  RECORDING_NAME,
+  RecordingHeadersSchema,
+  RecordingPutResponseSchema,
+} from '@mamoru/contract';
 import type { HttpAuth } from '../http/auth.ts';
 import { tooLarge } from '../http/errors.ts';
 import { errorResponses, router } from '../http/openapi.ts';
@@ -9,24 +18,6 @@ import type { CallIngestService } from '../services/call-ingest.service.ts';
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
 const security = [{ agentCredential: [] }];
 
-/** `<pbxId>:<linkedId>`, URL-encoded in the path; checked against the payload. */
-const CallKey = z.string().min(3).max(300).regex(/^[\x21-\x2e\x30-\x7e]+$/, 'printable ASCII without / or spaces');
-const VersionResult = z.object({ callId: z.string(), version: z.number(), status: z.enum(['created', 'exists']), missingRecordings: z.array(z.string()) });
-const RecordingResult = z.object({
-  status: z.enum(['created', 'exists']),
-  callId: z.string(),
-  recordingId: z.string(),
-  derive: z.object({ status: z.string(), jobId: z.string().nullable() }),
-});
-const RecordingHeaders = z.object({
-  'x-recording-sha256': z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256'),
-  'x-recording-size': z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  'content-type': z.string().max(200),
-  'content-length': z.coerce.number().int().nonnegative().optional(),
-});
-
-export const MAX_CALL_JSON_BYTES = 4 * 1024 * 1024;
-
 export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<HttpAuth, 'agent'> }) {
   const app = router();
   app.use('/calls/*', deps.http.agent);
@@ -34,7 +25,7 @@ export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<Htt
   app.openapi(
     createRoute({
       method: 'put',
-      path: '/calls/{callKey}/versions/{version}',
+      path: AGENT_ROUTES.callVersion,
       summary: "Store one version of a call's metadata (every version is kept; never overwritten)",
       description:
         'Same version with identical content again answers 200 with the same id; with different content 409 `call_version_conflict`. ' +
@@ -51,10 +42,10 @@ export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<Htt
         }),
       ] as const,
       request: {
-        params: z.object({ callKey: CallKey, version: z.coerce.number().int().min(1).max(1_000_000) }),
+        params: z.object({ callKey: CallKeySchema, version: z.coerce.number().int().min(1).max(1_000_000) }),
         body: { content: { 'application/json': { schema: CallPayloadSchema } }, required: true },
       },
-      responses: { 200: json(VersionResult, 'already stored'), 201: json(VersionResult, 'stored'), ...errorResponses(400, 401, 409, 413) },
+      responses: { 200: json(CallVersionResponseSchema, 'already stored'), 201: json(CallVersionResponseSchema, 'stored'), ...errorResponses(400, 401, 409, 413) },
     }),
     async (c) => {
       const p = c.req.valid('param');
@@ -66,18 +57,18 @@ export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<Htt
   app.openapi(
     createRoute({
       method: 'put',
-      path: '/calls/{callKey}/recordings/{name}',
+      path: AGENT_ROUTES.callRecording,
       summary: "Upload a recording's original bytes; streamed to S3 while hashed, kept byte for byte",
       description:
         'The recording must be declared in a version of the call with this SHA-256 and size. The same recording again answers 200. ' +
         'A new original queues the `recording.derive` job (playable copy and waveform).',
       security,
       request: {
-        params: z.object({ callKey: CallKey, name: z.string().regex(RECORDING_NAME, 'a file basename') }),
-        headers: RecordingHeaders,
+        params: z.object({ callKey: CallKeySchema, name: z.string().regex(RECORDING_NAME, 'a file basename') }),
+        headers: RecordingHeadersSchema,
         body: { content: { 'application/octet-stream': { schema: z.any().openapi({ type: 'string', format: 'binary' }) } }, required: true },
       },
-      responses: { 200: json(RecordingResult, 'already stored'), 201: json(RecordingResult, 'stored'), ...errorResponses(400, 401, 404, 413) },
+      responses: { 200: json(RecordingPutResponseSchema, 'already stored'), 201: json(RecordingPutResponseSchema, 'stored'), ...errorResponses(400, 401, 404, 413) },
     }),
     async (c) => {
       const p = c.req.valid('param');

@@ -1,12 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { AGENT_ROUTES, CommandAckBodySchema, CommandAckResponseSchema } from '@mamoru/contract';
 import type { HttpAuth } from '../http/auth.ts';
 import { errorResponses, router } from '../http/openapi.ts';
 import type { AgentCommandService } from '../services/agent-command.service.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
 const security = [{ agentCredential: [] }];
-
-const AckBody = z.object({ status: z.enum(['done', 'failed']), detail: z.string().max(2000).nullable().default(null) }).strict();
 
 /** The agent's side of commands: they arrive in heartbeat answers (agent.routes.ts); the agent acknowledges each here. */
 export function agentCommandRoutes(deps: { commands: AgentCommandService; http: Pick<HttpAuth, 'agent'> }) {
@@ -16,12 +15,12 @@ export function agentCommandRoutes(deps: { commands: AgentCommandService; http: 
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/commands/{id}/ack',
+      path: AGENT_ROUTES.commandAck,
       summary: "Acknowledge a command of this agent's site: done, or failed with a detail",
       description: 'Another site\'s command answers 404 `command_not_found` like a missing one. The same acknowledgement again answers 200 (`alreadyAcknowledged`); a different one after completion 409 `command_already_completed`.',
       security,
-      request: { params: z.object({ id: z.string().uuid() }), body: { content: { 'application/json': { schema: AckBody } }, required: true } },
-      responses: { 200: json(z.object({ id: z.string(), status: z.enum(['done', 'failed']), alreadyAcknowledged: z.boolean() })), ...errorResponses(400, 401, 404, 409) },
+      request: { params: z.object({ id: z.string().uuid() }), body: { content: { 'application/json': { schema: CommandAckBodySchema } }, required: true } },
+      responses: { 200: json(CommandAckResponseSchema), ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => {
       const b = c.req.valid('json');

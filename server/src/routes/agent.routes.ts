@@ -1,4 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import {
+  AGENT_ROUTES,
+  CameraBodySchema,
+  CameraKeySchema,
+  CameraResponseSchema,
+  EnrollBodySchema,
+  EnrollResponseSchema,
+  GapBodySchema,
+  GapResponseSchema,
+  HeartbeatBodySchema,
+  HeartbeatResponseSchema,
+  SegmentHeadersSchema,
+  SegmentMetaSchema,
+  SegmentPutResponseSchema,
+} from '@mamoru/contract';
 import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { IngestService } from '../services/ingest.service.ts';
 import type { HttpAuth } from '../http/auth.ts';
@@ -9,74 +24,17 @@ import type { Clock } from '../adapters/clock.ts';
 const json = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
 const security = [{ agentCredential: [] }];
 
-const EnrollBody = z.object({ token: z.string().min(10).max(200), hostname: z.string().max(255).nullable().default(null), version: z.string().max(64).nullable().default(null) });
-const CameraKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
-const CameraBody = z.object({
-  name: z.string().min(1).max(200),
-  place: z.string().max(200).nullable().default(null),
-  uploadMode: z.enum(['continuous', 'on-demand']).default('continuous'),
-  device: z.record(z.string(), z.unknown()).default({}),
-  health: z.enum(['recording', 'offline', 'starting', 'unknown']).default('unknown'),
-});
-const SegmentHeaders = z.object({
-  'x-segment-sha256': z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256'),
-  'x-segment-size': z.coerce.number().int().positive(),
-  'x-segment-duration-ms': z.coerce.number().int().positive().max(3_600_000),
-  'x-segment-run': z.string().uuid().optional(),
-  'x-segment-codec': z.string().max(2000).optional(),
-  'x-clock-offset-ms': z.coerce.number().int().min(-86_400_000).max(86_400_000).optional(),
-  'content-type': z.string(),
-  'content-length': z.coerce.number().int().nonnegative().optional(),
-});
-const SegmentMetaBody = z.object({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256'),
-  size: z.number().int().positive(),
-  durationMs: z.number().int().positive().max(3_600_000),
-  mediaType: z.string().min(1).max(100),
-  codec: z.record(z.string(), z.unknown()).default({}),
-  runId: z.string().uuid().nullable().default(null),
-  clockOffsetMs: z.number().int().min(-86_400_000).max(86_400_000).nullable().default(null),
-});
-const GapBody = z.object({
-  cameraKey: CameraKey,
-  start: IsoDate,
-  end: IsoDate,
-  reason: z.enum(['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'other']),
-  detail: z.string().max(2000).nullable().default(null),
-});
-/** `AgentCommand` of edge-agent/src/contracts.ts: delivered at least once; acknowledged at /agent/commands/{id}/ack. */
-const AgentCommand = z
-  .object({
-    id: z.string().uuid(),
-    kind: z.literal('preserve_window'),
-    cameraKey: z.string(),
-    from: z.string().openapi({ description: 'ISO 8601 UTC' }),
-    to: z.string(),
-    incidentId: z.string().uuid().nullable(),
-  })
-  .openapi('AgentCommand', { description: 'preserve_window: hold every local segment of the camera overlapping [from, to) and upload it ahead of everything else' });
-const HeartbeatBody = z.object({
-  version: z.string().max(64),
-  sentAtMs: z.number().int().positive(),
-  clockOffsetMs: z.number().int().nullable().default(null),
-  diskUsedBytes: z.number().int().nonnegative().nullable().default(null),
-  diskTotalBytes: z.number().int().nonnegative().nullable().default(null),
-  backlogCount: z.number().int().nonnegative().nullable().default(null),
-  backlogBytes: z.number().int().nonnegative().nullable().default(null),
-  cameras: z.array(z.object({ key: CameraKey, health: z.string().max(32) })).max(256).default([]),
-});
-
 export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestService; http: Pick<HttpAuth, 'agent' | 'origin'>; clock: Clock }) {
   const app = router();
 
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/enroll',
+      path: AGENT_ROUTES.enroll,
       summary: 'Exchange a one-time enrollment token for an agent credential bound to the token\'s site',
-      request: { body: { content: { 'application/json': { schema: EnrollBody } }, required: true } },
+      request: { body: { content: { 'application/json': { schema: EnrollBodySchema } }, required: true } },
       responses: {
-        201: json(z.object({ agentId: z.string(), siteId: z.string(), siteCode: z.string(), timezone: z.string(), credential: z.string() })),
+        201: json(EnrollResponseSchema),
         ...errorResponses(400, 401, 409, 410),
       },
     }),
@@ -96,11 +54,11 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
   app.openapi(
     createRoute({
       method: 'put',
-      path: '/cameras/{key}',
+      path: AGENT_ROUTES.camera,
       summary: 'Register or update one of this site\'s cameras (stream credentials never leave the agent)',
       security,
-      request: { params: z.object({ key: CameraKey }), body: { content: { 'application/json': { schema: CameraBody } }, required: true } },
-      responses: { 200: json(z.object({ cameraId: z.string(), key: z.string(), uploadMode: z.string() })), ...errorResponses(400, 401) },
+      request: { params: z.object({ key: CameraKeySchema }), body: { content: { 'application/json': { schema: CameraBodySchema } }, required: true } },
+      responses: { 200: json(CameraResponseSchema), ...errorResponses(400, 401) },
     }),
     async (c) => c.json(await deps.ingest.registerCamera(c.get('agent'), { key: c.req.valid('param').key, ...c.req.valid('json') }), 200),
   );
@@ -108,18 +66,18 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
   app.openapi(
     createRoute({
       method: 'put',
-      path: '/segments/{cameraKey}/{start}',
+      path: AGENT_ROUTES.segment,
       summary: 'Upload one closed segment; the body streams to S3 and is verified against the edge SHA-256',
       description: 'Idempotent: the same segment again answers 200 with the stored id. `start` is the real UTC start (ISO 8601).',
       security,
       request: {
-        params: z.object({ cameraKey: CameraKey, start: IsoDate }),
-        headers: SegmentHeaders,
+        params: z.object({ cameraKey: CameraKeySchema, start: IsoDate }),
+        headers: SegmentHeadersSchema,
         body: { content: { 'video/mp2t': { schema: z.any().openapi({ type: 'string', format: 'binary' }) } }, required: true },
       },
       responses: {
-        200: json(z.object({ status: z.literal('exists'), segmentId: z.string() }), 'already stored'),
-        201: json(z.object({ status: z.literal('created'), segmentId: z.string() }), 'stored'),
+        200: json(SegmentPutResponseSchema, 'already stored'),
+        201: json(SegmentPutResponseSchema, 'stored'),
         ...errorResponses(400, 401, 404, 409, 410, 413),
       },
     }),
@@ -158,18 +116,18 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
   app.openapi(
     createRoute({
       method: 'put',
-      path: '/segments/{cameraKey}/{start}/meta',
+      path: AGENT_ROUTES.segmentMeta,
       summary: 'On-demand cameras: record a closed segment\'s facts and edge SHA-256 without its media',
       description:
         'The row has no object until the media is PUT to `/segments/{cameraKey}/{start}` (when a case asks for it); the media then attaches to this row only if its hash, size and duration match. Idempotent: the same metadata again answers 200. Same validation and error codes as the media route.',
       security,
       request: {
-        params: z.object({ cameraKey: CameraKey, start: IsoDate }),
-        body: { content: { 'application/json': { schema: SegmentMetaBody } }, required: true },
+        params: z.object({ cameraKey: CameraKeySchema, start: IsoDate }),
+        body: { content: { 'application/json': { schema: SegmentMetaSchema } }, required: true },
       },
       responses: {
-        200: json(z.object({ status: z.literal('exists'), segmentId: z.string() }), 'already recorded'),
-        201: json(z.object({ status: z.literal('created'), segmentId: z.string() }), 'recorded (media still at the store)'),
+        200: json(SegmentPutResponseSchema, 'already recorded'),
+        201: json(SegmentPutResponseSchema, 'recorded (media still at the store)'),
         ...errorResponses(400, 401, 404, 409, 413),
       },
     }),
@@ -194,11 +152,11 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/gaps',
+      path: AGENT_ROUTES.gaps,
       summary: 'Report a stretch with no footage and why (gaps are shown, never hidden)',
       security,
-      request: { body: { content: { 'application/json': { schema: GapBody } }, required: true } },
-      responses: { 200: json(z.object({ created: z.boolean(), gapId: z.string() })), 201: json(z.object({ created: z.boolean(), gapId: z.string() })), ...errorResponses(400, 401, 404) },
+      request: { body: { content: { 'application/json': { schema: GapBodySchema } }, required: true } },
+      responses: { 200: json(GapResponseSchema), 201: json(GapResponseSchema), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const r = await deps.ingest.reportGap(c.get('agent'), c.req.valid('json'));
@@ -209,11 +167,11 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/heartbeat',
+      path: AGENT_ROUTES.heartbeat,
       summary: 'Agent status; the answer carries server receive/send times for an NTP-style offset, and commands',
       security,
-      request: { body: { content: { 'application/json': { schema: HeartbeatBody } }, required: true } },
-      responses: { 200: json(z.object({ receivedAtMs: z.number(), sentAtMs: z.number(), commands: z.array(AgentCommand) })), ...errorResponses(400, 401) },
+      request: { body: { content: { 'application/json': { schema: HeartbeatBodySchema } }, required: true } },
+      responses: { 200: json(HeartbeatResponseSchema), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const receivedAtMs = deps.clock.now().getTime();

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { AUDIT_ACTOR_TYPES, AUDIT_OUTCOMES } from '@mamoru/contract/enums';
 import type { ChainedEvent } from '../domain/audit-chain.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { AuditService } from '../services/audit.service.ts';
@@ -10,7 +11,7 @@ const Event = z
   .object({
     id: z.string(),
     occurredAt: z.string(),
-    actorType: z.enum(['user', 'agent', 'system', 'anonymous']),
+    actorType: z.enum(AUDIT_ACTOR_TYPES),
     actorId: z.string().nullable(),
     actorLabel: z.string().nullable(),
     actorRole: z.string().nullable(),
@@ -22,7 +23,7 @@ const Event = z
     userAgent: z.string().nullable(),
     purpose: z.string().nullable(),
     requestId: z.string().nullable(),
-    outcome: z.enum(['success', 'failure']),
+    outcome: z.enum(AUDIT_OUTCOMES),
     details: z.unknown(),
     prevHash: z.string(),
     hash: z.string(),
@@ -38,7 +39,7 @@ const EventsQuery = z.object({
   targetType: z.string().max(100).optional(),
   targetId: z.string().max(200).optional(),
   siteId: z.string().uuid().optional(),
-  outcome: z.enum(['success', 'failure']).optional(),
+  outcome: z.enum(AUDIT_OUTCOMES).optional(),
   cursor: z.string().regex(/^\d{1,18}$/).optional().openapi({ description: '`nextCursor` of the previous page' }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { ROLES } from '@mamoru/contract/enums';
 import type { Clock } from '../adapters/clock.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { HttpAuth } from '../http/auth.ts';
@@ -15,7 +16,7 @@ export const Me = z
     id: z.string(),
     login: z.string(),
     displayName: z.string(),
-    role: z.enum(['store_manager', 'security', 'hq', 'auditor', 'admin']),
+    role: z.enum(ROLES),
     capabilities: z.array(z.string()),
     sites: z.union([z.literal('all'), z.array(Site)]).openapi({ description: "sites whose footage this person may see: 'all' (hq) or a list (none for auditor and admin)" }),
   })

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { CALL_DIRECTIONS, CALL_DISPOSITIONS, NOTICE_PLAYED } from '@mamoru/contract/enums';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/app-env.ts';
 import { AppError } from '../http/errors.ts';
@@ -129,9 +130,9 @@ const SearchQuery = z.object({
   caller: z.string().max(40).optional(),
   called: z.string().max(40).optional(),
   operator: z.string().min(1).max(64).optional().openapi({ description: 'operator extension (exact)' }),
-  direction: z.enum(['inbound', 'outbound', 'internal', 'unknown']).optional(),
-  disposition: z.enum(['answered', 'no_answer', 'busy', 'failed', 'congestion', 'unknown']).optional(),
-  notice: z.enum(['yes', 'no', 'unknown']).optional(),
+  direction: z.enum(CALL_DIRECTIONS).optional(),
+  disposition: z.enum(CALL_DISPOSITIONS).optional(),
+  notice: z.enum(NOTICE_PLAYED).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

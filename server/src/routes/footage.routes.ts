@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { SEGMENT_STATES, type SegmentState } from '@mamoru/contract/enums';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/app-env.ts';
 import { AppError } from '../http/errors.ts';
@@ -30,16 +31,16 @@ const Camera = z
   .openapi('Camera');
 const cameraJson = (r: CameraView) => ({
   id: r.id,
-  siteId: r.site_id,
-  siteCode: r.site_code,
-  siteName: r.site_name,
+  siteId: r.siteId,
+  siteCode: r.siteCode,
+  siteName: r.siteName,
   timezone: r.timezone,
   key: r.key,
   name: r.name,
   place: r.place,
-  uploadMode: r.upload_mode,
+  uploadMode: r.uploadMode,
   health: r.health,
-  lastSegmentAt: r.last_segment_at?.toISOString() ?? null,
+  lastSegmentAt: r.lastSegmentAt?.toISOString() ?? null,
 });
 const Segment = z.object({
   id: z.string(),
@@ -49,7 +50,7 @@ const Segment = z.object({
   byteSize: z.number(),
   sha256: z.string(),
   stored: z.boolean(),
-  state: z.enum(['stored', 'at_store', 'evicted', 'deleted']).openapi({
+  state: z.enum(SEGMENT_STATES).openapi({
     description:
       '`stored`: media at the centre. `at_store`: only the metadata and edge hash are here (on-demand camera), the media is at the store until a case asks for it. `evicted`: metadata here, but the store reported the media evicted. `deleted`: the retention policy deleted the media (`deletedAt`).',
   }),
@@ -60,7 +61,7 @@ const Segment = z.object({
 });
 
 /** Where a segment's media is (see the `state` description). */
-function segmentState(s: SegmentRecord, gaps: readonly GapRecord[]): 'stored' | 'at_store' | 'evicted' | 'deleted' {
+function segmentState(s: SegmentRecord, gaps: readonly GapRecord[]): SegmentState {
   if (s.objectKey) return 'stored';
   if (s.deletedAt) return 'deleted';
   const evicted = gaps.some((g) => g.reason === 'evicted' && g.start.getTime() < s.end.getTime() && g.end.getTime() > s.start.getTime());

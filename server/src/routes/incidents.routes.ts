@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { ARRIVAL_STATES, CALL_LINK_SOURCES, COMMAND_STATUSES, HOLD_KINDS, WINDOW_LINK_SOURCES } from '@mamoru/contract/enums';
 import { CATEGORIES, CATEGORY_LABELS, SEVERITIES, SEVERITY_LABELS, STATUSES, STATUS_LABELS } from '../domain/incident.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { CommandRow } from '../repositories/agent-command.repository.ts';
@@ -75,12 +76,12 @@ const incidentJson = (i: IncidentRow) => ({
   updatedAt: i.updatedAt.toISOString(),
 });
 
-const Command = z.object({ id: z.string(), status: z.enum(['pending', 'delivered', 'done', 'failed']), createdAt: z.string(), deliveredAt: z.string().nullable(), completedAt: z.string().nullable(), detail: z.string().nullable() });
+const Command = z.object({ id: z.string(), status: z.enum(COMMAND_STATUSES), createdAt: z.string(), deliveredAt: z.string().nullable(), completedAt: z.string().nullable(), detail: z.string().nullable() });
 const commandJson = (c: CommandRow | null) => c && { id: c.id, status: c.status, createdAt: c.createdAt.toISOString(), deliveredAt: iso(c.deliveredAt), completedAt: iso(c.completedAt), detail: c.detail };
 
 const Arrival = z
   .object({
-    state: z.enum(['complete', 'awaiting', 'failed']),
+    state: z.enum(ARRIVAL_STATES),
     segments: z.object({ total: z.number(), stored: z.number(), metadataOnly: z.number() }),
     storedMs: z.number(),
     metadataOnlyMs: z.number(),
@@ -98,7 +99,7 @@ const CameraWindow = z
     camera: z.object({ id: z.string(), key: z.string(), name: z.string(), place: z.string().nullable(), uploadMode: z.string() }),
     from: z.string(),
     to: z.string(),
-    source: z.enum(['filed', 'manual']),
+    source: z.enum(WINDOW_LINK_SOURCES),
     linkedBy: z.string(),
     linkedAt: z.string(),
     arrival: Arrival,
@@ -130,7 +131,7 @@ const windowJson = (w: WindowView) => ({
 const LinkedCall = z
   .object({
     id: z.string(),
-    link: z.object({ source: z.enum(['filed_from', 'window', 'manual']), linkedBy: z.string(), linkedAt: z.string() }),
+    link: z.object({ source: z.enum(CALL_LINK_SOURCES), linkedBy: z.string(), linkedAt: z.string() }),
     startUtc: z.string(),
     answerUtc: z.string().nullable(),
     endUtc: z.string(),
@@ -169,7 +170,7 @@ const bookmarkJson = (b: BookmarkRow) => ({ ...b, at: b.at.toISOString(), create
 const Hold = z
   .object({
     id: z.string(),
-    kind: z.enum(['incident', 'legal']),
+    kind: z.enum(HOLD_KINDS),
     cameraId: z.string().nullable(),
     from: z.string().nullable(),
     to: z.string().nullable(),
@@ -339,6 +340,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
           category: z.enum(CATEGORIES).optional(),
           from: IsoDate.optional(),
           to: IsoDate.optional(),
+          reporter: Uuid.optional().openapi({ description: 'id of the person who filed' }),
+          caseNumber: z.string().trim().min(1).max(40).optional().openapi({ description: 'part of the case number, any case' }),
           cursor: z.string().max(200).optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
         }),
@@ -347,7 +350,8 @@ export function incidentRoutes(deps: { incidents: IncidentService; query: Incide
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const r = await query.list(c.get('principal'), { ...q, siteIds: q.site });
+      const { reporter, ...rest } = q;
+      const r = await query.list(c.get('principal'), { ...rest, reporterId: reporter, siteIds: q.site });
       return c.json({ incidents: r.incidents.map(incidentJson), nextCursor: r.nextCursor }, 200);
     },
   );

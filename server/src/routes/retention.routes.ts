@@ -25,7 +25,7 @@ const PutBody = z.object({
     .max(RETENTION_CLASSES.length),
 });
 
-/** Retention policies: read by hq and the auditor, edited by hq (DESIGN.md §6, §7). */
+/** Retention policies: read by hq and the auditor, edited by hq (docs/design.md §6, §7). */
 export function retentionRoutes(deps: { policies: RetentionPolicyService }) {
   const app = router();
 

@@ -26,9 +26,9 @@ export function agentAuthService(deps: { agents: AgentRepository; sites: SiteRep
         targetType: 'enrollment_token',
         targetId: row.id,
         siteId: site.id,
-        details: { expiresAt: row.expires_at.toISOString() },
+        details: { expiresAt: row.expiresAt.toISOString() },
       });
-      return { token, siteId: site.id, siteCode: site.code, expiresAt: row.expires_at };
+      return { token, siteId: site.id, siteCode: site.code, expiresAt: row.expiresAt };
     },
 
     async enroll(token: string, hostname: string | null, version: string | null, origin: RequestOrigin = NO_ORIGIN) {
@@ -58,10 +58,10 @@ export function agentAuthService(deps: { agents: AgentRepository; sites: SiteRep
       const secret = bearer.slice(dot + 1);
       if (dot < 0 || !UUID.test(agentId) || secret.length < 20) throw unauthorized('agent_credential_invalid', 'agent credential is not valid');
       const agent = await agents.findById(agentId);
-      if (!agent || agent.revoked_at || !safeEqual(agent.credential_hash, sha256Hex(secret))) {
+      if (!agent || agent.revokedAt || !safeEqual(agent.credentialHash, sha256Hex(secret))) {
         throw unauthorized('agent_credential_invalid', 'agent credential is not valid');
       }
-      return { kind: 'agent', agentId: agent.id, siteId: agent.site_id, origin };
+      return { kind: 'agent', agentId: agent.id, siteId: agent.siteId, origin };
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../adapters/clock.ts';
+import type { AgentCommand } from '@mamoru/contract';
 import type { AgentPrincipal } from '../domain/principal.ts';
 import { conflict, notFound } from '../http/errors.ts';
 import type { CommandRow } from '../repositories/agent-command.repository.ts';
@@ -6,10 +7,9 @@ import type { Transactor } from '../repositories/index.ts';
 import type { AuditService } from './audit.service.ts';
 import { actorOf, isUuid } from './incident-support.ts';
 
-/** A command as the agent receives it in the heartbeat answer: `AgentCommand` of edge-agent/src/contracts.ts. */
-export type AgentCommandWire = { id: string; kind: 'preserve_window'; cameraKey: string; from: string; to: string; incidentId: string | null };
 
-export const toWire = (c: CommandRow): AgentCommandWire => ({ id: c.id, kind: c.kind, cameraKey: c.payload.cameraKey, from: c.payload.from, to: c.payload.to, incidentId: c.payload.incidentId });
+/** A command as the agent receives it in the heartbeat answer. */
+export const toWire = (c: CommandRow): AgentCommand => ({ id: c.id, kind: c.kind, cameraKey: c.payload.cameraKey, from: c.payload.from, to: c.payload.to, incidentId: c.payload.incidentId });
 
 /** At most this many commands ride on one heartbeat answer; the rest come with the next ones. */
 export const MAX_COMMANDS_PER_HEARTBEAT = 50;
@@ -23,7 +23,7 @@ export function agentCommandService(deps: { tx: Transactor; audit: AuditService;
   const { tx, audit, clock } = deps;
   return {
     /** The site's open commands to carry on this heartbeat answer; each delivery (and redelivery) is audited. */
-    async deliver(agent: AgentPrincipal): Promise<AgentCommandWire[]> {
+    async deliver(agent: AgentPrincipal): Promise<AgentCommand[]> {
       const now = clock.now();
       return tx(async (r) => {
         const rows = await r.agentCommands.claimForDelivery(agent.siteId, now, new Date(now.getTime() - deps.redeliverSeconds * 1000), MAX_COMMANDS_PER_HEARTBEAT);

@@ -1,4 +1,5 @@
 import type { Clock } from '../adapters/clock.ts';
+import type { ArrivalState } from '@mamoru/contract/enums';
 import type { Arrival, IncidentCategory, IncidentStatus } from '../domain/incident.ts';
 import { TRANSITIONS } from '../domain/incident.ts';
 import { can, type Principal, readableSites } from '../domain/principal.ts';
@@ -19,12 +20,14 @@ export type IncidentListFilter = {
   category?: IncidentCategory | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
+  reporterId?: string | undefined;
+  caseNumber?: string | undefined;
   cursor?: string | undefined;
   limit: number;
 };
 
 /** Arrival of a window's footage: `complete` (every past moment stored or a reported gap, none to come), `failed` (the agent said it cannot), else `awaiting`. */
-export type ArrivalState = 'complete' | 'awaiting' | 'failed';
+export type { ArrivalState };
 
 export type WindowView = CameraWindowRow & { arrival: Arrival; state: ArrivalState; gaps: GapRecord[]; command: CommandRow | null };
 
@@ -142,7 +145,7 @@ export function incidentQueryService(deps: {
       const scope = readableSites(p);
       let siteIds: readonly string[] | 'all' = scope;
       if (f.siteIds?.length) siteIds = scope === 'all' ? f.siteIds : f.siteIds.filter((s) => scope.includes(s));
-      const rows = await incidents.list({ siteIds, status: f.status, category: f.category, from: f.from, to: f.to, after: f.cursor ? decodeCursor(f.cursor) : undefined, limit: f.limit + 1 });
+      const rows = await incidents.list({ siteIds, status: f.status, category: f.category, from: f.from, to: f.to, reporterId: f.reporterId, caseNumber: f.caseNumber, after: f.cursor ? decodeCursor(f.cursor) : undefined, limit: f.limit + 1 });
       const page = rows.slice(0, f.limit);
       const last = page.at(-1);
       const { cursor: _c, ...filter } = f;

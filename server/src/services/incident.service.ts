@@ -108,7 +108,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
   async function linkWindowWithin(
     r: Repositories,
     i: IncidentRow,
-    cam: Pick<CameraRow, 'id' | 'key' | 'upload_mode'>,
+    cam: Pick<CameraRow, 'id' | 'key' | 'uploadMode'>,
     start: Date,
     end: Date,
     source: 'filed' | 'manual',
@@ -120,7 +120,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
     const holds = await r.incidents.placeHolds(holdsFor(i, { cameraId: cam.id, start, end }, by, now, ctx.incidentDays));
     const arrival = ctx.footage ?? (await windowsFootage(r.linking, [{ cameraId: cam.id, start, end }], now))[0]!.arrival;
     let commandId: string | null = null;
-    if (needsPreservation(cam.upload_mode, arrival)) {
+    if (needsPreservation(cam.uploadMode, arrival)) {
       const cmd = await r.agentCommands.insert({ siteId: i.siteId, kind: 'preserve_window', payload: { cameraKey: cam.key, from: iso(start), to: iso(end), incidentId: i.id }, incidentId: i.id, now });
       await r.incidents.setWindowCommand(id, cmd.id);
       commandId = cmd.id;
@@ -203,7 +203,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
         const windows = [];
         for (const cam of linking.cameras) {
           const footage = footageArrival(cam, linkFrom, linkTo, now).arrival;
-          const w = await linkWindowWithin(r, incident, { id: cam.id, key: cam.key, upload_mode: cam.uploadMode }, linkFrom, linkTo, 'filed', { by: actor.id, now, incidentDays, footage });
+          const w = await linkWindowWithin(r, incident, { id: cam.id, key: cam.key, uploadMode: cam.uploadMode }, linkFrom, linkTo, 'filed', { by: actor.id, now, incidentDays, footage });
           if (w) windows.push(w);
         }
         const outcome: LinkOutcome = { calls: calls.linked, windows: windows.map(({ holds: _h, missingMs: _m, metadataOnlyCount: _c, ...w }) => w), holds: calls.holds + windows.reduce((n, w) => n + w.holds, 0) };
@@ -355,7 +355,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
         ensureOpenForChanges(i);
         const cam = isUuid(w.cameraId) && can(p, 'footage:read') ? await r.cameras.findInSites(w.cameraId, readableSites(p)) : undefined;
         if (!cam) throw notFound('camera_not_found', 'camera not found');
-        if (cam.site_id !== i.siteId) throw badRequest('camera_other_site', "the camera is not at the case's site");
+        if (cam.siteId !== i.siteId) throw badRequest('camera_other_site', "the camera is not at the case's site");
         const actor = actorOf(p);
         const linked = await linkWindowWithin(r, i, cam, w.from, w.to, 'manual', { by: actor.id, now, incidentDays: await incidentEvidenceDays(r) });
         if (!linked) throw conflict('already_linked', 'this camera window is already linked to the case');

@@ -9,7 +9,8 @@ import { badRequest, conflict, gone, notFound, tooLarge } from '../http/errors.t
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
-import type { AgentCommandService, AgentCommandWire } from './agent-command.service.ts';
+import type { AgentCommand, UploadMode } from '@mamoru/contract';
+import type { AgentCommandService } from './agent-command.service.ts';
 import type { AuditService } from './audit.service.ts';
 
 export type SegmentMeta = {
@@ -78,20 +79,20 @@ export function ingestService(deps: {
   }
 
   return {
-    async registerCamera(agent: AgentPrincipal, c: { key: string; name: string; place: string | null; uploadMode: 'continuous' | 'on-demand'; device: Record<string, unknown>; health: string }) {
+    async registerCamera(agent: AgentPrincipal, c: { key: string; name: string; place: string | null; uploadMode: UploadMode; device: Record<string, unknown>; health: string }) {
       const before = await cameras.findBySiteAndKey(agent.siteId, c.key);
       const row = await cameras.upsert({ siteId: agent.siteId, ...c });
       // Registration is a change of the site's camera set: audited when something other than health changed.
-      const fields = (x: { name: string; place: string | null; upload_mode: string; device: unknown }) => JSON.stringify([x.name, x.place, x.upload_mode, x.device]);
+      const fields = (x: { name: string; place: string | null; uploadMode: string; device: unknown }) => JSON.stringify([x.name, x.place, x.uploadMode, x.device]);
       if (!before || fields(before) !== fields(row)) {
         await deps.audit.record(agent, {
           action: before ? 'camera.update' : 'camera.register',
           targetType: 'camera',
           targetId: row.id,
-          details: { key: row.key, name: row.name, place: row.place, uploadMode: row.upload_mode },
+          details: { key: row.key, name: row.name, place: row.place, uploadMode: row.uploadMode },
         });
       }
-      return { cameraId: row.id, key: row.key, uploadMode: row.upload_mode };
+      return { cameraId: row.id, key: row.key, uploadMode: row.uploadMode };
     },
 
     /**
@@ -212,7 +213,7 @@ export function ingestService(deps: {
         if (cam) await cameras.setHealth(cam.id, c.health);
       }
       // The status is recorded first: a failure to hand out commands must not lose the agent's report.
-      const commands: AgentCommandWire[] = await deps.commands.deliver(agent);
+      const commands: AgentCommand[] = await deps.commands.deliver(agent);
       return { commands };
     },
   };

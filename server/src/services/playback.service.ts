@@ -73,14 +73,14 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
     },
     async camera(p: Principal, cameraId: string) {
       const cam = await scopedCamera(p, cameraId);
-      await audit.record(p, { action: 'camera.view', targetType: 'camera', targetId: cam.id, siteId: cam.site_id });
+      await audit.record(p, { action: 'camera.view', targetType: 'camera', targetId: cam.id, siteId: cam.siteId });
       return cam;
     },
     async timeline(p: Principal, cameraId: string, from: Date, to: Date) {
       checkRange(from, to);
       const cam = await scopedCamera(p, cameraId);
       const { segs, gaps } = await footageIn(cam.id, from, to);
-      await audit.record(p, { action: 'footage.timeline', targetType: 'camera', targetId: cam.id, siteId: cam.site_id, details: { from: from.toISOString(), to: to.toISOString(), segments: segs.length, gaps: gaps.length } });
+      await audit.record(p, { action: 'footage.timeline', targetType: 'camera', targetId: cam.id, siteId: cam.siteId, details: { from: from.toISOString(), to: to.toISOString(), segments: segs.length, gaps: gaps.length } });
       return { camera: cam, segments: segs, gaps };
     },
     /** The HLS playlist for a camera and range; segment URIs are signed, expiring links. */
@@ -96,7 +96,7 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
         action: 'footage.playlist',
         targetType: 'camera',
         targetId: cam.id,
-        siteId: cam.site_id,
+        siteId: cam.siteId,
         details: { from: from.toISOString(), to: to.toISOString(), segments: playable.length, firstSegmentId: playable[0]!.id, lastSegmentId: playable[playable.length - 1]!.id, linksExpireAt: new Date(exp * 1000).toISOString() },
       });
       // The signature covers the segment's canonical path; the extension only tells players what the file is.
@@ -139,7 +139,7 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
           action: 'media.download',
           targetType: 'segment',
           targetId: seg.id,
-          siteId: cam.site_id,
+          siteId: cam.siteId,
           details: { cameraId: cam.id, sha256: seg.sha256, ...(range && { range: `${range.start}-${range.end}` }) },
         });
       }

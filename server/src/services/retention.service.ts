@@ -22,7 +22,7 @@ export type RetentionRunResult = {
 };
 
 /**
- * The retention job (invariant 7, DESIGN.md §7): deletes routine media past its period and marks the rows; media an
+ * The retention job (invariant 7, docs/design.md §7): deletes routine media past its period and marks the rows; media an
  * active evidence hold covers is never taken. Each batch is one transaction that takes the rows (SKIP LOCKED, only
  * rows that still have an object) and appends one audit event per deletion; the objects are removed after it
  * commits, so a row never points at a removed object, several workers never take the same row, and a crash between

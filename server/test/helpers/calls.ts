@@ -1,9 +1,9 @@
-/** The real Asterisk 22 fixture call (shared/fixtures/asterisk-22) as an agent would send it, and HTTP helpers. */
+/** The real Asterisk 22 fixture call (server/test/fixtures/asterisk-22) as an agent would send it, and HTTP helpers. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CallPayload } from '../../src/domain/call-payload.ts';
+import type { CallPayload } from '@mamoru/contract';
 
 const MONITOR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/asterisk-22/monitor/2026/11/23');
 const BASE = 'in-0501234567-0312345678-20261123-180500-1795457100.0';

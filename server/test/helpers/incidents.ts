@@ -97,20 +97,20 @@ export function api(centre: TestCentre, cookie: string) {
 
 /** Row counts of everything filing or linking writes: a refused request must leave them all unchanged. */
 export async function footprint(centre: TestCentre) {
-  const n = async (t: 'incident' | 'incident_call' | 'incident_camera_window' | 'incident_note' | 'incident_bookmark' | 'incident_event' | 'evidence_hold' | 'agent_command') =>
+  const n = async (t: 'incident' | 'incidentCall' | 'incidentCameraWindow' | 'incidentNote' | 'incidentBookmark' | 'incidentEvent' | 'evidenceHold' | 'agentCommand') =>
     Number((await centre.db.selectFrom(t).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  const releasedHolds = Number((await centre.db.selectFrom('evidence_hold').select((eb) => eb.fn.countAll().as('n')).where('released_at', 'is not', null).executeTakeFirstOrThrow()).n);
+  const releasedHolds = Number((await centre.db.selectFrom('evidenceHold').select((eb) => eb.fn.countAll().as('n')).where('releasedAt', 'is not', null).executeTakeFirstOrThrow()).n);
   const incidentVersions = (await centre.db.selectFrom('incident').select(['id', 'version', 'status']).orderBy('id').execute()).map((r) => `${r.id}:${r.version}:${r.status}`).join(',');
   return {
     incident: await n('incident'),
-    incidentCall: await n('incident_call'),
-    window: await n('incident_camera_window'),
-    note: await n('incident_note'),
-    bookmark: await n('incident_bookmark'),
-    event: await n('incident_event'),
-    hold: await n('evidence_hold'),
+    incidentCall: await n('incidentCall'),
+    window: await n('incidentCameraWindow'),
+    note: await n('incidentNote'),
+    bookmark: await n('incidentBookmark'),
+    event: await n('incidentEvent'),
+    hold: await n('evidenceHold'),
     releasedHolds,
-    command: await n('agent_command'),
+    command: await n('agentCommand'),
     incidentVersions,
   };
 }

@@ -1,101 +1,43 @@
 /**
  * The centre's API as the browser calls it: same origin, the session in an HttpOnly cookie the browser sends by
  * itself (`credentials: 'same-origin'`). No Authorization header, nothing kept in storage.
+ *
+ * Every request and answer type comes from `./api/schema.d.ts`, generated from the server's OpenAPI document by
+ * `npm run gen:api` (the test command fails when it is stale). Nothing here is written by hand: the names below are
+ * only shorter handles on the generated schemas.
  */
+import createClient from 'openapi-fetch';
+import type { components, paths } from './api/schema.d.ts';
 
-export type Role = 'store_manager' | 'security' | 'hq' | 'auditor' | 'admin';
-export type Site = { id: string; code: string; name: string; timezone: string };
-export type Me = { id: string; login: string; displayName: string; role: Role; capabilities: string[]; sites: 'all' | Site[] };
+type Schemas = components['schemas'];
+export type Me = Schemas['Me'];
+export type Role = Me['role'];
+export type Site = Schemas['Site'];
+export type Camera = Schemas['Camera'];
+export type Timeline = Json<'/api/v1/cameras/{id}/timeline', 'get'>;
+export type Segment = Timeline['segments'][number];
+export type Gap = Timeline['gaps'][number];
+export type CallSummary = Schemas['CallSummary'];
+export type CallTimes = CallSummary['times'];
+export type CallDetail = Schemas['CallDetail'];
+export type Recording = CallDetail['recordings'][number];
+export type CallLeg = CallDetail['legs'][number];
+export type CallVersion = CallDetail['versions'][number];
+export type Incident = Schemas['Incident'];
+export type IncidentDetail = Schemas['IncidentDetail'];
+export type IncidentCall = Schemas['IncidentCall'];
+export type IncidentCameraWindow = Schemas['IncidentCameraWindow'];
+export type AuditVerification = Schemas['AuditVerification'];
+export type CallQuery = NonNullable<paths['/api/v1/calls']['get']['parameters']['query']>;
+export type IncidentQuery = NonNullable<paths['/api/v1/incidents']['get']['parameters']['query']>;
+export type NewIncident = NonNullable<paths['/api/v1/incidents']['post']['requestBody']>['content']['application/json'];
 
-export type Camera = {
-  id: string;
-  siteId: string;
-  siteCode: string;
-  siteName: string;
-  timezone: string;
-  key: string;
-  name: string;
-  place: string | null;
-  uploadMode: string;
-  health: string;
-  lastSegmentAt: string | null;
-};
-
-export type Segment = { id: string; start: string; end: string; durationMs: number; byteSize: number; sha256: string; stored: boolean; runId: string | null };
-export type Gap = { id: string; start: string; end: string; reason: string; detail: string | null };
-export type Timeline = { cameraId: string; camera: Camera; segments: Segment[]; gaps: Gap[] };
-
-export type CallTimes = {
-  startUtc: string;
-  answerUtc: string | null;
-  endUtc: string;
-  durationS: number;
-  talkS: number | null;
-  /** The zone the PBX's own (naive) times were read in, and how that was decided. Not the display zone. */
-  zone: string;
-  zoneSource: string;
-  raw: { start: string | null; answer: string | null; end: string | null };
-};
-export type CallSummary = {
-  id: string;
-  siteId: string;
-  callKey: string;
-  pbxId: string;
-  linkedId: string;
-  currentVersion: number;
-  direction: string;
-  disposition: string;
-  caller: { number: string | null; name: string | null; e164: string | null };
-  called: { number: string | null; e164: string | null };
-  operator: { extension: string; name: string | null; source: string | null } | null;
-  times: CallTimes;
-  notice: { played: string; method: string | null; atUtc: string | null };
-  flags: string[];
-  recordingCount: number;
-};
-export type Link = { url: string; expiresAt: string };
-export type Recording = {
-  id: string;
-  name: string;
-  role: string;
-  format: string;
-  sampleRate: number | null;
-  channels: number | null;
-  durationS: number | null;
-  size: number;
-  sha256: string;
-  declaredInVersion: number;
-  stored: boolean;
-  storedAt: string | null;
-  mediaType: string | null;
-  original: Link | null;
-  playable: (Link & { mediaType: string; codec: string; size: number; durationS: number }) | null;
-  waveform: (Link & { bucketMs: number; size: number }) | null;
-  derive: { status: string; error: string | null; attempts: number; jobId: string | null; updatedAt: string | null };
-};
-export type CallLeg = {
-  ordinal: number;
-  uniqueId: string | null;
-  linkedId: string | null;
-  sequence: number | null;
-  src: string | null;
-  dst: string | null;
-  channel: string | null;
-  dstChannel: string | null;
-  lastApp: string | null;
-  disposition: string | null;
-  raw: string;
-  source: { file: string; offset: number | null };
-};
-export type CallVersion = { version: number; receivedAt: string; agentId: string | null; payloadSha256: string };
-export type CallDetail = CallSummary & {
-  site: Site;
-  retentionClass: string;
-  holdCount: number;
-  legs: CallLeg[];
-  versions: CallVersion[];
-  recordings: Recording[];
-};
+/** The JSON body of an operation's success answer (200 or 201). */
+type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: infer R }
+  ? (R extends { 200: infer A } ? A : R extends { 201: infer A } ? A : never) extends { content: { 'application/json': infer J } }
+    ? J
+    : never
+  : never;
 
 export class ApiError extends Error {
   constructor(
@@ -119,17 +61,22 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Math.max(0, Math.ceil((at - now) / 1000));
 }
 
+function field(v: unknown, key: string): unknown {
+  return typeof v === 'object' && v !== null ? Reflect.get(v, key) : undefined;
+}
+
 /**
  * The error an answer stands for: our JSON shape `{ error: { code, message, details? } }` when it is there, else
  * `http_<status>`. The wait comes from `Retry-After`, else from the body's `details.retryAfterSeconds`.
  */
 export function errorFromAnswer(status: number, statusText: string, body: unknown, retryAfterHeader: string | null, now = Date.now()): ApiError {
-  const e = (body as { error?: { code?: unknown; message?: unknown; details?: { retryAfterSeconds?: unknown } } } | null)?.error;
-  const code = typeof e?.code === 'string' ? e.code : `http_${status}`;
-  const message = typeof e?.message === 'string' ? e.message : statusText;
+  const e = field(body, 'error');
+  const code = field(e, 'code');
+  const message = field(e, 'message');
   let retry = parseRetryAfter(retryAfterHeader, now);
-  if (retry === null && typeof e?.details?.retryAfterSeconds === 'number') retry = e.details.retryAfterSeconds;
-  return new ApiError(status, code, message, retry);
+  const detailWait = field(field(e, 'details'), 'retryAfterSeconds');
+  if (retry === null && typeof detailWait === 'number') retry = detailWait;
+  return new ApiError(status, typeof code === 'string' ? code : `http_${status}`, typeof message === 'string' ? message : statusText, retry);
 }
 
 export type Api = ReturnType<typeof apiClient>;
@@ -138,46 +85,68 @@ export type Api = ReturnType<typeof apiClient>;
  * `onUnauthorized` runs when the centre answers 401 to a signed-in request (the session expired or was revoked):
  * the app then shows the sign-in form again. Sign-in itself does not trigger it.
  */
-export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?: string } = {}) {
+export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?: string; fetch?: typeof fetch } = {}) {
   const base = opts.base ?? '';
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, o: { auth?: boolean } = {}): Promise<T> {
-    let r: Response;
+  const fetcher = opts.fetch ?? ((input: Request) => globalThis.fetch(input));
+  const http = createClient<paths>({ baseUrl: base, credentials: 'same-origin', headers: { accept: 'application/json' }, fetch: fetcher });
+
+  type Answer<T> = { data?: T; error?: unknown; response: Response };
+
+  /** Sends; an answer that is not 2xx becomes an ApiError (network failures become `network_error`). */
+  async function send<T>(request: () => Promise<Answer<T>>, o: { auth?: boolean } = {}): Promise<Answer<T>> {
+    let r: Answer<T>;
     try {
-      r = await fetch(`${base}${path}`, {
-        method,
-        credentials: 'same-origin',
-        headers: { accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      });
+      r = await request();
     } catch (e) {
-      throw new ApiError(0, 'network_error', (e as Error).message);
+      throw new ApiError(0, 'network_error', e instanceof Error ? e.message : String(e));
     }
-    if (r.ok) return (r.status === 204 ? undefined : await r.json()) as T;
-    let parsed: unknown = null;
-    try {
-      parsed = await r.json();
-    } catch {
-      // not our JSON error shape
-    }
-    const err = errorFromAnswer(r.status, r.statusText, parsed, r.headers.get('retry-after'));
-    if (r.status === 401 && o.auth !== false) opts.onUnauthorized?.(err.code);
+    if (r.response.ok) return r;
+    const err = errorFromAnswer(r.response.status, r.response.statusText, r.error, r.response.headers.get('retry-after'));
+    if (r.response.status === 401 && o.auth !== false) opts.onUnauthorized?.(err.code);
     throw err;
   }
-  const get = <T>(path: string) => call<T>('GET', path);
-  const range = (from: Date, to: Date) => new URLSearchParams({ from: from.toISOString(), to: to.toISOString() }).toString();
+  /** The success answer's JSON body. */
+  async function run<T>(request: () => Promise<Answer<T>>, o: { auth?: boolean } = {}): Promise<T> {
+    const r = await send(request, o);
+    if (r.data === undefined) throw new ApiError(r.response.status, 'empty_answer', r.response.statusText);
+    return r.data;
+  }
+  /** An operation whose success is 204 No Content. */
+  async function runEmpty(request: () => Promise<Answer<unknown>>, o: { auth?: boolean } = {}): Promise<void> {
+    await send(request, o);
+  }
+  const id = (v: string) => ({ path: { id: v } });
+  const range = (from: Date, to: Date) => ({ from: from.toISOString(), to: to.toISOString() });
+
   return {
     /** The signed-in person, or ApiError 401 when nobody is (does not call `onUnauthorized`). */
-    me: () => call<Me>('GET', '/api/v1/auth/me', undefined, { auth: false }),
-    login: (login: string, password: string) => call<{ user: Me; expiresAt: string }>('POST', '/api/v1/auth/login', { login, password }, { auth: false }),
-    logout: () => call<void>('POST', '/api/v1/auth/logout', undefined, { auth: false }),
-    sites: () => get<{ sites: Site[] }>('/api/v1/sites').then((b) => b.sites),
-    cameras: () => get<{ cameras: Camera[] }>('/api/v1/cameras').then((b) => b.cameras),
-    camera: (id: string) => get<{ camera: Camera }>(`/api/v1/cameras/${encodeURIComponent(id)}`).then((b) => b.camera),
-    timeline: (id: string, from: Date, to: Date) => get<Timeline>(`/api/v1/cameras/${encodeURIComponent(id)}/timeline?${range(from, to)}`),
-    playlistUrl: (id: string, from: Date, to: Date) => `${base}/api/v1/cameras/${encodeURIComponent(id)}/playlist.m3u8?${range(from, to)}`,
-    calls: (params: URLSearchParams) => get<{ calls: CallSummary[]; nextCursor: string | null }>(`/api/v1/calls?${params.toString()}`),
-    call: (id: string) => get<CallDetail>(`/api/v1/calls/${encodeURIComponent(id)}`),
-    /** A signed media link handed out by the call detail (no session needed, but same origin). */
-    json: <T>(url: string) => get<T>(url),
+    me: () => run(() => http.GET('/api/v1/auth/me'), { auth: false }),
+    login: (login: string, password: string) => run(() => http.POST('/api/v1/auth/login', { body: { login, password } }), { auth: false }),
+    logout: () => runEmpty(() => http.POST('/api/v1/auth/logout'), { auth: false }),
+    sites: () => run(() => http.GET('/api/v1/sites')).then((b) => b.sites),
+    cameras: () => run(() => http.GET('/api/v1/cameras')).then((b) => b.cameras),
+    camera: (cameraId: string) => run(() => http.GET('/api/v1/cameras/{id}', { params: id(cameraId) })).then((b) => b.camera),
+    timeline: (cameraId: string, from: Date, to: Date) =>
+      run(() => http.GET('/api/v1/cameras/{id}/timeline', { params: { ...id(cameraId), query: range(from, to) } })),
+    playlistUrl: (cameraId: string, from: Date, to: Date) =>
+      `${base}/api/v1/cameras/${encodeURIComponent(cameraId)}/playlist.m3u8?${new URLSearchParams(range(from, to)).toString()}`,
+    calls: (query: CallQuery) => run(() => http.GET('/api/v1/calls', { params: { query } })),
+    call: (callId: string) => run(() => http.GET('/api/v1/calls/{id}', { params: id(callId) })),
+    incidents: (query: IncidentQuery) => run(() => http.GET('/api/v1/incidents', { params: { query } })),
+    incident: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}', { params: id(incidentId) })),
+    fileIncident: (body: NewIncident) => run(() => http.POST('/api/v1/incidents', { body })),
+    auditVerify: () => run(() => http.GET('/api/v1/audit/verify')),
+    /** JSON behind a signed media link the centre handed out (no session needed, same origin); the caller checks its shape. */
+    mediaJson: async (url: string): Promise<unknown> => {
+      let r: Response;
+      try {
+        r = await fetcher(new Request(url.startsWith('/') ? `${base}${url}` : url, { credentials: 'same-origin', headers: { accept: 'application/json' } }));
+      } catch (e) {
+        throw new ApiError(0, 'network_error', e instanceof Error ? e.message : String(e));
+      }
+      const body: unknown = await r.json().catch(() => null);
+      if (!r.ok) throw errorFromAnswer(r.status, r.statusText, body, r.headers.get('retry-after'));
+      return body;
+    },
   };
 }

@@ -3,6 +3,7 @@
  * URL: `/calls?number=5678&from=2026-11-24&to=2026-11-24&site=<id>&operator=201&direction=inbound&disposition=answered
  * &notice=yes&cursor=<opaque>[&lang=en]`. Dates are calendar days in the site's zone (see `searchZone`), `to` included.
  */
+import type { CallQuery } from './api.ts';
 import type { Lang } from './i18n.ts';
 import { checkNumberQuery, normalizeNumberQuery, type NumberProblem } from './phone.ts';
 import { formatDateTime, localToUtc, zoneAbbreviation } from './time.ts';
@@ -97,18 +98,30 @@ export function searchZone(sites: readonly { id: string; timezone: string }[], s
   return { zone: 'UTC', mixed: zones.size > 1 };
 }
 
+/** An enum value the API knows, or undefined. */
+function known<T extends string>(allowed: readonly T[], v: string): T | undefined {
+  return allowed.find((a) => a === v);
+}
+
 /** The API's query for a (checked) search: days in `zone` become the UTC instants `[from 00:00, day after to 00:00)`. */
-export function searchApiParams(s: CallSearch, zone: string, limit = PAGE_SIZE): URLSearchParams {
-  const q = new URLSearchParams();
-  if (s.site) q.set('site', s.site);
+export function searchApiParams(s: CallSearch, zone: string, limit = PAGE_SIZE): CallQuery {
   const from = validDate(s.from) ? localToUtc(`${s.from}T00:00:00`, zone) : null;
   const to = validDate(s.to) ? localToUtc(`${nextDay(s.to)}T00:00:00`, zone) : null;
-  if (from) q.set('from', from.toISOString());
-  if (to) q.set('to', to.toISOString());
-  if (s.number) q.set('number', s.number);
-  for (const f of ['operator', 'direction', 'disposition', 'notice', 'cursor'] as const) if (s[f]) q.set(f, s[f]);
-  q.set('limit', String(limit));
-  return q;
+  const direction = known(DIRECTIONS, s.direction);
+  const disposition = known(DISPOSITIONS, s.disposition);
+  const notice = known(NOTICES, s.notice);
+  return {
+    ...(s.site && { site: s.site }),
+    ...(from && { from: from.toISOString() }),
+    ...(to && { to: to.toISOString() }),
+    ...(s.number && { number: s.number }),
+    ...(s.operator && { operator: s.operator }),
+    ...(direction && { direction }),
+    ...(disposition && { disposition }),
+    ...(notice && { notice }),
+    ...(s.cursor && { cursor: s.cursor }),
+    limit,
+  };
 }
 
 /** A UTC instant in the site's zone with the zone's short name: `2026-11-24 03:05:00 JST`. */

@@ -1,30 +1,32 @@
 /**
- * `run`: opens the outbox and the command records, starts the uploader, heartbeat (whose answers carry the centre's
- * commands), disk guard, on-demand rolling buffer and one recorder per camera, and stops them in a safe order.
- * Library form so tests (and the lead's wiring) can run an agent in-process.
+ * The running agent (`agent run`): opens the outbox and the command records, recovers what a killed agent left in
+ * the spool, starts the uploader, heartbeat (whose answers carry the centre's commands), disk guard, on-demand
+ * rolling buffer, one recorder per camera and the PBX adapter, and stops them in a safe order. Everything from
+ * outside the agent's own logic (recorders, ffprobe, the jitter source, the log) comes in through AgentDeps.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CommandExecutor, httpAckSender } from '../commands/executor.ts';
-import type { AgentConfig } from '../config.ts';
-import { describeCamera } from '../config.ts';
-import { DiskGuard } from '../disk-guard/disk-guard.ts';
-import { RollingBuffer } from '../disk-guard/rolling-buffer.ts';
-import { ClockOffsetEstimator } from '../heartbeat/clock-offset.ts';
-import { Heartbeat } from '../heartbeat/heartbeat.ts';
-import { createFfmpegMediaTool } from '../media/ffmpeg-media-tool.ts';
-import type { MediaTool } from '../media/media-tool.ts';
-import { Outbox } from '../outbox/outbox.ts';
-import { createPbxAdapter, type PbxAdapter } from '../pbx/index.ts';
-import { recoverCameraSpool } from '../recorder/spool-recovery.ts';
-import { loadCredential } from '../state/credential-store.ts';
-import { CameraRegistrar } from '../uploader/cameras.ts';
-import { createCentreClient } from '../uploader/centre-client.ts';
-import { TokenBucket } from '../uploader/token-bucket.ts';
-import { Uploader, type UploadEvent } from '../uploader/uploader.ts';
-import type { Logger } from './logger.ts';
-import { noRecorders, type Recorder, type RecorderFactory } from './recorders.ts';
-import { AGENT_VERSION } from './version.ts';
+import type { Recorder, RecorderFactory } from './cli/recorders.ts';
+import { AGENT_VERSION } from './cli/version.ts';
+import { CommandExecutor, httpAckSender } from './commands/executor.ts';
+import type { AgentConfig } from './config.ts';
+import { describeCamera } from './config.ts';
+import { DiskGuard } from './disk-guard/disk-guard.ts';
+import { RollingBuffer } from './disk-guard/rolling-buffer.ts';
+import { ClockOffsetEstimator } from './heartbeat/clock-offset.ts';
+import { Heartbeat } from './heartbeat/heartbeat.ts';
+import type { Logger } from './lib/logger.ts';
+import { createFfmpegMediaTool } from './media/ffmpeg-media-tool.ts';
+import type { MediaTool } from './media/media-tool.ts';
+import { Outbox } from './outbox/outbox.ts';
+import { createPbxAdapter, type PbxAdapter } from './pbx/index.ts';
+import { createRecorderFactory } from './recorder/index.ts';
+import { recoverCameraSpool } from './recorder/spool-recovery.ts';
+import { loadCredential } from './state/credential-store.ts';
+import { CameraRegistrar } from './uploader/cameras.ts';
+import { createCentreClient } from './uploader/centre-client.ts';
+import { TokenBucket } from './uploader/token-bucket.ts';
+import { Uploader, type UploadEvent } from './uploader/uploader.ts';
 
 export class NotEnrolledError extends Error {
   constructor(stateDir: string) {
@@ -50,18 +52,31 @@ export type RunningAgent = {
   stop(): Promise<void>;
 };
 
-export async function runAgent(
-  config: AgentConfig,
-  opts: {
-    log: Logger;
-    recorderFactory?: RecorderFactory;
-    onUploadEvent?: (e: UploadEvent) => void;
-    random?: () => number;
-    /** ffprobe for the start-up spool recovery (default: the ffmpeg tool at `recording.ffprobePath`). */
-    media?: Pick<MediaTool, 'probe'>;
-  },
-): Promise<RunningAgent> {
-  const log = opts.log;
+/** What the agent takes from outside: agentDeps() gives the real ones, a test replaces what it needs. */
+export type AgentDeps = {
+  log: Logger;
+  /** Builds one recorder per configured camera. */
+  recorders: RecorderFactory;
+  /** ffprobe for the start-up spool recovery. */
+  media: Pick<MediaTool, 'probe'>;
+  /** The jitter source of the uploader's and the command acks' backoff. */
+  random: () => number;
+  /** Told of every upload outcome (acked, retried, quarantined, camera re-registered). */
+  onUploadEvent?: (e: UploadEvent) => void;
+};
+
+/** The real dependencies: ffmpeg recorders and ffprobe from `recording.ffmpegPath`/`ffprobePath`, Math.random. */
+export function agentDeps(config: AgentConfig, log: Logger): AgentDeps {
+  return {
+    log,
+    recorders: createRecorderFactory(),
+    media: createFfmpegMediaTool({ ffmpegPath: config.recording.ffmpegPath, ffprobePath: config.recording.ffprobePath }),
+    random: Math.random,
+  };
+}
+
+export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<RunningAgent> {
+  const log = deps.log;
   const cred = await loadCredential(config.stateDir);
   if (!cred) throw new NotEnrolledError(config.stateDir);
   log.addSecrets(cred.credential);
@@ -83,28 +98,25 @@ export async function runAgent(
     tickMs: config.commands.tickSeconds * 1000,
     backoff: config.upload.backoff,
     maxRetryAfterMs: config.upload.maxRetryAfterSeconds * 1000,
-    ...(opts.random && { random: opts.random }),
+    random: deps.random,
   });
 
   const clock = new ClockOffsetEstimator();
-  const factory = opts.recorderFactory ?? noRecorders;
   const recorders = new Map<string, Recorder>();
   // Before any recorder starts: segment files a killed agent left without an outbox record (the one ffmpeg finished
   // after the agent died, one whose record was not yet written) are hashed and handed to the outbox now.
-  const media = opts.media ?? createFfmpegMediaTool({ ffmpegPath: config.recording.ffmpegPath, ffprobePath: config.recording.ffprobePath });
-  const recoveryLog = ({ level, msg, ...fields }: Record<string, unknown>) => log[level === 'debug' || level === 'warn' || level === 'error' ? level : 'info'](String(msg), fields);
   for (const cam of config.cameras) {
     const dir = join(config.spoolDir, 'cameras', cam.key);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
-      await recoverCameraSpool({ outbox, media, clockOffset: clock, log: recoveryLog }, cam.key, dir);
+      await recoverCameraSpool({ outbox, media: deps.media, clockOffset: clock, log }, cam.key, dir);
     } catch (e) {
       log.error('spool recovery failed; the files stay in the spool for the next start', { camera: cam.key, error: e as Error });
     }
   }
   for (const cam of config.cameras) {
     const dir = join(config.spoolDir, 'cameras', cam.key);
-    recorders.set(cam.key, factory(cam, outbox, clock, { dir, recording: config.recording, log }));
+    recorders.set(cam.key, deps.recorders(cam, outbox, clock, { dir, recording: config.recording, log }));
   }
   const healthOf = (key: string) => recorders.get(key)?.health?.() ?? 'unknown';
 
@@ -118,8 +130,8 @@ export async function runAgent(
     backoff: config.upload.backoff,
     maxRetryAfterMs: config.upload.maxRetryAfterSeconds * 1000,
     log,
-    ...(opts.onUploadEvent && { onEvent: opts.onUploadEvent }),
-    ...(opts.random && { random: opts.random }),
+    ...(deps.onUploadEvent && { onEvent: deps.onUploadEvent }),
+    random: deps.random,
   });
   const heartbeat = new Heartbeat({
     client,

@@ -1,4 +1,8 @@
-/** Retry timing: capped exponential backoff with full jitter, and the server's Retry-After. */
+/**
+ * Retry timing for the whole agent: capped exponential backoff with full jitter (the n-th delay is uniform in
+ * [0, min(cap, base · 2^n)]), the server's Retry-After, and an abortable sleep. The uploader and the command acks
+ * count their own failures and call retryDelay; the recorder's restarts and sink retries use the stateful Backoff.
+ */
 
 export type BackoffPolicy = { baseMs: number; capMs: number };
 
@@ -11,6 +15,24 @@ export function backoffCeiling(policy: BackoffPolicy, attempt: number): number {
 /** "Full jitter": a uniform draw in [0, ceiling]. `random` is injectable for tests. */
 export function fullJitterDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
   return Math.floor(random() * (backoffCeiling(policy, attempt) + 1));
+}
+
+/** A failure counter over fullJitterDelay: each next() widens the window until the cap; reset() starts over. */
+export class Backoff {
+  private attempt = 0;
+  constructor(private readonly o: BackoffPolicy & { random?: () => number }) {
+    if (!(o.baseMs > 0) || !(o.capMs >= o.baseMs)) throw new Error('backoff needs 0 < baseMs <= capMs');
+  }
+
+  /** The next delay. */
+  next(): number {
+    return fullJitterDelay(this.o, this.attempt++, this.o.random);
+  }
+
+  /** After a healthy run: start again from the base window. */
+  reset(): void {
+    this.attempt = 0;
+  }
 }
 
 /**

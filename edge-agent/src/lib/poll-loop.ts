@@ -1,6 +1,7 @@
 /**
- * The PBX adapters' work loop: run a pass, wait `intervalMs`, repeat until stopped. A failing pass is reported and
- * retried on the next turn; stop() wakes the wait and resolves once the pass under way has finished.
+ * The agent's periodic loop: run a pass, wait `intervalMs`, repeat until stopped. The first pass starts at once; a
+ * failing pass is reported and retried on the next turn; stop() wakes the wait and resolves once the pass under way
+ * has finished. Used by the heartbeat, the disk guard, the rolling buffer, the command executor and the PBX adapters.
  */
 export class PollLoop {
   private loop: Promise<void> | null = null;
@@ -8,7 +9,7 @@ export class PollLoop {
   private wake: (() => void) | null = null;
 
   constructor(
-    private readonly pass: () => Promise<void>,
+    private readonly pass: () => Promise<unknown>,
     private readonly intervalMs: () => number,
     private readonly onError: (err: unknown) => void,
   ) {}
