@@ -28,6 +28,11 @@ export type IncidentDetail = Schemas['IncidentDetail'];
 export type IncidentCall = Schemas['IncidentCall'];
 export type IncidentCameraWindow = Schemas['IncidentCameraWindow'];
 export type AuditVerification = Schemas['AuditVerification'];
+export type DisclosureRequest = Schemas['DisclosureRequest'];
+export type DisclosureDetail = Schemas['DisclosureDetail'];
+export type DisclosureItem = Schemas['DisclosureItem'];
+export type NewDisclosure = NonNullable<paths['/api/v1/disclosures']['post']['requestBody']>['content']['application/json'];
+export type DisclosureDecisionBody = NonNullable<paths['/api/v1/disclosures/{id}/items/{itemId}/decision']['put']['requestBody']>['content']['application/json'];
 export type CallQuery = NonNullable<paths['/api/v1/calls']['get']['parameters']['query']>;
 export type IncidentQuery = NonNullable<paths['/api/v1/incidents']['get']['parameters']['query']>;
 export type NewIncident = NonNullable<paths['/api/v1/incidents']['post']['requestBody']>['content']['application/json'];
@@ -136,6 +141,14 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
     incident: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}', { params: id(incidentId) })),
     fileIncident: (body: NewIncident) => run(() => http.POST('/api/v1/incidents', { body })),
     auditVerify: () => run(() => http.GET('/api/v1/audit/verify')),
+    disclosures: () => run(() => http.GET('/api/v1/disclosures', { params: { query: {} } })),
+    disclosure: (requestId: string) => run(() => http.GET('/api/v1/disclosures/{id}', { params: id(requestId) })),
+    recordDisclosure: (body: NewDisclosure) => run(() => http.POST('/api/v1/disclosures', { body })),
+    decideDisclosureItem: (requestId: string, itemId: string, body: DisclosureDecisionBody) =>
+      run(() => http.PUT('/api/v1/disclosures/{id}/items/{itemId}/decision', { params: { path: { id: requestId, itemId } }, body })),
+    buildDisclosureResponse: (requestId: string) => run(() => http.POST('/api/v1/disclosures/{id}/response', { params: id(requestId) })),
+    markDisclosureSent: (requestId: string, method: string) => run(() => http.POST('/api/v1/disclosures/{id}/sent', { params: id(requestId), body: { method } })),
+    disclosureResponseUrl: (requestId: string) => `${base}/api/v1/disclosures/${encodeURIComponent(requestId)}/response`,
     /** JSON behind a signed media link the centre handed out (no session needed, same origin); the caller checks its shape. */
     mediaJson: async (url: string): Promise<unknown> => {
       let r: Response;
