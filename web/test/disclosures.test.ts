@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatRanges, parseRanges, regionFromPercent } from '../src/lib/disclosures.ts';
+import { formatRanges, parseRanges, regionFromPercent, searchWindow } from '../src/lib/disclosures.ts';
 
 describe('disclosure masking as typed', () => {
   test('ranges: from-to separated by commas (Japanese punctuation too)', () => {
@@ -21,5 +21,11 @@ describe('disclosure masking as typed', () => {
     assert.equal(regionFromPercent({ left: 0, top: 0, width: 0, height: 10, fromS: 0, toS: 1 }), null);
     assert.equal(regionFromPercent({ left: 0, top: 0, width: 10, height: 10, fromS: 5, toS: 1 }), null);
     assert.equal(regionFromPercent({ left: Number.NaN, top: 0, width: 10, height: 10, fromS: 0, toS: 1 }), null);
+  });
+
+  test('search window: whole days in Japan, blanks left to the server', () => {
+    assert.deepEqual(searchWindow('2026-11-01', '2026-11-30'), { searchFrom: '2026-10-31T15:00:00.000Z', searchTo: '2026-11-30T15:00:00.000Z' });
+    assert.deepEqual(searchWindow('', ''), {});
+    assert.deepEqual(searchWindow('2026-11-01', 'soon'), { searchFrom: '2026-10-31T15:00:00.000Z' });
   });
 });

@@ -36,3 +36,12 @@ export function regionFromPercent(p: { left: number; top: number; width: number;
   const f = (v: number) => Math.round(v * 100) / 10_000;
   return { x: f(p.left), y: f(p.top), w: f(p.width), h: f(p.height), fromS: p.fromS, toS: p.toS };
 }
+
+/** A search window from calendar dates in Japan (+09:00): from the start of `from` to the end of `to`; blanks left out. */
+export function searchWindow(from: string, to: string): { searchFrom?: string; searchTo?: string } {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  const out: { searchFrom?: string; searchTo?: string } = {};
+  if (day.test(from)) out.searchFrom = new Date(`${from}T00:00:00+09:00`).toISOString();
+  if (day.test(to)) out.searchTo = new Date(Date.parse(`${to}T00:00:00+09:00`) + 86_400_000).toISOString();
+  return out;
+}

@@ -12,6 +12,8 @@ export type DisclosureMessages = {
   discIdentityNote: string;
   discDeadline: string;
   discNote: string;
+  discSearchFrom: string;
+  discSearchTo: string;
   discRecord: string;
   discReference: string;
   discStatus: string;
@@ -62,6 +64,8 @@ export const ja: DisclosureMessages = {
   discIdentityNote: '本人確認の記録',
   discDeadline: '社内回答期限',
   discNote: 'メモ',
+  discSearchFrom: '検索期間の開始日（省略時: 受付の3年前）',
+  discSearchTo: '検索期間の終了日（省略時: 現在）',
   discRecord: '受け付けて通話を検索',
   discReference: '受付番号',
   discStatus: '状態',
@@ -130,6 +134,8 @@ export const en: DisclosureMessages = {
   discIdentityNote: 'Identity check record',
   discDeadline: 'Internal deadline',
   discNote: 'Note',
+  discSearchFrom: 'Search from (default: 3 years before receipt)',
+  discSearchTo: 'Search up to and including (default: now)',
   discRecord: 'Record and find calls',
   discReference: 'Reference',
   discStatus: 'Status',
