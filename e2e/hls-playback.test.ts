@@ -123,7 +123,7 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
       cookieChecks.push(r.allHeaders().then((h) => void (h['cookie']?.includes(`${centre.cookieName}=`) && cookieSentTo.add(idPath(r.url())))).catch(() => undefined));
     });
 
-    await page.goto(`${centre.url}/`);
+    await page.goto(`${centre.url}/cameras`);
     await page.fill('#login', manager.login);
     await page.fill('#password', 'not the password');
     await page.click('button[type=submit]');

@@ -59,19 +59,22 @@ start worker server/src/worker.ts
 for _ in $(seq 150); do curl -fsS "$URL/api/v1/health" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fsS "$URL/api/v1/health" >/dev/null || { echo "server did not become healthy; see $LOGS/server.log" >&2; exit 1; }
 
-admin() { npm run -s admin -- "$@" 2>&1 | grep -v 'Unknown user config'; }
+# The admin CLI's own exit status counts (pipefail); only npm's config warning is filtered out.
+admin() { npm run -s admin -- "$@" 2>&1 | { grep -v 'Unknown user config' || true; }; }
 admin site:create --code demo-shibuya --name "さくらストア 渋谷店" --timezone Asia/Tokyo >/dev/null
 # Demo people, one per role, passwords generated once and kept in .run/demo-users.txt.
 if [ ! -f "$RUN/demo-users.txt" ]; then
-  umask 077; : >"$RUN/demo-users.txt"
-  for spec in "hq:本部 法務:hq:" "tencho:渋谷店 店長:store_manager:demo-shibuya" "keibi:警備 担当:security:demo-shibuya" "kansa:監査 担当:auditor:" "admin:システム管理者:admin:"; do
+  umask 077; : >"$RUN/demo-users.txt.new"
+  # Logins need at least 3 characters (docs/security.md); a failure stops the demo rather than printing a user that does not exist.
+  for spec in "honbu:本部 法務:hq:" "tencho:渋谷店 店長:store_manager:demo-shibuya" "keibi:警備 担当:security:demo-shibuya" "kansa:監査 担当:auditor:" "admin:システム管理者:admin:"; do
     IFS=: read -r login name role sites <<<"$spec"
     pw=$(openssl rand -base64 12 | tr -d '/+=')
     printf '%s\n' "$pw" >"$RUN/.pw"
-    admin user:create --login "$login" --name "$name" --role "$role" ${sites:+--sites "$sites"} --password-file "$RUN/.pw" >/dev/null || true
-    printf '%-8s %-14s %s\n' "$login" "$role" "$pw" >>"$RUN/demo-users.txt"
+    admin user:create --login "$login" --name "$name" --role "$role" ${sites:+--sites "$sites"} --password-file "$RUN/.pw" >/dev/null
+    printf '%-8s %-14s %s\n' "$login" "$role" "$pw" >>"$RUN/demo-users.txt.new"
   done
   rm -f "$RUN/.pw"
+  mv "$RUN/demo-users.txt.new" "$RUN/demo-users.txt"
 fi
 
 echo "== demo store"

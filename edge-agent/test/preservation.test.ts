@@ -103,7 +103,7 @@ describe('on-demand cameras and case windows against a real centre', () => {
   async function commandRow(siteId: string, c: Omit<AgentCommand, 'id'>) {
     const row = await centre.db
       .insertInto('agentCommand')
-      .values({ siteId: siteId, kind: 'preserve_window', payload: JSON.stringify({ cameraKey: c.cameraKey, from: c.from, to: c.to, incidentId: null }), incidentId: null })
+      .values({ siteId, kind: 'preserve_window', payload: JSON.stringify({ cameraKey: c.cameraKey, from: c.from, to: c.to, incidentId: null }), incidentId: null })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { ...c, id: row.id } as AgentCommand;

@@ -6,11 +6,13 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Redis } from 'ioredis';
 import type { Clock } from './adapters/clock.ts';
 import type { ObjectStore } from './adapters/object-store.ts';
+import { fileSigningKey, type SigningKeyStore } from './adapters/signing-key.ts';
 import { type AppAuthSettings, type IncidentSettings, loadIncidentSettings } from './config.ts';
 import type { Db } from './db/connect.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { httpAuth, routeMatcher } from './http/auth.ts';
-import { AppError } from './http/errors.ts';
+import { DomainError } from './domain/errors.ts';
+import { retryAfterOf, statusOf } from './http/errors.ts';
 import { router } from './http/openapi.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import { createRepositories, transactor } from './repositories/index.ts';
@@ -24,6 +26,8 @@ import { disclosureRoutes } from './routes/disclosures.routes.ts';
 import { footageRoutes } from './routes/footage.routes.ts';
 import { incidentRoutes } from './routes/incidents.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
+import { packRoutes } from './routes/packs.routes.ts';
+import { shareRoutes } from './routes/share.routes.ts';
 import { retentionRoutes } from './routes/retention.routes.ts';
 import { siteRoutes } from './routes/site.routes.ts';
 import { systemRoutes } from './routes/system.routes.ts';
@@ -40,6 +44,8 @@ import { incidentQueryService } from './services/incident-query.service.ts';
 import { incidentService } from './services/incident.service.ts';
 import { ingestService } from './services/ingest.service.ts';
 import { jobStatusService } from './services/job-status.service.ts';
+import { evidencePackService } from './services/evidence-pack.service.ts';
+import { packRepository } from './repositories/pack.repository.ts';
 import { playbackService } from './services/playback.service.ts';
 import { retentionPolicyService } from './services/retention.service.ts';
 import { siteService } from './services/site.service.ts';
@@ -63,6 +69,8 @@ export type AppDeps = {
   maxRecordingBytes: number;
   webRoot?: string | undefined;
   log?: (line: Record<string, unknown>) => void;
+  /** The evidence-signing key (PACK_SIGNING_KEY_FILE); its fingerprint is shown to hq. Default: ./data/pack-signing-key.pem. */
+  signingKey?: SigningKeyStore | undefined;
 };
 
 /** People, sessions, sites, agents' enrollment and the audit log: what needs only PostgreSQL (the command line uses this). */
@@ -82,7 +90,7 @@ export function buildAccessServices(d: Pick<AppDeps, 'db' | 'clock' | 'auth'>) {
 }
 
 /** Repositories and services, built once per process from adapters. */
-export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock' | 'jobs' | 'auth' | 'incidents' | 'mediaSecret' | 'mediaTtlSeconds' | 'maxSegmentBytes' | 'maxRecordingBytes' | 'log'>) {
+export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock' | 'jobs' | 'auth' | 'incidents' | 'mediaSecret' | 'mediaTtlSeconds' | 'maxSegmentBytes' | 'maxRecordingBytes' | 'log' | 'signingKey'>) {
   const a = buildAccessServices(d);
   const { repos, audit, tx } = a;
   const incidentSettings = d.incidents ?? loadIncidentSettings();
@@ -99,6 +107,7 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
     callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     jobStatus: jobStatusService({ jobs: d.jobs, audit }),
     retentionPolicies: retentionPolicyService({ tx: a.tx, retention: repos.retention, audit, clock: d.clock }),
+    packs: evidencePackService({ packs: packRepository(d.db), incidents: repos.incidents, audit, jobs: d.jobs, store: d.store, signingKey: d.signingKey ?? fileSigningKey('./data/pack-signing-key.pem'), clock: d.clock, grantSecret: d.mediaSecret }),
     disclosures: disclosureService({ tx, audit, clock: d.clock, store: d.store, jobs: d.jobs, margins: { beforeS: incidentSettings.marginBeforeSeconds, afterS: incidentSettings.marginAfterSeconds } }),
   };
 }
@@ -111,10 +120,10 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
 
   app.onError((err, c) => {
     const rid = c.get('requestId') ?? '';
-    if (err instanceof AppError) {
-      const retry = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-      if (err.status === 429 && typeof retry === 'number') c.header('retry-after', String(retry));
-      return c.json({ error: { code: err.code, message: err.message, requestId: rid, ...(err.details !== undefined && { details: err.details }) } }, err.status);
+    if (err instanceof DomainError) {
+      const retry = retryAfterOf(err);
+      if (retry !== undefined) c.header('retry-after', String(retry));
+      return c.json({ error: { code: err.code, message: err.message, requestId: rid, ...(err.details !== undefined && { details: err.details }) } }, statusOf(err));
     }
     if (err instanceof HTTPException && err.status < 500) {
       // Hono's own validators (e.g. malformed JSON) throw these: same error shape, never a 500.
@@ -145,8 +154,12 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', userRoutes({ users: s.users }));
   app.route('/api/v1', auditRoutes({ audit: s.audit }));
   app.route('/api/v1', retentionRoutes({ policies: s.retentionPolicies }));
+  app.route('/api/v1', packRoutes({ packs: s.packs }));
   app.route('/api/v1', disclosureRoutes({ disclosures: s.disclosures }));
   app.doc31('/api/v1/openapi.json', { openapi: '3.1.0', info: { title: 'Mamoru evidence server', version: '0.1.0', description: 'Footage and call evidence for customer-harassment incidents.' } });
+
+  // The police share page: outside /api/v1 (no session), plain HTML, never indexed.
+  app.route('/', shareRoutes({ packs: s.packs, origin: http.origin }));
 
   if (d.webRoot) {
     app.use('/*', serveStatic({ root: d.webRoot }));

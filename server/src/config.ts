@@ -43,6 +43,11 @@ const common = {
   /** Redis key prefix of the job queue; centres (or test runs) sharing one Redis use different prefixes. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('mamoru'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * The centre's Ed25519 evidence-signing key (PEM, PKCS#8), created on first use with mode 0600. Keep it out of
+   * database dumps and back it up apart from them; every server and worker process reads the same file.
+   */
+  PACK_SIGNING_KEY_FILE: z.string().min(1).default('./data/pack-signing-key.pem'),
 };
 
 /** Every environment variable the API server reads, validated once at start. */
@@ -78,6 +83,8 @@ const workerSchema = z.object({
   ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
   /** Scratch space for derivations (defaults to the OS temp directory). */
   WORK_DIR: z.string().optional(),
+  /** Chromium for the packs' PDF reports (print-to-PDF). */
+  CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
 });
 
 export type Config = z.infer<typeof schema>;

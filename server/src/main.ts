@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock.ts';
 import { createS3Store } from './adapters/object-store.ts';
 import { createApp } from './app.ts';
+import { fileSigningKey } from './adapters/signing-key.ts';
 import { authSettingsFrom, incidentSettingsFrom, loadConfigOrExit } from './config.ts';
 import { createDb } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -32,6 +33,7 @@ const app = createApp({
   incidents: incidentSettingsFrom(cfg),
   adminToken: cfg.ADMIN_TOKEN,
   mediaSecret: cfg.MEDIA_LINK_SECRET,
+  signingKey: fileSigningKey(cfg.PACK_SIGNING_KEY_FILE),
   mediaTtlSeconds: cfg.MEDIA_LINK_TTL_SECONDS,
   maxSegmentBytes: cfg.MAX_SEGMENT_BYTES,
   maxRecordingBytes: cfg.MAX_RECORDING_BYTES,

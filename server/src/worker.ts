@@ -3,6 +3,9 @@ import { Redis } from 'ioredis';
 import { ffmpegAudioTools } from './adapters/audio-tools.ts';
 import { systemClock } from './adapters/clock.ts';
 import { createS3Store } from './adapters/object-store.ts';
+import { chromiumPdfRenderer } from './adapters/pdf-renderer.ts';
+import { fileSigningKey } from './adapters/signing-key.ts';
+import { ffmpegVideoTools } from './adapters/video-tools.ts';
 import { loadConfigOrExit } from './config.ts';
 import { createDb } from './db/connect.ts';
 import { buildHandlers, buildWorkerServices } from './jobs/handlers.ts';
@@ -22,7 +25,11 @@ const jobs = createJobQueue({ connection: redis, prefix: cfg.QUEUE_PREFIX });
 await store.ensureBucket();
 await jobs.ensureSchedules();
 
-const services = buildWorkerServices({ db, store, audio, clock: systemClock, jobs, workDir: cfg.WORK_DIR, orphanGraceSeconds: cfg.ORPHAN_GRACE_SECONDS, log });
+const services = buildWorkerServices({ db, store, audio, clock: systemClock, jobs, workDir: cfg.WORK_DIR, orphanGraceSeconds: cfg.ORPHAN_GRACE_SECONDS, log,
+  signingKey: fileSigningKey(cfg.PACK_SIGNING_KEY_FILE),
+  video: ffmpegVideoTools({ ffmpegPath: cfg.FFMPEG_PATH, ffprobePath: cfg.FFPROBE_PATH }),
+  pdf: chromiumPdfRenderer({ executablePath: cfg.CHROMIUM_PATH }),
+});
 const worker = startJobWorker({ connection: redis, prefix: cfg.QUEUE_PREFIX, handlers: buildHandlers(services), concurrency: cfg.WORKER_CONCURRENCY, log });
 log({ level: 'info', msg: 'worker started', concurrency: cfg.WORKER_CONCURRENCY, prefix: cfg.QUEUE_PREFIX });
 

@@ -172,6 +172,11 @@ describe('incidents: preserve_window commands, heartbeat delivery, acknowledgeme
     assert.deepEqual(w.hole!.arrival.missing, [{ from: at(1).toISOString(), to: at(2).toISOString() }]);
     assert.deepEqual([w.meta!.arrival.state, w.meta!.arrival.segments.metadataOnly, w.meta!.arrival.metadataOnlyMs, w.meta!.preserveCommand!.status], ['awaiting', 1, MIN, 'done']);
     assert.deepEqual([w.ondemand!.arrival.state, w.ondemand!.arrival.segments.stored, w.ondemand!.arrival.metadataOnlyMs, w.ondemand!.preserveCommand!.status], ['awaiting', 0, 12 * MIN, 'delivered']);
+    // Where each is drawn: the metadata-only minute as a stretch at the store, the rest of that window as stored.
+    const spanMs = (xs: unknown) => (xs as { from: string; to: string }[]).map((x) => Date.parse(x.to) - Date.parse(x.from));
+    assert.deepEqual(spanMs(w.meta!.arrival.atStore), [MIN]);
+    assert.equal(spanMs(w.meta!.arrival.stored).reduce((a, b) => a + b, 0), w.meta!.arrival.storedMs);
+    assert.deepEqual([spanMs(w.ondemand!.arrival.atStore), spanMs(w.ondemand!.arrival.stored)], [[12 * MIN], []]);
 
     // The agent sends the held segment's media: the centre attaches it to the metadata row.
     const put = await fetch(`${centre.url}/api/v1/agent/segments/meta/${encodeURIComponent(at(2).toISOString())}`, {

@@ -87,6 +87,9 @@ describe('incidents: the timeline of a case', () => {
     assert.equal(w1.arrival.state, 'awaiting', 'most of the window has no footage yet: the agent was asked for it');
     assert.deepEqual(w1.arrival.missing[0], { from: '2026-11-23T18:00:00.000Z', to: segStarts[0]!.toISOString() });
     assert.equal(w1.arrival.missingMs + w1.arrival.storedMs + w1.arrival.gapMs, 626_000, 'every moment of the window is accounted for');
+    // The stored stretch is the three contiguous segments as one span; nothing of cam1 is only at the store.
+    assert.deepEqual(w1.arrival.stored, [{ from: segStarts[0]!.toISOString(), to: new Date(segStarts[0]!.getTime() + w1.arrival.storedMs).toISOString() }]);
+    assert.deepEqual(w1.arrival.atStore, []);
     assert.equal(w1.preserveCommand.status, 'pending');
     assert.deepEqual([w2.camera.uploadMode, w2.playable, w2.arrival.segments.total, w2.arrival.missingMs, w2.preserveCommand.status], ['on-demand', false, 0, 626_000, 'pending']);
 

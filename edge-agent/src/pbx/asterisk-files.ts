@@ -9,7 +9,8 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Journal, readJsonFile, writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../state/atomic-file.ts';
+import { Journal, readJsonFile } from './atomic.ts';
 import { type CdrRow, type CelRec, type CustomRec, celSound, parseCdrCsvLine, parseCdrCustomLine, parseCelLine } from './cdr.ts';
 import type { AsteriskFilesConfig } from './config.ts';
 import {

@@ -1,40 +1,7 @@
-/** Durable file primitives for the PBX adapters: atomic replace and an fsync'd append-only journal. */
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, truncate } from 'node:fs/promises';
+/** Durable file primitives for the PBX adapters: JSON state files and an fsync'd append-only journal. */
+import { mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-
-async function fsyncDir(dir: string): Promise<void> {
-  // Directory fsync makes the rename itself durable. Some file systems refuse it; that is not worth failing for.
-  const fh = await open(dir, fsConstants.O_RDONLY).catch(() => null);
-  if (!fh) return;
-  try {
-    await fh.sync();
-  } catch {
-    /* not supported here */
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Writes `data` to `path` so that a crash leaves either the old or the new content: temp file + fsync + rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, path);
-  await fsyncDir(dir);
-}
+import { writeFileAtomic } from '../state/atomic-file.ts';
 
 /** Reads a JSON file, or returns null when it does not exist. */
 export async function readJsonFile<T>(path: string): Promise<T | null> {

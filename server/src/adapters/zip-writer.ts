@@ -32,9 +32,13 @@ function dosDateTime(d: Date): { dosTime: number; dosDate: number } {
 const u64 = (b: Buffer, v: number, at: number) => b.writeBigUInt64LE(BigInt(v), at);
 
 export type ZipWriter = {
-  /** Streams one entry of exactly `size` bytes from `source`; rejects (and leaves the archive unusable) on a size mismatch. */
-  addStream(name: string, source: Readable | AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void): Promise<void>;
-  addBuffer(name: string, data: Buffer): Promise<void>;
+  /**
+   * Streams one entry of exactly `size` bytes from `source`; rejects (and leaves the archive unusable) on a size
+   * mismatch. Answers where the entry's bytes start in the archive (they are stored as they are: a range read of the
+   * archive at that offset gives the file).
+   */
+  addStream(name: string, source: Readable | AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void): Promise<{ dataOffset: number }>;
+  addBuffer(name: string, data: Buffer): Promise<{ dataOffset: number }>;
   /** Writes the central directory and ends the output stream. Answers the archive's total size. */
   finish(): Promise<number>;
   /** Bytes written so far. */
@@ -104,6 +108,7 @@ export function createZipWriter(out: Writable, o: { modified: Date; /** Tests: Z
     h.writeUInt16LE(nameBuf.length, 26);
     h.writeUInt16LE(extra.length, 28);
     await write(Buffer.concat([h, nameBuf, extra]));
+    const dataOffset = offset;
     let crc = 0;
     let n = 0;
     for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -127,6 +132,7 @@ export function createZipWriter(out: Writable, o: { modified: Date; /** Tests: Z
     }
     await write(dd);
     entries.push({ name: nameBuf, crc: crc >>> 0, size, offset: headerOffset, dosTime, dosDate });
+    return { dataOffset };
   }
 
   return {

@@ -23,7 +23,7 @@ import { ConfigError, loadAuthSettings } from '../config.ts';
 import { createDb } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { ROLES, type Role, type SystemPrincipal } from '../domain/principal.ts';
-import { AppError } from '../http/errors.ts';
+import { DomainError } from '../domain/errors.ts';
 
 const USAGE = `usage:
   admin site:create --code CODE --name NAME [--timezone Asia/Tokyo] [--address TEXT]
@@ -234,7 +234,7 @@ try {
     console.error(e.message);
     process.exitCode = 2;
   } else {
-    console.error(e instanceof AppError ? `${e.code}: ${e.message}` : (e as Error).message);
+    console.error(e instanceof DomainError ? `${e.code}: ${e.message}` : (e as Error).message);
     process.exitCode = 1;
   }
 } finally {

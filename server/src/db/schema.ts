@@ -39,6 +39,12 @@ export type {
   Role,
 };
 
+/*
+ * The tables as TypeScript sees them: every table and column name camelCase. PostgreSQL names are the snake_case
+ * forms (`incidentCameraWindow.preserveCommandId` is `incident_camera_window.preserve_command_id`); Kysely's
+ * CamelCasePlugin (db/connect.ts) converts between the two. Raw `sql` text uses the PostgreSQL names.
+ */
+
 /** Columns set by the database on insert. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
 /** pg returns int8 as string. */
@@ -487,9 +493,59 @@ export interface DisclosureItemTable {
   foundAt: Date;
 }
 
+export type PackKindColumn = 'evidence' | 'disclosure';
+export type PackPurposeColumn = 'police_request' | 'court' | 'internal_investigation' | 'insurer' | 'data_subject_request';
+export type PackStatusColumn = 'queued' | 'building' | 'ready' | 'failed';
+
+/** An evidence pack (or disclosure response) requested by hq; never deleted. */
+export interface EvidencePackTable {
+  id: Generated<string>;
+  siteId: string;
+  incidentId: string | null;
+  kind: PackKindColumn;
+  purpose: PackPurposeColumn;
+  reference: string;
+  legalBasis: string;
+  scope: ColumnType<unknown, string, string>;
+  status: Defaulted<PackStatusColumn>;
+  jobId: string | null;
+  objectKey: string | null;
+  size: Int8 | null;
+  fileCount: number | null;
+  manifestSha256: Buffer | null;
+  signature: Buffer | null;
+  keyFingerprint: string | null;
+  contents: ColumnType<unknown, string, string> | null;
+  error: string | null;
+  requestedBy: string;
+  requestedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  downloadCount: Defaulted<number>;
+}
+
+/** A police share link of a pack: token hashed, expiry, download limit, optional passcode, revocation. */
+export interface PackShareLinkTable {
+  id: Generated<string>;
+  packId: string;
+  tokenHash: string;
+  recipient: string;
+  expiresAt: Date;
+  maxDownloads: number;
+  downloadCount: Defaulted<number>;
+  passcodeHash: string | null;
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  revokedBy: string | null;
+  revokeReason: string | null;
+}
+
 export interface Database {
   disclosureRequest: DisclosureRequestTable;
   disclosureItem: DisclosureItemTable;
+  evidencePack: EvidencePackTable;
+  packShareLink: PackShareLinkTable;
   retentionPolicy: RetentionPolicyTable;
   incidentSequence: IncidentSequenceTable;
   incident: IncidentTable;

@@ -114,6 +114,9 @@ export type Arrival = {
   storedMs: number;
   metadataOnlyMs: number;
   gapMs: number;
+  /** Where the window's media is at the centre, and where only metadata is (media still at the store), merged. */
+  storedSpans: Interval[];
+  atStoreSpans: Interval[];
   /** Past time of the window with no segment row and no reported gap (longer than the tolerance each). */
   missing: Interval[];
   missingMs: number;
@@ -144,6 +147,8 @@ export function arrival(a: ArrivalInput): Arrival {
     storedMs,
     metadataOnlyMs,
     gapMs,
+    storedSpans: union(stored, a.toleranceMs),
+    atStoreSpans: union(intersect(metaOnly, subtract(w, stored)), a.toleranceMs),
     missing,
     missingMs: total(missing),
     futureMs: Math.max(0, w.end - Math.max(w.start, a.now)),

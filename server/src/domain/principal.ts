@@ -70,12 +70,13 @@ export type Capability =
   | 'incidents:legal_hold' // place and release a legal hold on a case
   | 'retention:read' // retention policies (no media)
   | 'retention:manage' // editing retention policies
+  | 'packs:manage' // evidence packs: request, read, download, the signing key, police share links
   | 'disclosure:manage'; // data subjects' disclosure requests (開示請求): record, decide, build and send the response
 
 const ROLE_CAPABILITIES: Record<Role, readonly Capability[]> = {
   store_manager: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit'],
   security: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:edit', 'incidents:review'],
-  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage', 'disclosure:manage'],
+  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage', 'packs:manage', 'disclosure:manage'],
   auditor: ['audit:read', 'sites:list', 'retention:read'],
   admin: ['users:manage', 'sites:manage', 'sites:list'],
 };

@@ -5,7 +5,7 @@ import type { RequestOrigin } from '../domain/principal.ts';
 import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { AuthService } from '../services/auth.service.ts';
 import type { AppEnv } from './app-env.ts';
-import { AppError, forbidden, unauthorized } from './errors.ts';
+import { DomainError, forbidden, unauthorized } from '../domain/errors.ts';
 
 export function bearer(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -128,7 +128,7 @@ export function httpAuth(settings: HttpAuthSettings, deps: { auth: AuthService; 
     } catch (e) {
       if (token) deleteCookie(c, cookieName, { path: '/', secure: settings.cookieSecure });
       // An expired session must not break a signed media link or a logout: they go on without a principal.
-      if (kind === 'optional-session' && e instanceof AppError && e.status === 401) return next();
+      if (kind === 'optional-session' && e instanceof DomainError && e.kind === 'unauthenticated') return next();
       throw e;
     }
     return next();

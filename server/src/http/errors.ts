@@ -1,25 +1,25 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { DomainError, ErrorKind } from '../domain/errors.ts';
 
-/**
- * A failure the caller can act on. Services throw these; the HTTP layer maps them to
- * `{ error: { code, message, requestId } }` with the given status.
- */
-export class AppError extends Error {
-  constructor(
-    public readonly status: ContentfulStatusCode,
-    public readonly code: string,
-    message: string,
-    public readonly details?: unknown,
-  ) {
-    super(message);
-  }
+/** The one map from what went wrong (domain/errors.ts) to an HTTP status. */
+const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  too_large: 413,
+  range_not_satisfiable: 416,
+  unprocessable: 422,
+  too_many_attempts: 429,
+  unavailable: 503,
+};
+
+export const statusOf = (e: DomainError): ContentfulStatusCode => STATUS[e.kind];
+
+/** `retry-after` seconds of a throttled request, when the error carries them. */
+export function retryAfterOf(e: DomainError): number | undefined {
+  const retry = e.kind === 'too_many_attempts' ? (e.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds : undefined;
+  return typeof retry === 'number' ? retry : undefined;
 }
-
-export const badRequest = (code: string, message: string, details?: unknown) => new AppError(400, code, message, details);
-export const unauthorized = (code: string, message: string) => new AppError(401, code, message);
-export const forbidden = (code: string, message: string) => new AppError(403, code, message);
-export const notFound = (code: string, message: string) => new AppError(404, code, message);
-export const conflict = (code: string, message: string, details?: unknown) => new AppError(409, code, message, details);
-export const gone = (code: string, message: string) => new AppError(410, code, message);
-export const tooLarge = (code: string, message: string) => new AppError(413, code, message);
-export const unprocessable = (code: string, message: string, details?: unknown) => new AppError(422, code, message, details);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
-import { AppError } from './errors.ts';
+import { DomainError } from '../domain/errors.ts';
 
 export type MediaResult = { stream: Readable; size: number; range: { start: number; end: number } | null; mediaType: string; sha256: string | null; filename?: string };
 
@@ -26,7 +26,7 @@ export function mediaResponse(c: Context, m: MediaResult) {
 /** RFC 9110: a 416 names the current length so the client can retry with a satisfiable range. */
 export function withUnsatisfiableRangeLength(c: Context) {
   return (e: unknown): never => {
-    const size = e instanceof AppError && e.status === 416 ? (e.details as { size?: number } | undefined)?.size : undefined;
+    const size = e instanceof DomainError && e.kind === 'range_not_satisfiable' ? (e.details as { size?: number } | undefined)?.size : undefined;
     if (size !== undefined) c.header('content-range', `bytes */${size}`);
     throw e;
   };

@@ -54,6 +54,16 @@ export const JOBS = {
     schedule: { everyMs: 60 * 60_000 },
   },
   /**
+   * Builds one requested evidence pack (services/evidence-pack.service.ts): the ZIP streamed to S3, progress reported
+   * as it goes. A ready pack is left alone; a source that does not match its edge hash fails at once.
+   */
+  'pack.build': {
+    payload: z.strictObject({ packId: z.uuid() }),
+    attempts: 2,
+    backoffMs: 30_000,
+    jobId: (p: { packId: string }) => `pack.build.${p.packId}`,
+  },
+  /**
    * A disclosure request's response package (the evidence-pack format marked as a disclosure, masked copies made
    * here). One job per build (`buildId`); a build whose request is no longer `building` with that job id does nothing.
    */

@@ -5,15 +5,20 @@
 import type { AudioTools } from '../adapters/audio-tools.ts';
 import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import type { FaceDetector } from '../adapters/face-detector.ts';
-import type { MediaMasker } from '../adapters/media-mask.ts';
-import type { VideoTools } from '../adapters/video-tools.ts';
+import { detectFaceDetector, type FaceDetector } from '../adapters/face-detector.ts';
+import { ffmpegMediaMasker, type MediaMasker } from '../adapters/media-mask.ts';
+import { chromiumPdfRenderer, type PdfRenderer } from '../adapters/pdf-renderer.ts';
+import { fileSigningKey, type SigningKeyStore } from '../adapters/signing-key.ts';
+import { ffmpegVideoTools, type VideoTools } from '../adapters/video-tools.ts';
 import type { Db } from '../db/connect.ts';
-import { callRepository } from '../repositories/call.repository.ts';
 import { disclosureRepository } from '../repositories/disclosure.repository.ts';
 import { disclosureBuildService } from '../services/disclosure-build.service.ts';
-import type { PackBuilder } from '../services/pack-builder.ts';
 import { auditRepository } from '../repositories/audit.repository.ts';
+import { callRepository } from '../repositories/call.repository.ts';
+import { incidentRepository } from '../repositories/incident.repository.ts';
+import { linkingRepository } from '../repositories/linking.repository.ts';
+import { packRepository } from '../repositories/pack.repository.ts';
+import { userRepository } from '../repositories/user.repository.ts';
 import { transactor } from '../repositories/index.ts';
 import { recordingRepository } from '../repositories/recording.repository.ts';
 import { retentionRepository } from '../repositories/retention.repository.ts';
@@ -22,7 +27,10 @@ import { orphanSweepService } from '../services/orphan-sweep.service.ts';
 import { auditService } from '../services/audit.service.ts';
 import { derivationSweepService, recordingDeriveService } from '../services/recording-derive.service.ts';
 import { retentionService } from '../services/retention.service.ts';
+import { packBuildService } from '../services/evidence-pack.service.ts';
+import { packBuilder } from '../services/pack-builder.ts';
 import { type Handlers, PermanentJobError } from './definitions.ts';
+import { PackSourceError } from '../services/pack-builder.ts';
 import type { JobQueue } from './queue.ts';
 
 export type WorkerDeps = {
@@ -36,8 +44,12 @@ export type WorkerDeps = {
   /** Rows per retention transaction (default 200). */
   retentionBatchSize?: number;
   log?: (line: Record<string, unknown>) => void;
-  /** What disclosure responses need: the pack builder, video tools, the masker and a face detector (absent: those jobs fail saying so). */
-  disclosure?: { pack: PackBuilder; video: VideoTools; masker: MediaMasker; faces: Promise<FaceDetector> } | undefined;
+  /** Evidence packs: the signing key (PACK_SIGNING_KEY_FILE), ffmpeg for the MP4 cuts, Chromium for the PDF report. */
+  signingKey?: SigningKeyStore;
+  video?: VideoTools;
+  pdf?: PdfRenderer;
+  /** Disclosure responses: the masker (ffmpeg) and a face detector (OpenCV, or the "no detector" one); defaults when absent. */
+  disclosure?: { masker?: MediaMasker; faces?: Promise<FaceDetector> } | undefined;
 };
 
 /** Services the worker's handlers use, built once per process from adapters. */
@@ -46,6 +58,15 @@ export function buildWorkerServices(d: WorkerDeps) {
   const segments = segmentRepository(d.db);
   const tx = transactor(d.db);
   const audit = auditService({ tx, audit: auditRepository(d.db), clock: d.clock });
+  // One pack builder for evidence packs and disclosure responses.
+  const video = d.video ?? ffmpegVideoTools();
+  const builder = packBuilder({
+    store: d.store,
+    video,
+    pdf: d.pdf ?? chromiumPdfRenderer(),
+    signingKey: d.signingKey ?? fileSigningKey(process.env.PACK_SIGNING_KEY_FILE ?? './data/pack-signing-key.pem'),
+    workDir: d.workDir,
+  });
   return {
     orphanSweep: orphanSweepService({
       store: d.store,
@@ -58,10 +79,33 @@ export function buildWorkerServices(d: WorkerDeps) {
     }),
     derive: recordingDeriveService({ recordings, store: d.store, audio: d.audio, clock: d.clock, workDir: d.workDir }),
     derivationSweep: derivationSweepService({ recordings, jobs: d.jobs, clock: d.clock }),
-    disclosureBuild: d.disclosure
-      ? disclosureBuildService({ tx, disclosures: disclosureRepository(d.db), recordings, calls: callRepository(d.db), segments, store: d.store, clock: d.clock, audit, ...d.disclosure, workDir: d.workDir })
-      : null,
+    disclosureBuild: disclosureBuildService({
+      tx,
+      disclosures: disclosureRepository(d.db),
+      recordings,
+      calls: callRepository(d.db),
+      segments,
+      store: d.store,
+      clock: d.clock,
+      audit,
+      pack: builder,
+      video,
+      masker: d.disclosure?.masker ?? ffmpegMediaMasker(),
+      faces: d.disclosure?.faces ?? detectFaceDetector(),
+      workDir: d.workDir,
+    }),
     retention: retentionService({ tx, retention: retentionRepository(d.db), store: d.store, clock: d.clock, audit, batchSize: d.retentionBatchSize, log: d.log }),
+    packs: packBuildService({
+      packs: packRepository(d.db),
+      incidents: incidentRepository(d.db),
+      calls: callRepository(d.db),
+      recordings,
+      linking: linkingRepository(d.db),
+      users: userRepository(d.db),
+      builder,
+      audit,
+      clock: d.clock,
+    }),
   };
 }
 
@@ -71,10 +115,15 @@ export function buildHandlers(s: ReturnType<typeof buildWorkerServices>) {
     'recording.derive-sweep': () => s.derivationSweep.sweep(),
     'storage.orphan-sweep': () => s.orphanSweep.sweep(),
     'retention.run': (_p, ctx) => s.retention.run({ progress: ctx.progress }),
-    'disclosure.build': (p, ctx) => {
-      if (!s.disclosureBuild) throw new PermanentJobError('this worker was started without the disclosure build tools (pack builder, video tools, masker)');
-      return s.disclosureBuild.build(p.requestId, p.buildId, p.requestedBy, ctx);
+    'pack.build': async (p, ctx) => {
+      try {
+        return await s.packs.build(p.packId, { attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, progress: ctx.progress });
+      } catch (e) {
+        if (e instanceof PackSourceError) throw new PermanentJobError(e.message);
+        throw e;
+      }
     },
+    'disclosure.build': (p, ctx) => s.disclosureBuild.build(p.requestId, p.buildId, p.requestedBy, ctx),
   } satisfies Handlers;
   return handlers;
 }

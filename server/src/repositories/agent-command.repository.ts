@@ -21,41 +21,17 @@ export type CommandRow = {
 };
 
 const COLUMNS = ['id', 'siteId', 'kind', 'payload', 'incidentId', 'status', 'createdAt', 'deliveredAt', 'completedAt', 'detail'] as const;
-type Row = {
-  id: string;
-  siteId: string;
-  kind: AgentCommandKind;
-  payload: unknown;
-  incidentId: string | null;
-  status: CommandStatus;
-  createdAt: Date;
-  deliveredAt: Date | null;
-  completedAt: Date | null;
-  detail: string | null;
-};
-const toCommand = (r: Row): CommandRow => ({
-  id: r.id,
-  siteId: r.siteId,
-  kind: r.kind,
-  payload: r.payload as PreserveWindowPayload,
-  incidentId: r.incidentId,
-  status: r.status,
-  createdAt: r.createdAt,
-  deliveredAt: r.deliveredAt,
-  completedAt: r.completedAt,
-  detail: r.detail,
-});
 
 /** Work for agents behind NAT: queued here, delivered in heartbeat answers, acknowledged by the agent. */
 export function agentCommandRepository(db: Db) {
   return {
     async insert(c: { siteId: string; kind: AgentCommandKind; payload: PreserveWindowPayload; incidentId: string | null; now: Date }): Promise<CommandRow> {
-      const r = await db
+      return db
         .insertInto('agentCommand')
         .values({ siteId: c.siteId, kind: c.kind, payload: JSON.stringify(c.payload), incidentId: c.incidentId, createdAt: c.now })
         .returning(COLUMNS)
+        .$narrowType<{ payload: PreserveWindowPayload }>()
         .executeTakeFirstOrThrow();
-      return toCommand(r);
     },
 
     /**
@@ -68,6 +44,7 @@ export function agentCommandRepository(db: Db) {
       const rows = await db
         .selectFrom('agentCommand')
         .select(COLUMNS)
+        .$narrowType<{ payload: PreserveWindowPayload }>()
         .where('siteId', '=', siteId)
         .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'delivered'), eb('deliveredAt', '<', redeliverBefore)])]))
         .orderBy('createdAt')
@@ -82,15 +59,14 @@ export function agentCommandRepository(db: Db) {
         .set({ status: 'delivered', deliveredAt: now })
         .where('id', 'in', rows.map((r) => r.id))
         .execute();
-      return rows.map(toCommand);
+      return rows;
     },
 
     /** Scoped lookup: another site's command is as missing as one that does not exist. */
     async findForSite(id: string, siteId: string, lock = false): Promise<CommandRow | undefined> {
-      let q = db.selectFrom('agentCommand').select(COLUMNS).where('id', '=', id).where('siteId', '=', siteId);
+      let q = db.selectFrom('agentCommand').select(COLUMNS).$narrowType<{ payload: PreserveWindowPayload }>().where('id', '=', id).where('siteId', '=', siteId);
       if (lock) q = q.forUpdate();
-      const r = await q.executeTakeFirst();
-      return r && toCommand(r);
+      return q.executeTakeFirst();
     },
 
     async complete(id: string, status: 'done' | 'failed', detail: string | null, now: Date): Promise<void> {
@@ -111,8 +87,7 @@ export function agentCommandRepository(db: Db) {
 
     async findByIds(ids: readonly string[]): Promise<CommandRow[]> {
       if (ids.length === 0) return [];
-      const rows = await db.selectFrom('agentCommand').select(COLUMNS).where('id', 'in', [...ids]).execute();
-      return rows.map(toCommand);
+      return db.selectFrom('agentCommand').select(COLUMNS).$narrowType<{ payload: PreserveWindowPayload }>().where('id', 'in', [...ids]).execute();
     },
 
     async countOpen(siteId: string): Promise<number> {

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
+import type { AuditEventTable } from '../db/schema.ts';
 import type { ChainedEvent } from '../domain/audit-chain.ts';
 
 export type AuditFilter = {
@@ -36,47 +37,10 @@ const COLUMNS = [
   'hash',
 ] as const;
 
-type Row = {
-  id: string;
-  occurredAt: Date;
-  actorType: ChainedEvent['actorType'];
-  actorId: string | null;
-  actorLabel: string | null;
-  actorRole: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  siteId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  purpose: string | null;
-  requestId: string | null;
-  outcome: ChainedEvent['outcome'];
-  details: unknown;
-  prevHash: Buffer;
-  hash: Buffer;
-};
+type Row = Pick<Selectable<AuditEventTable>, (typeof COLUMNS)[number]>;
 
-const toEvent = (r: Row): ChainedEvent => ({
-  id: String(r.id),
-  occurredAt: r.occurredAt,
-  actorType: r.actorType,
-  actorId: r.actorId,
-  actorLabel: r.actorLabel,
-  actorRole: r.actorRole,
-  action: r.action,
-  targetType: r.targetType,
-  targetId: r.targetId,
-  siteId: r.siteId,
-  ip: r.ip,
-  userAgent: r.userAgent,
-  purpose: r.purpose,
-  requestId: r.requestId,
-  outcome: r.outcome,
-  details: r.details,
-  prevHash: r.prevHash.toString('hex'),
-  hash: r.hash.toString('hex'),
-});
+/** The chain works on hex strings; the table holds bytes. */
+const toEvent = (r: Row): ChainedEvent => ({ ...r, id: String(r.id), prevHash: r.prevHash.toString('hex'), hash: r.hash.toString('hex') });
 
 export function auditRepository(db: Db) {
   return {
@@ -115,7 +79,7 @@ export function auditRepository(db: Db) {
         .execute();
     },
     async setHead(lastId: string, lastHash: string) {
-      await db.updateTable('auditChainHead').set({ lastId: lastId, lastHash: Buffer.from(lastHash, 'hex') }).where('id', '=', 1).execute();
+      await db.updateTable('auditChainHead').set({ lastId, lastHash: Buffer.from(lastHash, 'hex') }).where('id', '=', 1).execute();
     },
     /** Every event in id order, fetched in batches (keyset, so the walk does not hold one huge result). */
     async *walk(batchSize = 1000): AsyncGenerator<ChainedEvent> {

@@ -316,13 +316,13 @@ export function callRepository(db: Db) {
     },
 
     async listVersions(callId: string): Promise<CallVersionRow[]> {
-      const rows = await db
+      return db
         .selectFrom('callVersion')
-        .select(['id', 'version', 'payload', sql<string>`encode(payload_sha256, 'hex')`.as('sha'), 'agentId', 'receivedAt'])
+        .select(['id', 'version', 'payload', sql<string>`encode(payload_sha256, 'hex')`.as('payloadSha256'), 'agentId', 'receivedAt'])
+        .$narrowType<{ payload: CallPayload }>()
         .where('callId', '=', callId)
         .orderBy('version')
         .execute();
-      return rows.map((r) => ({ id: String(r.id), version: r.version, payload: r.payload as CallPayload, payloadSha256: r.sha, agentId: r.agentId, receivedAt: r.receivedAt }));
     },
 
     async listLegs(callVersionId: string): Promise<CallLegRow[]> {

@@ -197,6 +197,10 @@ const toIncident = (r: IncidentSelectRow): IncidentRow => ({
   updatedAt: r.updatedAt,
 });
 
+const CALL_LINK_COLUMNS = ['callId', 'source', 'linkedBy', 'linkedAt'] as const;
+const NOTE_COLUMNS = ['id', 'body', 'authorId', 'authorLabel', 'createdAt'] as const;
+const BOOKMARK_COLUMNS = ['id', 'at', 'cameraId', 'callId', 'note', 'createdBy', 'createdByLabel', 'createdAt'] as const;
+
 const range = (start: Date, end: Date) => sql<string>`tstzrange(${start}, ${end}, '[)')`;
 
 const windowSelect = (db: Db) =>
@@ -258,7 +262,7 @@ export function incidentRepository(db: Db) {
     async nextSequence(siteId: string, year: number): Promise<number> {
       const r = await db
         .insertInto('incidentSequence')
-        .values({ siteId: siteId, year, lastValue: 1 })
+        .values({ siteId, year, lastValue: 1 })
         .onConflict((oc) => oc.columns(['siteId', 'year']).doUpdateSet({ lastValue: sql`incident_sequence.last_value + 1` }))
         .returning('lastValue')
         .executeTakeFirstOrThrow();
@@ -369,26 +373,24 @@ export function incidentRepository(db: Db) {
       if (links.length === 0) return [];
       const rows = await db
         .insertInto('incidentCall')
-        .values(links.map((l) => ({ incidentId: incidentId, callId: l.callId, source: l.source, linkedBy: by, linkedAt: at })))
+        .values(links.map((l) => ({ incidentId, callId: l.callId, source: l.source, linkedBy: by, linkedAt: at })))
         .onConflict((oc) => oc.columns(['incidentId', 'callId']).doNothing())
         .returning('callId')
         .execute();
       return rows.map((r) => r.callId);
     },
     async unlinkCall(incidentId: string, callId: string): Promise<CallLinkRow | undefined> {
-      const r = await db.deleteFrom('incidentCall').where('incidentId', '=', incidentId).where('callId', '=', callId).returningAll().executeTakeFirst();
-      return r && { callId: r.callId, source: r.source, linkedBy: r.linkedBy, linkedAt: r.linkedAt };
+      return db.deleteFrom('incidentCall').where('incidentId', '=', incidentId).where('callId', '=', callId).returning(CALL_LINK_COLUMNS).executeTakeFirst();
     },
     async listCallLinks(incidentId: string): Promise<CallLinkRow[]> {
-      const rows = await db
+      return db
         .selectFrom('incidentCall')
         .innerJoin('call', 'call.id', 'incidentCall.callId')
-        .select(['incidentCall.callId', 'incidentCall.source', 'incidentCall.linkedBy', 'incidentCall.linkedAt'])
+        .select(CALL_LINK_COLUMNS.map((c) => `incidentCall.${c}` as const))
         .where('incidentCall.incidentId', '=', incidentId)
         .orderBy('call.startAt')
         .orderBy('call.id')
         .execute();
-      return rows.map((r) => ({ callId: r.callId, source: r.source, linkedBy: r.linkedBy, linkedAt: r.linkedAt }));
     },
 
     // ---- camera windows ----------------------------------------------------------------------------------------
@@ -459,7 +461,7 @@ export function incidentRepository(db: Db) {
     async setIncidentHoldExpiry(incidentId: string, expiresAt: Date | null): Promise<number> {
       const r = await db
         .updateTable('evidenceHold')
-        .set({ expiresAt: expiresAt })
+        .set({ expiresAt })
         .where('incidentId', '=', incidentId)
         .where('kind', '=', 'incident')
         .where('releasedAt', 'is', null)
@@ -467,53 +469,29 @@ export function incidentRepository(db: Db) {
       return Number(r.numUpdatedRows);
     },
     async listHolds(incidentId: string): Promise<HoldRow[]> {
-      const rows = await holdSelect(db).where('incidentId', '=', incidentId).orderBy('placedAt').orderBy('id').execute();
-      return rows.map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        cameraId: r.cameraId,
-        start: r.start,
-        end: r.end,
-        callId: r.callId,
-        reason: r.reason,
-        placedBy: r.placedBy,
-        placedAt: r.placedAt,
-        expiresAt: r.expiresAt,
-        releasedAt: r.releasedAt,
-        releasedBy: r.releasedBy,
-        releaseReason: r.releaseReason,
-      }));
+      return holdSelect(db).where('incidentId', '=', incidentId).orderBy('placedAt').orderBy('id').execute();
     },
 
     // ---- notes, bookmarks, history -----------------------------------------------------------------------------
 
     async addNote(incidentId: string, body: string, authorId: string, authorLabel: string | null, at: Date): Promise<NoteRow> {
-      const r = await db
-        .insertInto('incidentNote')
-        .values({ incidentId: incidentId, body, authorId: authorId, authorLabel: authorLabel, createdAt: at })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { id: r.id, body: r.body, authorId: r.authorId, authorLabel: r.authorLabel, createdAt: r.createdAt };
+      return db.insertInto('incidentNote').values({ incidentId, body, authorId, authorLabel, createdAt: at }).returning(NOTE_COLUMNS).executeTakeFirstOrThrow();
     },
     async listNotes(incidentId: string): Promise<NoteRow[]> {
-      const rows = await db.selectFrom('incidentNote').selectAll().where('incidentId', '=', incidentId).orderBy('createdAt').orderBy('id').execute();
-      return rows.map((r) => ({ id: r.id, body: r.body, authorId: r.authorId, authorLabel: r.authorLabel, createdAt: r.createdAt }));
+      return db.selectFrom('incidentNote').select(NOTE_COLUMNS).where('incidentId', '=', incidentId).orderBy('createdAt').orderBy('id').execute();
     },
     async addBookmark(b: { incidentId: string; at: Date; cameraId: string | null; callId: string | null; note: string; by: string; byLabel: string | null; now: Date }): Promise<BookmarkRow> {
-      const r = await db
+      return db
         .insertInto('incidentBookmark')
         .values({ incidentId: b.incidentId, at: b.at, cameraId: b.cameraId, callId: b.callId, note: b.note, createdBy: b.by, createdByLabel: b.byLabel, createdAt: b.now })
-        .returningAll()
+        .returning(BOOKMARK_COLUMNS)
         .executeTakeFirstOrThrow();
-      return toBookmark(r);
     },
     async removeBookmark(incidentId: string, bookmarkId: string): Promise<BookmarkRow | undefined> {
-      const r = await db.deleteFrom('incidentBookmark').where('incidentId', '=', incidentId).where('id', '=', bookmarkId).returningAll().executeTakeFirst();
-      return r && toBookmark(r);
+      return db.deleteFrom('incidentBookmark').where('incidentId', '=', incidentId).where('id', '=', bookmarkId).returning(BOOKMARK_COLUMNS).executeTakeFirst();
     },
     async listBookmarks(incidentId: string): Promise<BookmarkRow[]> {
-      const rows = await db.selectFrom('incidentBookmark').selectAll().where('incidentId', '=', incidentId).orderBy('at').orderBy('id').execute();
-      return rows.map(toBookmark);
+      return db.selectFrom('incidentBookmark').select(BOOKMARK_COLUMNS).where('incidentId', '=', incidentId).orderBy('at').orderBy('id').execute();
     },
     async addEvent(e: { incidentId: string; at: Date; actorType: string; actorId: string | null; actorLabel: string | null; action: string; changes: Record<string, unknown> }) {
       await db
@@ -522,8 +500,7 @@ export function incidentRepository(db: Db) {
         .execute();
     },
     async listEvents(incidentId: string): Promise<IncidentEventRow[]> {
-      const rows = await db.selectFrom('incidentEvent').selectAll().where('incidentId', '=', incidentId).orderBy('id').execute();
-      return rows.map((r) => ({ id: String(r.id), at: r.at, actorType: r.actorType, actorId: r.actorId, actorLabel: r.actorLabel, action: r.action, changes: r.changes }));
+      return db.selectFrom('incidentEvent').select(['id', 'at', 'actorType', 'actorId', 'actorLabel', 'action', 'changes']).where('incidentId', '=', incidentId).orderBy('id').execute();
     },
 
     // ---- repeat callers ------------------------------------------------------------------------------------------
@@ -580,6 +557,3 @@ export function incidentRepository(db: Db) {
 }
 export type IncidentRepository = ReturnType<typeof incidentRepository>;
 
-function toBookmark(r: { id: string; at: Date; cameraId: string | null; callId: string | null; note: string; createdBy: string; createdByLabel: string | null; createdAt: Date }): BookmarkRow {
-  return { id: r.id, at: r.at, cameraId: r.cameraId, callId: r.callId, note: r.note, createdBy: r.createdBy, createdByLabel: r.createdByLabel, createdAt: r.createdAt };
-}

@@ -101,7 +101,7 @@ export function recordingRepository(db: Db) {
     async attachOriginal(id: string, objectKey: string, mediaType: string, storedAt: Date): Promise<boolean> {
       const res = await db
         .updateTable('recording')
-        .set({ objectKey: objectKey, mediaType: mediaType, storedAt: storedAt, deriveStatus: 'pending', deriveUpdatedAt: storedAt })
+        .set({ objectKey, mediaType, storedAt, deriveStatus: 'pending', deriveUpdatedAt: storedAt })
         .where('id', '=', id)
         .where('objectKey', 'is', null)
         .executeTakeFirst();

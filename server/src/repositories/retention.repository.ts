@@ -9,14 +9,15 @@ export type ClaimedSegment = { id: string; cameraId: string; cameraKey: string; 
 /** A recording whose original and derivatives the retention job just took. */
 export type ClaimedRecording = { id: string; callId: string; siteId: string; name: string; callEndAt: Date; sha256: string; size: number; objectKeys: string[] };
 
+const POLICY_COLUMNS = ['class', 'retentionDays', 'updatedAt', 'updatedBy'] as const;
+
 /** An evidence hold counts while it is not released and has not lapsed. */
 const activeHold = (now: Date) => sql<boolean>`h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > ${now})`;
 
 export function retentionRepository(db: Db) {
   return {
     async listPolicies(): Promise<RetentionPolicy[]> {
-      const rows = await db.selectFrom('retentionPolicy').select(['class', 'retentionDays', 'updatedAt', 'updatedBy']).orderBy('class').execute();
-      return rows.map((r) => ({ class: r.class, retentionDays: r.retentionDays, updatedAt: r.updatedAt, updatedBy: r.updatedBy }));
+      return db.selectFrom('retentionPolicy').select(POLICY_COLUMNS).orderBy('class').execute();
     },
     /** Days of one class (null: until released). Used by the job and by case closing (incident_evidence). */
     async policyDays(cls: RetentionClass): Promise<number | null> {
@@ -25,8 +26,7 @@ export function retentionRepository(db: Db) {
     },
     /** Locks every policy row until the surrounding transaction ends (edits are serialized). */
     async lockPolicies(): Promise<RetentionPolicy[]> {
-      const rows = await db.selectFrom('retentionPolicy').select(['class', 'retentionDays', 'updatedAt', 'updatedBy']).orderBy('class').forUpdate().execute();
-      return rows.map((r) => ({ class: r.class, retentionDays: r.retentionDays, updatedAt: r.updatedAt, updatedBy: r.updatedBy }));
+      return db.selectFrom('retentionPolicy').select(POLICY_COLUMNS).orderBy('class').forUpdate().execute();
     },
     async setPolicyDays(cls: RetentionClass, days: number | null, by: string, at: Date) {
       await db.updateTable('retentionPolicy').set({ retentionDays: days, updatedBy: by, updatedAt: at }).where('class', '=', cls).execute();

@@ -62,23 +62,10 @@ const segmentSelect = (db: Db) =>
 
 type SegmentSelectRow = Awaited<ReturnType<ReturnType<typeof segmentSelect>['executeTakeFirstOrThrow']>>;
 
-const toRecord = (r: SegmentSelectRow): SegmentRecord => ({
-  id: String(r.id),
-  cameraId: r.cameraId,
-  start: r.start,
-  end: r.end,
-  durationMs: r.durationMs,
-  byteSize: Number(r.byteSize),
-  sha256: r.sha256,
-  mediaType: r.mediaType,
-  codec: r.codec,
-  runId: r.runId,
-  clockOffsetMs: r.clockOffsetMs,
-  objectKey: r.objectKey,
-  retentionClass: r.retentionClass,
-  holdCount: r.holdCount,
-  deletedAt: r.deletedAt,
-});
+/** pg returns int8 as a string; a segment's size fits a number exactly. */
+const toRecord = (r: SegmentSelectRow): SegmentRecord => ({ ...r, byteSize: Number(r.byteSize) });
+
+const GAP_COLUMNS = ['id', 'cameraId', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'] as const;
 
 export function segmentRepository(db: Db) {
   return {
@@ -124,7 +111,7 @@ export function segmentRepository(db: Db) {
     async attachObject(id: string, objectKey: string, storedAt: Date, expect: { sha256: string; byteSize: number }): Promise<boolean> {
       const res = await db
         .updateTable('segment')
-        .set({ objectKey: objectKey, storedAt: storedAt })
+        .set({ objectKey, storedAt })
         .where('id', '=', id)
         .where('objectKey', 'is', null)
         .where('deletedAt', 'is', null)
@@ -169,24 +156,23 @@ export function segmentRepository(db: Db) {
         .onConflict((oc) => oc.constraint('gap_identity_uq').doNothing())
         .returning('id')
         .executeTakeFirst();
-      const row = await db
+      const gap = await db
         .selectFrom('gap')
-        .select(['id', 'cameraId', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
+        .select(GAP_COLUMNS)
         .where('cameraId', '=', g.cameraId)
         .where(sql<boolean>`span = tstzrange(${g.start}, ${g.end}, '[)')`)
         .where('reason', '=', g.reason)
         .executeTakeFirstOrThrow();
-      return { created: Boolean(inserted), gap: { id: String(row.id), cameraId: row.cameraId, start: row.start, end: row.end, reason: row.reason, detail: row.detail } };
+      return { created: Boolean(inserted), gap };
     },
     async listGapsInRange(cameraId: string, from: Date, to: Date): Promise<GapRecord[]> {
-      const rows = await db
+      return db
         .selectFrom('gap')
-        .select(['id', 'cameraId', sql<Date>`lower(span)`.as('start'), sql<Date>`upper(span)`.as('end'), 'reason', 'detail'])
+        .select(GAP_COLUMNS)
         .where('cameraId', '=', cameraId)
         .where(sql<boolean>`span && tstzrange(${from}, ${to}, '[)')`)
         .orderBy(sql`lower(span)`)
         .execute();
-      return rows.map((r) => ({ id: String(r.id), cameraId: r.cameraId, start: r.start, end: r.end, reason: r.reason, detail: r.detail }));
     },
     /** Which of these object keys a segment row points at (for the orphan sweep). */
     async referencedObjectKeys(keys: string[]): Promise<Set<string>> {

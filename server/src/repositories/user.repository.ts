@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.ts';
-import type { Role } from '../db/schema.ts';
+import type { Selectable } from 'kysely';
+import type { AppUserTable, Role } from '../db/schema.ts';
 import type { ThrottleState } from '../domain/login-throttle.ts';
 
 export type UserRecord = {
@@ -32,34 +33,11 @@ const COLUMNS = [
   'updatedAt',
 ] as const;
 
-type Row = {
-  id: string;
-  login: string;
-  displayName: string;
-  role: Role;
-  active: boolean;
-  passwordHash: string;
-  failedAttempts: number;
-  failureWindowStartedAt: Date | null;
-  lockedUntil: Date | null;
-  lastLoginAt: Date | null;
-  passwordChangedAt: Date;
-  createdAt: Date;
-  updatedAt: Date;
-};
+type Row = Pick<Selectable<AppUserTable>, (typeof COLUMNS)[number]>;
 
-const toRecord = (r: Row): UserRecord => ({
-  id: r.id,
-  login: r.login,
-  displayName: r.displayName,
-  role: r.role,
-  active: r.active,
-  passwordHash: r.passwordHash,
-  throttle: { failedAttempts: r.failedAttempts, windowStartedAt: r.failureWindowStartedAt, lockedUntil: r.lockedUntil },
-  lastLoginAt: r.lastLoginAt,
-  passwordChangedAt: r.passwordChangedAt,
-  createdAt: r.createdAt,
-  updatedAt: r.updatedAt,
+const toRecord = ({ failedAttempts, failureWindowStartedAt, lockedUntil, ...r }: Row): UserRecord => ({
+  ...r,
+  throttle: { failedAttempts, windowStartedAt: failureWindowStartedAt, lockedUntil },
 });
 
 export type UserSite = { siteId: string; code: string; name: string; timezone: string };
@@ -112,13 +90,13 @@ export function userRepository(db: Db) {
         .where('userSite.userId', 'in', userIds)
         .orderBy('site.code')
         .execute();
-      for (const { userId: user_id, ...s } of rows) out.set(user_id, [...(out.get(user_id) ?? []), s]);
+      for (const { userId, ...s } of rows) out.set(userId, [...(out.get(userId) ?? []), s]);
       return out;
     },
     /** Replaces the user's site rows. */
     async setSites(userId: string, siteIds: readonly string[], now: Date) {
       await db.deleteFrom('userSite').where('userId', '=', userId).execute();
-      if (siteIds.length) await db.insertInto('userSite').values(siteIds.map((site_id) => ({ userId: userId, siteId: site_id, createdAt: now }))).execute();
+      if (siteIds.length) await db.insertInto('userSite').values(siteIds.map((siteId) => ({ userId, siteId, createdAt: now }))).execute();
     },
     async update(id: string, patch: { displayName?: string; role?: Role; active?: boolean }, now: Date) {
       await db
@@ -147,7 +125,7 @@ export function userRepository(db: Db) {
         .execute();
     },
     async setPassword(id: string, passwordHash: string, now: Date) {
-      await db.updateTable('appUser').set({ passwordHash: passwordHash, passwordChangedAt: now, updatedAt: now }).where('id', '=', id).execute();
+      await db.updateTable('appUser').set({ passwordHash, passwordChangedAt: now, updatedAt: now }).where('id', '=', id).execute();
     },
     /** Active admins, locked (inside a transaction) so two demotions cannot both pass a last-admin check. */
     async activeAdminIdsForUpdate(): Promise<string[]> {

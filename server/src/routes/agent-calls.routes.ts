@@ -11,7 +11,7 @@ import {
   RecordingPutResponseSchema,
 } from '@mamoru/contract';
 import type { HttpAuth } from '../http/auth.ts';
-import { tooLarge } from '../http/errors.ts';
+import { tooLarge } from '../domain/errors.ts';
 import { errorResponses, router } from '../http/openapi.ts';
 import type { CallIngestService } from '../services/call-ingest.service.ts';
 

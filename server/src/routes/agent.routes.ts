@@ -17,7 +17,7 @@ import {
 import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { IngestService } from '../services/ingest.service.ts';
 import type { HttpAuth } from '../http/auth.ts';
-import { badRequest } from '../http/errors.ts';
+import { badRequest } from '../domain/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { Clock } from '../adapters/clock.ts';
 

@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { CALL_DIRECTIONS, CALL_DISPOSITIONS, NOTICE_PLAYED } from '@mamoru/contract/enums';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/app-env.ts';
-import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { CallRow, CallLegRow, CallVersionRow } from '../repositories/call.repository.ts';
 import type { CallQueryService } from '../services/call-query.service.ts';

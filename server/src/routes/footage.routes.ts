@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { SEGMENT_STATES, type SegmentState } from '@mamoru/contract/enums';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/app-env.ts';
-import { AppError } from '../http/errors.ts';
 import { errorResponses, IsoDate, router } from '../http/openapi.ts';
 import type { CameraView } from '../repositories/camera.repository.ts';
 import type { GapRecord, SegmentRecord } from '../repositories/segment.repository.ts';

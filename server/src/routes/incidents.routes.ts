@@ -88,6 +88,8 @@ const Arrival = z
     gapMs: z.number(),
     missingMs: z.number(),
     futureMs: z.number(),
+    stored: z.array(Span).openapi({ description: 'stretches whose media is at the centre (segments closer than 500 ms joined)' }),
+    atStore: z.array(Span).openapi({ description: 'stretches known from segment metadata whose media is still at the store' }),
     missing: z.array(Span),
     gaps: z.array(Span.extend({ reason: z.string(), detail: z.string().nullable() })),
   })
@@ -122,6 +124,8 @@ const windowJson = (w: WindowView) => ({
     gapMs: w.arrival.gapMs,
     missingMs: w.arrival.missingMs,
     futureMs: w.arrival.futureMs,
+    stored: w.arrival.storedSpans.map((m) => ({ from: new Date(m.start).toISOString(), to: new Date(m.end).toISOString() })),
+    atStore: w.arrival.atStoreSpans.map((m) => ({ from: new Date(m.start).toISOString(), to: new Date(m.end).toISOString() })),
     missing: w.arrival.missing.map((m) => ({ from: new Date(m.start).toISOString(), to: new Date(m.end).toISOString() })),
     gaps: w.gaps.map((g) => ({ from: g.start.toISOString(), to: g.end.toISOString(), reason: g.reason, detail: g.detail })),
   },

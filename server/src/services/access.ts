@@ -1,5 +1,5 @@
 import { type Capability, can, type Principal, type UserPrincipal } from '../domain/principal.ts';
-import { forbidden } from '../http/errors.ts';
+import { forbidden } from '../domain/errors.ts';
 
 /** The role check every service method makes first; the site scope is applied after it. */
 export function ensureCan(p: Principal, cap: Capability): void {

@@ -1,6 +1,6 @@
 import type { Clock } from '../adapters/clock.ts';
 import { randomToken, safeEqual, sha256Hex } from '../adapters/crypto.ts';
-import { badRequest, conflict, gone, notFound, unauthorized } from '../http/errors.ts';
+import { badRequest, conflict, gone, notFound, unauthorized } from '../domain/errors.ts';
 import type { AgentRepository } from '../repositories/agent.repository.ts';
 import type { SiteRepository } from '../repositories/site.repository.ts';
 import { NO_ORIGIN, type AgentPrincipal, type RequestOrigin } from '../domain/principal.ts';

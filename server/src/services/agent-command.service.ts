@@ -1,7 +1,7 @@
 import type { Clock } from '../adapters/clock.ts';
 import type { AgentCommand } from '@mamoru/contract';
 import type { AgentPrincipal } from '../domain/principal.ts';
-import { conflict, notFound } from '../http/errors.ts';
+import { conflict, notFound } from '../domain/errors.ts';
 import type { CommandRow } from '../repositories/agent-command.repository.ts';
 import type { Transactor } from '../repositories/index.ts';
 import type { AuditService } from './audit.service.ts';

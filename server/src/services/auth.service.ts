@@ -3,7 +3,7 @@ import { hashSecret, randomToken, sha256Hex, verifySecret } from '../adapters/cr
 import { afterFailure, EMPTY_THROTTLE, lockedFor, type ThrottleRule, type ThrottleState } from '../domain/login-throttle.ts';
 import { normalizeLogin, passwordProblem } from '../domain/password-policy.ts';
 import { type RequestOrigin, roleCapabilities, roleHasSites, siteScopeForRole, type UserPrincipal } from '../domain/principal.ts';
-import { AppError, badRequest, forbidden, unauthorized } from '../http/errors.ts';
+import { badRequest, forbidden, tooManyAttempts, unauthorized } from '../domain/errors.ts';
 import type { Repositories, Transactor } from '../repositories/index.ts';
 import type { LoginThrottleRepository } from '../repositories/login-throttle.repository.ts';
 import type { SessionRepository } from '../repositories/session.repository.ts';
@@ -24,7 +24,7 @@ export type AuthSettings = {
 const TOKEN = /^[A-Za-z0-9_-]{43}$/; // 32 random bytes, base64url
 
 const tooMany = (seconds: number) =>
-  new AppError(429, 'too_many_attempts', `too many failed sign-ins; try again in ${seconds} s`, { retryAfterSeconds: seconds });
+  tooManyAttempts('too_many_attempts', `too many failed sign-ins; try again in ${seconds} s`, seconds);
 const invalidCredentials = () => unauthorized('invalid_credentials', 'login or password is wrong');
 
 export type Me = {

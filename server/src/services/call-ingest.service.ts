@@ -6,7 +6,7 @@ import { storeVerified } from './verified-upload.ts';
 import type { CallPayload } from '@mamoru/contract';
 import { payloadDigest } from '../domain/call-payload.ts';
 import type { Principal } from '../domain/principal.ts';
-import { badRequest, conflict, notFound, tooLarge } from '../http/errors.ts';
+import { badRequest, conflict, notFound, tooLarge } from '../domain/errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { CallRepository } from '../repositories/call.repository.ts';
 import type { RecordingRepository, RecordingRow } from '../repositories/recording.repository.ts';

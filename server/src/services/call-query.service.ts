@@ -4,7 +4,7 @@ import { signPath, verifyPathSignature } from '../adapters/crypto.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { CallDirection, CallDisposition, NoticePlayed } from '../db/schema.ts';
 import { type Principal, readableSites } from '../domain/principal.ts';
-import { badRequest, forbidden, notFound } from '../http/errors.ts';
+import { badRequest, forbidden, notFound } from '../domain/errors.ts';
 import type { CallRepository, CallRow } from '../repositories/call.repository.ts';
 import type { RecordingRepository, RecordingRow } from '../repositories/recording.repository.ts';
 import type { SiteRepository } from '../repositories/site.repository.ts';

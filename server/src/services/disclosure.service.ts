@@ -19,7 +19,7 @@ import {
   RecordingMaskingSchema,
 } from '../domain/disclosure.ts';
 import type { Principal } from '../domain/principal.ts';
-import { AppError, badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound, unavailable } from '../domain/errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { DisclosureItemRow, DisclosureRequestRow, NewDisclosureItem } from '../repositories/disclosure.repository.ts';
 import type { Repositories, Transactor } from '../repositories/index.ts';
@@ -297,7 +297,7 @@ export function disclosureService(deps: {
         await deps.jobs.enqueue('disclosure.build', { requestId: id, buildId: jobId, requestedBy: { id: p.userId, login: p.login } });
       } catch (e) {
         await deps.tx((r) => r.disclosures.setStatus(id, 'failed', deps.clock.now(), { error: `queue unavailable: ${(e as Error).message}` }));
-        throw new AppError(503, 'queue_unavailable', 'the job queue is unavailable; try again');
+        throw unavailable('queue_unavailable', 'the job queue is unavailable; try again');
       }
       return { jobId, status: 'building' };
     },

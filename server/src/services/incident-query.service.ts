@@ -3,7 +3,7 @@ import type { ArrivalState } from '@mamoru/contract/enums';
 import type { Arrival, IncidentCategory, IncidentStatus } from '../domain/incident.ts';
 import { TRANSITIONS } from '../domain/incident.ts';
 import { can, type Principal, readableSites } from '../domain/principal.ts';
-import { badRequest } from '../http/errors.ts';
+import { badRequest } from '../domain/errors.ts';
 import type { CommandRow, AgentCommandRepository } from '../repositories/agent-command.repository.ts';
 import type { CallRepository, CallRow } from '../repositories/call.repository.ts';
 import type { CameraWindowRow, IncidentRepository, IncidentRow, RepeatCallMatch } from '../repositories/incident.repository.ts';

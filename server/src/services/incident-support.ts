@@ -3,7 +3,7 @@ import { signPath } from '../adapters/crypto.ts';
 import { arrival, type Arrival } from '../domain/incident.ts';
 import { CONTIGUITY_TOLERANCE_MS } from '../domain/hls.ts';
 import { type Principal, readableSites } from '../domain/principal.ts';
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../domain/errors.ts';
 import type { IncidentRepository, IncidentRow } from '../repositories/incident.repository.ts';
 import type { CameraFootage, FootageWindow, LinkingRepository } from '../repositories/linking.repository.ts';
 import type { GapRecord } from '../repositories/segment.repository.ts';

@@ -13,7 +13,7 @@ import {
   yearIn,
 } from '../domain/incident.ts';
 import { can, canReadSite, type Principal, readableSites } from '../domain/principal.ts';
-import { badRequest, conflict, forbidden, notFound } from '../http/errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../domain/errors.ts';
 import type { CallRepository } from '../repositories/call.repository.ts';
 import type { IncidentPatch, IncidentRow, NewHold } from '../repositories/incident.repository.ts';
 import type { Repositories, Transactor } from '../repositories/index.ts';

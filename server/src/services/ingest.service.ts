@@ -5,7 +5,7 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import { storeVerified } from './verified-upload.ts';
 import type { GapReason } from '../db/schema.ts';
 import type { AgentPrincipal } from '../domain/principal.ts';
-import { badRequest, conflict, gone, notFound, tooLarge } from '../http/errors.ts';
+import { badRequest, conflict, gone, notFound, tooLarge } from '../domain/errors.ts';
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';

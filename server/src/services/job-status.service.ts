@@ -1,5 +1,5 @@
 import { type Principal, readableSites } from '../domain/principal.ts';
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../domain/errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { AuditService } from './audit.service.ts';
 

@@ -134,8 +134,12 @@ export type PackBuildInput = {
 
 export type PackProgress = { phase: 'footage' | 'calls' | 'report' | 'signing' | 'done'; percent: number; bytesDone: number; bytesTotal: number; detail?: string };
 
+/** A playable file inside the ZIP: stored uncompressed at `offset`, so it can be served by range reads of the ZIP. */
+export type PackContent = { path: string; kind: 'video' | 'audio'; label: string; offset: number; size: number; mediaType: string };
+
 export type PackBuildResult = {
   objectKey: string;
+  contents: PackContent[];
   size: number;
   manifestSha256: string;
   /** base64 of the 64-byte Ed25519 signature over manifest.json. */
@@ -181,6 +185,8 @@ export function packBuilder(deps: PackBuilderDeps) {
       upload.catch(() => undefined);
       const zip: ZipWriter = createZipWriter(pass, { modified: input.builtAt, forceZip64: input.forceZip64 });
       const files: ManifestFile[] = [];
+      const contents: PackContent[] = [];
+      const offsets = new Map<string, number>();
       const bytesTotal =
         input.cameraWindows.reduce((s, w) => s + w.segments.reduce((a, g) => a + g.byteSize, 0), 0) +
         input.calls.reduce((s, c) => s + c.recordings.reduce((a, r) => a + r.size + (r.playable?.size ?? 0), 0), 0);
@@ -197,8 +203,8 @@ export function packBuilder(deps: PackBuilderDeps) {
       /** Streams a file into the ZIP, hashing what goes in; answers the manifest entry. */
       async function addFile(name: string, source: Readable | Buffer, size: number, role: ManifestFileRole, expectSha?: string, description?: string): Promise<ManifestFile> {
         const h = createHash('sha256');
-        if (Buffer.isBuffer(source)) await zip.addStream(name, [source], size, (c) => h.update(c));
-        else await zip.addStream(name, source, size, (c) => h.update(c));
+        const { dataOffset } = Buffer.isBuffer(source) ? await zip.addStream(name, [source], size, (c) => h.update(c)) : await zip.addStream(name, source, size, (c) => h.update(c));
+        offsets.set(name, dataOffset);
         const sha256 = h.digest('hex');
         if (expectSha && sha256 !== expectSha) throw new PackSourceError(`${name}: SHA-256 ${sha256} is not the edge hash ${expectSha}`);
         const f: ManifestFile = { path: name, size, sha256, role, ...(description && { description }) };
@@ -398,10 +404,14 @@ export function packBuilder(deps: PackBuilderDeps) {
         await zip.addBuffer(PACK_FILES.manifestSig, sig);
         await zip.addBuffer(PACK_FILES.sums, sums);
         await zip.addBuffer(PACK_FILES.sumsSig, sumsSig);
+        for (const v of manifest.videos) contents.push({ path: v.path, kind: 'video', label: `${v.camera.name}${v.camera.place ? `（${v.camera.place}）` : ''} ${v.startSiteLocal}`, offset: offsets.get(v.path)!, size: files.find((f) => f.path === v.path)!.size, mediaType: 'video/mp4' });
+        for (const c of calls)
+          for (const r of c.recordings)
+            if (r.playablePath) contents.push({ path: r.playablePath, kind: 'audio', label: `${c.callerNumber ?? ''} ${r.role} ${localParts(Date.parse(c.start), tz).text}`, offset: offsets.get(r.playablePath)!, size: files.find((f) => f.path === r.playablePath)!.size, mediaType: r.playablePath.endsWith('.m4a') ? 'audio/mp4' : 'application/octet-stream' });
         const size = await zip.finish();
         await upload;
         await report('done', undefined, true);
-        return { objectKey: input.objectKey, size, manifestSha256, signature: sig.toString('base64'), keyFingerprint: key.fingerprint, fileCount: files.length + 4, manifest };
+        return { objectKey: input.objectKey, contents, size, manifestSha256, signature: sig.toString('base64'), keyFingerprint: key.fingerprint, fileCount: files.length + 4, manifest };
       } catch (e) {
         pass.destroy(e as Error);
         await upload.catch(() => undefined);

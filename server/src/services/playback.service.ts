@@ -4,7 +4,7 @@ import { signPath, verifyPathSignature } from '../adapters/crypto.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { buildPlaylist, SEGMENT_EXTENSION } from '../domain/hls.ts';
 import { type Principal, readableSites } from '../domain/principal.ts';
-import { AppError, badRequest, forbidden, gone, notFound } from '../http/errors.ts';
+import { badRequest, forbidden, gone, notFound, rangeNotSatisfiable } from '../domain/errors.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
 import { ensureCan } from './access.ts';
@@ -20,7 +20,7 @@ export type ByteRange = { start: number; end: number }; // inclusive
 export function parseRange(header: string | undefined, size: number): ByteRange | null {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  const unsatisfiable = (message: string) => new AppError(416, 'range_not_satisfiable', message, { size });
+  const unsatisfiable = (message: string) => rangeNotSatisfiable(message, size);
   if (!m || (m[1] === '' && m[2] === '')) throw unsatisfiable('unsupported Range header');
   let start: number;
   let end: number;

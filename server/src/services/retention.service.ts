@@ -2,7 +2,7 @@ import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { NO_ORIGIN, type Principal, type SystemPrincipal } from '../domain/principal.ts';
 import { RETENTION_CLASSES, RETENTION_DESCRIPTION, type RetentionClass } from '../domain/retention.ts';
-import { badRequest } from '../http/errors.ts';
+import { badRequest } from '../domain/errors.ts';
 import type { Transactor } from '../repositories/index.ts';
 import type { ClaimedRecording, ClaimedSegment, RetentionPolicy, RetentionRepository } from '../repositories/retention.repository.ts';
 import { ensureCan } from './access.ts';

@@ -1,5 +1,5 @@
 import { listableSites, type Principal } from '../domain/principal.ts';
-import { badRequest } from '../http/errors.ts';
+import { badRequest } from '../domain/errors.ts';
 import type { Transactor } from '../repositories/index.ts';
 import type { SiteRepository } from '../repositories/site.repository.ts';
 import { ensureCan } from './access.ts';

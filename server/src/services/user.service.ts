@@ -3,7 +3,7 @@ import { hashSecret } from '../adapters/crypto.ts';
 import { EMPTY_THROTTLE } from '../domain/login-throttle.ts';
 import { LOGIN_PATTERN, normalizeLogin, passwordProblem } from '../domain/password-policy.ts';
 import { type Principal, type Role, ROLES, roleHasSites } from '../domain/principal.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../domain/errors.ts';
 import type { Repositories, Transactor } from '../repositories/index.ts';
 import type { SiteRepository } from '../repositories/site.repository.ts';
 import type { UserRecord, UserRepository, UserSite } from '../repositories/user.repository.ts';

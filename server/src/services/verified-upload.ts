@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import { AppError, badRequest } from '../http/errors.ts';
+import { badRequest, DomainError } from '../domain/errors.ts';
 
 /** Counts and hashes bytes as they pass; fails the stream past `limit`. */
 class HashingCounter extends Transform {
@@ -22,7 +22,7 @@ class HashingCounter extends Transform {
 /**
  * Invariant 1 for every evidence upload: streams `body` into the store at `key` while hashing it (memory stays flat:
  * the store uploads in bounded parts), then checks size and SHA-256 against what the edge declared. On any failure
- * the object is removed and an AppError says why (`size_mismatch`, `hash_mismatch`, `upload_incomplete`); nothing
+ * the object is removed and a DomainError says why (`size_mismatch`, `hash_mismatch`, `upload_incomplete`); nothing
  * is left for a row to point at. On success the object is durably stored and a row may point at it.
  */
 export async function storeVerified(store: ObjectStore, key: string, body: Readable, expected: { size: number; sha256: string; mediaType: string }): Promise<void> {
@@ -35,7 +35,7 @@ export async function storeVerified(store: ObjectStore, key: string, body: Reada
     pass.destroy();
     await uploading.catch(() => undefined);
     await store.remove(key).catch(() => undefined);
-    if (e instanceof AppError) throw e;
+    if (e instanceof DomainError) throw e;
     throw badRequest('upload_incomplete', `upload did not complete: ${(e as Error).message}`);
   }
   if (counter.bytes !== expected.size || counter.hash.digest('hex') !== expected.sha256) {

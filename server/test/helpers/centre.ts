@@ -1,18 +1,15 @@
 /** A real centre for tests: its own PostgreSQL database and S3 bucket, shared Redis, served on a free port. */
 import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { ffmpegAudioTools } from '../../src/adapters/audio-tools.ts';
 import { detectFaceDetector } from '../../src/adapters/face-detector.ts';
 import { ffmpegMediaMasker } from '../../src/adapters/media-mask.ts';
-import { chromiumPdfRenderer } from '../../src/adapters/pdf-renderer.ts';
-import { fileSigningKey } from '../../src/adapters/signing-key.ts';
-import { ffmpegVideoTools } from '../../src/adapters/video-tools.ts';
-import { packBuilder } from '../../src/services/pack-builder.ts';
 import { systemClock, type Clock } from '../../src/adapters/clock.ts';
 import { hashSecret, randomToken, sha256Hex } from '../../src/adapters/crypto.ts';
 import { createS3Store, type ObjectStore } from '../../src/adapters/object-store.ts';
+import { fileSigningKey, type SigningKeyStore } from '../../src/adapters/signing-key.ts';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { buildServices, createApp } from '../../src/app.ts';
 import { type AppAuthSettings, type IncidentSettings, loadAuthSettings, loadIncidentSettings } from '../../src/config.ts';
 import type { Role } from '../../src/domain/principal.ts';
@@ -38,6 +35,9 @@ export type TestCentre = {
   adminToken: string;
   /** The HMAC key of media links (tests forge and expire links with it). */
   mediaSecret: string;
+  /** The evidence-signing key (a key file of this centre's own under the temp folder). */
+  signingKey: SigningKeyStore;
+  signingKeyFile: string;
   services: ReturnType<typeof buildServices>;
   /** The Hono app being served (its route table drives the authorization matrix). */
   app: ReturnType<typeof createApp>;
@@ -100,6 +100,8 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
   const queuePrefix = uniqueName('q');
   const jobs = createJobQueue({ connection: redis, prefix: queuePrefix });
   const clock = opts.clock ?? systemClock;
+  const signingKeyFile = path.join(tmpdir(), `${uniqueName('pack-key')}.pem`);
+  const signingKey = fileSigningKey(signingKeyFile);
   const deps = {
     db,
     redis,
@@ -114,16 +116,11 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     maxSegmentBytes: opts.maxSegmentBytes ?? 512 * 1024 * 1024,
     maxRecordingBytes: opts.maxRecordingBytes ?? 64 * 1024 * 1024,
     webRoot: opts.webRoot,
+    signingKey,
   };
   const workers: JobWorker[] = [];
   let workerSvc: ReturnType<typeof buildWorkerServices> | undefined;
-  // Disclosure responses: the pack builder (a signing key file of this centre's own), video tools, masker, faces.
-  const disclosureTools = () => {
-    const video = ffmpegVideoTools();
-    const signingKey = fileSigningKey(path.join(tmpdir(), uniqueName('mamoru-key'), 'signing-key.pem'));
-    return { pack: packBuilder({ store, video, pdf: chromiumPdfRenderer(), signingKey }), video, masker: ffmpegMediaMasker(), faces: detectFaceDetector() };
-  };
-  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs, disclosure: disclosureTools() }));
+  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs, signingKey, disclosure: { masker: ffmpegMediaMasker(), faces: detectFaceDetector() } }));
   const services = buildServices(deps);
   const app = createApp(deps);
   let server: ServerType | undefined;
@@ -161,6 +158,8 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     queuePrefix,
     adminToken: adminToken ?? '',
     mediaSecret: deps.mediaSecret,
+    signingKey,
+    signingKeyFile,
     services,
     app,
     auth,
@@ -223,6 +222,7 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
       await db.destroy();
       redis.disconnect();
       await database.drop();
+      await import('node:fs/promises').then((fs) => fs.rm(signingKeyFile, { force: true }));
     },
   };
   return centre;

@@ -27,12 +27,16 @@ export type Incident = Schemas['Incident'];
 export type IncidentDetail = Schemas['IncidentDetail'];
 export type IncidentCall = Schemas['IncidentCall'];
 export type IncidentCameraWindow = Schemas['IncidentCameraWindow'];
+export type IncidentTimeline = Schemas['IncidentTimeline'];
 export type AuditVerification = Schemas['AuditVerification'];
 export type DisclosureRequest = Schemas['DisclosureRequest'];
 export type DisclosureDetail = Schemas['DisclosureDetail'];
 export type DisclosureItem = Schemas['DisclosureItem'];
 export type NewDisclosure = NonNullable<paths['/api/v1/disclosures']['post']['requestBody']>['content']['application/json'];
 export type DisclosureDecisionBody = NonNullable<paths['/api/v1/disclosures/{id}/items/{itemId}/decision']['put']['requestBody']>['content']['application/json'];
+export type IncidentBookmark = Schemas['IncidentBookmark'];
+export type IncidentHistory = Json<'/api/v1/incidents/{id}/history', 'get'>;
+export type IncidentStatus = Incident['status'];
 export type CallQuery = NonNullable<paths['/api/v1/calls']['get']['parameters']['query']>;
 export type IncidentQuery = NonNullable<paths['/api/v1/incidents']['get']['parameters']['query']>;
 export type NewIncident = NonNullable<paths['/api/v1/incidents']['post']['requestBody']>['content']['application/json'];
@@ -139,6 +143,7 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
     call: (callId: string) => run(() => http.GET('/api/v1/calls/{id}', { params: id(callId) })),
     incidents: (query: IncidentQuery) => run(() => http.GET('/api/v1/incidents', { params: { query } })),
     incident: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}', { params: id(incidentId) })),
+    incidentTimeline: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}/timeline', { params: id(incidentId) })),
     fileIncident: (body: NewIncident) => run(() => http.POST('/api/v1/incidents', { body })),
     auditVerify: () => run(() => http.GET('/api/v1/audit/verify')),
     disclosures: () => run(() => http.GET('/api/v1/disclosures', { params: { query: {} } })),
@@ -149,6 +154,20 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
     buildDisclosureResponse: (requestId: string) => run(() => http.POST('/api/v1/disclosures/{id}/response', { params: id(requestId) })),
     markDisclosureSent: (requestId: string, method: string) => run(() => http.POST('/api/v1/disclosures/{id}/sent', { params: id(requestId), body: { method } })),
     disclosureResponseUrl: (requestId: string) => `${base}/api/v1/disclosures/${encodeURIComponent(requestId)}/response`,
+    // The case page (docs/api-incidents.md): its timeline, history and changes.
+    incidentHistory: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}/history', { params: id(incidentId) })).then((b) => b.events),
+    addBookmark: (incidentId: string, body: { at: string; note?: string; cameraId?: string; callId?: string }) =>
+      run(() => http.POST('/api/v1/incidents/{id}/bookmarks', { params: id(incidentId), body })),
+    removeBookmark: (incidentId: string, bookmarkId: string) => run(() => http.DELETE('/api/v1/incidents/{id}/bookmarks/{bookmarkId}', { params: { path: { id: incidentId, bookmarkId } } })),
+    setIncidentStatus: (incidentId: string, body: { status: IncidentStatus; note?: string; expectedVersion?: number }) =>
+      run(() => http.POST('/api/v1/incidents/{id}/status', { params: id(incidentId), body })),
+    linkCall: (incidentId: string, callId: string) => run(() => http.POST('/api/v1/incidents/{id}/calls', { params: id(incidentId), body: { callId } })),
+    unlinkCall: (incidentId: string, callId: string) => run(() => http.DELETE('/api/v1/incidents/{id}/calls/{callId}', { params: { path: { id: incidentId, callId } } })),
+    linkWindow: (incidentId: string, body: { cameraId: string; from: string; to: string }) => run(() => http.POST('/api/v1/incidents/{id}/camera-windows', { params: id(incidentId), body })),
+    unlinkWindow: (incidentId: string, windowId: string) =>
+      run(() => http.DELETE('/api/v1/incidents/{id}/camera-windows/{windowId}', { params: { path: { id: incidentId, windowId } } })),
+    placeLegalHold: (incidentId: string, reason: string) => run(() => http.POST('/api/v1/incidents/{id}/legal-hold', { params: id(incidentId), body: { reason } })),
+    releaseLegalHold: (incidentId: string, reason: string) => run(() => http.POST('/api/v1/incidents/{id}/legal-hold/release', { params: id(incidentId), body: { reason } })),
     /** JSON behind a signed media link the centre handed out (no session needed, same origin); the caller checks its shape. */
     mediaJson: async (url: string): Promise<unknown> => {
       let r: Response;

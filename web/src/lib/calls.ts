@@ -52,7 +52,7 @@ export function searchHref(s: CallSearch, lang: Lang): string {
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-function validDate(d: string): boolean {
+export function validDate(d: string): boolean {
   const m = DATE.exec(d);
   if (!m) return false;
   const t = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));

@@ -1,0 +1,127 @@
+/**
+ * The case page in Chromium on loopback (issue 10): a case with 4 cameras of real H.264 footage (2 s segments) and
+ * the fixture call's audio, against the real centre and worker. Per round, in a fresh browser context (no cache):
+ *   - first frame: from navigation start until every camera shows the frame of the linked moment (readyState ≥ 2,
+ *     not seeking, media time within 0.1 s of the moment) and the audio is ready there too; the slowest element
+ *     counts. Baseline in the same run: the single-camera page (/cameras/{id}) to its first frame.
+ *   - seek, paused: from a click on the timeline until every element shows the clicked moment (same test).
+ *   - seek, playing: from a click on the timeline until every element plays at the clicked moment, all within 0.1 s
+ *     of each other.
+ * Targets: first frame under 1.5 s, a timeline click under 0.5 s.
+ *
+ *   npm run build -w web && node --import tsx bench/case-page.ts [--rounds 5] [--cameras 4]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium, type Page } from 'playwright-core';
+import { browserCookie, CALL_START, caseFixture, FOOTAGE_START } from '../e2e/case-fixture.ts';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, cameras: { type: 'string', default: '4' } } });
+const ROUNDS = Number(values.rounds);
+const CAMERAS = Number(values.cameras);
+const WEB_BUILD = fileURLToPath(new URL('../web/build', import.meta.url));
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
+
+const OPEN_AT = CALL_START + 10_000; // 18:05:10: every camera and the call have media
+const SEEK_PAUSED = CALL_START + 18_000;
+const SEEK_PLAYING = CALL_START + 4_000;
+
+/**
+ * Watches every media element every few ms (in the page) and resolves with the time (performance.now()) when
+ * they all satisfy the condition for the moment: paused → each shows the moment's frame; playing → each plays, all
+ * within 0.1 s of each other. Media time ↔ wall clock: cameras from FOOTAGE_START (one contiguous recording before
+ * the outage), the audio from the call's start.
+ */
+const WATCH = `(opts) => new Promise((resolve, reject) => {
+  const deadline = performance.now() + 20000;
+  const check = () => {
+    const els = [...document.querySelectorAll('[data-testid=case-video], [data-testid=case-audio], [data-testid=video]')];
+    const walls = els.map((e) => (e.tagName === 'AUDIO' ? opts.callStart : opts.footageStart) + e.currentTime * 1000);
+    const ok = els.length === opts.count && els.every((e, i) =>
+      e.readyState >= 2 && !e.seeking && (opts.playing ? !e.paused : Math.abs(walls[i] - opts.at) <= 100));
+    const together = !opts.playing || (Math.max(...walls) - Math.min(...walls) <= 100 && walls.every((w) => Math.abs(w - opts.at) < 3000));
+    if (ok && together) return resolve(performance.now());
+    if (performance.now() > deadline) return reject(new Error('not there in 20 s: ' + JSON.stringify(els.map((e, i) => [e.tagName, e.readyState, e.seeking, e.paused, walls[i] - opts.at]))));
+    setTimeout(check, 5);
+  };
+  check();
+})`;
+
+type Figures = { baseline: number[]; first: number[]; seekPaused: number[]; seekPlaying: number[] };
+
+async function clickTimeline(page: Page, at: number): Promise<number> {
+  const track = page.locator('[data-testid=case-timeline]');
+  const box = (await track.boundingBox())!;
+  const [min, max] = (await Promise.all([track.getAttribute('aria-valuemin'), track.getAttribute('aria-valuemax')])).map(Number) as [number, number];
+  // Where the pointer goes down, as the page's clock sees it.
+  await page.evaluate(`document.querySelector('[data-testid=case-timeline]').addEventListener('pointerdown', (e) => (window.__down = performance.now()), { once: true, capture: true })`);
+  await track.click({ position: { x: ((at - min) / (max - min)) * box.width, y: box.height / 2 } });
+  return (await page.evaluate('window.__down')) as number;
+}
+
+async function main() {
+  const dir = await mkdtemp(join(os.tmpdir(), 'bench-case-'));
+  const t0 = Date.now();
+  const fx = await caseFixture({ webRoot: WEB_BUILD, dir, cameras: CAMERAS });
+  console.log(`case with ${CAMERAS} cameras and a call ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${ROUNDS} rounds; ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)}`);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const figures: Figures = { baseline: [], first: [], seekPaused: [], seekPlaying: [] };
+  const cookie = await browserCookie(fx.centre, fx.user.id);
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Baseline: one camera on the camera page, from the same moment.
+      {
+        const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'ja-JP' });
+        await context.addCookies([cookie]);
+        const page = await context.newPage();
+        const from = new Date(OPEN_AT).toISOString();
+        const to = new Date(OPEN_AT + 60_000).toISOString();
+        await page.goto(`${fx.centre.url}/cameras/${fx.cameraIds[0]}?from=${from}&to=${to}`, { waitUntil: 'commit' });
+        const at = (await page.evaluate(`(${WATCH})(${JSON.stringify({ count: 1, at: OPEN_AT, playing: false, footageStart: FOOTAGE_START, callStart: CALL_START })}).catch(() => (${WATCH})(${JSON.stringify({ count: 1, at: OPEN_AT, playing: true, footageStart: FOOTAGE_START, callStart: CALL_START })}))`)) as number;
+        figures.baseline.push(at);
+        await context.close();
+      }
+      const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'ja-JP' });
+      await context.addCookies([cookie]);
+      const page = await context.newPage();
+      const count = CAMERAS + 1;
+      await page.goto(`${fx.centre.url}/incidents/${fx.caseId}?t=${new Date(OPEN_AT).toISOString()}`, { waitUntil: 'commit' });
+      // performance.now() counts from navigation start.
+      figures.first.push((await page.evaluate(`(${WATCH})(${JSON.stringify({ count, at: OPEN_AT, playing: false, footageStart: FOOTAGE_START, callStart: CALL_START })})`)) as number);
+
+      const down = await clickTimeline(page, SEEK_PAUSED);
+      // The click lands on a pixel: the moment the page took is what every element must show.
+      const landed = Number(await page.locator('[data-testid=case-moment]').getAttribute('data-utc'));
+      const there = (await page.evaluate(`(${WATCH})(${JSON.stringify({ count, at: landed, playing: false, footageStart: FOOTAGE_START, callStart: CALL_START })})`)) as number;
+      figures.seekPaused.push(there - down);
+
+      await page.click('[data-testid=play-toggle]');
+      await page.locator('[data-testid=clock-state][data-state=playing]').waitFor();
+      await page.waitForTimeout(1500);
+      const down2 = await clickTimeline(page, SEEK_PLAYING);
+      const landed2 = Number(await page.locator('[data-testid=case-moment]').getAttribute('data-utc'));
+      const there2 = (await page.evaluate(`(${WATCH})(${JSON.stringify({ count, at: landed2, playing: true, footageStart: FOOTAGE_START, callStart: CALL_START })})`)) as number;
+      figures.seekPlaying.push(there2 - down2);
+      await context.close();
+      console.log(`round ${round + 1}: baseline ${figures.baseline[round]!.toFixed(0)} ms, first frame of all ${figures.first[round]!.toFixed(0)} ms, click (paused) ${figures.seekPaused[round]!.toFixed(0)} ms, click (playing) ${figures.seekPlaying[round]!.toFixed(0)} ms`);
+    }
+  } finally {
+    await browser.close();
+    await fx.centre.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const row = (name: string, xs: number[], target: number | null) =>
+    `| ${name} | ${med(xs).toFixed(0)} | ${Math.max(...xs).toFixed(0)} | ${target === null ? '—' : `${target} (${med(xs) < target ? 'met' : 'missed'})`} |`;
+  console.log(`\n| measure (ms) | median | max | target |\n|---|---|---|---|`);
+  console.log(row('single-camera page, first frame (baseline)', figures.baseline, null));
+  console.log(row(`case page, first frame of all ${CAMERAS} cameras and the audio`, figures.first, 1500));
+  console.log(row('timeline click while paused → every element on the new frame', figures.seekPaused, 500));
+  console.log(row('timeline click while playing → every element playing there, within 0.1 s', figures.seekPlaying, 500));
+  console.log(`\nratio case page / single-camera page (first frame, medians): ${(med(figures.first) / med(figures.baseline)).toFixed(2)}; load at the end ${os.loadavg()[0]!.toFixed(1)}`);
+}
+
+await main();
