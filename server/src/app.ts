@@ -25,6 +25,7 @@ import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { callRoutes } from './routes/calls.routes.ts';
 import { fleetRoutes } from './routes/fleet.routes.ts';
+import { disclosureRoutes } from './routes/disclosures.routes.ts';
 import { footageRoutes } from './routes/footage.routes.ts';
 import { incidentRoutes } from './routes/incidents.routes.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
@@ -42,6 +43,7 @@ import { authService } from './services/auth.service.ts';
 import { callIngestService } from './services/call-ingest.service.ts';
 import { callQueryService } from './services/call-query.service.ts';
 import { fleetService } from './services/fleet.service.ts';
+import { disclosureService } from './services/disclosure.service.ts';
 import { healthService } from './services/health.service.ts';
 import { incidentQueryService } from './services/incident-query.service.ts';
 import { incidentService } from './services/incident.service.ts';
@@ -113,6 +115,7 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
     fleet: fleetService({ fleet: repos.fleet, sites: repos.sites, audit, clock: d.clock }),
     retentionPolicies: retentionPolicyService({ tx: a.tx, retention: repos.retention, audit, clock: d.clock }),
     packs: evidencePackService({ packs: packRepository(d.db), incidents: repos.incidents, audit, jobs: d.jobs, store: d.store, signingKey: d.signingKey ?? fileSigningKey('./data/pack-signing-key.pem'), clock: d.clock, grantSecret: d.mediaSecret }),
+    disclosures: disclosureService({ tx, audit, clock: d.clock, store: d.store, jobs: d.jobs, margins: { beforeS: incidentSettings.marginBeforeSeconds, afterS: incidentSettings.marginAfterSeconds } }),
   };
 }
 
@@ -161,6 +164,7 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   app.route('/api/v1', fleetRoutes({ fleet: s.fleet }));
   app.route('/api/v1', agentAdminRoutes({ agents: s.agentAdmin }));
   app.route('/api/v1', packRoutes({ packs: s.packs }));
+  app.route('/api/v1', disclosureRoutes({ disclosures: s.disclosures }));
   app.doc31('/api/v1/openapi.json', { openapi: '3.1.0', info: { title: 'Mamoru evidence server', version: '0.1.0', description: 'Footage and call evidence for customer-harassment incidents.' } });
 
   // The police share page: outside /api/v1 (no session), plain HTML, never indexed.

@@ -37,6 +37,9 @@ type Fixture = {
   /** Set by the admin entries' `before`: an unused enrollment token of site A, an agent of site A to revoke. */
   tokenId: string;
   spareAgentId: string;
+  /** A disclosure request (hq) for callA's caller, and its item for recordingA. */
+  disclosureA: string;
+  disclosureItemA: string;
 };
 type Req = { method: string; path: string; body?: unknown; rawBody?: Buffer; headers?: Record<string, string> };
 type Entry = {
@@ -75,6 +78,20 @@ async function resetCase(f: Fixture, c: TestCentre, patch: { legalHold?: boolean
     .execute();
 }
 const CASE_AT = '2026-11-23T18:05:10.000Z';
+/** A disclosure request received today (never in the future, whatever the machine's date), searching the fixture's year. */
+const disclosureBody = (number: string) => {
+  const today = new Date().toISOString().slice(0, 10);
+  return { requesterName: '山田 太郎', requesterNumber: number, receivedOn: today, identityCheck: 'photo_id_in_person', deadline: today, searchFrom: '2026-01-01T00:00:00Z', searchTo: '2027-01-01T00:00:00Z' };
+};
+/** The matrix's disclosure request back to open (and, with `decided`, every item decided) before a caller's request. */
+async function openDisclosure(f: Fixture, c: TestCentre, decided = false) {
+  await c.db.updateTable('disclosureRequest').set({ status: 'open', sentAt: null, sentMethod: null, sentBy: null, responseObjectKey: null, responseSha256: null }).where('id', '=', f.disclosureA).execute();
+  await c.db
+    .updateTable('disclosureItem')
+    .set(decided ? { decision: 'withhold', withholdReason: 'matrix', masking: null, decidedBy: 'matrix', decidedAt: new Date() } : { decision: null, withholdReason: null, masking: null, decidedBy: null, decidedAt: null })
+    .where('requestId', '=', f.disclosureA)
+    .execute();
+}
 let windowHooks = 0;
 const segBody = randomBytes(2048);
 
@@ -272,6 +289,38 @@ const EXPECT: Record<string, Entry> = {
     expect: forUsers(403, { hq: 200 }),
   },
 
+  // Disclosure requests (開示請求): hq only; everyone else 403 (the legacy token too).
+  'GET /api/v1/disclosures': { req: () => ({ method: 'GET', path: '/api/v1/disclosures' }), expect: forUsers(403, { hq: 200 }) },
+  'POST /api/v1/disclosures': {
+    req: () => ({ method: 'POST', path: '/api/v1/disclosures', body: disclosureBody('03-1234-5678') }),
+    expect: forUsers(403, { hq: 201 }),
+  },
+  'GET /api/v1/disclosures/:id': { req: (f) => ({ method: 'GET', path: `/api/v1/disclosures/${f.disclosureA}` }), expect: forUsers(403, { hq: 200 }), before: (f, c) => openDisclosure(f, c) },
+  'POST /api/v1/disclosures/:id/search': { req: (f) => ({ method: 'POST', path: `/api/v1/disclosures/${f.disclosureA}/search` }), expect: forUsers(403, { hq: 200 }), before: (f, c) => openDisclosure(f, c) },
+  'PUT /api/v1/disclosures/:id/items/:itemId/decision': {
+    req: (f) => ({ method: 'PUT', path: `/api/v1/disclosures/${f.disclosureA}/items/${f.disclosureItemA}/decision`, body: { decision: 'withhold', withholdReason: '第三者の権利利益を害するおそれ' } }),
+    expect: forUsers(403, { hq: 200 }),
+    before: (f, c) => openDisclosure(f, c),
+  },
+  'POST /api/v1/disclosures/:id/response': {
+    req: (f) => ({ method: 'POST', path: `/api/v1/disclosures/${f.disclosureA}/response` }),
+    expect: forUsers(403, { hq: 202 }),
+    before: (f, c) => openDisclosure(f, c, true),
+  },
+  'GET /api/v1/disclosures/:id/response': {
+    // No response built (open): hq is allowed and told so; the download itself is tested in disclosures.test.ts.
+    req: (f) => ({ method: 'GET', path: `/api/v1/disclosures/${f.disclosureA}/response` }),
+    expect: forUsers(403, { hq: 409 }),
+    before: (f, c) => openDisclosure(f, c),
+  },
+  'POST /api/v1/disclosures/:id/sent': {
+    req: (f) => ({ method: 'POST', path: `/api/v1/disclosures/${f.disclosureA}/sent`, body: { method: '簡易書留で郵送' } }),
+    expect: forUsers(403, { hq: 200 }),
+    before: async (f, c) => {
+      await c.db.updateTable('disclosureRequest').set({ status: 'ready', sentAt: null, responseObjectKey: 'disclosures/matrix.zip', responseSha256: Buffer.alloc(32) }).where('id', '=', f.disclosureA).execute();
+    },
+  },
+
   'GET /api/v1/audit/events': { req: () => ({ method: 'GET', path: '/api/v1/audit/events?limit=5' }), expect: onlyAuditor(200) },
   'GET /api/v1/audit/verify': { req: () => ({ method: 'GET', path: '/api/v1/audit/verify' }), expect: onlyAuditor(200) },
 };
@@ -327,7 +376,16 @@ describe('authorization matrix', () => {
     assert.equal(filed.status, 201);
     const filedBody = (await filed.json()) as { incident: { id: string }; linked: { windows: { commandId: string | null }[] } };
     const commandA = filedBody.linked.windows.find((w) => w.commandId)!.commandId!;
-    f = { siteA: a.siteId, siteB: b.siteId, cameraA, segmentA, callA, recordingA, jobA, targetUser, loginUser, users, agentOwn, agentOther, incidentA: filedBody.incident.id, commandA, windowId: '', bookmarkId: '', tokenId: '', spareAgentId: '' };
+    const disc = await fetch(`${centre.url}/api/v1/disclosures`, {
+      method: 'POST',
+      headers: { cookie: sessions.get('hq')!, 'content-type': 'application/json' },
+      body: JSON.stringify(disclosureBody('0312345678')),
+    });
+    assert.equal(disc.status, 201);
+    const discBody = (await disc.json()) as { id: string; items: { id: string; recording: { id: string } | null }[] };
+    const disclosureItemA = discBody.items.find((i) => i.recording?.id === recordingA)?.id;
+    assert.ok(disclosureItemA, 'the disclosure request found recordingA');
+    f = { siteA: a.siteId, siteB: b.siteId, cameraA, segmentA, callA, recordingA, jobA, targetUser, loginUser, users, agentOwn, agentOther, incidentA: filedBody.incident.id, commandA, windowId: '', bookmarkId: '', tokenId: '', spareAgentId: '', disclosureA: discBody.id, disclosureItemA };
   });
   after(() => centre.close());
 

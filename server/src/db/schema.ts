@@ -422,6 +422,60 @@ export interface RetentionPolicyTable {
   updatedBy: string;
 }
 
+export type DisclosureStatus = 'open' | 'building' | 'ready' | 'sent' | 'failed';
+export type DisclosureIdentityCheck = 'photo_id_in_person' | 'id_copy_by_mail' | 'callback_to_number' | 'my_number_card_online' | 'other';
+export type DisclosureDecision = 'disclose' | 'disclose_masked' | 'withhold';
+
+/** A data subject's disclosure request (開示請求); migration 20261206T120000-disclosure. */
+export interface DisclosureRequestTable {
+  id: Generated<string>;
+  reference: string;
+  requesterName: string;
+  requesterNumber: string;
+  requesterDigits: string;
+  receivedOn: ColumnType<string, string, string>;
+  identityCheck: DisclosureIdentityCheck;
+  identityNote: Defaulted<string>;
+  deadline: ColumnType<string, string, string>;
+  searchFrom: Date;
+  searchTo: Date;
+  note: Defaulted<string>;
+  status: DisclosureStatus;
+  responseJobId: string | null;
+  responseObjectKey: string | null;
+  responseSha256: Buffer | null;
+  responseSize: Int8 | null;
+  responseManifestSha256: Buffer | null;
+  responseBuiltAt: Date | null;
+  responseError: string | null;
+  responseProgress: ColumnType<unknown, string | null, string | null>;
+  sentAt: Date | null;
+  sentMethod: string | null;
+  sentBy: string | null;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One recording or camera window found for a disclosure request, with HQ's decision. */
+export interface DisclosureItemTable {
+  id: Generated<string>;
+  requestId: string;
+  kind: 'recording' | 'camera_window';
+  siteId: string;
+  callId: string;
+  recordingId: string | null;
+  cameraId: string | null;
+  windowStart: Date | null;
+  windowEnd: Date | null;
+  decision: DisclosureDecision | null;
+  withholdReason: string | null;
+  masking: ColumnType<unknown, string | null, string | null>;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  foundAt: Date;
+}
+
 export type PackKindColumn = 'evidence' | 'disclosure';
 export type PackPurposeColumn = 'police_request' | 'court' | 'internal_investigation' | 'insurer' | 'data_subject_request';
 export type PackStatusColumn = 'queued' | 'building' | 'ready' | 'failed';
@@ -471,6 +525,8 @@ export interface PackShareLinkTable {
 }
 
 export interface Database {
+  disclosureRequest: DisclosureRequestTable;
+  disclosureItem: DisclosureItemTable;
   evidencePack: EvidencePackTable;
   packShareLink: PackShareLinkTable;
   retentionPolicy: RetentionPolicyTable;

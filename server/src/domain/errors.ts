@@ -13,7 +13,8 @@ export type ErrorKind =
   | 'too_large'
   | 'range_not_satisfiable'
   | 'unprocessable'
-  | 'too_many_attempts';
+  | 'too_many_attempts'
+  | 'unavailable';
 
 export class DomainError extends Error {
   constructor(
@@ -41,3 +42,5 @@ export const unprocessable = (code: string, message: string, details?: unknown) 
 export const rangeNotSatisfiable = (message: string, size: number) => new DomainError('range_not_satisfiable', 'range_not_satisfiable', message, { size });
 /** Throttled; the caller may retry after `retryAfterSeconds`. */
 export const tooManyAttempts = (code: string, message: string, retryAfterSeconds: number) => new DomainError('too_many_attempts', code, message, { retryAfterSeconds });
+/** A service the request needs (the job queue) is down; retrying later may work. */
+export const unavailable = (code: string, message: string) => new DomainError('unavailable', code, message);

@@ -72,12 +72,13 @@ export type Capability =
   | 'retention:manage' // editing retention policies
   | 'packs:manage' // evidence packs: request, read, download, the signing key, police share links
   | 'fleet:read' // the stores view: agents' status, cameras' coverage and gaps (metadata, no media)
-  | 'agents:manage'; // enrollment tokens (issue, list, revoke) and agents (list, revoke)
+  | 'agents:manage' // enrollment tokens (issue, list, revoke) and agents (list, revoke)
+  | 'disclosure:manage'; // data subjects' disclosure requests (開示請求): record, decide, build and send the response
 
 const ROLE_CAPABILITIES: Record<Role, readonly Capability[]> = {
   store_manager: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit'],
   security: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:edit', 'incidents:review', 'fleet:read'],
-  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage', 'packs:manage', 'fleet:read'],
+  hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage', 'packs:manage', 'fleet:read', 'disclosure:manage'],
   auditor: ['audit:read', 'sites:list', 'retention:read'],
   admin: ['users:manage', 'sites:manage', 'sites:list', 'fleet:read', 'agents:manage', 'retention:read'],
 };

@@ -13,6 +13,7 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   range_not_satisfiable: 416,
   unprocessable: 422,
   too_many_attempts: 429,
+  unavailable: 503,
 };
 
 export const statusOf = (e: DomainError): ContentfulStatusCode => STATUS[e.kind];

@@ -63,6 +63,16 @@ export const JOBS = {
     backoffMs: 30_000,
     jobId: (p: { packId: string }) => `pack.build.${p.packId}`,
   },
+  /**
+   * A disclosure request's response package (the evidence-pack format marked as a disclosure, masked copies made
+   * here). One job per build (`buildId`); a build whose request is no longer `building` with that job id does nothing.
+   */
+  'disclosure.build': {
+    payload: z.strictObject({ requestId: z.uuid(), buildId: z.string().min(1).max(200), requestedBy: z.strictObject({ id: z.uuid(), login: z.string().min(1).max(200) }) }),
+    attempts: 3,
+    backoffMs: 30_000,
+    jobId: (p: { buildId: string }) => p.buildId,
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof JOBS;

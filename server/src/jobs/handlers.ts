@@ -5,10 +5,14 @@
 import type { AudioTools } from '../adapters/audio-tools.ts';
 import type { Clock } from '../adapters/clock.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
+import { detectFaceDetector, type FaceDetector } from '../adapters/face-detector.ts';
+import { ffmpegMediaMasker, type MediaMasker } from '../adapters/media-mask.ts';
 import { chromiumPdfRenderer, type PdfRenderer } from '../adapters/pdf-renderer.ts';
 import { fileSigningKey, type SigningKeyStore } from '../adapters/signing-key.ts';
 import { ffmpegVideoTools, type VideoTools } from '../adapters/video-tools.ts';
 import type { Db } from '../db/connect.ts';
+import { disclosureRepository } from '../repositories/disclosure.repository.ts';
+import { disclosureBuildService } from '../services/disclosure-build.service.ts';
 import { auditRepository } from '../repositories/audit.repository.ts';
 import { callRepository } from '../repositories/call.repository.ts';
 import { incidentRepository } from '../repositories/incident.repository.ts';
@@ -44,6 +48,8 @@ export type WorkerDeps = {
   signingKey?: SigningKeyStore;
   video?: VideoTools;
   pdf?: PdfRenderer;
+  /** Disclosure responses: the masker (ffmpeg) and a face detector (OpenCV, or the "no detector" one); defaults when absent. */
+  disclosure?: { masker?: MediaMasker; faces?: Promise<FaceDetector> } | undefined;
 };
 
 /** Services the worker's handlers use, built once per process from adapters. */
@@ -52,6 +58,15 @@ export function buildWorkerServices(d: WorkerDeps) {
   const segments = segmentRepository(d.db);
   const tx = transactor(d.db);
   const audit = auditService({ tx, audit: auditRepository(d.db), clock: d.clock });
+  // One pack builder for evidence packs and disclosure responses.
+  const video = d.video ?? ffmpegVideoTools();
+  const builder = packBuilder({
+    store: d.store,
+    video,
+    pdf: d.pdf ?? chromiumPdfRenderer(),
+    signingKey: d.signingKey ?? fileSigningKey(process.env.PACK_SIGNING_KEY_FILE ?? './data/pack-signing-key.pem'),
+    workDir: d.workDir,
+  });
   return {
     orphanSweep: orphanSweepService({
       store: d.store,
@@ -64,6 +79,21 @@ export function buildWorkerServices(d: WorkerDeps) {
     }),
     derive: recordingDeriveService({ recordings, store: d.store, audio: d.audio, clock: d.clock, workDir: d.workDir }),
     derivationSweep: derivationSweepService({ recordings, jobs: d.jobs, clock: d.clock }),
+    disclosureBuild: disclosureBuildService({
+      tx,
+      disclosures: disclosureRepository(d.db),
+      recordings,
+      calls: callRepository(d.db),
+      segments,
+      store: d.store,
+      clock: d.clock,
+      audit,
+      pack: builder,
+      video,
+      masker: d.disclosure?.masker ?? ffmpegMediaMasker(),
+      faces: d.disclosure?.faces ?? detectFaceDetector(),
+      workDir: d.workDir,
+    }),
     retention: retentionService({ tx, retention: retentionRepository(d.db), store: d.store, clock: d.clock, audit, batchSize: d.retentionBatchSize, log: d.log }),
     packs: packBuildService({
       packs: packRepository(d.db),
@@ -72,13 +102,7 @@ export function buildWorkerServices(d: WorkerDeps) {
       recordings,
       linking: linkingRepository(d.db),
       users: userRepository(d.db),
-      builder: packBuilder({
-        store: d.store,
-        video: d.video ?? ffmpegVideoTools(),
-        pdf: d.pdf ?? chromiumPdfRenderer(),
-        signingKey: d.signingKey ?? fileSigningKey(process.env.PACK_SIGNING_KEY_FILE ?? './data/pack-signing-key.pem'),
-        workDir: d.workDir,
-      }),
+      builder,
       audit,
       clock: d.clock,
     }),
@@ -99,6 +123,7 @@ export function buildHandlers(s: ReturnType<typeof buildWorkerServices>) {
         throw e;
       }
     },
+    'disclosure.build': (p, ctx) => s.disclosureBuild.build(p.requestId, p.buildId, p.requestedBy, ctx),
   } satisfies Handlers;
   return handlers;
 }

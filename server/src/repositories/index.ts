@@ -5,6 +5,7 @@ import { auditRepository } from './audit.repository.ts';
 import { callRepository } from './call.repository.ts';
 import { fleetRepository } from './fleet.repository.ts';
 import { cameraRepository } from './camera.repository.ts';
+import { disclosureRepository } from './disclosure.repository.ts';
 import { incidentRepository } from './incident.repository.ts';
 import { linkingRepository } from './linking.repository.ts';
 import { loginThrottleRepository } from './login-throttle.repository.ts';
@@ -33,6 +34,7 @@ export function createRepositories(db: Db) {
     agentCommands: agentCommandRepository(db),
     retention: retentionRepository(db),
     fleet: fleetRepository(db),
+    disclosures: disclosureRepository(db),
   };
 }
 export type Repositories = ReturnType<typeof createRepositories>;

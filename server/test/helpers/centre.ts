@@ -2,6 +2,8 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { ffmpegAudioTools } from '../../src/adapters/audio-tools.ts';
+import { detectFaceDetector } from '../../src/adapters/face-detector.ts';
+import { ffmpegMediaMasker } from '../../src/adapters/media-mask.ts';
 import { systemClock, type Clock } from '../../src/adapters/clock.ts';
 import { hashSecret, randomToken, sha256Hex } from '../../src/adapters/crypto.ts';
 import { createS3Store, type ObjectStore } from '../../src/adapters/object-store.ts';
@@ -118,7 +120,7 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
   };
   const workers: JobWorker[] = [];
   let workerSvc: ReturnType<typeof buildWorkerServices> | undefined;
-  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs, signingKey }));
+  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs, signingKey, disclosure: { masker: ffmpegMediaMasker(), faces: detectFaceDetector() } }));
   const services = buildServices(deps);
   const app = createApp(deps);
   let server: ServerType | undefined;

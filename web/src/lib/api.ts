@@ -29,6 +29,11 @@ export type IncidentCall = Schemas['IncidentCall'];
 export type IncidentCameraWindow = Schemas['IncidentCameraWindow'];
 export type IncidentTimeline = Schemas['IncidentTimeline'];
 export type AuditVerification = Schemas['AuditVerification'];
+export type DisclosureRequest = Schemas['DisclosureRequest'];
+export type DisclosureDetail = Schemas['DisclosureDetail'];
+export type DisclosureItem = Schemas['DisclosureItem'];
+export type NewDisclosure = NonNullable<paths['/api/v1/disclosures']['post']['requestBody']>['content']['application/json'];
+export type DisclosureDecisionBody = NonNullable<paths['/api/v1/disclosures/{id}/items/{itemId}/decision']['put']['requestBody']>['content']['application/json'];
 export type IncidentBookmark = Schemas['IncidentBookmark'];
 export type IncidentHistory = Json<'/api/v1/incidents/{id}/history', 'get'>;
 export type IncidentStatus = Incident['status'];
@@ -159,6 +164,14 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
     incidentTimeline: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}/timeline', { params: id(incidentId) })),
     fileIncident: (body: NewIncident) => run(() => http.POST('/api/v1/incidents', { body })),
     auditVerify: () => run(() => http.GET('/api/v1/audit/verify')),
+    disclosures: () => run(() => http.GET('/api/v1/disclosures', { params: { query: {} } })),
+    disclosure: (requestId: string) => run(() => http.GET('/api/v1/disclosures/{id}', { params: id(requestId) })),
+    recordDisclosure: (body: NewDisclosure) => run(() => http.POST('/api/v1/disclosures', { body })),
+    decideDisclosureItem: (requestId: string, itemId: string, body: DisclosureDecisionBody) =>
+      run(() => http.PUT('/api/v1/disclosures/{id}/items/{itemId}/decision', { params: { path: { id: requestId, itemId } }, body })),
+    buildDisclosureResponse: (requestId: string) => run(() => http.POST('/api/v1/disclosures/{id}/response', { params: id(requestId) })),
+    markDisclosureSent: (requestId: string, method: string) => run(() => http.POST('/api/v1/disclosures/{id}/sent', { params: id(requestId), body: { method } })),
+    disclosureResponseUrl: (requestId: string) => `${base}/api/v1/disclosures/${encodeURIComponent(requestId)}/response`,
     // The case page (docs/api-incidents.md): its timeline, history and changes.
     incidentHistory: (incidentId: string) => run(() => http.GET('/api/v1/incidents/{id}/history', { params: id(incidentId) })).then((b) => b.events),
     addBookmark: (incidentId: string, body: { at: string; note?: string; cameraId?: string; callId?: string }) =>

@@ -7,6 +7,7 @@ import * as calls from './i18n/calls.ts';
 import * as cameras from './i18n/cameras.ts';
 import * as cases from './i18n/cases.ts';
 import * as common from './i18n/common.ts';
+import * as disclosures from './i18n/disclosures.ts';
 import * as admin from './i18n/admin.ts';
 import * as home from './i18n/home.ts';
 import * as incidents from './i18n/incidents.ts';
@@ -37,13 +38,14 @@ export type Messages = common.CommonMessages &
   incidents.IncidentMessages &
   cases.CaseMessages &
   admin.AdminMessages &
-  packs.PackMessages;
+  packs.PackMessages &
+  disclosures.DisclosureMessages;
 
 /** The areas in the order they are merged; exported for the test that keeps their keys apart. */
-export const areas = { common, cameras, calls, home, incidents, cases, admin, packs } as const;
+export const areas = { common, cameras, calls, home, incidents, cases, admin, packs, disclosures } as const;
 
 function all(lang: Lang): Messages {
-  return { ...common[lang], ...cameras[lang], ...calls[lang], ...home[lang], ...incidents[lang], ...cases[lang], ...admin[lang], ...packs[lang] };
+  return { ...common[lang], ...cameras[lang], ...calls[lang], ...home[lang], ...incidents[lang], ...cases[lang], ...admin[lang], ...packs[lang], ...disclosures[lang] };
 }
 
 export const messages: Record<Lang, Messages> = { ja: all('ja'), en: all('en') };

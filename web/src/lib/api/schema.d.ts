@@ -5515,6 +5515,626 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/disclosures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Disclosure requests, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "open" | "building" | "ready" | "sent" | "failed";
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            requests: components["schemas"]["DisclosureRequest"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Record a disclosure request; the requester's calls and their footage are found at once
+         * @description Calls whose caller or called number is the requester number (national or +81 form, digits compared exactly) started in [searchFrom, searchTo) (default: 3 years before receipt up to now), at every site; per call each stored recording and each camera of its site with stored footage in the call widened by the linking margins. 400 `invalid_number`, `invalid_date`, `invalid_deadline`, `invalid_window`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        requesterName: string;
+                        requesterNumber: string;
+                        /**
+                         * @description a calendar date (YYYY-MM-DD)
+                         * @example 2026-12-01
+                         */
+                        receivedOn: string;
+                        /** @enum {string} */
+                        identityCheck: "photo_id_in_person" | "id_copy_by_mail" | "callback_to_number" | "my_number_card_online" | "other";
+                        identityNote?: string;
+                        /**
+                         * @description a calendar date (YYYY-MM-DD)
+                         * @example 2026-12-01
+                         */
+                        deadline: string;
+                        /** Format: date-time */
+                        searchFrom?: string;
+                        /** Format: date-time */
+                        searchTo?: string;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description recorded */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DisclosureDetail"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disclosures/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A disclosure request with its items and their decisions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DisclosureDetail"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disclosures/{id}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Search again (calls that arrived since); earlier items and decisions stay */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DisclosureDetail"] & {
+                            added: number;
+                        };
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disclosures/{id}/items/{itemId}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Decide one item: disclose, disclose masked (with its masking) or withhold (with a reason)
+         * @description Recording masking `{ muteRanges: [{fromS,toS}] }` (a stereo recording always has its operator channel muted; a mono one needs ranges; an operator-only recording cannot be disclosed masked: 400 `nothing_left_after_masking`). Camera masking `{ regions: [{x,y,w,h,fromS,toS}], style: blur|fill, blurFaces, keepFaces }` (the masked copy has no audio). A decision after the response was built sends the request back to open. 409 `disclosure_sent`, `response_building`.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    itemId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        decision: "disclose" | "disclose_masked" | "withhold";
+                        withholdReason?: string;
+                        /** @description with disclose_masked only; checked against the item kind (400 invalid_masking) */
+                        masking?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DisclosureDetail"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disclosures/{id}/response": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download the response package (ZIP; audited) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the ZIP */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/zip": string;
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Build the response package (a job); every item must be decided
+         * @description 409 `undecided_items` (details.itemIds), `response_building`, `disclosure_sent`; 503 `queue_unavailable`. Progress: GET /disclosures/{id} (`response.progress`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            jobId: string;
+                            /** @enum {string} */
+                            status: "open" | "building" | "ready" | "sent" | "failed";
+                        };
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disclosures/{id}/sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record that the response was given to the requester, and how */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        method: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DisclosureDetail"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 };
 export type webhooks = Record<string, never>;
 export type components = {
@@ -6257,6 +6877,106 @@ export type components = {
             createdAt: string;
             revokedAt: string | null;
             revokeReason: string | null;
+        };
+        DisclosureRequest: {
+            id: string;
+            /** @example DR-2026-0001 */
+            reference: string;
+            requesterName: string;
+            requesterNumber: string;
+            receivedOn: string;
+            /** @enum {string} */
+            identityCheck: "photo_id_in_person" | "id_copy_by_mail" | "callback_to_number" | "my_number_card_online" | "other";
+            /** @example 窓口で写真付き本人確認書類を確認 */
+            identityCheckLabel: string;
+            identityNote: string;
+            deadline: string;
+            search: {
+                from: string;
+                to: string;
+            };
+            note: string;
+            /** @enum {string} */
+            status: "open" | "building" | "ready" | "sent" | "failed";
+            response: {
+                jobId: string | null;
+                sha256: string | null;
+                size: number | null;
+                manifestSha256: string | null;
+                builtAt: string | null;
+                error: string | null;
+                progress: {
+                    [key: string]: unknown;
+                } | null;
+            };
+            sent: {
+                at: string;
+                method: string | null;
+                by: string | null;
+            } | null;
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+        };
+        DisclosureDetail: components["schemas"]["DisclosureRequest"] & {
+            items: components["schemas"]["DisclosureItem"][];
+            counts: {
+                items: number;
+                undecided: number;
+                disclose: number;
+                discloseMasked: number;
+                withhold: number;
+            };
+        };
+        DisclosureItem: {
+            id: string;
+            /** @enum {string} */
+            kind: "recording" | "camera_window";
+            site: {
+                id: string;
+                code: string;
+                name: string;
+                timezone: string;
+            };
+            call: {
+                id: string;
+                start: string;
+                end: string;
+                direction: string;
+                callerNumber: string | null;
+                calledNumber: string | null;
+                operatorExtension: string | null;
+            };
+            recording: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                role: "mixed" | "caller" | "operator" | "stereo";
+                format: string;
+                durationS: number | null;
+                channels: number | null;
+                size: number;
+                sha256: string;
+                stored: boolean;
+            } | null;
+            camera: {
+                id: string;
+                key: string;
+                name: string;
+                place: string | null;
+            } | null;
+            window: {
+                from: string;
+                to: string;
+            } | null;
+            /** @enum {string|null} */
+            decision: "disclose" | "disclose_masked" | "withhold" | null;
+            decisionLabel: string | null;
+            withholdReason: string | null;
+            /** @description recording: { muteRanges }; camera window: { regions, style, blurFaces, keepFaces } (times in seconds from the item start, rectangles as fractions of the frame) */
+            masking?: unknown;
+            decidedBy: string | null;
+            decidedAt: string | null;
         };
     };
     responses: never;
