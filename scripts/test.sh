@@ -17,8 +17,14 @@ test -f web/build/index.html || { echo "web build missing" >&2; exit 1; }
 echo "== compose.yaml"
 if command -v docker-compose >/dev/null; then docker-compose --env-file .env.example -f compose.yaml config -q && echo "compose.yaml valid"; else echo "docker-compose missing" >&2; exit 1; fi
 echo "== unit and integration tests"
-mapfile -t files < <(find contract/test server/test edge-agent/test test-support/test web/test e2e scripts -name '*.test.ts' 2>/dev/null | sort)
+# Browser tests that measure playback timing (media in sync within 0.1 s) run last, one at a time, so that no other
+# test file competes with them for the two cores.
+SOLO=(e2e/case-player.test.ts e2e/hls-playback.test.ts)
+mapfile -t files < <(find contract/test server/test edge-agent/test test-support/test web/test e2e scripts -name '*.test.ts' 2>/dev/null | sort | grep -vxF -f <(printf '%s\n' "${SOLO[@]}"))
+for f in "${SOLO[@]}"; do test -f "$f" || { echo "missing test file $f" >&2; exit 1; }; done
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
-printf '  %s\n' "${files[@]}"
+printf '  %s\n' "${files[@]}" "${SOLO[@]}"
 # Test files run two at a time: each has its own database and bucket.
 node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}"
+echo "== playback timing in Chromium (one file at a time)"
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${SOLO[@]}"
