@@ -40,6 +40,8 @@ type Fixture = {
   /** A disclosure request (hq) for callA's caller, and its item for recordingA. */
   disclosureA: string;
   disclosureItemA: string;
+  /** An evidence pack of incidentA requested by hq (queued: no worker runs here). */
+  packA: string;
 };
 type Req = { method: string; path: string; body?: unknown; rawBody?: Buffer; headers?: Record<string, string> };
 type Entry = {
@@ -49,6 +51,8 @@ type Entry = {
   freshSession?: boolean;
   /** A 2xx must leave at least one audit event (invariant 6) unless this says why not. */
   notAudited?: string;
+  /** A page for a person's browser (the police share page): its refusals are HTML pages, not the JSON error shape. */
+  htmlPage?: true;
   /** Puts the fixture in the state the request needs, before each caller's request (not counted as its audit). */
   before?: (f: Fixture, centre: TestCentre) => Promise<void>;
 };
@@ -290,6 +294,28 @@ const EXPECT: Record<string, Entry> = {
   },
 
   // Disclosure requests (開示請求): hq only; everyone else 403 (the legacy token too).
+  // Evidence packs: hq only (packs:manage); the pack stays queued, so its download and share links answer 409.
+  'POST /api/v1/incidents/:id/packs': {
+    req: (f) => ({ method: 'POST', path: `/api/v1/incidents/${f.incidentA}/packs`, body: { purpose: 'police_request', reference: '捜査関係事項照会書 第1号', legalBasis: '刑事訴訟法第197条第2項' } }),
+    expect: forUsers(403, { hq: 202 }),
+  },
+  'GET /api/v1/incidents/:id/packs': { req: (f) => ({ method: 'GET', path: `/api/v1/incidents/${f.incidentA}/packs` }), expect: forUsers(403, { hq: 200 }) },
+  'GET /api/v1/pack-signing-key': { req: () => ({ method: 'GET', path: '/api/v1/pack-signing-key' }), expect: forUsers(403, { hq: 200 }) },
+  'GET /api/v1/packs/:id': { req: (f) => ({ method: 'GET', path: `/api/v1/packs/${f.packA}` }), expect: forUsers(403, { hq: 200 }) },
+  'GET /api/v1/packs/:id/download': { req: (f) => ({ method: 'GET', path: `/api/v1/packs/${f.packA}/download` }), expect: forUsers(403, { hq: 409 }) },
+  'POST /api/v1/packs/:id/share-links': {
+    req: (f) => ({ method: 'POST', path: `/api/v1/packs/${f.packA}/share-links`, body: { recipient: '神奈川県警', expiresInHours: 24, maxDownloads: 1 } }),
+    expect: forUsers(403, { hq: 409 }),
+  },
+  'POST /api/v1/packs/:id/share-links/:linkId/revoke': {
+    req: (f) => ({ method: 'POST', path: `/api/v1/packs/${f.packA}/share-links/00000000-0000-4000-8000-000000000000/revoke`, body: { reason: '誤送付' } }),
+    expect: forUsers(403, { hq: 404 }),
+  },
+  // The police share page needs no account: whoever calls, an unknown token is 404.
+  'GET /share/:token': { req: () => ({ method: 'GET', path: '/share/unknown-token-0000000000000000' }), expect: s(404), htmlPage: true },
+  'POST /share/:token': { req: () => ({ method: 'POST', path: '/share/unknown-token-0000000000000000', body: { passcode: 'x' } }), expect: s(404), htmlPage: true },
+  'GET /share/:token/download': { req: () => ({ method: 'GET', path: '/share/unknown-token-0000000000000000/download' }), expect: s(404), htmlPage: true },
+  'GET /share/:token/media/:index{[0-9]+}': { req: () => ({ method: 'GET', path: '/share/unknown-token-0000000000000000/media/0' }), expect: s(404), htmlPage: true },
   'GET /api/v1/disclosures': { req: () => ({ method: 'GET', path: '/api/v1/disclosures' }), expect: forUsers(403, { hq: 200 }) },
   'POST /api/v1/disclosures': {
     req: () => ({ method: 'POST', path: '/api/v1/disclosures', body: disclosureBody('03-1234-5678') }),
@@ -376,6 +402,13 @@ describe('authorization matrix', () => {
     assert.equal(filed.status, 201);
     const filedBody = (await filed.json()) as { incident: { id: string }; linked: { windows: { commandId: string | null }[] } };
     const commandA = filedBody.linked.windows.find((w) => w.commandId)!.commandId!;
+    const packRes = await fetch(`${centre.url}/api/v1/incidents/${filedBody.incident.id}/packs`, {
+      method: 'POST',
+      headers: { cookie: sessions.get('hq')!, 'content-type': 'application/json' },
+      body: JSON.stringify({ purpose: 'police_request', reference: '捜査関係事項照会書 第0号', legalBasis: '刑事訴訟法第197条第2項' }),
+    });
+    assert.equal(packRes.status, 202, await packRes.clone().text());
+    const packA = ((await packRes.json()) as { pack: { id: string } }).pack.id;
     const disc = await fetch(`${centre.url}/api/v1/disclosures`, {
       method: 'POST',
       headers: { cookie: sessions.get('hq')!, 'content-type': 'application/json' },
@@ -385,7 +418,7 @@ describe('authorization matrix', () => {
     const discBody = (await disc.json()) as { id: string; items: { id: string; recording: { id: string } | null }[] };
     const disclosureItemA = discBody.items.find((i) => i.recording?.id === recordingA)?.id;
     assert.ok(disclosureItemA, 'the disclosure request found recordingA');
-    f = { siteA: a.siteId, siteB: b.siteId, cameraA, segmentA, callA, recordingA, jobA, targetUser, loginUser, users, agentOwn, agentOther, incidentA: filedBody.incident.id, commandA, windowId: '', bookmarkId: '', tokenId: '', spareAgentId: '', disclosureA: discBody.id, disclosureItemA };
+    f = { siteA: a.siteId, siteB: b.siteId, cameraA, segmentA, callA, recordingA, jobA, targetUser, loginUser, users, agentOwn, agentOther, incidentA: filedBody.incident.id, commandA, windowId: '', bookmarkId: '', tokenId: '', spareAgentId: '', disclosureA: discBody.id, disclosureItemA, packA };
   });
   after(() => centre.close());
 
@@ -437,7 +470,9 @@ describe('authorization matrix', () => {
           problems.push(`${who}: expected ${entry.expect[who]}, got ${r.status} ${text.slice(0, 160)}`);
           continue;
         }
-        if (r.status >= 400) {
+        if (r.status >= 400 && entry.htmlPage) {
+          if (!r.headers.get('content-type')?.startsWith('text/html')) problems.push(`${who}: ${r.status} is not an HTML page: ${r.headers.get('content-type')}`);
+        } else if (r.status >= 400) {
           const err = (JSON.parse(text) as { error?: { code?: string; requestId?: string } }).error;
           if (!err?.code || !err.requestId) problems.push(`${who}: ${r.status} without the error shape: ${text.slice(0, 120)}`);
         } else if (!entry.notAudited && (await auditCount()) <= before) {
