@@ -3,6 +3,7 @@
  * an ffmpeg command line. Every run uses TZ=UTC, one thread and a time limit.
  */
 import { spawn } from 'node:child_process';
+import { runTool } from './run-tool.ts';
 
 export type AudioProbe = {
   formatName: string;
@@ -35,28 +36,7 @@ export function ffmpegAudioTools(o: { ffmpegPath?: string; ffprobePath?: string;
   const timeoutMs = o.timeoutMs ?? 10 * 60_000;
   const env = { ...process.env, TZ: 'UTC' };
 
-  /** Runs to completion; resolves stdout; rejects with the tail of stderr on a non-zero exit or timeout. */
-  function run(cmd: string, args: string[]): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      let err = '';
-      const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-      p.stdout.on('data', (c: Buffer) => out.push(c));
-      p.stderr.on('data', (c: Buffer) => {
-        err = (err + c.toString()).slice(-4000);
-      });
-      p.on('error', (e) => {
-        clearTimeout(timer);
-        reject(new AudioToolError(`${cmd}: ${e.message}`));
-      });
-      p.on('close', (code, signal) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(Buffer.concat(out));
-        else reject(new AudioToolError(`${cmd} exited ${code ?? signal}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      });
-    });
-  }
+  const run = (cmd: string, args: string[]): Promise<Buffer> => runTool(cmd, args, { timeoutMs, fail: (message) => new AudioToolError(message) });
 
   return {
     async probe(file) {

@@ -10,7 +10,7 @@
  * - Video: rectangles blurred (box blur, or filled black) over time ranges, by re-encoding a copy with H.264. Pixels
  *   outside the rectangles change only by the codec's loss.
  */
-import { spawn } from 'node:child_process';
+import { runTool } from './run-tool.ts';
 
 export type TimeRange = { fromS: number; toS: number };
 
@@ -104,29 +104,8 @@ export function ffmpegMediaMasker(o: { ffmpegPath?: string; ffprobePath?: string
   const ffmpeg = o.ffmpegPath ?? 'ffmpeg';
   const ffprobe = o.ffprobePath ?? 'ffprobe';
   const timeoutMs = o.timeoutMs ?? 30 * 60_000;
-  const env = { ...process.env, TZ: 'UTC' };
 
-  function run(cmd: string, args: string[]): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      let err = '';
-      const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-      p.stdout.on('data', (c: Buffer) => out.push(c));
-      p.stderr.on('data', (c: Buffer) => {
-        err = (err + c.toString()).slice(-4000);
-      });
-      p.on('error', (e) => {
-        clearTimeout(timer);
-        reject(new MediaMaskError(`${cmd}: ${e.message}`));
-      });
-      p.on('close', (code, signal) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(Buffer.concat(out));
-        else reject(new MediaMaskError(`${cmd} exited ${code ?? signal}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      });
-    });
-  }
+  const run = (cmd: string, args: string[]): Promise<Buffer> => runTool(cmd, args, { timeoutMs, fail: (message) => new MediaMaskError(message) });
 
   type Stream = { codec_type?: string; sample_rate?: string; channels?: number; width?: number; height?: number };
   async function probe(file: string) {

@@ -3,8 +3,8 @@
  * from its segments by stream copy (the concat demuxer with in and out points at keyframes: no video re-encode).
  * Our own adapter over child processes; every run uses TZ=UTC and a time limit.
  */
-import { spawn } from 'node:child_process';
 import { stat, writeFile } from 'node:fs/promises';
+import { runTool } from './run-tool.ts';
 
 export type SegmentProbe = {
   /** The file's first timestamp, seconds (MPEG-TS segments keep the recorder's running clock). */
@@ -54,29 +54,8 @@ export function ffmpegVideoTools(o: { ffmpegPath?: string | undefined; ffprobePa
   const ffmpeg = o.ffmpegPath ?? 'ffmpeg';
   const ffprobe = o.ffprobePath ?? 'ffprobe';
   const timeoutMs = o.timeoutMs ?? 30 * 60_000;
-  const env = { ...process.env, TZ: 'UTC' };
 
-  function run(cmd: string, args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      let err = '';
-      const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-      p.stdout.on('data', (c: Buffer) => out.push(c));
-      p.stderr.on('data', (c: Buffer) => {
-        err = (err + c.toString()).slice(-4000);
-      });
-      p.on('error', (e) => {
-        clearTimeout(timer);
-        reject(new VideoToolError(`${cmd}: ${e.message}`));
-      });
-      p.on('close', (code, signal) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(Buffer.concat(out).toString());
-        else reject(new VideoToolError(`${cmd} exited ${code ?? signal}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      });
-    });
-  }
+  const run = (cmd: string, args: string[]): Promise<string> => runTool(cmd, args, { timeoutMs, fail: (message) => new VideoToolError(message) }).then((b) => b.toString());
 
   async function probe(file: string): Promise<SegmentProbe> {
     const j = JSON.parse(await run(ffprobe, ['-v', 'error', '-show_entries', 'format=start_time,duration:stream=codec_type,codec_name,width,height', '-of', 'json', file])) as {
