@@ -67,6 +67,7 @@ export function auditService(deps: { tx: Transactor; audit: AuditRepository; clo
       userAgent: clip(actor.origin.userAgent, 500),
       purpose: clip(actor.origin.purpose, 500),
       requestId: clip(actor.origin.requestId, 200),
+      clientRequestId: clip(actor.origin.clientRequestId, 200),
       outcome: ev.outcome ?? 'success',
       details: scrub(ev.details ?? {}),
     };
