@@ -128,7 +128,7 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   const app = router();
   app.use('*', requestIds());
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
-  app.use('/api/*', apiNoStore());
+  app.use('/api/v1/*', apiNoStore());
   // Before anything reads a body or authenticates: every body has a limit (413), no text holds NUL or a lone surrogate (400).
   app.use('*', bodyLimit(bodyRuleFor(bodyRules({ segmentBytes: d.maxSegmentBytes, recordingBytes: d.maxRecordingBytes }))));
   app.use('*', textGuard());

@@ -1,34 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import { badRequest } from '../domain/errors.ts';
+import { isBadText } from '../domain/text.ts';
 import type { AppEnv } from './app-env.ts';
 
-/** A UTF-16 code unit of a surrogate pair without its other half: no Unicode text contains one. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Whether a string holds a NUL or a lone surrogate (PostgreSQL text and jsonb cannot store either). */
-export const isBadText = (s: string) => s.includes('\u0000') || LONE_SURROGATE.test(s);
-
-/**
- * The path (`body.notes`, `query.q`, `codec.<key>`) of the first string, or object key, anywhere in `v` that holds a NUL
- * or a lone surrogate; undefined when there is none.
- */
-export function findBadText(v: unknown, path: (string | number)[] = [], depth = 0): (string | number)[] | undefined {
-  if (typeof v === 'string') return isBadText(v) ? path : undefined;
-  if (v === null || typeof v !== 'object' || v instanceof Date || depth > 64) return undefined;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const bad = findBadText(v[i], [...path, i], depth + 1);
-      if (bad) return bad;
-    }
-    return undefined;
-  }
-  for (const [k, x] of Object.entries(v)) {
-    if (isBadText(k)) return [...path, '(key)'];
-    const bad = findBadText(x, [...path, k], depth + 1);
-    if (bad) return bad;
-  }
-  return undefined;
-}
+export { findBadText, isBadText } from '../domain/text.ts';
 
 export const badTextError = (where: string) => badRequest('invalid_text', `${where}: text must not contain NUL characters or lone surrogates`, { path: where });
 
