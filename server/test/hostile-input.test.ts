@@ -30,10 +30,12 @@ describe('hostile input', () => {
   let otherCameraId = '';
   let otherCallId = '';
   let incidentId = '';
+  let siteId = '';
 
   before(async () => {
     centre = await startCentre({ auth: { account: { maxFailures: 3, windowSeconds: 900, lockSeconds: 900 } } });
     const site = await centre.createSite();
+    siteId = site.siteId;
     const other = await centre.createSite();
     cred = (await centre.enrollAgent(site.token)).credential;
     otherCred = (await centre.enrollAgent(other.token)).credential;
@@ -73,7 +75,7 @@ describe('hostile input', () => {
       ['lone surrogate', `a${LONE}b`],
     ] as const) {
       cases.push(
-        [`${label}: case title`, () => send('POST', '/api/v1/incidents', { headers: { cookie: manager }, body: { title: bad, category: 'threat', window: { from: new Date(now - 120_000).toISOString(), to: new Date(now - 60_000).toISOString() } } })],
+        [`${label}: case title`, () => send('POST', '/api/v1/incidents', { headers: { cookie: manager }, body: { siteId, title: bad, category: 'threat', window: { from: new Date(now - 120_000).toISOString(), to: new Date(now - 60_000).toISOString() } } })],
         [`${label}: case title (edit)`, () => send('PATCH', `/api/v1/incidents/${incidentId}`, { headers: { cookie: manager }, body: { title: bad } })],
         [`${label}: case note`, () => send('POST', `/api/v1/incidents/${incidentId}/notes`, { headers: { cookie: manager }, body: { body: bad } })],
         [`${label}: involved staff (nested)`, () => send('PATCH', `/api/v1/incidents/${incidentId}`, { headers: { cookie: manager }, body: { involvedStaff: [{ name: bad }] } })],
