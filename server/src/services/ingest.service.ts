@@ -8,7 +8,8 @@ import type { AgentPrincipal } from '../domain/principal.ts';
 import { badRequest, conflict, gone, notFound, tooLarge } from '../domain/errors.ts';
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
-import type { SegmentRepository } from '../repositories/segment.repository.ts';
+import type { SegmentRecord, SegmentRepository } from '../repositories/segment.repository.ts';
+import type { Transactor } from '../repositories/index.ts';
 import type { AgentCommand, PutStatus, UploadMode } from '@mamoru/contract';
 import type { AgentCommandService } from './agent-command.service.ts';
 import type { AuditService } from './audit.service.ts';
@@ -37,6 +38,7 @@ function objectKeyFor(siteId: string, cameraId: string, start: Date, ext: string
 const EXT: Record<string, string> = { 'video/mp2t': 'ts', 'video/mp4': 'mp4', 'video/iso.segment': 'm4s' };
 
 export function ingestService(deps: {
+  tx: Transactor;
   cameras: CameraRepository;
   segments: SegmentRepository;
   agents: AgentRepository;
@@ -61,21 +63,60 @@ export function ingestService(deps: {
     if (!EXT[meta.mediaType]) throw badRequest('unsupported_media_type', `media type ${meta.mediaType} is not accepted`);
   }
 
+  const expired = () => gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
+
   /**
-   * The row with this segment's identity (camera + real start), if any. It must be the same segment (hash, size,
-   * duration): anything else is a conflict. Without one, a row overlapping the span is an overlap.
+   * What a new segment meets at the centre, decided from ONE read (identityAt): the row with its identity (camera +
+   * real start) must be the same segment (hash, size, duration), anything else there is a conflict; without one, a
+   * row overlapping the span is an overlap. `attach`: the same segment is recorded without media (on-demand).
    */
-  async function sameStart(cameraId: string, meta: SegmentMeta, end: Date) {
-    const existing = await segments.findByStart(cameraId, meta.start);
-    if (existing) {
-      if (existing.sha256 !== meta.sha256 || existing.durationMs !== meta.durationMs || existing.byteSize !== meta.size) {
-        throw conflict('segment_conflict', 'a different segment with this start is already stored');
-      }
-      return existing;
+  function decide(row: SegmentRecord | undefined, meta: SegmentMeta): { kind: 'new' } | { kind: 'exists' | 'attach' | 'expired'; row: SegmentRecord } {
+    if (!row) return { kind: 'new' };
+    if (row.start.getTime() !== meta.start.getTime()) throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+    if (row.sha256 !== meta.sha256 || row.durationMs !== meta.durationMs || row.byteSize !== meta.size) {
+      throw conflict('segment_conflict', 'a different segment with this start is already stored');
     }
-    const overlapping = await segments.listInRange(cameraId, meta.start, end, 1);
-    if (overlapping.length > 0) throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
-    return undefined;
+    if (row.objectKey) return { kind: 'exists', row };
+    if (row.deletedAt) return { kind: 'expired', row };
+    return { kind: 'attach', row };
+  }
+
+  const newRow = (cameraId: string, meta: SegmentMeta, end: Date, objectKey: string | null, storedAt: Date | null) => ({
+    cameraId,
+    start: meta.start,
+    end,
+    durationMs: meta.durationMs,
+    byteSize: meta.size,
+    sha256: Buffer.from(meta.sha256, 'hex'),
+    mediaType: meta.mediaType,
+    codec: meta.codec,
+    runId: meta.runId,
+    clockOffsetMs: meta.clockOffsetMs,
+    objectKey,
+    storedAt,
+  });
+
+  /**
+   * Decides and writes under the camera's ingest lock, in one transaction: concurrent uploads of the same camera
+   * take turns between the read and the write, so ten identical uploads at once give one row, one 201 and nine 200s
+   * (issue 12 item 3). `objectKey`: the media this request stored (null on the metadata route).
+   */
+  async function writeUnderLock(cameraId: string, meta: SegmentMeta, end: Date, objectKey: string | null, now: Date): Promise<IngestResult> {
+    return deps.tx(async (r) => {
+      await r.segments.lockCameraIngest(cameraId);
+      const d = decide(await r.segments.identityAt(cameraId, meta.start, end), meta);
+      if (d.kind !== 'new' && objectKey === null) return { status: 'exists' as const, segmentId: d.row.id }; // metadata route
+      if (d.kind === 'exists') return { status: 'exists' as const, segmentId: d.row.id };
+      if (d.kind === 'expired') throw expired();
+      if (d.kind === 'attach') {
+        if (await r.segments.attachObject(d.row.id, objectKey!, now, { sha256: meta.sha256, byteSize: meta.size })) return { status: 'created' as const, segmentId: d.row.id };
+        throw conflict('segment_conflict', 'the stored segment with this start changed while uploading');
+      }
+      const row = await r.segments.insert(newRow(cameraId, meta, end, objectKey, objectKey ? now : null));
+      // Every writer takes the lock, so an exclusion violation here means a writer outside this path: an overlap.
+      if (!row) throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+      return { status: 'created' as const, segmentId: row.id };
+    });
   }
 
   return {
@@ -109,55 +150,31 @@ export function ingestService(deps: {
         const cam = await cameraOf(agent, meta.cameraKey);
         const end = new Date(meta.start.getTime() + meta.durationMs);
 
-        const existing = await sameStart(cam.id, meta, end);
-        if (existing?.objectKey) {
+        // A cheap first look (one read, no lock) so a repeat upload is answered without storing its bytes again.
+        const first = decide(await segments.identityAt(cam.id, meta.start, end), meta);
+        if (first.kind === 'exists') {
           drain();
-          return { status: 'exists', segmentId: existing.id };
+          return { status: 'exists', segmentId: first.row.id };
         }
-        if (existing?.deletedAt) throw gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
+        if (first.kind === 'expired') throw expired();
 
         const key = objectKeyFor(agent.siteId, cam.id, meta.start, ext);
         await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
         // The object is durably stored (S3 answered the PUT); only now may a row point at it.
-        const now = clock.now();
-        if (existing) {
-          if (await segments.attachObject(existing.id, key, now, { sha256: meta.sha256, byteSize: meta.size })) return { status: 'created', segmentId: existing.id };
-          // Another upload attached first (or retention got there): keep what the row says, drop our copy.
-          await store.remove(key);
-          const again = await segments.findById(existing.id);
-          if (again?.objectKey) return { status: 'exists', segmentId: existing.id };
-          if (again?.deletedAt) throw gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
-          throw conflict('segment_conflict', 'the stored segment with this start changed while uploading');
+        let result: IngestResult;
+        try {
+          result = await writeUnderLock(cam.id, meta, end, key, clock.now());
+        } catch (e) {
+          await store.remove(key).catch(() => undefined); // the orphan sweep removes it if this fails
+          throw e;
         }
-        const row = await segments.insert({
-          cameraId: cam.id,
-          start: meta.start,
-          end,
-          durationMs: meta.durationMs,
-          byteSize: meta.size,
-          sha256: Buffer.from(meta.sha256, 'hex'),
-          mediaType: meta.mediaType,
-          codec: meta.codec,
-          runId: meta.runId,
-          clockOffsetMs: meta.clockOffsetMs,
-          objectKey: key,
-          storedAt: now,
-        });
-        if (!row) {
-          // Another request created the row meanwhile: the same segment (metadata only, or stored) or an overlap.
-          const raced = await segments.findByStart(cam.id, meta.start);
-          const same = raced && raced.sha256 === meta.sha256 && raced.byteSize === meta.size && raced.durationMs === meta.durationMs;
-          if (same && !raced.objectKey && (await segments.attachObject(raced.id, key, now, { sha256: meta.sha256, byteSize: meta.size }))) {
-            await cameras.touchLastSegment(cam.id, end);
-            return { status: 'created', segmentId: raced.id };
-          }
-          await store.remove(key);
-          if (same && raced.objectKey) return { status: 'exists', segmentId: raced.id };
-          if (raced && !same) throw conflict('segment_conflict', 'a different segment with this start is already stored');
-          throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+        if (result.status === 'exists') {
+          // Another upload of the same segment got there first: keep what the row says, drop our copy.
+          await store.remove(key).catch(() => undefined);
+          return result;
         }
         await cameras.touchLastSegment(cam.id, end);
-        return { status: 'created', segmentId: row.id };
+        return result;
       } catch (e) {
         drain();
         throw e;
@@ -173,29 +190,11 @@ export function ingestService(deps: {
       checkMeta(meta);
       const cam = await cameraOf(agent, meta.cameraKey);
       const end = new Date(meta.start.getTime() + meta.durationMs);
-      const existing = await sameStart(cam.id, meta, end);
-      if (existing) return { status: 'exists', segmentId: existing.id };
-      const row = await segments.insert({
-        cameraId: cam.id,
-        start: meta.start,
-        end,
-        durationMs: meta.durationMs,
-        byteSize: meta.size,
-        sha256: Buffer.from(meta.sha256, 'hex'),
-        mediaType: meta.mediaType,
-        codec: meta.codec,
-        runId: meta.runId,
-        clockOffsetMs: meta.clockOffsetMs,
-        objectKey: null,
-        storedAt: null,
-      });
-      if (!row) {
-        const raced = await sameStart(cam.id, meta, end);
-        if (raced) return { status: 'exists', segmentId: raced.id };
-        throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
-      }
-      await cameras.touchLastSegment(cam.id, end);
-      return { status: 'created', segmentId: row.id };
+      const first = decide(await segments.identityAt(cam.id, meta.start, end), meta);
+      if (first.kind !== 'new') return { status: 'exists', segmentId: first.row.id };
+      const result = await writeUnderLock(cam.id, meta, end, null, clock.now());
+      if (result.status === 'created') await cameras.touchLastSegment(cam.id, end);
+      return result;
     },
 
     async reportGap(agent: AgentPrincipal, g: { cameraKey: string; start: Date; end: Date; reason: GapReason; detail: string | null }) {
