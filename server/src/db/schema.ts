@@ -118,6 +118,19 @@ export interface GapTable {
   createdAt: Defaulted<Date>;
 }
 
+/** Refused agent input (times out of bounds), counted per agent, subject and code (issue 12 item 2). */
+export interface IngestRefusalTable {
+  id: Identity;
+  agentId: string;
+  siteId: string;
+  subject: 'segment' | 'segment_meta' | 'gap' | 'heartbeat';
+  code: string;
+  count: Defaulted<Int8>;
+  firstAt: Date;
+  lastAt: Date;
+  lastDetail: ColumnType<unknown, string, string>;
+}
+
 /** GENERATED ALWAYS AS (...) STORED: readable, never written. */
 type GeneratedText = ColumnType<string, never, never>;
 
@@ -551,6 +564,7 @@ export interface Database {
   camera: CameraTable;
   segment: SegmentTable;
   gap: GapTable;
+  ingestRefusal: IngestRefusalTable;
   call: CallTable;
   callVersion: CallVersionTable;
   callLeg: CallLegTable;

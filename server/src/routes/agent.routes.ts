@@ -76,7 +76,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       responses: {
         200: json(SegmentPutResponseSchema, 'already stored'),
         201: json(SegmentPutResponseSchema, 'stored'),
-        ...errorResponses(400, 401, 404, 409, 410, 413),
+        ...errorResponses(400, 401, 404, 409, 410, 413, 422),
       },
     }),
     async (c) => {
@@ -126,7 +126,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       responses: {
         200: json(SegmentPutResponseSchema, 'already recorded'),
         201: json(SegmentPutResponseSchema, 'recorded (media still at the store)'),
-        ...errorResponses(400, 401, 404, 409, 413),
+        ...errorResponses(400, 401, 404, 409, 413, 422),
       },
     }),
     async (c) => {
@@ -154,7 +154,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       summary: 'Report a stretch with no footage and why (gaps are shown, never hidden)',
       security: agentSecurity,
       request: { body: jsonBody(GapBodySchema) },
-      responses: { 200: json(GapResponseSchema), 201: json(GapResponseSchema), ...errorResponses(400, 401, 404) },
+      responses: { 200: json(GapResponseSchema), 201: json(GapResponseSchema), ...errorResponses(400, 401, 404, 422) },
     }),
     async (c) => {
       const r = await deps.ingest.reportGap(c.get('agent'), c.req.valid('json'));
@@ -169,7 +169,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       summary: 'Agent status; the answer carries server receive/send times for an NTP-style offset, and commands',
       security: agentSecurity,
       request: { body: jsonBody(HeartbeatBodySchema) },
-      responses: { 200: json(HeartbeatResponseSchema), ...errorResponses(400, 401) },
+      responses: { 200: json(HeartbeatResponseSchema), ...errorResponses(400, 401, 422) },
     }),
     async (c) => {
       const receivedAtMs = deps.clock.now().getTime();

@@ -5,12 +5,14 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import { storeVerified } from './verified-upload.ts';
 import type { GapReason } from '../db/schema.ts';
 import type { AgentPrincipal } from '../domain/principal.ts';
-import { badRequest, conflict, gone, notFound, tooLarge } from '../domain/errors.ts';
+import { badRequest, conflict, gone, notFound, tooLarge, unprocessable } from '../domain/errors.ts';
+import { footageTimeViolation, heartbeatTimeViolation, type TimeViolation } from '../domain/time-bounds.ts';
+import type { RefusalSubject } from '../repositories/agent.repository.ts';
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRecord, SegmentRepository } from '../repositories/segment.repository.ts';
 import type { Transactor } from '../repositories/index.ts';
-import type { AgentCommand, PutStatus, UploadMode } from '@mamoru/contract';
+import { AGENT_ERROR_CODES, type AgentCommand, type PutStatus, type UploadMode } from '@mamoru/contract';
 import type { AgentCommandService } from './agent-command.service.ts';
 import type { AuditService } from './audit.service.ts';
 
@@ -56,6 +58,31 @@ export function ingestService(deps: {
     if (!cam) throw notFound('camera_not_found', `no camera '${key}' at this agent's site`);
     return cam;
   }
+
+  /**
+   * A time the agent sent is out of bounds (issue 12 item 2): the refusal is counted for the stores view, footage and
+   * gap refusals are audited, and the request is answered 422 `time_out_of_bounds` with the accepted range.
+   */
+  async function refuseTime(agent: AgentPrincipal, subject: RefusalSubject, v: TimeViolation, what: Record<string, unknown>): Promise<never> {
+    const code = AGENT_ERROR_CODES.timeOutOfBounds;
+    const detail = { ...what, ...v };
+    await agents.recordRefusal({ agentId: agent.agentId, siteId: agent.siteId, subject, code, at: clock.now(), detail });
+    // A heartbeat is refused again at every beat until the clock is fixed: counted above, not audited each time.
+    if (subject !== 'heartbeat') await deps.audit.record(agent, { action: 'ingest.refused', targetType: 'agent', targetId: agent.agentId, siteId: agent.siteId, details: { subject, code, ...detail } });
+    throw unprocessable(code, `${subject} ${v.field} ${v.value} is outside the accepted range ${v.earliest} .. ${v.latest} (centre clock ${v.centreNow}, agent offset ${v.offsetMs} ms)`, v);
+  }
+
+  /** Footage and gap times against the centre's clock and the agent's measured offset (segment's own, else last heartbeat's). */
+  async function checkFootageTimes(agent: AgentPrincipal, subject: RefusalSubject, times: { field: string; ms: number }[], offsetMs: number | null, what: Record<string, unknown>) {
+    const offset = offsetMs ?? (await agents.clockOffsetOf(agent.agentId)) ?? 0;
+    const v = footageTimeViolation(times, { nowMs: clock.now().getTime(), offsetMs: offset });
+    if (v) await refuseTime(agent, subject, v, what);
+  }
+
+  const segmentTimes = (meta: SegmentMeta) => [
+    { field: 'start', ms: meta.start.getTime() },
+    { field: 'end', ms: meta.start.getTime() + meta.durationMs },
+  ];
 
   /** Checks that need no database: size limit and media type (the same for the media and the metadata route). */
   function checkMeta(meta: SegmentMeta) {
@@ -147,6 +174,7 @@ export function ingestService(deps: {
         checkMeta(meta);
         if (contentLength !== undefined && contentLength !== meta.size) throw badRequest('size_mismatch', `declared size ${meta.size} but body is ${contentLength} bytes`);
         const ext = EXT[meta.mediaType]!;
+        await checkFootageTimes(agent, 'segment', segmentTimes(meta), meta.clockOffsetMs, { cameraKey: meta.cameraKey, sha256: meta.sha256 });
         const cam = await cameraOf(agent, meta.cameraKey);
         const end = new Date(meta.start.getTime() + meta.durationMs);
 
@@ -188,6 +216,7 @@ export function ingestService(deps: {
      */
     async ingestSegmentMeta(agent: AgentPrincipal, meta: SegmentMeta): Promise<IngestResult> {
       checkMeta(meta);
+      await checkFootageTimes(agent, 'segment_meta', segmentTimes(meta), meta.clockOffsetMs, { cameraKey: meta.cameraKey, sha256: meta.sha256 });
       const cam = await cameraOf(agent, meta.cameraKey);
       const end = new Date(meta.start.getTime() + meta.durationMs);
       const first = decide(await segments.identityAt(cam.id, meta.start, end), meta);
@@ -199,13 +228,17 @@ export function ingestService(deps: {
 
     async reportGap(agent: AgentPrincipal, g: { cameraKey: string; start: Date; end: Date; reason: GapReason; detail: string | null }) {
       if (g.end.getTime() <= g.start.getTime()) throw badRequest('invalid_range', 'gap end must be after its start');
+      const times = [{ field: 'start', ms: g.start.getTime() }, { field: 'end', ms: g.end.getTime() }];
+      await checkFootageTimes(agent, 'gap', times, null, { cameraKey: g.cameraKey, reason: g.reason });
       const cam = await cameraOf(agent, g.cameraKey);
       const { created, gap } = await segments.insertGap({ cameraId: cam.id, start: g.start, end: g.end, reason: g.reason, detail: g.detail });
       return { created, gapId: gap.id };
     },
 
-    async heartbeat(agent: AgentPrincipal, status: AgentStatus & { cameras?: { key: string; health: string }[] }) {
+    async heartbeat(agent: AgentPrincipal, status: AgentStatus & { sentAtMs: number; cameras?: { key: string; health: string }[] }) {
       const now = clock.now();
+      const late = heartbeatTimeViolation(status.sentAtMs, now.getTime());
+      if (late) await refuseTime(agent, 'heartbeat', late, { version: status.version });
       await agents.recordContact(agent.agentId, now, status);
       for (const c of status.cameras ?? []) {
         const cam = await cameras.findBySiteAndKey(agent.siteId, c.key);
