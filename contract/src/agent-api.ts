@@ -130,6 +130,21 @@ export function segmentHeaders(m: Pick<SegmentMeta, 'sha256' | 'size' | 'duratio
 
 export const SegmentPutResponseSchema = z.object({ status: z.enum(PUT_STATUSES), segmentId: z.string() });
 
+/**
+ * `GET /segments/{cameraKey}/{start}`: the segment the centre holds with this identity (camera + real start), 404
+ * `segment_not_found` when none. The agent asks before it quarantines a segment the centre refused with 409: when the
+ * centre holds the very same segment (hash, size, duration), it was delivered. `media`: `stored` (at the centre),
+ * `at_store` (metadata only, on-demand), `deleted` (by the retention policy).
+ */
+export const SegmentStateResponseSchema = z.object({
+  segmentId: z.string(),
+  sha256: z.string(),
+  size: z.number(),
+  durationMs: z.number(),
+  media: z.enum(['stored', 'at_store', 'deleted']),
+});
+export type SegmentStateAnswer = z.infer<typeof SegmentStateResponseSchema>;
+
 // ---- gaps ---------------------------------------------------------------------------------------------------------
 
 /** `POST /gaps`: a stretch with no footage and why (gaps are shown, never hidden). */

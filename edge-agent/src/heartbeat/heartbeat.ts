@@ -2,7 +2,7 @@
  * Heartbeat: every N seconds, POST /api/v1/agent/heartbeat with version, clock offset, disk use, backlog and camera
  * health; the answer's times feed the clock-offset estimate. Failures are logged and tried again next beat.
  */
-import { agentPaths, type HeartbeatBody, type HeartbeatResponse } from '@mamoru/contract';
+import { AGENT_ERROR_CODES, agentPaths, type HeartbeatBody, type HeartbeatResponse } from '@mamoru/contract';
 import { statfs } from 'node:fs/promises';
 import type { Logger } from '../lib/logger.ts';
 import { PollLoop } from '../lib/poll-loop.ts';
@@ -81,6 +81,8 @@ export class Heartbeat {
       const res = await this.d.client.request({ method: 'POST', path: agentPaths.heartbeat(), json: body, signal: this.ctl.signal });
       const t3 = now();
       if (res.status !== 200) {
+        // The centre refuses this box's clock (more than a day off): only fixing the clock helps; said at every tenth beat.
+        if (res.errorCode === AGENT_ERROR_CODES.timeOutOfBounds && this.failures % 10 === 0) this.d.log.error('the centre refuses this agent\'s clock; fix the system time (NTP)', { message: res.errorMessage });
         this.fail(`centre answered ${res.status}${res.errorCode ? ` ${res.errorCode}` : ''}`);
         return false;
       }

@@ -13,6 +13,7 @@ import {
   SegmentHeadersSchema,
   SegmentMetaSchema,
   SegmentPutResponseSchema,
+  SegmentStateResponseSchema,
 } from '@mamoru/contract';
 import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { IngestService } from '../services/ingest.service.ts';
@@ -108,6 +109,22 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
         h['content-length'],
       );
       return result.status === 'created' ? c.json({ status: 'created' as const, segmentId: result.segmentId }, 201) : c.json({ status: 'exists' as const, segmentId: result.segmentId }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: AGENT_ROUTES.segment,
+      summary: 'The segment the centre holds with this identity (camera + start): hash, size, duration and where its media is',
+      description: 'The agent asks before it quarantines a segment refused with 409: the very same segment held here means it was delivered.',
+      security: agentSecurity,
+      request: { params: z.object({ cameraKey: CameraKeySchema, start: IsoDate }) },
+      responses: { 200: json(SegmentStateResponseSchema), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      return c.json(await deps.ingest.segmentState(c.get('agent'), p.cameraKey, p.start), 200);
     },
   );
 

@@ -226,6 +226,15 @@ export function ingestService(deps: {
       return result;
     },
 
+    /** The segment with this identity at the agent's own site (what the agent re-checks before it quarantines). */
+    async segmentState(agent: AgentPrincipal, cameraKey: string, start: Date) {
+      const cam = await cameraOf(agent, cameraKey);
+      const row = await segments.findByStart(cam.id, start);
+      if (!row) throw notFound('segment_not_found', 'the centre holds no segment of this camera with this start');
+      const media = row.objectKey ? ('stored' as const) : row.deletedAt ? ('deleted' as const) : ('at_store' as const);
+      return { segmentId: row.id, sha256: row.sha256, size: row.byteSize, durationMs: row.durationMs, media };
+    },
+
     async reportGap(agent: AgentPrincipal, g: { cameraKey: string; start: Date; end: Date; reason: GapReason; detail: string | null }) {
       if (g.end.getTime() <= g.start.getTime()) throw badRequest('invalid_range', 'gap end must be after its start');
       const times = [{ field: 'start', ms: g.start.getTime() }, { field: 'end', ms: g.end.getTime() }];
