@@ -251,7 +251,7 @@ const Detail = Incident.extend({
 
 const LinkOutcome = z.object({
   calls: z.array(z.string()),
-  windows: z.array(z.object({ id: z.string(), cameraId: z.string(), cameraKey: z.string(), from: z.string(), to: z.string(), commandId: z.string().nullable() })),
+  windows: z.array(z.object({ id: z.string(), cameraId: z.string(), cameraKey: z.string(), from: z.string(), to: z.string(), commandId: z.string().nullable(), deletedCount: z.number().openapi({ description: "segments of the window whose media the retention policy had deleted before the case held it" }) })),
   holds: z.number(),
 });
 
