@@ -37,7 +37,7 @@ const common = {
   noticeAssumed: z.enum(['yes', 'no']).nullable().default(null),
 };
 
-export const asteriskFilesConfigSchema = z.object({
+export const asteriskFilesConfigSchema = z.strictObject({
   adapter: z.literal('asterisk-files'),
   ...common,
   /** MixMonitor folder, e.g. /var/spool/asterisk/monitor (YYYY/MM/DD sub-folders or flat). */
@@ -67,7 +67,7 @@ export const asteriskFilesConfigSchema = z.object({
 
 const columnRef = z.union([z.string().min(1), z.number().int().nonnegative()]);
 
-export const dropFolderConfigSchema = z.object({
+export const dropFolderConfigSchema = z.strictObject({
   adapter: z.literal('drop-folder'),
   ...common,
   /** Folder where another system drops `<name>.<audio>` + `<name>.json` pairs and/or CSV manifests. */
@@ -75,7 +75,7 @@ export const dropFolderConfigSchema = z.object({
   /** How long an audio file waits for its sidecar/manifest row, and a sidecar for its audio. */
   pairWaitSeconds: seconds.default(900),
   manifest: z
-    .object({
+    .strictObject({
       /** File names (in dropDir) that are manifests: a glob with `*` and `?`. */
       pattern: z.string().min(1).default('*.csv'),
       encoding: encoding.default('auto'),
@@ -83,7 +83,7 @@ export const dropFolderConfigSchema = z.object({
       /** Does the first record name the columns? When false, columns are referenced by 0-based index. */
       header: z.boolean().default(true),
       /** Our field → the manifest's column (header name or 0-based index). `start` and one of `recording`/`callId` are required. */
-      columns: z.object({
+      columns: z.strictObject({
         callId: columnRef.optional(),
         start: columnRef,
         answer: columnRef.optional(),
