@@ -110,7 +110,8 @@ describe('Asterisk hard cases through the agent into a real centre', () => {
     await s.tree.append(`${fragment}\n`);
     const v2 = await waitFor('the fragment joins the sealed call as version 2', async () => {
       const c = await s.calls();
-      return c.length === 1 && c[0]!.currentVersion === 2 && c;
+      assert.deepEqual(c.map((x) => x.callKey), [`pbx:${uid}`], 'no phantom call');
+      return c[0]!.currentVersion === 2 && c;
     });
     await settle();
     await s.drained();
