@@ -1,15 +1,11 @@
-import { Readable } from 'node:stream';
+/** Request and response schemas of the calls routes, and the mappers from repository rows to them. */
 import { CALL_DIRECTIONS, CALL_DISPOSITIONS, NOTICE_PLAYED } from '@mamoru/contract/enums';
-import { createRoute, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../http/app-env.ts';
-import { errorResponses, iso, IsoDate, json, router, sessionSecurity, Uuid } from '../http/openapi.ts';
-import type { CallRow, CallLegRow, CallVersionRow } from '../repositories/call.repository.ts';
-import type { CallQueryService } from '../services/call-query.service.ts';
-import { mediaResponse, withUnsatisfiableRangeLength } from '../http/media-response.ts';
-
+import { z } from '@hono/zod-openapi';
+import { iso, IsoDate, Uuid } from '../../http/openapi.ts';
+import type { CallRow, CallLegRow, CallVersionRow } from '../../repositories/call.repository.ts';
 
 const Link = z.object({ url: z.string(), expiresAt: z.string() });
-const CallSummary = z
+export const CallSummary = z
   .object({
     id: z.string(),
     siteId: z.string(),
@@ -77,7 +73,7 @@ const Recording = z.object({
   waveform: Link.extend({ bucketMs: z.number(), size: z.number() }).nullable(),
   derive: z.object({ status: z.string(), error: z.string().nullable(), attempts: z.number(), jobId: z.string().nullable(), updatedAt: z.string().nullable() }),
 });
-const CallDetail = CallSummary.extend({
+export const CallDetail = CallSummary.extend({
   site: z.object({ id: z.string(), code: z.string(), name: z.string(), timezone: z.string() }),
   /** From the current version: every operator rung (and when each picked up), transfers, the notice's evidence lines. */
   operators: z.array(z.object({ extension: z.string(), name: z.string().nullable(), rungUtc: z.string().nullable(), answeredUtc: z.string().nullable(), source: z.string() })),
@@ -90,7 +86,7 @@ const CallDetail = CallSummary.extend({
   recordings: z.array(Recording),
 }).openapi('CallDetail');
 
-const summary = (c: CallRow) => ({
+export const summary = (c: CallRow) => ({
   id: c.id,
   siteId: c.siteId,
   callKey: c.callKey,
@@ -122,9 +118,18 @@ const summary = (c: CallRow) => ({
   recordingCount: c.recordingCount,
 });
 
-const leg = (l: CallLegRow) => l;
-const version = (v: CallVersionRow) => ({ version: v.version, receivedAt: v.receivedAt.toISOString(), agentId: v.agentId, payloadSha256: v.payloadSha256, payload: v.payload });
-const link = (l: { url: string; expiresAt: Date } | null) => l && { url: l.url, expiresAt: l.expiresAt.toISOString() };
+export const leg = (l: CallLegRow) => l;
+/** Operators rung, transfers and the notice's evidence lines of the current version (older payloads: none). */
+export const currentFacts = (versions: CallVersionRow[], currentVersion: number) => {
+  const p = versions.find((v) => v.version === currentVersion)?.payload;
+  return {
+    operators: p?.operators ?? [],
+    transfers: (p?.transfers ?? []).map((t) => ({ kind: t.kind, atUtc: t.atUtc, by: t.by, from: t.from, to: t.to, raw: t.raw })),
+    noticeEvidence: p?.notice.evidence ?? [],
+  };
+};
+export const version = (v: CallVersionRow) => ({ version: v.version, receivedAt: v.receivedAt.toISOString(), agentId: v.agentId, payloadSha256: v.payloadSha256, payload: v.payload });
+export const link = (l: { url: string; expiresAt: Date } | null) => l && { url: l.url, expiresAt: l.expiresAt.toISOString() };
 
 /** `site=a,b` or `site=a&site=b`. */
 const SiteList = z
@@ -133,7 +138,7 @@ const SiteList = z
   .pipe(z.array(Uuid).max(500))
   .openapi({ type: 'string', description: 'site id(s): comma separated or repeated' });
 
-const SearchQuery = z.object({
+export const SearchQuery = z.object({
   site: SiteList.optional(),
   from: IsoDate.optional(),
   to: IsoDate.optional(),
@@ -147,94 +152,3 @@ const SearchQuery = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
-
-/** Reads of calls and recording media (signed link or session); the session gate in app.ts sets the principal. */
-export function callRoutes(deps: { calls: CallQueryService }) {
-  const app = router();
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/calls',
-      summary: 'Search calls the caller may see, newest first, by cursor',
-      security: sessionSecurity,
-      request: { query: SearchQuery },
-      responses: { 200: json(z.object({ calls: z.array(CallSummary), nextCursor: z.string().nullable() })), ...errorResponses(400, 401) },
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      const r = await deps.calls.search(c.get('principal'), { ...q, siteIds: q.site });
-      return c.json({ calls: r.calls.map(summary), nextCursor: r.nextCursor }, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/calls/{id}',
-      summary: 'One call: current facts, legs with raw PBX lines, every version, recordings with signed links and derivation state',
-      security: sessionSecurity,
-      request: { params: z.object({ id: z.string().max(64) }) },
-      responses: { 200: json(CallDetail), ...errorResponses(401, 404) },
-    }),
-    async (c) => {
-      const d = await deps.calls.detail(c.get('principal'), c.req.valid('param').id);
-      const current = d.versions.find((v) => v.version === d.call.currentVersion)?.payload;
-      return c.json(
-        {
-          ...summary(d.call),
-          operators: current?.operators ?? [],
-          transfers: (current?.transfers ?? []).map((t) => ({ kind: t.kind, atUtc: t.atUtc, by: t.by, from: t.from, to: t.to, raw: t.raw })),
-          noticeEvidence: current?.notice.evidence ?? [],
-          site: { id: d.site.id, code: d.site.code, name: d.site.name, timezone: d.site.timezone },
-          retentionClass: d.call.retentionClass,
-          holdCount: d.call.holdCount,
-          legs: d.legs.map(leg),
-          versions: d.versions.map(version),
-          recordings: d.recordings.map((r) => ({
-            id: r.id,
-            name: r.name,
-            role: r.role,
-            format: r.format,
-            sampleRate: r.sampleRate,
-            channels: r.channels,
-            durationS: r.durationS,
-            size: r.size,
-            sha256: r.sha256,
-            declaredInVersion: r.declaredInVersion,
-            stored: r.objectKey !== null,
-            storedAt: iso(r.storedAt),
-            mediaType: r.mediaType,
-            original: link(r.originalLink),
-            playable: r.playable && r.playableLink && { ...link(r.playableLink)!, mediaType: r.playable.mediaType, codec: r.playable.codec, size: r.playable.size, durationS: r.playable.durationS },
-            waveform: r.waveform && r.waveformLink && { ...link(r.waveformLink)!, bucketMs: r.waveform.bucketMs, size: r.waveform.size },
-            derive: { status: r.derive.status, error: r.derive.error, attempts: r.derive.attempts, jobId: r.derive.jobId, updatedAt: iso(r.derive.updatedAt) },
-          })),
-        },
-        200,
-      );
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/media/recordings/{id}/{kind}',
-      summary: "A recording's original, playable copy or waveform JSON, by signed link or with a bearer token; supports Range",
-      request: {
-        params: z.object({ id: z.string().max(64), kind: z.enum(['original', 'playable', 'waveform']) }),
-        query: z.object({ exp: z.coerce.number().int().optional(), sig: z.string().max(100).optional() }),
-      },
-      responses: { 200: { description: 'media' }, 206: { description: 'partial media' }, ...errorResponses(400, 401, 403, 404, 416) },
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      const p = c.req.valid('param');
-      const principal = c.get('principal') as AppEnv['Variables']['principal'] | undefined;
-      const m = await deps.calls.media({ principal, exp: q.exp, sig: q.sig }, p.id, p.kind, c.req.header('range')).catch(withUnsatisfiableRangeLength(c));
-      return mediaResponse(c, m);
-    },
-  );
-
-  return app;
-}
