@@ -247,8 +247,7 @@ describe('on-demand mode and commands (real outbox, no centre)', () => {
 
   test('a window whose footage was sent before the command came is done, and says what arrived', async () => {
     const { outbox, spoolDir } = await fresh();
-    const acks: { id: string; status: string; detail?: string }[] = [];
-    const ex = await CommandExecutor.open({ dir: join(spoolDir, 'commands'), outbox, isKnownCamera: () => true, ack: async (id, b) => (acks.push({ id, ...b }), { kind: 'accepted', status: 200 }), log: logs(), closingSlackMs: 0, tickMs: 1000, backoff: { baseMs: 1, capMs: 1 }, maxRetryAfterMs: 1 });
+    const ex = await CommandExecutor.open({ dir: join(spoolDir, 'commands'), outbox, isKnownCamera: () => true, ack: async () => ({ kind: 'accepted', status: 200 }), log: logs(), closingSlackMs: 0, tickMs: 1000, backoff: { baseMs: 1, capMs: 1 }, maxRetryAfterMs: 1 });
     // Continuous camera: six 2 s segments recorded and acknowledged by the centre before any case was filed.
     for (const s of [0, 2, 4, 6, 8, 10]) {
       const p = join(spoolDir, `c-${s}.ts`);

@@ -65,7 +65,7 @@ export class SentLog {
       try {
         const f = FileSchema.parse(JSON.parse(text));
         for (const [k, c] of Object.entries(f.cameras)) {
-          log.cams.set(k, { footage: c.footage.map(([start, end]) => ({ start, end })), gaps: c.gaps.map(([start, end, reason]) => ({ start, end, reason })) });
+          log.cams.set(k, { footage: c.footage.map(([start, end]) => ({ start, end })), gaps: c.gaps.map(([start, end, reason]: [number, number, string]) => ({ start, end, reason })) });
         }
       } catch {
         /* start empty */
