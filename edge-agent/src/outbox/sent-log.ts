@@ -24,6 +24,7 @@ export type SentGap = Span & { reason: string };
 const FileSchema = z.object({
   v: z.literal(1),
   cameras: z.record(
+    z.string(),
     z.object({
       footage: z.array(z.tuple([z.number(), z.number()])),
       gaps: z.array(z.tuple([z.number(), z.number(), z.string()])),
@@ -65,7 +66,7 @@ export class SentLog {
       try {
         const f = FileSchema.parse(JSON.parse(text));
         for (const [k, c] of Object.entries(f.cameras)) {
-          log.cams.set(k, { footage: c.footage.map(([start, end]) => ({ start, end })), gaps: c.gaps.map(([start, end, reason]: [number, number, string]) => ({ start, end, reason })) });
+          log.cams.set(k, { footage: c.footage.map(([start, end]) => ({ start, end })), gaps: c.gaps.map(([start, end, reason]) => ({ start, end, reason })) });
         }
       } catch {
         /* start empty */
