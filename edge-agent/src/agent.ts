@@ -22,11 +22,15 @@ import { Outbox } from './outbox/outbox.ts';
 import { createPbxAdapter, type PbxAdapter } from './pbx/index.ts';
 import { createRecorderFactory } from './recorder/index.ts';
 import { recoverCameraSpool } from './recorder/spool-recovery.ts';
+import { LifeMarkWriter, planDowntime, readLifeMark } from './recorder/downtime.ts';
 import { loadCredential } from './state/credential-store.ts';
 import { CameraRegistrar } from './uploader/cameras.ts';
 import { createCentreClient } from './uploader/centre-client.ts';
 import { TokenBucket } from './uploader/token-bucket.ts';
 import { Uploader, type UploadEvent } from './uploader/uploader.ts';
+
+/** How often the agent rewrites its life mark (the last time it was seen running, for the next start's downtime). */
+const LIFE_MARK_MS = 5000;
 
 export class NotEnrolledError extends Error {
   constructor(stateDir: string) {
@@ -114,11 +118,19 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       log.error('spool recovery failed; the files stay in the spool for the next start', { camera: cam.key, error: e as Error });
     }
   }
+  // The agent's own downtime (recorder/downtime.ts): from where each camera's record ends (now that recovery has
+  // enqueued what the dead agent left) to its first new segment, an `agent_down` gap.
+  const mark = await readLifeMark(config.spoolDir);
+  const restartedAt = Date.now();
   for (const cam of config.cameras) {
     const dir = join(config.spoolDir, 'cameras', cam.key);
-    recorders.set(cam.key, deps.recorders(cam, outbox, clock, { dir, recording: config.recording, log }));
+    const plan = planDowntime({ cameraKey: cam.key, coveredUntil: outbox.coveredUntil(cam.key), mark, restartedAt });
+    if (plan.before) await outbox.gap(plan.before);
+    if (plan.resume) log.info('the agent was down: reported as a gap with the first new segment', { camera: cam.key, since: new Date(plan.resume.sinceMs).toISOString(), restartedAt: new Date(restartedAt).toISOString(), offlineBefore: plan.before !== null });
+    recorders.set(cam.key, deps.recorders(cam, outbox, clock, { dir, recording: config.recording, log, ...(plan.resume && { resume: plan.resume }) }));
   }
   const healthOf = (key: string) => recorders.get(key)?.health?.() ?? 'unknown';
+  const lifeMark = new LifeMarkWriter({ spoolDir: config.spoolDir, intervalMs: LIFE_MARK_MS, cameraHealth: () => Object.fromEntries(config.cameras.map((c) => [c.key, healthOf(c.key)])), log });
 
   const registrar = new CameraRegistrar(client, config.cameras, log, healthOf);
   const bucket = new TokenBucket(config.upload.bandwidthBytesPerSecond);
@@ -162,6 +174,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       log.error('recorder failed to start', { camera: key, error: e as Error });
     }
   }
+  lifeMark.start();
   // A PBX that cannot be read yet (folder missing, permissions) must not stop the cameras: log it; it is retried
   // by the adapter's own loop once started.
   const pbxStarted = pbx?.start().then(
@@ -180,6 +193,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
           await pbx?.stop().catch((e: unknown) => log.error('pbx adapter did not stop cleanly', { error: e as Error }));
         })(),
       ]);
+      // The recorders reported up to the stop: the next start counts the agent's downtime from here.
+      await lifeMark.stop();
       await uploader.stop(config.upload.shutdownGraceMs);
       await heartbeat.stop();
       ackCtl.abort();
