@@ -103,7 +103,9 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
     backoff: config.upload.backoff,
     maxRetryAfterMs: config.upload.maxRetryAfterSeconds * 1000,
     random: deps.random,
+    onReachable: () => uploaderRef?.wake('a command ack was answered'),
   });
+  let uploaderRef: Uploader | undefined;
 
   const clock = new ClockOffsetEstimator();
   const recorders = new Map<string, Recorder>();
@@ -145,6 +147,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
     ...(deps.onUploadEvent && { onEvent: deps.onUploadEvent }),
     random: deps.random,
   });
+  uploaderRef = uploader;
   const heartbeat = new Heartbeat({
     client,
     intervalMs: config.heartbeatSeconds * 1000,
@@ -154,6 +157,13 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
     cameraHealth: () => config.cameras.map((c) => ({ key: c.key, health: healthOf(c.key) })),
     clock,
     log,
+    // Any answer of the centre ends the uploader's backoff (and the command acks'): uploads resume at once.
+    onReachable: () => {
+      uploader.wake('a heartbeat was answered');
+      commands.wake();
+    },
+    probeMs: config.upload.probeMs,
+    random: deps.random,
     onCommands: (cmds) => void commands.accept(cmds).catch((e: unknown) => log.error('could not execute the centre\'s commands; they come again with the next heartbeat', { error: e as Error })),
   });
   // The PBX side hands sealed calls to the outbox; its own state (ledger, offsets) lives in <stateDir>/pbx/<id>/.

@@ -70,6 +70,11 @@ export const AgentConfigSchema = z
         shutdownGraceMs: nonNegInt.default(5_000),
         /** Longest Retry-After the agent will honour, seconds (a bigger value is clamped). */
         maxRetryAfterSeconds: positiveInt.default(3600),
+        /**
+         * While the centre gives no answer, the heartbeat asks every probeMs (±25 % jitter) instead of every
+         * heartbeatSeconds; its first answer wakes the uploader out of its backoff.
+         */
+        probeMs: positiveInt.default(2000),
       })
       .prefault({}),
     disk: z

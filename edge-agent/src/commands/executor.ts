@@ -143,6 +143,8 @@ export type ExecutorDeps = {
   maxRetryAfterMs: number;
   /** Records whose ack was settled longer ago than this are deleted. */
   keepSettledMs?: number;
+  /** The centre answered an ack (accepted or refused): a sign it is reachable (the uploader wakes). */
+  onReachable?: () => void;
   now?: () => number;
   random?: () => number;
 };
@@ -303,6 +305,7 @@ export class CommandExecutor {
         if (st.failures === 1 || st.failures % 10 === 0) this.d.log.warn('command ack will be retried', { id: rec.id, reason: answer.reason, failures: st.failures });
         continue;
       }
+      this.d.onReachable?.();
       await this.lock.run(async () => {
         rec.ack = { state: answer.kind, at: new Date(this.now).toISOString(), lastError: answer.kind === 'rejected' ? answer.reason : null };
         await this.save(rec);
@@ -318,6 +321,11 @@ export class CommandExecutor {
         this.records.delete(rec.id);
       }
     }
+  }
+
+  /** A sign the centre is back: acks waiting out a retry delay go with the next tick. */
+  wake(): void {
+    for (const st of this.ackState.values()) st.nextAt = 0;
   }
 
   /** Unacknowledged results (for status and tests). */

@@ -102,6 +102,9 @@ export class Uploader {
   private readonly stopCtl = new AbortController();
   private requestCtl = new AbortController();
   private failures = 0;
+  /** Aborts the backoff sleep under way (wake()). */
+  private napCtl: AbortController | null = null;
+  private waitingRetryAfter = false;
   private current: string | null = null;
   lastError: { at: string; reason: string } | null = null;
   lastAckAt: string | null = null;
@@ -127,6 +130,18 @@ export class Uploader {
     const t = setTimeout(() => this.requestCtl.abort(), graceMs);
     await this.running;
     clearTimeout(t);
+  }
+
+  /**
+   * A sign that the centre is back (an answered heartbeat, an accepted command ack): a retry delay under way ends now
+   * and the failure count starts over, so uploads resume at once instead of after up to `backoff.capMs`.
+   */
+  wake(reason: string): void {
+    // A Retry-After is the centre's own word on when to come back: it stands.
+    if (this.failures === 0 || this.waitingRetryAfter) return;
+    this.d.log.info('centre answered again: uploads resume now', { reason, after: this.failures });
+    this.failures = 0;
+    this.napCtl?.abort();
   }
 
   private get stopping() {
@@ -190,7 +205,14 @@ export class Uploader {
     this.d.onEvent?.({ type: 'retry', id, reason: o.reason, status: o.status, delayMs, failures: this.failures });
     // Log the first failure of a streak, then every tenth, so an outage does not flood the log.
     if (this.failures === 1 || this.failures % 10 === 0) this.d.log.warn('upload will be retried', { id, reason: o.reason, status: o.status, delayMs, failures: this.failures });
-    await sleep(delayMs, this.stopCtl.signal);
+    this.waitingRetryAfter = o.retryAfterMs !== null;
+    const nap = new AbortController();
+    this.napCtl = nap;
+    const onStop = () => nap.abort();
+    this.stopCtl.signal.addEventListener('abort', onStop, { once: true });
+    await sleep(delayMs, nap.signal);
+    this.stopCtl.signal.removeEventListener('abort', onStop);
+    this.napCtl = null;
   }
 
   private async settle(item: OutboxItem, o: Outcome, t0: number) {
