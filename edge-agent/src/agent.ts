@@ -42,6 +42,8 @@ export class NotEnrolledError extends Error {
 export type RunningAgent = {
   outbox: Outbox;
   uploader: Uploader;
+  /** The live lane: new footage alongside a draining backlog. */
+  liveUploader: Uploader;
   heartbeat: Heartbeat;
   diskGuard: DiskGuard;
   /** On-demand cameras: the age bound of the local rolling buffer. */
@@ -148,6 +150,23 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
     random: deps.random,
   });
   uploaderRef = uploader;
+  // The live lane: while an old backlog drains (oldest first), new footage goes alongside it, sharing the bandwidth
+  // cap, so it reaches the centre within seconds of closing. It waits while case windows or calls are pending (they
+  // keep the lead) and while the main lane is failing (the centre is not answering).
+  const liveWindowMs = Math.max(30_000, 3 * config.recording.segmentSeconds * 1000);
+  const liveUploader = new Uploader({
+    outbox,
+    client,
+    cameras: registrar,
+    bucket,
+    backoff: config.upload.backoff,
+    maxRetryAfterMs: config.upload.maxRetryAfterSeconds * 1000,
+    log,
+    ...(deps.onUploadEvent && { onEvent: deps.onUploadEvent }),
+    random: deps.random,
+    lane: 'live',
+    pick: () => (uploader.failing ? undefined : outbox.peekLive(Date.now() - liveWindowMs)),
+  });
   const heartbeat = new Heartbeat({
     client,
     intervalMs: config.heartbeatSeconds * 1000,
@@ -160,6 +179,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
     // Any answer of the centre ends the uploader's backoff (and the command acks'): uploads resume at once.
     onReachable: () => {
       uploader.wake('a heartbeat was answered');
+      liveUploader.wake('a heartbeat was answered');
       commands.wake();
     },
     probeMs: config.upload.probeMs,
@@ -177,6 +197,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
   commands.start();
   heartbeat.start();
   uploader.start();
+  liveUploader.start();
   for (const [key, r] of recorders) {
     try {
       r.start();
@@ -205,7 +226,18 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       ]);
       // The recorders reported up to the stop: the next start counts the agent's downtime from here.
       await lifeMark.stop();
-      await uploader.stop(config.upload.shutdownGraceMs);
+      const [main, live] = await Promise.all([uploader.stop(config.upload.shutdownGraceMs), liveUploader.stop(config.upload.shutdownGraceMs)]);
+      const left = outbox.stats();
+      const abandoned = [main.abandoned, live.abandoned].filter((x): x is string => x !== null);
+      if (left.count > 0) {
+        log.info(`${left.count} item(s), ${left.bytes} bytes not sent yet: they stay in the spool and are sent at the next start`, {
+          count: left.count,
+          bytes: left.bytes,
+          byKind: left.byKind,
+          oldest: left.oldestAt,
+          abandonedUploads: abandoned,
+        });
+      }
       await heartbeat.stop();
       ackCtl.abort();
       await commands.stop();
@@ -216,5 +248,5 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       log.info('agent stopped', { pending: outbox.stats().count });
     })());
 
-  return { outbox, uploader, heartbeat, diskGuard, rollingBuffer, commands, bucket, recorders, pbx, stop };
+  return { outbox, uploader, liveUploader, heartbeat, diskGuard, rollingBuffer, commands, bucket, recorders, pbx, stop };
 }

@@ -228,6 +228,29 @@ export class Outbox implements EvidenceSink, CallSink {
     return best?.item;
   }
 
+  /**
+   * The live lane's next item (uploader.ts): of each camera's newest footage segment that ended at or after
+   * `endedSinceMs` and is not being sent, the oldest. So new footage reaches the centre within seconds while an old
+   * backlog drains oldest first (segments the live lane does not get to stay with the main lane). Nothing while any
+   * case window or call is pending: those keep the lead the send order gives them.
+   */
+  peekLive(endedSinceMs: number): OutboxItem | undefined {
+    const newest = new Map<string, Entry>();
+    for (const e of this.index.values()) {
+      const it = e.item;
+      if (it.priority < PRIORITY.footage) return undefined;
+      if (it.kind !== 'segment' || this.buffered(it)) continue;
+      const cur = newest.get(it.segment.cameraKey);
+      if (!cur || e.atMs > cur.atMs) newest.set(it.segment.cameraKey, e);
+    }
+    let best: Entry | undefined;
+    for (const e of newest.values()) {
+      if (this.leases.has(e.item.id) || segEnd(e.item as SegmentItem) < endedSinceMs) continue;
+      if (!best || compare(e, best) < 0) best = e;
+    }
+    return best?.item;
+  }
+
   /** Whether an item waits in the on-demand rolling buffer (not sent unless a case asks for it). */
   buffered(item: OutboxItem): boolean {
     return item.kind === 'segment' && isBuffered(item, this.modeOf(item.segment.cameraKey) === 'continuous');

@@ -95,6 +95,13 @@ export type UploaderDeps = {
   log: Logger;
   onEvent?: (e: UploadEvent) => void;
   random?: () => number;
+  /**
+   * A second lane (the live lane): which item to send next instead of the outbox head, e.g. the newest footage
+   * (`outbox.peekLive`). A lane with `pick` leaves camera registration to the main lane.
+   */
+  pick?: () => OutboxItem | undefined;
+  /** Name of the lane in logs (default 'main'). */
+  lane?: string;
 };
 
 export class Uploader {
@@ -115,6 +122,11 @@ export class Uploader {
     return this.current;
   }
 
+  /** The last attempt failed and the uploader is in a retry streak. */
+  get failing(): boolean {
+    return this.failures > 0;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = this.loop().catch((e: unknown) => this.d.log.error('uploader stopped by an unexpected error', { error: e as Error }));
@@ -124,12 +136,17 @@ export class Uploader {
    * Stops after the in-flight upload finishes, or abandons it after `graceMs` (the item stays pending and is sent
    * again next time; the centre keeps nothing from an incomplete upload and answers 200 for a complete one).
    */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number): Promise<{ abandoned: string | null }> {
     this.stopCtl.abort();
-    if (!this.running) return;
-    const t = setTimeout(() => this.requestCtl.abort(), graceMs);
+    if (!this.running) return { abandoned: null };
+    let abandoned: string | null = null;
+    const t = setTimeout(() => {
+      abandoned = this.current;
+      this.requestCtl.abort();
+    }, graceMs);
     await this.running;
     clearTimeout(t);
+    return { abandoned };
   }
 
   /**
@@ -139,7 +156,7 @@ export class Uploader {
   wake(reason: string): void {
     // A Retry-After is the centre's own word on when to come back: it stands.
     if (this.failures === 0 || this.waitingRetryAfter) return;
-    this.d.log.info('centre answered again: uploads resume now', { reason, after: this.failures });
+    this.d.log.info('centre answered again: uploads resume now', { lane: this.d.lane ?? 'main', reason, after: this.failures });
     this.failures = 0;
     this.napCtl?.abort();
   }
@@ -150,6 +167,10 @@ export class Uploader {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      if (this.d.pick && !this.d.cameras.allRegistered) {
+        await this.d.outbox.waitForWork(1_000, this.stopCtl.signal);
+        continue;
+      }
       if (!this.d.cameras.allRegistered) {
         const r = await this.d.cameras.ensureAll(this.stopCtl.signal).catch((e: Error) => ({ ok: false as const, retryable: true, status: null, code: e.message, retryAfterMs: null }));
         if (!r.ok && r.retryable) {
@@ -157,7 +178,7 @@ export class Uploader {
           continue;
         }
       }
-      const item = this.d.outbox.peek();
+      const item = this.d.pick ? this.d.pick() : this.d.outbox.peek();
       if (!item) {
         await this.d.outbox.waitForWork(5_000, this.stopCtl.signal);
         continue;
