@@ -224,6 +224,8 @@ describe('why a run ended', () => {
     const crash = classifyRunEnd({ exit: exit(null, ['Press [q] to stop, [?] for help'], 'SIGKILL'), stalled: false, deliberate: null });
     assert.equal(crash.reason, 'recorder_restart');
     assert.match(crash.detail, /SIGKILL/);
+    const full = classifyRunEnd({ exit: exit(1, ["[segment @ 0x55d0] Failure occurred when ending segment '/spool/cam1/x.ts'", 'av_interleaved_write_frame(): No space left on device']), stalled: false, deliberate: null });
+    assert.deepEqual([full.reason, /No space left on device/.test(full.detail)], ['disk_full', true], 'a full disk has its own reason');
     const mux = classifyRunEnd({ exit: exit(1, ['Error initializing output stream 0:0 -- ']), stalled: false, deliberate: null });
     assert.equal(mux.reason, 'recorder_restart');
     assert.match(mux.detail, /Error initializing output stream/);

@@ -454,7 +454,8 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       else {
         outage.attempts++;
         outage.lastDetail = detail;
-        if (reason === 'camera_offline') outage.reason = 'camera_offline';
+        // The worst cause wins: a full disk (the store's own fault, it needs someone), then an unreachable camera.
+        if (reason === 'disk_full' || (reason === 'camera_offline' && outage.reason !== 'disk_full')) outage.reason = reason;
       }
     });
     setState(reason === 'camera_offline' || state === 'offline' ? 'offline' : 'starting');

@@ -830,7 +830,7 @@ export type paths = {
                         /** Format: date-time */
                         end: string;
                         /** @enum {string} */
-                        reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "other";
+                        reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "disk_full" | "other";
                         /** @default null */
                         detail?: string | null;
                     };
@@ -6763,7 +6763,7 @@ export type components = {
                     start: string;
                     end: string;
                     /** @enum {string} */
-                    reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "other";
+                    reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "disk_full" | "other";
                     detail: string | null;
                 }[];
             }[];
