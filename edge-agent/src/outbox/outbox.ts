@@ -82,6 +82,11 @@ export class Outbox implements EvidenceSink, CallSink {
   private seq = 0;
   private quarantined = 0;
   private closed = false;
+  /**
+   * Whether segments closing inside an open case window are held (never evicted). The disk guard turns this off
+   * while held footage alone fills the disk past its limits, so live recording keeps its reserve; they still go first.
+   */
+  holdNewSegments = true;
   /** Windows a case asked for that are still open: segments closing inside them are held on arrival. */
   private readonly standing = new Map<string, { cameraKey: string; from: number; to: number }>();
 
@@ -131,14 +136,15 @@ export class Outbox implements EvidenceSink, CallSink {
       await fsyncFile(seg.path);
       // A window a case asked for and that is still open: the segment is held and jumps the queue from the start.
       const startMs = seg.start.getTime();
-      const held = this.inStandingWindow(seg.cameraKey, startMs, startMs + Math.max(1, Math.round(seg.durationMs)));
+      const inWindow = this.inStandingWindow(seg.cameraKey, startMs, startMs + Math.max(1, Math.round(seg.durationMs)));
+      const held = inWindow && this.holdNewSegments;
       const item: SegmentItem = {
         v: 1,
         id,
         kind: 'segment',
         mode: this.modeOf(seg.cameraKey) ?? 'continuous',
         metaSent: false,
-        priority: held ? PRIORITY.caseWindow : PRIORITY.footage,
+        priority: inWindow ? PRIORITY.caseWindow : PRIORITY.footage,
         at: seg.start.toISOString(),
         seq: this.seq++,
         enqueuedAt: new Date(this.now()).toISOString(),
@@ -531,7 +537,7 @@ export class Outbox implements EvidenceSink, CallSink {
   /** Routine segments the disk guard may evict, oldest first. */
   evictionCandidates(): SegmentItem[] {
     return [...this.index.values()]
-      .filter(({ item }) => item.kind === 'segment' && !item.held && item.priority >= PRIORITY.footage && !this.leases.has(item.id))
+      .filter(({ item }) => item.kind === 'segment' && !item.held && !this.leases.has(item.id))
       .sort((a, b) => a.atMs - b.atMs || a.item.seq - b.item.seq)
       .map(({ item }) => item as SegmentItem);
   }
