@@ -5,7 +5,7 @@
  */
 
 /** Why a stretch of a camera has no footage (the agent reports it, the centre stores it in `gap.reason`). */
-export const GAP_REASONS = ['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'other'] as const;
+export const GAP_REASONS = ['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'disk_full', 'other'] as const;
 export type GapReason = (typeof GAP_REASONS)[number];
 
 /** A camera's state as the agent reports it at registration and in heartbeats. */

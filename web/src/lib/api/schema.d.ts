@@ -830,7 +830,7 @@ export type paths = {
                         /** Format: date-time */
                         end: string;
                         /** @enum {string} */
-                        reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "other";
+                        reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "disk_full" | "other";
                         /** @default null */
                         detail?: string | null;
                     };
@@ -6855,7 +6855,10 @@ export type components = {
             ip: string | null;
             userAgent: string | null;
             purpose: string | null;
+            /** @description the centre's own id of the request */
             requestId: string | null;
+            /** @description the X-Request-Id the client sent, if any (the client's claim, not the centre's id) */
+            clientRequestId: string | null;
             /** @enum {string} */
             outcome: "success" | "failure";
             details?: unknown;
@@ -6960,7 +6963,7 @@ export type components = {
                     start: string;
                     end: string;
                     /** @enum {string} */
-                    reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "other";
+                    reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "disk_full" | "other";
                     detail: string | null;
                 }[];
             }[];
