@@ -212,10 +212,10 @@ async function verifySource(src, o, log) {
         let audioCodec = null;
         if (v.audio === 'copy') audioCodec = (await run(o.ffprobe ?? 'ffprobe', ['-v', 'error', ...(mp4.protocols ? ['-protocol_whitelist', mp4.protocols] : []), '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', mp4.input]).catch(() => '')).trim() || null;
         const m = await packetHashes(ffmpeg, mp4, v.videoCodec, audioCodec, true);
-        const src = await packetHashes(ffmpeg, sources, v.videoCodec, audioCodec, false);
-        const at = findRun(src.v, m.v);
+        const orig = await packetHashes(ffmpeg, sources, v.videoCodec, audioCodec, false);
+        const at = findRun(orig.v, m.v);
         if (at < 0) {
-          fail(v.path, `its ${m.v.length} video packets are not a run of the ${src.v.length} packets of its ${sources.length} original(s)`);
+          fail(v.path, `its ${m.v.length} video packets are not a run of the ${orig.v.length} packets of its ${sources.length} original(s)`);
           continue;
         }
         if (typeof v.videoPackets === 'number' && v.videoPackets !== m.v.length) {
@@ -224,7 +224,7 @@ async function verifySource(src, o, log) {
         }
         let audio = '';
         if (audioCodec) {
-          if (findRun(src.a, m.a) < 0) {
+          if (findRun(orig.a, m.a) < 0) {
             fail(v.path, `its ${m.a.length} audio packets are not a run of the originals' audio packets`);
             continue;
           }
