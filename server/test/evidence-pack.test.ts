@@ -156,11 +156,14 @@ describe('evidence packs', () => {
     for (const v of manifest.videos) assert.match(r.out, new RegExp(`OK    ${v.path.replace(/[.]/g, '\\.')}: lossless cut — \\d+ video packets, \\d+ audio packets`));
 
     const bytes = await readFile(zip);
-    /** Where `name`'s bytes start in the archive: after its local header (the first place its name appears). */
+    /** Where `name`'s bytes start in the archive: after its local header (a local header signature, then its name). */
     const dataAt = (name: string) => {
-      const h = bytes.indexOf(Buffer.from(name, 'utf8')) - 30;
-      assert.equal(bytes.readUInt32LE(h), 0x04034b50, `local header of ${name}`);
-      return h + 30 + bytes.readUInt16LE(h + 26) + bytes.readUInt16LE(h + 28);
+      const n = Buffer.from(name, 'utf8');
+      for (let at = bytes.indexOf(n); at >= 0; at = bytes.indexOf(n, at + 1)) {
+        const h = at - 30;
+        if (h >= 0 && bytes.readUInt32LE(h) === 0x04034b50 && bytes.readUInt16LE(h + 26) === n.length) return h + 30 + n.length + bytes.readUInt16LE(h + 28);
+      }
+      assert.fail(`no local header of ${name}`);
     };
     const v1 = manifest.videos[0];
     const cases = [
@@ -244,7 +247,11 @@ describe('evidence packs', () => {
     await run('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', pdf, path.join(dir, 'report')], { env });
     const png = await readFile(path.join(dir, 'report-1.png'));
     assert.equal(png.subarray(1, 4).toString(), 'PNG');
-    if (process.env.PACK_SCREENSHOT_DIR) await writeFile(path.join(process.env.PACK_SCREENSHOT_DIR, 'pack-report.png'), png);
+    // docs/screens/pack-report.png (PACK_SCREENSHOT_DIR=docs/screens): the first page at a readable 100 dpi.
+    if (process.env.PACK_SCREENSHOT_DIR) {
+      await run('pdftoppm', ['-png', '-r', '100', '-f', '1', '-l', '1', '-singlefile', pdf, path.join(process.env.PACK_SCREENSHOT_DIR, 'pack-report')], { env });
+      assert.equal((await readFile(path.join(process.env.PACK_SCREENSHOT_DIR, 'pack-report.png'))).subarray(1, 4).toString(), 'PNG');
+    }
   });
 
   test('only hq asks for packs; bad requests are 400 with a code and store nothing', async () => {
