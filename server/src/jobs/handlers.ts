@@ -66,6 +66,7 @@ export function buildWorkerServices(d: WorkerDeps) {
     pdf: d.pdf ?? chromiumPdfRenderer(),
     signingKey: d.signingKey ?? fileSigningKey(process.env.PACK_SIGNING_KEY_FILE ?? './data/pack-signing-key.pem'),
     workDir: d.workDir,
+    log: d.log,
   });
   return {
     orphanSweep: orphanSweepService({
