@@ -16,6 +16,7 @@ import { DISCOVER_USAGE, DiscoverUsageError, parseDiscoverArgs, runDiscover } fr
 import { enroll } from './cli/enroll.ts';
 import { agentDeps, NotEnrolledError, runAgent } from './agent.ts';
 import { spoolStatus } from './cli/status.ts';
+import { pbxStatus } from './cli/pbx-status.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 
 const USAGE = `usage: agent <command> [options]
@@ -110,7 +111,7 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     case 'status': {
       const config = await readConfig(configPath, io);
       if (!config) return 2;
-      io.out(JSON.stringify(await spoolStatus(config.spoolDir), null, 2));
+      io.out(JSON.stringify({ ...(await spoolStatus(config.spoolDir)), pbx: await pbxStatus(config) }, null, 2));
       return 0;
     }
 
