@@ -40,7 +40,7 @@ export const CALL_FLAGS = ['no_recording', 'no_cdr', 'weak_match', 'zone_mismatc
 export type CallFlag = (typeof CALL_FLAGS)[number];
 
 /** The agent's PBX adapters. */
-export const PBX_ADAPTERS = ['asterisk-files', 'drop-folder'] as const;
+export const PBX_ADAPTERS = ['asterisk-files', 'drop-folder', 'freepbx'] as const;
 export type PbxAdapterName = (typeof PBX_ADAPTERS)[number];
 
 /** Where the answering operator's extension came from. */

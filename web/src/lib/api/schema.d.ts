@@ -1004,7 +1004,7 @@ export type paths = {
                         pbxId: string;
                         linkedId: string;
                         /** @enum {string} */
-                        adapter: "asterisk-files" | "drop-folder";
+                        adapter: "asterisk-files" | "drop-folder" | "freepbx";
                         /** @enum {string} */
                         direction: "inbound" | "outbound" | "internal" | "unknown";
                         /**
