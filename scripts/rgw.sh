@@ -35,7 +35,7 @@ ENDPOINT=http://127.0.0.1:$PORT
 
 say() { echo "rgw: $*"; }
 die() { echo "rgw: $*" >&2; [ -d "$D/log" ] && tail -n 15 "$D"/log/*.log >&2 2>/dev/null; exit 1; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+alive() { local p; p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 answers() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$ENDPOINT/" 2>/dev/null | grep -qE '^(200|403)$'; }
 c() { "$@" -c "$CONF"; }
 
@@ -156,16 +156,15 @@ ensure_user() {
   mv "$D/s3.env.new" "$D/s3.env"
 }
 
-# S3 answers a signed request (user and keys in place), not only the anonymous root.
-wait_signed() {
+# S3 answers a signed request (user and keys in place), not only the anonymous root. curl signs SigV4 itself.
+signed_ok() {
   # shellcheck disable=SC1091
   . "$D/s3.env"
-  for _ in $(seq 100); do
-    S3_ENDPOINT=$S3_ENDPOINT S3_ACCESS_KEY=$S3_ACCESS_KEY S3_SECRET_KEY=$S3_SECRET_KEY node --import tsx -e "
-      import('minio').then(async (M) => { const u = new URL(process.env.S3_ENDPOINT); const c = new M.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: process.env.S3_ACCESS_KEY, secretKey: process.env.S3_SECRET_KEY, pathStyle: true, region: 'us-east-1' }); await c.listBuckets(); }).catch(() => process.exit(1));" \
-      >/dev/null 2>&1 && return 0
-    sleep 0.3
-  done
+  [ "$(curl -s -o /dev/null -m 3 -w '%{http_code}' -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+    --aws-sigv4 'aws:amz:us-east-1:s3' --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" "$S3_ENDPOINT/" 2>/dev/null)" = 200 ]
+}
+wait_signed() {
+  for _ in $(seq 100); do signed_ok && return 0; sleep 0.2; done
   die "S3 on $ENDPOINT refuses the keys in $D/s3.env"
 }
 
@@ -183,8 +182,10 @@ stop_all() {
 case "$CMD" in
   start)
     t0=$(date +%s%N)
-    if answers && [ -f "$D/s3.env" ]; then say "already up on $ENDPOINT ($D)"; exit 0; fi
-    if answers; then die "something else answers on $ENDPOINT (no $D/s3.env): choose another --port"; fi
+    # One start at a time per folder (setup.sh starts it in the background; a demo and a test run may race).
+    exec 9>"$D/.start.lock"; flock -w 180 9 || die "another rgw.sh start holds $D/.start.lock"
+    if answers && [ -f "$D/s3.env" ] && signed_ok; then say "already up on $ENDPOINT ($D)"; exit 0; fi
+    if answers && ! alive "$D/run/client.rgw.a.pid"; then die "something else answers on $ENDPOINT (not the cluster in $D): choose another --port"; fi
     install_packages
     fresh=0
     if [ "$STORE" = memstore ]; then
@@ -192,7 +193,8 @@ case "$CMD" in
       if ! alive "$D/run/osd.0.pid" || ! alive "$D/run/mon.a.pid"; then stop_all >/dev/null; fresh=1; fi
     elif [ ! -f "$D/mon/store.db/CURRENT" ] && [ ! -d "$D/mon/store.db" ]; then fresh=1; fi
     [ $fresh = 1 ] && mkfs_cluster
-    start_mon; start_osd; start_rgw; ensure_user; wait_signed
+    lap() { say "$1 at $(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}') s"; }
+    start_mon; lap "mon up"; start_osd; lap "osd up"; start_rgw; lap "radosgw answers"; ensure_user; wait_signed
     say "up on $ENDPOINT, $STORE, $D ($(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}') s)"
     ;;
   stop) stop_all ;;

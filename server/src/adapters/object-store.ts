@@ -57,9 +57,9 @@ export interface ObjectStore {
   ping(): Promise<void>;
   capabilities(): Promise<StoreCapabilities>;
   /** Sets or clears the S3 legal hold on every version of the object; false when the backend has no object lock or the object is missing. */
-  setLegalHold(key: string, on: boolean): Promise<boolean>;
-  /** Sets GOVERNANCE retention (extends, or shortens with bypass) on every version; false without object lock. */
-  setRetention(key: string, until: Date): Promise<boolean>;
+  setLegalHold(key: string, on: boolean, versionId?: string | null): Promise<boolean>;
+  /** Sets GOVERNANCE retention (extends, or shortens with bypass) on every version (or one); false without object lock. */
+  setRetention(key: string, until: Date, versionId?: string | null): Promise<boolean>;
   /** What the storage enforces on the object; null without object lock or when the object is missing. */
   protection(key: string): Promise<StorageProtection | null>;
   /** The versions of one key, oldest first (one entry without versioning). */
@@ -202,17 +202,17 @@ export function createS3Store(s: S3Settings): ObjectStore {
       if (refused[0]) throw refused[0];
     },
     versions,
-    async setLegalHold(key, on) {
+    async setLegalHold(key, on, versionId) {
       if (!(await lockOn())) return false;
-      const vs = await dataVersions(key);
+      const vs = versionId ? [{ versionId }] : await dataVersions(key);
       for (const v of vs) {
         await (client.setObjectLegalHold(bucket, key, { status: on ? 'ON' : 'OFF', ...(v.versionId ? { versionId: v.versionId } : {}) } as never) as unknown as Promise<void>);
       }
       return vs.length > 0;
     },
-    async setRetention(key, until) {
+    async setRetention(key, until, versionId) {
       if (!(await lockOn())) return false;
-      const vs = await dataVersions(key);
+      const vs = versionId ? [{ versionId }] : await dataVersions(key);
       for (const v of vs) {
         await client.putObjectRetention(bucket, key, { mode: 'GOVERNANCE', retainUntilDate: until.toISOString(), governanceBypass: true, ...(v.versionId ? { versionId: v.versionId } : {}) } as never);
       }

@@ -12,6 +12,7 @@ import type { SegmentRepository } from '../repositories/segment.repository.ts';
 import type { AgentCommand, PutStatus, UploadMode } from '@mamoru/contract';
 import type { AgentCommandService } from './agent-command.service.ts';
 import type { AuditService } from './audit.service.ts';
+import type { StorageLockService } from './storage-lock.service.ts';
 
 export type SegmentMeta = {
   cameraKey: string;
@@ -46,6 +47,8 @@ export function ingestService(deps: {
   audit: AuditService;
   /** Open commands for the agent's site, carried on heartbeat answers. */
   commands: Pick<AgentCommandService, 'deliver'>;
+  /** Object Lock for the stored media (retention by policy, legal hold when held); absent: app-level rules only. */
+  storageLock?: Pick<StorageLockService, 'segmentStored'>;
 }) {
   const { cameras, segments, agents, store, clock } = deps;
 
@@ -117,13 +120,17 @@ export function ingestService(deps: {
         if (existing?.deletedAt) throw gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
 
         const key = objectKeyFor(agent.siteId, cam.id, meta.start, ext);
-        await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
+        const stored = await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
         // The object is durably stored (S3 answered the PUT); only now may a row point at it.
         const now = clock.now();
+        const protect = () => deps.storageLock?.segmentStored({ key, versionId: stored.versionId, cameraId: cam.id, start: meta.start, end });
         if (existing) {
-          if (await segments.attachObject(existing.id, key, now, { sha256: meta.sha256, byteSize: meta.size })) return { status: 'created', segmentId: existing.id };
+          if (await segments.attachObject(existing.id, key, now, { sha256: meta.sha256, byteSize: meta.size })) {
+            await protect();
+            return { status: 'created', segmentId: existing.id };
+          }
           // Another upload attached first (or retention got there): keep what the row says, drop our copy.
-          await store.remove(key);
+          await store.remove(key, stored);
           const again = await segments.findById(existing.id);
           if (again?.objectKey) return { status: 'exists', segmentId: existing.id };
           if (again?.deletedAt) throw gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
@@ -149,14 +156,16 @@ export function ingestService(deps: {
           const same = raced && raced.sha256 === meta.sha256 && raced.byteSize === meta.size && raced.durationMs === meta.durationMs;
           if (same && !raced.objectKey && (await segments.attachObject(raced.id, key, now, { sha256: meta.sha256, byteSize: meta.size }))) {
             await cameras.touchLastSegment(cam.id, end);
+            await protect();
             return { status: 'created', segmentId: raced.id };
           }
-          await store.remove(key);
+          await store.remove(key, stored);
           if (same && raced.objectKey) return { status: 'exists', segmentId: raced.id };
           if (raced && !same) throw conflict('segment_conflict', 'a different segment with this start is already stored');
           throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
         }
         await cameras.touchLastSegment(cam.id, end);
+        await protect();
         return { status: 'created', segmentId: row.id };
       } catch (e) {
         drain();
