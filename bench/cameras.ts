@@ -77,6 +77,12 @@ const plainSegments = plainFiles.length;
 let plainBytes = 0;
 for (const f of plainFiles) plainBytes += (await fs.stat(f)).size;
 const byteRate = plainBytes / plainWallS;
+// The figures are for N cameras only if N cameras recorded: a camera that died (or never started) fails the run.
+const plainPerCamera = fleet.cameras.map((_, i) => plainFiles.filter((f) => f.startsWith(path.join(plainDir, `cam${i + 1}`) + path.sep)).length);
+if (plainAlive !== N || plainPerCamera.some((n) => n < Math.floor(SECONDS / SEG) - 1)) {
+  console.error(`plain ffmpeg: ${plainAlive} of ${N} processes alive at the end; segment files per camera ${JSON.stringify(plainPerCamera)}: not every camera recorded, no figures`);
+  process.exit(1);
+}
 
 // Phase D (run here, before the agent): the floor. A minimal process that reads, SHA-256s and sends over TCP the
 // bytes the cameras produce, at their rate: work any agent must add to ffmpeg's, so plain + floor is the best ratio
@@ -132,6 +138,10 @@ const agent = spawn(process.execPath, agentArgs(['run']), { stdio: ['ignore', 'i
 await sleep(WARMUP * 1000);
 const agentResult = await measureSplit(agent.pid!, SECONDS);
 const recorders = tree(agent.pid!).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('ffmpeg')).length;
+if (recorders !== N) {
+  console.error(`agent: ${recorders} ffmpeg recorders running at the end of the window, not ${N}: no figures`);
+  process.exit(1);
+}
 await stop(agent);
 
 // Phase C: the same agent recording with the centre unreachable (nothing uploads; the outbox fills): the cost of

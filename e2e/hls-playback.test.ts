@@ -160,6 +160,10 @@ describe('HLS playback end to end', { timeout: 90_000 }, () => {
 
     assert.equal(await page.locator('[data-testid=zone-label]').innerText(), '表示時刻: Asia/Tokyo (JST)');
     assert.match(await frameTime.innerText(), /^2026-11-23 19:00:0[0-3]$/);
+    // The segment on screen is named by its edge hash, as the agent measured it at the store.
+    const shown = (await page.locator('[data-testid=segment-hash]').innerText()).replace('…', '');
+    assert.ok(segs.slice(0, 2).some((s) => s.sha256.startsWith(shown) && shown.length === 16), `an edge hash of the first segments: ${shown}`);
+    assert.match(await page.locator('[data-testid=segment-offset]').innerText(), /店舗の時計のずれ/);
     const gaps = await page.locator('[data-testid=gap-list] li').allInnerTexts();
     assert.ok(
       gaps.some((g) => g.includes('19:00:04 – 19:00:10') && g.includes('カメラ停止') && g.includes('RTSP timeout') && g.includes('6 秒')),

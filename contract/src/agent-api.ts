@@ -71,14 +71,28 @@ export type SegmentMetaInput = z.input<typeof SegmentMetaSchema>;
 /** The longest `x-segment-codec` header (JSON of `codec`); a longer one is left out by the agent. */
 export const MAX_CODEC_HEADER = 2000;
 
+/** `x-segment-codec`: JSON text of a `codec` object (SegmentMetaSchema's `codec`), parsed and checked by the same schema. */
+export const CodecHeaderSchema = z
+  .string()
+  .max(MAX_CODEC_HEADER)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(SegmentMetaSchema.shape.codec.unwrap());
+
 /** Headers of `PUT /segments/{cameraKey}/{start}` (the body is the segment file, `video/mp2t`). */
 export const SegmentHeadersSchema = z.object({
   'x-segment-sha256': SegmentMetaSchema.shape.sha256,
   'x-segment-size': z.coerce.number().int().positive(),
   'x-segment-duration-ms': z.coerce.number().int().positive().max(MAX_SEGMENT_MS),
   'x-segment-run': z.uuid().optional(),
-  /** JSON of the segment's `codec` object. */
-  'x-segment-codec': z.string().max(MAX_CODEC_HEADER).optional(),
+  /** JSON of the segment's `codec` object, validated as the metadata-only route's `codec` (an object, not null or a list). */
+  'x-segment-codec': CodecHeaderSchema.optional(),
   'x-clock-offset-ms': z.coerce.number().int().min(-MAX_CLOCK_OFFSET_MS).max(MAX_CLOCK_OFFSET_MS).optional(),
   'content-type': z.string(),
   'content-length': z.coerce.number().int().nonnegative().optional(),

@@ -1,8 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { AGENT_API_BASE } from '@mamoru/contract/paths';
 import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Redis } from 'ioredis';
 import type { Clock } from './adapters/clock.ts';
@@ -12,6 +12,10 @@ import { type AppAuthSettings, type IncidentSettings, loadIncidentSettings } fro
 import type { Db } from './db/connect.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { httpAuth, routeMatcher } from './http/auth.ts';
+import { bodyLimit, bodyRuleFor, bodyRules } from './http/body-limit.ts';
+import { requestIds } from './http/request-id.ts';
+import { textGuard } from './http/text-guard.ts';
+import { apiNoStore, webAppCsp } from './http/web-csp.ts';
 import { DomainError } from './domain/errors.ts';
 import { retryAfterOf, statusOf } from './http/errors.ts';
 import { router } from './http/openapi.ts';
@@ -23,13 +27,13 @@ import { agentCommandRoutes } from './routes/agent-commands.routes.ts';
 import { agentRoutes } from './routes/agent.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
-import { callRoutes } from './routes/calls.routes.ts';
+import { callRoutes } from './routes/calls/index.ts';
 import { fleetRoutes } from './routes/fleet.routes.ts';
-import { disclosureRoutes } from './routes/disclosures.routes.ts';
+import { disclosureRoutes } from './routes/disclosures/index.ts';
 import { footageRoutes } from './routes/footage.routes.ts';
-import { incidentRoutes } from './routes/incidents.routes.ts';
+import { incidentRoutes } from './routes/incidents/index.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
-import { packRoutes } from './routes/packs.routes.ts';
+import { packRoutes } from './routes/packs/index.ts';
 import { shareRoutes } from './routes/share.routes.ts';
 import { retentionRoutes } from './routes/retention.routes.ts';
 import { siteRoutes } from './routes/site.routes.ts';
@@ -127,8 +131,12 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
 export function createApp(d: AppDeps): Hono<AppEnv> {
   const s = buildServices(d);
   const app = router();
-  app.use('*', requestId());
+  app.use('*', requestIds());
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
+  app.use('/api/v1/*', apiNoStore());
+  // Before anything reads a body or authenticates: every body has a limit (413), no text holds NUL or a lone surrogate (400).
+  app.use('*', bodyLimit(bodyRuleFor(bodyRules({ segmentBytes: d.maxSegmentBytes, recordingBytes: d.maxRecordingBytes }))));
+  app.use('*', textGuard());
 
   app.onError((err, c) => {
     const rid = c.get('requestId') ?? '';
@@ -176,6 +184,17 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   app.route('/', shareRoutes({ packs: s.packs, origin: http.origin }));
 
   if (d.webRoot) {
+    let indexHtml: string | undefined;
+    try {
+      indexHtml = readFileSync(`${d.webRoot}/index.html`, 'utf8');
+    } catch {
+      indexHtml = undefined; // not built: the policy then allows no inline script at all
+    }
+    const csp = webAppCsp(indexHtml);
+    app.use('/*', async (c, next) => {
+      await next();
+      if (!c.req.path.startsWith('/api/') && !c.res.headers.has('content-security-policy')) c.res.headers.set('content-security-policy', csp);
+    });
     app.use('/*', serveStatic({ root: d.webRoot }));
     // SPA fallback for the app's own routes only: an unknown API path or a missing build asset stays a JSON 404.
     const spaIndex = serveStatic({ path: `${d.webRoot}/index.html` });

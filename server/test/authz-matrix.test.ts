@@ -189,8 +189,8 @@ const EXPECT: Record<string, Entry> = {
   'GET /api/v1/incidents': { req: () => ({ method: 'GET', path: '/api/v1/incidents' }), expect: forUsers(200, { auditor: 403, admin: 403, admin_token: 403 }) },
   'POST /api/v1/incidents': {
     req: (f, n) => ({ method: 'POST', path: '/api/v1/incidents', body: { siteId: f.siteA, window: { from: '2026-11-23T17:00:00Z', to: '2026-11-23T17:01:00Z' }, title: `matrix ${n}`, category: 'other' } }),
-    // Store managers and hq file; security reviews and does not file; the other site's manager does not see site A.
-    expect: forUsers(403, { sm_own: 201, sm_other: 404, hq: 201 }),
+    // Store managers, security and hq file at the sites they cover; someone who does not cover site A does not see it.
+    expect: forUsers(403, { sm_own: 201, sm_other: 404, sec_assigned: 201, sec_unassigned: 404, hq: 201 }),
   },
   'GET /api/v1/incidents/:id': { req: (f) => ({ method: 'GET', path: `/api/v1/incidents/${f.incidentA}` }), expect: caseA(200) },
   'PATCH /api/v1/incidents/:id': { req: (f, n) => ({ method: 'PATCH', path: `/api/v1/incidents/${f.incidentA}`, body: { narrative: `経過 ${n}` } }), expect: caseA(200), before: resetCase },

@@ -4,8 +4,8 @@
  * and looped without re-encoding, so a camera costs almost no CPU.
  *
  * - Ports: the relay's two RTSP ports come from the OS (port 0, bound to 127.0.0.1); its RTP/RTCP range is a random
- *   even block below the ephemeral range that is checked free before use. Nothing is fixed, so parallel test files
- *   (and other helpers' tests) do not collide.
+ *   even block above ffmpeg's RTP port range (else below the ephemeral range) that is checked free before use
+ *   (`freeUdpBlock`). Nothing is fixed, so parallel test files do not collide.
  * - `kill()` SIGKILLs the publisher and drops its mount, like a camera losing power: pullers stop getting packets and
  *   new DESCRIBEs get 404. `restart()` publishes the same mount again. `freeze()`/`thaw()` SIGSTOP/SIGCONT the
  *   publisher (no packets, no teardown).
@@ -106,13 +106,25 @@ async function udpPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** A random even block of `count` UDP ports in [20000, 32000) that is free right now. */
+/**
+ * A random even block of `count` UDP ports that is free right now. First above 65000: ffmpeg's RTSP clients take
+ * their RTP ports from [5000, 65000) (`min_port`/`max_port`) and the kernel's ephemeral range ends at 60999, so no
+ * ffmpeg started later can take a port there before the relay binds it (a 16-camera bench once lost a camera to
+ * `bind EADDRINUSE` that way). When that range is busy (several relays at once), a block in [20000, 32000).
+ */
 async function freeUdpBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 40; attempt++) {
-    const base = 20000 + 2 * Math.floor(Math.random() * ((12000 - count) / 2));
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await udpPortFree(p);
-    if (ok) return base;
+  const ranges: Array<[number, number]> = [
+    [65002, 65534],
+    [20000, 32000],
+  ];
+  for (const [lo, hi] of ranges) {
+    if (hi - lo < count) continue;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const base = lo + 2 * Math.floor(Math.random() * ((hi - lo - count) / 2 + 1));
+      let ok = true;
+      for (let p = base; p < base + count && ok; p++) ok = await udpPortFree(p);
+      if (ok) return base;
+    }
   }
   throw new Error('no free UDP port block for the RTSP relay');
 }

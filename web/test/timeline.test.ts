@@ -79,3 +79,20 @@ describe('timeline bar', () => {
     assert.deepEqual(axisTicks({ from: new Date(T(1)), to: new Date(T(1)) }, 0), []);
   });
 });
+
+describe('segment on screen', () => {
+  test('the segment holding an instant: start inclusive, end exclusive, none in a gap', async () => {
+    const { segmentAt } = await import('../src/lib/timeline.ts');
+    const segs = [
+      { ...seg(0, 2), sha256: 'a' },
+      { ...seg(2, 4), sha256: 'b' },
+      { ...seg(10, 12), sha256: 'c' },
+    ];
+    assert.equal(segmentAt(segs, T(0))?.sha256, 'a');
+    assert.equal(segmentAt(segs, T(1.999))?.sha256, 'a');
+    assert.equal(segmentAt(segs, T(2))?.sha256, 'b');
+    assert.equal(segmentAt(segs, T(5)), null);
+    assert.equal(segmentAt(segs, T(12)), null);
+    assert.equal(segmentAt([], T(1)), null);
+  });
+});

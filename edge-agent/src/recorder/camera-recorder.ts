@@ -349,6 +349,9 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     let run: Run;
     const events: SegmenterEvents = {
       onSegmentOpened(path, wallMs) {
+        // File names carry the wall-clock second ffmpeg opened them in: a clock stepped back within a run can make
+        // ffmpeg reopen (truncate) a name it already wrote. Say so loudly; the earlier segment's hash no longer holds.
+        if (run.opened.some((s) => s.path === path)) log.error('recorder: ffmpeg reopened a segment file name it already used (wall clock stepped back?)', { cameraKey: o.cameraKey, runId: run.id, file: basename(path) });
         run.opened.push({ path, wallMs });
         // A second file means packets flowed through the first (it can close before the first progress report
         // when the cut comes while ffmpeg is still writing out what it buffered during stream analysis).

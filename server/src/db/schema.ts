@@ -287,6 +287,8 @@ export interface AuditEventTable {
   userAgent: string | null;
   purpose: string | null;
   requestId: string | null;
+  /** The client's own X-Request-Id, when it sent one (never used as the centre's id). */
+  clientRequestId: ColumnType<string | null, string | null | undefined, string | null>;
   outcome: E.AuditOutcome;
   details: ColumnType<unknown, string, string>;
   prevHash: Buffer;

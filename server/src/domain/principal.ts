@@ -6,7 +6,10 @@ export { ROLES, type Role };
 export type RequestOrigin = {
   ip: string | null;
   userAgent: string | null;
+  /** The centre's own id of this request (never the client's). */
   requestId: string | null;
+  /** The client's X-Request-Id, when it sent a well-formed one: kept beside the centre's id, marked as the client's. */
+  clientRequestId?: string | null;
   /** Why the caller is doing this (X-Mamoru-Purpose header, percent-encoded), where given. */
   purpose: string | null;
 };
@@ -77,7 +80,7 @@ export type Capability =
 
 const ROLE_CAPABILITIES: Record<Role, readonly Capability[]> = {
   store_manager: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit'],
-  security: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:edit', 'incidents:review', 'fleet:read'],
+  security: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'fleet:read'],
   hq: ['footage:read', 'calls:read', 'sites:list', 'incidents:read', 'incidents:file', 'incidents:edit', 'incidents:review', 'incidents:reopen', 'incidents:legal_hold', 'retention:read', 'retention:manage', 'packs:manage', 'fleet:read', 'disclosure:manage'],
   auditor: ['audit:read', 'sites:list', 'retention:read'],
   admin: ['users:manage', 'sites:manage', 'sites:list', 'fleet:read', 'agents:manage', 'retention:read'],

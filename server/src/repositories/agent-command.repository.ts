@@ -1,8 +1,9 @@
+import type { CommandStatus, CommandResult } from '@mamoru/contract/enums';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { AgentCommandKind } from '../db/schema.ts';
 
-export type CommandStatus = 'pending' | 'delivered' | 'done' | 'failed';
+export type { CommandStatus };
 
 /** What a `preserve_window` command carries (the wire form adds `id` and `kind`; see edge-agent/src/contracts.ts). */
 export type PreserveWindowPayload = { cameraKey: string; from: string; to: string; incidentId: string | null };
@@ -69,7 +70,7 @@ export function agentCommandRepository(db: Db) {
       return q.executeTakeFirst();
     },
 
-    async complete(id: string, status: 'done' | 'failed', detail: string | null, now: Date): Promise<void> {
+    async complete(id: string, status: CommandResult, detail: string | null, now: Date): Promise<void> {
       await db.updateTable('agentCommand').set({ status, detail, completedAt: now }).where('id', '=', id).execute();
     },
 

@@ -1,3 +1,4 @@
+import type { AuditOutcome } from '@mamoru/contract/enums';
 import { type Selectable, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { AuditEventTable } from '../db/schema.ts';
@@ -13,7 +14,7 @@ export type AuditFilter = {
   targetType?: string;
   targetId?: string;
   siteId?: string;
-  outcome?: 'success' | 'failure';
+  outcome?: AuditOutcome;
   /** Keyset cursor: only events with a smaller id (newest first). */
   beforeId?: string;
 };
@@ -33,6 +34,7 @@ const COLUMNS = [
   'userAgent',
   'purpose',
   'requestId',
+  'clientRequestId',
   'outcome',
   'details',
   'prevHash',
@@ -73,6 +75,7 @@ export function auditRepository(db: Db) {
           userAgent: e.userAgent,
           purpose: e.purpose,
           requestId: e.requestId,
+          clientRequestId: e.clientRequestId ?? null,
           outcome: e.outcome,
           details: JSON.stringify(e.details ?? {}),
           prevHash: Buffer.from(e.prevHash, 'hex'),

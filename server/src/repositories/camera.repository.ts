@@ -1,3 +1,4 @@
+import type { UploadMode } from '@mamoru/contract/enums';
 import type { Db } from '../db/connect.ts';
 
 export type CameraRow = {
@@ -6,7 +7,7 @@ export type CameraRow = {
   key: string;
   name: string;
   place: string | null;
-  uploadMode: 'continuous' | 'on-demand';
+  uploadMode: UploadMode;
   health: string;
   device: unknown;
   lastSegmentAt: Date | null;
@@ -26,7 +27,7 @@ const viewSelect = (db: Db) =>
 
 export function cameraRepository(db: Db) {
   return {
-    async upsert(c: { siteId: string; key: string; name: string; place: string | null; uploadMode: 'continuous' | 'on-demand'; device: unknown; health: string }): Promise<CameraRow> {
+    async upsert(c: { siteId: string; key: string; name: string; place: string | null; uploadMode: UploadMode; device: unknown; health: string }): Promise<CameraRow> {
       return db
         .insertInto('camera')
         .values({ siteId: c.siteId, key: c.key, name: c.name, place: c.place, uploadMode: c.uploadMode, device: JSON.stringify(c.device), health: c.health })

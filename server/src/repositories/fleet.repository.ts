@@ -1,3 +1,4 @@
+import type { UploadMode } from '@mamoru/contract/enums';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { CallDirection, CallDisposition, GapReason, NoticePlayed } from '../db/schema.ts';
@@ -22,7 +23,7 @@ export type FleetCameraRow = {
   key: string;
   name: string;
   place: string | null;
-  uploadMode: 'continuous' | 'on-demand';
+  uploadMode: UploadMode;
   health: string;
   lastSegmentAt: Date | null;
   createdAt: Date;

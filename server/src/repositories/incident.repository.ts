@@ -1,3 +1,4 @@
+import type { UploadMode, CallLinkSource, WindowLinkSource, HoldKind } from '@mamoru/contract/enums';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { IncidentCategory, IncidentSeverity, IncidentStatus } from '../db/schema.ts';
@@ -77,16 +78,16 @@ export type IncidentFilter = {
   limit: number;
 };
 
-export type CallLinkRow = { callId: string; source: 'filed_from' | 'window' | 'manual'; linkedBy: string; linkedAt: Date };
+export type CallLinkRow = { callId: string; source: CallLinkSource; linkedBy: string; linkedAt: Date };
 
 export type CameraWindowRow = {
   id: string;
   incidentId: string;
   cameraId: string;
-  camera: { key: string; name: string; place: string | null; uploadMode: 'continuous' | 'on-demand'; siteId: string };
+  camera: { key: string; name: string; place: string | null; uploadMode: UploadMode; siteId: string };
   start: Date;
   end: Date;
-  source: 'filed' | 'manual';
+  source: WindowLinkSource;
   preserveCommandId: string | null;
   linkedBy: string;
   linkedAt: Date;
@@ -98,7 +99,7 @@ export type IncidentEventRow = { id: string; at: Date; actorType: string; actorI
 
 export type HoldRow = {
   id: string;
-  kind: 'incident' | 'legal';
+  kind: HoldKind;
   cameraId: string | null;
   start: Date | null;
   end: Date | null;
@@ -112,7 +113,7 @@ export type HoldRow = {
   releaseReason: string | null;
 };
 
-export type NewHold = { siteId: string; incidentId: string; kind: 'incident' | 'legal'; target: { cameraId: string; start: Date; end: Date } | { callId: string }; reason: string; placedBy: string; placedAt: Date; expiresAt: Date | null };
+export type NewHold = { siteId: string; incidentId: string; kind: HoldKind; target: { cameraId: string; start: Date; end: Date } | { callId: string }; reason: string; placedBy: string; placedAt: Date; expiresAt: Date | null };
 
 /** A target of holds: one camera window (exact span) or one call. */
 export type HoldTarget = { cameraId: string; start: Date; end: Date } | { callId: string };
@@ -377,7 +378,7 @@ export function incidentRepository(db: Db) {
     // ---- camera windows ----------------------------------------------------------------------------------------
 
     /** Inserts a camera window; undefined when the same camera and span is already linked. */
-    async linkWindow(w: { incidentId: string; cameraId: string; start: Date; end: Date; source: 'filed' | 'manual'; by: string; at: Date }): Promise<string | undefined> {
+    async linkWindow(w: { incidentId: string; cameraId: string; start: Date; end: Date; source: WindowLinkSource; by: string; at: Date }): Promise<string | undefined> {
       const r = await db
         .insertInto('incidentCameraWindow')
         .values({ incidentId: w.incidentId, cameraId: w.cameraId, span: range(w.start, w.end), source: w.source, linkedBy: w.by, linkedAt: w.at })
@@ -426,7 +427,7 @@ export function incidentRepository(db: Db) {
       return rows.length;
     },
     /** Releases the case's active holds of a kind, all of them or those on one target; returns how many. */
-    async releaseHolds(incidentId: string, kind: 'incident' | 'legal', target: HoldTarget | null, by: string, at: Date, reason: string): Promise<number> {
+    async releaseHolds(incidentId: string, kind: HoldKind, target: HoldTarget | null, by: string, at: Date, reason: string): Promise<number> {
       let q = db
         .updateTable('evidenceHold')
         .set({ releasedAt: at, releasedBy: by, releaseReason: reason })

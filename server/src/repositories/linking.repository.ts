@@ -1,3 +1,4 @@
+import type { UploadMode } from '@mamoru/contract/enums';
 /**
  * The linking read (issue 4): what a case needs to know about a site's calls and footage for a window, in ONE SQL
  * statement each, with only the narrow columns the incident services use (docs/benchmarks.md, "Linking query").
@@ -25,7 +26,7 @@ export type FootageSpan = { start: number; end: number; stored: boolean };
 export type CameraFootage = { segments: FootageSpan[]; gaps: GapRecord[] };
 
 /** One camera of the site with its footage in the window. */
-export type SiteCameraFootage = CameraFootage & { id: string; key: string; uploadMode: 'continuous' | 'on-demand' };
+export type SiteCameraFootage = CameraFootage & { id: string; key: string; uploadMode: UploadMode };
 
 export type SiteWindowLinking = {
   /** The site's calls with `start_at < to AND end_at > from` (zero-length calls included), oldest first (then by id). */
@@ -39,7 +40,7 @@ export type FootageWindow = { cameraId: string; start: Date; end: Date };
 
 type SpanJson = [number, number, boolean];
 type GapJson = [string, number, number, GapReason, string | null];
-type CameraJson = [string, string, 'continuous' | 'on-demand', SpanJson[], GapJson[]];
+type CameraJson = [string, string, UploadMode, SpanJson[], GapJson[]];
 
 /** Milliseconds since the epoch of a timestamptz, truncated as the pg driver truncates microseconds into a Date. */
 const epochMs = (ts: RawBuilder<unknown>) => sql<number>`floor(extract(epoch FROM ${ts}) * 1000)::int8`;

@@ -17,7 +17,6 @@ import {
 import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { IngestService } from '../services/ingest.service.ts';
 import type { HttpAuth } from '../http/auth.ts';
-import { badRequest } from '../domain/errors.ts';
 import { agentSecurity, errorResponses, IsoDate, json, jsonBody, router } from '../http/openapi.ts';
 import type { Clock } from '../adapters/clock.ts';
 
@@ -82,15 +81,6 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
     async (c) => {
       const p = c.req.valid('param');
       const h = c.req.valid('header');
-      let codec: Record<string, unknown> = {};
-      if (h['x-segment-codec']) {
-        try {
-          codec = JSON.parse(h['x-segment-codec']) as Record<string, unknown>;
-        } catch {
-          c.env.incoming.resume();
-          throw badRequest('invalid_request', 'x-segment-codec must be JSON');
-        }
-      }
       const result = await deps.ingest.ingestSegment(
         c.get('agent'),
         {
@@ -100,7 +90,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
           size: h['x-segment-size'],
           sha256: h['x-segment-sha256'],
           mediaType: h['content-type'].split(';')[0]!.trim(),
-          codec,
+          codec: h['x-segment-codec'] ?? {},
           runId: h['x-segment-run'] ?? null,
           clockOffsetMs: h['x-clock-offset-ms'] ?? null,
         },

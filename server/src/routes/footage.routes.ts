@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { SegmentMetaSchema } from '@mamoru/contract';
 import { SEGMENT_STATES, type SegmentState } from '@mamoru/contract/enums';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/app-env.ts';
@@ -38,21 +39,19 @@ const cameraJson = (r: CameraView) => ({
   health: r.health,
   lastSegmentAt: iso(r.lastSegmentAt),
 });
-const Segment = z.object({
+/** The agent's facts about a segment come from the contract's `SegmentMetaSchema`, so a change there reaches the web's
+ * generated types (and breaks its type check) as well as the agent's and the server's. */
+const Segment = SegmentMetaSchema.pick({ sha256: true, durationMs: true, runId: true, clockOffsetMs: true }).extend({
   id: z.string(),
   start: z.string(),
   end: z.string(),
-  durationMs: z.number(),
   byteSize: z.number(),
-  sha256: z.string(),
   stored: z.boolean(),
   state: z.enum(SEGMENT_STATES).openapi({
     description:
       '`stored`: media at the centre. `at_store`: only the metadata and edge hash are here (on-demand camera), the media is at the store until a case asks for it. `evicted`: metadata here, but the store reported the media evicted. `deleted`: the retention policy deleted the media (`deletedAt`).',
   }),
   deletedAt: z.string().nullable(),
-  runId: z.string().nullable(),
-  clockOffsetMs: z.number().nullable(),
   holdCount: z.number(),
 });
 

@@ -19,7 +19,7 @@ import type { IncidentRepository, IncidentRow } from '../repositories/incident.r
 import type { LinkingRepository } from '../repositories/linking.repository.ts';
 import type { PackContentEntry, PackRepository, PackRow, PackScope, ShareLinkRow } from '../repositories/pack.repository.ts';
 import type { RecordingRepository } from '../repositories/recording.repository.ts';
-import { ensureCan, ensureUser } from './access.ts';
+import { auditRefusedRead, ensureCan, ensureUser } from './access.ts';
 import type { AuditService } from './audit.service.ts';
 import { isUuid, scopedIncident } from './incident-support.ts';
 import { parseRange } from './playback.service.ts';
@@ -74,7 +74,11 @@ export function evidencePackService(deps: {
   async function scopedPack(p: Principal, id: string): Promise<PackRow> {
     ensureCan(p, 'packs:manage');
     const row = isUuid(id) ? await packs.findInSites(id, readableSites(p)) : undefined;
-    if (!row) throw notFound('pack_not_found', 'pack not found');
+    if (!row) {
+      const any = isUuid(id) ? await packs.findInSites(id, 'all') : undefined;
+      await auditRefusedRead(audit, p, { what: 'pack', targetType: 'pack', targetId: id, siteId: any?.siteId });
+      throw notFound('pack_not_found', 'pack not found');
+    }
     return row;
   }
 
@@ -121,7 +125,7 @@ export function evidencePackService(deps: {
     async request(p: Principal, incidentId: string, r: PackRequest) {
       ensureCan(p, 'packs:manage');
       ensureUser(p);
-      const i = await scopedIncident(incidents, p, incidentId);
+      const i = await scopedIncident(incidents, p, incidentId, false, audit);
       const reference = r.reference.trim();
       const legalBasis = r.legalBasis.trim();
       if (!reference) throw badRequest('reference_required', 'a reference (e.g. the written inquiry number) is required');
@@ -152,7 +156,7 @@ export function evidencePackService(deps: {
 
     async listForIncident(p: Principal, incidentId: string) {
       ensureCan(p, 'packs:manage');
-      const i = await scopedIncident(incidents, p, incidentId);
+      const i = await scopedIncident(incidents, p, incidentId, false, audit);
       const rows = await packs.listForIncident(i.id);
       await audit.record(p, { action: 'pack.list', targetType: 'incident', targetId: i.id, siteId: i.siteId, details: { caseNumber: i.caseNumber, count: rows.length } });
       return Promise.all(rows.map(async (pack) => ({ pack, progress: await progressOf(pack) })));

@@ -2,6 +2,7 @@
  * Pure helpers of the stores, audit and admin pages (no DOM): the audit filter ↔ URL ↔ API, the 24-hour coverage
  * bar's pieces, the admin tabs, and small formatting. Tested in web/test/admin.test.ts.
  */
+import { AUDIT_OUTCOMES, type AuditOutcome } from '@mamoru/contract/enums';
 import type { Lang } from './i18n.ts';
 import { hrefWithLang } from './i18n.ts';
 import { formatDateTime, localToUtc, utcToLocalInput } from './time.ts';
@@ -13,7 +14,7 @@ import { formatDateTime, localToUtc, utcToLocalInput } from './time.ts';
 export const AUDIT_ZONE = 'Asia/Tokyo';
 export const AUDIT_PAGE_SIZE = 50;
 
-export type AuditFilter = { actor: string; action: string; targetType: string; targetId: string; from: string; to: string; outcome: '' | 'success' | 'failure'; cursor: string };
+export type AuditFilter = { actor: string; action: string; targetType: string; targetId: string; from: string; to: string; outcome: '' | AuditOutcome; cursor: string };
 export const EMPTY_AUDIT_FILTER: AuditFilter = { actor: '', action: '', targetType: '', targetId: '', from: '', to: '', outcome: '', cursor: '' };
 const AUDIT_KEYS = ['actor', 'action', 'targetType', 'targetId', 'from', 'to', 'outcome', 'cursor'] as const;
 
@@ -21,7 +22,7 @@ export function auditFilterFromQuery(q: URLSearchParams): AuditFilter {
   const f = { ...EMPTY_AUDIT_FILTER };
   for (const k of AUDIT_KEYS) {
     const v = (q.get(k) ?? '').trim();
-    if (k === 'outcome') f.outcome = v === 'success' || v === 'failure' ? v : '';
+    if (k === 'outcome') f.outcome = (AUDIT_OUTCOMES as readonly string[]).includes(v) ? (v as AuditOutcome) : '';
     else f[k] = v;
   }
   return f;

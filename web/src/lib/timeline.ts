@@ -116,3 +116,12 @@ export function axisTicks(range: TimeRange, offsetMs: number, maxTicks = 8): num
   for (let t = Math.ceil((from + offsetMs) / step) * step - offsetMs; t <= to; t += step) ticks.push(t);
   return ticks;
 }
+
+/** The segment holding `ms` (start inclusive, end exclusive); the later one where two touch. */
+export function segmentAt<S extends { start: string; end: string }>(segments: readonly S[], ms: number): S | null {
+  let found: S | null = null;
+  for (const s of segments) {
+    if (Date.parse(s.start) <= ms && ms < Date.parse(s.end) && (!found || Date.parse(s.start) >= Date.parse(found.start))) found = s;
+  }
+  return found;
+}

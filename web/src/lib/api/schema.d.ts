@@ -1559,12 +1559,19 @@ export type paths = {
                             cameraId: string;
                             camera: components["schemas"]["Camera"];
                             segments: {
+                                sha256: string;
+                                durationMs: number;
+                                /**
+                                 * Format: uuid
+                                 * @default null
+                                 */
+                                runId: string | null;
+                                /** @default null */
+                                clockOffsetMs: number | null;
                                 id: string;
                                 start: string;
                                 end: string;
-                                durationMs: number;
                                 byteSize: number;
-                                sha256: string;
                                 stored: boolean;
                                 /**
                                  * @description `stored`: media at the centre. `at_store`: only the metadata and edge hash are here (on-demand camera), the media is at the store until a case asks for it. `evicted`: metadata here, but the store reported the media evicted. `deleted`: the retention policy deleted the media (`deletedAt`).
@@ -1572,8 +1579,6 @@ export type paths = {
                                  */
                                 state: "stored" | "at_store" | "evicted" | "deleted";
                                 deletedAt: string | null;
-                                runId: string | null;
-                                clockOffsetMs: number | null;
                                 holdCount: number;
                             }[];
                             gaps: {

@@ -20,6 +20,9 @@ export type CameraMessages = {
   displayZone: (label: string) => string;
   currentFrame: string;
   notPlaying: string;
+  segmentHash: string;
+  segmentClockOffset: (ms: number) => string;
+  segmentClockOffsetUnknown: string;
   timelineTitle: string;
   timelineHelp: string;
   legend: Record<'footage' | 'at-store' | 'gap' | 'unrecorded', string>;
@@ -53,6 +56,9 @@ export const ja: CameraMessages = {
   displayZone: (label) => `表示時刻: ${label}`,
   currentFrame: '再生中の映像の時刻',
   notPlaying: '—',
+  segmentHash: 'この区間の店舗での SHA-256',
+  segmentClockOffset: (ms) => `録画時の店舗の時計のずれ: ${ms >= 0 ? '+' : ''}${ms} ms`,
+  segmentClockOffsetUnknown: '録画時の店舗の時計のずれ: 不明',
   timelineTitle: 'タイムライン',
   timelineHelp: 'バーをクリックするとその時刻から再生します。',
   legend: { footage: '録画あり', 'at-store': '店舗に保存 (未転送)', gap: '欠落 (理由の報告あり)', unrecorded: '記録なし (理由の報告なし)' },
@@ -98,6 +104,9 @@ export const en: CameraMessages = {
   displayZone: (label) => `Times shown in: ${label}`,
   currentFrame: 'Time of the frame on screen',
   notPlaying: '—',
+  segmentHash: "This segment's SHA-256 at the store",
+  segmentClockOffset: (ms) => `Store clock offset when recorded: ${ms >= 0 ? '+' : ''}${ms} ms`,
+  segmentClockOffsetUnknown: 'Store clock offset when recorded: unknown',
   timelineTitle: 'Timeline',
   timelineHelp: 'Click the bar to play from that time.',
   legend: { footage: 'Recorded', 'at-store': 'Kept at the store (not uploaded)', gap: 'Missing (reason reported)', unrecorded: 'No record (no reason reported)' },

@@ -1,0 +1,129 @@
+/** Request and response schemas of the calls routes, and the mappers from repository rows to them. */
+import { CALL_DIRECTIONS, CALL_DISPOSITIONS, NOTICE_PLAYED } from '@mamoru/contract/enums';
+import { z } from '@hono/zod-openapi';
+import { iso, IsoDate, Uuid } from '../../http/openapi.ts';
+import type { CallRow, CallLegRow, CallVersionRow } from '../../repositories/call.repository.ts';
+
+const Link = z.object({ url: z.string(), expiresAt: z.string() });
+export const CallSummary = z
+  .object({
+    id: z.string(),
+    siteId: z.string(),
+    callKey: z.string(),
+    pbxId: z.string(),
+    linkedId: z.string(),
+    currentVersion: z.number(),
+    direction: z.string(),
+    disposition: z.string(),
+    caller: z.object({ number: z.string().nullable(), name: z.string().nullable(), e164: z.string().nullable() }),
+    called: z.object({ number: z.string().nullable(), e164: z.string().nullable() }),
+    operator: z.object({ extension: z.string(), name: z.string().nullable(), source: z.string().nullable() }).nullable(),
+    times: z.object({
+      startUtc: z.string(),
+      answerUtc: z.string().nullable(),
+      endUtc: z.string(),
+      durationS: z.number(),
+      talkS: z.number().nullable(),
+      zone: z.string(),
+      zoneSource: z.string(),
+      raw: z.object({ start: z.string().nullable(), answer: z.string().nullable(), end: z.string().nullable() }),
+    }),
+    notice: z.object({ played: z.string(), method: z.string().nullable(), atUtc: z.string().nullable() }),
+    flags: z.array(z.string()),
+    recordingCount: z.number(),
+  })
+  .openapi('CallSummary');
+const Leg = z.object({
+  ordinal: z.number(),
+  uniqueId: z.string().nullable(),
+  linkedId: z.string().nullable(),
+  sequence: z.number().nullable(),
+  src: z.string().nullable(),
+  dst: z.string().nullable(),
+  channel: z.string().nullable(),
+  dstChannel: z.string().nullable(),
+  lastApp: z.string().nullable(),
+  disposition: z.string().nullable(),
+  raw: z.string(),
+  source: z.object({ file: z.string(), offset: z.number().nullable() }),
+});
+const Recording = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.string(),
+  format: z.string(),
+  sampleRate: z.number().nullable(),
+  channels: z.number().nullable(),
+  durationS: z.number().nullable(),
+  size: z.number(),
+  sha256: z.string(),
+  declaredInVersion: z.number(),
+  stored: z.boolean(),
+  storedAt: z.string().nullable(),
+  mediaType: z.string().nullable(),
+  original: Link.nullable(),
+  playable: Link.extend({ mediaType: z.string(), codec: z.string(), size: z.number(), durationS: z.number() }).nullable(),
+  waveform: Link.extend({ bucketMs: z.number(), size: z.number() }).nullable(),
+  derive: z.object({ status: z.string(), error: z.string().nullable(), attempts: z.number(), jobId: z.string().nullable(), updatedAt: z.string().nullable() }),
+});
+export const CallDetail = CallSummary.extend({
+  site: z.object({ id: z.string(), code: z.string(), name: z.string(), timezone: z.string() }),
+  retentionClass: z.string(),
+  holdCount: z.number(),
+  legs: z.array(Leg),
+  versions: z.array(z.object({ version: z.number(), receivedAt: z.string(), agentId: z.string().nullable(), payloadSha256: z.string(), payload: z.unknown() })),
+  recordings: z.array(Recording),
+}).openapi('CallDetail');
+
+export const summary = (c: CallRow) => ({
+  id: c.id,
+  siteId: c.siteId,
+  callKey: c.callKey,
+  pbxId: c.pbxId,
+  linkedId: c.linkedId,
+  currentVersion: c.currentVersion,
+  direction: c.direction,
+  disposition: c.disposition,
+  caller: c.caller,
+  called: c.called,
+  operator: c.operator,
+  times: {
+    startUtc: c.startAt.toISOString(),
+    answerUtc: iso(c.answerAt),
+    endUtc: c.endAt.toISOString(),
+    durationS: c.durationS,
+    talkS: c.talkS,
+    zone: c.zone,
+    zoneSource: c.zoneSource,
+    raw: c.raw,
+  },
+  notice: { played: c.notice.played, method: c.notice.method, atUtc: iso(c.notice.atUtc) },
+  flags: c.flags,
+  recordingCount: c.recordingCount,
+});
+
+export const leg = (l: CallLegRow) => l;
+export const version = (v: CallVersionRow) => ({ version: v.version, receivedAt: v.receivedAt.toISOString(), agentId: v.agentId, payloadSha256: v.payloadSha256, payload: v.payload });
+export const link = (l: { url: string; expiresAt: Date } | null) => l && { url: l.url, expiresAt: l.expiresAt.toISOString() };
+
+/** `site=a,b` or `site=a&site=b`. */
+const SiteList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(Uuid).max(500))
+  .openapi({ type: 'string', description: 'site id(s): comma separated or repeated' });
+
+export const SearchQuery = z.object({
+  site: SiteList.optional(),
+  from: IsoDate.optional(),
+  to: IsoDate.optional(),
+  number: z.string().max(40).optional().openapi({ description: 'part of the caller or called number, raw or E.164 (digits compared; at least 3)' }),
+  caller: z.string().max(40).optional(),
+  called: z.string().max(40).optional(),
+  operator: z.string().min(1).max(64).optional().openapi({ description: 'operator extension (exact)' }),
+  direction: z.enum(CALL_DIRECTIONS).optional(),
+  disposition: z.enum(CALL_DISPOSITIONS).optional(),
+  notice: z.enum(NOTICE_PLAYED).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
