@@ -6685,7 +6685,10 @@ export type components = {
             ip: string | null;
             userAgent: string | null;
             purpose: string | null;
+            /** @description the centre's own id of the request */
             requestId: string | null;
+            /** @description the X-Request-Id the client sent, if any (the client's claim, not the centre's id) */
+            clientRequestId: string | null;
             /** @enum {string} */
             outcome: "success" | "failure";
             details?: unknown;
