@@ -341,6 +341,8 @@ export interface EvidenceHoldTable {
   releasedAt: Date | null;
   releasedBy: string | null;
   releaseReason: string | null;
+  /** When the storage's legal holds last reflected this hold (issue 15); null or older than a change: pending. */
+  storageSyncedAt: Date | null;
 }
 
 export interface AgentCommandTable {

@@ -11,7 +11,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** PostgreSQL, Redis and S3 reachability */
+        /** PostgreSQL, Redis and S3 reachability, and whether the storage itself protects evidence (Object Lock) */
         get: {
             parameters: {
                 query?: never;
@@ -46,6 +46,17 @@ export type paths = {
                                     error?: string;
                                 };
                             };
+                            storage: {
+                                objectLock: boolean;
+                                versioning: boolean;
+                                encryption: boolean;
+                                /**
+                                 * @description `storage`: the bucket has Object Lock, held evidence carries S3 legal holds that no credential can delete through; `application_only`: only the centre's own rules protect it
+                                 * @enum {string}
+                                 */
+                                evidenceProtection: "storage" | "application_only";
+                                warning: string | null;
+                            } | null;
                         };
                     };
                 };
@@ -74,6 +85,17 @@ export type paths = {
                                     error?: string;
                                 };
                             };
+                            storage: {
+                                objectLock: boolean;
+                                versioning: boolean;
+                                encryption: boolean;
+                                /**
+                                 * @description `storage`: the bucket has Object Lock, held evidence carries S3 legal holds that no credential can delete through; `application_only`: only the centre's own rules protect it
+                                 * @enum {string}
+                                 */
+                                evidenceProtection: "storage" | "application_only";
+                                warning: string | null;
+                            } | null;
                         };
                     };
                 };
