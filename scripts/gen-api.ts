@@ -44,6 +44,10 @@ const noStore: ObjectStore = {
   remove: () => offline('S3'),
   list: () => offline('S3'),
   ping: () => offline('S3'),
+  setLegalHold: () => offline('S3'),
+  setRetention: () => offline('S3'),
+  protection: () => offline('S3'),
+  versions: () => offline('S3'),
   capabilities: () => offline('S3'),
 };
 
