@@ -128,7 +128,8 @@ export function customFromDb(row: CdrRow): CustomRec | null {
   const o = JSON.parse(row.raw) as DbRow;
   const recordingfile = str(o.recordingfile);
   if (!recordingfile) return null;
-  return {
+  // The CDR's channels and numbers too (they match a row that lacks a linkedid, as cdr_custom's do).
+  const rec: CustomRec & Record<string, unknown> = {
     key: row.uniqueid && row.sequence !== null ? `j:${row.uniqueid}#${row.sequence}` : `jh:${hashText(row.raw)}`,
     file: row.file,
     offset: row.offset,
@@ -139,8 +140,13 @@ export function customFromDb(row: CdrRow): CustomRec | null {
     recordingfile,
     notice: null,
     startUtcMs: null,
+    channel: row.channel || null,
+    dstchannel: row.dstchannel || null,
+    src: row.src || null,
+    dst: row.dst || null,
     seenAt: row.seenAt,
   };
+  return rec;
 }
 
 /**
@@ -163,7 +169,8 @@ export function celEventUtcS(eventtime: string, uniqueid: string, zones: string[
 
 export function celFromDb(r: DbRow, loc: { file: string; seenAt: number; zones: string[] }): CelRec {
   const raw = JSON.stringify(Object.fromEntries(CEL_COLUMNS.map((c) => [c, r[c] ?? null])));
-  return {
+  // Every field the cel_custom parser reads, including caller number, DNID, exten/context and channel name.
+  const rec: CelRec & Record<string, unknown> = {
     key: `c:db:${str(r.id)}`,
     file: loc.file,
     offset: Number(r.id),
@@ -177,8 +184,14 @@ export function celFromDb(r: DbRow, loc: { file: string; seenAt: number; zones: 
     peer: str(r.peer),
     userdeftype: str(r.userdeftype),
     extra: str(r.extra),
+    cidNum: str(r.cid_num),
+    dnid: str(r.cid_dnid),
+    exten: str(r.exten),
+    context: str(r.context),
+    channame: str(r.channame),
     seenAt: loc.seenAt,
   };
+  return rec;
 }
 
 class SourceProblem extends Error {
