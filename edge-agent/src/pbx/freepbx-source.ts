@@ -225,6 +225,7 @@ function describe(e: unknown, cfg: FreepbxConfig['database']): SourceProblem {
     case 'ETIMEDOUT':
     case 'ECONNRESET':
     case 'PROTOCOL_CONNECTION_LOST':
+    case 'PROTOCOL_SEQUENCE_TIMEOUT':
       return new SourceProblem('unreachable', `cannot reach the FreePBX database at ${where} (${err.code})`);
     default:
       return new SourceProblem(err.code ? err.code.toLowerCase() : 'error', `FreePBX database: ${err.message ?? String(e)}`);
@@ -343,9 +344,9 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     });
     try {
       // Belt and braces: even an account with more rights cannot change anything through this session.
-      await conn.query('SET SESSION TRANSACTION READ ONLY');
+      await this.query(conn, 'SET SESSION TRANSACTION READ ONLY');
       const cols = async (table: string) => {
-        const [rows] = await conn.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [d.database, table]);
+        const rows = await this.query(conn, 'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [d.database, table]);
         return new Set((rows as { c: string }[]).map((r) => r.c.toLowerCase()));
       };
       const cdrCols = await cols(d.cdrTable);
@@ -368,6 +369,12 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     }
     this.conn = conn;
     return conn;
+  }
+
+  /** A query that gives up after connectTimeoutMs (a silent network must not stall the adapter's passes). */
+  private async query(conn: mysql.Connection, sql: string, values: unknown[] = []): Promise<unknown> {
+    const [rows] = await conn.query({ sql, values, timeout: this.fcfg.database.connectTimeoutMs });
+    return rows;
   }
 
   protected override async ingest(now: number): Promise<void> {
@@ -428,7 +435,7 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
       endFloor = `${d0.getUTCFullYear()}-${pad(d0.getUTCMonth() + 1)}-${pad(d0.getUTCDate())} ${pad(d0.getUTCHours())}:${pad(d0.getUTCMinutes())}:${pad(d0.getUTCSeconds())}`;
       startFloor = addNaiveSeconds(endFloor, -this.fcfg.maxCallHours * 3600);
       if (!this.skippedLogged) {
-        const [rows] = await conn.query(`SELECT COUNT(*) AS n, MIN(calldate) AS oldest, MAX(calldate) AS newest FROM ${table} WHERE calldate + INTERVAL duration SECOND < ?`, [endFloor]);
+        const rows = await this.query(conn, `SELECT COUNT(*) AS n, MIN(calldate) AS oldest, MAX(calldate) AS newest FROM ${table} WHERE calldate + INTERVAL duration SECOND < ?`, [endFloor]);
         const r = (rows as { n: number; oldest: string | null; newest: string | null }[])[0]!;
         if (Number(r.n) > 0) {
           this.log.info('FreePBX CDR history older than backfillHours skipped', { pbx: this.fcfg.id, rows: Number(r.n), oldest: r.oldest, newest: r.newest, endedBefore: endFloor, backfillHours: this.fcfg.backfillHours });
@@ -444,7 +451,7 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     const seqExpr = this.cdrSelect!.includes('NULL AS `sequence`') ? '0' : 'COALESCE(`sequence`, 0)';
     for (;;) {
       const sql = `SELECT ${this.cdrSelect} FROM ${table} WHERE ${[...where, `(calldate > ? OR (calldate = ? AND (uniqueid > ? OR (uniqueid = ? AND ${seqExpr} > ?))))`].join(' AND ')} ORDER BY calldate, uniqueid, ${seqExpr} LIMIT ?`;
-      const [rows] = await conn.query(sql, [...params, after[0], after[0], after[1], after[1], after[2], this.fcfg.batchRows]);
+      const rows = await this.query(conn, sql, [...params, after[0], after[0], after[1], after[1], after[2], this.fcfg.batchRows]);
       const list = rows as DbRow[];
       for (const r of list) {
         const row = cdrRowFromDb(r, { file: this.cdrFile, seenAt: now });
@@ -487,7 +494,7 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
       floorTime = `${d0.getUTCFullYear()}-${pad(d0.getUTCMonth() + 1)}-${pad(d0.getUTCDate())} ${pad(d0.getUTCHours())}:${pad(d0.getUTCMinutes())}:${pad(d0.getUTCSeconds())}`;
     }
     for (;;) {
-      const [rows] = await conn.query(`SELECT ${this.celSelect} FROM ${table} WHERE id > ?${floorTime ? ' AND eventtime >= ?' : ''} ORDER BY id LIMIT ?`, floorTime ? [from, floorTime, this.fcfg.batchRows] : [from, this.fcfg.batchRows]);
+      const rows = await this.query(conn, `SELECT ${this.celSelect} FROM ${table} WHERE id > ?${floorTime ? ' AND eventtime >= ?' : ''} ORDER BY id LIMIT ?`, floorTime ? [from, floorTime, this.fcfg.batchRows] : [from, this.fcfg.batchRows]);
       const list = rows as DbRow[];
       for (const r of list) {
         const id = Number(r.id);
