@@ -67,12 +67,15 @@ type DbRow = Record<string, string | number | null>;
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 const pad = (n: number) => String(n).padStart(2, '0');
+/** `YYYY-MM-DD HH:MM:SS` of an instant read on a UTC clock. */
+const naiveOfUtcMs = (ms: number) => {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+};
 /** Naive time arithmetic (no zone involved): `YYYY-MM-DD HH:MM:SS` + seconds. */
 export function addNaiveSeconds(naive: string, seconds: number): string {
   const t = parseNaive(naive);
-  if (!t) return '';
-  const d = new Date(naiveAsUtcMs(t) + seconds * 1000);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  return t ? naiveOfUtcMs(naiveAsUtcMs(t) + seconds * 1000) : '';
 }
 const quoteId = (s: string) => `\`${s.replace(/`/g, '``')}\``;
 
@@ -431,8 +434,7 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     } else if (this.state.ignoreBeforeMs !== null) {
       // First start with backfillHours: rows that ended before it are history. Rough on purpose (the PBX's zone is
       // not decided yet): 14 h of slack covers any zone, as for Master.csv.
-      const d0 = new Date(this.state.ignoreBeforeMs - 14 * 3600e3);
-      endFloor = `${d0.getUTCFullYear()}-${pad(d0.getUTCMonth() + 1)}-${pad(d0.getUTCDate())} ${pad(d0.getUTCHours())}:${pad(d0.getUTCMinutes())}:${pad(d0.getUTCSeconds())}`;
+      endFloor = naiveOfUtcMs(this.state.ignoreBeforeMs - 14 * 3600e3);
       startFloor = addNaiveSeconds(endFloor, -this.fcfg.maxCallHours * 3600);
       if (!this.skippedLogged) {
         const rows = await this.query(conn, `SELECT COUNT(*) AS n, MIN(calldate) AS oldest, MAX(calldate) AS newest FROM ${table} WHERE calldate + INTERVAL duration SECOND < ?`, [endFloor]);
@@ -490,8 +492,7 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     let from = Math.max(0, pos.celMaxId - CEL_OVERLAP_IDS);
     let floorTime: string | null = null;
     if (pos.celMaxId === 0 && this.state.ignoreBeforeMs !== null) {
-      const d0 = new Date(this.state.ignoreBeforeMs - 14 * 3600e3);
-      floorTime = `${d0.getUTCFullYear()}-${pad(d0.getUTCMonth() + 1)}-${pad(d0.getUTCDate())} ${pad(d0.getUTCHours())}:${pad(d0.getUTCMinutes())}:${pad(d0.getUTCSeconds())}`;
+      floorTime = naiveOfUtcMs(this.state.ignoreBeforeMs - 14 * 3600e3);
     }
     for (;;) {
       const rows = await this.query(conn, `SELECT ${this.celSelect} FROM ${table} WHERE id > ?${floorTime ? ' AND eventtime >= ?' : ''} ORDER BY id LIMIT ?`, floorTime ? [from, floorTime, this.fcfg.batchRows] : [from, this.fcfg.batchRows]);
