@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL, Redis, the S3 server and a private MariaDB (FreePBX's CDR database in the PBX tests) for dev and
-# tests, idempotently. Prints where each one listens.
+# Starts PostgreSQL, Redis, S3 and a private MariaDB (FreePBX's CDR database in the PBX tests) for dev and tests,
+# idempotently. Prints where each one listens.
+# S3 is Ceph radosgw with Object Lock on memstore (scripts/rgw.sh, :17480); MAMORU_S3=s3rver starts the s3rver fake
+# on :9000 instead (no object lock, no versioning).
 # Usage: scripts/services.sh [start|stop|status]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,13 @@ start_redis() {
 }
 
 start_s3() {
+  if [ "${MAMORU_S3:-rgw}" = s3rver ]; then start_s3rver; return; fi
+  # setup.sh may have started it in the background already (while npm installed): this waits for it or starts it.
+  bash scripts/rgw.sh start --store memstore | grep -v ' at [0-9.]* s$' || { echo "S3 (radosgw) did not start: see .data/rgw-memstore/log" >&2; return 1; }
+  echo "s3: http://127.0.0.1:${MAMORU_RGW_PORT:-17480} (radosgw, Object Lock; keys: bash scripts/rgw.sh env)"
+}
+
+start_s3rver() {
   # One S3 per port: another checkout's s3rver already answering is used as it is.
   if ! alive "$RUN/s3rver.pid" && ! curl -fsS -o /dev/null "http://127.0.0.1:$S3_PORT/" 2>/dev/null; then
     S3_PORT=$S3_PORT S3_DIR=$DATA/s3 nohup node --import tsx test-support/src/s3rver.ts >"$RUN/s3rver.log" 2>&1 &
@@ -84,10 +93,12 @@ case "${1:-start}" in
   start) start_pg; start_redis; start_s3; start_mariadb ;;
   stop)
     alive "$RUN/s3rver.pid" && kill "$(cat "$RUN/s3rver.pid")" || true
+    bash scripts/rgw.sh stop --store memstore
     redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
     mariadb-admin --no-defaults --protocol=socket --socket="$RUN/mariadb-$MARIADB_PORT.sock" -u"$(id -un)" shutdown >/dev/null 2>&1 || true
-    echo "stopped s3rver, redis and mariadb (PostgreSQL left running: pg_ctlcluster 15 main stop)" ;;
+    echo "stopped S3, redis and mariadb (PostgreSQL left running: pg_ctlcluster 15 main stop)" ;;
   status)
-    pg_lsclusters; redis-cli -p "$REDIS_PORT" ping || true; alive "$RUN/s3rver.pid" && echo "s3rver up" || echo "s3rver down"
+    pg_lsclusters; redis-cli -p "$REDIS_PORT" ping || true; bash scripts/rgw.sh status --store memstore || true
+    alive "$RUN/s3rver.pid" && echo "s3rver up" || true
     alive "$RUN/mariadb-$MARIADB_PORT.pid" && echo "mariadb up on $MARIADB_PORT" || echo "mariadb down" ;;
 esac

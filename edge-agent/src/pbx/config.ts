@@ -37,7 +37,26 @@ const common = {
   noticeAssumed: z.enum(['yes', 'no']).nullable().default(null),
 };
 
-export const asteriskFilesConfigSchema = z.object({
+/**
+ * Optional Asterisk Manager Interface connection beside the files: calls appear at the centre live (in progress,
+ * ended) before any CDR row exists. The files stay the record; a sealed call replaces its live view.
+ */
+export const amiConfigSchema = z.strictObject({
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65535).default(5038),
+  /** An AMI user from manager.conf (read = call,cdr,user is enough; no write permission needed). */
+  username: z.string().min(1).max(100),
+  secret: z.string().min(1).max(200),
+  /** The Login `Events` mask: which event classes the PBX sends (VarSet/Newexten noise stays at the PBX). */
+  events: z.array(z.enum(['call', 'cdr', 'user', 'agent', 'reporting', 'dialplan', 'system'])).min(1).default(['call', 'user', 'cdr']),
+  /** Reconnect after a drop or a refused login: capped exponential backoff with full jitter. */
+  reconnect: z.strictObject({ baseMs: z.number().int().positive().default(1000), capMs: z.number().int().positive().default(60_000) }).prefault({}),
+  /** A connection that does not answer the login in this long is dropped and retried. */
+  loginTimeoutMs: z.number().int().positive().default(10_000),
+});
+export type AmiConfig = z.infer<typeof amiConfigSchema>;
+
+export const asteriskFilesConfigSchema = z.strictObject({
   adapter: z.literal('asterisk-files'),
   ...common,
   /** MixMonitor folder, e.g. /var/spool/asterisk/monitor (YYYY/MM/DD sub-folders or flat). */
@@ -63,11 +82,13 @@ export const asteriskFilesConfigSchema = z.object({
   extensionPattern: z.string().default('^[0-9]{2,6}$'),
   /** The whole monitor tree is re-listed this often (the current days' folders every poll). */
   fullScanSeconds: seconds.default(300),
+  /** Live calls over AMI (docs/pbx-ami.md); null = files only. */
+  ami: amiConfigSchema.nullable().default(null),
 });
 
 const columnRef = z.union([z.string().min(1), z.number().int().nonnegative()]);
 
-export const dropFolderConfigSchema = z.object({
+export const dropFolderConfigSchema = z.strictObject({
   adapter: z.literal('drop-folder'),
   ...common,
   /** Folder where another system drops `<name>.<audio>` + `<name>.json` pairs and/or CSV manifests. */
@@ -75,7 +96,7 @@ export const dropFolderConfigSchema = z.object({
   /** How long an audio file waits for its sidecar/manifest row, and a sidecar for its audio. */
   pairWaitSeconds: seconds.default(900),
   manifest: z
-    .object({
+    .strictObject({
       /** File names (in dropDir) that are manifests: a glob with `*` and `?`. */
       pattern: z.string().min(1).default('*.csv'),
       encoding: encoding.default('auto'),
@@ -83,7 +104,7 @@ export const dropFolderConfigSchema = z.object({
       /** Does the first record name the columns? When false, columns are referenced by 0-based index. */
       header: z.boolean().default(true),
       /** Our field → the manifest's column (header name or 0-based index). `start` and one of `recording`/`callId` are required. */
-      columns: z.object({
+      columns: z.strictObject({
         callId: columnRef.optional(),
         start: columnRef,
         answer: columnRef.optional(),

@@ -245,7 +245,7 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
   private readonly cdrFile: string;
   private readonly celFile: string;
   /** First start: the calldate bound of backfillHours, logged once with what it skipped. */
-  private skippedLogged = false;
+  private historySkipLogged = false;
 
   constructor(
     private readonly fcfg: FreepbxConfig,
@@ -436,13 +436,13 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
       // not decided yet): 14 h of slack covers any zone, as for Master.csv.
       endFloor = naiveOfUtcMs(this.state.ignoreBeforeMs - 14 * 3600e3);
       startFloor = addNaiveSeconds(endFloor, -this.fcfg.maxCallHours * 3600);
-      if (!this.skippedLogged) {
+      if (!this.historySkipLogged) {
         const rows = await this.query(conn, `SELECT COUNT(*) AS n, MIN(calldate) AS oldest, MAX(calldate) AS newest FROM ${table} WHERE calldate + INTERVAL duration SECOND < ?`, [endFloor]);
         const r = (rows as { n: number; oldest: string | null; newest: string | null }[])[0]!;
         if (Number(r.n) > 0) {
           this.log.info('FreePBX CDR history older than backfillHours skipped', { pbx: this.fcfg.id, rows: Number(r.n), oldest: r.oldest, newest: r.newest, endedBefore: endFloor, backfillHours: this.fcfg.backfillHours });
         }
-        this.skippedLogged = true;
+        this.historySkipLogged = true;
       }
     }
     let after: [string, string, number] = [startFloor ?? '0000-00-00 00:00:00', '', -2147483648];
