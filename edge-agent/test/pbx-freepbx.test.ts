@@ -127,11 +127,26 @@ describe('freepbx adapter (real MariaDB, FreePBX schema, read-only account)', ()
     assert.equal(raw0.calldate, '2026-11-23 18:05:00');
     assert.equal(raw0.recordingfile, 'in-0501234567-0312345678-20261123-180500-1795457100.0.wav');
     // CEL eventtime is a DATETIME (whole seconds) in FreePBX: the notice time loses its milliseconds, nothing else.
-    assert.deepEqual(call.notice, { played: 'yes', method: 'cel', atUtc: '2026-11-23T18:05:00Z' });
-    assert.deepEqual(files.notice, { played: 'yes', method: 'cel', atUtc: '2026-11-23T18:05:00.493Z' });
+    const { evidence, ...notice } = call.notice;
+    assert.deepEqual(notice, { played: 'yes', method: 'cel', atUtc: '2026-11-23T18:05:00Z' });
+    const { evidence: fileEvidence, ...fileNotice } = files.notice;
+    assert.deepEqual(fileNotice, { played: 'yes', method: 'cel', atUtc: '2026-11-23T18:05:00.493Z' });
+    // The lines that decided it travel with the call: the same CEL events, as rows of the cel table.
+    assert.deepEqual(
+      evidence?.map((e) => [e.source, e.file, (JSON.parse(e.raw) as { eventtype: string }).eventtype]),
+      fileEvidence?.map((e) => [e.source, `mariadb:${d.database}.cel`, e.raw.split(',')[0]!.replace(/"/g, '')]),
+    );
+    assert.ok((evidence?.length ?? 0) > 0);
+    // CEL times are whole seconds in FreePBX's table: the operator's pickup (BRIDGE_ENTER) is the files' one cut to the
+    // second, and the operator's talk time follows from it.
+    const sec = (iso: string | null | undefined) => (iso ? `${iso.replace(/(\.\d+)?Z$/, '')}Z` : iso);
+    assert.equal(call.times.pickupUtc, sec(files.times.pickupUtc));
+    assert.ok(Math.abs((call.times.operatorTalkS ?? 0) - (files.times.operatorTalkS ?? 0)) <= 1);
+    assert.deepEqual(call.operators.map((o) => o.answeredUtc), files.operators.map((o) => sec(o.answeredUtc)));
     const facts = (c: typeof call) => {
       const { legs, adapter, notice, ...rest } = c;
-      return { ...rest, legs: legs.map(({ raw, source, ...l }) => l) };
+      const { pickupUtc, operatorTalkS, ...times } = rest.times;
+      return { ...rest, times, operators: rest.operators.map(({ answeredUtc, ...o }) => o), legs: legs.map(({ raw, source, ...l }) => l) };
     };
     assert.deepEqual(facts(call), facts(files));
     // And those facts are the real call's.
