@@ -20,6 +20,8 @@ import { createFfmpegMediaTool } from './media/ffmpeg-media-tool.ts';
 import type { MediaTool } from './media/media-tool.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { createPbxAdapter, type PbxAdapter } from './pbx/index.ts';
+import { AmiClient } from './pbx/ami.ts';
+import { LiveCallTracker, LivePublisher } from './pbx/live-calls.ts';
 import { createRecorderFactory } from './recorder/index.ts';
 import { recoverCameraSpool } from './recorder/spool-recovery.ts';
 import { LifeMarkWriter, planDowntime, readLifeMark } from './recorder/downtime.ts';
@@ -53,6 +55,8 @@ export type RunningAgent = {
   bucket: TokenBucket;
   recorders: Map<string, Recorder>;
   pbx: PbxAdapter | null;
+  /** Live calls over AMI beside the files (pbx.ami), null when not configured. */
+  ami: { client: AmiClient; tracker: LiveCallTracker; publisher: LivePublisher } | null;
   /** Clean shutdown: producers first (recorders hand over their last segments, the PBX adapter its sealed calls),
    * then the uploader (finishing or abandoning the in-flight upload), heartbeat, disk guard, outbox. */
   stop(): Promise<void>;
@@ -188,6 +192,26 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
   });
   // The PBX side hands sealed calls to the outbox; its own state (ledger, offsets) lives in <stateDir>/pbx/<id>/.
   const pbx = config.pbx ? createPbxAdapter(config.pbx, { stateDir: config.stateDir, sink: outbox, log }) : null;
+  // Live calls (AMI): shown at the centre while they happen; the files above remain the record.
+  let ami: RunningAgent['ami'] = null;
+  if (config.pbx?.adapter === 'asterisk-files' && config.pbx.ami) {
+    const publisher = new LivePublisher({ client, log });
+    const tracker = new LiveCallTracker(config.pbx, (b) => publisher.publish(b));
+    const amiClient = new AmiClient(config.pbx.ami, {
+      pbxId: config.pbx.id,
+      stateDir: config.stateDir,
+      log,
+      random: deps.random,
+      handlers: {
+        onEvent: (m, at) => {
+          tracker.onEvent(m, at);
+          tracker.prune(at, 3600e3);
+        },
+        onChannels: (ids, at) => tracker.onChannels(ids, at),
+      },
+    });
+    ami = { client: amiClient, tracker, publisher };
+  }
   const diskGuard = new DiskGuard({ outbox, spoolDir: config.spoolDir, limits: config.disk, intervalMs: config.disk.checkSeconds * 1000, log });
   const rollingBuffer = new RollingBuffer({ outbox, days: config.onDemand.bufferDays, intervalMs: config.onDemand.checkSeconds * 1000, log });
 
@@ -208,6 +232,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
   lifeMark.start();
   // A PBX that cannot be read yet (folder missing, permissions) must not stop the cameras: log it; it is retried
   // by the adapter's own loop once started.
+  ami?.client.start();
   const pbxStarted = pbx?.start().then(
     () => log.info('pbx adapter started', { pbx: config.pbx!.id, adapter: config.pbx!.adapter }),
     (e: unknown) => log.error('pbx adapter failed to start', { pbx: config.pbx!.id, error: e as Error }),
@@ -219,6 +244,10 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       log.info('agent stopping');
       await Promise.all([
         ...[...recorders].map(([key, r]) => r.stop().catch((e: unknown) => log.error('recorder did not stop cleanly', { camera: key, error: e as Error }))),
+        (async () => {
+          await ami?.client.stop().catch((e: unknown) => log.error('AMI client did not stop cleanly', { error: e as Error }));
+          await ami?.publisher.stop();
+        })(),
         (async () => {
           await pbxStarted;
           await pbx?.stop().catch((e: unknown) => log.error('pbx adapter did not stop cleanly', { error: e as Error }));
@@ -248,5 +277,5 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       log.info('agent stopped', { pending: outbox.stats().count });
     })());
 
-  return { outbox, uploader, liveUploader, heartbeat, diskGuard, rollingBuffer, commands, bucket, recorders, pbx, stop };
+  return { outbox, uploader, liveUploader, heartbeat, diskGuard, rollingBuffer, commands, bucket, recorders, pbx, ami, stop };
 }

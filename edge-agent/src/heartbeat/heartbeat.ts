@@ -4,7 +4,7 @@
  * the centre gives no answer at all, the next beat comes after `probeMs` (a cheap link probe), and every answer
  * calls `onReachable` so the uploader resumes at once instead of sleeping out its backoff.
  */
-import { agentPaths, type HeartbeatBody, type HeartbeatResponse } from '@mamoru/contract';
+import { AGENT_ERROR_CODES, agentPaths, type HeartbeatBody, type HeartbeatResponse } from '@mamoru/contract';
 import { statfs } from 'node:fs/promises';
 import type { Logger } from '../lib/logger.ts';
 import { PollLoop } from '../lib/poll-loop.ts';
@@ -95,6 +95,8 @@ export class Heartbeat {
       const res = await this.d.client.request({ method: 'POST', path: agentPaths.heartbeat(), json: body, signal: this.ctl.signal, timeoutMs: this.d.timeoutMs ?? 10_000 });
       const t3 = now();
       if (res.status !== 200) {
+        // The centre refuses this box's clock (more than a day off): only fixing the clock helps; said at every tenth beat.
+        if (res.errorCode === AGENT_ERROR_CODES.timeOutOfBounds && this.failures % 10 === 0) this.d.log.error('the centre refuses this agent\'s clock; fix the system time (NTP)', { message: res.errorMessage });
         // A proxy in front of a centre that is down answers 502/503/504: as good as no answer, unless it says when.
         this.unreachable = [502, 503, 504].includes(res.status) && res.retryAfterMs === null;
         this.fail(`centre answered ${res.status}${res.errorCode ? ` ${res.errorCode}` : ''}`);
