@@ -83,7 +83,7 @@ describe('agent config', () => {
     assert.equal(c.upload.bandwidthBytesPerSecond, 250_000);
     assert.equal(c.heartbeatSeconds, 5);
     assert.deepEqual(c.upload.backoff, { baseMs: 200, capMs: 9000 });
-    assert.deepEqual(c.disk, { maxUsePercent: 80, minFreeBytes: 1000, maxSpoolBytes: 5_000_000, checkSeconds: 15 });
+    assert.deepEqual(c.disk, { maxUsePercent: 80, minFreeBytes: 1000, maxSpoolBytes: 5_000_000, reserveBytes: 512 * 1024 ** 2, checkSeconds: 15 });
     assert.deepEqual(c.recording, { segmentSeconds: 10, ffmpegPath: '/opt/ffmpeg', ffprobePath: '/opt/ffprobe' });
     assert.equal(c.logLevel, 'debug');
   });

@@ -235,24 +235,28 @@ export class Outbox implements EvidenceSink, CallSink {
   }
 
   /**
-   * The live lane's next item (uploader.ts): of each camera's newest footage segment that ended at or after
-   * `endedSinceMs` and is not being sent, the oldest. So new footage reaches the centre within seconds while an old
-   * backlog drains oldest first (segments the live lane does not get to stay with the main lane). Nothing while any
-   * case window or call is pending: those keep the lead the send order gives them.
+   * The live lane's next item (uploader.ts): of each camera's `newest` latest footage segments that ended at or
+   * after `endedSinceMs` and are not being sent, the oldest. So new footage reaches the centre within seconds while an
+   * old backlog drains oldest first; a short stall of the live lane (a case window going first) is absorbed, and
+   * segments the live lane cannot keep up with stay with the main lane. Nothing while any case window or call is
+   * pending: those keep the lead the send order gives them.
    */
-  peekLive(endedSinceMs: number): OutboxItem | undefined {
-    const newest = new Map<string, Entry>();
+  peekLive(endedSinceMs: number, newest = 3): OutboxItem | undefined {
+    const perCamera = new Map<string, Entry[]>();
     for (const e of this.index.values()) {
       const it = e.item;
       if (it.priority < PRIORITY.footage) return undefined;
-      if (it.kind !== 'segment' || this.buffered(it)) continue;
-      const cur = newest.get(it.segment.cameraKey);
-      if (!cur || e.atMs > cur.atMs) newest.set(it.segment.cameraKey, e);
+      if (it.kind !== 'segment' || this.buffered(it) || segEnd(it) < endedSinceMs) continue;
+      const list = perCamera.get(it.segment.cameraKey) ?? [];
+      list.push(e);
+      perCamera.set(it.segment.cameraKey, list);
     }
     let best: Entry | undefined;
-    for (const e of newest.values()) {
-      if (this.leases.has(e.item.id) || segEnd(e.item as SegmentItem) < endedSinceMs) continue;
-      if (!best || compare(e, best) < 0) best = e;
+    for (const list of perCamera.values()) {
+      for (const e of list.sort((a, b) => b.atMs - a.atMs).slice(0, newest)) {
+        if (this.leases.has(e.item.id)) continue;
+        if (!best || compare(e, best) < 0) best = e;
+      }
     }
     return best?.item;
   }
