@@ -129,9 +129,17 @@ start_osd() {
     [ "$id" = 0 ] || die "expected osd id 0, got $id"
     c ceph-osd -i 0 --mkfs >>"$D/log/mkfs.log" 2>&1 || die "ceph-osd --mkfs failed"
   fi
-  alive "$D/run/osd.0.pid" || c ceph-osd -i 0 >>"$D/log/start.log" 2>&1 || die "ceph-osd did not start"
-  for _ in $(seq 150); do
-    timeout 5 ceph -c "$CONF" osd stat -f json 2>/dev/null | grep -q '"num_up_osds":1' && return 0; sleep 0.2
+  # Under heavy load the OSD sometimes dies during its first boot ("wrong fsid" from a monitor command sent before
+  # it had the monmap): start it again, up to three times.
+  for attempt in 1 2 3; do
+    alive "$D/run/osd.0.pid" || c ceph-osd -i 0 >>"$D/log/start.log" 2>&1 || { say "ceph-osd did not start (attempt $attempt)"; sleep 1; continue; }
+    for _ in $(seq 150); do
+      timeout 5 ceph -c "$CONF" osd stat -f json 2>/dev/null | grep -q '"num_up_osds":1' && return 0
+      alive "$D/run/osd.0.pid" || break
+      sleep 0.2
+    done
+    say "osd.0 is not up (attempt $attempt), restarting it"
+    alive "$D/run/osd.0.pid" && kill "$(cat "$D/run/osd.0.pid")" 2>/dev/null; sleep 1
   done
   die "osd.0 did not come up"
 }
