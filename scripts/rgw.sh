@@ -135,7 +135,7 @@ start_osd() {
     alive "$D/run/osd.0.pid" || c ceph-osd -i 0 >>"$D/log/start.log" 2>&1 || { say "ceph-osd did not start (attempt $attempt)"; sleep 1; continue; }
     for _ in $(seq 150); do
       timeout 5 ceph -c "$CONF" osd stat -f json 2>/dev/null | grep -q '"num_up_osds":1' && return 0
-      alive "$D/run/osd.0.pid" || break
+      [ -f "$D/run/osd.0.pid" ] && ! alive "$D/run/osd.0.pid" && break
       sleep 0.2
     done
     say "osd.0 is not up (attempt $attempt), restarting it"
