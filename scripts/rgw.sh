@@ -34,10 +34,11 @@ UID_NAME=mamoru
 ENDPOINT=http://127.0.0.1:$PORT
 
 say() { echo "rgw: $*"; }
-die() { echo "rgw: $*" >&2; [ -d "$D/log" ] && tail -n 15 "$D"/log/*.log >&2 2>/dev/null; exit 1; }
+die() { echo "rgw: $*" >&2; [ -d "$D/log" ] && tail -n 5 "$D"/log/{start,mkfs,mon.a,osd.0,client.rgw.a}.log >&2 2>/dev/null; exit 1; }
 alive() { local p; p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 answers() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$ENDPOINT/" 2>/dev/null | grep -qE '^(200|403)$'; }
-c() { "$@" -c "$CONF"; }
+# The daemons must not inherit the start lock (fd 9), or it would stay taken while they run.
+c() { "$@" -c "$CONF" 9>&-; }
 
 install_packages() {
   local missing=()
@@ -190,6 +191,13 @@ stop_all() {
 case "$CMD" in
   start)
     t0=$(date +%s%N)
+    if answers && [ -f "$D/s3.env" ] && signed_ok; then say "already up on $ENDPOINT ($D)"; exit 0; fi
+    # The tests' keys are fixed: a memstore cluster another checkout started on this port is used as it is.
+    if [ "$STORE" = memstore ] && answers && ! alive "$D/run/client.rgw.a.pid"; then
+      printf 'S3_ENDPOINT=%s\nS3_ACCESS_KEY=MAMORU-RGW-TEST\nS3_SECRET_KEY=mamoru-rgw-test-secret\n' "$ENDPOINT" >"$D/s3.env"
+      if signed_ok; then say "already up on $ENDPOINT (started by another checkout)"; exit 0; fi
+      rm -f "$D/s3.env"
+    fi
     # One start at a time per folder (setup.sh starts it in the background; a demo and a test run may race).
     exec 9>"$D/.start.lock"; flock -w 180 9 || die "another rgw.sh start holds $D/.start.lock"
     if answers && [ -f "$D/s3.env" ] && signed_ok; then say "already up on $ENDPOINT ($D)"; exit 0; fi
