@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing on a Debian 12 machine and starts PostgreSQL, Redis and S3. Idempotent.
+# Installs what is missing on a Debian 12 machine and starts PostgreSQL, Redis, S3 and MariaDB. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PKGS=(ffmpeg redis-server chromium fonts-ipafont-gothic espeak-ng sox docker-compose curl iproute2 util-linux poppler-utils unzip python3-opencv opencv-data)
+APT_PKGS=(ffmpeg redis-server chromium fonts-ipafont-gothic espeak-ng sox docker-compose curl iproute2 util-linux poppler-utils unzip python3-opencv opencv-data mariadb-server)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

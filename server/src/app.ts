@@ -115,7 +115,7 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
     storageLock,
     incidents: incidentService({ tx, audit, clock: d.clock, settings: incidentSettings, calls: repos.calls, storageHolds: storageLock, log: d.log }),
     incidentQuery: incidentQueryService({ incidents: repos.incidents, calls: repos.calls, recordings: repos.recordings, linking: repos.linking, commands: repos.agentCommands, audit, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds }),
-    ingest: ingestService({ cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit, commands: agentCommands, storageLock }),
+    ingest: ingestService({ tx, cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit, commands: agentCommands, storageLock }),
     playback: playbackService({ cameras: repos.cameras, segments: repos.segments, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     health: healthService({ db: d.db, redis: d.redis, store: d.store }),
     callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log, storageLock }),

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import * as Minio from 'minio';
 
 export interface StoredObject {
@@ -54,6 +54,13 @@ export interface ObjectStore {
    */
   remove(key: string, opts?: { versionId?: string | null }): Promise<void>;
   list(prefix: string): AsyncIterable<StoredObject>;
+  /**
+   * A writable that stores what is written to it at `key` as a multipart upload: `concurrency` parts in flight while
+   * the next one fills, through a fixed pool of part buffers, so memory is (concurrency + 1) × partSize whatever the
+   * size (for long outputs written as they are made, like a pack's ZIP). `done` resolves when the object is complete;
+   * on an error, or when the stream is destroyed, the upload is aborted and `done` rejects.
+   */
+  createUploadStream(key: string, metadata?: Record<string, string>, o?: { partSize?: number; concurrency?: number }): { stream: Writable; done: Promise<void> };
   ping(): Promise<void>;
   capabilities(): Promise<StoreCapabilities>;
   /** Sets or clears the S3 legal hold on every version of the object; false when the backend has no object lock or the object is missing. */
@@ -245,6 +252,100 @@ export function createS3Store(s: S3Settings): ObjectStore {
         if (!item.name) continue;
         yield { key: item.name, size: item.size ?? 0, lastModified: item.lastModified ?? new Date(0), metadata: {} };
       }
+    },
+    createUploadStream(key, metadata = {}, o = {}) {
+      const partSize = o.partSize ?? PART_SIZE;
+      const concurrency = Math.max(1, o.concurrency ?? 2);
+      const headers = Object.fromEntries(Object.entries(metadata).map(([k, v]) => [/^(x-amz-|content-|cache-control|expires)/i.test(k) ? k : `x-amz-meta-${k}`, v]));
+      const free: Buffer[] = [];
+      const takeBuffer = () => free.pop() ?? Buffer.allocUnsafeSlow(partSize);
+      let current: Buffer | null = null;
+      let filled = 0;
+      let partNumber = 0;
+      const etags: { part: number; etag: string }[] = [];
+      const inFlight = new Set<Promise<void>>();
+      let failure: Error | null = null;
+      let uploadId: Promise<string> | null = null;
+      const started = () => (uploadId ??= client.initiateNewMultipartUpload(bucket, key, headers));
+
+      /** Sends `buf[0, len)` as the next part; its buffer goes back to the pool when S3 has it. */
+      const send = (buf: Buffer, len: number) => {
+        const part = ++partNumber;
+        const p = (async () => {
+          const id = await started();
+          const r = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: id, partNumber: part, headers: {} }, buf.subarray(0, len));
+          etags.push({ part, etag: r.etag });
+        })()
+          .catch((e: Error) => {
+            failure ??= e;
+          })
+          .finally(() => {
+            free.push(buf);
+            inFlight.delete(p);
+          });
+        inFlight.add(p);
+      };
+      /** Waits until fewer than `concurrency` parts are in flight. */
+      const room = async () => {
+        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        if (failure) throw failure;
+      };
+
+      let settle!: { resolve: () => void; reject: (e: Error) => void };
+      const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+      const abort = async (e: Error) => {
+        await Promise.allSettled([...inFlight]);
+        if (uploadId) await uploadId.then((id) => client.abortMultipartUpload(bucket, key, id)).catch(() => undefined);
+        settle.reject(e);
+      };
+
+      const stream = new Writable({
+        highWaterMark: 1024 * 1024,
+        write(chunk: Buffer, _enc, cb) {
+          void (async () => {
+            let at = 0;
+            while (at < chunk.length) {
+              current ??= takeBuffer();
+              const n = chunk.copy(current, filled, at);
+              filled += n;
+              at += n;
+              if (filled === partSize) {
+                await room();
+                send(current, filled);
+                current = null;
+                filled = 0;
+              }
+            }
+          })().then(() => cb(), (e: Error) => cb(e));
+        },
+        final(cb) {
+          void (async () => {
+            // A zero-byte object is one empty part.
+            if (filled > 0 || partNumber === 0) {
+              await room();
+              send(current ?? takeBuffer(), filled);
+              current = null;
+            }
+            await Promise.all([...inFlight]);
+            if (failure) throw failure;
+            etags.sort((a, b) => a.part - b.part);
+            await client.completeMultipartUpload(bucket, key, await started(), etags);
+          })().then(
+            () => {
+              settle.resolve();
+              cb();
+            },
+            (e: Error) => cb(e),
+          );
+        },
+        destroy(err, cb) {
+          // Destroyed after a clean finish: nothing to undo.
+          if (!err && stream.writableFinished) return cb(null);
+          void abort(err ?? new Error(`upload of ${key} was cancelled`)).then(() => cb(err));
+        },
+      });
+      done.catch(() => undefined);
+      return { stream, done };
     },
     async ping() {
       await client.bucketExists(bucket);

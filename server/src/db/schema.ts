@@ -118,6 +118,19 @@ export interface GapTable {
   createdAt: Defaulted<Date>;
 }
 
+/** Refused agent input (times out of bounds), counted per agent, subject and code (issue 12 item 2). */
+export interface IngestRefusalTable {
+  id: Identity;
+  agentId: string;
+  siteId: string;
+  subject: 'segment' | 'segment_meta' | 'gap' | 'heartbeat';
+  code: string;
+  count: Defaulted<Int8>;
+  firstAt: Date;
+  lastAt: Date;
+  lastDetail: ColumnType<unknown, string, string>;
+}
+
 /** GENERATED ALWAYS AS (...) STORED: readable, never written. */
 type GeneratedText = ColumnType<string, never, never>;
 
@@ -160,6 +173,17 @@ export interface CallTable {
   holdCount: Defaulted<number>;
   createdAt: Defaulted<Date>;
   updatedAt: Defaulted<Date>;
+  /** How direction was decided (DIRECTION_SOURCES). */
+  directionSource: Defaulted<string>;
+  /** The first operator's pickup (not the PBX's answer) and the talk time from it. */
+  pickupAt: Date | null;
+  operatorTalkS: number | null;
+  /** Every extension the call rang (answered or not), for operator search. */
+  operatorExtensions: Defaulted<string[]>;
+  /** Live (AMI) state while no sealed version exists; null once one does. */
+  liveState: E.LiveCallState | null;
+  liveSeq: ColumnType<string | null, number | null, number | null>;
+  liveUpdatedAt: Date | null;
 }
 
 /** Every version an agent sent, verbatim (after validation). */
@@ -555,6 +579,7 @@ export interface Database {
   camera: CameraTable;
   segment: SegmentTable;
   gap: GapTable;
+  ingestRefusal: IngestRefusalTable;
   call: CallTable;
   callVersion: CallVersionTable;
   callLeg: CallLegTable;

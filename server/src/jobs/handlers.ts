@@ -68,6 +68,7 @@ export function buildWorkerServices(d: WorkerDeps) {
     pdf: d.pdf ?? chromiumPdfRenderer(),
     signingKey: d.signingKey ?? fileSigningKey(process.env.PACK_SIGNING_KEY_FILE ?? './data/pack-signing-key.pem'),
     workDir: d.workDir,
+    log: d.log,
   });
   // Object Lock in the storage mirrors holds and retention (issue 15); a no-op where the backend has none.
   const storageLock = storageLockService({ repo: storageLockRepository(d.db), store: d.store, clock: d.clock, log: d.log });

@@ -4,7 +4,7 @@ import type { Clock } from '../adapters/clock.ts';
 import type { StorageLockService } from './storage-lock.service.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { storeVerified } from './verified-upload.ts';
-import type { CallPayload } from '@mamoru/contract';
+import type { CallPayload, LiveCall } from '@mamoru/contract';
 import { payloadDigest } from '../domain/call-payload.ts';
 import type { Principal } from '../domain/principal.ts';
 import { badRequest, conflict, notFound, tooLarge } from '../domain/errors.ts';
@@ -68,6 +68,19 @@ export function callIngestService(deps: {
       const wanted = new Set(payload.recordings.map((r) => `${r.name}\n${r.sha256}`));
       const missingRecordings = declared.filter((r) => wanted.has(`${r.name}\n${r.sha256}`) && !r.objectKey).map((r) => r.name);
       return { callId: saved.callId, version, status: saved.status, missingRecordings };
+    },
+
+    /**
+     * The live view of a call (the agent's AMI connection), shown until the sealed version from the PBX's files
+     * arrives under the same key; after that a live update changes nothing (`superseded`).
+     */
+    async putLive(agent: AgentPrincipal, callKey: string, live: LiveCall) {
+      if (callKey !== `${live.pbxId}:${live.linkedId}`) {
+        throw badRequest('call_key_mismatch', `callKey must be '<pbxId>:<linkedId>' of the live call ('${live.pbxId}:${live.linkedId}')`);
+      }
+      if (live.endUtc !== null && Date.parse(live.endUtc) < Date.parse(live.startUtc)) throw badRequest('invalid_times', 'endUtc is before startUtc');
+      if (live.state === 'ended' && live.endUtc === null) throw badRequest('invalid_request', 'an ended live call needs endUtc');
+      return calls.saveLive({ siteId: agent.siteId, callKey, live, now: clock.now() });
     },
 
     /**

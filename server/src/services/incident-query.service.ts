@@ -58,6 +58,8 @@ function decodeCursor(s: string): { createdAt: Date; id: string } {
 
 function stateOf(a: Arrival, cmd: CommandRow | null): ArrivalState {
   if (a.complete && a.futureMs === 0) return 'complete';
+  // Nothing more can arrive, and some of it was deleted by retention before the case held it: it cannot be had.
+  if (a.deletedCount > 0 && a.missing.length === 0 && a.metadataOnlyCount === 0 && a.futureMs === 0) return 'failed';
   return cmd?.status === 'failed' ? 'failed' : 'awaiting';
 }
 

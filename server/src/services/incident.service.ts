@@ -48,7 +48,12 @@ export type UpdateIncidentInput = {
 };
 
 /** What one link placed: the ids of new links, holds and preserve commands (reported in the answer and the audit event). */
-export type LinkOutcome = { calls: string[]; windows: { id: string; cameraId: string; cameraKey: string; from: string; to: string; commandId: string | null }[]; holds: number };
+export type LinkOutcome = {
+  calls: string[];
+  /** `deletedCount`: segments of the window whose media retention had deleted before the case held it. */
+  windows: { id: string; cameraId: string; cameraKey: string; from: string; to: string; commandId: string | null; deletedCount: number }[];
+  holds: number;
+};
 
 const iso = (d: Date) => d.toISOString();
 const cleanText = (s: string) => s.replace(/\r\n?/g, '\n').trim();
@@ -136,7 +141,7 @@ export function incidentService(deps: {
       await r.incidents.setWindowCommand(id, cmd.id);
       commandId = cmd.id;
     }
-    return { id, cameraId: cam.id, cameraKey: cam.key, from: iso(start), to: iso(end), commandId, holds, missingMs: arrival.missingMs, metadataOnlyCount: arrival.metadataOnlyCount };
+    return { id, cameraId: cam.id, cameraKey: cam.key, from: iso(start), to: iso(end), commandId, holds, missingMs: arrival.missingMs, metadataOnlyCount: arrival.metadataOnlyCount, deletedCount: arrival.deletedCount };
   }
 
   async function linkCallsWithin(r: Repositories, i: IncidentRow, links: { callId: string; source: CallLinkSource }[], by: string, now: Date, incidentDays?: number) {
@@ -205,6 +210,9 @@ export function incidentService(deps: {
           now,
         });
         const incident = (await r.incidents.findInSites(id, 'all'))!;
+        // The site's cameras locked against retention first (footage-locks.ts): what the read below finds deleted was
+        // deleted before this case, and nothing it finds stored can be deleted before the holds commit.
+        await r.incidents.lockSiteCamerasForHolds(site.id);
         // One read for the whole link: the overlapping calls and every camera's footage in the window.
         const linking = await r.linking.siteWindow(site.id, linkFrom, linkTo);
         const incidentDays = await incidentEvidenceDays(r);

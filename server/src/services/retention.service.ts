@@ -94,7 +94,10 @@ export function retentionService(deps: {
         const reason = `retention: routine_footage ${footageDays} days`;
         for (;;) {
           const claimed: ClaimedSegment[] = await deps.tx(async (r) => {
-            const rows = await r.retention.claimExpiredSegments({ cutoff, now, limit: batchSize, reason });
+            // Lock the cameras first (hold writers wait, or we wait for their commit), then decide "not held" afresh.
+            const cameraIds = await r.retention.expiredSegmentCameras({ cutoff, now, limit: batchSize });
+            await r.retention.lockCameraFootage(cameraIds);
+            const rows = await r.retention.claimExpiredSegments({ cutoff, now, limit: batchSize, reason, cameraIds });
             for (const s of rows) {
               await deps.audit.recordWithin(r, RETENTION_ACTOR, {
                 action: 'retention.delete',
@@ -147,7 +150,9 @@ export function retentionService(deps: {
         const reason = `retention: routine_calls ${callDays} days`;
         for (;;) {
           const claimed: ClaimedRecording[] = await deps.tx(async (r) => {
-            const rows = await r.retention.claimExpiredRecordings({ cutoff, now, limit: batchSize, reason });
+            const callIds = await r.retention.expiredRecordingCalls({ cutoff, now, limit: batchSize });
+            await r.retention.lockCallMedia(callIds);
+            const rows = await r.retention.claimExpiredRecordings({ cutoff, now, limit: batchSize, reason, callIds });
             for (const rec of rows) {
               await deps.audit.recordWithin(r, RETENTION_ACTOR, {
                 action: 'retention.delete',
