@@ -25,7 +25,7 @@ stop_all() {
 }
 if [ "${1:-}" = stop ]; then stop_all; exit 0; fi
 
-bash scripts/setup.sh
+MAMORU_S3_CLUSTER=demo bash scripts/setup.sh
 echo "== demo S3 (radosgw, bluestore)"
 bash scripts/rgw.sh start --store bluestore --port "$DEMO_RGW_PORT" --mon-port "$DEMO_MON_PORT" | grep -v ' at [0-9.]* s$'
 echo "== web build"

@@ -34,10 +34,10 @@ UID_NAME=mamoru
 ENDPOINT=http://127.0.0.1:$PORT
 
 say() { echo "rgw: $*"; }
-die() { echo "rgw: $*" >&2; [ -d "$D/log" ] && tail -n 15 "$D"/log/*.log >&2 2>/dev/null; exit 1; }
+die() { echo "rgw: $*" >&2; [ -d "$D/log" ] && tail -n 5 "$D"/log/{start,mkfs,mon.a,osd.0,client.rgw.a}.log >&2 2>/dev/null; exit 1; }
 alive() { local p; p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 answers() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$ENDPOINT/" 2>/dev/null | grep -qE '^(200|403)$'; }
-# fd 9 is the start lock: the daemons must not inherit it, or it stays held for as long as they run.
+# The daemons must not inherit the start lock (fd 9), or it would stay taken while they run.
 c() { "$@" -c "$CONF" 9>&-; }
 
 install_packages() {
@@ -130,9 +130,17 @@ start_osd() {
     [ "$id" = 0 ] || die "expected osd id 0, got $id"
     c ceph-osd -i 0 --mkfs >>"$D/log/mkfs.log" 2>&1 || die "ceph-osd --mkfs failed"
   fi
-  alive "$D/run/osd.0.pid" || c ceph-osd -i 0 >>"$D/log/start.log" 2>&1 || die "ceph-osd did not start"
-  for _ in $(seq 150); do
-    timeout 5 ceph -c "$CONF" osd stat -f json 2>/dev/null | grep -q '"num_up_osds":1' && return 0; sleep 0.2
+  # Under heavy load the OSD sometimes dies during its first boot ("wrong fsid" from a monitor command sent before
+  # it had the monmap): start it again, up to three times.
+  for attempt in 1 2 3; do
+    alive "$D/run/osd.0.pid" || c ceph-osd -i 0 >>"$D/log/start.log" 2>&1 || { say "ceph-osd did not start (attempt $attempt)"; sleep 1; continue; }
+    for _ in $(seq 150); do
+      timeout 5 ceph -c "$CONF" osd stat -f json 2>/dev/null | grep -q '"num_up_osds":1' && return 0
+      [ -f "$D/run/osd.0.pid" ] && ! alive "$D/run/osd.0.pid" && break
+      sleep 0.2
+    done
+    say "osd.0 is not up (attempt $attempt), restarting it"
+    alive "$D/run/osd.0.pid" && kill "$(cat "$D/run/osd.0.pid")" 2>/dev/null; sleep 1
   done
   die "osd.0 did not come up"
 }
@@ -183,6 +191,13 @@ stop_all() {
 case "$CMD" in
   start)
     t0=$(date +%s%N)
+    if answers && [ -f "$D/s3.env" ] && signed_ok; then say "already up on $ENDPOINT ($D)"; exit 0; fi
+    # The tests' keys are fixed: a memstore cluster another checkout started on this port is used as it is.
+    if [ "$STORE" = memstore ] && answers && ! alive "$D/run/client.rgw.a.pid"; then
+      printf 'S3_ENDPOINT=%s\nS3_ACCESS_KEY=MAMORU-RGW-TEST\nS3_SECRET_KEY=mamoru-rgw-test-secret\n' "$ENDPOINT" >"$D/s3.env"
+      if signed_ok; then say "already up on $ENDPOINT (started by another checkout)"; exit 0; fi
+      rm -f "$D/s3.env"
+    fi
     # One start at a time per folder (setup.sh starts it in the background; a demo and a test run may race).
     exec 9>"$D/.start.lock"; flock -w 180 9 || die "another rgw.sh start holds $D/.start.lock"
     if answers && [ -f "$D/s3.env" ] && signed_ok; then say "already up on $ENDPOINT ($D)"; exit 0; fi

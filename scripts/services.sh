@@ -48,8 +48,11 @@ start_redis() {
 start_s3() {
   if [ "${MAMORU_S3:-rgw}" = s3rver ]; then start_s3rver; return; fi
   # setup.sh may have started it in the background already (while npm installed): this waits for it or starts it.
-  bash scripts/rgw.sh start --store memstore | grep -v ' at [0-9.]* s$' || { echo "S3 (radosgw) did not start: see .data/rgw-memstore/log" >&2; return 1; }
-  echo "s3: http://127.0.0.1:${MAMORU_RGW_PORT:-17480} (radosgw, Object Lock; keys: bash scripts/rgw.sh env)"
+  # MAMORU_S3_CLUSTER=demo: the demo's cluster (bluestore, kept; scripts/demo.sh) rather than the tests' one.
+  local args=(--store memstore) port=${MAMORU_RGW_PORT:-17480}
+  if [ "${MAMORU_S3_CLUSTER:-test}" = demo ]; then port=${MAMORU_DEMO_RGW_PORT:-7580}; args=(--store bluestore --port "$port" --mon-port "${MAMORU_DEMO_MON_PORT:-7589}"); fi
+  bash scripts/rgw.sh start "${args[@]}" | grep -v ' at [0-9.]* s$' || { echo "S3 (radosgw) did not start: see .data/rgw-*/log" >&2; return 1; }
+  echo "s3: http://127.0.0.1:$port (radosgw, Object Lock; keys: bash scripts/rgw.sh env ${args[*]})"
 }
 
 start_s3rver() {

@@ -13,9 +13,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # The S3 (Ceph radosgw, scripts/rgw.sh) takes about 20 s to come up: start it now, while npm installs.
 # scripts/services.sh waits for it. (rgw.sh installs its Debian packages itself, --no-install-recommends.)
+# MAMORU_S3_CLUSTER=demo (scripts/demo.sh): the demo's kept cluster instead of the tests' memstore one.
 if [ "${MAMORU_S3:-rgw}" != s3rver ]; then
   mkdir -p .run
-  bash scripts/rgw.sh start --store memstore >.run/rgw-start.log 2>&1 &
+  if [ "${MAMORU_S3_CLUSTER:-test}" = demo ]; then RGW_ARGS=(--store bluestore --port "${MAMORU_DEMO_RGW_PORT:-7580}" --mon-port "${MAMORU_DEMO_MON_PORT:-7589}"); else RGW_ARGS=(--store memstore); fi
+  bash scripts/rgw.sh start "${RGW_ARGS[@]}" >.run/rgw-start.log 2>&1 &
   RGW_BG=$!
 fi
 # npm install (not npm ci: foreign-platform optional binaries are missing from this registry, and ci refuses).

@@ -110,8 +110,10 @@ export function createS3Store(s: S3Settings): ObjectStore {
     const versioning = await (client.getBucketVersioning(bucket) as unknown as Promise<{ Status?: string } | undefined>)
       .then((v) => v?.Status === 'Enabled')
       .catch(() => false);
+    // Only a real ServerSideEncryptionConfiguration counts: radosgw 16 does not implement the call and answers it
+    // with a bucket listing.
     const encryption = await (client.getBucketEncryption(bucket) as unknown as Promise<unknown>)
-      .then((c) => Boolean(c))
+      .then((c) => Boolean(c && typeof c === 'object' && 'ServerSideEncryptionConfiguration' in c))
       .catch(() => false);
     caps = { objectLock, versioning, encryption };
     return caps;

@@ -19,6 +19,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { buildHandlers, buildWorkerServices } from '../../src/jobs/handlers.ts';
 import { createJobQueue, type JobQueue, type JobWorker, startJobWorker } from '../../src/jobs/queue.ts';
 import { createTestDatabase, TEST_ENV, uniqueName } from '../../../test-support/src/env.ts';
+import { dropTestBucket } from '../../../test-support/src/s3-cleanup.ts';
 
 export type TestCentre = {
   url: string;
@@ -222,6 +223,8 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
       await db.destroy();
       redis.disconnect();
       await database.drop();
+      // The tests' S3 holds its data in memory (radosgw on memstore): give the bucket back.
+      await dropTestBucket({ endpoint: TEST_ENV.s3Endpoint, accessKey: TEST_ENV.s3AccessKey, secretKey: TEST_ENV.s3SecretKey, bucket: store.bucket }).catch(() => undefined);
       await import('node:fs/promises').then((fs) => fs.rm(signingKeyFile, { force: true }));
     },
   };
