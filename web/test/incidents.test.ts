@@ -59,7 +59,7 @@ describe('filing form', () => {
 describe('preservation state', () => {
   type W = IncidentTimeline['cameraWindows'][number];
   const arrival = (o: Partial<W['arrival']> = {}): W['arrival'] => ({
-    state: 'awaiting', segments: { total: 0, stored: 0, metadataOnly: 0 }, storedMs: 0, metadataOnlyMs: 0, gapMs: 0, missingMs: 0, futureMs: 0, stored: [], atStore: [], missing: [], gaps: [], ...o,
+    state: 'awaiting', segments: { total: 0, stored: 0, metadataOnly: 0, deleted: 0 }, storedMs: 0, metadataOnlyMs: 0, deletedMs: 0, gapMs: 0, missingMs: 0, futureMs: 0, stored: [], atStore: [], deleted: [], missing: [], gaps: [], ...o,
   });
   const win = (a: W['arrival'], cmd: W['preserveCommand'] = null): W => ({
     id: 'w', camera: { id: 'c', key: 'cam1', name: 'cam1', place: null, uploadMode: 'continuous' }, from: '2026-11-24T05:00:00Z', to: '2026-11-24T05:10:00Z', source: 'filed',
@@ -77,6 +77,9 @@ describe('preservation state', () => {
     const failed = windowPreservation(win(arrival({ state: 'failed', gapMs: 120_000, gaps: [gap('2026-11-24T05:00:00Z', '2026-11-24T05:01:00Z', 'evicted'), gap('2026-11-24T05:02:00Z', '2026-11-24T05:03:00Z', 'evicted'), gap('2026-11-24T05:05:00Z', '2026-11-24T05:05:30Z', 'camera_offline')] }), cmd('failed', 'evicted before the request')));
     assert.deepEqual(failed, { state: 'missing', futureMs: 0, detail: 'evicted before the request', gaps: [{ reason: 'evicted', ms: 120_000 }, { reason: 'camera_offline', ms: 30_000 }] });
     assert.equal(windowPreservation(win(arrival({ state: 'complete', gapMs: 600_000 }))).state, 'missing', 'all of it a reported gap');
+    // Media the retention policy deleted before the case held it: missing, with that reason beside the gaps.
+    const deleted = windowPreservation(win(arrival({ state: 'failed', storedMs: 480_000, deletedMs: 120_000, deleted: [{ from: '2026-11-24T05:00:00Z', to: '2026-11-24T05:02:00Z' }] })));
+    assert.deepEqual(deleted, { state: 'missing', futureMs: 0, detail: null, gaps: [{ reason: 'deleted_by_retention', ms: 120_000 }] });
   });
 
   test("a call's recordings", () => {

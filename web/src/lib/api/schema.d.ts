@@ -561,7 +561,67 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The segment the centre holds with this identity (camera + start): hash, size, duration and where its media is
+         * @description The agent asks before it quarantines a segment refused with 409: the very same segment held here means it was delivered.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    cameraKey: string;
+                    start: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            segmentId: string;
+                            sha256: string;
+                            size: number;
+                            durationMs: number;
+                            /** @enum {string} */
+                            media: "stored" | "at_store" | "deleted";
+                        };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         /**
          * Upload one closed segment; the body streams to S3 and is verified against the edge SHA-256
          * @description Idempotent: the same segment again answers 200 with the stored id. `start` is the real UTC start (ISO 8601).
@@ -664,6 +724,15 @@ export type paths = {
                 };
                 /** @description error */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -795,6 +864,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         post?: never;
@@ -888,6 +966,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -961,6 +1048,15 @@ export type paths = {
                 };
                 /** @description error */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2148,6 +2244,8 @@ export type paths = {
                                     from: string;
                                     to: string;
                                     commandId: string | null;
+                                    /** @description segments of the window whose media the retention policy had deleted before the case held it */
+                                    deletedCount: number;
                                 }[];
                                 holds: number;
                             };
@@ -6475,9 +6573,12 @@ export type components = {
                 total: number;
                 stored: number;
                 metadataOnly: number;
+                deleted: number;
             };
             storedMs: number;
             metadataOnlyMs: number;
+            /** @description known footage whose media the retention policy deleted before the case held it */
+            deletedMs: number;
             gapMs: number;
             missingMs: number;
             futureMs: number;
@@ -6488,6 +6589,11 @@ export type components = {
             }[];
             /** @description stretches known from segment metadata whose media is still at the store */
             atStore: {
+                from: string;
+                to: string;
+            }[];
+            /** @description stretches whose media was deleted by the retention policy (reason deleted_by_retention); the rows and edge hashes stay */
+            deleted: {
                 from: string;
                 to: string;
             }[];
@@ -6663,7 +6769,10 @@ export type components = {
             ip: string | null;
             userAgent: string | null;
             purpose: string | null;
+            /** @description the centre's own id of the request */
             requestId: string | null;
+            /** @description the X-Request-Id the client sent, if any (the client's claim, not the centre's id) */
+            clientRequestId: string | null;
             /** @enum {string} */
             outcome: "success" | "failure";
             details?: unknown;
