@@ -229,6 +229,8 @@ export const CallVersionResponseSchema = z.object({
   /** Declared recordings whose bytes the centre does not hold yet. */
   missingRecordings: z.array(z.string()),
 });
+/** Answer to `PUT /calls/{callKey}/live`: `applied`, or `superseded` (a sealed version is there) / `stale` (older seq). */
+export const LiveCallResponseSchema = z.object({ callId: z.string(), status: z.enum(['applied', 'superseded', 'stale']) });
 export const RecordingPutResponseSchema = z.object({
   status: z.enum(PUT_STATUSES),
   callId: z.string(),

@@ -5,7 +5,7 @@
  */
 
 /** Why a stretch of a camera has no footage (the agent reports it, the centre stores it in `gap.reason`). */
-export const GAP_REASONS = ['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'other'] as const;
+export const GAP_REASONS = ['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'disk_full', 'other'] as const;
 export type GapReason = (typeof GAP_REASONS)[number];
 
 /** A camera's state as the agent reports it at registration and in heartbeats. */
@@ -36,16 +36,34 @@ export const RECORDING_ROLES = ['mixed', 'caller', 'operator', 'stereo'] as cons
 export type RecordingRole = (typeof RECORDING_ROLES)[number];
 
 /** Caveats the agent attaches to a call. */
-export const CALL_FLAGS = ['no_recording', 'no_cdr', 'weak_match', 'zone_mismatch', 'truncated_row'] as const;
+export const CALL_FLAGS = ['no_recording', 'no_cdr', 'weak_match', 'zone_mismatch', 'truncated_row', 'grouped_by_time'] as const;
 export type CallFlag = (typeof CALL_FLAGS)[number];
 
 /** The agent's PBX adapters. */
-export const PBX_ADAPTERS = ['asterisk-files', 'drop-folder'] as const;
+export const PBX_ADAPTERS = ['asterisk-files', 'drop-folder', 'freepbx'] as const;
 export type PbxAdapterName = (typeof PBX_ADAPTERS)[number];
 
 /** Where the answering operator's extension came from. */
-export const OPERATOR_SOURCES = ['dstchannel', 'cdr', 'sidecar', 'config'] as const;
+export const OPERATOR_SOURCES = ['dstchannel', 'cdr', 'sidecar', 'config', 'cel', 'ami'] as const;
 export type OperatorSource = (typeof OPERATOR_SOURCES)[number];
+
+/** How a call's direction was decided (strongest first): the PBX's own label in the recording name, the channels
+ * (a trunk on one side, an extension on the other), the dialplan context, a live AMI event, a sidecar, or nothing. */
+export const DIRECTION_SOURCES = ['recording_name', 'channels', 'context', 'ami', 'sidecar', 'none'] as const;
+export type DirectionSource = (typeof DIRECTION_SOURCES)[number];
+
+/** Call transfers (Asterisk CEL `BLINDTRANSFER` / `ATTENDEDTRANSFER`, AMI `BlindTransfer` / `AttendedTransfer`). */
+export const TRANSFER_KINDS = ['blind', 'attended'] as const;
+export type TransferKind = (typeof TRANSFER_KINDS)[number];
+
+/** Where the lines that decided the notice status came from. */
+export const NOTICE_EVIDENCE_SOURCES = ['cdr_custom', 'cdr_csv', 'cel', 'ami', 'sidecar'] as const;
+export type NoticeEvidenceSource = (typeof NOTICE_EVIDENCE_SOURCES)[number];
+
+/** A call the agent sees live (AMI) before its records are written: `in_progress` until hangup, then `ended`. Once a
+ * sealed version (from the PBX's files) arrives the live state is gone: the files are the record. */
+export const LIVE_CALL_STATES = ['in_progress', 'ended'] as const;
+export type LiveCallState = (typeof LIVE_CALL_STATES)[number];
 
 /** How the zone of the PBX's naive local times was decided. */
 export const ZONE_SOURCES = ['config', 'uniqueid', 'offset_in_data', 'config_contradicted_by_uniqueid'] as const;

@@ -17,6 +17,7 @@ export const AGENT_ROUTES = {
   commandAck: '/commands/{id}/ack',
   callVersion: '/calls/{callKey}/versions/{version}',
   callRecording: '/calls/{callKey}/recordings/{name}',
+  callLive: '/calls/{callKey}/live',
 } as const;
 
 type Params<T extends string> = T extends `${string}{${infer P}}${infer Rest}` ? P | Params<Rest> : never;
@@ -43,4 +44,5 @@ export const agentPaths = {
   commandAck: (id: string) => fillAgentRoute(R.commandAck, { id }),
   callVersion: (callKey: string, version: number) => fillAgentRoute(R.callVersion, { callKey, version }),
   callRecording: (callKey: string, name: string) => fillAgentRoute(R.callRecording, { callKey, name }),
+  callLive: (callKey: string) => fillAgentRoute(R.callLive, { callKey }),
 };

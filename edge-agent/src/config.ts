@@ -70,6 +70,11 @@ export const AgentConfigSchema = z
         shutdownGraceMs: nonNegInt.default(5_000),
         /** Longest Retry-After the agent will honour, seconds (a bigger value is clamped). */
         maxRetryAfterSeconds: positiveInt.default(3600),
+        /**
+         * While the centre gives no answer, the heartbeat asks every probeMs (±25 % jitter) instead of every
+         * heartbeatSeconds; its first answer wakes the uploader out of its backoff.
+         */
+        probeMs: positiveInt.default(2000),
       })
       .prefault({}),
     disk: z
@@ -78,6 +83,12 @@ export const AgentConfigSchema = z
         minFreeBytes: nonNegInt.default(1024 ** 3),
         /** Optional quota on the outbox's own bytes (pending media); 0 = no quota. */
         maxSpoolBytes: nonNegInt.default(0),
+        /**
+         * Room kept for live recording when held footage (case windows, never evicted) fills the disk past the
+         * limits above: new footage then lives in this reserve, oldest evicted first, and new segments of open case
+         * windows are no longer held. Default 512 MiB.
+         */
+        reserveBytes: nonNegInt.default(512 * 1024 ** 2),
         checkSeconds: z.number().min(0.05).max(3600).default(15),
       })
       .prefault({}),
@@ -189,6 +200,16 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDi
   const cross = crossChecks(data, baseDir);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        // One line per unknown key, with its full path and the closest known key at that place.
+        const known = knownKeysAt(AgentConfigSchema, issue.path, data);
+        for (const key of issue.keys) {
+          const path = [...issue.path.map(String), key].join('.');
+          const near = closestKey(key, known);
+          errors.push(`${path}: unknown key${near ? ` (did you mean '${[...issue.path.map(String), near].join('.')}'?)` : known.length ? ` (known keys here: ${known.join(', ')})` : ''}`);
+        }
+        continue;
+      }
       const path = issue.path.map(String).join('.');
       const src = fromEnv.get(path);
       errors.push(`${path || '(root)'}${src ? ` (from ${src})` : ''}: ${issue.message}`);
@@ -201,6 +222,77 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDi
   config.stateDir = abs(config.stateDir);
   config.spoolDir = abs(config.spoolDir);
   return { ok: true, config, secrets: cameraSecrets(config) };
+}
+
+type AnyDef = { type: string; shape?: Record<string, unknown>; innerType?: unknown; element?: unknown; options?: unknown[]; in?: unknown; discriminator?: string };
+const defOf = (s: unknown): AnyDef | null => ((s as { _zod?: { def?: AnyDef } })?._zod?.def ?? null);
+
+/** The keys an object schema at `path` accepts (following wrappers, arrays and the `adapter` union by the data). */
+export function knownKeysAt(schema: unknown, path: readonly PropertyKey[], data: unknown): string[] {
+  let cur: unknown = schema;
+  let value: unknown = data;
+  const unwrap = () => {
+    for (let i = 0; i < 20; i++) {
+      const d = defOf(cur);
+      if (!d) return;
+      if (d.innerType !== undefined && ['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch', 'nonoptional'].includes(d.type)) cur = d.innerType;
+      else if (d.type === 'pipe') cur = d.in;
+      else if (d.type === 'union' && Array.isArray(d.options)) {
+        // A discriminated union: the option whose literal discriminator matches the data; else the first object option.
+        const disc = d.discriminator;
+        const v = disc && value && typeof value === 'object' ? (value as Record<string, unknown>)[disc] : undefined;
+        const match = d.options.find((o) => {
+          const sh = defOf(o)?.shape;
+          const lit = sh && disc ? defOf(sh[disc]) as { values?: unknown[] } | null : null;
+          return lit?.values?.includes(v);
+        });
+        cur = match ?? d.options[0];
+      } else return;
+    }
+  };
+  unwrap();
+  for (const seg of path) {
+    const d = defOf(cur);
+    if (d?.type === 'object' && d.shape) cur = d.shape[String(seg)];
+    else if (d?.type === 'array') cur = d.element;
+    else if (d?.type === 'record') cur = (d as { valueType?: unknown }).valueType;
+    else return [];
+    value = value && typeof value === 'object' ? (value as Record<string, unknown>)[String(seg)] : undefined;
+    unwrap();
+  }
+  const d = defOf(cur);
+  return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
+}
+
+/** The known key a misspelt one most likely meant: same letters ignoring case, or within a small edit distance. */
+export function closestKey(key: string, known: readonly string[]): string | null {
+  const lower = key.toLowerCase();
+  const same = known.find((k) => k.toLowerCase() === lower);
+  if (same) return same;
+  // `celFile` → `cel`, `monitor` → `monitorDir`: one is the other with a word added.
+  const prefix = known.filter((k) => k.length >= 3 && (lower.startsWith(k.toLowerCase()) || k.toLowerCase().startsWith(lower))).sort((a, b) => b.length - a.length)[0];
+  if (prefix && lower.length >= 3) return prefix;
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(lower, k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
 }
 
 /** Reads and validates a config file (.yaml, .yml or .json; YAML is a superset of JSON, so both parse). */

@@ -114,7 +114,7 @@ describe('agent config', () => {
       /^server\.url: /,
       /^heartbeatSeconds: /,
       /^upload\.backoff\.capMs: capMs must be ≥ baseMs$/,
-      /^upload: Unrecognized key: "speed"$/,
+      /^upload\.speed: unknown key \(known keys here: bandwidthBytesPerSecond, backoff, /,
       /^disk\.maxUsePercent: /,
       /^cameras\.0\.key: /,
       /^cameras\.0\.name: /,
@@ -126,7 +126,7 @@ describe('agent config', () => {
       /^cameras\.3\.transport: /,
       /^cameras\.3\.onvif\.host: /,
       /^cameras\.3\.onvif\.port: /,
-      /^\(root\): Unrecognized key: "extra"$/,
+      /^extra: unknown key \(known keys here: server, stateDir, /,
       /^stateDir: must not be the same folder as spoolDir$/,
     ];
     for (const re of expect) assert.ok(errors.some((e) => re.test(e)), `missing ${re}\n${errors.join('\n')}`);
@@ -142,6 +142,24 @@ describe('agent config', () => {
     assert.equal(bad.ok, false);
     const errors = (bad as { errors: string[] }).errors;
     for (const p of ['heartbeatSeconds: ', 'pbx.id: ', 'pbx.timezone: ', 'pbx.monitorDir: ']) assert.ok(errors.some((e) => e.startsWith(p)), `${p} in\n${errors.join('\n')}`);
+  });
+
+  test('misspelt keys inside the pbx section (and anywhere else) are refused with their path and a suggestion', () => {
+    const r = validateConfig({
+      ...good,
+      uplaod: {},
+      pbx: { id: 'main-pbx', adapter: 'asterisk-files', monitorDir: '/m', cdrCsv: '/c', timeZone: 'Asia/Tokyo', celFile: '/var/log/asterisk/cel-custom/Master.csv', inboundContext: ['from-trunk'] },
+    });
+    assert.equal(r.ok, false, 'before: the pbx section ignored unknown keys');
+    const errors = (r as { errors: string[] }).errors;
+    for (const line of [
+      "pbx.timeZone: unknown key (did you mean 'pbx.timezone'?)",
+      "pbx.celFile: unknown key (did you mean 'pbx.cel'?)",
+      "pbx.inboundContext: unknown key (did you mean 'pbx.inboundContexts'?)",
+      "uplaod: unknown key (did you mean 'upload'?)",
+    ]) assert.ok(errors.includes(line), `${line} in\n${errors.join('\n')}`);
+    const drop = validateConfig({ ...good, pbx: { id: 'p', adapter: 'drop-folder', dropDir: '/d', manifest: { columns: { start: 0, calerNumber: 1 } } } });
+    assert.ok(!drop.ok && drop.errors.includes("pbx.manifest.columns.calerNumber: unknown key (did you mean 'pbx.manifest.columns.callerNumber'?)"), JSON.stringify(!drop.ok && drop.errors));
   });
 
   test('env values that are wrong are reported against the variable', () => {

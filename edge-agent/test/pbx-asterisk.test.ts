@@ -76,6 +76,8 @@ test('unanswered and busy calls (18 columns, PBX writing UTC, one AMI-assigned u
     endUtc: '2026-11-23T09:00:20Z',
     durationS: 20,
     talkS: 0,
+    pickupUtc: null,
+    operatorTalkS: null,
     zone: 'UTC',
     zoneSource: 'config_contradicted_by_uniqueid',
     raw: { start: '2026-11-23 09:00:00', answer: null, end: '2026-11-23 09:00:20' },
@@ -89,7 +91,9 @@ test('unanswered and busy calls (18 columns, PBX writing UTC, one AMI-assigned u
   // No epoch in this uniqueid: the zone learned from the PBX's other calls is used, and flagged.
   assert.equal(b.times.zone, 'UTC');
   assert.equal(b.times.startUtc, '2026-11-23T09:05:00Z');
-  assert.deepEqual(b.notice, { played: 'yes', method: 'userfield', atUtc: null });
+  assert.deepEqual(b.notice, { played: 'yes', method: 'userfield', atUtc: null, evidence: [{ source: 'cdr_csv', raw: b.legs[0]!.raw, file: s.tree.master, offset: b.legs[0]!.source.offset }] });
+  assert.deepEqual(a.operators.map((o) => [o.extension, o.rungUtc, o.answeredUtc]), [['201', '2026-11-23T09:00:00Z', null]], 'who was rung is kept on an unanswered call');
+  assert.deepEqual(b.operators.map((o) => [o.extension, o.answeredUtc]), [['202', null]], 'and on a busy one');
   assert.deepEqual(b.caller, { number: '09011112222', name: null, e164: '+819011112222' });
 });
 
@@ -155,7 +159,7 @@ test('16, 18 and 21-column rows mixed in one file', async () => {
   }
   assert.deepEqual(c21.flags, []);
   assert.deepEqual(c18.flags, []);
-  assert.deepEqual(c16.flags, ['weak_match'], 'no ids in a 16-column row: the recording matched by time and numbers');
+  assert.deepEqual(c16.flags, ['weak_match', 'grouped_by_time'], 'no ids in a 16-column row: grouped by caller and time, the recording matched by time and numbers');
   assert.deepEqual([c21.legs[0]!.sequence, c18.legs[0]!.sequence, c16.legs[0]!.uniqueId], [0, null, null]);
 });
 

@@ -61,21 +61,26 @@ test('audio + JSON sidecar: processed once both are stable; exact payload', asyn
     linkedId: '3cx-000123',
     adapter: 'drop-folder',
     direction: 'inbound',
+    directionSource: 'sidecar',
     disposition: 'answered',
     caller: { number: '0312345678', name: '山田 太郎', e164: '+81312345678' },
     called: { number: '0501234567', e164: '+81501234567' },
     operator: { extension: '201', name: '田中', source: 'sidecar' },
+    operators: [{ extension: '201', name: '田中', rungUtc: null, answeredUtc: null, source: 'sidecar' }],
+    transfers: [],
     times: {
       startUtc: '2026-11-23T09:05:00Z',
       answerUtc: '2026-11-23T09:05:05Z',
       endUtc: '2026-11-23T09:05:26Z',
       durationS: 26,
       talkS: 21,
+      pickupUtc: null,
+      operatorTalkS: null,
       zone: 'Asia/Tokyo',
       zoneSource: 'offset_in_data',
       raw: { start: '2026-11-23T18:05:00+09:00', answer: '2026-11-23T18:05:05+09:00', end: '2026-11-23T18:05:26+09:00' },
     },
-    notice: { played: 'yes', method: 'sidecar', atUtc: '2026-11-23T09:05:00Z' },
+    notice: { played: 'yes', method: 'sidecar', atUtc: '2026-11-23T09:05:00Z', evidence: [{ source: 'sidecar', raw: text, file: join(s.drop, 'call-0001.json'), offset: null }] },
     legs: [{ uniqueId: null, linkedId: '3cx-000123', sequence: null, src: '0312345678', dst: '0501234567', channel: null, dstChannel: null, lastApp: null, disposition: 'answered', raw: text, source: { file: join(s.drop, 'call-0001.json'), offset: null } }],
     recordings: [{ name: 'call-0001.wav', role: 'mixed', format: 'wav', sampleRate: 8000, channels: 1, durationS: 26, size: (await stat(audio)).size, sha256: await sha256File(audio) }],
     flags: [],
@@ -168,7 +173,7 @@ test('a Shift_JIS manifest with Japanese headers, naive JST times and h:mm:ss du
   assert.deepEqual(a.caller, { number: '0312345678', name: '山田太郎', e164: '+81312345678' });
   assert.deepEqual(a.operator, { extension: '201', name: null, source: 'cdr' });
   assert.deepEqual([a.disposition, a.times.startUtc, a.times.endUtc, a.times.durationS, a.times.zoneSource], ['answered', '2026-11-23T09:05:00Z', '2026-11-23T09:05:26Z', 26, 'config']);
-  assert.deepEqual(a.notice, { played: 'yes', method: 'sidecar', atUtc: null });
+  assert.deepEqual(a.notice, { played: 'yes', method: 'sidecar', atUtc: null, evidence: [{ source: 'sidecar', raw: rows[1], file: null, offset: null }] });
   assert.equal(a.legs[0]!.raw, rows[1]);
   assert.equal(a.legs[0]!.source.offset, null, 'no byte offsets into a re-encoded file');
   assert.equal(a.recordings[0]!.name, 'rec-001.wav');

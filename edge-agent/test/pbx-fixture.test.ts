@@ -72,6 +72,27 @@ async function expectedLegs() {
   ];
 }
 
+/** The first line of a fixture file that matches, with its byte offset. */
+async function lineOf(rel: string, pick: (line: string) => boolean) {
+  const file = join(FIXTURE, rel);
+  const text = await readFile(file, 'utf8');
+  let offset = 0;
+  for (const raw of text.split('\n')) {
+    if (pick(raw)) return { raw, file, offset };
+    offset += Buffer.byteLength(raw) + 1;
+  }
+  throw new Error(`no such line in ${rel}`);
+}
+
+/** The cdr_custom line with rec_notice=played, and the CEL STREAM_BEGIN of the notice sound (its time). */
+async function noticeEvidence() {
+  const custom = await lineOf('cdr-custom/cdr_master.json', (l) => l.includes('"rec_notice":"played"'));
+  const sb = await lineOf('cel-custom/Master.csv', (l) => l.startsWith('"STREAM_BEGIN"') && l.includes('custom/notice'));
+  return [{ source: 'cdr_custom', ...custom }, { source: 'cel', ...sb }];
+}
+
+const operatorRung = '2026-11-23T18:05:00Z';
+
 async function expectedRecordings() {
   const rec = async (suffix: string, role: string) => {
     const p = join(MON, `${BASE}${suffix}.wav`);
@@ -90,21 +111,28 @@ test('fixture: Asia/Tokyo configured, the uniqueid shows the PBX wrote UTC → e
     linkedId: '1795457100.0',
     adapter: 'asterisk-files',
     direction: 'inbound',
+    directionSource: 'recording_name',
     disposition: 'answered',
     caller: { number: '0312345678', name: 'Yamada Taro', e164: '+81312345678' },
     called: { number: '0501234567', e164: '+81501234567' },
     operator: { extension: '201', name: 'Tanaka', source: 'dstchannel' },
+    // Rung from the Dial row (its start: the CDR cannot tell the notice's 5 s apart), picked up when the caller's
+    // channel entered the bridge with it (CEL BRIDGE_ENTER), 5.6 s after the PBX answered for the notice.
+    operators: [{ extension: '201', name: 'Tanaka', rungUtc: operatorRung, answeredUtc: '2026-11-23T18:05:05.636Z', source: 'cel' }],
+    transfers: [],
     times: {
       startUtc: '2026-11-23T18:05:00Z',
       answerUtc: '2026-11-23T18:05:00Z',
       endUtc: '2026-11-23T18:05:26Z',
       durationS: 26,
       talkS: 26,
+      pickupUtc: '2026-11-23T18:05:05.636Z',
+      operatorTalkS: 20,
       zone: 'UTC',
       zoneSource: 'config_contradicted_by_uniqueid',
       raw: { start: '2026-11-23 18:05:00', answer: '2026-11-23 18:05:00', end: '2026-11-23 18:05:26' },
     },
-    notice: { played: 'yes', method: 'cdr_variable', atUtc: '2026-11-23T18:05:00.493Z' },
+    notice: { played: 'yes', method: 'cdr_variable', atUtc: '2026-11-23T18:05:00.493Z', evidence: await noticeEvidence() },
     legs: await expectedLegs(),
     recordings,
     flags: ['zone_mismatch'],
@@ -130,7 +158,7 @@ test('fixture: Master.csv and recordings only → notice unknown, operator name 
   const sink = await run(config({ cdrCustom: null, cel: null, noticeSound: null, operators: {} }));
   assert.equal(sink.calls.length, 1);
   const c = sink.calls[0]!;
-  assert.deepEqual(c.notice, { played: 'unknown', method: null, atUtc: null });
+  assert.deepEqual(c.notice, { played: 'unknown', method: null, atUtc: null, evidence: [] });
   assert.deepEqual(c.operator, { extension: '201', name: null, source: 'dstchannel' });
   assert.equal(c.recordings.length, 3);
 });
@@ -138,7 +166,12 @@ test('fixture: Master.csv and recordings only → notice unknown, operator name 
 test('fixture: CEL alone tells the notice played (STREAM_BEGIN of the configured sound / REC_NOTICE user event)', async () => {
   const sink = await run(config({ cdrCustom: null }));
   const c = sink.calls[0]!;
-  assert.deepEqual(c.notice, { played: 'yes', method: 'cel', atUtc: '2026-11-23T18:05:00.493Z' });
+  assert.deepEqual(c.notice.played, 'yes');
+  assert.deepEqual(c.notice.method, 'cel');
+  assert.deepEqual(c.notice.atUtc, '2026-11-23T18:05:00.493Z');
+  const cel = await lineOf('cel-custom/Master.csv', (l) => l.startsWith('"REC_NOTICE"'));
+  const sb = await lineOf('cel-custom/Master.csv', (l) => l.startsWith('"STREAM_BEGIN"') && l.includes('custom/notice'));
+  assert.deepEqual(c.notice.evidence, [{ source: 'cel', ...cel }, { source: 'cel', ...sb }], 'the CEL lines that decided it travel with the call');
 });
 
 test('fixture: a second adapter run over the same state seals nothing new', async () => {

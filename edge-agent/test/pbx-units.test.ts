@@ -181,7 +181,7 @@ describe('recordings', () => {
 
 describe('journal and ledger', () => {
   const payload = (n: number): CallPayload =>
-    ({ pbxId: 'p', linkedId: `l${n}`, adapter: 'asterisk-files', direction: 'inbound', disposition: 'answered', caller: { number: String(n), name: null, e164: null }, called: { number: null, e164: null }, operator: null, times: { startUtc: 'x', answerUtc: null, endUtc: 'y', durationS: n, talkS: null, zone: 'UTC', zoneSource: 'config', raw: { start: null, answer: null, end: null } }, notice: { played: 'unknown', method: null, atUtc: null }, legs: [], recordings: [], flags: [] }) as CallPayload;
+    ({ pbxId: 'p', linkedId: `l${n}`, adapter: 'asterisk-files', direction: 'inbound', disposition: 'answered', caller: { number: String(n), name: null, e164: null }, called: { number: null, e164: null }, operator: null, times: { startUtc: 'x', answerUtc: null, endUtc: 'y', durationS: n, talkS: null, zone: 'UTC', zoneSource: 'config', raw: { start: null, answer: null, end: null } }, notice: { played: 'unknown', method: null, atUtc: null }, legs: [], recordings: [], flags: [] }) as unknown as CallPayload;
 
   test('a torn last line is cut off on open', async () => {
     const d = await tempDir();

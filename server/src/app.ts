@@ -52,6 +52,8 @@ import { healthService } from './services/health.service.ts';
 import { incidentQueryService } from './services/incident-query.service.ts';
 import { incidentService } from './services/incident.service.ts';
 import { ingestService } from './services/ingest.service.ts';
+import { storageLockService } from './services/storage-lock.service.ts';
+import { storageLockRepository } from './repositories/storage-lock.repository.ts';
 import { jobStatusService } from './services/job-status.service.ts';
 import { evidencePackService } from './services/evidence-pack.service.ts';
 import { packRepository } from './repositories/pack.repository.ts';
@@ -105,15 +107,18 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
   const { repos, audit, tx } = a;
   const incidentSettings = d.incidents ?? loadIncidentSettings();
   const agentCommands = agentCommandService({ tx, audit, clock: d.clock, redeliverSeconds: incidentSettings.commandRedeliverSeconds });
+  // Object Lock in the storage mirrors holds and retention (issue 15); a no-op where the backend has none.
+  const storageLock = storageLockService({ repo: storageLockRepository(d.db), store: d.store, clock: d.clock, log: d.log });
   return {
     ...a,
     agentCommands,
-    incidents: incidentService({ tx, audit, clock: d.clock, settings: incidentSettings, calls: repos.calls }),
+    storageLock,
+    incidents: incidentService({ tx, audit, clock: d.clock, settings: incidentSettings, calls: repos.calls, storageHolds: storageLock, log: d.log }),
     incidentQuery: incidentQueryService({ incidents: repos.incidents, calls: repos.calls, recordings: repos.recordings, linking: repos.linking, commands: repos.agentCommands, audit, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds }),
-    ingest: ingestService({ tx, cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit, commands: agentCommands }),
+    ingest: ingestService({ tx, cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit, commands: agentCommands, storageLock }),
     playback: playbackService({ cameras: repos.cameras, segments: repos.segments, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     health: healthService({ db: d.db, redis: d.redis, store: d.store }),
-    callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log }),
+    callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log, storageLock }),
     callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     jobStatus: jobStatusService({ jobs: d.jobs, audit }),
     fleet: fleetService({ fleet: repos.fleet, sites: repos.sites, audit, clock: d.clock }),

@@ -79,7 +79,7 @@ describe('calls: search across thousands of calls', () => {
         called: { number: did, e164: `+81${did.slice(1)}` },
         operator: answered ? { extension: pick(['201', '202', '203', '204', '205', '206', '207', '208']), name: null, source: 'dstchannel' } : null,
         times: { ...fixturePayload().times, startUtc: new Date(start).toISOString(), answerUtc: null, endUtc: new Date(start + 60_000).toISOString(), durationS: 60, talkS: null },
-        notice: { played: notice, method: notice === 'unknown' ? null : 'cdr_variable', atUtc: null },
+        notice: { played: notice, method: notice === 'unknown' ? null : 'cdr_variable', atUtc: null, evidence: [] },
         legs: [{ ...fixturePayload().legs[2]!, raw: `synthetic ${i}` }],
         recordings: [],
       });

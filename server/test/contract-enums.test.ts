@@ -17,6 +17,7 @@ const COLUMNS: Record<string, readonly string[]> = {
   'call.direction': E.CALL_DIRECTIONS,
   'call.disposition': E.CALL_DISPOSITIONS,
   'call.notice_played': E.NOTICE_PLAYED,
+  'call.live_state': E.LIVE_CALL_STATES,
   'recording.role': E.RECORDING_ROLES,
   'recording.derive_status': E.DERIVE_STATUSES,
   'app_user.role': E.ROLES,

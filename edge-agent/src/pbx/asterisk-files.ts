@@ -21,6 +21,8 @@ import {
   type Group,
   groupRows,
   groupSpanUtc,
+  linkedidHints,
+  overlapsCall,
   recordingKeys,
   zoneFor,
 } from './correlate.ts';
@@ -54,13 +56,15 @@ type State = {
   customs: CustomRec[];
   cels: CelRec[];
   recs: RecObs[];
+  /** Where a source other than the files stands (the freepbx adapter's database cursor), saved atomically with the rest. */
+  source?: Record<string, unknown>;
 };
 
 const sigOf = (o: { size: number; mtimeMs: number; ino: number }): FileSig => ({ size: o.size, mtimeMs: o.mtimeMs, ino: o.ino });
 const sameSig = (a: FileSig | undefined, b: FileSig) => !!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 
 export class AsteriskFilesAdapter extends PolledAdapter {
-  private state!: State;
+  protected state!: State;
   private ledger!: SealLedger<AsteriskExtra>;
   private unparsed!: Journal;
   private tails: { cdr: FileTail; custom: FileTail | null; cel: FileTail | null } | null = null;
@@ -69,7 +73,7 @@ export class AsteriskFilesAdapter extends PolledAdapter {
   private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
 
   constructor(
-    private readonly cfg: AsteriskFilesConfig,
+    protected readonly cfg: AsteriskFilesConfig,
     deps: AdapterDeps,
   ) {
     super(cfg, deps, 'pbx');
@@ -83,6 +87,7 @@ export class AsteriskFilesAdapter extends PolledAdapter {
     await mkdir(this.dir, { recursive: true });
     const now = this.clock.now();
     const saved = await readJsonFile<State>(join(this.dir, 'state.json'));
+    this.freshStart = saved === null;
     const ignore = this.cfg.backfillHours === null ? null : now - this.cfg.backfillHours * 3600e3;
     this.state = saved ?? {
       v: 1,
@@ -101,7 +106,15 @@ export class AsteriskFilesAdapter extends PolledAdapter {
       retentionMs: this.cfg.ledgerRetentionDays * 86400e3,
     });
     this.unparsed = (await Journal.open(join(this.dir, 'unparsed.jsonl'))).journal;
-    if (saved === null) {
+    await this.openSource(saved === null);
+    this.scanner = new RecordingScanner(resolve(this.cfg.monitorDir), this.cfg.timezone);
+    this.scanner.load(this.state.recs);
+    await this.ledger.redeliverPending();
+  }
+
+  /** Opens where rows come from (here: the tails of the CDR/CEL files). `fresh`: no saved state (first start). */
+  protected async openSource(fresh: boolean): Promise<void> {
+    if (fresh) {
       const mark = async (p: string | null) => {
         if (!p) return null;
         const st = await stat(resolve(p)).catch(() => null);
@@ -109,21 +122,29 @@ export class AsteriskFilesAdapter extends PolledAdapter {
       };
       this.state.history = { cdr: await mark(this.cfg.cdrCsv), custom: await mark(this.cfg.cdrCustom), cel: await mark(this.cfg.cel) };
     }
-    const startAtEnd = saved === null && this.cfg.startAtEnd;
+    const startAtEnd = fresh && this.cfg.startAtEnd;
     this.tails = {
       cdr: new FileTail(resolve(this.cfg.cdrCsv), this.state.tails.cdr, startAtEnd),
       custom: this.cfg.cdrCustom ? new FileTail(resolve(this.cfg.cdrCustom), this.state.tails.custom, startAtEnd) : null,
       cel: this.cfg.cel ? new FileTail(resolve(this.cfg.cel), this.state.tails.cel, startAtEnd) : null,
     };
-    this.scanner = new RecordingScanner(resolve(this.cfg.monitorDir), this.cfg.timezone);
-    this.scanner.load(this.state.recs);
-    await this.ledger.redeliverPending();
   }
 
-  protected async close(): Promise<void> {
+  /** Closes what openSource() opened. */
+  protected async closeSource(): Promise<void> {
     await this.tails?.cdr.close();
     await this.tails?.custom?.close();
     await this.tails?.cel?.close();
+  }
+
+  /** Copies the source's position into the state just before it is saved. */
+  protected savePosition(): void {
+    const t = this.tails!;
+    this.state.tails = { cdr: t.cdr.position(), custom: t.custom?.position() ?? null, cel: t.cel?.position() ?? null };
+  }
+
+  protected async close(): Promise<void> {
+    await this.closeSource();
     await this.ledger?.close().catch(() => undefined);
     await this.unparsed?.close().catch(() => undefined);
   }
@@ -133,16 +154,23 @@ export class AsteriskFilesAdapter extends PolledAdapter {
     await this.ingest(now);
     const full = now - this.lastFullScan >= this.ms(this.cfg.fullScanSeconds);
     const settled = this.settledPaths();
+    const firstScan = this.lastFullScan === -Infinity;
     await this.scanner.scan(now, full, this.state.scanCutoffMs ?? -Infinity, (o) => settled.has(o.path) && sameSig(settled.get(o.path), sigOf(o)));
+    // Recordings under the cutoff on the very first scan of a fresh state are history (later: already handled).
+    if (firstScan && this.freshStart) this.skippedHistory.recordings += this.scanner.skippedOld;
     if (full) this.lastFullScan = now;
     await this.correlateAndSeal(now);
     if (full) this.advanceCutoff(now);
     await this.persist();
+    this.reportSkipped();
   }
+
+  /** True when this process created the state (the agent's first start with this PBX). */
+  private freshStart = false;
 
   // ---- ingest ---------------------------------------------------------------------------------------------
 
-  private sealedRowKeys(): Set<string> {
+  protected sealedRowKeys(): Set<string> {
     const keys = new Set<string>();
     for (const e of this.ledger.recent()) {
       for (const r of e.extra!.rows) keys.add(r.key);
@@ -161,10 +189,39 @@ export class AsteriskFilesAdapter extends PolledAdapter {
     if (!this.historic(line, mark)) return false;
     const t = parseNaive(naive);
     // Rough on purpose (the zone is not decided yet): 14 h of slack covers any zone.
-    return t !== null && zonedToUtcMs(t, 'UTC') < this.state.ignoreBeforeMs! - 14 * 3600e3;
+    const old = t !== null && zonedToUtcMs(t, 'UTC') < this.state.ignoreBeforeMs! - 14 * 3600e3;
+    if (old) this.skipped('cdrRows', naive);
+    return old;
   }
 
-  private async ingest(now: number): Promise<void> {
+  /** History skipped under backfillHours since start-up (logged after each pass that skipped more). */
+  private readonly skippedHistory = { cdrRows: 0, cdrCustomLines: 0, celRows: 0, recordings: 0, oldest: null as string | null, newest: null as string | null };
+  private skippedLogged = '';
+
+  private skipped(kind: 'cdrRows' | 'cdrCustomLines' | 'celRows', when: string | null): void {
+    const h = this.skippedHistory;
+    h[kind]++;
+    if (when !== null) {
+      if (h.oldest === null || when < h.oldest) h.oldest = when;
+      if (h.newest === null || when > h.newest) h.newest = when;
+    }
+  }
+
+  private reportSkipped(): void {
+    const h = this.skippedHistory;
+    const text = JSON.stringify(h);
+    if (text === this.skippedLogged || h.cdrRows + h.cdrCustomLines + h.celRows + h.recordings === 0) return;
+    this.skippedLogged = text;
+    this.log.info('PBX history older than backfillHours skipped', {
+      pbx: this.cfg.id,
+      why: `first start on ${new Date(this.state.createdAt).toISOString()} with backfillHours=${this.cfg.backfillHours}: older calls were made before this agent collected them (set backfillHours: null on a fresh state folder to take everything)`,
+      ignoreBefore: this.state.ignoreBeforeMs === null ? null : new Date(this.state.ignoreBeforeMs).toISOString(),
+      ...h,
+    });
+  }
+
+  /** Reads what is new at the source into the pending rows (state.rows/customs/cels), skipping keys already known. */
+  protected async ingest(now: number): Promise<void> {
     const t = this.tails!;
     const known = this.sealedRowKeys();
     const pendingKeys = new Set<string>([...this.state.rows, ...this.state.customs, ...this.state.cels].map((r) => r.key));
@@ -193,7 +250,10 @@ export class AsteriskFilesAdapter extends PolledAdapter {
         const { text } = decodeBytes(line.bytes, this.cfg.cdrEncoding);
         const rec = parseCdrCustomLine(text, { file: line.file, offset: line.offset, seenAt: now }, this.cfg.noticeVariable);
         if (!rec) await this.keepUnparsed('cdr-custom', line, 'not a JSON object');
-        else if (this.historic(line, this.state.history.custom) && (rec.startUtcMs ?? Infinity) < this.state.ignoreBeforeMs! - 3600e3) continue;
+        else if (this.historic(line, this.state.history.custom) && (rec.startUtcMs ?? Infinity) < this.state.ignoreBeforeMs! - 3600e3) {
+          this.skipped('cdrCustomLines', new Date(rec.startUtcMs!).toISOString());
+          continue;
+        }
         else if (take(rec.key)) this.state.customs.push(rec);
       }
     }
@@ -206,14 +266,18 @@ export class AsteriskFilesAdapter extends PolledAdapter {
           continue;
         }
         if (!this.celUseful(rec)) continue;
-        if (this.historic(line, this.state.history.cel) && (rec.eventtimeS ?? Infinity) * 1000 < this.state.ignoreBeforeMs! - 3600e3) continue;
+        if (this.historic(line, this.state.history.cel) && (rec.eventtimeS ?? Infinity) * 1000 < this.state.ignoreBeforeMs! - 3600e3) {
+          this.skipped('celRows', new Date(rec.eventtimeS! * 1000).toISOString());
+          continue;
+        }
         if (take(rec.key)) this.state.cels.push(rec);
       }
     }
   }
 
-  private celUseful(c: CelRec): boolean {
-    if (c.eventtype === 'LINKEDID_END') return true;
+  protected celUseful(c: CelRec): boolean {
+    // End of call, who was rung (CHAN_START), the operator's pickup (BRIDGE_ENTER), transfers.
+    if (['LINKEDID_END', 'CHAN_START', 'BRIDGE_ENTER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'].includes(c.eventtype)) return true;
     if (c.eventtype === 'STREAM_BEGIN') return this.cfg.noticeSound !== null && celSound(c) === this.cfg.noticeSound;
     const v = this.cfg.noticeVariable.toUpperCase();
     return c.eventtype.toUpperCase() === v || c.userdeftype.toUpperCase() === v;
@@ -263,6 +327,11 @@ export class AsteriskFilesAdapter extends PolledAdapter {
       const k = c.linkedid ? this.key(c.linkedid) : null;
       if (k && recent.has(k)) touched.add(k);
     }
+    // A row fragment (crash, log replay) is matched against the sealed calls too: it never makes a call of its own.
+    for (const r of this.state.rows) {
+      if (!r.truncated) continue;
+      for (const e of recent.values()) if (overlapsCall(r, e.extra!.rows) !== null) touched.add(e.key);
+    }
 
     const rowsByKey = new Map<string, CdrRow>(this.state.rows.map((r) => [r.key, r]));
     const custByKey = new Map<string, CustomRec>(this.state.customs.map((r) => [r.key, r]));
@@ -277,7 +346,8 @@ export class AsteriskFilesAdapter extends PolledAdapter {
       // Make sure the sealed call's recordings are watched again (they may have been forgotten after a restart).
       for (const p of Object.keys(x.recs)) if (!this.scanner.obs.has(p)) await this.scanner.watch(p, now);
     }
-    const { groups, noise } = groupRows([...rowsByKey.values()]);
+    const hints = linkedidHints([...custByKey.values()], [...celByKey.values()]);
+    const { groups, noise, fragments } = groupRows([...rowsByKey.values()], hints);
     const left = attachSupplements(groups, [...custByKey.values()], [...celByKey.values()]);
 
     // Recordings → calls by id in the file name (or the basename cdr_custom gave).
@@ -370,6 +440,13 @@ export class AsteriskFilesAdapter extends PolledAdapter {
       await this.ledger.deliver(key, payload, files, { rows: [], customs: [], cels: [], recs: Object.fromEntries(recs.map((o) => [o.path, sigOf(o)])) });
     }
 
+    // Row fragments that fit no call, sealed or pending: kept aside (not lost), never a call.
+    for (const r of fragments) {
+      if (now - r.seenAt < this.ms(this.cfg.recordingWaitSeconds)) continue;
+      this.log.warn('truncated CDR row fits no call; kept aside', { pbx: this.cfg.id, file: r.file, offset: r.offset });
+      await this.unparsed.append({ at: now, source: 'cdr-csv', file: r.file, offset: r.offset, why: 'truncated row that fits no call', raw: r.raw });
+      this.state.rows = this.state.rows.filter((p) => p.key !== r.key);
+    }
     // Local ;2 rows that fit no call: artefacts. Kept aside (not lost) once they are old enough.
     for (const r of noise) {
       if (now - r.seenAt < this.ms(this.cfg.recordingWaitSeconds)) continue;
@@ -433,9 +510,8 @@ export class AsteriskFilesAdapter extends PolledAdapter {
   }
 
   private async persist(): Promise<void> {
-    const t = this.tails!;
     const settled = this.settledPaths();
-    this.state.tails = { cdr: t.cdr.position(), custom: t.custom?.position() ?? null, cel: t.cel?.position() ?? null };
+    this.savePosition();
     this.state.recs = [...this.scanner.obs.values()].filter((o) => !sameSig(settled.get(o.path), sigOf(o)));
     const text = JSON.stringify(this.state);
     if (text === this.lastPersisted) return;

@@ -213,6 +213,11 @@ export type CustomRec = {
   recordingfile: string | null;
   notice: string | null;
   startUtcMs: number | null;
+  /** Channel names of the CDR (match the cdr_csv row that has no linkedid column). */
+  channel?: string | null;
+  dstchannel?: string | null;
+  src?: string | null;
+  dst?: string | null;
   seenAt: number;
 };
 
@@ -241,6 +246,10 @@ export function parseCdrCustomLine(raw: string, loc: Omit<Located, 'raw' | 'enco
     recordingfile: str('recordingfile'),
     notice: str(noticeVariable),
     startUtcMs: start ? parseWithOffset(start) : null,
+    channel: str('channel'),
+    dstchannel: str('dstchannel'),
+    src: str('src'),
+    dst: str('dst'),
     seenAt: loc.seenAt,
   };
 }
@@ -256,6 +265,12 @@ export type CelRec = {
   eventtimeS: number | null;
   appname: string;
   appdata: string;
+  /** Caller number, DNID, dialplan exten/context and channel name at the event (older states may lack them). */
+  cidNum?: string;
+  dnid?: string;
+  exten?: string;
+  context?: string;
+  channame?: string;
   uniqueid: string;
   linkedid: string;
   peer: string;
@@ -278,6 +293,11 @@ export function parseCelLine(raw: string, loc: Omit<Located, 'raw' | 'encoding'>
     eventtimeS: /^\d{9,11}(\.\d+)?$/.test(t) ? Number(t) : null,
     appname: f[10] ?? '',
     appdata: f[11] ?? '',
+    cidNum: f[3] ?? '',
+    dnid: f[6] ?? '',
+    exten: f[7] ?? '',
+    context: f[8] ?? '',
+    channame: f[9] ?? '',
     uniqueid: f[14] ?? '',
     linkedid: f[15] ?? '',
     peer: f[16] ?? '',
@@ -325,4 +345,15 @@ export function noticeFromUserfield(userfield: string | null, variable: string):
     if (m && m[1]!.trim().toLowerCase() === variable.toLowerCase()) return noticeValue(m[2]!);
   }
   return null;
+}
+
+/** The JSON `extra` of a CEL row as an object (empty when absent or not JSON). */
+export function celExtra(c: CelRec): Record<string, unknown> {
+  if (!c.extra) return {};
+  try {
+    const x = JSON.parse(c.extra) as unknown;
+    return x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

@@ -4,9 +4,11 @@
  * which is what makes a re-seal after a crash recognisably identical.
  */
 import type { AsteriskFilesConfig } from './config.ts';
-import { type CdrRow, type CelRec, type CustomRec, celSound, noticeFromUserfield, noticeValue, parseClid } from './cdr.ts';
+import { type CdrRow, type CelRec, type CustomRec, celExtra, celSound, noticeFromUserfield, noticeValue, parseClid } from './cdr.ts';
 import { JAPAN_PLAN, type NumberPlan, toE164 } from './numbers.ts';
 import type { CallDirection, CallDisposition, CallFlag, CallLeg, CallPayload, CallRecording, NoticeMethod, RecordingRole } from './payload.ts';
+import type { CallOperator, CallTransfer, NoticeEvidence } from '@mamoru/contract/call-payload';
+import type { DirectionSource, OperatorSource } from '@mamoru/contract/enums';
 import type { RecObs } from './recordings.ts';
 import type { RecordingName } from './recording-name.ts';
 import { decideZone, isoUtc, naiveAsUtcMs, parseNaive, uniqueidEpoch, type ZoneDecision, type ZoneEvidence, zonedToUtcMs } from './time.ts';
@@ -19,6 +21,8 @@ export type Group = {
   recordings: RecObs[];
   /** Grouped or matched by time and numbers rather than ids. */
   weak: boolean;
+  /** Some of its rows were grouped by caller and overlapping time (no linkedid anywhere): flag `grouped_by_time`. */
+  byTime?: boolean;
 };
 
 /** `Local/…;2`: the second half of a Local channel pair. Its CDR rows are artefacts, not parties. */
@@ -40,26 +44,57 @@ function compact(s: string): string {
   return s.replace(/[^0-9]/g, '').slice(0, 14);
 }
 
-/** Groups rows into calls. Rows that are Local `;2` noise without a linkedid and fit no call come back in `noise`. */
-export function groupRows(rows: CdrRow[]): { groups: Map<string, Group>; noise: CdrRow[] } {
+/**
+ * Where the real linkedid of a row without that column can be read: cdr_custom JSON lines and CEL rows carry the
+ * channel name with the uniqueid/linkedid, and a channel name is unique while the PBX runs.
+ */
+export function linkedidHints(customs: readonly CustomRec[], cels: readonly CelRec[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const c of customs) if (c.channel && c.linkedid) m.set(c.channel, c.linkedid);
+  for (const c of cels) if (c.channame && c.linkedid && !m.has(c.channame)) m.set(c.channame, c.linkedid);
+  return m;
+}
+
+/** Does a row (fragment) fit a call's rows: the same caller, overlapping in time (naive times, one PBX zone)? */
+export function overlapsCall(r: CdrRow, rows: readonly CdrRow[]): number | null {
+  const iv = interval(r);
+  if (!iv) return null;
+  let best: number | null = null;
+  for (const o of rows) {
+    if (o.src !== r.src || o.truncated) continue;
+    const oi = interval(o);
+    if (oi && oi[0] - 2000 <= iv[1] && iv[0] <= oi[1] + 2000 && (best === null || oi[0] < best)) best = oi[0];
+  }
+  return best;
+}
+
+/**
+ * Groups rows into calls: by linkedid (from the row, else from cdr_custom/CEL `hints` by channel name), then by
+ * uniqueid; rows with no id at all join a call of the same caller overlapping in time, or cluster among themselves
+ * (both flagged `byTime`, a weak match). A truncated row (fragment) never makes a call: it joins the call it fits or
+ * comes back in `fragments`. Local `;2` rows that fit no call come back in `noise`.
+ */
+export function groupRows(rows: CdrRow[], hints: ReadonlyMap<string, string> = new Map()): { groups: Map<string, Group>; noise: CdrRow[]; fragments: CdrRow[] } {
   const groups = new Map<string, Group>();
-  const add = (id: string, r: CdrRow, weak = false) => {
+  const add = (id: string, r: CdrRow, byTime = false) => {
     let g = groups.get(id);
-    if (!g) groups.set(id, (g = { id, rows: [], customs: [], cels: [], recordings: [], weak }));
+    if (!g) groups.set(id, (g = { id, rows: [], customs: [], cels: [], recordings: [], weak: false, byTime: false }));
     g.rows.push(r);
-    if (weak) g.weak = true;
+    if (byTime) g.weak = g.byTime = true;
   };
   const sorted = [...rows].sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1));
   const rest: CdrRow[] = [];
   const byUniqueid = new Map<string, string>();
+  const linkedOf = (r: CdrRow) => r.linkedid ?? (r.truncated ? null : hints.get(r.channel) ?? null);
   for (const r of sorted) {
-    if (r.linkedid && !r.truncated) {
-      add(r.linkedid, r);
-      if (r.uniqueid) byUniqueid.set(r.uniqueid, r.linkedid);
+    const l = linkedOf(r);
+    if (l && !r.truncated) {
+      add(l, r);
+      if (r.uniqueid) byUniqueid.set(r.uniqueid, l);
     }
   }
   for (const r of sorted) {
-    if (r.linkedid && !r.truncated) continue;
+    if (linkedOf(r) && !r.truncated) continue;
     if (r.uniqueid && !r.truncated && !isLocalSecondHalf(r.channel)) {
       const id = byUniqueid.get(r.uniqueid) ?? r.uniqueid;
       add(id, r);
@@ -68,24 +103,26 @@ export function groupRows(rows: CdrRow[]): { groups: Map<string, Group>; noise: 
   }
   // Rows without ids: attach to a call with the same caller that overlaps in time, else cluster among themselves.
   const noise: CdrRow[] = [];
+  const fragments: CdrRow[] = [];
   const orphans: CdrRow[] = [];
   for (const r of rest) {
-    const iv = interval(r);
     let target: Group | null = null;
     let targetStart = Infinity;
-    if (iv) {
+    const hinted = r.truncated ? hints.get(r.channel) : undefined;
+    if (hinted && groups.has(hinted)) target = groups.get(hinted)!;
+    else {
       for (const g of groups.values()) {
-        for (const o of g.rows) {
-          if (o.src !== r.src || o.truncated) continue;
-          const oi = interval(o);
-          if (oi && oi[0] - 2000 <= iv[1] && iv[0] <= oi[1] + 2000 && oi[0] < targetStart) {
-            target = g;
-            targetStart = oi[0];
-          }
+        const s0 = overlapsCall(r, g.rows);
+        if (s0 !== null && s0 < targetStart) {
+          target = g;
+          targetStart = s0;
         }
       }
     }
-    if (target) target.rows.push(r);
+    if (target) {
+      target.rows.push(r);
+      if (!r.truncated && !isLocalSecondHalf(r.channel)) target.weak = target.byTime = true;
+    } else if (r.truncated) fragments.push(r);
     else if (isLocalSecondHalf(r.channel)) noise.push(r);
     else orphans.push(r);
   }
@@ -104,7 +141,7 @@ export function groupRows(rows: CdrRow[]): { groups: Map<string, Group>; noise: 
     const id = `nolinkedid-${first.src || 'unknown'}-${compact(first.start)}`;
     for (const r of c.rows) add(id, r, true);
   }
-  return { groups, noise };
+  return { groups, noise, fragments };
 }
 
 /** Attaches cdr_custom and CEL records to their calls (by linkedid, else by uniqueid). Returns the unattached ones. */
@@ -180,6 +217,15 @@ function isExtension(ep: string | null, cfg: AsteriskFilesConfig): boolean {
   if (cfg.operators[ep] !== undefined) return true;
   if (cfg.trunkEndpoints.includes(ep)) return false;
   return new RegExp(cfg.extensionPattern).test(ep);
+}
+
+/** A trunk: listed in trunkEndpoints, or a real (non-Local) channel whose endpoint is no operator extension. */
+function isTrunk(channel: string, cfg: AsteriskFilesConfig): boolean {
+  if (!channel || /^Local\//i.test(channel)) return false;
+  const ep = endpointOf(channel);
+  if (!ep) return false;
+  if (cfg.trunkEndpoints.includes(ep)) return true;
+  return !isExtension(ep, cfg);
 }
 
 function roleOf(p: RecordingName, direction: CallDirection): RecordingRole {
@@ -323,39 +369,123 @@ export function buildCallPayload(g: Group, ctx: CorrelateContext): { payload: Ca
     if (d && d[0] > rank) [rank, disposition] = d;
   }
 
-  let direction: CallDirection = directionFromRecordings(g.recordings) ?? 'unknown';
-  if (direction === 'unknown') {
+  const cels = [...g.cels].sort((a, b) => (a.eventtimeS ?? 0) - (b.eventtimeS ?? 0) || a.offset - b.offset);
+  const celMs = (c: CelRec) => (c.eventtimeS == null ? null : Math.round(c.eventtimeS * 1000));
+  const callerUid = primary.uniqueid ?? g.id;
+  const callerCels = cels.filter((c) => c.uniqueid === callerUid || (c.channame ?? '') === primary.channel);
+
+  // Direction: the PBX's own label in the recording name, else the channels (a trunk on one side, an extension on
+  // the other), else the dialplan context of the call's rows.
+  let direction: CallDirection = 'unknown';
+  let directionSource: DirectionSource = 'none';
+  const fromRecording = directionFromRecordings(g.recordings);
+  if (fromRecording) [direction, directionSource] = [fromRecording, 'recording_name'];
+  else {
     const a = endpointOf(primary.channel);
-    const b = endpointOf(primary.dstchannel);
-    if (cfg.inboundContexts.includes(primary.dcontext)) direction = 'inbound';
-    else if (isExtension(a, cfg) && primary.dstchannel && !isExtension(b, cfg)) direction = 'outbound';
-    else if (isExtension(a, cfg) && isExtension(b, cfg)) direction = 'internal';
+    const b = primary.dstchannel ? endpointOf(primary.dstchannel) : null;
+    const trunkA = isTrunk(primary.channel, cfg);
+    const trunkB = primary.dstchannel ? isTrunk(primary.dstchannel, cfg) : false;
+    if (trunkA && !trunkB) [direction, directionSource] = ['inbound', 'channels'];
+    else if (isExtension(a, cfg) && trunkB) [direction, directionSource] = ['outbound', 'channels'];
+    else if (isExtension(a, cfg) && isExtension(b, cfg)) [direction, directionSource] = ['internal', 'channels'];
+    else if (facts.some((r) => cfg.inboundContexts.includes(r.dcontext)) || callerCels.some((c) => cfg.inboundContexts.includes(c.context ?? ''))) {
+      [direction, directionSource] = ['inbound', 'context'];
+    }
   }
 
   const clid = parseClid(primary.clid);
   const callerNumber = primary.src !== '' ? primary.src : clid.number;
-  const fromName = g.recordings.find((o) => o.parsed.type && TYPE_DIRECTION[o.parsed.type] === 'inbound' && o.parsed.dst);
-  const calledNumber = direction === 'inbound' && fromName?.parsed.dst ? fromName.parsed.dst : primary.dst !== '' ? primary.dst : null;
+  // The dialled number. CDR `dst` follows the call into the dialplan: after a transfer it is the extension the call
+  // was handed to, so for an inbound call an extension is never taken as the called number.
+  const dialled = (v: string | null | undefined) => !!v && v !== 's' && /^[+0-9*#]+$/.test(v) && !isExtension(v, cfg);
+  let calledNumber: string | null;
+  if (direction === 'inbound') {
+    const fromName = g.recordings.find((o) => o.parsed.type && TYPE_DIRECTION[o.parsed.type] === 'inbound' && o.parsed.dst)?.parsed.dst;
+    const fromCel = callerCels.map((c) => (dialled(c.exten) ? c.exten! : dialled(c.dnid) ? c.dnid! : null)).find((x) => x !== null);
+    const fromRows = rows.find((r) => r.channel === primary.channel && dialled(r.dst))?.dst ?? facts.find((r) => dialled(r.dst))?.dst;
+    calledNumber = fromName ?? fromCel ?? fromRows ?? (dialled(primary.dst) ? primary.dst : null);
+  } else calledNumber = primary.dst !== '' ? primary.dst : null;
 
+  // Operators: every extension the call rang (Dial rows' dstchannel, CEL CHAN_START of an extension channel) and
+  // when each picked up (CEL BRIDGE_ENTER with it as the peer, else its answered row).
+  const ops = new Map<string, { rung: number | null; answered: number | null; source: OperatorSource }>();
+  const note = (ext: string | null, rung: number | null, answered: number | null, source: OperatorSource) => {
+    if (!ext || !isExtension(ext, cfg)) return;
+    const o = ops.get(ext) ?? { rung: null, answered: null, source };
+    const min = (x: number | null, y: number | null) => (x === null ? y : y === null ? x : Math.min(x, y));
+    o.rung = min(o.rung, rung);
+    o.answered = min(o.answered, answered);
+    ops.set(ext, o);
+  };
+  const bridgeOf = (chan: string) => cels.find((c) => c.eventtype === 'BRIDGE_ENTER' && (c.peer === chan || (c.channame ?? '') === chan));
+  if (direction !== 'outbound') {
+    for (const r of facts) {
+      if (!r.dstchannel) continue;
+      const ext = endpointOf(r.dstchannel);
+      const answered = r.disposition.toUpperCase() === 'ANSWERED';
+      const bridge = answered ? bridgeOf(r.dstchannel) : undefined;
+      const answeredMs = !answered ? null : bridge ? celMs(bridge) : r.answer ? toUtc(r.answer) : null;
+      note(ext, toUtc(r.start), answeredMs, bridge ? 'cel' : 'dstchannel');
+    }
+    for (const c of cels) {
+      if (c.eventtype !== 'CHAN_START' || !c.channame || c.channame === primary.channel || isLocalSecondHalf(c.channame)) continue;
+      note(endpointOf(c.channame), celMs(c), null, 'cel');
+    }
+  }
   let operator: CallPayload['operator'] = null;
   if (direction === 'outbound') {
     const ext = endpointOf(primary.channel);
-    if (ext && isExtension(ext, cfg)) operator = { extension: ext, name: cfg.operators[ext] ?? clid.name, source: 'cdr' };
+    if (ext && isExtension(ext, cfg)) {
+      operator = { extension: ext, name: cfg.operators[ext] ?? clid.name, source: 'cdr' };
+      note(ext, startMs, answerMs, 'cdr');
+    }
   } else {
     const answered = facts.find((r) => r.disposition.toUpperCase() === 'ANSWERED' && isExtension(endpointOf(r.dstchannel), cfg));
     const ext = answered ? endpointOf(answered.dstchannel)! : null;
     if (ext) operator = { extension: ext, name: cfg.operators[ext] ?? null, source: 'dstchannel' };
   }
+  const operators: CallOperator[] = [...ops.entries()]
+    .sort((a, b) => (a[1].rung ?? Infinity) - (b[1].rung ?? Infinity) || (a[0] < b[0] ? -1 : 1))
+    .map(([extension, o]) => ({
+      extension,
+      name: cfg.operators[extension] ?? (operator?.extension === extension ? operator.name : null),
+      rungUtc: o.rung === null ? null : isoUtc(o.rung),
+      answeredUtc: o.answered === null ? null : isoUtc(o.answered),
+      source: o.source,
+    }));
 
-  // Recording notice: explicit PBX signal > CEL > site assertion.
+  // The operator's pickup: the caller's channel entering a bridge with someone (CEL), not the PBX's answer.
+  const pickupCel = callerCels.find((c) => c.eventtype === 'BRIDGE_ENTER' && c.peer !== '');
+  const firstAnswered = operator ? operators.find((o) => o.extension === operator!.extension)?.answeredUtc ?? null : null;
+  const pickupMs = pickupCel ? celMs(pickupCel) : firstAnswered && operators.find((o) => o.extension === operator!.extension)?.source === 'cel' ? Date.parse(firstAnswered) : null;
+
+  // Transfers (CEL BLINDTRANSFER / ATTENDEDTRANSFER).
+  const transfers: CallTransfer[] = [];
+  const transferLegs: CallLeg[] = [];
+  for (const c of cels) {
+    if (c.eventtype !== 'BLINDTRANSFER' && c.eventtype !== 'ATTENDEDTRANSFER') continue;
+    const x = celExtra(c);
+    const str = (k: string) => (typeof x[k] === 'string' && x[k] !== '' ? (x[k] as string) : null);
+    const by = c.channame ? endpointOf(c.channame) : null;
+    const to = c.eventtype === 'BLINDTRANSFER' ? str('extension') : (() => {
+      const ch = str('transfer_target_channel_name') ?? str('channel2_name');
+      return ch ? endpointOf(ch) ?? ch : null;
+    })();
+    transfers.push({ kind: c.eventtype === 'BLINDTRANSFER' ? 'blind' : 'attended', atUtc: c.eventtimeS == null ? null : isoUtc(celMs(c)!), by, from: by, to, raw: c.raw, source: { file: c.file, offset: c.offset } });
+    transferLegs.push({ uniqueId: c.uniqueid || null, linkedId: c.linkedid || null, sequence: null, src: c.cidNum || null, dst: to, channel: c.channame || null, dstChannel: str('transferee_channel_name'), lastApp: c.eventtype, disposition: null, raw: c.raw, source: { file: c.file, offset: c.offset } });
+  }
+
+  // Recording notice: explicit PBX signal > CEL > site assertion. The lines it was decided from travel with it.
   let played: 'yes' | 'no' | 'unknown' = 'unknown';
   let method: NoticeMethod | null = null;
   let atUtc: string | null = null;
+  const evidence: NoticeEvidence[] = [];
   const customs = [...g.customs].sort((a, b) => a.offset - b.offset);
   for (const c of customs) {
     const v = noticeValue(c.notice);
     if (v) {
       [played, method] = [v, 'cdr_variable'];
+      evidence.push({ source: 'cdr_custom', raw: c.raw, file: c.file, offset: c.offset });
       if (v === 'yes') break;
     }
   }
@@ -364,11 +494,12 @@ export function buildCallPayload(g: Group, ctx: CorrelateContext): { payload: Ca
       const v = noticeFromUserfield(r.userfield, cfg.noticeVariable);
       if (v) {
         [played, method] = [v, 'userfield'];
+        evidence.push({ source: 'cdr_csv', raw: r.raw, file: r.file, offset: r.offset });
         if (v === 'yes') break;
       }
     }
   }
-  const cels = [...g.cels].sort((a, b) => (a.eventtimeS ?? 0) - (b.eventtimeS ?? 0) || a.offset - b.offset);
+  const celEvidence = (c: CelRec): NoticeEvidence => ({ source: 'cel', raw: c.raw, file: c.file, offset: c.offset });
   const streamBegin = cfg.noticeSound ? cels.find((c) => c.eventtype === 'STREAM_BEGIN' && celSound(c) === cfg.noticeSound) : undefined;
   if (streamBegin?.eventtimeS != null) atUtc = isoUtc(Math.round(streamBegin.eventtimeS * 1000));
   if (!method) {
@@ -376,19 +507,20 @@ export function buildCallPayload(g: Group, ctx: CorrelateContext): { payload: Ca
     let v: 'yes' | 'no' | null = null;
     if (userEvent) {
       const arg = userEvent.appdata.split(',').slice(1).join(',');
-      let extra: string | null = null;
-      try {
-        const x = JSON.parse(userEvent.extra || '{}') as { extra?: unknown };
-        extra = typeof x.extra === 'string' ? x.extra : null;
-      } catch {
-        /* not JSON */
-      }
-      v = noticeValue(extra) ?? noticeValue(arg);
+      const extra = celExtra(userEvent).extra;
+      v = noticeValue(typeof extra === 'string' ? extra : null) ?? noticeValue(arg);
     }
-    if (v) [played, method] = [v, 'cel'];
-    else if (streamBegin) [played, method] = ['yes', 'cel'];
-    else if (cfg.noticeSound && cels.some((c) => c.eventtype === 'LINKEDID_END')) [played, method] = ['no', 'cel'];
+    const end = cels.find((c) => c.eventtype === 'LINKEDID_END');
+    if (v) {
+      [played, method] = [v, 'cel'];
+      evidence.push(celEvidence(userEvent!));
+    } else if (streamBegin) [played, method] = ['yes', 'cel'];
+    else if (cfg.noticeSound && end) {
+      [played, method] = ['no', 'cel'];
+      evidence.push(celEvidence(end));
+    }
   }
+  if (streamBegin) evidence.push(celEvidence(streamBegin));
   if (!method && cfg.noticeAssumed) [played, method] = [cfg.noticeAssumed, 'config'];
 
   const { list, files } = recordingEntries(g.recordings, direction, ctx);
@@ -397,28 +529,34 @@ export function buildCallPayload(g: Group, ctx: CorrelateContext): { payload: Ca
   if (g.weak) flags.push('weak_match');
   if (zone.mismatch) flags.push('zone_mismatch');
   if (rows.some((r) => r.truncated)) flags.push('truncated_row');
+  if (g.byTime) flags.push('grouped_by_time');
 
   const payload: CallPayload = {
     pbxId: cfg.id,
     linkedId: g.id,
     adapter: 'asterisk-files',
     direction,
+    directionSource,
     disposition,
     caller: { number: callerNumber, name: clid.name, e164: toE164(callerNumber, plan) },
     called: { number: calledNumber, e164: toE164(calledNumber, plan) },
     operator,
+    operators,
+    transfers,
     times: {
       startUtc: isoUtc(startMs),
       answerUtc: answerMs === null ? null : isoUtc(answerMs),
       endUtc: isoUtc(endMs),
       durationS: Math.max(0, Math.round((endMs - startMs) / 1000)),
       talkS,
+      pickupUtc: pickupMs === null ? null : isoUtc(pickupMs),
+      operatorTalkS: pickupMs === null ? null : Math.max(0, Math.round((endMs - pickupMs) / 1000)),
       zone: zone.zone,
       zoneSource: zone.source,
       raw: { start: startRow.start, answer: answerRow?.answer ?? null, end: endRow.end || null },
     },
-    notice: { played, method, atUtc },
-    legs: rows.map(legOf),
+    notice: { played, method, atUtc, evidence },
+    legs: [...rows.map(legOf), ...transferLegs],
     recordings: list,
     flags,
   };
@@ -429,7 +567,7 @@ export function buildCallPayload(g: Group, ctx: CorrelateContext): { payload: Ca
 export function buildRecordingOnlyPayload(id: string, recs: RecObs[], ctx: CorrelateContext): { payload: CallPayload; files: Record<string, string> } {
   const cfg = ctx.config;
   const plan = planFor(cfg);
-  const g: Group = { id, rows: [], customs: [], cels: [], recordings: recs, weak: false };
+  const g: Group = { id, rows: [], customs: [], cels: [], recordings: recs, weak: false, byTime: false };
   const zone = zoneFor(g, ctx);
   const main = [...recs].sort((a, b) => Number(a.parsed.side !== null) - Number(b.parsed.side !== null) || (a.name < b.name ? -1 : 1))[0]!;
   const p = main.parsed;
@@ -459,21 +597,26 @@ export function buildRecordingOnlyPayload(id: string, recs: RecObs[], ctx: Corre
     linkedId: id,
     adapter: 'asterisk-files',
     direction,
+    directionSource: direction === 'unknown' ? 'none' : 'recording_name',
     disposition: 'unknown',
     caller: { number: callerNumber, name: null, e164: toE164(callerNumber, plan) },
     called: { number: calledNumber, e164: toE164(calledNumber, plan) },
     operator: null,
+    operators: [],
+    transfers: [],
     times: {
       startUtc: isoUtc(startMs),
       answerUtc: null,
       endUtc: isoUtc(endMs),
       durationS: Math.round(durationS),
       talkS: null,
+      pickupUtc: null,
+      operatorTalkS: null,
       zone: zone.zone,
       zoneSource,
       raw: { start: rawStart, answer: null, end: null },
     },
-    notice: { played: cfg.noticeAssumed ?? 'unknown', method: cfg.noticeAssumed ? 'config' : null, atUtc: null },
+    notice: { played: cfg.noticeAssumed ?? 'unknown', method: cfg.noticeAssumed ? 'config' : null, atUtc: null, evidence: [] },
     legs: [],
     recordings: list,
     flags,

@@ -82,7 +82,10 @@ function dialPlan(cfg: PayloadConfig) {
   return cfg.countryCode === '81' ? JAPAN_PLAN : { countryCode: cfg.countryCode, trunkPrefix: '0', internationalPrefixes: ['00'], stripPrefixes: [] };
 }
 
-const assumedNotice = (cfg: PayloadConfig): CallPayload['notice'] => ({ played: cfg.noticeAssumed ?? 'unknown', method: cfg.noticeAssumed ? 'config' : null, atUtc: null });
+const assumedNotice = (cfg: PayloadConfig): CallPayload['notice'] => ({ played: cfg.noticeAssumed ?? 'unknown', method: cfg.noticeAssumed ? 'config' : null, atUtc: null, evidence: [] });
+/** The one operator a sidecar or manifest row names, as the call's operators list. */
+const operatorsOf = (op: CallPayload['operator']): CallPayload['operators'] =>
+  op ? [{ extension: op.extension, name: op.name, rungUtc: null, answeredUtc: null, source: op.source }] : [];
 
 // ---- sidecars -------------------------------------------------------------------------------------------------
 
@@ -114,21 +117,26 @@ export function sidecarPayload(cfg: PayloadConfig, s: Sidecar, raw: string, file
     linkedId: s.callId,
     adapter: 'drop-folder',
     direction: s.direction,
+    directionSource: s.direction === 'unknown' ? 'none' : 'sidecar',
     disposition: s.disposition,
     caller: { number: s.caller.number, name: s.caller.name, e164: toE164(s.caller.number, plan) },
     called: { number: s.called.number, e164: toE164(s.called.number, plan) },
     operator: s.operator ? { extension: s.operator.extension, name: s.operator.name ?? cfg.operators[s.operator.extension] ?? null, source: 'sidecar' } : null,
+    operators: operatorsOf(s.operator ? { extension: s.operator.extension, name: s.operator.name ?? cfg.operators[s.operator.extension] ?? null, source: 'sidecar' } : null),
+    transfers: [],
     times: {
       startUtc: isoUtc(startMs),
       answerUtc: answerMs === null ? null : isoUtc(answerMs),
       endUtc: isoUtc(endMs),
       durationS: s.durationS !== null ? Math.round(s.durationS) : Math.max(0, Math.round((endMs - startMs) / 1000)),
       talkS: s.talkS !== null ? Math.round(s.talkS) : answerMs !== null ? Math.max(0, Math.round((endMs - answerMs) / 1000)) : null,
+      pickupUtc: null,
+      operatorTalkS: null,
       zone: cfg.timezone,
       zoneSource: 'offset_in_data',
       raw: { start: s.start, answer: s.answer, end: s.end },
     },
-    notice: s.notice ? { played: s.notice.played, method: 'sidecar', atUtc: s.notice.at ? isoUtc(parseWithOffset(s.notice.at)!) : null } : assumedNotice(cfg),
+    notice: s.notice ? { played: s.notice.played, method: 'sidecar', atUtc: s.notice.at ? isoUtc(parseWithOffset(s.notice.at)!) : null, evidence: [{ source: 'sidecar', raw, file, offset: null }] } : assumedNotice(cfg),
     legs: [
       {
         uniqueId: null,
@@ -224,21 +232,26 @@ export function parseManifest(cfg: DropFolderConfig, bytes: Buffer, file: string
           linkedId: callId,
           adapter: 'drop-folder',
           direction: mapWord(get('direction'), DIRECTIONS, 'unknown'),
+          directionSource: mapWord(get('direction'), DIRECTIONS, 'unknown') === 'unknown' ? 'none' : 'sidecar',
           disposition: mapWord(get('disposition'), DISPOSITIONS, 'unknown'),
           caller: { number: caller, name: get('callerName'), e164: toE164(caller, plan) },
           called: { number: called, e164: toE164(called, plan) },
           operator: opExt ? { extension: opExt, name: get('operatorName') ?? cfg.operators[opExt] ?? null, source: 'cdr' } : null,
+          operators: operatorsOf(opExt ? { extension: opExt, name: get('operatorName') ?? cfg.operators[opExt] ?? null, source: 'cdr' } : null),
+          transfers: [],
           times: {
             startUtc: isoUtc(start.ms!),
             answerUtc: answer.ms === null ? null : isoUtc(answer.ms),
             endUtc: isoUtc(endMs),
             durationS: durationS !== null ? Math.round(durationS) : Math.max(0, Math.round((endMs - start.ms!) / 1000)),
             talkS: talk !== null ? Math.round(talk) : null,
+            pickupUtc: null,
+            operatorTalkS: null,
             zone: cfg.timezone,
             zoneSource: allOffsets ? 'offset_in_data' : 'config',
             raw: { start: startRaw, answer: get('answer'), end: get('end') },
           },
-          notice: notice ? { played: notice, method: 'sidecar', atUtc: null } : assumedNotice(cfg),
+          notice: notice ? { played: notice, method: 'sidecar', atUtc: null, evidence: [{ source: 'sidecar', raw: rec.raw, file: null, offset }] } : assumedNotice(cfg),
           legs: [
             {
               uniqueId: null,
@@ -275,16 +288,21 @@ export function orphanPayload(cfg: PayloadConfig, callId: string, file: { mtimeM
     linkedId: callId,
     adapter: 'drop-folder',
     direction: 'unknown',
+    directionSource: 'none',
     disposition: 'unknown',
     caller: { number: null, name: null, e164: null },
     called: { number: null, e164: null },
     operator: null,
+    operators: [],
+    transfers: [],
     times: {
       startUtc: isoUtc(startMs),
       answerUtc: null,
       endUtc: isoUtc(endMs),
       durationS: Math.round(durationS),
       talkS: null,
+      pickupUtc: null,
+      operatorTalkS: null,
       zone: cfg.timezone,
       zoneSource: 'config',
       raw: { start: null, answer: null, end: null },

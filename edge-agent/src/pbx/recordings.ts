@@ -41,6 +41,9 @@ export class RecordingScanner {
     for (const o of saved) this.obs.set(o.path, o);
   }
 
+  /** Files skipped by the last scan because they are older than the cutoff (history, or already handled). */
+  skippedOld = 0;
+
   /** Day folder (`YYYY/MM/DD`) → its mtime when last listed, for the folders outside the current days. */
   private readonly dayMtimes = new Map<string, number>();
 
@@ -59,6 +62,7 @@ export class RecordingScanner {
     }
     const cutoffDay = Number.isFinite(cutoffMs) ? ymd(utcToZoned(Math.max(0, cutoffMs - 36 * 3600e3), 'UTC')) : '0000/00/00';
     const visited = new Set<string>();
+    this.skippedOld = 0;
     await this.walk(this.root, [], { now, full, cutoffMs, hot, cutoffDay, visited });
     for (const o of [...this.obs.values()]) {
       if (visited.has(o.path)) continue;
@@ -135,7 +139,10 @@ export class RecordingScanner {
         } catch {
           continue;
         }
-        if (!this.obs.has(p) && st.mtimeMs < c.cutoffMs) continue;
+        if (!this.obs.has(p) && st.mtimeMs < c.cutoffMs) {
+          this.skippedOld++;
+          continue;
+        }
         c.visited.add(p);
         this.update(p, e.name, st, c.now);
       }

@@ -96,6 +96,13 @@ export type UploaderDeps = {
   log: Logger;
   onEvent?: (e: UploadEvent) => void;
   random?: () => number;
+  /**
+   * A second lane (the live lane): which item to send next instead of the outbox head, e.g. the newest footage
+   * (`outbox.peekLive`). A lane with `pick` leaves camera registration to the main lane.
+   */
+  pick?: () => OutboxItem | undefined;
+  /** Name of the lane in logs (default 'main'). */
+  lane?: string;
 };
 
 export class Uploader {
@@ -103,6 +110,9 @@ export class Uploader {
   private readonly stopCtl = new AbortController();
   private requestCtl = new AbortController();
   private failures = 0;
+  /** Aborts the backoff sleep under way (wake()). */
+  private napCtl: AbortController | null = null;
+  private waitingRetryAfter = false;
   private current: string | null = null;
   lastError: { at: string; reason: string } | null = null;
   lastAckAt: string | null = null;
@@ -111,6 +121,11 @@ export class Uploader {
 
   get inFlight(): string | null {
     return this.current;
+  }
+
+  /** The last attempt failed and the uploader is in a retry streak. */
+  get failing(): boolean {
+    return this.failures > 0;
   }
 
   start(): void {
@@ -122,12 +137,29 @@ export class Uploader {
    * Stops after the in-flight upload finishes, or abandons it after `graceMs` (the item stays pending and is sent
    * again next time; the centre keeps nothing from an incomplete upload and answers 200 for a complete one).
    */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number): Promise<{ abandoned: string | null }> {
     this.stopCtl.abort();
-    if (!this.running) return;
-    const t = setTimeout(() => this.requestCtl.abort(), graceMs);
+    if (!this.running) return { abandoned: null };
+    let abandoned: string | null = null;
+    const t = setTimeout(() => {
+      abandoned = this.current;
+      this.requestCtl.abort();
+    }, graceMs);
     await this.running;
     clearTimeout(t);
+    return { abandoned };
+  }
+
+  /**
+   * A sign that the centre is back (an answered heartbeat, an accepted command ack): a retry delay under way ends now
+   * and the failure count starts over, so uploads resume at once instead of after up to `backoff.capMs`.
+   */
+  wake(reason: string): void {
+    // A Retry-After is the centre's own word on when to come back: it stands.
+    if (this.failures === 0 || this.waitingRetryAfter) return;
+    this.d.log.info('centre answered again: uploads resume now', { lane: this.d.lane ?? 'main', reason, after: this.failures });
+    this.failures = 0;
+    this.napCtl?.abort();
   }
 
   private get stopping() {
@@ -136,6 +168,10 @@ export class Uploader {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      if (this.d.pick && !this.d.cameras.allRegistered) {
+        await this.d.outbox.waitForWork(1_000, this.stopCtl.signal);
+        continue;
+      }
       if (!this.d.cameras.allRegistered) {
         const r = await this.d.cameras.ensureAll(this.stopCtl.signal).catch((e: Error) => ({ ok: false as const, retryable: true, status: null, code: e.message, retryAfterMs: null }));
         if (!r.ok && r.retryable) {
@@ -143,7 +179,7 @@ export class Uploader {
           continue;
         }
       }
-      const item = this.d.outbox.peek();
+      const item = this.d.pick ? this.d.pick() : this.d.outbox.peek();
       if (!item) {
         await this.d.outbox.waitForWork(5_000, this.stopCtl.signal);
         continue;
@@ -191,7 +227,14 @@ export class Uploader {
     this.d.onEvent?.({ type: 'retry', id, reason: o.reason, status: o.status, delayMs, failures: this.failures });
     // Log the first failure of a streak, then every tenth, so an outage does not flood the log.
     if (this.failures === 1 || this.failures % 10 === 0) this.d.log.warn('upload will be retried', { id, reason: o.reason, status: o.status, delayMs, failures: this.failures });
-    await sleep(delayMs, this.stopCtl.signal);
+    this.waitingRetryAfter = o.retryAfterMs !== null;
+    const nap = new AbortController();
+    this.napCtl = nap;
+    const onStop = () => nap.abort();
+    this.stopCtl.signal.addEventListener('abort', onStop, { once: true });
+    await sleep(delayMs, nap.signal);
+    this.stopCtl.signal.removeEventListener('abort', onStop);
+    this.napCtl = null;
   }
 
   private async settle(item: OutboxItem, o: Outcome, t0: number) {

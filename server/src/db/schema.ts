@@ -173,6 +173,17 @@ export interface CallTable {
   holdCount: Defaulted<number>;
   createdAt: Defaulted<Date>;
   updatedAt: Defaulted<Date>;
+  /** How direction was decided (DIRECTION_SOURCES). */
+  directionSource: Defaulted<string>;
+  /** The first operator's pickup (not the PBX's answer) and the talk time from it. */
+  pickupAt: Date | null;
+  operatorTalkS: number | null;
+  /** Every extension the call rang (answered or not), for operator search. */
+  operatorExtensions: Defaulted<string[]>;
+  /** Live (AMI) state while no sealed version exists; null once one does. */
+  liveState: E.LiveCallState | null;
+  liveSeq: ColumnType<string | null, number | null, number | null>;
+  liveUpdatedAt: Date | null;
 }
 
 /** Every version an agent sent, verbatim (after validation). */
@@ -330,6 +341,8 @@ export interface EvidenceHoldTable {
   releasedAt: Date | null;
   releasedBy: string | null;
   releaseReason: string | null;
+  /** When the storage's legal holds last reflected this hold (issue 15); null or older than a change: pending. */
+  storageSyncedAt: Date | null;
 }
 
 export interface AgentCommandTable {

@@ -1,7 +1,8 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { CallDirection, CallDisposition, Database, NoticePlayed } from '../db/schema.ts';
-import type { CallLeg, CallPayload } from '@mamoru/contract';
+import type { CallLeg, CallPayload, LiveCall } from '@mamoru/contract';
+import type { LiveCallState } from '@mamoru/contract/enums';
 import { canonicalJson } from '../domain/call-payload.ts';
 import { assertWindow } from '../domain/time-window.ts';
 
@@ -33,6 +34,13 @@ export type CallRow = {
   recordingCount: number;
   createdAt: Date;
   updatedAt: Date;
+  directionSource: string;
+  pickupAt: Date | null;
+  operatorTalkS: number | null;
+  operatorExtensions: string[];
+  /** Set while only the live (AMI) view exists; null once a sealed version arrived. */
+  liveState: LiveCallState | null;
+  liveUpdatedAt: Date | null;
 };
 
 export type CallVersionRow = { id: string; version: number; payload: CallPayload; payloadSha256: string; agentId: string | null; receivedAt: Date };
@@ -89,6 +97,58 @@ function callColumns(p: CallPayload) {
     noticeMethod: p.notice.method,
     noticeAt: p.notice.atUtc ? new Date(p.notice.atUtc) : null,
     flags: p.flags,
+    directionSource: p.directionSource,
+    pickupAt: p.times.pickupUtc ? new Date(p.times.pickupUtc) : null,
+    operatorTalkS: p.times.operatorTalkS,
+    operatorExtensions: operatorExtensions(p.operator, p.operators),
+    liveState: null,
+    liveSeq: null,
+  };
+}
+
+function operatorExtensions(first: { extension: string } | null, all: readonly { extension: string }[]): string[] {
+  return [...new Set([...(first ? [first.extension] : []), ...all.map((o) => o.extension)])];
+}
+
+/** Columns of `call` a live (AMI) view determines. */
+function liveColumns(l: LiveCall) {
+  const start = Date.parse(l.startUtc);
+  const end = Math.max(start, Date.parse(l.endUtc ?? l.observedUtc));
+  const answer = l.answerUtc ? Date.parse(l.answerUtc) : null;
+  return {
+    pbxId: l.pbxId,
+    linkedId: l.linkedId,
+    adapter: l.adapter,
+    direction: l.direction,
+    directionSource: l.directionSource,
+    disposition: l.operator || l.pickupUtc ? ('answered' as const) : ('unknown' as const),
+    callerNumber: l.caller.number,
+    callerName: l.caller.name,
+    callerE164: l.caller.e164,
+    calledNumber: l.called.number,
+    calledE164: l.called.e164,
+    operatorExtension: l.operator?.extension ?? null,
+    operatorName: l.operator?.name ?? null,
+    operatorSource: l.operator?.source ?? null,
+    operatorExtensions: operatorExtensions(l.operator, l.operators),
+    startAt: new Date(start),
+    answerAt: answer === null ? null : new Date(answer),
+    endAt: new Date(end),
+    durationS: Math.round((end - start) / 1000),
+    talkS: answer === null ? null : Math.max(0, Math.round((end - answer) / 1000)),
+    pickupAt: l.pickupUtc ? new Date(l.pickupUtc) : null,
+    operatorTalkS: l.pickupUtc ? Math.max(0, Math.round((end - Date.parse(l.pickupUtc)) / 1000)) : null,
+    zone: 'UTC',
+    zoneSource: 'offset_in_data',
+    rawStart: null,
+    rawAnswer: null,
+    rawEnd: null,
+    noticePlayed: 'unknown' as const,
+    noticeMethod: null,
+    noticeAt: null,
+    flags: [],
+    liveState: l.state,
+    liveSeq: l.seq,
   };
 }
 
@@ -128,6 +188,12 @@ const CALL_COLUMNS = [
   'call.holdCount',
   'call.createdAt',
   'call.updatedAt',
+  'call.directionSource',
+  'call.pickupAt',
+  'call.operatorTalkS',
+  'call.operatorExtensions',
+  'call.liveState',
+  'call.liveUpdatedAt',
 ] as const;
 
 const recordingCount = (eb: ExpressionBuilder<Database, 'call'>) =>
@@ -164,6 +230,12 @@ const toCall = (r: CallSelectRow): CallRow => ({
   recordingCount: Number(r.recordingCount ?? 0),
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
+  directionSource: r.directionSource,
+  pickupAt: r.pickupAt,
+  operatorTalkS: r.operatorTalkS,
+  operatorExtensions: r.operatorExtensions,
+  liveState: r.liveState,
+  liveUpdatedAt: r.liveUpdatedAt,
 });
 
 export function callRepository(db: Db) {
@@ -241,6 +313,7 @@ export function callRepository(db: Db) {
             .execute();
         }
         if (!inserted && v.version > call.currentVersion) {
+          // Also the first sealed version of a call seen live (current_version 0): the files' facts replace the live view.
           await trx
             .updateTable('call')
             .set({ ...cols, currentVersion: v.version, updatedAt: v.now })
@@ -248,6 +321,28 @@ export function callRepository(db: Db) {
             .execute();
         }
         return { status: 'created', callId: call.id, version: v.version };
+      });
+    },
+
+    /**
+     * Creates or updates the live (AMI) view of a call that has no sealed version yet. A call with a sealed version
+     * is left alone (`superseded`); an update older than the one stored (`seq`) too (`stale`).
+     */
+    async saveLive(v: { siteId: string; callKey: string; live: LiveCall; now: Date }): Promise<{ status: 'applied' | 'superseded' | 'stale'; callId: string }> {
+      return db.transaction().execute(async (trx) => {
+        const cols = liveColumns(v.live);
+        const inserted = await trx
+          .insertInto('call')
+          .values({ siteId: v.siteId, callKey: v.callKey, currentVersion: 0, ...cols, liveUpdatedAt: v.now, createdAt: v.now, updatedAt: v.now })
+          .onConflict((oc) => oc.constraint('call_site_key_uq').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (inserted) return { status: 'applied' as const, callId: inserted.id };
+        const call = await trx.selectFrom('call').select(['id', 'currentVersion', 'liveSeq']).where('siteId', '=', v.siteId).where('callKey', '=', v.callKey).forUpdate().executeTakeFirstOrThrow();
+        if (call.currentVersion > 0) return { status: 'superseded' as const, callId: call.id };
+        if (call.liveSeq !== null && Number(call.liveSeq) > v.live.seq) return { status: 'stale' as const, callId: call.id };
+        await trx.updateTable('call').set({ ...cols, liveUpdatedAt: v.now, updatedAt: v.now }).where('id', '=', call.id).execute();
+        return { status: 'applied' as const, callId: call.id };
       });
     },
 
@@ -279,7 +374,8 @@ export function callRepository(db: Db) {
       }
       if (s.callerDigits) q = q.where('call.callerDigits', 'like', `%${s.callerDigits}%`);
       if (s.calledDigits) q = q.where('call.calledDigits', 'like', `%${s.calledDigits}%`);
-      if (s.operator) q = q.where('call.operatorExtension', '=', s.operator);
+      // Anyone the call rang, answered or not (operator_extensions also holds the answering one).
+      if (s.operator) q = q.where(sql<boolean>`call.operator_extensions @> ARRAY[${s.operator}]::text[]`);
       if (s.direction) q = q.where('call.direction', '=', s.direction);
       if (s.disposition) q = q.where('call.disposition', '=', s.disposition);
       if (s.notice) q = q.where('call.noticePlayed', '=', s.notice);

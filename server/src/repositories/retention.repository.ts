@@ -8,7 +8,7 @@ export type RetentionPolicy = { class: RetentionClass; retentionDays: number | n
 /** A segment whose media the retention job just took: the row no longer points at `objectKey`. */
 export type ClaimedSegment = { id: string; cameraId: string; cameraKey: string; siteId: string; objectKey: string; sha256: string; byteSize: number; start: Date; end: Date };
 /** A recording whose original and derivatives the retention job just took. */
-export type ClaimedRecording = { id: string; callId: string; siteId: string; name: string; callEndAt: Date; sha256: string; size: number; objectKeys: string[] };
+export type ClaimedRecording = { id: string; callId: string; siteId: string; name: string; callEndAt: Date; sha256: string; size: number; objectKeys: string[]; keys: { object: string | null; playable: string | null; waveform: string | null } };
 
 const POLICY_COLUMNS = ['class', 'retentionDays', 'updatedAt', 'updatedBy'] as const;
 
@@ -134,7 +134,24 @@ export function retentionRepository(db: Db) {
         sha256: r.sha256,
         size: Number(r.size),
         objectKeys: [r.objectKey, r.playableKey, r.waveformKey].filter((k): k is string => k !== null),
+        keys: { object: r.objectKey, playable: r.playableKey, waveform: r.waveformKey },
       }));
+    },
+
+    /**
+     * Undoes a claim whose objects the storage protects (an S3 legal hold the job found before deleting): the row
+     * points at its object again and is no longer marked deleted. Run it in a transaction with the audit event.
+     */
+    async restoreSegment(id: string, objectKey: string): Promise<void> {
+      await db.updateTable('segment').set({ objectKey, deletedAt: null, deletionReason: null }).where('id', '=', id).where('objectKey', 'is', null).execute();
+    },
+    async restoreRecording(id: string, keys: { object: string | null; playable: string | null; waveform: string | null }): Promise<void> {
+      await db
+        .updateTable('recording')
+        .set({ objectKey: keys.object, playableKey: keys.playable, waveformKey: keys.waveform, deletedAt: null, deletionReason: null })
+        .where('id', '=', id)
+        .where('objectKey', 'is', null)
+        .execute();
     },
   };
 }

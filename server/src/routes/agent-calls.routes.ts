@@ -4,6 +4,8 @@ import {
   CallKeySchema,
   CallPayloadSchema,
   CallVersionResponseSchema,
+  LiveCallResponseSchema,
+  LiveCallSchema,
   MAX_CALL_JSON_BYTES,
   RECORDING_NAME,
   RecordingHeadersSchema,
@@ -38,6 +40,27 @@ export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<Htt
       const p = c.req.valid('param');
       const r = await deps.calls.putVersion(c.get('agent'), p.callKey, p.version, c.req.valid('json'));
       return r.status === 'created' ? c.json({ ...r, status: 'created' as const }, 201) : c.json({ ...r, status: 'exists' as const }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: AGENT_ROUTES.callLive,
+      summary: 'Show a call while it happens (AMI), before its CDR row; a sealed version of the same key replaces it',
+      description:
+        'Creates or updates the live view of a call that has no sealed version yet: `applied`. When a sealed version exists the update ' +
+        'changes nothing (`superseded`); an update with a lower `seq` than the stored one neither (`stale`).',
+      security: agentSecurity,
+      request: {
+        params: z.object({ callKey: CallKeySchema }),
+        body: jsonBody(LiveCallSchema),
+      },
+      responses: { 200: json(LiveCallResponseSchema, 'applied, superseded or stale'), ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      const r = await deps.calls.putLive(c.get('agent'), c.req.valid('param').callKey, c.req.valid('json'));
+      return c.json(r, 200);
     },
   );
 

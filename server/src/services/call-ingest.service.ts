@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../adapters/clock.ts';
+import type { StorageLockService } from './storage-lock.service.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { storeVerified } from './verified-upload.ts';
-import type { CallPayload } from '@mamoru/contract';
+import type { CallPayload, LiveCall } from '@mamoru/contract';
 import { payloadDigest } from '../domain/call-payload.ts';
 import type { Principal } from '../domain/principal.ts';
 import { badRequest, conflict, notFound, tooLarge } from '../domain/errors.ts';
@@ -33,6 +34,8 @@ export function callIngestService(deps: {
   jobs: Pick<JobQueue, 'enqueue'>;
   maxRecordingBytes: number;
   log?: ((line: Record<string, unknown>) => void) | undefined;
+  /** Object Lock for stored recordings (retention by policy, legal hold when the call is held). */
+  storageLock?: Pick<StorageLockService, 'recordingStored'> | undefined;
 }) {
   const { calls, recordings, store, clock } = deps;
 
@@ -68,6 +71,19 @@ export function callIngestService(deps: {
     },
 
     /**
+     * The live view of a call (the agent's AMI connection), shown until the sealed version from the PBX's files
+     * arrives under the same key; after that a live update changes nothing (`superseded`).
+     */
+    async putLive(agent: AgentPrincipal, callKey: string, live: LiveCall) {
+      if (callKey !== `${live.pbxId}:${live.linkedId}`) {
+        throw badRequest('call_key_mismatch', `callKey must be '<pbxId>:<linkedId>' of the live call ('${live.pbxId}:${live.linkedId}')`);
+      }
+      if (live.endUtc !== null && Date.parse(live.endUtc) < Date.parse(live.startUtc)) throw badRequest('invalid_times', 'endUtc is before startUtc');
+      if (live.state === 'ended' && live.endUtc === null) throw badRequest('invalid_request', 'an ended live call needs endUtc');
+      return calls.saveLive({ siteId: agent.siteId, callKey, live, now: clock.now() });
+    },
+
+    /**
      * Streams a recording's original into S3 while hashing it. It must be declared in some version of the call, with
      * this SHA-256 and size; nothing is kept on any mismatch. The same recording again answers `exists`.
      */
@@ -90,12 +106,13 @@ export function callIngestService(deps: {
         if (meta.size > deps.maxRecordingBytes) throw tooLarge('recording_too_large', `recording exceeds ${deps.maxRecordingBytes} bytes`);
 
         const key = `calls/${agent.siteId}/${call.id}/${rec.id}/original-${randomUUID()}.${extensionOf(name)}`;
-        await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
+        const stored = await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
         // The object is durably stored (S3 answered the PUT): only now may the row point at it.
         if (!(await recordings.attachOriginal(rec.id, key, meta.mediaType, clock.now()))) {
-          await store.remove(key);
+          await store.remove(key, stored);
           return { status: 'exists' as const, callId: call.id, recording: (await recordings.findById(rec.id))! };
         }
+        await deps.storageLock?.recordingStored({ keys: [{ key, versionId: stored.versionId }], callId: call.id });
         await queueDerive(rec);
         return { status: 'created' as const, callId: call.id, recording: (await recordings.findById(rec.id))! };
       } catch (e) {

@@ -4,6 +4,7 @@
  * progress, downloads it and gives the police a share link. Every request, build, download and share-link use is
  * audited. The people side (`evidencePackService`) and the worker side (`packBuildService`) share this file.
  */
+import type { StorageLockService } from './storage-lock.service.ts';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../adapters/clock.ts';
 import { hashSecret, randomToken, sha256Hex, signPath, verifyPathSignature, verifySecret } from '../adapters/crypto.ts';
@@ -305,6 +306,8 @@ export function packBuildService(deps: {
   builder: PackBuilder;
   audit: AuditService;
   clock: Clock;
+  /** Holds the stored pack in the storage (S3 legal hold) while its case has an active hold (issue 15). */
+  storageLock?: Pick<StorageLockService, 'packStored'> | undefined;
 }) {
   const { packs, incidents, clock } = deps;
 
@@ -407,6 +410,7 @@ export function packBuildService(deps: {
         const input = await gather(pack, i, builtAt);
         const r = await deps.builder.build(input, o.progress);
         await packs.markReady(pack.id, { objectKey: r.objectKey, size: r.size, fileCount: r.fileCount, manifestSha256: r.manifestSha256, signature: r.signature, keyFingerprint: r.keyFingerprint, contents: r.contents, at: clock.now() });
+        await deps.storageLock?.packStored({ key: r.objectKey, incidentId: i.id });
         await deps.audit.record(PACK_BUILDER, {
           action: 'pack.build',
           targetType: 'pack',

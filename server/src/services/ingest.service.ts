@@ -15,6 +15,7 @@ import type { Transactor } from '../repositories/index.ts';
 import { AGENT_ERROR_CODES, type AgentCommand, type PutStatus, type UploadMode } from '@mamoru/contract';
 import type { AgentCommandService } from './agent-command.service.ts';
 import type { AuditService } from './audit.service.ts';
+import type { StorageLockService } from './storage-lock.service.ts';
 
 export type SegmentMeta = {
   cameraKey: string;
@@ -50,6 +51,8 @@ export function ingestService(deps: {
   audit: AuditService;
   /** Open commands for the agent's site, carried on heartbeat answers. */
   commands: Pick<AgentCommandService, 'deliver'>;
+  /** Object Lock for the stored media (retention by policy, legal hold when held); absent: app-level rules only. */
+  storageLock?: Pick<StorageLockService, 'segmentStored'>;
 }) {
   const { cameras, segments, agents, store, clock } = deps;
 
@@ -187,21 +190,23 @@ export function ingestService(deps: {
         if (first.kind === 'expired') throw expired();
 
         const key = objectKeyFor(agent.siteId, cam.id, meta.start, ext);
-        await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
+        const stored = await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
         // The object is durably stored (S3 answered the PUT); only now may a row point at it.
         let result: IngestResult;
         try {
           result = await writeUnderLock(cam.id, meta, end, key, clock.now());
         } catch (e) {
-          await store.remove(key).catch(() => undefined); // the orphan sweep removes it if this fails
+          await store.remove(key, stored).catch(() => undefined); // the orphan sweep removes it if this fails
           throw e;
         }
         if (result.status === 'exists') {
           // Another upload of the same segment got there first: keep what the row says, drop our copy.
-          await store.remove(key).catch(() => undefined);
+          await store.remove(key, stored).catch(() => undefined);
           return result;
         }
         await cameras.touchLastSegment(cam.id, end);
+        // Object Lock for the stored media (retention by policy, legal hold when held), once the row points at it.
+        await deps.storageLock?.segmentStored({ key, versionId: stored.versionId, cameraId: cam.id, start: meta.start, end });
         return result;
       } catch (e) {
         drain();

@@ -143,13 +143,20 @@ export function clockDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-export type TimeRow = { key: 'start' | 'answer' | 'end'; site: string | null; raw: string | null };
+export type TimeRow = { key: 'start' | 'answer' | 'pickup' | 'end'; site: string | null; raw: string | null };
 
-/** Start, answer and end in the site's zone, each with the PBX's own string beside it. */
-export function callTimeRows(t: { startUtc: string; answerUtc: string | null; endUtc: string; raw: { start: string | null; answer: string | null; end: string | null } }, siteZone: string): TimeRow[] {
+/**
+ * Start, the PBX's answer and end in the site's zone, each with the PBX's own string beside it; the operator's
+ * pickup (when known, e.g. from CEL or AMI) between answer and end — it has no PBX string of its own.
+ */
+export function callTimeRows(
+  t: { startUtc: string; answerUtc: string | null; pickupUtc?: string | null; endUtc: string; raw: { start: string | null; answer: string | null; end: string | null } },
+  siteZone: string,
+): TimeRow[] {
   return [
     { key: 'start', site: siteTime(t.startUtc, siteZone), raw: t.raw.start },
     { key: 'answer', site: siteTime(t.answerUtc, siteZone), raw: t.raw.answer },
+    ...(t.pickupUtc ? [{ key: 'pickup' as const, site: siteTime(t.pickupUtc, siteZone), raw: null }] : []),
     { key: 'end', site: siteTime(t.endUtc, siteZone), raw: t.raw.end },
   ];
 }

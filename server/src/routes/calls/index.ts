@@ -3,7 +3,7 @@ import type { AppEnv } from '../../http/app-env.ts';
 import { errorResponses, iso, json, router, sessionSecurity } from '../../http/openapi.ts';
 import type { CallQueryService } from '../../services/call-query.service.ts';
 import { mediaResponse, withUnsatisfiableRangeLength } from '../../http/media-response.ts';
-import { CallSummary, CallDetail, summary, leg, version, link, SearchQuery } from './schemas.ts';
+import { CallSummary, CallDetail, currentFacts, summary, leg, version, link, SearchQuery } from './schemas.ts';
 
 /** Reads of calls and recording media (signed link or session); the session gate in app.ts sets the principal. */
 export function callRoutes(deps: { calls: CallQueryService }) {
@@ -39,6 +39,7 @@ export function callRoutes(deps: { calls: CallQueryService }) {
       return c.json(
         {
           ...summary(d.call),
+          ...currentFacts(d.versions, d.call.currentVersion),
           site: { id: d.site.id, code: d.site.code, name: d.site.name, timezone: d.site.timezone },
           retentionClass: d.call.retentionClass,
           holdCount: d.call.holdCount,

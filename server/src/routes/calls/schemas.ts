@@ -17,13 +17,20 @@ export const CallSummary = z
     disposition: z.string(),
     caller: z.object({ number: z.string().nullable(), name: z.string().nullable(), e164: z.string().nullable() }),
     called: z.object({ number: z.string().nullable(), e164: z.string().nullable() }),
+    directionSource: z.string().openapi({ description: 'how direction was decided: recording_name, channels, context, ami, sidecar, none' }),
     operator: z.object({ extension: z.string(), name: z.string().nullable(), source: z.string().nullable() }).nullable(),
+    /** Every extension the call rang, answered or not. */
+    operatorExtensions: z.array(z.string()),
+    /** Set while the call is only known live (AMI): in_progress or ended, until its sealed version arrives. */
+    live: z.object({ state: z.string(), updatedAt: z.string().nullable() }).nullable(),
     times: z.object({
       startUtc: z.string(),
-      answerUtc: z.string().nullable(),
+      answerUtc: z.string().nullable().openapi({ description: "the PBX's answer (notice prompt / IVR), not a person's" }),
       endUtc: z.string(),
       durationS: z.number(),
       talkS: z.number().nullable(),
+      pickupUtc: z.string().nullable().openapi({ description: 'when the first operator picked up' }),
+      operatorTalkS: z.number().nullable(),
       zone: z.string(),
       zoneSource: z.string(),
       raw: z.object({ start: z.string().nullable(), answer: z.string().nullable(), end: z.string().nullable() }),
@@ -68,6 +75,10 @@ const Recording = z.object({
 });
 export const CallDetail = CallSummary.extend({
   site: z.object({ id: z.string(), code: z.string(), name: z.string(), timezone: z.string() }),
+  /** From the current version: every operator rung (and when each picked up), transfers, the notice's evidence lines. */
+  operators: z.array(z.object({ extension: z.string(), name: z.string().nullable(), rungUtc: z.string().nullable(), answeredUtc: z.string().nullable(), source: z.string() })),
+  transfers: z.array(z.object({ kind: z.string(), atUtc: z.string().nullable(), by: z.string().nullable(), from: z.string().nullable(), to: z.string().nullable(), raw: z.string() })),
+  noticeEvidence: z.array(z.object({ source: z.string(), raw: z.string(), file: z.string().nullable(), offset: z.number().nullable() })),
   retentionClass: z.string(),
   holdCount: z.number(),
   legs: z.array(Leg),
@@ -86,13 +97,18 @@ export const summary = (c: CallRow) => ({
   disposition: c.disposition,
   caller: c.caller,
   called: c.called,
+  directionSource: c.directionSource,
   operator: c.operator,
+  operatorExtensions: c.operatorExtensions,
+  live: c.liveState ? { state: c.liveState, updatedAt: iso(c.liveUpdatedAt) } : null,
   times: {
     startUtc: c.startAt.toISOString(),
     answerUtc: iso(c.answerAt),
     endUtc: c.endAt.toISOString(),
     durationS: c.durationS,
     talkS: c.talkS,
+    pickupUtc: iso(c.pickupAt),
+    operatorTalkS: c.operatorTalkS,
     zone: c.zone,
     zoneSource: c.zoneSource,
     raw: c.raw,
@@ -103,6 +119,15 @@ export const summary = (c: CallRow) => ({
 });
 
 export const leg = (l: CallLegRow) => l;
+/** Operators rung, transfers and the notice's evidence lines of the current version (older payloads: none). */
+export const currentFacts = (versions: CallVersionRow[], currentVersion: number) => {
+  const p = versions.find((v) => v.version === currentVersion)?.payload;
+  return {
+    operators: p?.operators ?? [],
+    transfers: (p?.transfers ?? []).map((t) => ({ kind: t.kind, atUtc: t.atUtc, by: t.by, from: t.from, to: t.to, raw: t.raw })),
+    noticeEvidence: p?.notice.evidence ?? [],
+  };
+};
 export const version = (v: CallVersionRow) => ({ version: v.version, receivedAt: v.receivedAt.toISOString(), agentId: v.agentId, payloadSha256: v.payloadSha256, payload: v.payload });
 export const link = (l: { url: string; expiresAt: Date } | null) => l && { url: l.url, expiresAt: l.expiresAt.toISOString() };
 
@@ -120,7 +145,7 @@ export const SearchQuery = z.object({
   number: z.string().max(40).optional().openapi({ description: 'part of the caller or called number, raw or E.164 (digits compared; at least 3)' }),
   caller: z.string().max(40).optional(),
   called: z.string().max(40).optional(),
-  operator: z.string().min(1).max(64).optional().openapi({ description: 'operator extension (exact)' }),
+  operator: z.string().min(1).max(64).optional().openapi({ description: 'an extension the call rang (answered or not), exact' }),
   direction: z.enum(CALL_DIRECTIONS).optional(),
   disposition: z.enum(CALL_DISPOSITIONS).optional(),
   notice: z.enum(NOTICE_PLAYED).optional(),

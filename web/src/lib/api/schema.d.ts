@@ -11,7 +11,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** PostgreSQL, Redis and S3 reachability */
+        /** PostgreSQL, Redis and S3 reachability, and whether the storage itself protects evidence (Object Lock) */
         get: {
             parameters: {
                 query?: never;
@@ -46,6 +46,17 @@ export type paths = {
                                     error?: string;
                                 };
                             };
+                            storage: {
+                                objectLock: boolean;
+                                versioning: boolean;
+                                encryption: boolean;
+                                /**
+                                 * @description `storage`: the bucket has Object Lock, held evidence carries S3 legal holds that no credential can delete through; `application_only`: only the centre's own rules protect it
+                                 * @enum {string}
+                                 */
+                                evidenceProtection: "storage" | "application_only";
+                                warning: string | null;
+                            } | null;
                         };
                     };
                 };
@@ -74,6 +85,17 @@ export type paths = {
                                     error?: string;
                                 };
                             };
+                            storage: {
+                                objectLock: boolean;
+                                versioning: boolean;
+                                encryption: boolean;
+                                /**
+                                 * @description `storage`: the bucket has Object Lock, held evidence carries S3 legal holds that no credential can delete through; `application_only`: only the centre's own rules protect it
+                                 * @enum {string}
+                                 */
+                                evidenceProtection: "storage" | "application_only";
+                                warning: string | null;
+                            } | null;
                         };
                     };
                 };
@@ -908,7 +930,7 @@ export type paths = {
                         /** Format: date-time */
                         end: string;
                         /** @enum {string} */
-                        reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "other";
+                        reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "disk_full" | "other";
                         /** @default null */
                         detail?: string | null;
                     };
@@ -1100,9 +1122,14 @@ export type paths = {
                         pbxId: string;
                         linkedId: string;
                         /** @enum {string} */
-                        adapter: "asterisk-files" | "drop-folder";
+                        adapter: "asterisk-files" | "drop-folder" | "freepbx";
                         /** @enum {string} */
                         direction: "inbound" | "outbound" | "internal" | "unknown";
+                        /**
+                         * @default none
+                         * @enum {string}
+                         */
+                        directionSource?: "recording_name" | "channels" | "context" | "ami" | "sidecar" | "none";
                         /** @enum {string} */
                         disposition: "answered" | "no_answer" | "busy" | "failed" | "congestion" | "unknown";
                         caller: {
@@ -1118,8 +1145,34 @@ export type paths = {
                             extension: string;
                             name: string | null;
                             /** @enum {string} */
-                            source: "dstchannel" | "cdr" | "sidecar" | "config";
+                            source: "dstchannel" | "cdr" | "sidecar" | "config" | "cel" | "ami";
                         } | null;
+                        /** @default [] */
+                        operators?: {
+                            extension: string;
+                            name: string | null;
+                            /** Format: date-time */
+                            rungUtc: string | null;
+                            /** Format: date-time */
+                            answeredUtc: string | null;
+                            /** @enum {string} */
+                            source: "dstchannel" | "cdr" | "sidecar" | "config" | "cel" | "ami";
+                        }[];
+                        /** @default [] */
+                        transfers?: {
+                            /** @enum {string} */
+                            kind: "blind" | "attended";
+                            /** Format: date-time */
+                            atUtc: string | null;
+                            by: string | null;
+                            from: string | null;
+                            to: string | null;
+                            raw: string;
+                            source: {
+                                file: string;
+                                offset: number | null;
+                            };
+                        }[];
                         times: {
                             /** Format: date-time */
                             startUtc: string;
@@ -1129,6 +1182,13 @@ export type paths = {
                             endUtc: string;
                             durationS: number;
                             talkS: number | null;
+                            /**
+                             * Format: date-time
+                             * @default null
+                             */
+                            pickupUtc?: string | null;
+                            /** @default null */
+                            operatorTalkS?: number | null;
                             zone: string;
                             /** @enum {string} */
                             zoneSource: "config" | "uniqueid" | "offset_in_data" | "config_contradicted_by_uniqueid";
@@ -1145,6 +1205,14 @@ export type paths = {
                             method: "cdr_variable" | "userfield" | "cel" | "ami" | "sidecar" | "config" | null;
                             /** Format: date-time */
                             atUtc: string | null;
+                            /** @default [] */
+                            evidence?: {
+                                /** @enum {string} */
+                                source: "cdr_custom" | "cdr_csv" | "cel" | "ami" | "sidecar";
+                                raw: string;
+                                file: string | null;
+                                offset: number | null;
+                            }[];
                         };
                         legs: {
                             uniqueId: string | null;
@@ -1173,7 +1241,7 @@ export type paths = {
                             size: number;
                             sha256: string;
                         }[];
-                        flags: ("no_recording" | "no_cdr" | "weak_match" | "zone_mismatch" | "truncated_row")[];
+                        flags: ("no_recording" | "no_cdr" | "weak_match" | "zone_mismatch" | "truncated_row" | "grouped_by_time")[];
                     };
                 };
             };
@@ -1237,6 +1305,120 @@ export type paths = {
                 };
                 /** @description error */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent/calls/{callKey}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Show a call while it happens (AMI), before its CDR row; a sealed version of the same key replaces it
+         * @description Creates or updates the live view of a call that has no sealed version yet: `applied`. When a sealed version exists the update changes nothing (`superseded`); an update with a lower `seq` than the stored one neither (`stale`).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    callKey: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        pbxId: string;
+                        linkedId: string;
+                        /** @enum {string} */
+                        adapter: "asterisk-files" | "drop-folder" | "freepbx";
+                        seq: number;
+                        /** @enum {string} */
+                        state: "in_progress" | "ended";
+                        /** @enum {string} */
+                        direction: "inbound" | "outbound" | "internal" | "unknown";
+                        /** @enum {string} */
+                        directionSource: "recording_name" | "channels" | "context" | "ami" | "sidecar" | "none";
+                        caller: {
+                            number: string | null;
+                            name: string | null;
+                            e164: string | null;
+                        };
+                        called: {
+                            number: string | null;
+                            e164: string | null;
+                        };
+                        operator: {
+                            extension: string;
+                            name: string | null;
+                            /** @enum {string} */
+                            source: "dstchannel" | "cdr" | "sidecar" | "config" | "cel" | "ami";
+                        } | null;
+                        operators: {
+                            extension: string;
+                            name: string | null;
+                            /** Format: date-time */
+                            rungUtc: string | null;
+                            /** Format: date-time */
+                            answeredUtc: string | null;
+                            /** @enum {string} */
+                            source: "dstchannel" | "cdr" | "sidecar" | "config" | "cel" | "ami";
+                        }[];
+                        /** Format: date-time */
+                        startUtc: string;
+                        /** Format: date-time */
+                        answerUtc: string | null;
+                        /** Format: date-time */
+                        pickupUtc: string | null;
+                        /** Format: date-time */
+                        endUtc: string | null;
+                        /** Format: date-time */
+                        observedUtc: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description applied, superseded or stale */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            callId: string;
+                            /** @enum {string} */
+                            status: "applied" | "superseded" | "stale";
+                        };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1901,7 +2083,7 @@ export type paths = {
                     number?: string;
                     caller?: string;
                     called?: string;
-                    /** @description operator extension (exact) */
+                    /** @description an extension the call rang (answered or not), exact */
                     operator?: string;
                     direction?: "inbound" | "outbound" | "internal" | "unknown";
                     disposition?: "answered" | "no_answer" | "busy" | "failed" | "congestion" | "unknown";
@@ -6314,17 +6496,28 @@ export type components = {
                 number: string | null;
                 e164: string | null;
             };
+            /** @description how direction was decided: recording_name, channels, context, ami, sidecar, none */
+            directionSource: string;
             operator: {
                 extension: string;
                 name: string | null;
                 source: string | null;
             } | null;
+            operatorExtensions: string[];
+            live: {
+                state: string;
+                updatedAt: string | null;
+            } | null;
             times: {
                 startUtc: string;
+                /** @description the PBX's answer (notice prompt / IVR), not a person's */
                 answerUtc: string | null;
                 endUtc: string;
                 durationS: number;
                 talkS: number | null;
+                /** @description when the first operator picked up */
+                pickupUtc: string | null;
+                operatorTalkS: number | null;
                 zone: string;
                 zoneSource: string;
                 raw: {
@@ -6348,6 +6541,27 @@ export type components = {
                 name: string;
                 timezone: string;
             };
+            operators: {
+                extension: string;
+                name: string | null;
+                rungUtc: string | null;
+                answeredUtc: string | null;
+                source: string;
+            }[];
+            transfers: {
+                kind: string;
+                atUtc: string | null;
+                by: string | null;
+                from: string | null;
+                to: string | null;
+                raw: string;
+            }[];
+            noticeEvidence: {
+                source: string;
+                raw: string;
+                file: string | null;
+                offset: number | null;
+            }[];
             retentionClass: string;
             holdCount: number;
             legs: {
@@ -6877,7 +7091,7 @@ export type components = {
                     start: string;
                     end: string;
                     /** @enum {string} */
-                    reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "other";
+                    reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "disk_full" | "other";
                     detail: string | null;
                 }[];
             }[];

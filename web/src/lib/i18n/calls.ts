@@ -54,7 +54,20 @@ export type CallMessages = {
   howKnown: (how: string) => string;
   timesTitle: string;
   timesZone: (label: string) => string;
-  timeLabel: Record<'start' | 'answer' | 'end', string>;
+  timeLabel: Record<'start' | 'answer' | 'pickup' | 'end', string>;
+  directionSource: Record<string, string>;
+  operatorsTitle: string;
+  operatorRung: (ext: string, name: string | null) => string;
+  operatorAnswered: (at: string) => string;
+  operatorNotAnswered: string;
+  operatorTalkTime: string;
+  transfersTitle: string;
+  transferKind: Record<string, string>;
+  transferLine: (kind: string, by: string | null, to: string | null) => string;
+  noticeEvidenceTitle: string;
+  noticeEvidenceSource: Record<string, string>;
+  live: Record<string, string>;
+  liveHelp: string;
   notAnswered: string;
   pbxRaw: string;
   pbxZone: (zone: string, how: string) => string;
@@ -136,13 +149,14 @@ export const ja: CallMessages = {
     offset_in_data: 'PBX の記録に含まれる時差',
     config_contradicted_by_uniqueid: '設定が uniqueid の UTC 時刻と食い違ったため、uniqueid に合う時間帯を採用',
   },
-  operatorSource: { dstchannel: '接続先チャネル', cdr: '通話記録 (CDR)', sidecar: '記録ファイル', config: '店舗の設定' },
+  operatorSource: { dstchannel: '接続先チャネル', cdr: '通話記録 (CDR)', sidecar: '記録ファイル', config: '店舗の設定', cel: 'PBX のイベント記録 (CEL)', ami: 'PBX の管理インターフェース (AMI)' },
   flag: {
     no_recording: '録音なし',
     no_cdr: '通話記録 (CDR) なし',
     weak_match: '録音と通話記録の照合があいまい',
     zone_mismatch: 'PBX の時間帯が設定と異なる',
     truncated_row: '通話記録の行が途中で切れている',
+    grouped_by_time: '通話 ID がなく、発信者と時刻で通話記録をまとめた',
   },
   recordingRole: { mixed: '混合', caller: '顧客', operator: 'オペレーター', stereo: 'ステレオ' },
   channel: (i, of, role) => (role === 'stereo' && of === 2 ? (i === 0 ? '左: 顧客' : '右: オペレーター') : `チャンネル ${i + 1}`),
@@ -166,7 +180,20 @@ export const ja: CallMessages = {
   howKnown: (how) => `根拠: ${how}`,
   timesTitle: '時刻',
   timesZone: (label) => `表示時刻: ${label} (店舗の現地時間)`,
-  timeLabel: { start: '開始', answer: '応答', end: '終了' },
+  timeLabel: { start: '開始', answer: 'PBX の応答 (告知・音声案内)', pickup: 'オペレーターの応答', end: '終了' },
+  directionSource: { recording_name: '録音ファイル名', channels: '通話のチャネル (外線 / 内線)', context: 'ダイヤルプランのコンテキスト', ami: 'PBX の管理インターフェース (AMI)', sidecar: '記録ファイル', none: '判定できず' },
+  operatorsTitle: '呼び出した内線',
+  operatorRung: (ext, name) => `${ext}${name ? ` ${name}` : ''}`,
+  operatorAnswered: (at) => `応答 ${at}`,
+  operatorNotAnswered: '応答なし',
+  operatorTalkTime: 'オペレーターとの会話',
+  transfersTitle: '転送',
+  transferKind: { blind: 'ブラインド転送', attended: '打診転送' },
+  transferLine: (kind, by, to) => `${kind}: 内線 ${by ?? '?'} → ${to ?? '?'}`,
+  noticeEvidenceTitle: '告知の根拠となった PBX の記録',
+  noticeEvidenceSource: { cdr_custom: 'cdr_custom (JSON)', cdr_csv: 'cdr_csv (Master.csv)', cel: 'CEL', ami: 'AMI', sidecar: '記録ファイル' },
+  live: { in_progress: '通話中 (速報)', ended: '終了 (速報・通話記録の到着待ち)' },
+  liveHelp: 'PBX の管理インターフェース (AMI) からの速報です。PBX の通話記録が届くと、その内容に置き換わります。',
   notAnswered: '応答なし',
   pbxRaw: 'PBX の記録',
   pbxZone: (zone, how) => `PBX の時刻は ${zone} として読みました (${how})。`,
@@ -248,13 +275,14 @@ export const en: CallMessages = {
     offset_in_data: 'the UTC offset in the PBX record',
     config_contradicted_by_uniqueid: 'the zone that matches the UTC time in the uniqueid, which contradicted the configuration',
   },
-  operatorSource: { dstchannel: 'destination channel', cdr: 'call record (CDR)', sidecar: 'record file', config: 'store configuration' },
+  operatorSource: { dstchannel: 'destination channel', cdr: 'call record (CDR)', sidecar: 'record file', config: 'store configuration', cel: 'PBX event log (CEL)', ami: 'PBX management interface (AMI)' },
   flag: {
     no_recording: 'No recording',
     no_cdr: 'No call record (CDR)',
     weak_match: 'Recording matched to the call record loosely',
     zone_mismatch: "PBX time zone differs from the configuration",
     truncated_row: 'A call record line was cut short',
+    grouped_by_time: 'No call id: call records grouped by caller and time',
   },
   recordingRole: { mixed: 'Mixed', caller: 'Customer', operator: 'Operator', stereo: 'Stereo' },
   channel: (i, of, role) => (role === 'stereo' && of === 2 ? (i === 0 ? 'Left: customer' : 'Right: operator') : `Channel ${i + 1}`),
@@ -278,7 +306,20 @@ export const en: CallMessages = {
   howKnown: (how) => `from: ${how}`,
   timesTitle: 'Times',
   timesZone: (label) => `Times shown in: ${label} (the store's local time)`,
-  timeLabel: { start: 'Start', answer: 'Answer', end: 'End' },
+  timeLabel: { start: 'Start', answer: "PBX answer (notice / IVR)", pickup: 'Operator picked up', end: 'End' },
+  directionSource: { recording_name: 'the recording file name', channels: 'the call\'s channels (trunk / extension)', context: 'the dialplan context', ami: 'the PBX management interface (AMI)', sidecar: 'the record file', none: 'could not be decided' },
+  operatorsTitle: 'Extensions rung',
+  operatorRung: (ext, name) => `${ext}${name ? ` ${name}` : ''}`,
+  operatorAnswered: (at) => `picked up ${at}`,
+  operatorNotAnswered: 'did not answer',
+  operatorTalkTime: 'with the operator',
+  transfersTitle: 'Transfers',
+  transferKind: { blind: 'Blind transfer', attended: 'Attended transfer' },
+  transferLine: (kind, by, to) => `${kind}: extension ${by ?? '?'} → ${to ?? '?'}`,
+  noticeEvidenceTitle: 'PBX lines the notice status was decided from',
+  noticeEvidenceSource: { cdr_custom: 'cdr_custom (JSON)', cdr_csv: 'cdr_csv (Master.csv)', cel: 'CEL', ami: 'AMI', sidecar: 'record file' },
+  live: { in_progress: 'In progress (live)', ended: 'Ended (live; the call record is on its way)' },
+  liveHelp: "A live report from the PBX management interface (AMI). It is replaced by the PBX's call record when that arrives.",
   notAnswered: 'not answered',
   pbxRaw: 'PBX record',
   pbxZone: (zone, how) => `The PBX times were read as ${zone} (${how}).`,
