@@ -37,7 +37,8 @@ say() { echo "rgw: $*"; }
 die() { echo "rgw: $*" >&2; [ -d "$D/log" ] && tail -n 15 "$D"/log/*.log >&2 2>/dev/null; exit 1; }
 alive() { local p; p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 answers() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$ENDPOINT/" 2>/dev/null | grep -qE '^(200|403)$'; }
-c() { "$@" -c "$CONF"; }
+# fd 9 is the start lock: the daemons must not inherit it, or it stays held for as long as they run.
+c() { "$@" -c "$CONF" 9>&-; }
 
 install_packages() {
   local missing=()

@@ -66,7 +66,12 @@ start_s3rver() {
 # PBX tests use to create a FreePBX-like asteriskcdrdb and a read-only account per test (test-support/src/mariadb.ts).
 start_mariadb() {
   local dir=$DATA/mariadb-$MARIADB_PORT sock=$RUN/mariadb-$MARIADB_PORT.sock
-  local cli=(mariadb --no-defaults --protocol=socket --socket="$sock" -uroot)
+  # One MariaDB per port: another checkout's instance already answering for the test admin is used as it is.
+  if ! [ -S "$sock" ] && mariadb --no-defaults -h127.0.0.1 -P"$MARIADB_PORT" -u"$PGUSER_NAME" -p"$PGPASS" -e 'SELECT 1' >/dev/null 2>&1; then
+    echo "mariadb: mysql://$PGUSER_NAME:***@127.0.0.1:$MARIADB_PORT (another checkout's)"; return
+  fi
+  # mariadb-install-db gives the OS user that ran it (and root) a unix_socket login: no password to keep.
+  local cli=(mariadb --no-defaults --protocol=socket --socket="$sock" -u"$(id -un)")
   if ! "${cli[@]}" -e 'SELECT 1' >/dev/null 2>&1; then
     if [ ! -d "$dir/mysql" ]; then
       mariadb-install-db --no-defaults --datadir="$dir" --user="$(id -un)" --auth-root-authentication-method=socket \
@@ -75,7 +80,7 @@ start_mariadb() {
     nohup mariadbd --no-defaults --datadir="$dir" --socket="$sock" --port="$MARIADB_PORT" --bind-address=127.0.0.1 \
       --pid-file="$RUN/mariadb-$MARIADB_PORT.pid" --log-error="$RUN/mariadb-$MARIADB_PORT.log" --user="$(id -un)" \
       --skip-name-resolve --innodb-buffer-pool-size=32M --skip-log-bin --character-set-server=utf8mb4 >/dev/null 2>&1 &
-    for _ in $(seq 100); do "${cli[@]}" -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 300); do "${cli[@]}" -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
   fi
   "${cli[@]}" <<SQL
 CREATE USER IF NOT EXISTS '$PGUSER_NAME'@'127.0.0.1' IDENTIFIED BY '$PGPASS';
@@ -90,7 +95,7 @@ case "${1:-start}" in
     alive "$RUN/s3rver.pid" && kill "$(cat "$RUN/s3rver.pid")" || true
     bash scripts/rgw.sh stop --store memstore
     redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-    mariadb-admin --no-defaults --protocol=socket --socket="$RUN/mariadb-$MARIADB_PORT.sock" -uroot shutdown >/dev/null 2>&1 || true
+    mariadb-admin --no-defaults --protocol=socket --socket="$RUN/mariadb-$MARIADB_PORT.sock" -u"$(id -un)" shutdown >/dev/null 2>&1 || true
     echo "stopped S3, redis and mariadb (PostgreSQL left running: pg_ctlcluster 15 main stop)" ;;
   status)
     pg_lsclusters; redis-cli -p "$REDIS_PORT" ping || true; bash scripts/rgw.sh status --store memstore || true

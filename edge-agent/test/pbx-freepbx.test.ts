@@ -127,11 +127,26 @@ describe('freepbx adapter (real MariaDB, FreePBX schema, read-only account)', ()
     assert.equal(raw0.calldate, '2026-11-23 18:05:00');
     assert.equal(raw0.recordingfile, 'in-0501234567-0312345678-20261123-180500-1795457100.0.wav');
     // CEL eventtime is a DATETIME (whole seconds) in FreePBX: the notice time loses its milliseconds, nothing else.
-    assert.deepEqual(call.notice, { played: 'yes', method: 'cel', atUtc: '2026-11-23T18:05:00Z' });
-    assert.deepEqual(files.notice, { played: 'yes', method: 'cel', atUtc: '2026-11-23T18:05:00.493Z' });
+    const { evidence, ...notice } = call.notice;
+    assert.deepEqual(notice, { played: 'yes', method: 'cel', atUtc: '2026-11-23T18:05:00Z' });
+    const { evidence: fileEvidence, ...fileNotice } = files.notice;
+    assert.deepEqual(fileNotice, { played: 'yes', method: 'cel', atUtc: '2026-11-23T18:05:00.493Z' });
+    // The lines that decided it travel with the call: the same CEL events, as rows of the cel table.
+    assert.deepEqual(
+      evidence?.map((e) => [e.source, e.file, (JSON.parse(e.raw) as { eventtype: string }).eventtype]),
+      fileEvidence?.map((e) => [e.source, `mariadb:${d.database}.cel`, e.raw.split(',')[0]!.replace(/"/g, '')]),
+    );
+    assert.ok((evidence?.length ?? 0) > 0);
+    // CEL times are whole seconds in FreePBX's table: the operator's pickup (BRIDGE_ENTER) is the files' one cut to the
+    // second, and the operator's talk time follows from it.
+    const sec = (iso: string | null | undefined) => (iso ? `${iso.replace(/(\.\d+)?Z$/, '')}Z` : iso);
+    assert.equal(call.times.pickupUtc, sec(files.times.pickupUtc));
+    assert.ok(Math.abs((call.times.operatorTalkS ?? 0) - (files.times.operatorTalkS ?? 0)) <= 1);
+    assert.deepEqual(call.operators.map((o) => o.answeredUtc), files.operators.map((o) => sec(o.answeredUtc)));
     const facts = (c: typeof call) => {
       const { legs, adapter, notice, ...rest } = c;
-      return { ...rest, legs: legs.map(({ raw, source, ...l }) => l) };
+      const { pickupUtc, operatorTalkS, ...times } = rest.times;
+      return { ...rest, times, operators: rest.operators.map(({ answeredUtc, ...o }) => o), legs: legs.map(({ raw, source, ...l }) => l) };
     };
     assert.deepEqual(facts(call), facts(files));
     // And those facts are the real call's.
@@ -291,6 +306,59 @@ describe('freepbx adapter (real MariaDB, FreePBX schema, read-only account)', ()
     }
     await pbx.stop();
     assert.equal(sink.calls.length, 1);
+  });
+
+  test('first start with backfillHours: rows that ended before it are history, counted in one log line; nobody listening → unreachable', async () => {
+    const d = await freshDb();
+    const t = Date.UTC(2026, 10, 25, 3, 0, 0);
+    const row = (startMs: number, n: number) => ({
+      calldate: naive(startMs, 9),
+      clid: '"" <0312340000>',
+      src: '0312340000',
+      dst: '201',
+      dcontext: 'from-internal',
+      channel: 'PJSIP/trunk-00000001',
+      dstchannel: 'PJSIP/201-00000002',
+      lastapp: 'Dial',
+      lastdata: 'PJSIP/201',
+      duration: 30,
+      billsec: 20,
+      disposition: 'ANSWERED',
+      uniqueid: `${E(startMs)}.${n}`,
+      linkedid: `${E(startMs)}.${n}`,
+      sequence: n,
+    });
+    await d.insertCdr([row(t - 4 * 86400e3, 1), row(t - 3 * 86400e3, 2), row(t - 3600e3, 3)]);
+    const state = await tempDir('fpbx-backfill-');
+    cleanups.push(state.cleanup);
+    const lines: { msg: string; fields?: Record<string, unknown> }[] = [];
+    const log = { ...quietLog, info: (msg: string, fields?: Record<string, unknown>) => void lines.push({ msg, fields }) };
+    const clock = new FakeClock(t);
+    const sink = new MemorySink();
+    const made = await PbxTree.create('fpbx-backfill-tree-');
+    cleanups.push(made.cleanup);
+    const cfg = await config(d, { backfillHours: 24, monitorDir: made.tree.monitor, recordingWaitSeconds: 5 });
+    const pbx = createPbxAdapter(cfg, { stateDir: state.path, sink, clock, log });
+    for (let i = 0; i < 4; i++) {
+      await pbx.tick();
+      clock.advance(6);
+    }
+    await pbx.stop();
+    assert.deepEqual(sink.calls.map((c) => c.linkedId), [`${E(t - 3600e3)}.3`]);
+    const skipped = lines.filter((l) => l.msg === 'FreePBX CDR history older than backfillHours skipped');
+    assert.equal(skipped.length, 1);
+    assert.equal(skipped[0]!.fields?.rows, 2);
+
+    const nobody = await tempDir('fpbx-unreachable-');
+    cleanups.push(nobody.cleanup);
+    const cfg2 = await config(d, { monitorDir: made.tree.monitor });
+    (cfg2 as { database: Record<string, unknown> }).database.port = 7799; // in this helper's port range; nothing listens
+    const p2 = createPbxAdapter(cfg2, { stateDir: nobody.path, sink: new MemorySink(), clock, log: quietLog });
+    await p2.tick();
+    await p2.stop();
+    const st = JSON.parse(await readFile(join(nobody.path, 'pbx', 'freepbx', 'source-status.json'), 'utf8')) as { ok: boolean; error: { code: string; message: string } };
+    assert.equal(st.error.code, 'unreachable');
+    assert.match(st.error.message, /cannot reach the FreePBX database at 127\.0\.0\.1:7799 \(ECONNREFUSED\)/);
   });
 
   test('config: unknown keys refused with their path; exactly one of passwordFile / passwordEnv', () => {

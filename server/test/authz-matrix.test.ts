@@ -163,6 +163,16 @@ const EXPECT: Record<string, Entry> = {
     expect: agentsOnly(201, 201), // each agent stores the call at ITS site
     notAudited: 'ingest is recorded in the call version rows (payload hash, agent, received time)',
   },
+  'PUT /api/v1/agent/calls/:callKey/live': {
+    // A call seen live over AMI before its CDR row: each agent keeps it at ITS site (a fresh linkedid per request).
+    req: (_f, n) => {
+      const linkedId = `17954580${String(n).padStart(2, '0')}.0`;
+      const body = { pbxId: 'main-pbx', linkedId, adapter: 'asterisk-files', seq: 1, state: 'in_progress', direction: 'inbound', directionSource: 'ami', caller: { number: '0312345678', name: null, e164: '+81312345678' }, called: { number: '0501234567', e164: '+81501234567' }, operator: null, operators: [], startUtc: '2026-11-23T18:05:00Z', answerUtc: null, pickupUtc: null, endUtc: null, observedUtc: '2026-11-23T18:05:01Z' };
+      return { method: 'PUT', path: `/api/v1/agent/calls/${encodeURIComponent(`main-pbx:${linkedId}`)}/live`, body };
+    },
+    expect: agentsOnly(200, 200),
+    notAudited: 'a live call is replaced by its sealed version, whose ingest is recorded in the call version rows',
+  },
   'PUT /api/v1/agent/calls/:callKey/recordings/:name': {
     req: () => ({
       method: 'PUT',

@@ -67,12 +67,15 @@ type DbRow = Record<string, string | number | null>;
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 const pad = (n: number) => String(n).padStart(2, '0');
+/** `YYYY-MM-DD HH:MM:SS` of an instant read on a UTC clock. */
+const naiveOfUtcMs = (ms: number) => {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+};
 /** Naive time arithmetic (no zone involved): `YYYY-MM-DD HH:MM:SS` + seconds. */
 export function addNaiveSeconds(naive: string, seconds: number): string {
   const t = parseNaive(naive);
-  if (!t) return '';
-  const d = new Date(naiveAsUtcMs(t) + seconds * 1000);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  return t ? naiveOfUtcMs(naiveAsUtcMs(t) + seconds * 1000) : '';
 }
 const quoteId = (s: string) => `\`${s.replace(/`/g, '``')}\``;
 
@@ -128,7 +131,8 @@ export function customFromDb(row: CdrRow): CustomRec | null {
   const o = JSON.parse(row.raw) as DbRow;
   const recordingfile = str(o.recordingfile);
   if (!recordingfile) return null;
-  return {
+  // The CDR's channels and numbers too (they match a row that lacks a linkedid, as cdr_custom's do).
+  const rec: CustomRec & Record<string, unknown> = {
     key: row.uniqueid && row.sequence !== null ? `j:${row.uniqueid}#${row.sequence}` : `jh:${hashText(row.raw)}`,
     file: row.file,
     offset: row.offset,
@@ -139,8 +143,13 @@ export function customFromDb(row: CdrRow): CustomRec | null {
     recordingfile,
     notice: null,
     startUtcMs: null,
+    channel: row.channel || null,
+    dstchannel: row.dstchannel || null,
+    src: row.src || null,
+    dst: row.dst || null,
     seenAt: row.seenAt,
   };
+  return rec;
 }
 
 /**
@@ -163,7 +172,8 @@ export function celEventUtcS(eventtime: string, uniqueid: string, zones: string[
 
 export function celFromDb(r: DbRow, loc: { file: string; seenAt: number; zones: string[] }): CelRec {
   const raw = JSON.stringify(Object.fromEntries(CEL_COLUMNS.map((c) => [c, r[c] ?? null])));
-  return {
+  // Every field the cel_custom parser reads, including caller number, DNID, exten/context and channel name.
+  const rec: CelRec & Record<string, unknown> = {
     key: `c:db:${str(r.id)}`,
     file: loc.file,
     offset: Number(r.id),
@@ -177,8 +187,14 @@ export function celFromDb(r: DbRow, loc: { file: string; seenAt: number; zones: 
     peer: str(r.peer),
     userdeftype: str(r.userdeftype),
     extra: str(r.extra),
+    cidNum: str(r.cid_num),
+    dnid: str(r.cid_dnid),
+    exten: str(r.exten),
+    context: str(r.context),
+    channame: str(r.channame),
     seenAt: loc.seenAt,
   };
+  return rec;
 }
 
 class SourceProblem extends Error {
@@ -212,6 +228,7 @@ function describe(e: unknown, cfg: FreepbxConfig['database']): SourceProblem {
     case 'ETIMEDOUT':
     case 'ECONNRESET':
     case 'PROTOCOL_CONNECTION_LOST':
+    case 'PROTOCOL_SEQUENCE_TIMEOUT':
       return new SourceProblem('unreachable', `cannot reach the FreePBX database at ${where} (${err.code})`);
     default:
       return new SourceProblem(err.code ? err.code.toLowerCase() : 'error', `FreePBX database: ${err.message ?? String(e)}`);
@@ -330,9 +347,9 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     });
     try {
       // Belt and braces: even an account with more rights cannot change anything through this session.
-      await conn.query('SET SESSION TRANSACTION READ ONLY');
+      await this.query(conn, 'SET SESSION TRANSACTION READ ONLY');
       const cols = async (table: string) => {
-        const [rows] = await conn.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [d.database, table]);
+        const rows = await this.query(conn, 'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [d.database, table]);
         return new Set((rows as { c: string }[]).map((r) => r.c.toLowerCase()));
       };
       const cdrCols = await cols(d.cdrTable);
@@ -355,6 +372,12 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     }
     this.conn = conn;
     return conn;
+  }
+
+  /** A query that gives up after connectTimeoutMs (a silent network must not stall the adapter's passes). */
+  private async query(conn: mysql.Connection, sql: string, values: unknown[] = []): Promise<unknown> {
+    const [rows] = await conn.query({ sql, values, timeout: this.fcfg.database.connectTimeoutMs });
+    return rows;
   }
 
   protected override async ingest(now: number): Promise<void> {
@@ -411,11 +434,10 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     } else if (this.state.ignoreBeforeMs !== null) {
       // First start with backfillHours: rows that ended before it are history. Rough on purpose (the PBX's zone is
       // not decided yet): 14 h of slack covers any zone, as for Master.csv.
-      const d0 = new Date(this.state.ignoreBeforeMs - 14 * 3600e3);
-      endFloor = `${d0.getUTCFullYear()}-${pad(d0.getUTCMonth() + 1)}-${pad(d0.getUTCDate())} ${pad(d0.getUTCHours())}:${pad(d0.getUTCMinutes())}:${pad(d0.getUTCSeconds())}`;
+      endFloor = naiveOfUtcMs(this.state.ignoreBeforeMs - 14 * 3600e3);
       startFloor = addNaiveSeconds(endFloor, -this.fcfg.maxCallHours * 3600);
       if (!this.historySkipLogged) {
-        const [rows] = await conn.query(`SELECT COUNT(*) AS n, MIN(calldate) AS oldest, MAX(calldate) AS newest FROM ${table} WHERE calldate + INTERVAL duration SECOND < ?`, [endFloor]);
+        const rows = await this.query(conn, `SELECT COUNT(*) AS n, MIN(calldate) AS oldest, MAX(calldate) AS newest FROM ${table} WHERE calldate + INTERVAL duration SECOND < ?`, [endFloor]);
         const r = (rows as { n: number; oldest: string | null; newest: string | null }[])[0]!;
         if (Number(r.n) > 0) {
           this.log.info('FreePBX CDR history older than backfillHours skipped', { pbx: this.fcfg.id, rows: Number(r.n), oldest: r.oldest, newest: r.newest, endedBefore: endFloor, backfillHours: this.fcfg.backfillHours });
@@ -431,7 +453,7 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     const seqExpr = this.cdrSelect!.includes('NULL AS `sequence`') ? '0' : 'COALESCE(`sequence`, 0)';
     for (;;) {
       const sql = `SELECT ${this.cdrSelect} FROM ${table} WHERE ${[...where, `(calldate > ? OR (calldate = ? AND (uniqueid > ? OR (uniqueid = ? AND ${seqExpr} > ?))))`].join(' AND ')} ORDER BY calldate, uniqueid, ${seqExpr} LIMIT ?`;
-      const [rows] = await conn.query(sql, [...params, after[0], after[0], after[1], after[1], after[2], this.fcfg.batchRows]);
+      const rows = await this.query(conn, sql, [...params, after[0], after[0], after[1], after[1], after[2], this.fcfg.batchRows]);
       const list = rows as DbRow[];
       for (const r of list) {
         const row = cdrRowFromDb(r, { file: this.cdrFile, seenAt: now });
@@ -470,11 +492,10 @@ export class FreepbxAdapter extends AsteriskFilesAdapter {
     let from = Math.max(0, pos.celMaxId - CEL_OVERLAP_IDS);
     let floorTime: string | null = null;
     if (pos.celMaxId === 0 && this.state.ignoreBeforeMs !== null) {
-      const d0 = new Date(this.state.ignoreBeforeMs - 14 * 3600e3);
-      floorTime = `${d0.getUTCFullYear()}-${pad(d0.getUTCMonth() + 1)}-${pad(d0.getUTCDate())} ${pad(d0.getUTCHours())}:${pad(d0.getUTCMinutes())}:${pad(d0.getUTCSeconds())}`;
+      floorTime = naiveOfUtcMs(this.state.ignoreBeforeMs - 14 * 3600e3);
     }
     for (;;) {
-      const [rows] = await conn.query(`SELECT ${this.celSelect} FROM ${table} WHERE id > ?${floorTime ? ' AND eventtime >= ?' : ''} ORDER BY id LIMIT ?`, floorTime ? [from, floorTime, this.fcfg.batchRows] : [from, this.fcfg.batchRows]);
+      const rows = await this.query(conn, `SELECT ${this.celSelect} FROM ${table} WHERE id > ?${floorTime ? ' AND eventtime >= ?' : ''} ORDER BY id LIMIT ?`, floorTime ? [from, floorTime, this.fcfg.batchRows] : [from, this.fcfg.batchRows]);
       const list = rows as DbRow[];
       for (const r of list) {
         const id = Number(r.id);

@@ -19,6 +19,8 @@ export type BodyRule = { bytes: number; streamed?: boolean; code?: string };
 export const SMALL_BODY_BYTES = 16 * KiB;
 /** The agent's heartbeat: up to 256 cameras' health. */
 export const HEARTBEAT_BODY_BYTES = 64 * KiB;
+/** A live call's state from the PBX (up to 64 operators with names). */
+export const LIVE_CALL_BODY_BYTES = 256 * KiB;
 /** Every other JSON body (filings, notes, filters, settings). */
 export const DEFAULT_BODY_BYTES = 1 * MiB;
 
@@ -38,6 +40,7 @@ export function bodyRules(max: { segmentBytes: number; recordingBytes: number })
     { method: 'PUT', path: agent(AGENT_ROUTES.segmentMeta), rule: { bytes: SMALL_BODY_BYTES } },
     { method: 'PUT', path: agent(AGENT_ROUTES.segment), rule: { bytes: max.segmentBytes, streamed: true, code: 'segment_too_large' } },
     { method: 'PUT', path: agent(AGENT_ROUTES.callVersion), rule: { bytes: MAX_CALL_JSON_BYTES } },
+    { method: 'PUT', path: agent(AGENT_ROUTES.callLive), rule: { bytes: LIVE_CALL_BODY_BYTES } },
     { method: 'PUT', path: agent(AGENT_ROUTES.callRecording), rule: { bytes: max.recordingBytes, streamed: true, code: 'recording_too_large' } },
     // The police share page's passcode form.
     { method: 'POST', path: '/share/:token', rule: { bytes: SMALL_BODY_BYTES } },
