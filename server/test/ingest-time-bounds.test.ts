@@ -131,4 +131,13 @@ describe('agent times: the centre refuses what is out of bounds and stores nothi
     assert.equal(audits.length, 4 + 3 + 3, 'segments, metadata and gaps; heartbeats are counted, not audited');
     assert.ok(audits.every((a) => a.actorType === 'agent' && a.siteId === agent.siteId));
   });
+
+  test('the stores view shows the refusals of the store\'s agent', async () => {
+    const r = await fetch(`${centre.url}/api/v1/fleet?siteId=${agent.siteId}`, { headers: { cookie: await centre.hqCookie() } });
+    assert.equal(r.status, 200);
+    const body = (await r.json()) as { stores: { refusals: { agentId: string; subject: string; code: string; count: number; lastDetail: { field: string; latest: string } }[] }[] };
+    const refusals = body.stores[0]!.refusals;
+    assert.deepEqual(refusals.map((x) => [x.subject, x.count]).sort(), [['gap', 3], ['heartbeat', 2], ['segment', 4], ['segment_meta', 3]]);
+    assert.ok(refusals.every((x) => x.agentId === agent.agentId && x.code === 'time_out_of_bounds' && typeof x.lastDetail.latest === 'string'));
+  });
 });

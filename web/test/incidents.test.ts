@@ -77,6 +77,9 @@ describe('preservation state', () => {
     const failed = windowPreservation(win(arrival({ state: 'failed', gapMs: 120_000, gaps: [gap('2026-11-24T05:00:00Z', '2026-11-24T05:01:00Z', 'evicted'), gap('2026-11-24T05:02:00Z', '2026-11-24T05:03:00Z', 'evicted'), gap('2026-11-24T05:05:00Z', '2026-11-24T05:05:30Z', 'camera_offline')] }), cmd('failed', 'evicted before the request')));
     assert.deepEqual(failed, { state: 'missing', futureMs: 0, detail: 'evicted before the request', gaps: [{ reason: 'evicted', ms: 120_000 }, { reason: 'camera_offline', ms: 30_000 }] });
     assert.equal(windowPreservation(win(arrival({ state: 'complete', gapMs: 600_000 }))).state, 'missing', 'all of it a reported gap');
+    // Media the retention policy deleted before the case held it: missing, with that reason beside the gaps.
+    const deleted = windowPreservation(win(arrival({ state: 'failed', storedMs: 480_000, deletedMs: 120_000, deleted: [{ from: '2026-11-24T05:00:00Z', to: '2026-11-24T05:02:00Z' }] })));
+    assert.deepEqual(deleted, { state: 'missing', futureMs: 0, detail: null, gaps: [{ reason: 'deleted_by_retention', ms: 120_000 }] });
   });
 
   test("a call's recordings", () => {

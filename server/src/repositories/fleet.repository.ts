@@ -43,6 +43,9 @@ export type FleetCallRow = {
   siteCount: number;
 };
 
+/** Requests of an agent the centre refused (times out of bounds), counted per subject and code. */
+export type FleetRefusalRow = { agentId: string; siteId: string; subject: 'segment' | 'segment_meta' | 'gap' | 'heartbeat'; code: string; count: number; firstAt: Date; lastAt: Date; lastDetail: unknown };
+
 const num = (v: string | number | null) => (v === null ? null : Number(v));
 
 /** The stores view's reads: a few set-wise statements over every site in scope, never one per camera. */
@@ -58,6 +61,18 @@ export function fleetRepository(db: Db) {
         .execute();
       // int8 columns come back as strings.
       return rows.map((r) => ({ ...r, diskUsedBytes: num(r.diskUsedBytes), diskTotalBytes: num(r.diskTotalBytes), backlogBytes: num(r.backlogBytes) }));
+    },
+    /** Refusals of these sites' agents last seen at or after `since`, latest first. */
+    async refusals(siteIds: readonly string[], since: Date): Promise<FleetRefusalRow[]> {
+      if (siteIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('ingestRefusal')
+        .select(['agentId', 'siteId', 'subject', 'code', 'count', 'firstAt', 'lastAt', 'lastDetail'])
+        .where('siteId', 'in', siteIds)
+        .where('lastAt', '>=', since)
+        .orderBy('lastAt', 'desc')
+        .execute();
+      return rows.map((r) => ({ ...r, count: Number(r.count) }));
     },
     async cameras(siteIds: readonly string[]): Promise<FleetCameraRow[]> {
       if (siteIds.length === 0) return [];

@@ -60,6 +60,9 @@ const FleetStoreSchema = z
     problems: z.array(FleetProblem),
     agents: z.array(FleetAgent),
     cameras: z.array(FleetCamera),
+    refusals: z
+      .array(z.object({ agentId: z.string(), subject: z.enum(['segment', 'segment_meta', 'gap', 'heartbeat']), code: z.string(), count: z.number(), firstAt: z.string(), lastAt: z.string(), lastDetail: z.unknown() }))
+      .openapi({ description: "requests of the store's agents refused in the window, counted per subject and code (time_out_of_bounds: the agent's clock or its footage times are outside the accepted range); lastDetail holds the latest refused values and the range" }),
     calls: z.object({ count: z.number(), recent: z.array(FleetCall) }).nullable().openapi({ description: 'null when the role may not read calls' }),
   })
   .openapi('FleetStore');
@@ -81,6 +84,7 @@ const out = (s: FleetStore) => ({
     revokedAt: iso(a.revokedAt),
     createdAt: a.createdAt.toISOString(),
   })),
+  refusals: s.refusals.map((r) => ({ agentId: r.agentId, subject: r.subject, code: r.code, count: r.count, firstAt: r.firstAt.toISOString(), lastAt: r.lastAt.toISOString(), lastDetail: r.lastDetail })),
   cameras: s.cameras.map((c) => ({
     id: c.id,
     key: c.key,

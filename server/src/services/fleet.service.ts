@@ -2,7 +2,7 @@ import type { Clock } from '../adapters/clock.ts';
 import { compareStores, coverageOf, FLEET_THRESHOLDS, type Coverage, type FleetProblem, type FleetThresholds, storeProblems } from '../domain/fleet.ts';
 import { can, listableSites, type Principal } from '../domain/principal.ts';
 import { notFound } from '../domain/errors.ts';
-import type { FleetAgentRow, FleetCallRow, FleetCameraRow, FleetGapRow, FleetRepository } from '../repositories/fleet.repository.ts';
+import type { FleetAgentRow, FleetCallRow, FleetCameraRow, FleetGapRow, FleetRefusalRow, FleetRepository } from '../repositories/fleet.repository.ts';
 import type { SiteRepository, SiteRow } from '../repositories/site.repository.ts';
 import { ensureCan } from './access.ts';
 import type { AuditService } from './audit.service.ts';
@@ -12,6 +12,8 @@ export type FleetStore = {
   problems: FleetProblem[];
   agents: FleetAgentRow[];
   cameras: (FleetCameraRow & { coverage: Coverage; segments: number; gaps: FleetGapRow[] })[];
+  /** Requests of the store's agents the centre refused in the window (e.g. a wrong clock: time_out_of_bounds). */
+  refusals: FleetRefusalRow[];
   /** Calls that started in the window: null when the role may not read calls (admin). */
   calls: { count: number; recent: FleetCallRow[] } | null;
 };
@@ -37,7 +39,7 @@ export function fleetService(deps: { fleet: FleetRepository; sites: SiteReposito
       const to = clock.now();
       const from = new Date(to.getTime() - opts.hours * 3600_000);
       const ids = inScope.map((s) => s.id);
-      const [agents, cameras] = await Promise.all([fleet.agents(ids), fleet.cameras(ids)]);
+      const [agents, cameras, refusals] = await Promise.all([fleet.agents(ids), fleet.cameras(ids), fleet.refusals(ids, from)]);
       const camIds = cameras.map((c) => c.id);
       const [islands, gaps, calls] = await Promise.all([
         fleet.footageIslands(camIds, from, to),
@@ -63,6 +65,7 @@ export function fleetService(deps: { fleet: FleetRepository; sites: SiteReposito
           problems: storeProblems(siteAgents, siteCameras, to, t),
           agents: siteAgents,
           cameras: siteCameras,
+          refusals: refusals.filter((r) => r.siteId === site.id),
           calls: siteCalls && { count: siteCalls[0]?.siteCount ?? 0, recent: siteCalls },
         };
       });

@@ -168,7 +168,8 @@ function gapShares(gaps: readonly { from: string; to: string; reason: string }[]
  */
 export function windowPreservation(w: IncidentTimeline['cameraWindows'][number]): WindowPreservation {
   const a = w.arrival;
-  const gaps = gapShares(a.gaps);
+  // Media the retention policy deleted before the case held it is shown like a gap, with that reason.
+  const gaps = gapShares([...a.gaps, ...a.deleted.map((d) => ({ ...d, reason: 'deleted_by_retention' }))]);
   const detail = w.preserveCommand?.status === 'failed' ? w.preserveCommand.detail : null;
   const base = { futureMs: a.futureMs, gaps, detail };
   if (a.state === 'complete') return { state: a.storedMs === 0 && a.gapMs > 0 ? 'missing' : 'centre', ...base };

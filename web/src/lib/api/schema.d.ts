@@ -7095,6 +7095,17 @@ export type components = {
                     detail: string | null;
                 }[];
             }[];
+            /** @description requests of the store's agents refused in the window, counted per subject and code (time_out_of_bounds: the agent's clock or its footage times are outside the accepted range); lastDetail holds the latest refused values and the range */
+            refusals: {
+                agentId: string;
+                /** @enum {string} */
+                subject: "segment" | "segment_meta" | "gap" | "heartbeat";
+                code: string;
+                count: number;
+                firstAt: string;
+                lastAt: string;
+                lastDetail?: unknown;
+            }[];
             /** @description null when the role may not read calls */
             calls: {
                 count: number;

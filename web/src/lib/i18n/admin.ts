@@ -21,6 +21,9 @@ export type AdminMessages = {
   neverContacted: string;
   agentVersion: string;
   clockOffset: string;
+  /** Requests of the agent the centre refused (times out of bounds), per kind. */
+  refused: string;
+  refusedValue: (subject: 'segment' | 'segment_meta' | 'gap' | 'heartbeat', count: number, code: string) => string;
   disk: string;
   backlog: string;
   backlogValue: (count: number | null, bytes: string) => string;
@@ -163,6 +166,8 @@ export const ja: AdminMessages = {
   neverContacted: '連絡なし',
   agentVersion: 'バージョン',
   clockOffset: '時計のずれ',
+  refused: '受け付けなかった送信',
+  refusedValue: (subject, n, code) => `${{ segment: '映像', segment_meta: '映像の記録', gap: '欠落の報告', heartbeat: '状態報告' }[subject]} ${n} 件 (${code === 'time_out_of_bounds' ? '時刻が範囲外' : code})`,
   disk: 'ディスク',
   backlog: '未送信',
   backlogValue: (n, bytes) => `${n ?? '—'} 件 (${bytes})`,
@@ -319,6 +324,8 @@ export const en: AdminMessages = {
   neverContacted: 'never',
   agentVersion: 'Version',
   clockOffset: 'Clock offset',
+  refused: 'Refused uploads',
+  refusedValue: (subject, n, code) => `${{ segment: 'segments', segment_meta: 'segment records', gap: 'gap reports', heartbeat: 'heartbeats' }[subject]}: ${n} (${code === 'time_out_of_bounds' ? 'time out of range' : code})`,
   disk: 'Disk',
   backlog: 'Backlog',
   backlogValue: (n, bytes) => `${n ?? '—'} items (${bytes})`,
