@@ -56,7 +56,7 @@ const site = await services.repos.sites.create({ code: uniqueName('b').toLowerCa
 const { token } = await services.agentAuth.issueEnrollmentToken(site.code, 3600, 'bench');
 const { credential } = await services.agentAuth.enroll(token, 'bench', 'bench');
 
-const port = 18000 + Math.floor(Math.random() * 1000);
+const port = Number(process.env.BENCH_PORT ?? 18000 + Math.floor(Math.random() * 1000));
 const server = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
   env: {
     ...process.env,
@@ -125,7 +125,8 @@ clearInterval(sampler);
 
 const result = {
   machine: `${os.cpus().length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}`,
-  backend: 's3rver (@20minutes/s3rver 4.0.4) on 127.0.0.1',
+  // radosgw (scripts/rgw.sh) by default; TEST_S3_ENDPOINT/KEYS point it at s3rver or MinIO.
+  backend: `${TEST_ENV.s3Endpoint}, ${(await store.capabilities()).objectLock ? 'with object lock (radosgw, scripts/rgw.sh)' : 'no object lock (s3rver)'}`,
   bodyMB: MB,
   runs: RUNS,
   plainS3PutMBps: Number(s3MBs.toFixed(1)),

@@ -71,6 +71,16 @@ describe('compose.yaml and the Dockerfile', () => {
     assert.ok((JSON.parse(readFileSync(path.join(ROOT, 'web/package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build);
   });
 
+  test('the image installs what packs and disclosures run at run time', () => {
+    // One `apt-get install` line (with continuations) in the Dockerfile; packs need ffmpeg (MP4 cuts), Chromium and a
+    // Japanese font (the report PDF), disclosures python3-opencv and the Haar cascades (face detector).
+    const apt = /apt-get install([^&]*)/.exec(dockerfile.replace(/\\\n/g, ' '))?.[1] ?? '';
+    const pkgs = apt.split(/\s+/).filter((w) => w && !w.startsWith('-'));
+    for (const p of ['ffmpeg', 'chromium', 'fonts-ipafont-gothic', 'python3-opencv', 'opencv-data', 'tini']) assert.ok(pkgs.includes(p), `Dockerfile installs no ${p}: ${pkgs.join(' ')}`);
+    // The PDF renderer's Chromium is where Debian's package puts it.
+    assert.match(dockerfile, /CHROMIUM_PATH=\/usr\/bin\/chromium/);
+  });
+
   test('.env.example sets every variable compose requires', () => {
     const required = [...composeText.matchAll(/\$\{([A-Z_][A-Z0-9_]*):\?/g)].map((m) => m[1]!);
     assert.ok(required.length > 0);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Brings up the whole system with a demo store on this machine: PostgreSQL, Redis, S3 (s3rver), the centre's
+# Brings up the whole system with a demo store on this machine: PostgreSQL, Redis, S3 (Ceph radosgw with Object
+# Lock, its OSD on bluestore in a sparse file under .data/rgw-bluestore, so the footage survives a restart), the centre's
 # server and worker, and a simulated store (fake ONVIF cameras + fake PBX) recorded by a real edge agent.
 # Idempotent: running it again keeps what runs and starts what does not.   Stop: npm run demo:stop
 set -euo pipefail
@@ -7,6 +8,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD; RUN=$ROOT/.run; DEMO=$ROOT/.data/demo; LOGS=$RUN/logs
 mkdir -p "$RUN" "$DEMO" "$LOGS"
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# The demo's own S3: radosgw on bluestore (kept across restarts), apart from the tests' memstore cluster.
+DEMO_RGW_PORT=${MAMORU_DEMO_RGW_PORT:-7580}; DEMO_MON_PORT=${MAMORU_DEMO_MON_PORT:-7589}
 
 stop_all() {
   for p in demo-site agent server worker; do
@@ -17,11 +20,14 @@ stop_all() {
     [ $any = 0 ] && break; sleep 0.2
   done
   rm -f "$RUN"/{demo-site,server,worker}.pid
-  echo "demo stopped (services keep running: bash scripts/services.sh stop)"
+  bash scripts/rgw.sh stop --store bluestore --port "$DEMO_RGW_PORT" --mon-port "$DEMO_MON_PORT"
+  echo "demo stopped (its S3 data stays in .data/rgw-bluestore; the test services keep running: bash scripts/services.sh stop)"
 }
 if [ "${1:-}" = stop ]; then stop_all; exit 0; fi
 
 bash scripts/setup.sh
+echo "== demo S3 (radosgw, bluestore)"
+bash scripts/rgw.sh start --store bluestore --port "$DEMO_RGW_PORT" --mon-port "$DEMO_MON_PORT" | grep -v ' at [0-9.]* s$'
 echo "== web build"
 if [ ! -f web/build/index.html ] || [ -n "$(find web/src web/package.json -newer web/build/index.html -print -quit)" ]; then npm run -s build -w web >"$LOGS/web-build.log" 2>&1; fi
 
@@ -31,9 +37,6 @@ if [ ! -f "$RUN/demo.env" ]; then
   cat >"$RUN/demo.env" <<ENV
 DATABASE_URL=postgres://mamoru:mamoru@127.0.0.1:5432/mamoru
 REDIS_URL=redis://127.0.0.1:6379
-S3_ENDPOINT=http://127.0.0.1:9000
-S3_ACCESS_KEY=S3RVER
-S3_SECRET_KEY=S3RVER
 S3_BUCKET=mamoru-demo
 QUEUE_PREFIX=mamoru-demo
 HOST=127.0.0.1
@@ -43,7 +46,7 @@ MEDIA_LINK_SECRET=$(openssl rand -hex 32)
 WEB_ROOT=$ROOT/web/build
 ENV
 fi
-set -a; . "$RUN/demo.env"; set +a
+set -a; . "$RUN/demo.env"; . .data/rgw-bluestore/s3.env; set +a
 URL="http://127.0.0.1:$PORT"
 
 start() { # name, script
@@ -100,6 +103,7 @@ Mamoru demo is up.
   API docs     $URL/api/v1/openapi.json
   users        $RUN/demo-users.txt
 $(sed 's/^/               /' "$RUN/demo-users.txt")
+  S3           $S3_ENDPOINT (radosgw, Object Lock; keys in .data/rgw-bluestore/s3.env)
   logs         $LOGS/{server,worker,demo-site}.log
   demo store   $DEMO (agent config agent.json, spool, fake PBX)
   stop         npm run demo:stop

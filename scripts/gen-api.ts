@@ -38,11 +38,16 @@ const noStore: ObjectStore = {
   bucket: 'offline',
   ensureBucket: () => offline('S3'),
   put: () => offline('S3'),
+  createUploadStream: () => offline('S3'),
   stat: () => offline('S3'),
   read: () => offline('S3'),
   remove: () => offline('S3'),
   list: () => offline('S3'),
   ping: () => offline('S3'),
+  setLegalHold: () => offline('S3'),
+  setRetention: () => offline('S3'),
+  protection: () => offline('S3'),
+  versions: () => offline('S3'),
   capabilities: () => offline('S3'),
 };
 

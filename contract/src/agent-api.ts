@@ -22,7 +22,31 @@ export const CameraKeySchema = z.string().regex(CAMERA_KEY);
 
 const Sha256 = z.string().regex(SHA256_HEX, 'lowercase hex SHA-256');
 const MAX_SEGMENT_MS = 3_600_000;
-const MAX_CLOCK_OFFSET_MS = 86_400_000;
+/** The largest agent clock offset (agent − centre) the centre accepts, ms: a clock further off needs fixing first. */
+export const MAX_CLOCK_OFFSET_MS = 86_400_000;
+
+/**
+ * Bounds on every time an agent sends (docs/design.md invariant 9, docs/agent.md "Time bounds"). Footage and gap
+ * times are in the agent's clock; the centre takes out the agent's measured offset (the segment's `clockOffsetMs`,
+ * else the one of its last heartbeat, else 0) and refuses with 422 `time_out_of_bounds`:
+ * - a time more than `futureToleranceMs` ahead of the centre's clock after that correction;
+ * - a time before `floor` (a clock reset to 1970 or year 1; the product has no footage older than this);
+ * - a heartbeat whose `sentAtMs` is more than `MAX_CLOCK_OFFSET_MS + futureToleranceMs` from the centre's clock.
+ */
+export const AGENT_TIME_BOUNDS = {
+  floor: '2020-01-01T00:00:00.000Z',
+  futureToleranceMs: 5 * 60_000,
+} as const;
+
+/**
+ * Error codes of the agent API the agent acts on (the other codes are in docs/agent.md). `time_out_of_bounds` (422)
+ * is final for that item: retrying cannot help, the evidence is kept in quarantine at the store.
+ */
+export const AGENT_ERROR_CODES = {
+  timeOutOfBounds: 'time_out_of_bounds',
+  segmentConflict: 'segment_conflict',
+  segmentOverlap: 'segment_overlap',
+} as const;
 
 // ---- enrollment ---------------------------------------------------------------------------------------------------
 
@@ -71,14 +95,28 @@ export type SegmentMetaInput = z.input<typeof SegmentMetaSchema>;
 /** The longest `x-segment-codec` header (JSON of `codec`); a longer one is left out by the agent. */
 export const MAX_CODEC_HEADER = 2000;
 
+/** `x-segment-codec`: JSON text of a `codec` object (SegmentMetaSchema's `codec`), parsed and checked by the same schema. */
+export const CodecHeaderSchema = z
+  .string()
+  .max(MAX_CODEC_HEADER)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(SegmentMetaSchema.shape.codec.unwrap());
+
 /** Headers of `PUT /segments/{cameraKey}/{start}` (the body is the segment file, `video/mp2t`). */
 export const SegmentHeadersSchema = z.object({
   'x-segment-sha256': SegmentMetaSchema.shape.sha256,
   'x-segment-size': z.coerce.number().int().positive(),
   'x-segment-duration-ms': z.coerce.number().int().positive().max(MAX_SEGMENT_MS),
   'x-segment-run': z.uuid().optional(),
-  /** JSON of the segment's `codec` object. */
-  'x-segment-codec': z.string().max(MAX_CODEC_HEADER).optional(),
+  /** JSON of the segment's `codec` object, validated as the metadata-only route's `codec` (an object, not null or a list). */
+  'x-segment-codec': CodecHeaderSchema.optional(),
   'x-clock-offset-ms': z.coerce.number().int().min(-MAX_CLOCK_OFFSET_MS).max(MAX_CLOCK_OFFSET_MS).optional(),
   'content-type': z.string(),
   'content-length': z.coerce.number().int().nonnegative().optional(),
@@ -106,6 +144,21 @@ export function segmentHeaders(m: Pick<SegmentMeta, 'sha256' | 'size' | 'duratio
 
 export const SegmentPutResponseSchema = z.object({ status: z.enum(PUT_STATUSES), segmentId: z.string() });
 
+/**
+ * `GET /segments/{cameraKey}/{start}`: the segment the centre holds with this identity (camera + real start), 404
+ * `segment_not_found` when none. The agent asks before it quarantines a segment the centre refused with 409: when the
+ * centre holds the very same segment (hash, size, duration), it was delivered. `media`: `stored` (at the centre),
+ * `at_store` (metadata only, on-demand), `deleted` (by the retention policy).
+ */
+export const SegmentStateResponseSchema = z.object({
+  segmentId: z.string(),
+  sha256: z.string(),
+  size: z.number(),
+  durationMs: z.number(),
+  media: z.enum(['stored', 'at_store', 'deleted']),
+});
+export type SegmentStateAnswer = z.infer<typeof SegmentStateResponseSchema>;
+
 // ---- gaps ---------------------------------------------------------------------------------------------------------
 
 /** `POST /gaps`: a stretch with no footage and why (gaps are shown, never hidden). */
@@ -124,7 +177,7 @@ export const GapResponseSchema = z.object({ created: z.boolean(), gapId: z.strin
 export const HeartbeatBodySchema = z.object({
   version: z.string().max(64),
   sentAtMs: z.number().int().positive(),
-  clockOffsetMs: z.number().int().nullable().default(null),
+  clockOffsetMs: z.number().int().min(-MAX_CLOCK_OFFSET_MS).max(MAX_CLOCK_OFFSET_MS).nullable().default(null),
   diskUsedBytes: z.number().int().nonnegative().nullable().default(null),
   diskTotalBytes: z.number().int().nonnegative().nullable().default(null),
   backlogCount: z.number().int().nonnegative().nullable().default(null),

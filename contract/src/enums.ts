@@ -5,7 +5,7 @@
  */
 
 /** Why a stretch of a camera has no footage (the agent reports it, the centre stores it in `gap.reason`). */
-export const GAP_REASONS = ['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'other'] as const;
+export const GAP_REASONS = ['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'disk_full', 'other'] as const;
 export type GapReason = (typeof GAP_REASONS)[number];
 
 /** A camera's state as the agent reports it at registration and in heartbeats. */
@@ -40,7 +40,7 @@ export const CALL_FLAGS = ['no_recording', 'no_cdr', 'weak_match', 'zone_mismatc
 export type CallFlag = (typeof CALL_FLAGS)[number];
 
 /** The agent's PBX adapters. */
-export const PBX_ADAPTERS = ['asterisk-files', 'drop-folder'] as const;
+export const PBX_ADAPTERS = ['asterisk-files', 'drop-folder', 'freepbx'] as const;
 export type PbxAdapterName = (typeof PBX_ADAPTERS)[number];
 
 /** Where the answering operator's extension came from. */

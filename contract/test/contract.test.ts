@@ -60,7 +60,9 @@ test('segment headers carry the facts the centre parses back', () => {
   assert.equal(back['x-segment-duration-ms'], meta.durationMs);
   assert.equal(back['x-segment-run'], meta.runId);
   assert.equal(back['x-clock-offset-ms'], meta.clockOffsetMs);
-  assert.deepEqual(JSON.parse(back['x-segment-codec']!), meta.codec);
+  assert.deepEqual(back['x-segment-codec'], meta.codec);
+  // The header holds a codec object, checked by the metadata route's schema: JSON that is not an object is refused.
+  for (const bad of ['null', '123', '"str"', '[1,2]', 'not json']) assert.equal(SegmentHeadersSchema.safeParse({ ...h, 'content-type': 'video/mp2t', 'x-segment-codec': bad }).success, false, bad);
   // Without a run id or an offset those headers are left out; a codec object too large for a header too.
   const bare = segmentHeaders({ ...meta, runId: null, clockOffsetMs: null, codec: { x: 'y'.repeat(3000) } });
   assert.deepEqual(Object.keys(bare).sort(), ['x-segment-duration-ms', 'x-segment-sha256', 'x-segment-size']);

@@ -24,11 +24,15 @@ import { AmiClient } from './pbx/ami.ts';
 import { LiveCallTracker, LivePublisher } from './pbx/live-calls.ts';
 import { createRecorderFactory } from './recorder/index.ts';
 import { recoverCameraSpool } from './recorder/spool-recovery.ts';
+import { LifeMarkWriter, planDowntime, readLifeMark } from './recorder/downtime.ts';
 import { loadCredential } from './state/credential-store.ts';
 import { CameraRegistrar } from './uploader/cameras.ts';
 import { createCentreClient } from './uploader/centre-client.ts';
 import { TokenBucket } from './uploader/token-bucket.ts';
 import { Uploader, type UploadEvent } from './uploader/uploader.ts';
+
+/** How often the agent rewrites its life mark (the last time it was seen running, for the next start's downtime). */
+const LIFE_MARK_MS = 5000;
 
 export class NotEnrolledError extends Error {
   constructor(stateDir: string) {
@@ -40,6 +44,8 @@ export class NotEnrolledError extends Error {
 export type RunningAgent = {
   outbox: Outbox;
   uploader: Uploader;
+  /** The live lane: new footage alongside a draining backlog. */
+  liveUploader: Uploader;
   heartbeat: Heartbeat;
   diskGuard: DiskGuard;
   /** On-demand cameras: the age bound of the local rolling buffer. */
@@ -103,7 +109,9 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
     backoff: config.upload.backoff,
     maxRetryAfterMs: config.upload.maxRetryAfterSeconds * 1000,
     random: deps.random,
+    onReachable: () => uploaderRef?.wake('a command ack was answered'),
   });
+  let uploaderRef: Uploader | undefined;
 
   const clock = new ClockOffsetEstimator();
   const recorders = new Map<string, Recorder>();
@@ -118,11 +126,19 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       log.error('spool recovery failed; the files stay in the spool for the next start', { camera: cam.key, error: e as Error });
     }
   }
+  // The agent's own downtime (recorder/downtime.ts): from where each camera's record ends (now that recovery has
+  // enqueued what the dead agent left) to its first new segment, an `agent_down` gap.
+  const mark = await readLifeMark(config.spoolDir);
+  const restartedAt = Date.now();
   for (const cam of config.cameras) {
     const dir = join(config.spoolDir, 'cameras', cam.key);
-    recorders.set(cam.key, deps.recorders(cam, outbox, clock, { dir, recording: config.recording, log }));
+    const plan = planDowntime({ cameraKey: cam.key, coveredUntil: outbox.coveredUntil(cam.key), mark, restartedAt });
+    if (plan.before) await outbox.gap(plan.before);
+    if (plan.resume) log.info('the agent was down: reported as a gap with the first new segment', { camera: cam.key, since: new Date(plan.resume.sinceMs).toISOString(), restartedAt: new Date(restartedAt).toISOString(), offlineBefore: plan.before !== null });
+    recorders.set(cam.key, deps.recorders(cam, outbox, clock, { dir, recording: config.recording, log, ...(plan.resume && { resume: plan.resume }) }));
   }
   const healthOf = (key: string) => recorders.get(key)?.health?.() ?? 'unknown';
+  const lifeMark = new LifeMarkWriter({ spoolDir: config.spoolDir, intervalMs: LIFE_MARK_MS, cameraHealth: () => Object.fromEntries(config.cameras.map((c) => [c.key, healthOf(c.key)])), log });
 
   const registrar = new CameraRegistrar(client, config.cameras, log, healthOf);
   const bucket = new TokenBucket(config.upload.bandwidthBytesPerSecond);
@@ -137,6 +153,24 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
     ...(deps.onUploadEvent && { onEvent: deps.onUploadEvent }),
     random: deps.random,
   });
+  uploaderRef = uploader;
+  // The live lane: while an old backlog drains (oldest first), new footage goes alongside it, sharing the bandwidth
+  // cap, so it reaches the centre within seconds of closing. It waits while case windows or calls are pending (they
+  // keep the lead) and while the main lane is failing (the centre is not answering).
+  const liveWindowMs = Math.max(30_000, 3 * config.recording.segmentSeconds * 1000);
+  const liveUploader = new Uploader({
+    outbox,
+    client,
+    cameras: registrar,
+    bucket,
+    backoff: config.upload.backoff,
+    maxRetryAfterMs: config.upload.maxRetryAfterSeconds * 1000,
+    log,
+    ...(deps.onUploadEvent && { onEvent: deps.onUploadEvent }),
+    random: deps.random,
+    lane: 'live',
+    pick: () => (uploader.failing ? undefined : outbox.peekLive(Date.now() - liveWindowMs)),
+  });
   const heartbeat = new Heartbeat({
     client,
     intervalMs: config.heartbeatSeconds * 1000,
@@ -146,6 +180,14 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
     cameraHealth: () => config.cameras.map((c) => ({ key: c.key, health: healthOf(c.key) })),
     clock,
     log,
+    // Any answer of the centre ends the uploader's backoff (and the command acks'): uploads resume at once.
+    onReachable: () => {
+      uploader.wake('a heartbeat was answered');
+      liveUploader.wake('a heartbeat was answered');
+      commands.wake();
+    },
+    probeMs: config.upload.probeMs,
+    random: deps.random,
     onCommands: (cmds) => void commands.accept(cmds).catch((e: unknown) => log.error('could not execute the centre\'s commands; they come again with the next heartbeat', { error: e as Error })),
   });
   // The PBX side hands sealed calls to the outbox; its own state (ledger, offsets) lives in <stateDir>/pbx/<id>/.
@@ -179,6 +221,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
   commands.start();
   heartbeat.start();
   uploader.start();
+  liveUploader.start();
   for (const [key, r] of recorders) {
     try {
       r.start();
@@ -186,6 +229,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       log.error('recorder failed to start', { camera: key, error: e as Error });
     }
   }
+  lifeMark.start();
   // A PBX that cannot be read yet (folder missing, permissions) must not stop the cameras: log it; it is retried
   // by the adapter's own loop once started.
   ami?.client.start();
@@ -209,7 +253,20 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
           await pbx?.stop().catch((e: unknown) => log.error('pbx adapter did not stop cleanly', { error: e as Error }));
         })(),
       ]);
-      await uploader.stop(config.upload.shutdownGraceMs);
+      // The recorders reported up to the stop: the next start counts the agent's downtime from here.
+      await lifeMark.stop();
+      const [main, live] = await Promise.all([uploader.stop(config.upload.shutdownGraceMs), liveUploader.stop(config.upload.shutdownGraceMs)]);
+      const left = outbox.stats();
+      const abandoned = [main.abandoned, live.abandoned].filter((x): x is string => x !== null);
+      if (left.count > 0) {
+        log.info(`${left.count} item(s), ${left.bytes} bytes not sent yet: they stay in the spool and are sent at the next start`, {
+          count: left.count,
+          bytes: left.bytes,
+          byKind: left.byKind,
+          oldest: left.oldestAt,
+          abandonedUploads: abandoned,
+        });
+      }
       await heartbeat.stop();
       ackCtl.abort();
       await commands.stop();
@@ -220,5 +277,5 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       log.info('agent stopped', { pending: outbox.stats().count });
     })());
 
-  return { outbox, uploader, heartbeat, diskGuard, rollingBuffer, commands, bucket, recorders, pbx, ami, stop };
+  return { outbox, uploader, liveUploader, heartbeat, diskGuard, rollingBuffer, commands, bucket, recorders, pbx, ami, stop };
 }

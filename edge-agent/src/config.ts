@@ -70,6 +70,11 @@ export const AgentConfigSchema = z
         shutdownGraceMs: nonNegInt.default(5_000),
         /** Longest Retry-After the agent will honour, seconds (a bigger value is clamped). */
         maxRetryAfterSeconds: positiveInt.default(3600),
+        /**
+         * While the centre gives no answer, the heartbeat asks every probeMs (±25 % jitter) instead of every
+         * heartbeatSeconds; its first answer wakes the uploader out of its backoff.
+         */
+        probeMs: positiveInt.default(2000),
       })
       .prefault({}),
     disk: z
@@ -78,6 +83,12 @@ export const AgentConfigSchema = z
         minFreeBytes: nonNegInt.default(1024 ** 3),
         /** Optional quota on the outbox's own bytes (pending media); 0 = no quota. */
         maxSpoolBytes: nonNegInt.default(0),
+        /**
+         * Room kept for live recording when held footage (case windows, never evicted) fills the disk past the
+         * limits above: new footage then lives in this reserve, oldest evicted first, and new segments of open case
+         * windows are no longer held. Default 512 MiB.
+         */
+        reserveBytes: nonNegInt.default(512 * 1024 ** 2),
         checkSeconds: z.number().min(0.05).max(3600).default(15),
       })
       .prefault({}),

@@ -17,6 +17,7 @@ import { enroll } from './cli/enroll.ts';
 import { agentDeps, NotEnrolledError, runAgent } from './agent.ts';
 import { spoolStatus } from './cli/status.ts';
 import { readAmiStatus } from './pbx/ami.ts';
+import { pbxStatus } from './cli/pbx-status.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 
 const USAGE = `usage: agent <command> [options]
@@ -111,8 +112,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     case 'status': {
       const config = await readConfig(configPath, io);
       if (!config) return 2;
-      // The PBX's live (AMI) connection: state, since when, and why it is not connected (e.g. a refused login).
-      io.out(JSON.stringify({ ...(await spoolStatus(config.spoolDir)), ami: await readAmiStatus(config.stateDir) }, null, 2));
+      // The PBX's state, and its live (AMI) connection: state, since when, and why it is not connected (e.g. a refused login).
+      io.out(JSON.stringify({ ...(await spoolStatus(config.spoolDir)), pbx: await pbxStatus(config), ami: await readAmiStatus(config.stateDir) }, null, 2));
       return 0;
     }
 

@@ -217,7 +217,7 @@ describe('on-demand mode and commands (real outbox, no centre)', () => {
     await outbox.gap({ cameraKey: 'od1', start: at(100), end: at(110), reason: 'evicted', detail: 'disk' });
     const gone = await ex.executeCommand(cmd('c4', 100, 120));
     assert.equal(gone.result?.status, 'failed');
-    assert.match(gone.result!.detail!, /not at the store: .*T01:01:40\.000Z\/.*T01:02:00\.000Z \(evicted\)/);
+    assert.match(gone.result!.detail!, /20 s of the window missing: .*T01:01:40\.000Z\/.*T01:02:00\.000Z \(evicted\)/);
   });
 
   test('parsing, coverage and judging are strict', () => {
@@ -239,7 +239,39 @@ describe('on-demand mode and commands (real outbox, no centre)', () => {
     assert.deepEqual(uncovered(0, 10_000, []), [{ start: 0, end: 10_000 }]);
     const j = judgeWindow(cmd('x', 0, 10), { segments: [{ id: 's', start: at(0), end: at(6), sha256: 'a'.repeat(64), size: 5, mode: 'on-demand', inFlight: false }], gaps: [] }, true, at(20));
     assert.equal(j.status, 'failed');
-    assert.match(j.detail!, /T01:00:06\.000Z\/.*T01:00:10\.000Z \(no local footage\)/);
+    assert.match(j.detail!, /T01:00:06\.000Z\/.*T01:00:10\.000Z \(no footage at the store or at the centre\)/);
+    // Footage that already arrived at the centre covers the rest: the normal path of a continuous camera.
+    const k = judgeWindow(cmd('x', 0, 10), { segments: [{ id: 's', start: at(0), end: at(6), sha256: 'a'.repeat(64), size: 5, mode: 'continuous', inFlight: false }], arrived: [{ start: at(-60).getTime(), end: at(6.2).getTime() }, { start: at(6.2).getTime(), end: at(30).getTime() }], gaps: [] }, true, at(20));
+    assert.deepEqual([k.status, k.detail], ['done', 'window covered: 10 s of the window already arrived at the centre; 1 segment(s), 5 bytes held at the store and queued ahead of everything else']);
+  });
+
+  test('a window whose footage was sent before the command came is done, and says what arrived', async () => {
+    const { outbox, spoolDir } = await fresh();
+    const ex = await CommandExecutor.open({ dir: join(spoolDir, 'commands'), outbox, isKnownCamera: () => true, ack: async () => ({ kind: 'accepted', status: 200 }), log: logs(), closingSlackMs: 0, tickMs: 1000, backoff: { baseMs: 1, capMs: 1 }, maxRetryAfterMs: 1 });
+    // Continuous camera: six 2 s segments recorded and acknowledged by the centre before any case was filed.
+    for (const s of [0, 2, 4, 6, 8, 10]) {
+      const p = join(spoolDir, `c-${s}.ts`);
+      const b = await makeRandomFile(p, 100);
+      await outbox.segmentClosed(closedSegment('od1', p, b, at(s)));
+      await outbox.ack(segmentItemId('od1', at(s)));
+    }
+    // One more is still at the store; an eviction gap was accepted by the centre for [12, 14).
+    const p = join(spoolDir, 'c-14.ts');
+    const b = await makeRandomFile(p, 100);
+    await outbox.segmentClosed(closedSegment('od1', p, b, at(14)));
+    await outbox.gap({ cameraKey: 'od1', start: at(12), end: at(14), reason: 'evicted', detail: 'disk' });
+    await outbox.ack(gapItemId('od1', at(12), at(14), 'evicted'));
+    const ok = await ex.executeCommand(cmd('w1', 1, 11));
+    assert.equal(ok.result?.status, 'done');
+    assert.equal(ok.result?.detail, 'window covered: 10 s of the window already arrived at the centre');
+    const part = await ex.executeCommand(cmd('w2', 8, 16));
+    assert.equal(part.result?.status, 'failed');
+    assert.match(part.result!.detail!, /^2 s of the window missing: .*T01:00:12\.000Z\/.*T01:00:14\.000Z \(evicted\)\. 4 s of the window already arrived at the centre; 1 segment\(s\), 100 bytes held/);
+    // The sent log survives a restart.
+    await outbox.close();
+    const again = await Outbox.open({ spoolDir });
+    assert.deepEqual(again.sent.footage('od1', at(0).getTime(), at(20).getTime()), [{ start: at(0).getTime(), end: at(12).getTime() }]);
+    assert.equal(again.coveredUntil('od1'), at(16).getTime());
   });
 
   test('a command record that cannot be read is ignored at open, and a temp file is swept', async () => {

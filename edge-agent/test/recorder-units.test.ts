@@ -10,7 +10,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { createFfmpegMediaTool } from '../src/media/ffmpeg-media-tool.ts';
-import { buildSegmenterArgs, parseOpeningLine, parseSegmentList, parseStreamFacts, parseStreamLine, type SegmenterOptions } from '../src/media/media-tool.ts';
+import { buildSegmenterArgs, segmenterInputList, parseOpeningLine, parseSegmentList, parseStreamFacts, parseStreamLine, type SegmenterOptions } from '../src/media/media-tool.ts';
 import { Backoff } from '../src/lib/backoff.ts';
 import { sha256File } from '../src/state/file-hash.ts';
 import { ClockAnchor } from '../src/recorder/clock-anchor.ts';
@@ -33,13 +33,20 @@ const after = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
 describe('ffmpeg segmenter command line', () => {
   test('stream copy into wall-clock aligned MPEG-TS segments with a CSV list and no timestamp reset', () => {
     const a = buildSegmenterArgs(base);
-    assert.equal(after(a, '-rtsp_transport'), 'tcp');
-    assert.equal(after(a, '-timeout'), '5000000');
-    assert.ok(a.indexOf('-timeout') < a.indexOf('-i'), 'the RTSP timeout is an input option');
-    assert.equal(after(a, '-i'), base.inputUrl);
+    // The camera URL and its RTSP options come through fd 3, never the argv (any local user can read that).
+    assert.equal(after(a, '-i'), 'pipe:3');
+    assert.equal(after(a, '-f'), 'concat');
+    assert.ok(!a.some((x) => x.includes('secret') || x.includes('10.0.0.5')), 'no part of the camera URL in the argv');
+    assert.equal(after(a, '-protocol_whitelist'), 'pipe,rtsp,rtsps,rtp,srtp,udp,tcp,tls', 'the input cannot open local files');
+    assert.equal(
+      segmenterInputList(base),
+      "ffconcat version 1.0\nfile 'rtsp://admin:secret@10.0.0.5/stream1'\noption rtsp_transport tcp\noption timeout 5000000\n",
+    );
+    assert.equal(segmenterInputList({ ...base, inputUrl: "rtsp://a:it's@h/x" }).split('\n')[1], "file 'rtsp://a:it'\\''s@h/x'", 'a quote in a password is escaped');
+    assert.throws(() => segmenterInputList({ ...base, inputUrl: 'rtsp://a:b\nfile /etc/passwd@h/x' }), /control character/);
     assert.equal(after(a, '-c:v'), 'copy');
     assert.equal(after(a, '-c:a'), 'copy');
-    assert.equal(after(a, '-f'), 'segment');
+    assert.equal(a[a.lastIndexOf('-f') + 1], 'segment');
     assert.equal(after(a, '-segment_format'), 'mpegts');
     assert.equal(after(a, '-segment_format_options'), 'flush_packets=1', 'a killed ffmpeg or agent leaves every packet on disk');
     assert.equal(after(a, '-segment_time'), '60');
@@ -62,7 +69,7 @@ describe('ffmpeg segmenter command line', () => {
     const none = buildSegmenterArgs({ ...base, audio: 'none', transport: 'udp', segmentSeconds: 2 });
     assert.ok(none.includes('-an'));
     assert.ok(!none.includes('-c:a'));
-    assert.equal(after(none, '-rtsp_transport'), 'udp');
+    assert.match(segmenterInputList({ ...base, transport: 'udp' }), /\noption rtsp_transport udp\n/);
     assert.equal(after(none, '-segment_time'), '2');
   });
 
@@ -217,6 +224,8 @@ describe('why a run ended', () => {
     const crash = classifyRunEnd({ exit: exit(null, ['Press [q] to stop, [?] for help'], 'SIGKILL'), stalled: false, deliberate: null });
     assert.equal(crash.reason, 'recorder_restart');
     assert.match(crash.detail, /SIGKILL/);
+    const full = classifyRunEnd({ exit: exit(1, ["[segment @ 0x55d0] Failure occurred when ending segment '/spool/cam1/x.ts'", 'av_interleaved_write_frame(): No space left on device']), stalled: false, deliberate: null });
+    assert.deepEqual([full.reason, /No space left on device/.test(full.detail)], ['disk_full', true], 'a full disk has its own reason');
     const mux = classifyRunEnd({ exit: exit(1, ['Error initializing output stream 0:0 -- ']), stalled: false, deliberate: null });
     assert.equal(mux.reason, 'recorder_restart');
     assert.match(mux.detail, /Error initializing output stream/);

@@ -1,8 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { AGENT_API_BASE } from '@mamoru/contract/paths';
 import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Redis } from 'ioredis';
 import type { Clock } from './adapters/clock.ts';
@@ -12,6 +12,10 @@ import { type AppAuthSettings, type IncidentSettings, loadIncidentSettings } fro
 import type { Db } from './db/connect.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { httpAuth, routeMatcher } from './http/auth.ts';
+import { bodyLimit, bodyRuleFor, bodyRules } from './http/body-limit.ts';
+import { requestIds } from './http/request-id.ts';
+import { textGuard } from './http/text-guard.ts';
+import { apiNoStore, webAppCsp } from './http/web-csp.ts';
 import { DomainError } from './domain/errors.ts';
 import { retryAfterOf, statusOf } from './http/errors.ts';
 import { router } from './http/openapi.ts';
@@ -48,6 +52,8 @@ import { healthService } from './services/health.service.ts';
 import { incidentQueryService } from './services/incident-query.service.ts';
 import { incidentService } from './services/incident.service.ts';
 import { ingestService } from './services/ingest.service.ts';
+import { storageLockService } from './services/storage-lock.service.ts';
+import { storageLockRepository } from './repositories/storage-lock.repository.ts';
 import { jobStatusService } from './services/job-status.service.ts';
 import { evidencePackService } from './services/evidence-pack.service.ts';
 import { packRepository } from './repositories/pack.repository.ts';
@@ -101,15 +107,18 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
   const { repos, audit, tx } = a;
   const incidentSettings = d.incidents ?? loadIncidentSettings();
   const agentCommands = agentCommandService({ tx, audit, clock: d.clock, redeliverSeconds: incidentSettings.commandRedeliverSeconds });
+  // Object Lock in the storage mirrors holds and retention (issue 15); a no-op where the backend has none.
+  const storageLock = storageLockService({ repo: storageLockRepository(d.db), store: d.store, clock: d.clock, log: d.log });
   return {
     ...a,
     agentCommands,
-    incidents: incidentService({ tx, audit, clock: d.clock, settings: incidentSettings, calls: repos.calls }),
+    storageLock,
+    incidents: incidentService({ tx, audit, clock: d.clock, settings: incidentSettings, calls: repos.calls, storageHolds: storageLock, log: d.log }),
     incidentQuery: incidentQueryService({ incidents: repos.incidents, calls: repos.calls, recordings: repos.recordings, linking: repos.linking, commands: repos.agentCommands, audit, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds }),
-    ingest: ingestService({ cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit, commands: agentCommands }),
+    ingest: ingestService({ tx, cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit, commands: agentCommands, storageLock }),
     playback: playbackService({ cameras: repos.cameras, segments: repos.segments, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     health: healthService({ db: d.db, redis: d.redis, store: d.store }),
-    callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log }),
+    callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log, storageLock }),
     callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     jobStatus: jobStatusService({ jobs: d.jobs, audit }),
     fleet: fleetService({ fleet: repos.fleet, sites: repos.sites, audit, clock: d.clock }),
@@ -122,8 +131,12 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
 export function createApp(d: AppDeps): Hono<AppEnv> {
   const s = buildServices(d);
   const app = router();
-  app.use('*', requestId());
+  app.use('*', requestIds());
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
+  app.use('/api/v1/*', apiNoStore());
+  // Before anything reads a body or authenticates: every body has a limit (413), no text holds NUL or a lone surrogate (400).
+  app.use('*', bodyLimit(bodyRuleFor(bodyRules({ segmentBytes: d.maxSegmentBytes, recordingBytes: d.maxRecordingBytes }))));
+  app.use('*', textGuard());
 
   app.onError((err, c) => {
     const rid = c.get('requestId') ?? '';
@@ -171,6 +184,17 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
   app.route('/', shareRoutes({ packs: s.packs, origin: http.origin }));
 
   if (d.webRoot) {
+    let indexHtml: string | undefined;
+    try {
+      indexHtml = readFileSync(`${d.webRoot}/index.html`, 'utf8');
+    } catch {
+      indexHtml = undefined; // not built: the policy then allows no inline script at all
+    }
+    const csp = webAppCsp(indexHtml);
+    app.use('/*', async (c, next) => {
+      await next();
+      if (!c.req.path.startsWith('/api/') && !c.res.headers.has('content-security-policy')) c.res.headers.set('content-security-policy', csp);
+    });
     app.use('/*', serveStatic({ root: d.webRoot }));
     // SPA fallback for the app's own routes only: an unknown API path or a missing build asset stays a JSON 404.
     const spaIndex = serveStatic({ path: `${d.webRoot}/index.html` });

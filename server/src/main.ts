@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { systemClock } from './adapters/clock.ts';
 import { createS3Store } from './adapters/object-store.ts';
 import { createApp } from './app.ts';
+import { storageReport } from './services/health.service.ts';
 import { fileSigningKey } from './adapters/signing-key.ts';
 import { authSettingsFrom, incidentSettingsFrom, loadConfigOrExit } from './config.ts';
 import { createDb } from './db/connect.ts';
@@ -20,7 +21,9 @@ const store = createS3Store({ endpoint: cfg.S3_ENDPOINT, accessKey: cfg.S3_ACCES
 const applied = await migrateToLatest(db);
 if (applied.length) log({ level: 'info', msg: 'migrations applied', applied });
 await store.ensureBucket();
-log({ level: 'info', msg: 'object store', bucket: store.bucket, capabilities: await store.capabilities() });
+const storage = storageReport(await store.capabilities());
+log({ level: 'info', msg: 'object store', bucket: store.bucket, capabilities: storage });
+if (storage.warning) log({ level: 'warn', msg: storage.warning, bucket: store.bucket });
 
 if (cfg.ADMIN_TOKEN) log({ level: 'warn', msg: 'ADMIN_TOKEN is set: its bearer reads footage of every site (audited as admin-token). Unset it once people sign in.' });
 const app = createApp({

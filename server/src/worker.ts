@@ -7,6 +7,7 @@ import { chromiumPdfRenderer } from './adapters/pdf-renderer.ts';
 import { fileSigningKey } from './adapters/signing-key.ts';
 import { ffmpegVideoTools } from './adapters/video-tools.ts';
 import { loadConfigOrExit } from './config.ts';
+import { storageReport } from './services/health.service.ts';
 import { createDb } from './db/connect.ts';
 import { buildHandlers, buildWorkerServices } from './jobs/handlers.ts';
 import { createJobQueue, startJobWorker } from './jobs/queue.ts';
@@ -24,6 +25,8 @@ const jobs = createJobQueue({ connection: redis, prefix: cfg.QUEUE_PREFIX });
 // Migrations belong to the server's start; the worker only checks it can reach what it needs.
 await store.ensureBucket();
 await jobs.ensureSchedules();
+const storage = storageReport(await store.capabilities());
+if (storage.warning) log({ level: 'warn', msg: storage.warning, bucket: store.bucket });
 
 const services = buildWorkerServices({ db, store, audio, clock: systemClock, jobs, workDir: cfg.WORK_DIR, orphanGraceSeconds: cfg.ORPHAN_GRACE_SECONDS, log,
   signingKey: fileSigningKey(cfg.PACK_SIGNING_KEY_FILE),

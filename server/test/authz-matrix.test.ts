@@ -130,6 +130,12 @@ const EXPECT: Record<string, Entry> = {
     expect: agentsOnly(201, 404), // camA is site A's: the other site's agent finds no such camera
     notAudited: 'ingest is recorded in the segment row (edge hash, received and stored times), not the audit log',
   },
+  'GET /api/v1/agent/segments/:cameraKey/:start': {
+    // The fixture's segment of site A's camA (its start): the other site's agent has no camera camA.
+    req: () => ({ method: 'GET', path: `/api/v1/agent/segments/camA/${encodeURIComponent('2026-11-24T00:00:00.000Z')}` }),
+    expect: agentsOnly(200, 404),
+    notAudited: "an agent reading back its own segment's facts (hash, size, where the media is) before it quarantines",
+  },
   'PUT /api/v1/agent/segments/:cameraKey/:start/meta': {
     req: (_f, n) => ({
       method: 'PUT',

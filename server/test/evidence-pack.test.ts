@@ -147,6 +147,52 @@ describe('evidence packs', () => {
     assert.match(wrongKey.out, /FAIL  public-key\.pem/);
   });
 
+  test('the CLI verifier reads the ZIP itself, and a flipped byte inside the ZIP fails it, naming the file', async () => {
+    const zip = path.join(dir, 'pack.zip');
+    const r = sh(process.execPath, [VERIFY_BIN, zip, '--fingerprint', pack.keyFingerprint]);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /RESULT: PASS/);
+    assert.ok(r.out.includes(`${manifest.files.length} files match`), r.out);
+    for (const v of manifest.videos) assert.match(r.out, new RegExp(`OK    ${v.path.replace(/[.]/g, '\\.')}: lossless cut — \\d+ video packets, \\d+ audio packets`));
+
+    const bytes = await readFile(zip);
+    /** Where `name`'s bytes start in the archive: after its local header (a local header signature, then its name). */
+    const dataAt = (name: string) => {
+      const n = Buffer.from(name, 'utf8');
+      for (let at = bytes.indexOf(n); at >= 0; at = bytes.indexOf(n, at + 1)) {
+        const h = at - 30;
+        if (h >= 0 && bytes.readUInt32LE(h) === 0x04034b50 && bytes.readUInt16LE(h + 26) === n.length) return h + 30 + n.length + bytes.readUInt16LE(h + 28);
+      }
+      assert.fail(`no local header of ${name}`);
+    };
+    const v1 = manifest.videos[0];
+    const cases = [
+      { name: 'original segment', file: v1.cutFrom[1].path, at: (f: any) => dataAt(f.path) + Math.floor(f.size / 2) },
+      { name: 'MP4', file: v1.path, at: (f: any) => dataAt(f.path) + Math.floor(f.size / 3) },
+      { name: 'manifest', file: 'manifest.json', at: () => dataAt('manifest.json') + bytes.subarray(dataAt('manifest.json')).indexOf('"sha256": "') + 12 },
+    ];
+    for (const k of cases) {
+      const f = manifest.files.find((x: any) => x.path === k.file) ?? { path: k.file, size: 0 };
+      const copy = path.join(dir, `tamper-zip-${k.name.replace(/\W+/g, '-')}.zip`);
+      const b = Buffer.from(bytes);
+      const at = k.at(f);
+      b[at] = b[at]! ^ 0x01;
+      await writeFile(copy, b);
+      const cli = sh(process.execPath, [VERIFY_BIN, copy, '--no-media']);
+      assert.equal(cli.status, 1, `${k.name}: CLI fails\n${cli.out}`);
+      assert.ok(cli.out.includes(`FAIL  ${k.file}`), `${k.name}: CLI names ${k.file}\n${cli.out}`);
+      // A changed media file fails alone; a changed manifest also fails the signature and SHA256SUMS agreement.
+      if (k.file !== 'manifest.json') assert.equal(cli.out.split('\n').filter((l) => l.startsWith('FAIL')).length, 1, `${k.name}: only that file fails\n${cli.out}`);
+      await rm(copy);
+    }
+    // Not a ZIP at all (the end record cut off): a clear failure, not a crash.
+    const cut = path.join(dir, 'truncated.zip');
+    await writeFile(cut, bytes.subarray(0, bytes.length - 200));
+    const bad = sh(process.execPath, [VERIFY_BIN, cut]);
+    assert.equal(bad.status, 1, bad.out);
+    assert.match(bad.out, /FAIL  \(zip\): /);
+  });
+
   test('standard tools verify it: openssl checks both signatures and the fingerprint, sha256sum -c every file', async () => {
     for (const [data, sig] of [['manifest.json', 'manifest.json.sig'], ['SHA256SUMS', 'SHA256SUMS.sig']]) {
       const r = sh('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', 'public-key.pem', '-rawin', '-in', data!, '-sigfile', sig!], unzipped);
@@ -201,7 +247,11 @@ describe('evidence packs', () => {
     await run('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', pdf, path.join(dir, 'report')], { env });
     const png = await readFile(path.join(dir, 'report-1.png'));
     assert.equal(png.subarray(1, 4).toString(), 'PNG');
-    if (process.env.PACK_SCREENSHOT_DIR) await writeFile(path.join(process.env.PACK_SCREENSHOT_DIR, 'pack-report.png'), png);
+    // docs/screens/pack-report.png (PACK_SCREENSHOT_DIR=docs/screens): the first page at a readable 100 dpi.
+    if (process.env.PACK_SCREENSHOT_DIR) {
+      await run('pdftoppm', ['-png', '-r', '100', '-f', '1', '-l', '1', '-singlefile', pdf, path.join(process.env.PACK_SCREENSHOT_DIR, 'pack-report')], { env });
+      assert.equal((await readFile(path.join(process.env.PACK_SCREENSHOT_DIR, 'pack-report.png'))).subarray(1, 4).toString(), 'PNG');
+    }
   });
 
   test('only hq asks for packs; bad requests are 400 with a code and store nothing', async () => {

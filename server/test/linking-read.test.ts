@@ -137,9 +137,9 @@ describe('linking read: calls and every camera’s footage of a site for a windo
     assert.deepEqual(names('a5'), []); // ends 1 ms before `from`: out
     assert.deepEqual(names('a6'), []); // a camera with no rows at all is still listed
     // Each segment keeps its own bounds (not clipped) and whether its media is at the centre.
-    assert.deepEqual(byKey.a2!.segments[0], { start: T - 30_000, end: T + 30_000, stored: true });
-    assert.deepEqual(byKey.a1!.segments[1], { start: T + 30 * MIN, end: T + 31 * MIN, stored: false });
-    assert.deepEqual(byKey.a3!.segments[0], { start: T - HOUR, end: T + 2 * HOUR, stored: true });
+    assert.deepEqual(byKey.a2!.segments[0], { start: T - 30_000, end: T + 30_000, stored: true, deleted: false });
+    assert.deepEqual(byKey.a1!.segments[1], { start: T + 30 * MIN, end: T + 31 * MIN, stored: false, deleted: false });
+    assert.deepEqual(byKey.a3!.segments[0], { start: T - HOUR, end: T + 2 * HOUR, stored: true, deleted: false });
     assert.ok(got.cameras.every((c) => c.id === cams[c.key]));
     assert.equal(byKey.a1!.uploadMode, 'continuous');
   });
@@ -148,8 +148,8 @@ describe('linking read: calls and every camera’s footage of a site for a windo
     const od = (await repos.linking.siteWindow(siteA, W.from, W.to)).cameras.find((c) => c.key === 'od')!;
     assert.equal(od.uploadMode, 'on-demand');
     assert.deepEqual(od.segments, [
-      { start: T + 10 * MIN, end: T + 11 * MIN, stored: false },
-      { start: T + 11 * MIN, end: T + 12 * MIN, stored: false },
+      { start: T + 10 * MIN, end: T + 11 * MIN, stored: false, deleted: false },
+      { start: T + 11 * MIN, end: T + 12 * MIN, stored: false, deleted: false },
     ]);
     const a = footageArrival(od, W.from, W.to, at(2 * HOUR)).arrival;
     assert.equal(a.metadataOnlyCount, 2);
@@ -184,7 +184,7 @@ describe('linking read: calls and every camera’s footage of a site for a windo
     const b = await repos.linking.siteWindow(siteB, W.from, W.to);
     assert.deepEqual(b.callIds, [calls.otherSiteInside!.id]);
     assert.deepEqual(b.cameras.map((c) => c.key), ['b1']);
-    assert.deepEqual(b.cameras[0]!.segments, [{ start: T + 10 * MIN, end: T + 11 * MIN, stored: true }]);
+    assert.deepEqual(b.cameras[0]!.segments, [{ start: T + 10 * MIN, end: T + 11 * MIN, stored: true, deleted: false }]);
     assert.deepEqual(b.cameras[0]!.gaps.map((g) => g.id), [gaps.gapOtherSite!.id]);
     const a = await repos.linking.siteWindow(siteA, W.from, W.to);
     assert.ok(!a.callIds.includes(calls.otherSiteInside!.id!));
@@ -216,13 +216,13 @@ describe('linking read: calls and every camera’s footage of a site for a windo
     assert.deepEqual(got[0]!.gaps.map((g) => g.id), [gaps.gapInside!.id]);
     assert.deepEqual(got[1]!.segments.map((s) => segName(cams.a1!, s)), ['startsAtFrom', 'middle', 'endsAtTo', 'startsAtTo']);
     assert.deepEqual(got[1]!.gaps.map((g) => g.id), [gaps.gapStartsAtTo!.id]);
-    assert.deepEqual(got[2]!.segments, [{ start: T + 10 * MIN, end: T + 11 * MIN, stored: false }]);
+    assert.deepEqual(got[2]!.segments, [{ start: T + 10 * MIN, end: T + 11 * MIN, stored: false, deleted: false }]);
     assert.deepEqual(got[3], got[1]);
     assert.deepEqual(got[4]!.segments.map((s) => segName(cams.b1!, s)), ['otherSiteInside']);
     assert.deepEqual(got[5], { segments: [], gaps: [] });
     for (const [i, w] of ws.entries()) {
       const full = await repos.segments.listInRange(w.cameraId, w.start, w.end);
-      assert.deepEqual(got[i]!.segments, full.map((s) => ({ start: s.start.getTime(), end: s.end.getTime(), stored: s.objectKey !== null })));
+      assert.deepEqual(got[i]!.segments, full.map((s) => ({ start: s.start.getTime(), end: s.end.getTime(), stored: s.objectKey !== null, deleted: s.deletedAt !== null })));
       assert.deepEqual(got[i]!.gaps, await repos.segments.listGapsInRange(w.cameraId, w.start, w.end));
     }
     assert.deepEqual(await repos.linking.windows([]), []);
@@ -234,8 +234,8 @@ describe('linking read: calls and every camera’s footage of a site for a windo
               VALUES (${cam}, tstzrange('2026-11-20 10:00:00.000999+00', '2026-11-20 10:01:00.001500+00', '[)'), 60000, 1, ${Buffer.alloc(32, 99)}, 'video/mp2t', NULL)`.execute(db);
     const got = (await repos.linking.siteWindow(siteEmpty, W.from, W.to)).cameras.find((c) => c.id === cam)!;
     const full = await repos.segments.listInRange(cam, W.from, W.to);
-    assert.deepEqual(got.segments, [{ start: full[0]!.start.getTime(), end: full[0]!.end.getTime(), stored: false }]);
-    assert.deepEqual(got.segments[0], { start: T, end: T + MIN + 1, stored: false });
+    assert.deepEqual(got.segments, [{ start: full[0]!.start.getTime(), end: full[0]!.end.getTime(), stored: false, deleted: false }]);
+    assert.deepEqual(got.segments[0], { start: T, end: T + MIN + 1, stored: false, deleted: false });
   });
 
   test('a window must have from < to', async () => {
@@ -309,11 +309,11 @@ describe('linking read: calls and every camera’s footage of a site for a windo
         for (const c of got.cameras) {
           const full = await repos.segments.listInRange(c.id, from, to, 100_000);
           const fullGaps = await repos.segments.listGapsInRange(c.id, from, to);
-          assert.deepEqual(c.segments, full.map((s) => ({ start: s.start.getTime(), end: s.end.getTime(), stored: s.objectKey !== null })));
+          assert.deepEqual(c.segments, full.map((s) => ({ start: s.start.getTime(), end: s.end.getTime(), stored: s.objectKey !== null, deleted: s.deletedAt !== null })));
           assert.deepEqual(c.gaps, fullGaps);
           const old = arrival({
             window: { start: from.getTime(), end: to.getTime() },
-            segments: full.map((s) => ({ start: s.start.getTime(), end: s.end.getTime(), stored: s.objectKey !== null })),
+            segments: full.map((s) => ({ start: s.start.getTime(), end: s.end.getTime(), stored: s.objectKey !== null, deleted: s.deletedAt !== null })),
             gaps: fullGaps.map((g) => ({ start: g.start.getTime(), end: g.end.getTime() })),
             now: now.getTime(),
             toleranceMs: CONTIGUITY_TOLERANCE_MS,

@@ -1,4 +1,7 @@
-/** Connections to the real services started by scripts/services.sh, isolated per test file. */
+/**
+ * Connections to the real services started by scripts/services.sh, isolated per test file. S3 is Ceph radosgw with
+ * Object Lock (scripts/rgw.sh, memstore, fixed test keys); TEST_S3_* point the tests elsewhere (e.g. s3rver on :9000).
+ */
 import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -6,9 +9,9 @@ import pg from 'pg';
 export const TEST_ENV = {
   adminDatabaseUrl: process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://mamoru:mamoru@127.0.0.1:5432/postgres',
   redisUrl: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15',
-  s3Endpoint: process.env.TEST_S3_ENDPOINT ?? 'http://127.0.0.1:9000',
-  s3AccessKey: process.env.TEST_S3_ACCESS_KEY ?? 'S3RVER',
-  s3SecretKey: process.env.TEST_S3_SECRET_KEY ?? 'S3RVER',
+  s3Endpoint: process.env.TEST_S3_ENDPOINT ?? `http://127.0.0.1:${process.env.MAMORU_RGW_PORT ?? 17480}`,
+  s3AccessKey: process.env.TEST_S3_ACCESS_KEY ?? 'MAMORU-RGW-TEST',
+  s3SecretKey: process.env.TEST_S3_SECRET_KEY ?? 'mamoru-rgw-test-secret',
 };
 
 export const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;

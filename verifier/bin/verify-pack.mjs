@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * npx @mamoru/verify-pack <unzipped pack folder> [--fingerprint <hex>] [--no-media] [--json]
+ * npx @mamoru/verify-pack <pack.zip | unzipped pack folder> [--fingerprint <hex>] [--no-media] [--json]
+ * The ZIP is read in place (its central directory streamed, each file hashed from its offset): no need to unzip.
  * Exit 0: every check passed. 1: something failed (each failure names its file). 2: bad usage.
  */
 import { verifyPack } from '../src/verify.mjs';
@@ -17,7 +18,7 @@ for (let i = 0; i < args.length; i++) {
   else positional.push(a);
 }
 if (positional.length !== 1) {
-  console.error('usage: verify-pack <unzipped pack folder> [--fingerprint <sha256 hex of the public key>] [--no-media] [--json]');
+  console.error('usage: verify-pack <pack.zip | unzipped pack folder> [--fingerprint <sha256 hex of the public key>] [--no-media] [--json]');
   process.exit(2);
 }
 const dir = positional[0];

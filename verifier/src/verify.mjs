@@ -1,5 +1,6 @@
 /**
- * Verifies an unzipped Mamoru evidence pack, with nothing but Node.js (and ffmpeg, when present, for the MP4 check).
+ * Verifies a Mamoru evidence pack, unzipped or the ZIP itself (read in place, never whole in memory: see
+ * pack-source.mjs), with nothing but Node.js (and ffmpeg, when present, for the MP4 check).
  *
  * 1. public-key.pem: its fingerprint (SHA-256 of the DER SubjectPublicKeyInfo) is printed, must equal the manifest's,
  *    and, when --fingerprint is given, the one the sender told you.
@@ -13,29 +14,13 @@
  */
 import { createHash, createPublicKey, verify as verifySig } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { openPackSource } from './pack-source.mjs';
 
 export const MANIFEST_FORMAT = 'mamoru-evidence-pack/1';
 const FIXED = ['manifest.json', 'manifest.json.sig', 'SHA256SUMS', 'SHA256SUMS.sig'];
-
-async function sha256File(file) {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(file)) h.update(c);
-  return h.digest('hex');
-}
-
-async function listFiles(dir, base = dir) {
-  const out = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(p, base)));
-    else out.push(path.relative(base, p).split(path.sep).join('/'));
-  }
-  return out;
-}
 
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -58,19 +43,22 @@ const TO_ANNEXB = { h264: 'h264_mp4toannexb', hevc: 'hevc_mp4toannexb' };
 
 /**
  * SHA-256 of each packet of the first video stream (and the first audio stream, when `audioCodec` is given) of one
- * input, in order, in ONE ffmpeg run. `input` is a file, or a list of files read one after another (the concat
- * demuxer passes packets through unchanged).
+ * input, in order, in ONE ffmpeg run. `input` is a media input of the pack source ({ input, protocols }), or a list of
+ * them read one after another (the concat demuxer passes packets through unchanged).
  */
 async function packetHashes(ffmpeg, input, videoCodec, audioCodec, fromMp4) {
   if (!NORMALIZE[videoCodec]) throw new Error(`no packet comparison for video codec ${videoCodec}`);
   const vbsf = [...(fromMp4 ? [TO_ANNEXB[videoCodec]] : []), NORMALIZE[videoCodec]].join(',');
   const absf = !fromMp4 && audioCodec === 'aac' ? ['-bsf:a', 'aac_adtstoasc'] : [];
-  let inputArgs = ['-i', input];
+  const inputs = Array.isArray(input) ? input : [input];
+  const protocols = [...new Set(inputs.flatMap((i) => (i.protocols ? i.protocols.split(',') : [])))];
+  const whitelist = protocols.length ? ['-protocol_whitelist', [...new Set(['file', ...protocols])].join(',')] : [];
+  let inputArgs = [...whitelist, '-i', inputs[0].input];
   let list = null;
   if (Array.isArray(input)) {
     list = path.join(tmpdir(), `verify-pack-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.ffconcat`);
-    await writeFile(list, `ffconcat version 1.0\n${input.map((f) => `file '${f.replaceAll("'", "'\\''")}'`).join('\n')}\n`);
-    inputArgs = ['-f', 'concat', '-safe', '0', '-i', list];
+    await writeFile(list, `ffconcat version 1.0\n${inputs.map((f) => `file '${f.input.replaceAll("'", "'\\''")}'`).join('\n')}\n`);
+    inputArgs = [...whitelist, '-f', 'concat', '-safe', '0', '-i', list];
   }
   try {
     const args = ['-v', 'error', '-nostdin', ...inputArgs, '-map', '0:v:0', ...(audioCodec ? ['-map', '0:a:0'] : []), '-c', 'copy', '-bsf:v', vbsf, ...absf, '-f', 'framehash', '-hash', 'sha256', '-'];
@@ -97,18 +85,34 @@ function findRun(haystack, needle) {
 }
 
 /**
- * Verifies the pack in `dir`. `log(line)` gets the plain report as it goes. Resolves
- * `{ ok, problems: [{ file, reason }], checked, fingerprint, manifest }`.
+ * Verifies the pack at `target`: an unzipped folder or the pack's ZIP file. `log(line)` gets the plain report as it
+ * goes. Resolves `{ ok, problems: [{ file, reason }], checked, fingerprint, manifest }`. A ZIP that cannot be read as
+ * one fails with the problem named `(zip)`.
  */
-export async function verifyPack(dir, o = {}) {
+export async function verifyPack(target, o = {}) {
   const log = o.log ?? (() => undefined);
+  let src;
+  try {
+    src = await openPackSource(target);
+  } catch (e) {
+    log(`FAIL  (zip): ${e.message}`);
+    return { ok: false, problems: [{ file: '(zip)', reason: e.message }], checked: 0, fingerprint: null, manifest: null };
+  }
+  try {
+    return await verifySource(src, o, log);
+  } finally {
+    await src.close();
+  }
+}
+
+async function verifySource(src, o, log) {
   const problems = [];
   const fail = (file, reason) => {
     problems.push({ file, reason });
     log(`FAIL  ${file}: ${reason}`);
   };
   const ok = (what) => log(`OK    ${what}`);
-  const read = async (name) => readFile(path.join(dir, name)).catch(() => null);
+  const read = async (name) => src.readSmall(name).catch(() => null);
 
   const manifestBuf = await read('manifest.json');
   const sig = await read('manifest.json.sig');
@@ -167,22 +171,27 @@ export async function verifyPack(dir, o = {}) {
 
   let checked = 0;
   for (const f of listed.values()) {
-    const file = path.join(dir, f.path);
-    const st = await stat(file).catch(() => null);
-    if (!st) {
+    const size = await src.size(f.path);
+    if (size === null) {
       fail(f.path, 'missing');
       continue;
     }
-    if (st.size !== f.size) {
-      fail(f.path, `size ${st.size} differs from the manifest's ${f.size}`);
+    if (size !== f.size) {
+      fail(f.path, `size ${size} differs from the manifest's ${f.size}`);
       continue;
     }
-    const h = await sha256File(file);
+    let h;
+    try {
+      h = await src.sha256(f.path);
+    } catch (e) {
+      fail(f.path, `could not be read: ${e.message}`);
+      continue;
+    }
     checked++;
     if (h !== f.sha256) fail(f.path, `SHA-256 ${h} differs from the manifest's ${f.sha256}`);
     else ok(`${f.path}  ${f.size} bytes  sha256 ${h.slice(0, 16)}…`);
   }
-  for (const p of await listFiles(dir)) if (!listed.has(p) && !FIXED.includes(p)) fail(p, 'not listed in the manifest');
+  for (const p of src.names()) if (!listed.has(p) && !FIXED.includes(p)) fail(p, 'not listed in the manifest');
 
   // Lossless cuts.
   const ffmpeg = o.ffmpeg ?? 'ffmpeg';
@@ -197,15 +206,16 @@ export async function verifyPack(dir, o = {}) {
         continue;
       }
       try {
-        const mp4 = path.join(dir, v.path);
-        const sources = v.cutFrom.map((s) => path.join(dir, s.path));
+        const mp4 = await src.mediaInput(v.path);
+        const sources = [];
+        for (const s of v.cutFrom) sources.push(await src.mediaInput(s.path));
         let audioCodec = null;
-        if (v.audio === 'copy') audioCodec = (await run(o.ffprobe ?? 'ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', mp4]).catch(() => '')).trim() || null;
+        if (v.audio === 'copy') audioCodec = (await run(o.ffprobe ?? 'ffprobe', ['-v', 'error', ...(mp4.protocols ? ['-protocol_whitelist', mp4.protocols] : []), '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', mp4.input]).catch(() => '')).trim() || null;
         const m = await packetHashes(ffmpeg, mp4, v.videoCodec, audioCodec, true);
-        const src = await packetHashes(ffmpeg, sources, v.videoCodec, audioCodec, false);
-        const at = findRun(src.v, m.v);
+        const orig = await packetHashes(ffmpeg, sources, v.videoCodec, audioCodec, false);
+        const at = findRun(orig.v, m.v);
         if (at < 0) {
-          fail(v.path, `its ${m.v.length} video packets are not a run of the ${src.v.length} packets of its ${sources.length} original(s)`);
+          fail(v.path, `its ${m.v.length} video packets are not a run of the ${orig.v.length} packets of its ${sources.length} original(s)`);
           continue;
         }
         if (typeof v.videoPackets === 'number' && v.videoPackets !== m.v.length) {
@@ -214,7 +224,7 @@ export async function verifyPack(dir, o = {}) {
         }
         let audio = '';
         if (audioCodec) {
-          if (findRun(src.a, m.a) < 0) {
+          if (findRun(orig.a, m.a) < 0) {
             fail(v.path, `its ${m.a.length} audio packets are not a run of the originals' audio packets`);
             continue;
           }

@@ -59,7 +59,7 @@ describe('filing form', () => {
 describe('preservation state', () => {
   type W = IncidentTimeline['cameraWindows'][number];
   const arrival = (o: Partial<W['arrival']> = {}): W['arrival'] => ({
-    state: 'awaiting', segments: { total: 0, stored: 0, metadataOnly: 0 }, storedMs: 0, metadataOnlyMs: 0, gapMs: 0, missingMs: 0, futureMs: 0, stored: [], atStore: [], missing: [], gaps: [], ...o,
+    state: 'awaiting', segments: { total: 0, stored: 0, metadataOnly: 0, deleted: 0 }, storedMs: 0, metadataOnlyMs: 0, deletedMs: 0, gapMs: 0, missingMs: 0, futureMs: 0, stored: [], atStore: [], missing: [], deleted: [], gaps: [], ...o,
   });
   const win = (a: W['arrival'], cmd: W['preserveCommand'] = null): W => ({
     id: 'w', camera: { id: 'c', key: 'cam1', name: 'cam1', place: null, uploadMode: 'continuous' }, from: '2026-11-24T05:00:00Z', to: '2026-11-24T05:10:00Z', source: 'filed',

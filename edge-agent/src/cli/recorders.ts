@@ -26,6 +26,8 @@ export type RecorderEnv = {
   dir: string;
   recording: RecordingConfig;
   log: Logger;
+  /** The agent was down before this start: report `agent_down` from `sinceMs` to the first new segment (recorder/downtime.ts). */
+  resume?: { sinceMs: number; detail: string };
 };
 
 export type RecorderFactory = (camera: CameraConfig, sink: EvidenceSink, clock: ClockOffsetSource, env: RecorderEnv) => Recorder;

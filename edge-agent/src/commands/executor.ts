@@ -5,8 +5,9 @@
  * `preserve_window`: every local segment of the camera overlapping [from, to) is held (never evicted, kept past the
  * rolling buffer) and moves to case priority, ahead of everything else (outbox.preserveWindow). A window that is
  * still open (its end not yet recorded) stays open: segments closing inside it are held on arrival. Once the window
- * is closed the result is judged: 'done' when local footage covers the whole window, 'failed' with a detail naming
- * the stretches that are not at the store (and why, where the agent knows: an eviction or offline gap).
+ * is closed the result is judged: 'done' when footage held at the store and footage that already arrived at the
+ * centre together cover the whole window, 'failed' with a detail naming the stretches that are nowhere (and why,
+ * where the agent knows: an eviction or offline gap).
  *
  * Durable: each command is recorded in `<spool>/commands/<id>.json` (atomic write) before it acts, with its result
  * and whether the centre accepted the ack. A command delivered again finds its record: nothing is done twice and the
@@ -84,22 +85,46 @@ export function uncovered(from: number, to: number, spans: readonly Span[], tole
   return out;
 }
 
-/** The answer for a closed window from what the outbox found. Pure. */
+/** "1 h 2 min 3 s" style, for details a person reads. */
+function spanText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return [h ? `${h} h` : '', m ? `${m} min` : '', `${s % 60} s`].filter(Boolean).join(' ');
+}
+
+/** How much of [from, to) the spans cover (overlaps counted once). Pure. */
+function coveredMs(from: number, to: number, spans: readonly Span[]): number {
+  return to - from - uncovered(from, to, spans, 0).reduce((n, m) => n + (m.end - m.start), 0);
+}
+
+/**
+ * The answer for a closed window from what the outbox found. Pure. Footage counts wherever it is: already
+ * acknowledged by the centre ("arrived"), or held at the store and queued ahead of everything else. `done` when the
+ * two together cover the window; `failed` names each uncovered stretch and why, where the agent knows.
+ */
 export function judgeWindow(cmd: AgentCommand, found: WindowFindings, cameraKnown: boolean, at: Date): CommandResult {
   const from = Date.parse(cmd.from);
   const to = Date.parse(cmd.to);
   const n = found.segments.length;
   const bytes = found.segments.reduce((x, s) => x + s.size, 0);
+  const arrived = found.arrived ?? [];
   const iso = (ms: number) => new Date(ms).toISOString();
-  if (!cameraKnown && n === 0 && found.gaps.length === 0) return { status: 'failed', detail: `camera '${cmd.cameraKey}' is not recorded by this agent`, at: at.toISOString() };
-  const missing = uncovered(from, to, found.segments.map((s) => ({ start: s.start.getTime(), end: s.end.getTime() })));
-  const held = `${n} segment(s), ${bytes} bytes held at the store and queued ahead of everything else`;
-  if (missing.length === 0) return { status: 'done', detail: held, at: at.toISOString() };
-  const parts = missing.map((m) => {
+  if (!cameraKnown && n === 0 && arrived.length === 0 && found.gaps.length === 0) return { status: 'failed', detail: `camera '${cmd.cameraKey}' is not recorded by this agent`, at: at.toISOString() };
+  const local = found.segments.map((s) => ({ start: s.start.getTime(), end: s.end.getTime() }));
+  const missing = uncovered(from, to, [...local, ...arrived]);
+  const arrivedMs = coveredMs(from, to, arrived);
+  const parts: string[] = [];
+  if (arrivedMs > 0) parts.push(`${spanText(arrivedMs)} of the window already arrived at the centre`);
+  if (n > 0) parts.push(`${n} segment(s), ${bytes} bytes held at the store and queued ahead of everything else`);
+  const what = parts.join('; ');
+  if (missing.length === 0) return { status: 'done', detail: `window covered: ${what}`, at: at.toISOString() };
+  const holes = missing.map((m) => {
     const why = [...new Set(found.gaps.filter((g) => g.start.getTime() < m.end && g.end.getTime() > m.start).map((g) => g.reason))];
-    return `${iso(m.start)}/${iso(m.end)} (${why.length ? why.join(', ') : 'no local footage'})`;
+    return `${iso(m.start)}/${iso(m.end)} (${why.length ? why.join(', ') : 'no footage at the store or at the centre'})`;
   });
-  const detail = `not at the store: ${parts.join('; ')}. ${held}. "no local footage": never recorded, already sent to the centre, or gone from the rolling buffer`;
+  const missingMs = missing.reduce((x, m) => x + (m.end - m.start), 0);
+  const detail = `${spanText(missingMs)} of the window missing: ${holes.join('; ')}${what ? `. ${what}` : ''}. "no footage": never recorded, or gone from the rolling buffer`;
   return { status: 'failed', detail: detail.length > 2000 ? `${detail.slice(0, 1997)}...` : detail, at: at.toISOString() };
 }
 
@@ -118,6 +143,8 @@ export type ExecutorDeps = {
   maxRetryAfterMs: number;
   /** Records whose ack was settled longer ago than this are deleted. */
   keepSettledMs?: number;
+  /** The centre answered an ack (accepted or refused): a sign it is reachable (the uploader wakes). */
+  onReachable?: () => void;
   now?: () => number;
   random?: () => number;
 };
@@ -278,6 +305,7 @@ export class CommandExecutor {
         if (st.failures === 1 || st.failures % 10 === 0) this.d.log.warn('command ack will be retried', { id: rec.id, reason: answer.reason, failures: st.failures });
         continue;
       }
+      this.d.onReachable?.();
       await this.lock.run(async () => {
         rec.ack = { state: answer.kind, at: new Date(this.now).toISOString(), lastError: answer.kind === 'rejected' ? answer.reason : null };
         await this.save(rec);
@@ -293,6 +321,11 @@ export class CommandExecutor {
         this.records.delete(rec.id);
       }
     }
+  }
+
+  /** A sign the centre is back: acks waiting out a retry delay go with the next tick. */
+  wake(): void {
+    for (const st of this.ackState.values()) st.nextAt = 0;
   }
 
   /** Unacknowledged results (for status and tests). */

@@ -11,7 +11,7 @@ import { PollLoop } from '../lib/poll-loop.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import { pendingBytes } from '../outbox/items.ts';
 
-export type DiskLimits = { maxUsePercent: number; minFreeBytes: number; maxSpoolBytes: number };
+export type DiskLimits = { maxUsePercent: number; minFreeBytes: number; maxSpoolBytes: number; reserveBytes?: number };
 
 /** Bytes that must go for every limit to hold again (0 = within limits). Pure. */
 export function bytesToFree(disk: DiskUse | null, spoolBytes: number, limits: DiskLimits): number {
@@ -25,11 +25,16 @@ export function bytesToFree(disk: DiskUse | null, spoolBytes: number, limits: Di
   return Math.max(0, need);
 }
 
-export type GuardReport = { needBytes: number; evicted: string[]; freedBytes: number; disk: DiskUse | null; shortBytes: number };
+/**
+ * `needBytes`: what the limits asked for. `overflow`: held footage alone is over the limits, so the guard keeps only
+ * the reserve free (live recording continues there) and new segments of open case windows are not held.
+ */
+export type GuardReport = { needBytes: number; evicted: string[]; freedBytes: number; disk: DiskUse | null; shortBytes: number; overflow: boolean };
 
 export class DiskGuard {
   private readonly loop: PollLoop;
   private stopped = false;
+  private overflow = false;
   last: GuardReport | null = null;
 
   constructor(
@@ -65,10 +70,24 @@ export class DiskGuard {
     const disk = await measure(this.d.spoolDir).catch(() => null);
     const st = this.d.outbox.stats();
     // The spool quota counts what waits to be sent and what the on-demand rolling buffer keeps.
-    const needBytes = bytesToFree(disk, st.bytes + st.buffered.bytes, this.d.limits);
-    const report: GuardReport = { needBytes, evicted: [], freedBytes: 0, disk, shortBytes: 0 };
+    const limitNeed = bytesToFree(disk, st.bytes + st.buffered.bytes, this.d.limits);
+    const candidates = this.d.outbox.evictionCandidates();
+    const routine = candidates.reduce((n, s) => n + pendingBytes(s), 0);
+    // Held footage alone is over the limits: evicting every routine segment would still not meet them, and would
+    // throw away the live recording as fast as it closes. Keep the reserve free instead: live footage stays in it
+    // (oldest evicted first) and recording goes on.
+    const reserve = this.d.limits.reserveBytes ?? 0;
+    const overflow = limitNeed > routine && disk !== null && reserve > 0;
+    const needBytes = overflow ? Math.max(0, reserve - disk!.freeBytes) : limitNeed;
+    if (overflow !== this.overflow) {
+      this.overflow = overflow;
+      if (overflow) this.d.log.error('held footage fills the disk past its limits: live recording continues in the reserve, oldest first; new segments of open case windows are no longer held', { overLimitBytes: limitNeed - routine, reserveBytes: reserve, freeBytes: disk?.freeBytes });
+      else this.d.log.info('the disk is back within its limits: new segments of open case windows are held again', { freeBytes: disk?.freeBytes });
+    }
+    this.d.outbox.holdNewSegments = !overflow;
+    const report: GuardReport = { needBytes, evicted: [], freedBytes: 0, disk, shortBytes: 0, overflow };
     if (needBytes > 0) {
-      for (const seg of this.d.outbox.evictionCandidates()) {
+      for (const seg of candidates) {
         if (report.freedBytes >= needBytes || this.stopped) break;
         const size = pendingBytes(seg);
         const freed = await this.d.outbox.evictSegment(seg.id, `evicted by the agent's disk guard (needed ${needBytes} bytes)`);
@@ -79,7 +98,7 @@ export class DiskGuard {
         }
       }
       report.shortBytes = Math.max(0, needBytes - report.freedBytes);
-      if (report.shortBytes > 0) this.d.log.error('disk still over its limit; nothing more may be evicted (held or in-flight items only)', { shortBytes: report.shortBytes });
+      if (report.shortBytes > 0 && !overflow) this.d.log.error('disk still over its limit; nothing more may be evicted (held or in-flight items only)', { shortBytes: report.shortBytes });
     }
     this.last = report;
     return report;

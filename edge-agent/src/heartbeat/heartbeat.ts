@@ -1,8 +1,10 @@
 /**
  * Heartbeat: every N seconds, POST /api/v1/agent/heartbeat with version, clock offset, disk use, backlog and camera
- * health; the answer's times feed the clock-offset estimate. Failures are logged and tried again next beat.
+ * health; the answer's times feed the clock-offset estimate. Failures are logged and tried again next beat; while
+ * the centre gives no answer at all, the next beat comes after `probeMs` (a cheap link probe), and every answer
+ * calls `onReachable` so the uploader resumes at once instead of sleeping out its backoff.
  */
-import { agentPaths, type HeartbeatBody, type HeartbeatResponse } from '@mamoru/contract';
+import { AGENT_ERROR_CODES, agentPaths, type HeartbeatBody, type HeartbeatResponse } from '@mamoru/contract';
 import { statfs } from 'node:fs/promises';
 import type { Logger } from '../lib/logger.ts';
 import { PollLoop } from '../lib/poll-loop.ts';
@@ -31,6 +33,16 @@ export type HeartbeatDeps = {
   clock?: ClockOffsetEstimator;
   log: Logger;
   onCommands?: (commands: unknown[]) => void;
+  /** Called on every answered heartbeat: a sign the centre is reachable (the uploader wakes out of its backoff). */
+  onReachable?: () => void;
+  /**
+   * While the centre gives no answer (refused, reset, timed out, or a proxy's 502/503/504 without Retry-After), the
+   * next heartbeat comes after this many ms (±25 % jitter) instead of intervalMs. Default: intervalMs.
+   */
+  probeMs?: number;
+  /** Timeout of one heartbeat request (default 10 s): a black-holed link must not hold the probe for a minute. */
+  timeoutMs?: number;
+  random?: () => number;
   now?: () => number;
 };
 
@@ -39,13 +51,15 @@ export class Heartbeat {
   private readonly loop: PollLoop;
   private readonly ctl = new AbortController();
   private failures = 0;
+  /** The last heartbeat got no answer from the centre itself: probe often until it answers. */
+  private unreachable = false;
   lastOkAt: number | null = null;
 
   constructor(private readonly d: HeartbeatDeps) {
     this.clock = d.clock ?? new ClockOffsetEstimator();
     this.loop = new PollLoop(
       () => this.beat(),
-      () => this.d.intervalMs,
+      () => (this.unreachable && this.d.probeMs !== undefined ? Math.round(this.d.probeMs * (0.75 + 0.5 * (this.d.random ?? Math.random)())) : this.d.intervalMs),
       (e) => this.d.log.error('heartbeat failed', { error: e as Error }),
     );
   }
@@ -78,21 +92,30 @@ export class Heartbeat {
       cameras: this.d.cameraHealth().map((c) => ({ key: c.key, health: c.health.slice(0, 32) })),
     };
     try {
-      const res = await this.d.client.request({ method: 'POST', path: agentPaths.heartbeat(), json: body, signal: this.ctl.signal });
+      const res = await this.d.client.request({ method: 'POST', path: agentPaths.heartbeat(), json: body, signal: this.ctl.signal, timeoutMs: this.d.timeoutMs ?? 10_000 });
       const t3 = now();
       if (res.status !== 200) {
+        // The centre refuses this box's clock (more than a day off): only fixing the clock helps; said at every tenth beat.
+        if (res.errorCode === AGENT_ERROR_CODES.timeOutOfBounds && this.failures % 10 === 0) this.d.log.error('the centre refuses this agent\'s clock; fix the system time (NTP)', { message: res.errorMessage });
+        // A proxy in front of a centre that is down answers 502/503/504: as good as no answer, unless it says when.
+        this.unreachable = [502, 503, 504].includes(res.status) && res.retryAfterMs === null;
         this.fail(`centre answered ${res.status}${res.errorCode ? ` ${res.errorCode}` : ''}`);
         return false;
       }
+      this.unreachable = false;
       const b = res.body as Partial<Record<keyof HeartbeatResponse, unknown>> | null;
       if (typeof b?.receivedAtMs === 'number' && typeof b.sentAtMs === 'number') this.clock.add(sampleOffset(t0, b.receivedAtMs, b.sentAtMs, t3));
       if (this.failures > 0) this.d.log.info('heartbeat answered again', { after: this.failures });
       this.failures = 0;
       this.lastOkAt = t3;
+      this.d.onReachable?.();
       if (Array.isArray(b?.commands) && b.commands.length > 0) this.d.onCommands?.(b.commands);
       return true;
     } catch (e) {
-      if ((e as Error).name !== 'AbortedError') this.fail((e as Error).message);
+      if ((e as Error).name !== 'AbortedError') {
+        this.unreachable = true;
+        this.fail((e as Error).message);
+      }
       return false;
     }
   }

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import ffmpeg from 'fluent-ffmpeg';
 import {
   buildSegmenterArgs,
+  segmenterInputList,
   parseOpeningLine,
   parseStreamFacts,
   parseStreamLine,
@@ -46,11 +47,16 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
   return {
     startSegmenter(opts: SegmenterOptions, ev: SegmenterEvents): SegmenterProcess {
       const ffmpegArgs = buildSegmenterArgs(opts);
+      const inputList = segmenterInputList(opts);
       const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', o.ffmpegPath ?? 'ffmpeg', ...ffmpegArgs]] : [o.ffmpegPath ?? 'ffmpeg', ffmpegArgs];
-      const child = spawn(cmd, args, {
-        env: { ...process.env, TZ: 'UTC' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      // Only what ffmpeg needs from the environment (TZ=UTC for its strftime file names), nothing of the agent's.
+      const env: NodeJS.ProcessEnv = { TZ: 'UTC', PATH: process.env.PATH ?? '/usr/bin:/bin' };
+      if (process.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = process.env.LD_LIBRARY_PATH;
+      const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      // The camera URL goes through a pipe (never the argv every local user can read); ffmpeg reads it at start.
+      const input = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: (e: Error) => void): void };
+      input.on('error', () => undefined); // ffmpeg died before reading it: its exit reports why
+      input.end(inputList);
       const tail: string[] = [];
       // ffmpeg prints its `Input #0` and `Output #0` sections once per run; indented lines belong to the section.
       let section: 'input' | 'output' | null = null;

@@ -78,6 +78,25 @@ export interface MediaTool {
   probe(file: string): Promise<ProbeResult>;
 }
 
+/** Where the segmenter reads its input list: a pipe on file descriptor 3, written and closed by the agent. */
+export const SEGMENTER_INPUT = 'pipe:3';
+/** Protocols the segmenter's input may use (the list itself comes through `pipe`; no `file`). */
+export const SEGMENTER_PROTOCOLS = 'pipe,rtsp,rtsps,rtp,srtp,udp,tcp,tls';
+
+/** A value in an ffconcat line: single-quoted, a `'` as `'\''`. Refuses control characters (they end a line). */
+function ffconcatQuote(s: string): string {
+  if (/[\x00-\x1f\x7f]/.test(s)) throw new Error('the camera URL contains a control character');
+  return `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The segmenter's input as ffmpeg reads it on file descriptor 3 (SEGMENTER_INPUT): an ffconcat list of one entry,
+ * the camera URL with its credentials, and the RTSP demuxer's options (transport, socket timeout in µs).
+ */
+export function segmenterInputList(o: Pick<SegmenterOptions, 'inputUrl' | 'transport' | 'timeoutUs'>): string {
+  return ['ffconcat version 1.0', `file ${ffconcatQuote(o.inputUrl)}`, `option rtsp_transport ${o.transport}`, `option timeout ${Math.round(o.timeoutUs)}`, ''].join('\n');
+}
+
 /**
  * The recorder's ffmpeg command line (after `ffmpeg`). See docs/recorder.md for why each option is there.
  * Stream copy for video; first video and first audio stream only (ONVIF metadata tracks are ignored).
@@ -92,8 +111,11 @@ export function buildSegmenterArgs(o: SegmenterOptions): string[] {
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
     '-progress', 'pipe:1', '-stats_period', '0.5',
-    '-rtsp_transport', o.transport, '-timeout', String(Math.round(o.timeoutUs)),
-    '-i', o.inputUrl,
+    // The camera URL (with its password) is not in the argv, which every local user can read (`ps`,
+    // /proc/<pid>/cmdline): it comes in a one-entry ffconcat list on file descriptor 3 (segmenterInputList), with
+    // the RTSP options as the entry's options. The whitelist keeps that input to the network protocols.
+    '-f', 'concat', '-safe', '0', '-protocol_whitelist', SEGMENTER_PROTOCOLS,
+    '-i', SEGMENTER_INPUT,
     '-map', '0:v:0', '-c:v', 'copy',
     ...audio[o.audio],
     // flush_packets: each packet reaches the file at once. Without it ffmpeg holds up to 256 KiB, which it loses when

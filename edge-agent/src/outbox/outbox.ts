@@ -19,6 +19,7 @@ import type { ClosedSegment, EvidenceSink, GapReport } from '../contracts.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 import { Mutex } from '../lib/mutex.ts';
 import { ensureDir, fsyncDir, moveFileDurable, TEMP_PREFIX, unlinkIfExists, writeFileAtomic } from '../state/atomic-file.ts';
+import { SentLog, type Span } from './sent-log.ts';
 import {
   callItemId,
   gapItemId,
@@ -53,9 +54,14 @@ export type OutboxStats = { count: number; bytes: number; byKind: Record<string,
 
 export type { UploadMode };
 
-/** What `preserveWindow` found for a camera window: local segments (now held) and gaps still waiting to be sent. */
+/**
+ * What `preserveWindow` found for a camera window: local segments (now held), footage the centre already
+ * acknowledged (its local files are gone), and gaps (still waiting to be sent, or already accepted by the centre).
+ */
 export type WindowFindings = {
   segments: { id: string; start: Date; end: Date; sha256: string; size: number; mode: UploadMode; inFlight: boolean }[];
+  /** Spans of this camera's footage whose media the centre acknowledged (outbox/sent-log.ts). */
+  arrived?: Span[];
   gaps: { start: Date; end: Date; reason: string; detail: string | null }[];
 };
 
@@ -76,8 +82,16 @@ export class Outbox implements EvidenceSink, CallSink {
   private seq = 0;
   private quarantined = 0;
   private closed = false;
+  /**
+   * Whether segments closing inside an open case window are held (never evicted). The disk guard turns this off
+   * while held footage alone fills the disk past its limits, so live recording keeps its reserve; they still go first.
+   */
+  holdNewSegments = true;
   /** Windows a case asked for that are still open: segments closing inside them are held on arrival. */
   private readonly standing = new Map<string, { cameraKey: string; from: number; to: number }>();
+
+  /** What the centre acknowledged after the items were deleted (footage spans, gaps), per camera. */
+  sent!: SentLog;
 
   private constructor(
     readonly spoolDir: string,
@@ -99,6 +113,7 @@ export class Outbox implements EvidenceSink, CallSink {
   static async open(opts: { spoolDir: string; log?: Logger; now?: () => number; cameraModes?: Readonly<Record<string, UploadMode>> }): Promise<Outbox> {
     const modes = opts.cameraModes ?? {};
     const ob = new Outbox(opts.spoolDir, opts.log ?? silentLogger, opts.now ?? Date.now, (k) => (Object.hasOwn(modes, k) ? modes[k] : undefined));
+    ob.sent = await SentLog.open(join(ob.root, 'sent.json'));
     await ob.recover();
     return ob;
   }
@@ -121,14 +136,15 @@ export class Outbox implements EvidenceSink, CallSink {
       await fsyncFile(seg.path);
       // A window a case asked for and that is still open: the segment is held and jumps the queue from the start.
       const startMs = seg.start.getTime();
-      const held = this.inStandingWindow(seg.cameraKey, startMs, startMs + Math.max(1, Math.round(seg.durationMs)));
+      const inWindow = this.inStandingWindow(seg.cameraKey, startMs, startMs + Math.max(1, Math.round(seg.durationMs)));
+      const held = inWindow && this.holdNewSegments;
       const item: SegmentItem = {
         v: 1,
         id,
         kind: 'segment',
         mode: this.modeOf(seg.cameraKey) ?? 'continuous',
         metaSent: false,
-        priority: held ? PRIORITY.caseWindow : PRIORITY.footage,
+        priority: inWindow ? PRIORITY.caseWindow : PRIORITY.footage,
         at: seg.start.toISOString(),
         seq: this.seq++,
         enqueuedAt: new Date(this.now()).toISOString(),
@@ -218,6 +234,29 @@ export class Outbox implements EvidenceSink, CallSink {
     return best?.item;
   }
 
+  /**
+   * The live lane's next item (uploader.ts): of each camera's newest footage segment that ended at or after
+   * `endedSinceMs` and is not being sent, the oldest. So new footage reaches the centre within seconds while an old
+   * backlog drains oldest first (segments the live lane does not get to stay with the main lane). Nothing while any
+   * case window or call is pending: those keep the lead the send order gives them.
+   */
+  peekLive(endedSinceMs: number): OutboxItem | undefined {
+    const newest = new Map<string, Entry>();
+    for (const e of this.index.values()) {
+      const it = e.item;
+      if (it.priority < PRIORITY.footage) return undefined;
+      if (it.kind !== 'segment' || this.buffered(it)) continue;
+      const cur = newest.get(it.segment.cameraKey);
+      if (!cur || e.atMs > cur.atMs) newest.set(it.segment.cameraKey, e);
+    }
+    let best: Entry | undefined;
+    for (const e of newest.values()) {
+      if (this.leases.has(e.item.id) || segEnd(e.item as SegmentItem) < endedSinceMs) continue;
+      if (!best || compare(e, best) < 0) best = e;
+    }
+    return best?.item;
+  }
+
   /** Whether an item waits in the on-demand rolling buffer (not sent unless a case asks for it). */
   buffered(item: OutboxItem): boolean {
     return item.kind === 'segment' && isBuffered(item, this.modeOf(item.segment.cameraKey) === 'continuous');
@@ -281,7 +320,31 @@ export class Outbox implements EvidenceSink, CallSink {
       this.leases.delete(id);
       await this.removeOwnedFiles(e.item);
       await unlinkIfExists(join(this.ackedDir, `${id}.json`));
+      await this.rememberSent(e.item);
     });
+  }
+
+  /** After the item is gone: a case window reports it as arrived, the downtime check as the camera's last footage. */
+  private async rememberSent(it: OutboxItem) {
+    try {
+      if (it.kind === 'segment') await this.sent.footageSent(it.segment.cameraKey, { start: Date.parse(it.segment.start), end: segEnd(it) });
+      else if (it.kind === 'gap') await this.sent.gapSent(it.gap.cameraKey, { start: Date.parse(it.gap.start), end: Date.parse(it.gap.end), reason: it.gap.reason });
+    } catch (err) {
+      this.log.warn('could not record an acknowledged item in the sent log', { id: it.id, error: err as Error });
+    }
+  }
+
+  /**
+   * Where this camera's record ends: the latest end of its pending segments and gaps and of what the centre already
+   * acknowledged. Null when the agent has nothing of the camera (never recorded, or forgotten).
+   */
+  coveredUntil(cameraKey: string): number | null {
+    let end = this.sent.lastEnd(cameraKey);
+    for (const { item } of this.index.values()) {
+      const e = item.kind === 'segment' && item.segment.cameraKey === cameraKey ? segEnd(item) : item.kind === 'gap' && item.gap.cameraKey === cameraKey ? Date.parse(item.gap.end) : null;
+      if (e !== null && (end === null || e > end)) end = e;
+    }
+    return end;
   }
 
   /** Records progress inside a multi-part item (call metadata or one recording acknowledged). */
@@ -389,6 +452,8 @@ export class Outbox implements EvidenceSink, CallSink {
       }
       if (changed) this.events.emit('added');
       found.segments.sort((x, y) => x.start.getTime() - y.start.getTime());
+      found.arrived = this.sent.footage(cameraKey, a, b);
+      for (const g of this.sent.gaps(cameraKey, a, b)) found.gaps.push({ start: new Date(g.start), end: new Date(g.end), reason: g.reason, detail: null });
       return found;
     });
   }
@@ -472,7 +537,7 @@ export class Outbox implements EvidenceSink, CallSink {
   /** Routine segments the disk guard may evict, oldest first. */
   evictionCandidates(): SegmentItem[] {
     return [...this.index.values()]
-      .filter(({ item }) => item.kind === 'segment' && !item.held && item.priority >= PRIORITY.footage && !this.leases.has(item.id))
+      .filter(({ item }) => item.kind === 'segment' && !item.held && !this.leases.has(item.id))
       .sort((a, b) => a.atMs - b.atMs || a.item.seq - b.item.seq)
       .map(({ item }) => item as SegmentItem);
   }
@@ -560,7 +625,10 @@ export class Outbox implements EvidenceSink, CallSink {
       if (!name.endsWith('.json')) continue;
       const p = join(this.ackedDir, name);
       const parsed = OutboxItemSchema.safeParse(JSON.parse(await readFile(p, 'utf8').catch(() => 'null')));
-      if (parsed.success) await this.removeOwnedFiles(parsed.data);
+      if (parsed.success) {
+        await this.removeOwnedFiles(parsed.data);
+        await this.rememberSent(parsed.data);
+      }
       await unlinkIfExists(p);
     }
     // Quarantines interrupted between the record and the removal of the item.

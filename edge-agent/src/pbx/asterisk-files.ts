@@ -56,13 +56,15 @@ type State = {
   customs: CustomRec[];
   cels: CelRec[];
   recs: RecObs[];
+  /** Where a source other than the files stands (the freepbx adapter's database cursor), saved atomically with the rest. */
+  source?: Record<string, unknown>;
 };
 
 const sigOf = (o: { size: number; mtimeMs: number; ino: number }): FileSig => ({ size: o.size, mtimeMs: o.mtimeMs, ino: o.ino });
 const sameSig = (a: FileSig | undefined, b: FileSig) => !!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 
 export class AsteriskFilesAdapter extends PolledAdapter {
-  private state!: State;
+  protected state!: State;
   private ledger!: SealLedger<AsteriskExtra>;
   private unparsed!: Journal;
   private tails: { cdr: FileTail; custom: FileTail | null; cel: FileTail | null } | null = null;
@@ -71,7 +73,7 @@ export class AsteriskFilesAdapter extends PolledAdapter {
   private readonly hashCache = new Map<string, { sig: string; sha256: string; size: number }>();
 
   constructor(
-    private readonly cfg: AsteriskFilesConfig,
+    protected readonly cfg: AsteriskFilesConfig,
     deps: AdapterDeps,
   ) {
     super(cfg, deps, 'pbx');
@@ -104,7 +106,15 @@ export class AsteriskFilesAdapter extends PolledAdapter {
       retentionMs: this.cfg.ledgerRetentionDays * 86400e3,
     });
     this.unparsed = (await Journal.open(join(this.dir, 'unparsed.jsonl'))).journal;
-    if (saved === null) {
+    await this.openSource(saved === null);
+    this.scanner = new RecordingScanner(resolve(this.cfg.monitorDir), this.cfg.timezone);
+    this.scanner.load(this.state.recs);
+    await this.ledger.redeliverPending();
+  }
+
+  /** Opens where rows come from (here: the tails of the CDR/CEL files). `fresh`: no saved state (first start). */
+  protected async openSource(fresh: boolean): Promise<void> {
+    if (fresh) {
       const mark = async (p: string | null) => {
         if (!p) return null;
         const st = await stat(resolve(p)).catch(() => null);
@@ -112,21 +122,29 @@ export class AsteriskFilesAdapter extends PolledAdapter {
       };
       this.state.history = { cdr: await mark(this.cfg.cdrCsv), custom: await mark(this.cfg.cdrCustom), cel: await mark(this.cfg.cel) };
     }
-    const startAtEnd = saved === null && this.cfg.startAtEnd;
+    const startAtEnd = fresh && this.cfg.startAtEnd;
     this.tails = {
       cdr: new FileTail(resolve(this.cfg.cdrCsv), this.state.tails.cdr, startAtEnd),
       custom: this.cfg.cdrCustom ? new FileTail(resolve(this.cfg.cdrCustom), this.state.tails.custom, startAtEnd) : null,
       cel: this.cfg.cel ? new FileTail(resolve(this.cfg.cel), this.state.tails.cel, startAtEnd) : null,
     };
-    this.scanner = new RecordingScanner(resolve(this.cfg.monitorDir), this.cfg.timezone);
-    this.scanner.load(this.state.recs);
-    await this.ledger.redeliverPending();
   }
 
-  protected async close(): Promise<void> {
+  /** Closes what openSource() opened. */
+  protected async closeSource(): Promise<void> {
     await this.tails?.cdr.close();
     await this.tails?.custom?.close();
     await this.tails?.cel?.close();
+  }
+
+  /** Copies the source's position into the state just before it is saved. */
+  protected savePosition(): void {
+    const t = this.tails!;
+    this.state.tails = { cdr: t.cdr.position(), custom: t.custom?.position() ?? null, cel: t.cel?.position() ?? null };
+  }
+
+  protected async close(): Promise<void> {
+    await this.closeSource();
     await this.ledger?.close().catch(() => undefined);
     await this.unparsed?.close().catch(() => undefined);
   }
@@ -152,7 +170,7 @@ export class AsteriskFilesAdapter extends PolledAdapter {
 
   // ---- ingest ---------------------------------------------------------------------------------------------
 
-  private sealedRowKeys(): Set<string> {
+  protected sealedRowKeys(): Set<string> {
     const keys = new Set<string>();
     for (const e of this.ledger.recent()) {
       for (const r of e.extra!.rows) keys.add(r.key);
@@ -202,7 +220,8 @@ export class AsteriskFilesAdapter extends PolledAdapter {
     });
   }
 
-  private async ingest(now: number): Promise<void> {
+  /** Reads what is new at the source into the pending rows (state.rows/customs/cels), skipping keys already known. */
+  protected async ingest(now: number): Promise<void> {
     const t = this.tails!;
     const known = this.sealedRowKeys();
     const pendingKeys = new Set<string>([...this.state.rows, ...this.state.customs, ...this.state.cels].map((r) => r.key));
@@ -256,7 +275,7 @@ export class AsteriskFilesAdapter extends PolledAdapter {
     }
   }
 
-  private celUseful(c: CelRec): boolean {
+  protected celUseful(c: CelRec): boolean {
     // End of call, who was rung (CHAN_START), the operator's pickup (BRIDGE_ENTER), transfers.
     if (['LINKEDID_END', 'CHAN_START', 'BRIDGE_ENTER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'].includes(c.eventtype)) return true;
     if (c.eventtype === 'STREAM_BEGIN') return this.cfg.noticeSound !== null && celSound(c) === this.cfg.noticeSound;
@@ -491,9 +510,8 @@ export class AsteriskFilesAdapter extends PolledAdapter {
   }
 
   private async persist(): Promise<void> {
-    const t = this.tails!;
     const settled = this.settledPaths();
-    this.state.tails = { cdr: t.cdr.position(), custom: t.custom?.position() ?? null, cel: t.cel?.position() ?? null };
+    this.savePosition();
     this.state.recs = [...this.scanner.obs.values()].filter((o) => !sameSig(settled.get(o.path), sigOf(o)));
     const text = JSON.stringify(this.state);
     if (text === this.lastPersisted) return;

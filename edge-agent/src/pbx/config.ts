@@ -126,9 +126,61 @@ export const dropFolderConfigSchema = z.strictObject({
     .default(null),
 });
 
-export const pbxConfigSchema = z.discriminatedUnion('adapter', [asteriskFilesConfigSchema, dropFolderConfigSchema]);
+/**
+ * The `freepbx` adapter (freepbx-source.ts, docs/pbx-freepbx.md): CDR and CEL rows from FreePBX's MariaDB
+ * (`asteriskcdrdb.cdr`, `asteriskcdrdb.cel`) through a read-only account, recordings from its monitor folder, correlated
+ * exactly as the asterisk-files adapter does.
+ */
+export const freepbxConfigSchema = z.strictObject({
+  adapter: z.literal('freepbx'),
+  ...common,
+  /** FreePBX's MixMonitor folder (YYYY/MM/DD sub-folders). */
+  monitorDir: z.string().min(1).default('/var/spool/asterisk/monitor'),
+  database: z.strictObject({
+    host: z.string().min(1).max(255).default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535).default(3306),
+    /** A unix socket instead of host/port (e.g. /var/lib/mysql/mysql.sock when the agent runs on the PBX). */
+    socketPath: z.string().min(1).nullable().default(null),
+    /** The read-only account (GRANT SELECT ON asteriskcdrdb.* only). */
+    user: z.string().min(1).max(80),
+    /** File holding the password (first line; mode 0600). Give this or passwordEnv, never the password itself. */
+    passwordFile: z.string().min(1).nullable().default(null),
+    /** Environment variable holding the password. */
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').nullable().default(null),
+    database: z.string().regex(/^[A-Za-z0-9_$]{1,64}$/, 'a MariaDB database name').default('asteriskcdrdb'),
+    cdrTable: z.string().regex(/^[A-Za-z0-9_$]{1,64}$/, 'a MariaDB table name').default('cdr'),
+    /** null: do not read CEL (the notice then comes from the userfield or noticeAssumed). */
+    celTable: z.string().regex(/^[A-Za-z0-9_$]{1,64}$/, 'a MariaDB table name').nullable().default('cel'),
+    connectTimeoutMs: z.number().int().positive().default(10_000),
+  })
+    .refine((d) => (d.passwordFile === null) !== (d.passwordEnv === null), { message: 'give exactly one of passwordFile or passwordEnv', path: ['passwordFile'] }),
+  /**
+   * CDR rows are written when a call leg ends but are ordered by `calldate` (its start): each poll re-reads the rows
+   * that ended within this many minutes of the latest end already read (duplicates are skipped by uniqueid#sequence).
+   */
+  cdrOverlapMinutes: z.number().positive().max(24 * 60).default(15),
+  /** A call longer than this could be missed (the index range scanned on `calldate` each poll). */
+  maxCallHours: z.number().positive().max(72).default(12),
+  /** Rows per query page. */
+  batchRows: z.number().int().min(10).max(10_000).default(500),
+  /** Sound file name of the recording notice as CEL reports it, e.g. `custom/notice`. */
+  noticeSound: z.string().min(1).nullable().default(null),
+  /** userfield token / CEL user event carrying the notice result (`rec_notice=played`). */
+  noticeVariable: z.string().min(1).default('rec_notice'),
+  /** dcontext values that mean "came in from outside" (FreePBX: from-trunk, from-pstn, from-did-direct, ext-did). */
+  inboundContexts: z.array(z.string()).default(['from-trunk', 'from-pstn', 'from-did', 'from-did-direct', 'ext-did', 'from-external', 'from-sip-external']),
+  /** Channel endpoints that are trunks, never operators. */
+  trunkEndpoints: z.array(z.string()).default([]),
+  /** Endpoint names that are operator extensions (besides those listed in `operators`). */
+  extensionPattern: z.string().default('^[0-9]{2,6}$'),
+  /** The whole monitor tree is re-listed this often (the current days' folders every poll). */
+  fullScanSeconds: seconds.default(300),
+});
+
+export const pbxConfigSchema = z.discriminatedUnion('adapter', [asteriskFilesConfigSchema, dropFolderConfigSchema, freepbxConfigSchema]);
 
 export type PbxConfig = z.infer<typeof pbxConfigSchema>;
 export type PbxConfigInput = z.input<typeof pbxConfigSchema>;
 export type AsteriskFilesConfig = z.infer<typeof asteriskFilesConfigSchema>;
 export type DropFolderConfig = z.infer<typeof dropFolderConfigSchema>;
+export type FreepbxConfig = z.infer<typeof freepbxConfigSchema>;

@@ -113,6 +113,12 @@ export type CameraRecorderOptions = {
   reanchorMs?: number;
   /** At stop(): how long to keep retrying a failing sink before leaving the files in the spool (default 15 s). */
   stopFlushMs?: number;
+  /**
+   * The agent was down before this recorder started (recorder/downtime.ts): the camera's record ended at `sinceMs`.
+   * An `agent_down` gap runs from there to the first new segment (up to this recorder's start, then the outage's
+   * own reason, if the camera also failed after the restart); new segments never start before `sinceMs`.
+   */
+  resume?: { sinceMs: number; detail: string };
   random?: () => number;
 };
 
@@ -172,8 +178,10 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
   // Everything that reaches the sink goes through one serial queue, in capture order.
   const queue = new Mutex();
   let pendingDeliveries = 0;
-  let lastEndMs: number | null = null;
+  let lastEndMs: number | null = o.resume?.sinceMs ?? null;
   let outage: Outage | null = null;
+  /** The agent's own downtime before this recorder started, reported with the first outage report. */
+  let agentDown: { detail: string } | null = o.resume ? { detail: o.resume.detail } : null;
   const enqueue = (what: string, task: () => Promise<void>) => {
     queue.run(task).catch((err: unknown) => log.error(`recorder: ${what} failed`, { cameraKey: o.cameraKey, err: errText(err) }));
   };
@@ -288,12 +296,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       runId: run.id,
       clockOffsetMs: o.clockOffset.offsetMs(),
     };
-    if (outage) {
-      const gapStart = lastEndMs ?? startedWall;
-      const g = outage;
-      outage = null;
-      if (startMs > gapStart) await emitGap(gapStart, startMs, g);
-    }
+    await reportOutages(startMs);
     pendingDeliveries++;
     try {
       await deliver('segment', () => o.sink.segmentClosed(seg));
@@ -311,6 +314,31 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       log.warn('recorder: could not save the run state for crash recovery', { cameraKey: o.cameraKey, runId: run.id, err: errText(err) }),
     );
     log.debug('segment closed', { cameraKey: o.cameraKey, runId: run.id, file: name, start: seg.start.toISOString(), durationMs, size, partial: !entry });
+  };
+
+  /**
+   * Footage resumes (or the recorder stops) at `endMs`: report what kept it from recording since the last segment.
+   * The agent's own downtime comes first, up to this recorder's start; an outage after the start follows it.
+   */
+  const reportOutages = async (endMs: number) => {
+    const from = lastEndMs ?? startedWall;
+    if (agentDown) {
+      const d = agentDown;
+      agentDown = null;
+      const split = outage ? Math.min(Math.max(from, startedWall), endMs) : endMs;
+      if (split > from) await emitGap(from, split, { reason: 'agent_down', detail: d.detail, attempts: 1, lastDetail: d.detail });
+      if (outage) {
+        const g = outage;
+        outage = null;
+        if (endMs > split) await emitGap(split, endMs, g);
+      }
+      return;
+    }
+    if (outage) {
+      const g = outage;
+      outage = null;
+      if (endMs > from) await emitGap(from, endMs, g);
+    }
   };
 
   const emitGap = async (startMs: number, endMs: number, g: Outage) => {
@@ -429,7 +457,8 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       else {
         outage.attempts++;
         outage.lastDetail = detail;
-        if (reason === 'camera_offline') outage.reason = 'camera_offline';
+        // The worst cause wins: a full disk (the store's own fault, it needs someone), then an unreachable camera.
+        if (reason === 'disk_full' || (reason === 'camera_offline' && outage.reason !== 'disk_full')) outage.reason = reason;
       }
     });
     setState(reason === 'camera_offline' || state === 'offline' ? 'offline' : 'starting');
@@ -500,12 +529,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       await supervisor;
       // Still in an outage when asked to stop: report it up to now.
       enqueue('reporting the open outage', async () => {
-        if (outage && started) {
-          const g = outage;
-          outage = null;
-          const startMs = lastEndMs ?? startedWall;
-          if (stopWall > startMs) await emitGap(startMs, stopWall, g);
-        }
+        if (started) await reportOutages(stopWall);
       });
       await queue.idle();
       setState('stopped');

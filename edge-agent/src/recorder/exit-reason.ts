@@ -47,8 +47,8 @@ export type RunEnd = {
 
 /**
  * Why a run ended, as a gap reason. A dead camera makes ffmpeg exit 0 after its timeout, so a clean exit that we
- * did not ask for means the camera stopped sending. Everything else (crash, signal, muxer error) is a recorder
- * restart.
+ * did not ask for means the camera stopped sending. "No space left on device" is `disk_full`. Everything else
+ * (crash, signal, muxer error) is a recorder restart.
  */
 export function classifyRunEnd(r: RunEnd): { reason: GapReason; detail: string } {
   const excerpt = stderrExcerpt(r.exit.stderrTail);
@@ -56,6 +56,8 @@ export function classifyRunEnd(r: RunEnd): { reason: GapReason; detail: string }
   if (r.deliberate) return { reason: 'recorder_restart', detail: r.deliberate };
   if (r.stalled) return { reason: 'camera_offline', detail: `no packets from the camera (watchdog)${excerpt ? `: ${excerpt}` : ''}` };
   const text = r.exit.stderrTail.join('\n');
+  // The store's disk is full: recording cannot continue until space is freed (its own reason, not a restart).
+  if (/No space left on device/i.test(text)) return { reason: 'disk_full', detail: excerpt ?? `ffmpeg ${how}: no space left on device` };
   if (OFFLINE_PATTERNS.some((p) => p.test(text))) return { reason: 'camera_offline', detail: excerpt ?? how };
   if (r.exit.code === 0 && !r.exit.signal) return { reason: 'camera_offline', detail: `stream ended (${how})${excerpt ? `: ${excerpt}` : ''}` };
   return { reason: 'recorder_restart', detail: `ffmpeg ${how}${excerpt ? `: ${excerpt}` : ''}` };

@@ -47,6 +47,7 @@ export function createRecorderFactory(opts: RecorderFactoryOptions = {}): Record
       clockOffset: clock,
       media,
       log: env.log,
+      ...(env.resume && { resume: env.resume }),
       ...opts.overrides,
     });
     return {

@@ -51,6 +51,8 @@ export type RequestOptions = {
   signal?: AbortSignal;
   /** Whether to send the agent credential (everything except enrollment). */
   auth?: boolean;
+  /** Idle timeout of this request (default: the client's idleTimeoutMs). */
+  timeoutMs?: number;
 };
 
 export interface CentreClient {
@@ -111,7 +113,8 @@ export function createCentreClient(opts: { baseUrl: string; credential?: string 
           req.destroy();
         };
         r.signal?.addEventListener('abort', onAbort, { once: true });
-        req.setTimeout(idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no progress for ${idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
+        const timeoutMs = r.timeoutMs ?? idleTimeoutMs;
+        req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no progress for ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
         req.on('error', (e: NodeJS.ErrnoException) => {
           bodyAborted = true;
           finish(() => reject(new NetworkError(`${r.method} ${url.pathname}: ${e.message}`, e.code)));

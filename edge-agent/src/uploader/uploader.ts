@@ -9,7 +9,7 @@
  *   the hole is visible at the centre.
  * - The local file is deleted only after the centre answered 200/201 (outbox.ack).
  */
-import { agentPaths, segmentHeaders, type GapBody, type RecordingHeaders, type SegmentMeta, type SegmentMetaInput } from '@mamoru/contract';
+import { AGENT_ERROR_CODES, agentPaths, SegmentStateResponseSchema, segmentHeaders, type GapBody, type RecordingHeaders, type SegmentMeta, type SegmentMetaInput } from '@mamoru/contract';
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Logger } from '../lib/logger.ts';
@@ -41,7 +41,7 @@ export type UploadEvent =
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Maps an answer of the centre to an outcome (pure; the table the module comment describes). */
-export function classifyResponse(res: Pick<CentreResponse, 'status' | 'errorCode' | 'retryAfterMs'>, ctx: { cameraKey?: string; file?: LocalFile }): Outcome {
+export function classifyResponse(res: Pick<CentreResponse, 'status' | 'errorCode' | 'retryAfterMs'> & { errorMessage?: string | null }, ctx: { cameraKey?: string; file?: LocalFile }): Outcome {
   const { status, errorCode: code } = res;
   if (status === 200 || status === 201) return { kind: 'done' };
   const retry = (reason: string): Outcome => ({ kind: 'retry', reason, status, retryAfterMs: res.retryAfterMs });
@@ -53,7 +53,8 @@ export function classifyResponse(res: Pick<CentreResponse, 'status' | 'errorCode
   if (ctx.file && (code === 'hash_mismatch' || code === 'size_mismatch' || code === 'upload_incomplete' || code === 'body_too_large')) {
     return { kind: 'verify', file: ctx.file, reason: code };
   }
-  return { kind: 'quarantine', reason: code ?? `http_${status}`, detail: null };
+  // Final for this item (409, 422 time_out_of_bounds, other 4xx): the centre's message says why.
+  return { kind: 'quarantine', reason: code ?? `http_${status}`, detail: res.errorMessage ?? null };
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -95,6 +96,13 @@ export type UploaderDeps = {
   log: Logger;
   onEvent?: (e: UploadEvent) => void;
   random?: () => number;
+  /**
+   * A second lane (the live lane): which item to send next instead of the outbox head, e.g. the newest footage
+   * (`outbox.peekLive`). A lane with `pick` leaves camera registration to the main lane.
+   */
+  pick?: () => OutboxItem | undefined;
+  /** Name of the lane in logs (default 'main'). */
+  lane?: string;
 };
 
 export class Uploader {
@@ -102,6 +110,9 @@ export class Uploader {
   private readonly stopCtl = new AbortController();
   private requestCtl = new AbortController();
   private failures = 0;
+  /** Aborts the backoff sleep under way (wake()). */
+  private napCtl: AbortController | null = null;
+  private waitingRetryAfter = false;
   private current: string | null = null;
   lastError: { at: string; reason: string } | null = null;
   lastAckAt: string | null = null;
@@ -110,6 +121,11 @@ export class Uploader {
 
   get inFlight(): string | null {
     return this.current;
+  }
+
+  /** The last attempt failed and the uploader is in a retry streak. */
+  get failing(): boolean {
+    return this.failures > 0;
   }
 
   start(): void {
@@ -121,12 +137,29 @@ export class Uploader {
    * Stops after the in-flight upload finishes, or abandons it after `graceMs` (the item stays pending and is sent
    * again next time; the centre keeps nothing from an incomplete upload and answers 200 for a complete one).
    */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number): Promise<{ abandoned: string | null }> {
     this.stopCtl.abort();
-    if (!this.running) return;
-    const t = setTimeout(() => this.requestCtl.abort(), graceMs);
+    if (!this.running) return { abandoned: null };
+    let abandoned: string | null = null;
+    const t = setTimeout(() => {
+      abandoned = this.current;
+      this.requestCtl.abort();
+    }, graceMs);
     await this.running;
     clearTimeout(t);
+    return { abandoned };
+  }
+
+  /**
+   * A sign that the centre is back (an answered heartbeat, an accepted command ack): a retry delay under way ends now
+   * and the failure count starts over, so uploads resume at once instead of after up to `backoff.capMs`.
+   */
+  wake(reason: string): void {
+    // A Retry-After is the centre's own word on when to come back: it stands.
+    if (this.failures === 0 || this.waitingRetryAfter) return;
+    this.d.log.info('centre answered again: uploads resume now', { lane: this.d.lane ?? 'main', reason, after: this.failures });
+    this.failures = 0;
+    this.napCtl?.abort();
   }
 
   private get stopping() {
@@ -135,6 +168,10 @@ export class Uploader {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      if (this.d.pick && !this.d.cameras.allRegistered) {
+        await this.d.outbox.waitForWork(1_000, this.stopCtl.signal);
+        continue;
+      }
       if (!this.d.cameras.allRegistered) {
         const r = await this.d.cameras.ensureAll(this.stopCtl.signal).catch((e: Error) => ({ ok: false as const, retryable: true, status: null, code: e.message, retryAfterMs: null }));
         if (!r.ok && r.retryable) {
@@ -142,7 +179,7 @@ export class Uploader {
           continue;
         }
       }
-      const item = this.d.outbox.peek();
+      const item = this.d.pick ? this.d.pick() : this.d.outbox.peek();
       if (!item) {
         await this.d.outbox.waitForWork(5_000, this.stopCtl.signal);
         continue;
@@ -190,7 +227,14 @@ export class Uploader {
     this.d.onEvent?.({ type: 'retry', id, reason: o.reason, status: o.status, delayMs, failures: this.failures });
     // Log the first failure of a streak, then every tenth, so an outage does not flood the log.
     if (this.failures === 1 || this.failures % 10 === 0) this.d.log.warn('upload will be retried', { id, reason: o.reason, status: o.status, delayMs, failures: this.failures });
-    await sleep(delayMs, this.stopCtl.signal);
+    this.waitingRetryAfter = o.retryAfterMs !== null;
+    const nap = new AbortController();
+    this.napCtl = nap;
+    const onStop = () => nap.abort();
+    this.stopCtl.signal.addEventListener('abort', onStop, { once: true });
+    await sleep(delayMs, nap.signal);
+    this.stopCtl.signal.removeEventListener('abort', onStop);
+    this.napCtl = null;
   }
 
   private async settle(item: OutboxItem, o: Outcome, t0: number) {
@@ -221,7 +265,9 @@ export class Uploader {
     this.d.log.error('item quarantined: the centre refused it for good; its files are kept', { id: item.id, kind: item.kind, reason, detail, record: rec });
     this.d.onEvent?.({ type: 'quarantined', id: item.id, reason, detail });
     // The footage is not at the centre: say so with a gap, unless the centre already holds footage for that time.
-    if (item.kind === 'segment' && reason !== 'segment_conflict' && reason !== 'segment_overlap') {
+    // A time the centre refuses (time_out_of_bounds) is refused for a gap too: the quarantine record and the centre's
+    // refusal record are the report.
+    if (item.kind === 'segment' && reason !== AGENT_ERROR_CODES.segmentConflict && reason !== AGENT_ERROR_CODES.segmentOverlap && reason !== AGENT_ERROR_CODES.timeOutOfBounds) {
       const start = new Date(item.segment.start);
       const end = new Date(start.getTime() + Math.max(1, item.segment.durationMs));
       await this.d.outbox.gap({ cameraKey: item.segment.cameraKey, start, end, reason: 'other', detail: `segment kept in agent quarantine (${reason})` });
@@ -294,7 +340,7 @@ export class Uploader {
         json: meta satisfies SegmentMetaInput,
         signal: this.requestCtl.signal,
       });
-      const o = classifyResponse(res, { cameraKey: s.cameraKey });
+      const o = await this.recheckConflict(item, res, classifyResponse(res, { cameraKey: s.cameraKey }), true);
       return o.kind === 'done' ? { kind: 'kept' } : o;
     }
     const res = await this.d.client.request({
@@ -304,7 +350,35 @@ export class Uploader {
       body: this.body(f, s.mediaType),
       signal: this.requestCtl.signal,
     });
-    return classifyResponse(res, { cameraKey: s.cameraKey, file: f });
+    return this.recheckConflict(item, res, classifyResponse(res, { cameraKey: s.cameraKey, file: f }), false);
+  }
+
+  /**
+   * Before a segment refused with 409 is quarantined, asks the centre what it holds with this identity (camera +
+   * start): the very same segment (hash, size, duration), with its media (or, for metadata, at all), means it was
+   * delivered (a concurrent upload, an answer lost on the way). A different one keeps the quarantine; no answer
+   * means "try again later", never "quarantine".
+   */
+  private async recheckConflict(item: SegmentItem, res: CentreResponse, o: Outcome, metaOnly: boolean): Promise<Outcome> {
+    const code = res.errorCode;
+    if (o.kind !== 'quarantine' || res.status !== 409 || (code !== AGENT_ERROR_CODES.segmentConflict && code !== AGENT_ERROR_CODES.segmentOverlap)) return o;
+    const s = item.segment;
+    const check = await this.d.client.request({ method: 'GET', path: agentPaths.segment(s.cameraKey, s.start), signal: this.requestCtl.signal });
+    if (check.status === 200) {
+      const held = SegmentStateResponseSchema.safeParse(check.body);
+      if (held.success && held.data.sha256 === s.sha256 && held.data.size === s.size && held.data.durationMs === s.durationMs) {
+        if (metaOnly || held.data.media === 'stored') {
+          this.d.log.info('the centre already holds this segment: delivered', { id: item.id, refused: code, segmentId: held.data.segmentId });
+          return { kind: 'done' };
+        }
+      }
+      return { ...o, detail: `centre holds ${held.success ? `sha256 ${held.data.sha256}, ${held.data.size} bytes, media ${held.data.media}` : 'an unreadable answer'} at this start` };
+    }
+    if (check.status === 404 && check.errorCode === 'segment_not_found') return { ...o, detail: 'centre holds no segment with this start (an overlapping one)' };
+    const retry = classifyResponse(check, {});
+    if (retry.kind === 'retry') return { ...retry, reason: `re-check after 409 ${code}: ${retry.reason}` };
+    // An older centre without the re-check route: the 409 stands.
+    return o;
   }
 
   private async sendGap(item: GapItem): Promise<Outcome> {

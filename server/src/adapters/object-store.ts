@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import * as Minio from 'minio';
 
 export interface StoredObject {
@@ -14,18 +14,63 @@ export interface StoreCapabilities {
   encryption: boolean;
 }
 
+/** What the storage itself enforces on an object (all its versions), whatever our code does. */
+export interface StorageProtection {
+  /** An S3 legal hold is ON on some version: no credential can delete that version until the hold is removed. */
+  legalHold: boolean;
+  /** The latest retain-until date over the versions, and its mode (COMPLIANCE cannot be bypassed or shortened). */
+  retention: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: Date } | null;
+}
+
+/** Object Lock settings for a new object (ignored where the backend has no object lock). */
+export interface PutLock {
+  /** GOVERNANCE retention until this date: refused to plain deletes, bypassable by the retention job. */
+  retainUntil?: Date;
+  /** An S3 legal hold from the start (the object is evidence already). */
+  legalHold?: boolean;
+}
+
+/** The storage refused to delete an object version (object lock: legal hold or retention). */
+export class StorageRefusedError extends Error {
+  readonly code = 'storage_refused';
+  constructor(readonly key: string, readonly versionId: string | null, readonly reason: string) {
+    super(`storage refused to delete ${key}${versionId ? ` (version ${versionId})` : ''}: ${reason}`);
+  }
+}
+
 /** Our view of S3. Callers never see the minio client. */
 export interface ObjectStore {
   readonly bucket: string;
   ensureBucket(): Promise<void>;
-  put(key: string, body: Readable, size: number | undefined, metadata?: Record<string, string>): Promise<void>;
+  /** Stores an object; answers the version S3 made (null on a backend without versioning). */
+  put(key: string, body: Readable, size: number | undefined, metadata?: Record<string, string>, lock?: PutLock): Promise<{ versionId: string | null }>;
   stat(key: string): Promise<StoredObject | null>;
   /** The bytes [start, start+length) or the whole object. */
   read(key: string, start?: number, length?: number): Promise<Readable>;
-  remove(key: string): Promise<void>;
+  /**
+   * Deletes the object for good: every version of it (with a versionId, only that version), bypassing GOVERNANCE
+   * retention (the centre's credentials are the retention job's). Throws StorageRefusedError when the storage
+   * refuses (legal hold, COMPLIANCE retention). Removing a missing object is not an error.
+   */
+  remove(key: string, opts?: { versionId?: string | null }): Promise<void>;
   list(prefix: string): AsyncIterable<StoredObject>;
+  /**
+   * A writable that stores what is written to it at `key` as a multipart upload: `concurrency` parts in flight while
+   * the next one fills, through a fixed pool of part buffers, so memory is (concurrency + 1) × partSize whatever the
+   * size (for long outputs written as they are made, like a pack's ZIP). `done` resolves when the object is complete;
+   * on an error, or when the stream is destroyed, the upload is aborted and `done` rejects.
+   */
+  createUploadStream(key: string, metadata?: Record<string, string>, o?: { partSize?: number; concurrency?: number }): { stream: Writable; done: Promise<void> };
   ping(): Promise<void>;
   capabilities(): Promise<StoreCapabilities>;
+  /** Sets or clears the S3 legal hold on every version of the object; false when the backend has no object lock or the object is missing. */
+  setLegalHold(key: string, on: boolean, versionId?: string | null): Promise<boolean>;
+  /** Sets GOVERNANCE retention (extends, or shortens with bypass) on every version (or one); false without object lock. */
+  setRetention(key: string, until: Date, versionId?: string | null): Promise<boolean>;
+  /** What the storage enforces on the object; null without object lock or when the object is missing. */
+  protection(key: string): Promise<StorageProtection | null>;
+  /** The versions of one key, oldest first (one entry without versioning). */
+  versions(key: string): Promise<{ versionId: string | null; size: number; lastModified: Date; deleteMarker: boolean; latest: boolean }[]>;
 }
 
 export interface S3Settings {
@@ -52,20 +97,86 @@ export function createS3Store(s: S3Settings): ObjectStore {
   });
   const bucket = s.bucket;
   let caps: StoreCapabilities | undefined;
+  const codeOf = (e: unknown) => (e as { code?: string }).code ?? '';
+  const lockOn = async () => (await capabilities()).objectLock;
+
+  async function capabilities(): Promise<StoreCapabilities> {
+    if (caps) return caps;
+    // Probe what the backend really does: s3rver has none of these; radosgw (tests, demo) and MinIO (compose) have
+    // object lock and versioning when the bucket was created with it.
+    const objectLock = await (client.getObjectLockConfig(bucket) as unknown as Promise<{ objectLockEnabled?: string } | undefined>)
+      .then((c) => c?.objectLockEnabled === 'Enabled')
+      .catch(() => false);
+    const versioning = await (client.getBucketVersioning(bucket) as unknown as Promise<{ Status?: string } | undefined>)
+      .then((v) => v?.Status === 'Enabled')
+      .catch(() => false);
+    const encryption = await (client.getBucketEncryption(bucket) as unknown as Promise<unknown>)
+      .then((c) => Boolean(c))
+      .catch(() => false);
+    caps = { objectLock, versioning, encryption };
+    return caps;
+  }
+
+  type Version = { versionId: string | null; size: number; lastModified: Date; deleteMarker: boolean; latest: boolean };
+  async function versions(key: string): Promise<Version[]> {
+    if (!(await capabilities()).versioning) {
+      const st = await client.statObject(bucket, key).catch((e) => {
+        if (['NotFound', 'NoSuchKey'].includes(codeOf(e))) return null;
+        throw e;
+      });
+      return st ? [{ versionId: null, size: st.size, lastModified: st.lastModified, deleteMarker: false, latest: true }] : [];
+    }
+    const out: Version[] = [];
+    const stream = client.listObjects(bucket, key, true, { IncludeVersion: true });
+    for await (const v of stream as AsyncIterable<Minio.BucketItem & { versionId?: string; isLatest?: boolean; isDeleteMarker?: boolean }>) {
+      if (v.name !== key) continue;
+      out.push({ versionId: v.versionId ?? null, size: v.size ?? 0, lastModified: v.lastModified ?? new Date(0), deleteMarker: Boolean(v.isDeleteMarker), latest: Boolean(v.isLatest) });
+    }
+    return out.sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime());
+  }
+  const dataVersions = async (key: string) => (await versions(key)).filter((v) => !v.deleteMarker);
+
+  async function removeVersion(key: string, versionId: string | null) {
+    try {
+      await client.removeObject(bucket, key, versionId ? { versionId, governanceBypass: true } : {});
+    } catch (e) {
+      const code = codeOf(e);
+      if (code === 'NoSuchKey' || code === 'NoSuchVersion' || code === 'NotFound') return;
+      if (code === 'AccessDenied') throw new StorageRefusedError(key, versionId, (e as Error).message);
+      throw e;
+    }
+  }
 
   return {
     bucket,
     async ensureBucket() {
       if (!(await client.bucketExists(bucket))) {
         try {
-          await client.makeBucket(bucket, s.region);
+          // With object lock (radosgw, MinIO): versioning comes with it. s3rver accepts the flag and ignores it.
+          await client.makeBucket(bucket, s.region, { ObjectLocking: true });
         } catch (e) {
-          if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((e as { code?: string }).code ?? '')) throw e;
+          if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(codeOf(e))) throw e;
         }
       }
+      caps = undefined;
+      if (await lockOn()) {
+        // A floor for every new object from the instant it is written (before its own retention is set): plain
+        // deletes are refused for a day. Idempotent.
+        const cfg = await (client.getObjectLockConfig(bucket) as unknown as Promise<{ mode?: string; validity?: number } | undefined>).catch(() => undefined);
+        if (!cfg?.mode) await (client.setObjectLockConfig(bucket, { mode: 'GOVERNANCE', unit: 'Days', validity: 1 } as never) as unknown as Promise<void>);
+      }
     },
-    async put(key, body, size, metadata = {}) {
-      await client.putObject(bucket, key, body, size, metadata);
+    async put(key, body, size, metadata = {}, lock = {}) {
+      const r = await client.putObject(bucket, key, body, size, metadata);
+      const versionId = (r as { versionId?: string | null }).versionId ?? null;
+      if ((lock.retainUntil || lock.legalHold) && (await lockOn())) {
+        const opts = versionId ? { versionId } : {};
+        if (lock.legalHold) await (client.setObjectLegalHold(bucket, key, { status: 'ON', ...opts } as never) as unknown as Promise<void>);
+        if (lock.retainUntil) {
+          await client.putObjectRetention(bucket, key, { mode: 'GOVERNANCE', retainUntilDate: lock.retainUntil.toISOString(), governanceBypass: true, ...opts } as never);
+        }
+      }
+      return { versionId };
     },
     async stat(key) {
       try {
@@ -81,8 +192,57 @@ export function createS3Store(s: S3Settings): ObjectStore {
       if (start === undefined) return client.getObject(bucket, key);
       return client.getPartialObject(bucket, key, start, length);
     },
-    async remove(key) {
-      await client.removeObject(bucket, key);
+    async remove(key, opts = {}) {
+      if (opts.versionId !== undefined && opts.versionId !== null) return removeVersion(key, opts.versionId);
+      if (!(await capabilities()).versioning) return removeVersion(key, null);
+      // Every version and delete marker: a plain DELETE would only add a marker and keep the bytes.
+      const all = await versions(key);
+      const refused: StorageRefusedError[] = [];
+      for (const v of all) {
+        try {
+          await removeVersion(key, v.versionId);
+        } catch (e) {
+          if (e instanceof StorageRefusedError) refused.push(e);
+          else throw e;
+        }
+      }
+      if (refused[0]) throw refused[0];
+    },
+    versions,
+    async setLegalHold(key, on, versionId) {
+      if (!(await lockOn())) return false;
+      const vs = versionId ? [{ versionId }] : await dataVersions(key);
+      for (const v of vs) {
+        await (client.setObjectLegalHold(bucket, key, { status: on ? 'ON' : 'OFF', ...(v.versionId ? { versionId: v.versionId } : {}) } as never) as unknown as Promise<void>);
+      }
+      return vs.length > 0;
+    },
+    async setRetention(key, until, versionId) {
+      if (!(await lockOn())) return false;
+      const vs = versionId ? [{ versionId }] : await dataVersions(key);
+      for (const v of vs) {
+        await client.putObjectRetention(bucket, key, { mode: 'GOVERNANCE', retainUntilDate: until.toISOString(), governanceBypass: true, ...(v.versionId ? { versionId: v.versionId } : {}) } as never);
+      }
+      return vs.length > 0;
+    },
+    async protection(key) {
+      if (!(await lockOn())) return null;
+      const vs = await dataVersions(key);
+      if (vs.length === 0) return null;
+      let legalHold = false;
+      let retention: StorageProtection['retention'] = null;
+      for (const v of vs) {
+        const o = v.versionId ? { versionId: v.versionId } : {};
+        const lh = await (client.getObjectLegalHold(bucket, key, o as never) as unknown as Promise<{ Status?: string } | string | undefined>).catch(() => undefined);
+        if ((typeof lh === 'string' ? lh : lh?.Status) === 'ON') legalHold = true;
+        const r = await (client.getObjectRetention(bucket, key, o as never) as Promise<{ mode?: string; retainUntilDate?: string } | null | undefined>).catch(() => null);
+        if (r?.retainUntilDate && r.mode) {
+          const until = new Date(r.retainUntilDate);
+          const mode = r.mode === 'COMPLIANCE' ? 'COMPLIANCE' : 'GOVERNANCE';
+          if (!retention || until > retention.until || (mode === 'COMPLIANCE' && retention.mode !== 'COMPLIANCE')) retention = { mode, until };
+        }
+      }
+      return { legalHold, retention };
     },
     async *list(prefix) {
       const stream = client.listObjectsV2(bucket, prefix, true);
@@ -91,23 +251,103 @@ export function createS3Store(s: S3Settings): ObjectStore {
         yield { key: item.name, size: item.size ?? 0, lastModified: item.lastModified ?? new Date(0), metadata: {} };
       }
     },
+    createUploadStream(key, metadata = {}, o = {}) {
+      const partSize = o.partSize ?? PART_SIZE;
+      const concurrency = Math.max(1, o.concurrency ?? 2);
+      const headers = Object.fromEntries(Object.entries(metadata).map(([k, v]) => [/^(x-amz-|content-|cache-control|expires)/i.test(k) ? k : `x-amz-meta-${k}`, v]));
+      const free: Buffer[] = [];
+      const takeBuffer = () => free.pop() ?? Buffer.allocUnsafeSlow(partSize);
+      let current: Buffer | null = null;
+      let filled = 0;
+      let partNumber = 0;
+      const etags: { part: number; etag: string }[] = [];
+      const inFlight = new Set<Promise<void>>();
+      let failure: Error | null = null;
+      let uploadId: Promise<string> | null = null;
+      const started = () => (uploadId ??= client.initiateNewMultipartUpload(bucket, key, headers));
+
+      /** Sends `buf[0, len)` as the next part; its buffer goes back to the pool when S3 has it. */
+      const send = (buf: Buffer, len: number) => {
+        const part = ++partNumber;
+        const p = (async () => {
+          const id = await started();
+          const r = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: id, partNumber: part, headers: {} }, buf.subarray(0, len));
+          etags.push({ part, etag: r.etag });
+        })()
+          .catch((e: Error) => {
+            failure ??= e;
+          })
+          .finally(() => {
+            free.push(buf);
+            inFlight.delete(p);
+          });
+        inFlight.add(p);
+      };
+      /** Waits until fewer than `concurrency` parts are in flight. */
+      const room = async () => {
+        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        if (failure) throw failure;
+      };
+
+      let settle!: { resolve: () => void; reject: (e: Error) => void };
+      const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+      const abort = async (e: Error) => {
+        await Promise.allSettled([...inFlight]);
+        if (uploadId) await uploadId.then((id) => client.abortMultipartUpload(bucket, key, id)).catch(() => undefined);
+        settle.reject(e);
+      };
+
+      const stream = new Writable({
+        highWaterMark: 1024 * 1024,
+        write(chunk: Buffer, _enc, cb) {
+          void (async () => {
+            let at = 0;
+            while (at < chunk.length) {
+              current ??= takeBuffer();
+              const n = chunk.copy(current, filled, at);
+              filled += n;
+              at += n;
+              if (filled === partSize) {
+                await room();
+                send(current, filled);
+                current = null;
+                filled = 0;
+              }
+            }
+          })().then(() => cb(), (e: Error) => cb(e));
+        },
+        final(cb) {
+          void (async () => {
+            // A zero-byte object is one empty part.
+            if (filled > 0 || partNumber === 0) {
+              await room();
+              send(current ?? takeBuffer(), filled);
+              current = null;
+            }
+            await Promise.all([...inFlight]);
+            if (failure) throw failure;
+            etags.sort((a, b) => a.part - b.part);
+            await client.completeMultipartUpload(bucket, key, await started(), etags);
+          })().then(
+            () => {
+              settle.resolve();
+              cb();
+            },
+            (e: Error) => cb(e),
+          );
+        },
+        destroy(err, cb) {
+          // Destroyed after a clean finish: nothing to undo.
+          if (!err && stream.writableFinished) return cb(null);
+          void abort(err ?? new Error(`upload of ${key} was cancelled`)).then(() => cb(err));
+        },
+      });
+      done.catch(() => undefined);
+      return { stream, done };
+    },
     async ping() {
       await client.bucketExists(bucket);
     },
-    async capabilities() {
-      if (caps) return caps;
-      // Probe what the backend really does; s3rver in dev/CI has none of these, MinIO in compose has them.
-      const objectLock = await (client.getObjectLockConfig(bucket) as unknown as Promise<unknown>)
-        .then((c) => Boolean(c))
-        .catch(() => false);
-      const versioning = await (client.getBucketVersioning(bucket) as unknown as Promise<{ Status?: string } | undefined>)
-        .then((v) => v?.Status === 'Enabled')
-        .catch(() => false);
-      const encryption = await (client.getBucketEncryption(bucket) as unknown as Promise<unknown>)
-        .then((c) => Boolean(c))
-        .catch(() => false);
-      caps = { objectLock, versioning, encryption };
-      return caps;
-    },
+    capabilities,
   };
 }

@@ -3,7 +3,7 @@
  * browser is downloaded). Japanese text renders with the installed IPA fonts (fonts-ipafont-gothic). The page gets
  * no network: it is set with setContent and every request it would make is aborted.
  */
-import { chromium } from 'playwright-core';
+// playwright-core is loaded when the first PDF is rendered, not with the worker: it costs about 80 MB of RSS.
 
 export interface PdfRenderer {
   render(html: string): Promise<Buffer>;
@@ -14,6 +14,7 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 export function chromiumPdfRenderer(o: { executablePath?: string | undefined; timeoutMs?: number } = {}): PdfRenderer {
   return {
     async render(html) {
+      const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({ executablePath: o.executablePath ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: o.timeoutMs ?? 60_000 });
       try {
         const context = await browser.newContext({ offline: true, javaScriptEnabled: false });

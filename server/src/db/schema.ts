@@ -118,6 +118,19 @@ export interface GapTable {
   createdAt: Defaulted<Date>;
 }
 
+/** Refused agent input (times out of bounds), counted per agent, subject and code (issue 12 item 2). */
+export interface IngestRefusalTable {
+  id: Identity;
+  agentId: string;
+  siteId: string;
+  subject: 'segment' | 'segment_meta' | 'gap' | 'heartbeat';
+  code: string;
+  count: Defaulted<Int8>;
+  firstAt: Date;
+  lastAt: Date;
+  lastDetail: ColumnType<unknown, string, string>;
+}
+
 /** GENERATED ALWAYS AS (...) STORED: readable, never written. */
 type GeneratedText = ColumnType<string, never, never>;
 
@@ -298,6 +311,8 @@ export interface AuditEventTable {
   userAgent: string | null;
   purpose: string | null;
   requestId: string | null;
+  /** The client's own X-Request-Id, when it sent one (never used as the centre's id). */
+  clientRequestId: ColumnType<string | null, string | null | undefined, string | null>;
   outcome: E.AuditOutcome;
   details: ColumnType<unknown, string, string>;
   prevHash: Buffer;
@@ -326,6 +341,8 @@ export interface EvidenceHoldTable {
   releasedAt: Date | null;
   releasedBy: string | null;
   releaseReason: string | null;
+  /** When the storage's legal holds last reflected this hold (issue 15); null or older than a change: pending. */
+  storageSyncedAt: Date | null;
 }
 
 export interface AgentCommandTable {
@@ -562,6 +579,7 @@ export interface Database {
   camera: CameraTable;
   segment: SegmentTable;
   gap: GapTable;
+  ingestRefusal: IngestRefusalTable;
   call: CallTable;
   callVersion: CallVersionTable;
   callLeg: CallLegTable;

@@ -5,11 +5,13 @@
  *
  *   hash(n) = SHA-256( UTF-8( JSON array [ "mamoru-audit-v1", id, occurredAt, actorType, actorId, actorLabel, actorRole,
  *                                          action, targetType, targetId, siteId, ip, userAgent, purpose, requestId,
- *                                          outcome, details, prevHash ] ) )
+ *                                          outcome, details, prevHash (, clientRequestId) ] ) )
  *
  * with `id` as a decimal string, `occurredAt` as ISO 8601 UTC with milliseconds, missing values as JSON null,
  * `details` as canonical JSON (object keys sorted by code unit, no whitespace), and `prevHash` as lowercase hex
- * (64 zeros for event 1). Ids run 1, 2, 3, … without gaps, so the chain order is the id order.
+ * (64 zeros for event 1). `clientRequestId` (the client's own X-Request-Id, kept beside the centre's `requestId`) is
+ * appended only when present, so events without one hash exactly as before. Ids run 1, 2, 3, … without gaps, so the
+ * chain order is the id order.
  */
 import { createHash } from 'node:crypto';
 import type { AuditActorType, AuditOutcome } from '../db/schema.ts';
@@ -32,6 +34,8 @@ export type ChainFields = {
   userAgent: string | null;
   purpose: string | null;
   requestId: string | null;
+  /** The client's X-Request-Id (hashed only when present, so events without one hash as before). */
+  clientRequestId?: string | null;
   outcome: AuditOutcome;
   details: unknown;
 };
@@ -83,6 +87,7 @@ export function canonicalEvent(e: ChainFields, prevHash: string): string {
     // Embedded as a string so the outer array needs no canonicalization of its own.
     canonicalJson(e.details ?? {}),
     prevHash,
+    ...(e.clientRequestId != null ? [e.clientRequestId] : []),
   ]);
 }
 

@@ -98,7 +98,8 @@ export function subtract(w: Interval, covered: readonly Interval[]): Interval[] 
 
 export type ArrivalInput = {
   window: Interval;
-  segments: readonly { start: number; end: number; stored: boolean }[];
+  /** `deleted`: the retention job deleted the media (the row stays); such a row is neither stored nor at the store. */
+  segments: readonly { start: number; end: number; stored: boolean; deleted?: boolean }[];
   gaps: readonly { start: number; end: number }[];
   now: number;
   /** Holes between segments up to this long are boundaries, not missing footage (same as HLS contiguity). */
@@ -110,6 +111,10 @@ export type Arrival = {
   segmentCount: number;
   storedCount: number;
   metadataOnlyCount: number;
+  /** Rows whose media the retention job deleted before the case asked (known footage, gone for good). */
+  deletedCount: number;
+  deletedMs: number;
+  deletedSpans: Interval[];
   /** Milliseconds of the window covered by stored media, by rows whose media is still at the store, by reported gaps. */
   storedMs: number;
   metadataOnlyMs: number;
@@ -130,20 +135,26 @@ export function arrival(a: ArrivalInput): Arrival {
   const w = a.window;
   const segs = a.segments.filter((s) => s.end > w.start && s.start < w.end);
   const stored = union(segs.filter((s) => s.stored).map((s) => clip(s, w)));
-  const metaOnly = union(segs.filter((s) => !s.stored).map((s) => clip(s, w)));
+  const metaOnly = union(segs.filter((s) => !s.stored && !s.deleted).map((s) => clip(s, w)));
+  const deleted = union(segs.filter((s) => !s.stored && s.deleted).map((s) => clip(s, w)));
   const gaps = union(a.gaps.map((g) => clip(g, w)));
   const past: Interval = { start: w.start, end: Math.max(w.start, Math.min(w.end, a.now)) };
-  const covered = union([...stored, ...metaOnly, ...gaps], a.toleranceMs);
+  const covered = union([...stored, ...metaOnly, ...deleted, ...gaps], a.toleranceMs);
   const missing = subtract(past, covered).filter((x) => x.end - x.start > a.toleranceMs);
   const storedMs = total(stored);
   // Each moment counts once: stored media first, then metadata-only rows, then reported gaps.
   const metadataOnlyMs = total(intersect(metaOnly, subtract(w, stored)));
   const gapMs = total(intersect(gaps, subtract(w, [...stored, ...metaOnly])));
   const storedCount = segs.filter((s) => s.stored).length;
+  const deletedCount = segs.filter((s) => !s.stored && s.deleted).length;
+  const deletedOnly = intersect(deleted, subtract(w, [...stored, ...metaOnly]));
   return {
     segmentCount: segs.length,
     storedCount,
-    metadataOnlyCount: segs.length - storedCount,
+    metadataOnlyCount: segs.length - storedCount - deletedCount,
+    deletedCount,
+    deletedMs: total(deletedOnly),
+    deletedSpans: union(deletedOnly, a.toleranceMs),
     storedMs,
     metadataOnlyMs,
     gapMs,

@@ -14,7 +14,7 @@ const esc = (s: unknown) =>
 
 const NOTICE_LABELS: Record<string, string> = { yes: '再生あり（録音告知済み）', no: '再生なし', unknown: '不明' };
 const DIRECTION_LABELS: Record<string, string> = { inbound: '着信', outbound: '発信', internal: '内線', unknown: '不明' };
-const GAP_LABELS: Record<string, string> = { camera_offline: 'カメラ停止', recorder_restart: '録画再起動', evicted: '容量不足で削除', agent_down: '店舗機器停止', other: 'その他', missing: '映像なし' };
+const GAP_LABELS: Record<string, string> = { camera_offline: 'カメラ停止', recorder_restart: '録画再起動', evicted: '容量不足で削除', agent_down: '店舗機器停止', disk_full: '容量不足で録画停止', other: 'その他', missing: '映像なし' };
 const ROLE_LABELS: Record<string, string> = { mixed: '双方', caller: '発信者側', operator: '応対者側', stereo: 'ステレオ' };
 
 export type ReportData = {

@@ -6,7 +6,10 @@ export { ROLES, type Role };
 export type RequestOrigin = {
   ip: string | null;
   userAgent: string | null;
+  /** The centre's own id of this request (never the client's). */
   requestId: string | null;
+  /** The client's X-Request-Id, when it sent a well-formed one: kept beside the centre's id, marked as the client's. */
+  clientRequestId?: string | null;
   /** Why the caller is doing this (X-Mamoru-Purpose header, percent-encoded), where given. */
   purpose: string | null;
 };

@@ -3,5 +3,5 @@ import type { AgentPrincipal, Principal } from '../domain/principal.ts';
 
 export type AppEnv = {
   Bindings: HttpBindings;
-  Variables: { requestId: string; principal: Principal; agent: AgentPrincipal };
+  Variables: { requestId: string; clientRequestId?: string; principal: Principal; agent: AgentPrincipal };
 };

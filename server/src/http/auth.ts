@@ -55,6 +55,7 @@ export function requestOrigin(c: Context<AppEnv>, trustProxyHops: number): Reque
     ip: ip ? stripMapped(ip) : null,
     userAgent: c.req.header('user-agent')?.slice(0, 500) ?? null,
     requestId: c.get('requestId') ?? null,
+    clientRequestId: c.get('clientRequestId') ?? null,
     purpose,
   };
 }

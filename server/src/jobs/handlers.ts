@@ -24,6 +24,8 @@ import { recordingRepository } from '../repositories/recording.repository.ts';
 import { retentionRepository } from '../repositories/retention.repository.ts';
 import { segmentRepository } from '../repositories/segment.repository.ts';
 import { orphanSweepService } from '../services/orphan-sweep.service.ts';
+import { storageLockService } from '../services/storage-lock.service.ts';
+import { storageLockRepository } from '../repositories/storage-lock.repository.ts';
 import { auditService } from '../services/audit.service.ts';
 import { derivationSweepService, recordingDeriveService } from '../services/recording-derive.service.ts';
 import { retentionService } from '../services/retention.service.ts';
@@ -66,18 +68,24 @@ export function buildWorkerServices(d: WorkerDeps) {
     pdf: d.pdf ?? chromiumPdfRenderer(),
     signingKey: d.signingKey ?? fileSigningKey(process.env.PACK_SIGNING_KEY_FILE ?? './data/pack-signing-key.pem'),
     workDir: d.workDir,
+    log: d.log,
   });
+  // Object Lock in the storage mirrors holds and retention (issue 15); a no-op where the backend has none.
+  const storageLock = storageLockService({ repo: storageLockRepository(d.db), store: d.store, clock: d.clock, log: d.log });
   return {
+    storageLock,
     orphanSweep: orphanSweepService({
       store: d.store,
       clock: d.clock,
+      protection: (key) => storageLock.protection(key),
+      log: d.log,
       graceSeconds: d.orphanGraceSeconds ?? 24 * 3600,
       owners: [
         { prefix: 'segments/', referenced: (keys) => segments.referencedObjectKeys(keys) },
         { prefix: 'calls/', referenced: (keys) => recordings.referencedObjectKeys(keys) },
       ],
     }),
-    derive: recordingDeriveService({ recordings, store: d.store, audio: d.audio, clock: d.clock, workDir: d.workDir }),
+    derive: recordingDeriveService({ recordings, store: d.store, audio: d.audio, clock: d.clock, workDir: d.workDir, storageLock }),
     derivationSweep: derivationSweepService({ recordings, jobs: d.jobs, clock: d.clock }),
     disclosureBuild: disclosureBuildService({
       tx,
@@ -94,7 +102,7 @@ export function buildWorkerServices(d: WorkerDeps) {
       faces: d.disclosure?.faces ?? detectFaceDetector(),
       workDir: d.workDir,
     }),
-    retention: retentionService({ tx, retention: retentionRepository(d.db), store: d.store, clock: d.clock, audit, batchSize: d.retentionBatchSize, log: d.log }),
+    retention: retentionService({ tx, retention: retentionRepository(d.db), store: d.store, clock: d.clock, audit, batchSize: d.retentionBatchSize, log: d.log, storageLock }),
     packs: packBuildService({
       packs: packRepository(d.db),
       incidents: incidentRepository(d.db),
@@ -105,6 +113,7 @@ export function buildWorkerServices(d: WorkerDeps) {
       builder,
       audit,
       clock: d.clock,
+      storageLock,
     }),
   };
 }

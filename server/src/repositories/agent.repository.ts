@@ -1,4 +1,8 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
+
+export type RefusalSubject = 'segment' | 'segment_meta' | 'gap' | 'heartbeat';
+export type RefusalRecord = { agentId: string; siteId: string; subject: RefusalSubject; code: string; count: number; firstAt: Date; lastAt: Date; lastDetail: unknown };
 
 export type AgentRow = { id: string; siteId: string; credentialHash: string; revokedAt: Date | null };
 
@@ -115,6 +119,33 @@ export function agentRepository(db: Db) {
         })
         .where('id', '=', id)
         .execute();
+    },
+    /** The clock offset (agent − centre, ms) the agent reported in its last heartbeat; null when none yet. */
+    async clockOffsetOf(id: string): Promise<number | null> {
+      const r = await db.selectFrom('agent').select('clockOffsetMs').where('id', '=', id).executeTakeFirst();
+      return r?.clockOffsetMs ?? null;
+    },
+    /** Counts one refused request of an agent (one row per agent, subject and code; the latest detail is kept). */
+    async recordRefusal(r: { agentId: string; siteId: string; subject: RefusalSubject; code: string; at: Date; detail: unknown }): Promise<void> {
+      const detail = JSON.stringify(r.detail);
+      await db
+        .insertInto('ingestRefusal')
+        .values({ agentId: r.agentId, siteId: r.siteId, subject: r.subject, code: r.code, firstAt: r.at, lastAt: r.at, lastDetail: detail })
+        .onConflict((oc) =>
+          oc.constraint('ingest_refusal_identity_uq').doUpdateSet({ count: sql`ingest_refusal.count + 1`, lastAt: r.at, lastDetail: detail }),
+        )
+        .execute();
+    },
+    /** Refusals of the agents of these sites, latest first. */
+    async listRefusals(siteIds: readonly string[]): Promise<RefusalRecord[]> {
+      if (siteIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('ingestRefusal')
+        .select(['agentId', 'siteId', 'subject', 'code', 'count', 'firstAt', 'lastAt', 'lastDetail'])
+        .where('siteId', 'in', siteIds)
+        .orderBy('lastAt', 'desc')
+        .execute();
+      return rows.map((x) => ({ ...x, count: Number(x.count) }));
     },
     /** Tokens, newest first, with their site (the secret is never stored, only its hash, so never listed). */
     async listTokens(siteIds: readonly string[] | 'all', limit: number): Promise<EnrollmentTokenRecord[]> {

@@ -1,6 +1,7 @@
 import type { UploadMode, CallLinkSource, WindowLinkSource, HoldKind } from '@mamoru/contract/enums';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
+import { CALL_MEDIA_LOCK, CAMERA_FOOTAGE_LOCK, lockTargets } from './footage-locks.ts';
 import type { IncidentCategory, IncidentSeverity, IncidentStatus } from '../db/schema.ts';
 import type { InvolvedStaff } from '../domain/incident.ts';
 
@@ -404,8 +405,25 @@ export function incidentRepository(db: Db) {
 
     // ---- holds ---------------------------------------------------------------------------------------------------
 
+    /**
+     * Takes the hold writers' (shared) locks of cameras and calls until the transaction ends (footage-locks.ts): the
+     * retention job cannot delete their media meanwhile, and waits for this transaction's holds to commit.
+     */
+    async lockForHolds(t: { cameraIds?: readonly string[]; callIds?: readonly string[] }): Promise<void> {
+      await lockTargets(db, [...(t.cameraIds ?? []).map((id) => ({ ns: CAMERA_FOOTAGE_LOCK, id })), ...(t.callIds ?? []).map((id) => ({ ns: CALL_MEDIA_LOCK, id }))], 'shared');
+    },
+    /** lockForHolds for every camera of a site (filing a case, before it reads the footage it will hold). */
+    async lockSiteCamerasForHolds(siteId: string): Promise<void> {
+      const cams = await db.selectFrom('camera').select('id').where('siteId', '=', siteId).execute();
+      await this.lockForHolds({ cameraIds: cams.map((c) => c.id) });
+    },
+    /** Places holds; first takes the hold writers' locks of their cameras and calls (lockForHolds). */
     async placeHolds(holds: readonly NewHold[]): Promise<number> {
       if (holds.length === 0) return 0;
+      await this.lockForHolds({
+        cameraIds: holds.flatMap((h) => ('cameraId' in h.target ? [h.target.cameraId] : [])),
+        callIds: holds.flatMap((h) => ('callId' in h.target ? [h.target.callId] : [])),
+      });
       const rows = await db
         .insertInto('evidenceHold')
         .values(

@@ -4,7 +4,7 @@ import type { UploadMode } from '@mamoru/contract/enums';
  * statement each, with only the narrow columns the incident services use (docs/benchmarks.md, "Linking query").
  *
  * Footage comes back per camera window as a JSON array built in PostgreSQL: each segment as [start ms, end ms,
- * media at the centre?], each reported gap as [id, start ms, end ms, reason, detail]. One JSON value per camera is
+ * media at the centre?, media deleted by retention?], each reported gap as [id, start ms, end ms, reason, detail]. One JSON value per camera is
  * parsed by node in one JSON.parse, instead of ~60 wide rows of 15 typed columns (object keys of ~170 characters,
  * codec JSON, hashes) per camera, which is where most of the time of the full-record reads went.
  *
@@ -20,7 +20,7 @@ import { assertWindow } from '../domain/time-window.ts';
 import type { GapRecord } from './segment.repository.ts';
 
 /** One segment row overlapping a window: its own bounds (ms since the epoch, [start, end)) and whether its media is at the centre. */
-export type FootageSpan = { start: number; end: number; stored: boolean };
+export type FootageSpan = { start: number; end: number; stored: boolean; deleted: boolean };
 
 /** Every segment row and reported gap of one camera that overlaps a window, oldest first. */
 export type CameraFootage = { segments: FootageSpan[]; gaps: GapRecord[] };
@@ -38,7 +38,7 @@ export type SiteWindowLinking = {
 /** A camera window to read the footage of: [start, end). */
 export type FootageWindow = { cameraId: string; start: Date; end: Date };
 
-type SpanJson = [number, number, boolean];
+type SpanJson = [number, number, boolean, boolean];
 type GapJson = [string, number, number, GapReason, string | null];
 type CameraJson = [string, string, UploadMode, SpanJson[], GapJson[]];
 
@@ -46,7 +46,7 @@ type CameraJson = [string, string, UploadMode, SpanJson[], GapJson[]];
 const epochMs = (ts: RawBuilder<unknown>) => sql<number>`floor(extract(epoch FROM ${ts}) * 1000)::int8`;
 
 const toFootage = (segments: SpanJson[], gaps: GapJson[], cameraId: string): CameraFootage => ({
-  segments: segments.map(([start, end, stored]) => ({ start, end, stored })),
+  segments: segments.map(([start, end, stored, deleted]) => ({ start, end, stored, deleted })),
   gaps: gaps.map(([id, start, end, reason, detail]) => ({ id, cameraId, start: new Date(start), end: new Date(end), reason, detail })),
 });
 
@@ -56,7 +56,7 @@ export function linkingRepository(db: Db) {
     db
       .selectFrom('segment')
       .select(
-        sql<SpanJson[]>`coalesce(json_agg(json_build_array(${epochMs(sql`lower(segment.span)`)}, ${epochMs(sql`upper(segment.span)`)}, segment.object_key IS NOT NULL) ORDER BY lower(segment.span)), '[]'::json)`.as(
+        sql<SpanJson[]>`coalesce(json_agg(json_build_array(${epochMs(sql`lower(segment.span)`)}, ${epochMs(sql`upper(segment.span)`)}, segment.object_key IS NOT NULL, segment.deleted_at IS NOT NULL) ORDER BY lower(segment.span)), '[]'::json)`.as(
           'spans',
         ),
       )

@@ -22,6 +22,9 @@ export type SegmentRecord = {
   deletedAt: Date | null;
 };
 
+/** Advisory-lock namespaces (the first key of pg_advisory_xact_lock(int4, int4)); the second is hashtext(camera id). */
+export const INGEST_LOCK = 7_201;
+
 export type GapRecord = { id: string; cameraId: string; start: Date; end: Date; reason: GapReason; detail: string | null };
 
 export type NewSegment = {
@@ -103,6 +106,28 @@ export function segmentRepository(db: Db) {
     async findByStart(cameraId: string, start: Date): Promise<SegmentRecord | undefined> {
       const r = await segmentSelect(db).where('segment.cameraId', '=', cameraId).where(sql<boolean>`lower(segment.span) = ${start}`).executeTakeFirst();
       return r && toRecord(r);
+    },
+    /**
+     * The row a new segment [start, end) of a camera meets, in one statement: the row with exactly this start (the
+     * idempotency identity) if there is one, otherwise any row overlapping the span, otherwise nothing.
+     */
+    async identityAt(cameraId: string, start: Date, end: Date): Promise<SegmentRecord | undefined> {
+      const r = await segmentSelect(db)
+        .where('segment.cameraId', '=', cameraId)
+        .where(sql<boolean>`(lower(segment.span) = ${start} OR segment.span && tstzrange(${start}, ${end}, '[)'))`)
+        .orderBy(sql`lower(segment.span) = ${start}`, 'desc')
+        .orderBy(sql`lower(segment.span)`)
+        .limit(1)
+        .executeTakeFirst();
+      return r && toRecord(r);
+    },
+    /**
+     * Serializes segment writes of one camera until the surrounding transaction ends (a transaction-level advisory
+     * lock, namespace INGEST_LOCK): the read that decides "same segment, overlap or new" and the write that follows
+     * cannot interleave with another upload of the same camera. Run it inside a transaction.
+     */
+    async lockCameraIngest(cameraId: string): Promise<void> {
+      await sql`SELECT pg_advisory_xact_lock(${INGEST_LOCK}, hashtext(${cameraId}))`.execute(db);
     },
     /**
      * Attaches media to a metadata-only row: only when it has none yet, was not deleted by retention, and the edge

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import {
   AGENT_ROUTES,
   CallKeySchema,
@@ -13,7 +12,6 @@ import {
   RecordingPutResponseSchema,
 } from '@mamoru/contract';
 import type { HttpAuth } from '../http/auth.ts';
-import { tooLarge } from '../domain/errors.ts';
 import { agentSecurity, errorResponses, json, jsonBody, router } from '../http/openapi.ts';
 import type { CallIngestService } from '../services/call-ingest.service.ts';
 
@@ -27,20 +25,11 @@ export function agentCallRoutes(deps: { calls: CallIngestService; http: Pick<Htt
       method: 'put',
       path: AGENT_ROUTES.callVersion,
       summary: "Store one version of a call's metadata (every version is kept; never overwritten)",
+      // The body's limit (MAX_CALL_JSON_BYTES, 413 `body_too_large`) is enforced before authentication (http/body-limit.ts).
       description:
         'Same version with identical content again answers 200 with the same id; with different content 409 `call_version_conflict`. ' +
         '`missingRecordings` lists the declared recordings whose bytes the centre does not hold yet.',
       security: agentSecurity,
-      middleware: [
-        bodyLimit({
-          maxSize: MAX_CALL_JSON_BYTES,
-          onError: (c) => {
-            // Read and drop the rest, so the agent gets the answer instead of a reset connection.
-            c.env.incoming.resume();
-            throw tooLarge('body_too_large', `call metadata is limited to ${MAX_CALL_JSON_BYTES} bytes`);
-          },
-        }),
-      ] as const,
       request: {
         params: z.object({ callKey: CallKeySchema, version: z.coerce.number().int().min(1).max(1_000_000) }),
         body: jsonBody(CallPayloadSchema),

@@ -13,11 +13,11 @@ import {
   SegmentHeadersSchema,
   SegmentMetaSchema,
   SegmentPutResponseSchema,
+  SegmentStateResponseSchema,
 } from '@mamoru/contract';
 import type { AgentAuthService } from '../services/agent-auth.service.ts';
 import type { IngestService } from '../services/ingest.service.ts';
 import type { HttpAuth } from '../http/auth.ts';
-import { badRequest } from '../domain/errors.ts';
 import { agentSecurity, errorResponses, IsoDate, json, jsonBody, router } from '../http/openapi.ts';
 import type { Clock } from '../adapters/clock.ts';
 
@@ -76,21 +76,12 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       responses: {
         200: json(SegmentPutResponseSchema, 'already stored'),
         201: json(SegmentPutResponseSchema, 'stored'),
-        ...errorResponses(400, 401, 404, 409, 410, 413),
+        ...errorResponses(400, 401, 404, 409, 410, 413, 422),
       },
     }),
     async (c) => {
       const p = c.req.valid('param');
       const h = c.req.valid('header');
-      let codec: Record<string, unknown> = {};
-      if (h['x-segment-codec']) {
-        try {
-          codec = JSON.parse(h['x-segment-codec']) as Record<string, unknown>;
-        } catch {
-          c.env.incoming.resume();
-          throw badRequest('invalid_request', 'x-segment-codec must be JSON');
-        }
-      }
       const result = await deps.ingest.ingestSegment(
         c.get('agent'),
         {
@@ -100,7 +91,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
           size: h['x-segment-size'],
           sha256: h['x-segment-sha256'],
           mediaType: h['content-type'].split(';')[0]!.trim(),
-          codec,
+          codec: h['x-segment-codec'] ?? {},
           runId: h['x-segment-run'] ?? null,
           clockOffsetMs: h['x-clock-offset-ms'] ?? null,
         },
@@ -108,6 +99,22 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
         h['content-length'],
       );
       return result.status === 'created' ? c.json({ status: 'created' as const, segmentId: result.segmentId }, 201) : c.json({ status: 'exists' as const, segmentId: result.segmentId }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: AGENT_ROUTES.segment,
+      summary: 'The segment the centre holds with this identity (camera + start): hash, size, duration and where its media is',
+      description: 'The agent asks before it quarantines a segment refused with 409: the very same segment held here means it was delivered.',
+      security: agentSecurity,
+      request: { params: z.object({ cameraKey: CameraKeySchema, start: IsoDate }) },
+      responses: { 200: json(SegmentStateResponseSchema), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      return c.json(await deps.ingest.segmentState(c.get('agent'), p.cameraKey, p.start), 200);
     },
   );
 
@@ -126,7 +133,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       responses: {
         200: json(SegmentPutResponseSchema, 'already recorded'),
         201: json(SegmentPutResponseSchema, 'recorded (media still at the store)'),
-        ...errorResponses(400, 401, 404, 409, 413),
+        ...errorResponses(400, 401, 404, 409, 413, 422),
       },
     }),
     async (c) => {
@@ -154,7 +161,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       summary: 'Report a stretch with no footage and why (gaps are shown, never hidden)',
       security: agentSecurity,
       request: { body: jsonBody(GapBodySchema) },
-      responses: { 200: json(GapResponseSchema), 201: json(GapResponseSchema), ...errorResponses(400, 401, 404) },
+      responses: { 200: json(GapResponseSchema), 201: json(GapResponseSchema), ...errorResponses(400, 401, 404, 422) },
     }),
     async (c) => {
       const r = await deps.ingest.reportGap(c.get('agent'), c.req.valid('json'));
@@ -169,7 +176,7 @@ export function agentRoutes(deps: { auth: AgentAuthService; ingest: IngestServic
       summary: 'Agent status; the answer carries server receive/send times for an NTP-style offset, and commands',
       security: agentSecurity,
       request: { body: jsonBody(HeartbeatBodySchema) },
-      responses: { 200: json(HeartbeatResponseSchema), ...errorResponses(400, 401) },
+      responses: { 200: json(HeartbeatResponseSchema), ...errorResponses(400, 401, 422) },
     }),
     async (c) => {
       const receivedAtMs = deps.clock.now().getTime();

@@ -20,14 +20,15 @@ const Event = z
     ip: z.string().nullable(),
     userAgent: z.string().nullable(),
     purpose: z.string().nullable(),
-    requestId: z.string().nullable(),
+    requestId: z.string().nullable().openapi({ description: "the centre's own id of the request" }),
+    clientRequestId: z.string().nullable().openapi({ description: "the X-Request-Id the client sent, if any (the client's claim, not the centre's id)" }),
     outcome: z.enum(AUDIT_OUTCOMES),
     details: z.unknown(),
     prevHash: z.string(),
     hash: z.string(),
   })
   .openapi('AuditEvent');
-const out = (e: ChainedEvent) => ({ ...e, occurredAt: e.occurredAt.toISOString() });
+const out = (e: ChainedEvent) => ({ ...e, clientRequestId: e.clientRequestId ?? null, occurredAt: e.occurredAt.toISOString() });
 
 const EventsQuery = z.object({
   from: IsoDate.optional(),

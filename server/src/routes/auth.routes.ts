@@ -3,7 +3,8 @@ import { ROLES } from '@mamoru/contract/enums';
 import type { Clock } from '../adapters/clock.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { HttpAuth } from '../http/auth.ts';
-import { errorResponses, json, jsonBody, router, sessionSecurity } from '../http/openapi.ts';
+import { errorResponses, json, jsonBody, router, sessionSecurity, validationHook } from '../http/openapi.ts';
+import { findBadText } from '../http/text-guard.ts';
 import type { AuthService } from '../services/auth.service.ts';
 import { ensureUser } from '../services/access.ts';
 
@@ -44,6 +45,13 @@ export function authRoutes(deps: { auth: AuthService; http: HttpAuth; clock: Clo
       deps.http.setSessionCookie(c, r.token, r.expiresAt, deps.clock.now());
       c.header('cache-control', 'no-store');
       return c.json({ user: r.user, expiresAt: r.expiresAt.toISOString() }, 200);
+    },
+    // A sign-in whose text the validation hook refuses (NUL, lone surrogate) still counts and is audited as a failure.
+    async (result, c) => {
+      const body = result.success && result.target === 'json' ? (result.data as unknown as z.infer<typeof LoginBody>) : undefined;
+      if (body && findBadText(body)) await deps.auth.recordRefusedSignIn(body.login, deps.http.origin(c), 'invalid_text');
+      // The hook's answer type is the route's success type; the refusal is the one error shape, as in every route.
+      return validationHook(result as Parameters<typeof validationHook>[0], c) as never;
     },
   );
 

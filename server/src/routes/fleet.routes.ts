@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { GAP_REASONS } from '@mamoru/contract/enums';
 import { errorResponses, iso, json, router, sessionSecurity as security } from '../http/openapi.ts';
 import type { FleetService, FleetStore } from '../services/fleet.service.ts';
 
@@ -35,7 +36,7 @@ const FleetCamera = z.object({
     holes: z.array(Span).openapi({ description: 'no footage (before the last footage, or after it once "not yet" has passed)' }),
     notYet: Span.nullable().openapi({ description: 'after the last footage while it is still being cut or uploaded' }),
   }),
-  gaps: z.array(z.object({ start: z.string(), end: z.string(), reason: z.enum(['camera_offline', 'recorder_restart', 'evicted', 'agent_down', 'other']), detail: z.string().nullable() })).openapi({ description: 'gaps the agent reported' }),
+  gaps: z.array(z.object({ start: z.string(), end: z.string(), reason: z.enum(GAP_REASONS), detail: z.string().nullable() })).openapi({ description: 'gaps the agent reported' }),
 });
 const FleetProblem = z.object({
   code: z.enum(['no_agent', 'agent_silent', 'agent_never_seen', 'clock_offset', 'disk_nearly_full', 'backlog', 'camera_offline', 'coverage_holes']),

@@ -6,12 +6,19 @@ import type { Clock } from '../adapters/clock.ts';
 export function systemRoutes(deps: { health: HealthService; clock: Clock }) {
   const app = router();
   const Check = z.object({ ok: z.boolean(), ms: z.number(), error: z.string().optional() });
-  const Health = z.object({ ok: z.boolean(), checks: z.object({ postgres: Check, redis: Check, s3: Check }) });
+  const Storage = z.object({
+    objectLock: z.boolean(),
+    versioning: z.boolean(),
+    encryption: z.boolean(),
+    evidenceProtection: z.enum(['storage', 'application_only']).openapi({ description: '`storage`: the bucket has Object Lock, held evidence carries S3 legal holds that no credential can delete through; `application_only`: only the centre\'s own rules protect it' }),
+    warning: z.string().nullable(),
+  });
+  const Health = z.object({ ok: z.boolean(), checks: z.object({ postgres: Check, redis: Check, s3: Check }), storage: Storage.nullable() });
   app.openapi(
     createRoute({
       method: 'get',
       path: '/health',
-      summary: 'PostgreSQL, Redis and S3 reachability',
+      summary: 'PostgreSQL, Redis and S3 reachability, and whether the storage itself protects evidence (Object Lock)',
       responses: { 200: { description: 'healthy', content: { 'application/json': { schema: Health } } }, 503: { description: 'unhealthy', content: { 'application/json': { schema: Health } } } },
     }),
     async (c) => {

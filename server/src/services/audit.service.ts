@@ -5,6 +5,7 @@ import type { Principal, RequestOrigin } from '../domain/principal.ts';
 import type { AuditFilter, AuditRepository } from '../repositories/audit.repository.ts';
 import type { Repositories, Transactor } from '../repositories/index.ts';
 import { ensureCan } from './access.ts';
+import { scrubText } from '../domain/text.ts';
 
 /** Someone not (yet) known: a failed sign-in. `label` is the login name they typed. */
 export type AnonymousActor = { kind: 'anonymous'; label: string | null; origin: RequestOrigin };
@@ -21,8 +22,7 @@ export type AuditEventInput = {
 };
 
 /** PostgreSQL text and jsonb cannot hold NUL or lone surrogates; replace them before hashing so the stored row hashes the same. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const scrubString = (s: string) => s.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
+const scrubString = scrubText;
 function scrub(v: unknown): unknown {
   if (typeof v === 'string') return scrubString(v);
   if (Array.isArray(v)) return v.map(scrub);
@@ -67,6 +67,7 @@ export function auditService(deps: { tx: Transactor; audit: AuditRepository; clo
       userAgent: clip(actor.origin.userAgent, 500),
       purpose: clip(actor.origin.purpose, 500),
       requestId: clip(actor.origin.requestId, 200),
+      clientRequestId: clip(actor.origin.clientRequestId, 200),
       outcome: ev.outcome ?? 'success',
       details: scrub(ev.details ?? {}),
     };

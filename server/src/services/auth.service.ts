@@ -2,6 +2,7 @@ import type { Clock } from '../adapters/clock.ts';
 import { hashSecret, randomToken, sha256Hex, verifySecret } from '../adapters/crypto.ts';
 import { afterFailure, EMPTY_THROTTLE, lockedFor, type ThrottleRule, type ThrottleState } from '../domain/login-throttle.ts';
 import { normalizeLogin, passwordProblem } from '../domain/password-policy.ts';
+import { scrubText } from '../domain/text.ts';
 import { type RequestOrigin, roleCapabilities, roleHasSites, siteScopeForRole, type UserPrincipal } from '../domain/principal.ts';
 import { badRequest, forbidden, tooManyAttempts, unauthorized } from '../domain/errors.ts';
 import type { Repositories, Transactor } from '../repositories/index.ts';
@@ -127,6 +128,17 @@ export function authService(deps: { tx: Transactor; users: UserRepository; sessi
         return s;
       });
       return { token, sessionId: session.id, expiresAt, user: { id: user.id, login: user.login, displayName: user.displayName, role: user.role, ...(await me(user.id, user.role)) } };
+    },
+
+    /**
+     * A sign-in refused before its password is checked because its text holds a NUL or a lone surrogate (the
+     * HTTP layer answers 400 `invalid_text`): it still counts as a failed attempt against the (cleaned) login and the
+     * client address, and is audited, like any other failed sign-in.
+     */
+    async recordRefusedSignIn(typedLogin: string, origin: RequestOrigin, reason: string): Promise<void> {
+      const login = scrubText(normalizeLogin(typedLogin)).slice(0, 200);
+      const user = login ? await users.findByLogin(login) : undefined;
+      await recordFailure(login, user, origin, reason);
     },
 
     /** The session cookie's token → the person's principal with their role and site scope, or 401. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../adapters/clock.ts';
+import type { StorageLockService } from './storage-lock.service.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { storeVerified } from './verified-upload.ts';
 import type { CallPayload, LiveCall } from '@mamoru/contract';
@@ -33,6 +34,8 @@ export function callIngestService(deps: {
   jobs: Pick<JobQueue, 'enqueue'>;
   maxRecordingBytes: number;
   log?: ((line: Record<string, unknown>) => void) | undefined;
+  /** Object Lock for stored recordings (retention by policy, legal hold when the call is held). */
+  storageLock?: Pick<StorageLockService, 'recordingStored'> | undefined;
 }) {
   const { calls, recordings, store, clock } = deps;
 
@@ -103,12 +106,13 @@ export function callIngestService(deps: {
         if (meta.size > deps.maxRecordingBytes) throw tooLarge('recording_too_large', `recording exceeds ${deps.maxRecordingBytes} bytes`);
 
         const key = `calls/${agent.siteId}/${call.id}/${rec.id}/original-${randomUUID()}.${extensionOf(name)}`;
-        await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
+        const stored = await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
         // The object is durably stored (S3 answered the PUT): only now may the row point at it.
         if (!(await recordings.attachOriginal(rec.id, key, meta.mediaType, clock.now()))) {
-          await store.remove(key);
+          await store.remove(key, stored);
           return { status: 'exists' as const, callId: call.id, recording: (await recordings.findById(rec.id))! };
         }
+        await deps.storageLock?.recordingStored({ keys: [{ key, versionId: stored.versionId }], callId: call.id });
         await queueDerive(rec);
         return { status: 'created' as const, callId: call.id, recording: (await recordings.findById(rec.id))! };
       } catch (e) {

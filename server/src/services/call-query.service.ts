@@ -8,7 +8,7 @@ import { badRequest, forbidden, notFound } from '../domain/errors.ts';
 import type { CallRepository, CallRow } from '../repositories/call.repository.ts';
 import type { RecordingRepository, RecordingRow } from '../repositories/recording.repository.ts';
 import type { SiteRepository } from '../repositories/site.repository.ts';
-import { ensureCan } from './access.ts';
+import { auditRefusedRead, ensureCan } from './access.ts';
 import type { AuditService } from './audit.service.ts';
 import { parseRange } from './playback.service.ts';
 
@@ -73,7 +73,11 @@ export function callQueryService(deps: { calls: CallRepository; recordings: Reco
     ensureCan(p, 'calls:read');
     if (!UUID.test(id)) throw notFound('call_not_found', 'call not found');
     const call = await calls.findInSites(id, readableSites(p));
-    if (!call) throw notFound('call_not_found', 'call not found');
+    if (!call) {
+      const any = await calls.findInSites(id, 'all');
+      await auditRefusedRead(audit, p, { what: 'call', targetType: 'call', targetId: id, siteId: any?.siteId });
+      throw notFound('call_not_found', 'call not found');
+    }
     return call;
   }
 
@@ -148,7 +152,11 @@ export function callQueryService(deps: { calls: CallRepository; recordings: Reco
       if (!rec) throw notFound('recording_not_found', 'recording not found');
       // Another site's recording answers exactly like a missing one.
       const call = signed ? undefined : await calls.findInSites(rec.callId, readableSites(access.principal!));
-      if (!signed && !call) throw notFound('recording_not_found', 'recording not found');
+      if (!signed && !call) {
+        const any = await calls.findInSites(rec.callId, 'all');
+        await auditRefusedRead(audit, access.principal!, { what: `recording ${kind}`, targetType: 'recording', targetId: recordingId, siteId: any?.siteId });
+        throw notFound('recording_not_found', 'recording not found');
+      }
       let object: { key: string; size: number; mediaType: string; sha256: string | null; filename: string };
       if (kind === 'original') {
         if (!rec.objectKey) throw notFound('media_not_at_centre', 'the original is still at the store');

@@ -4,6 +4,7 @@
  * progress, downloads it and gives the police a share link. Every request, build, download and share-link use is
  * audited. The people side (`evidencePackService`) and the worker side (`packBuildService`) share this file.
  */
+import type { StorageLockService } from './storage-lock.service.ts';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../adapters/clock.ts';
 import { hashSecret, randomToken, sha256Hex, signPath, verifyPathSignature, verifySecret } from '../adapters/crypto.ts';
@@ -18,7 +19,7 @@ import type { IncidentRepository, IncidentRow } from '../repositories/incident.r
 import type { LinkingRepository } from '../repositories/linking.repository.ts';
 import type { PackContentEntry, PackRepository, PackRow, PackScope, ShareLinkRow } from '../repositories/pack.repository.ts';
 import type { RecordingRepository } from '../repositories/recording.repository.ts';
-import { ensureCan, ensureUser } from './access.ts';
+import { auditRefusedRead, ensureCan, ensureUser } from './access.ts';
 import type { AuditService } from './audit.service.ts';
 import { isUuid, scopedIncident } from './incident-support.ts';
 import { parseRange } from './playback.service.ts';
@@ -73,7 +74,11 @@ export function evidencePackService(deps: {
   async function scopedPack(p: Principal, id: string): Promise<PackRow> {
     ensureCan(p, 'packs:manage');
     const row = isUuid(id) ? await packs.findInSites(id, readableSites(p)) : undefined;
-    if (!row) throw notFound('pack_not_found', 'pack not found');
+    if (!row) {
+      const any = isUuid(id) ? await packs.findInSites(id, 'all') : undefined;
+      await auditRefusedRead(audit, p, { what: 'pack', targetType: 'pack', targetId: id, siteId: any?.siteId });
+      throw notFound('pack_not_found', 'pack not found');
+    }
     return row;
   }
 
@@ -120,7 +125,7 @@ export function evidencePackService(deps: {
     async request(p: Principal, incidentId: string, r: PackRequest) {
       ensureCan(p, 'packs:manage');
       ensureUser(p);
-      const i = await scopedIncident(incidents, p, incidentId);
+      const i = await scopedIncident(incidents, p, incidentId, false, audit);
       const reference = r.reference.trim();
       const legalBasis = r.legalBasis.trim();
       if (!reference) throw badRequest('reference_required', 'a reference (e.g. the written inquiry number) is required');
@@ -151,7 +156,7 @@ export function evidencePackService(deps: {
 
     async listForIncident(p: Principal, incidentId: string) {
       ensureCan(p, 'packs:manage');
-      const i = await scopedIncident(incidents, p, incidentId);
+      const i = await scopedIncident(incidents, p, incidentId, false, audit);
       const rows = await packs.listForIncident(i.id);
       await audit.record(p, { action: 'pack.list', targetType: 'incident', targetId: i.id, siteId: i.siteId, details: { caseNumber: i.caseNumber, count: rows.length } });
       return Promise.all(rows.map(async (pack) => ({ pack, progress: await progressOf(pack) })));
@@ -301,6 +306,8 @@ export function packBuildService(deps: {
   builder: PackBuilder;
   audit: AuditService;
   clock: Clock;
+  /** Holds the stored pack in the storage (S3 legal hold) while its case has an active hold (issue 15). */
+  storageLock?: Pick<StorageLockService, 'packStored'> | undefined;
 }) {
   const { packs, incidents, clock } = deps;
 
@@ -403,6 +410,7 @@ export function packBuildService(deps: {
         const input = await gather(pack, i, builtAt);
         const r = await deps.builder.build(input, o.progress);
         await packs.markReady(pack.id, { objectKey: r.objectKey, size: r.size, fileCount: r.fileCount, manifestSha256: r.manifestSha256, signature: r.signature, keyFingerprint: r.keyFingerprint, contents: r.contents, at: clock.now() });
+        await deps.storageLock?.packStored({ key: r.objectKey, incidentId: i.id });
         await deps.audit.record(PACK_BUILDER, {
           action: 'pack.build',
           targetType: 'pack',

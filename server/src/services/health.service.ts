@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Redis } from 'ioredis';
-import type { ObjectStore } from '../adapters/object-store.ts';
+import type { ObjectStore, StoreCapabilities } from '../adapters/object-store.ts';
 import type { Db } from '../db/connect.ts';
 
 export type Check = { ok: boolean; ms: number; error?: string };
@@ -15,6 +15,18 @@ async function timed(fn: () => Promise<unknown>, timeoutMs = 2000): Promise<Chec
   }
 }
 
+/** What the storage enforces on its own (issue 15); said at start and in the health answer. */
+export function storageReport(caps: StoreCapabilities) {
+  const storage = caps.objectLock && caps.versioning;
+  return {
+    ...caps,
+    evidenceProtection: storage ? ('storage' as const) : ('application_only' as const),
+    warning: storage
+      ? null
+      : 'the S3 bucket has no Object Lock: held evidence is protected by the centre\'s own rules only; anyone holding the S3 credentials can delete it (create the bucket with object lock: docs/retention.md)',
+  };
+}
+
 export function healthService(deps: { db: Db; redis: Redis; store: ObjectStore }) {
   return {
     async check() {
@@ -23,7 +35,8 @@ export function healthService(deps: { db: Db; redis: Redis; store: ObjectStore }
         timed(() => deps.redis.ping()),
         timed(() => deps.store.ping()),
       ]);
-      return { ok: postgres.ok && redis.ok && s3.ok, checks: { postgres, redis, s3 } };
+      const caps = s3.ok ? await deps.store.capabilities().catch(() => null) : null;
+      return { ok: postgres.ok && redis.ok && s3.ok, checks: { postgres, redis, s3 }, storage: caps ? storageReport(caps) : null };
     },
   };
 }

@@ -58,6 +58,8 @@ function decodeCursor(s: string): { createdAt: Date; id: string } {
 
 function stateOf(a: Arrival, cmd: CommandRow | null): ArrivalState {
   if (a.complete && a.futureMs === 0) return 'complete';
+  // Nothing more can arrive, and some of it was deleted by retention before the case held it: it cannot be had.
+  if (a.deletedCount > 0 && a.missing.length === 0 && a.metadataOnlyCount === 0 && a.futureMs === 0) return 'failed';
   return cmd?.status === 'failed' ? 'failed' : 'awaiting';
 }
 
@@ -155,7 +157,7 @@ export function incidentQueryService(deps: {
 
     /** The case with its links, arrival per window, notes, bookmarks, holds and repeat-caller matches. */
     async detail(p: Principal, id: string) {
-      const i = await scopedIncident(incidents, p, id);
+      const i = await scopedIncident(incidents, p, id, false, audit);
       const now = clock.now();
       const [windows, callLinks, notes, bookmarks, holds] = await Promise.all([windowViews(i, now), linkedCalls(i), incidents.listNotes(i.id), incidents.listBookmarks(i.id), incidents.listHolds(i.id)]);
       const repeat = await repeatCallers(p, i, callLinks.map((c) => c.call));
@@ -171,7 +173,7 @@ export function incidentQueryService(deps: {
     },
 
     async history(p: Principal, id: string) {
-      const i = await scopedIncident(incidents, p, id);
+      const i = await scopedIncident(incidents, p, id, false, audit);
       const events = await incidents.listEvents(i.id);
       await audit.record(p, { action: 'incident.history', targetType: 'incident', targetId: i.id, siteId: i.siteId, details: { caseNumber: i.caseNumber, events: events.length } });
       return { incident: i, events };
@@ -183,7 +185,7 @@ export function incidentQueryService(deps: {
      * names when the links it hands out expire.
      */
     async timeline(p: Principal, id: string) {
-      const i = await scopedIncident(incidents, p, id);
+      const i = await scopedIncident(incidents, p, id, false, audit);
       const now = clock.now();
       const [windows, callLinks, bookmarks] = await Promise.all([windowViews(i, now), linkedCalls(i), incidents.listBookmarks(i.id)]);
       const recs = new Map<string, RecordingRow[]>();

@@ -7,7 +7,8 @@ import { notFound } from '../domain/errors.ts';
 import type { IncidentRepository, IncidentRow } from '../repositories/incident.repository.ts';
 import type { CameraFootage, FootageWindow, LinkingRepository } from '../repositories/linking.repository.ts';
 import type { GapRecord } from '../repositories/segment.repository.ts';
-import { ensureCan } from './access.ts';
+import { auditRefusedRead, ensureCan } from './access.ts';
+import type { AuditService } from './audit.service.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => UUID.test(s);
@@ -27,10 +28,17 @@ export function actorOf(p: Principal): { type: string; id: string; label: string
 }
 
 /** Reading a case: the role first (403), then the site scope (another site's case is a 404 like a missing one). */
-export async function scopedIncident(incidents: IncidentRepository, p: Principal, id: string, lock = false): Promise<IncidentRow> {
+export async function scopedIncident(incidents: IncidentRepository, p: Principal, id: string, lock = false, audit?: Pick<AuditService, 'record'>): Promise<IncidentRow> {
   ensureCan(p, 'incidents:read');
   const row = isUuid(id) ? await incidents.findInSites(id, readableSites(p), lock) : undefined;
-  if (!row) throw notFound('incident_not_found', 'incident not found');
+  if (!row) {
+    // Reads pass the audit log: the refusal is recorded (writes run in a transaction that the 404 rolls back).
+    if (audit) {
+      const any = isUuid(id) ? await incidents.findInSites(id, 'all') : undefined;
+      await auditRefusedRead(audit, p, { what: 'incident', targetType: 'incident', targetId: id, siteId: any?.siteId });
+    }
+    throw notFound('incident_not_found', 'incident not found');
+  }
   return row;
 }
 

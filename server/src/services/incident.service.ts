@@ -19,6 +19,7 @@ import type { CallRepository } from '../repositories/call.repository.ts';
 import type { IncidentPatch, IncidentRow, NewHold } from '../repositories/incident.repository.ts';
 import type { Repositories, Transactor } from '../repositories/index.ts';
 import { ensureCan } from './access.ts';
+import type { StorageLockService } from './storage-lock.service.ts';
 import type { AuditService } from './audit.service.ts';
 import { actorOf, footageArrival, isUuid, scopedIncident, windowsFootage } from './incident-support.ts';
 
@@ -47,7 +48,12 @@ export type UpdateIncidentInput = {
 };
 
 /** What one link placed: the ids of new links, holds and preserve commands (reported in the answer and the audit event). */
-export type LinkOutcome = { calls: string[]; windows: { id: string; cameraId: string; cameraKey: string; from: string; to: string; commandId: string | null }[]; holds: number };
+export type LinkOutcome = {
+  calls: string[];
+  /** `deletedCount`: segments of the window whose media retention had deleted before the case held it. */
+  windows: { id: string; cameraId: string; cameraKey: string; from: string; to: string; commandId: string | null; deletedCount: number }[];
+  holds: number;
+};
 
 const iso = (d: Date) => d.toISOString();
 const cleanText = (s: string) => s.replace(/\r\n?/g, '\n').trim();
@@ -58,7 +64,16 @@ const staffKey = (xs: readonly InvolvedStaff[]) => JSON.stringify(xs.map((x) => 
  * change commits in one transaction with its history row (incident_event) and its audit event. Scope: a case is
  * reachable only inside the caller's sites (404 otherwise); the role decides what they may do with it (403).
  */
-export function incidentService(deps: { tx: Transactor; audit: AuditService; clock: Clock; settings: IncidentSettings; calls: CallRepository }) {
+export function incidentService(deps: {
+  tx: Transactor;
+  audit: AuditService;
+  clock: Clock;
+  settings: IncidentSettings;
+  calls: CallRepository;
+  /** Mirrors hold changes in the storage's Object Lock after they commit (issue 15); absent: app-level holds only. */
+  storageHolds?: Pick<StorageLockService, 'syncHolds'>;
+  log?: (line: Record<string, unknown>) => void;
+}) {
   const { tx, audit, clock, settings } = deps;
   const maxWindowMs = settings.maxWindowSeconds * 1000;
 
@@ -126,7 +141,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
       await r.incidents.setWindowCommand(id, cmd.id);
       commandId = cmd.id;
     }
-    return { id, cameraId: cam.id, cameraKey: cam.key, from: iso(start), to: iso(end), commandId, holds, missingMs: arrival.missingMs, metadataOnlyCount: arrival.metadataOnlyCount };
+    return { id, cameraId: cam.id, cameraKey: cam.key, from: iso(start), to: iso(end), commandId, holds, missingMs: arrival.missingMs, metadataOnlyCount: arrival.metadataOnlyCount, deletedCount: arrival.deletedCount };
   }
 
   async function linkCallsWithin(r: Repositories, i: IncidentRow, links: { callId: string; source: CallLinkSource }[], by: string, now: Date, incidentDays?: number) {
@@ -142,7 +157,7 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
     return scopedIncident(r.incidents, p, id, true);
   }
 
-  return {
+  const api = {
     /**
      * Files a case, from a call (its site and times) and/or a time window at a site. Links the site's calls that
      * overlap the window widened by the margins and one window of that span for each of the site's cameras, holds
@@ -195,6 +210,9 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
           now,
         });
         const incident = (await r.incidents.findInSites(id, 'all'))!;
+        // The site's cameras locked against retention first (footage-locks.ts): what the read below finds deleted was
+        // deleted before this case, and nothing it finds stored can be deleted before the holds commit.
+        await r.incidents.lockSiteCamerasForHolds(site.id);
         // One read for the whole link: the overlapping calls and every camera's footage in the window.
         const linking = await r.linking.siteWindow(site.id, linkFrom, linkTo);
         const incidentDays = await incidentEvidenceDays(r);
@@ -495,6 +513,30 @@ export function incidentService(deps: { tx: Transactor; audit: AuditService; clo
         return { incident: (await r.incidents.findInSites(i.id, 'all'))!, holdsReleased: released };
       });
     },
+  };
+
+  /**
+   * Every change that places, releases or re-dates holds is mirrored in the storage once it has committed. A failure
+   * there does not undo the change: the holds stay pending (storage_synced_at) and the retention run syncs them.
+   */
+  const syncAfter = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      const r = await fn(...a);
+      if (deps.storageHolds) {
+        await deps.storageHolds.syncHolds().catch((e) => deps.log?.({ level: 'warn', msg: 'storage lock: hold sync failed; retried at the next retention run', error: (e as Error).message }));
+      }
+      return r;
+    };
+  return {
+    ...api,
+    file: syncAfter(api.file),
+    setStatus: syncAfter(api.setStatus),
+    linkCall: syncAfter(api.linkCall),
+    unlinkCall: syncAfter(api.unlinkCall),
+    linkWindow: syncAfter(api.linkWindow),
+    unlinkWindow: syncAfter(api.unlinkWindow),
+    placeLegalHold: syncAfter(api.placeLegalHold),
+    releaseLegalHold: syncAfter(api.releaseLegalHold),
   };
 }
 export type IncidentService = ReturnType<typeof incidentService>;

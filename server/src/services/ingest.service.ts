@@ -5,13 +5,17 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import { storeVerified } from './verified-upload.ts';
 import type { GapReason } from '../db/schema.ts';
 import type { AgentPrincipal } from '../domain/principal.ts';
-import { badRequest, conflict, gone, notFound, tooLarge } from '../domain/errors.ts';
+import { badRequest, conflict, gone, notFound, tooLarge, unprocessable } from '../domain/errors.ts';
+import { footageTimeViolation, heartbeatTimeViolation, type TimeViolation } from '../domain/time-bounds.ts';
+import type { RefusalSubject } from '../repositories/agent.repository.ts';
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
-import type { SegmentRepository } from '../repositories/segment.repository.ts';
-import type { AgentCommand, PutStatus, UploadMode } from '@mamoru/contract';
+import type { SegmentRecord, SegmentRepository } from '../repositories/segment.repository.ts';
+import type { Transactor } from '../repositories/index.ts';
+import { AGENT_ERROR_CODES, type AgentCommand, type PutStatus, type UploadMode } from '@mamoru/contract';
 import type { AgentCommandService } from './agent-command.service.ts';
 import type { AuditService } from './audit.service.ts';
+import type { StorageLockService } from './storage-lock.service.ts';
 
 export type SegmentMeta = {
   cameraKey: string;
@@ -37,6 +41,7 @@ function objectKeyFor(siteId: string, cameraId: string, start: Date, ext: string
 const EXT: Record<string, string> = { 'video/mp2t': 'ts', 'video/mp4': 'mp4', 'video/iso.segment': 'm4s' };
 
 export function ingestService(deps: {
+  tx: Transactor;
   cameras: CameraRepository;
   segments: SegmentRepository;
   agents: AgentRepository;
@@ -46,6 +51,8 @@ export function ingestService(deps: {
   audit: AuditService;
   /** Open commands for the agent's site, carried on heartbeat answers. */
   commands: Pick<AgentCommandService, 'deliver'>;
+  /** Object Lock for the stored media (retention by policy, legal hold when held); absent: app-level rules only. */
+  storageLock?: Pick<StorageLockService, 'segmentStored'>;
 }) {
   const { cameras, segments, agents, store, clock } = deps;
 
@@ -55,27 +62,91 @@ export function ingestService(deps: {
     return cam;
   }
 
+  /**
+   * A time the agent sent is out of bounds (issue 12 item 2): the refusal is counted for the stores view, footage and
+   * gap refusals are audited, and the request is answered 422 `time_out_of_bounds` with the accepted range.
+   */
+  async function refuseTime(agent: AgentPrincipal, subject: RefusalSubject, v: TimeViolation, what: Record<string, unknown>): Promise<never> {
+    const code = AGENT_ERROR_CODES.timeOutOfBounds;
+    const detail = { ...what, ...v };
+    await agents.recordRefusal({ agentId: agent.agentId, siteId: agent.siteId, subject, code, at: clock.now(), detail });
+    // A heartbeat is refused again at every beat until the clock is fixed: counted above, not audited each time.
+    if (subject !== 'heartbeat') await deps.audit.record(agent, { action: 'ingest.refused', targetType: 'agent', targetId: agent.agentId, siteId: agent.siteId, details: { subject, code, ...detail } });
+    throw unprocessable(code, `${subject} ${v.field} ${v.value} is outside the accepted range ${v.earliest} .. ${v.latest} (centre clock ${v.centreNow}, agent offset ${v.offsetMs} ms)`, v);
+  }
+
+  /** Footage and gap times against the centre's clock and the agent's measured offset (segment's own, else last heartbeat's). */
+  async function checkFootageTimes(agent: AgentPrincipal, subject: RefusalSubject, times: { field: string; ms: number }[], offsetMs: number | null, what: Record<string, unknown>) {
+    const offset = offsetMs ?? (await agents.clockOffsetOf(agent.agentId)) ?? 0;
+    const v = footageTimeViolation(times, { nowMs: clock.now().getTime(), offsetMs: offset });
+    if (v) await refuseTime(agent, subject, v, what);
+  }
+
+  const segmentTimes = (meta: SegmentMeta) => [
+    { field: 'start', ms: meta.start.getTime() },
+    { field: 'end', ms: meta.start.getTime() + meta.durationMs },
+  ];
+
   /** Checks that need no database: size limit and media type (the same for the media and the metadata route). */
   function checkMeta(meta: SegmentMeta) {
     if (meta.size > deps.maxSegmentBytes) throw tooLarge('segment_too_large', `segment exceeds ${deps.maxSegmentBytes} bytes`);
     if (!EXT[meta.mediaType]) throw badRequest('unsupported_media_type', `media type ${meta.mediaType} is not accepted`);
   }
 
+  const expired = () => gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
+
   /**
-   * The row with this segment's identity (camera + real start), if any. It must be the same segment (hash, size,
-   * duration): anything else is a conflict. Without one, a row overlapping the span is an overlap.
+   * What a new segment meets at the centre, decided from ONE read (identityAt): the row with its identity (camera +
+   * real start) must be the same segment (hash, size, duration), anything else there is a conflict; without one, a
+   * row overlapping the span is an overlap. `attach`: the same segment is recorded without media (on-demand).
    */
-  async function sameStart(cameraId: string, meta: SegmentMeta, end: Date) {
-    const existing = await segments.findByStart(cameraId, meta.start);
-    if (existing) {
-      if (existing.sha256 !== meta.sha256 || existing.durationMs !== meta.durationMs || existing.byteSize !== meta.size) {
-        throw conflict('segment_conflict', 'a different segment with this start is already stored');
-      }
-      return existing;
+  function decide(row: SegmentRecord | undefined, meta: SegmentMeta): { kind: 'new' } | { kind: 'exists' | 'attach' | 'expired'; row: SegmentRecord } {
+    if (!row) return { kind: 'new' };
+    if (row.start.getTime() !== meta.start.getTime()) throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+    if (row.sha256 !== meta.sha256 || row.durationMs !== meta.durationMs || row.byteSize !== meta.size) {
+      throw conflict('segment_conflict', 'a different segment with this start is already stored');
     }
-    const overlapping = await segments.listInRange(cameraId, meta.start, end, 1);
-    if (overlapping.length > 0) throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
-    return undefined;
+    if (row.objectKey) return { kind: 'exists', row };
+    if (row.deletedAt) return { kind: 'expired', row };
+    return { kind: 'attach', row };
+  }
+
+  const newRow = (cameraId: string, meta: SegmentMeta, end: Date, objectKey: string | null, storedAt: Date | null) => ({
+    cameraId,
+    start: meta.start,
+    end,
+    durationMs: meta.durationMs,
+    byteSize: meta.size,
+    sha256: Buffer.from(meta.sha256, 'hex'),
+    mediaType: meta.mediaType,
+    codec: meta.codec,
+    runId: meta.runId,
+    clockOffsetMs: meta.clockOffsetMs,
+    objectKey,
+    storedAt,
+  });
+
+  /**
+   * Decides and writes under the camera's ingest lock, in one transaction: concurrent uploads of the same camera
+   * take turns between the read and the write, so ten identical uploads at once give one row, one 201 and nine 200s
+   * (issue 12 item 3). `objectKey`: the media this request stored (null on the metadata route).
+   */
+  async function writeUnderLock(cameraId: string, meta: SegmentMeta, end: Date, objectKey: string | null, now: Date): Promise<IngestResult> {
+    return deps.tx(async (r) => {
+      await r.segments.lockCameraIngest(cameraId);
+      const d = decide(await r.segments.identityAt(cameraId, meta.start, end), meta);
+      if (d.kind !== 'new' && objectKey === null) return { status: 'exists' as const, segmentId: d.row.id }; // metadata route
+      if (d.kind === 'exists') return { status: 'exists' as const, segmentId: d.row.id };
+      if (d.kind === 'expired') throw expired();
+      if (d.kind === 'attach') {
+        if (await r.segments.attachObject(d.row.id, objectKey!, now, { sha256: meta.sha256, byteSize: meta.size })) return { status: 'created' as const, segmentId: d.row.id };
+        throw conflict('segment_conflict', 'the stored segment with this start changed while uploading');
+      }
+      const row = await r.segments.insert(newRow(cameraId, meta, end, objectKey, objectKey ? now : null));
+      // Every writer takes the lock, so an exclusion violation here means a writer outside this path: an overlap.
+      if (!row) throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+      return { status: 'created' as const, segmentId: row.id };
+    });
   }
 
   return {
@@ -106,58 +177,37 @@ export function ingestService(deps: {
         checkMeta(meta);
         if (contentLength !== undefined && contentLength !== meta.size) throw badRequest('size_mismatch', `declared size ${meta.size} but body is ${contentLength} bytes`);
         const ext = EXT[meta.mediaType]!;
+        await checkFootageTimes(agent, 'segment', segmentTimes(meta), meta.clockOffsetMs, { cameraKey: meta.cameraKey, sha256: meta.sha256 });
         const cam = await cameraOf(agent, meta.cameraKey);
         const end = new Date(meta.start.getTime() + meta.durationMs);
 
-        const existing = await sameStart(cam.id, meta, end);
-        if (existing?.objectKey) {
+        // A cheap first look (one read, no lock) so a repeat upload is answered without storing its bytes again.
+        const first = decide(await segments.identityAt(cam.id, meta.start, end), meta);
+        if (first.kind === 'exists') {
           drain();
-          return { status: 'exists', segmentId: existing.id };
+          return { status: 'exists', segmentId: first.row.id };
         }
-        if (existing?.deletedAt) throw gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
+        if (first.kind === 'expired') throw expired();
 
         const key = objectKeyFor(agent.siteId, cam.id, meta.start, ext);
-        await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
+        const stored = await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
         // The object is durably stored (S3 answered the PUT); only now may a row point at it.
-        const now = clock.now();
-        if (existing) {
-          if (await segments.attachObject(existing.id, key, now, { sha256: meta.sha256, byteSize: meta.size })) return { status: 'created', segmentId: existing.id };
-          // Another upload attached first (or retention got there): keep what the row says, drop our copy.
-          await store.remove(key);
-          const again = await segments.findById(existing.id);
-          if (again?.objectKey) return { status: 'exists', segmentId: existing.id };
-          if (again?.deletedAt) throw gone('segment_expired', 'this segment\'s media was deleted by the retention policy; it is not stored again');
-          throw conflict('segment_conflict', 'the stored segment with this start changed while uploading');
+        let result: IngestResult;
+        try {
+          result = await writeUnderLock(cam.id, meta, end, key, clock.now());
+        } catch (e) {
+          await store.remove(key, stored).catch(() => undefined); // the orphan sweep removes it if this fails
+          throw e;
         }
-        const row = await segments.insert({
-          cameraId: cam.id,
-          start: meta.start,
-          end,
-          durationMs: meta.durationMs,
-          byteSize: meta.size,
-          sha256: Buffer.from(meta.sha256, 'hex'),
-          mediaType: meta.mediaType,
-          codec: meta.codec,
-          runId: meta.runId,
-          clockOffsetMs: meta.clockOffsetMs,
-          objectKey: key,
-          storedAt: now,
-        });
-        if (!row) {
-          // Another request created the row meanwhile: the same segment (metadata only, or stored) or an overlap.
-          const raced = await segments.findByStart(cam.id, meta.start);
-          const same = raced && raced.sha256 === meta.sha256 && raced.byteSize === meta.size && raced.durationMs === meta.durationMs;
-          if (same && !raced.objectKey && (await segments.attachObject(raced.id, key, now, { sha256: meta.sha256, byteSize: meta.size }))) {
-            await cameras.touchLastSegment(cam.id, end);
-            return { status: 'created', segmentId: raced.id };
-          }
-          await store.remove(key);
-          if (same && raced.objectKey) return { status: 'exists', segmentId: raced.id };
-          if (raced && !same) throw conflict('segment_conflict', 'a different segment with this start is already stored');
-          throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
+        if (result.status === 'exists') {
+          // Another upload of the same segment got there first: keep what the row says, drop our copy.
+          await store.remove(key, stored).catch(() => undefined);
+          return result;
         }
         await cameras.touchLastSegment(cam.id, end);
-        return { status: 'created', segmentId: row.id };
+        // Object Lock for the stored media (retention by policy, legal hold when held), once the row points at it.
+        await deps.storageLock?.segmentStored({ key, versionId: stored.versionId, cameraId: cam.id, start: meta.start, end });
+        return result;
       } catch (e) {
         drain();
         throw e;
@@ -171,42 +221,38 @@ export function ingestService(deps: {
      */
     async ingestSegmentMeta(agent: AgentPrincipal, meta: SegmentMeta): Promise<IngestResult> {
       checkMeta(meta);
+      await checkFootageTimes(agent, 'segment_meta', segmentTimes(meta), meta.clockOffsetMs, { cameraKey: meta.cameraKey, sha256: meta.sha256 });
       const cam = await cameraOf(agent, meta.cameraKey);
       const end = new Date(meta.start.getTime() + meta.durationMs);
-      const existing = await sameStart(cam.id, meta, end);
-      if (existing) return { status: 'exists', segmentId: existing.id };
-      const row = await segments.insert({
-        cameraId: cam.id,
-        start: meta.start,
-        end,
-        durationMs: meta.durationMs,
-        byteSize: meta.size,
-        sha256: Buffer.from(meta.sha256, 'hex'),
-        mediaType: meta.mediaType,
-        codec: meta.codec,
-        runId: meta.runId,
-        clockOffsetMs: meta.clockOffsetMs,
-        objectKey: null,
-        storedAt: null,
-      });
-      if (!row) {
-        const raced = await sameStart(cam.id, meta, end);
-        if (raced) return { status: 'exists', segmentId: raced.id };
-        throw conflict('segment_overlap', 'segment overlaps a stored segment of this camera');
-      }
-      await cameras.touchLastSegment(cam.id, end);
-      return { status: 'created', segmentId: row.id };
+      const first = decide(await segments.identityAt(cam.id, meta.start, end), meta);
+      if (first.kind !== 'new') return { status: 'exists', segmentId: first.row.id };
+      const result = await writeUnderLock(cam.id, meta, end, null, clock.now());
+      if (result.status === 'created') await cameras.touchLastSegment(cam.id, end);
+      return result;
+    },
+
+    /** The segment with this identity at the agent's own site (what the agent re-checks before it quarantines). */
+    async segmentState(agent: AgentPrincipal, cameraKey: string, start: Date) {
+      const cam = await cameraOf(agent, cameraKey);
+      const row = await segments.findByStart(cam.id, start);
+      if (!row) throw notFound('segment_not_found', 'the centre holds no segment of this camera with this start');
+      const media = row.objectKey ? ('stored' as const) : row.deletedAt ? ('deleted' as const) : ('at_store' as const);
+      return { segmentId: row.id, sha256: row.sha256, size: row.byteSize, durationMs: row.durationMs, media };
     },
 
     async reportGap(agent: AgentPrincipal, g: { cameraKey: string; start: Date; end: Date; reason: GapReason; detail: string | null }) {
       if (g.end.getTime() <= g.start.getTime()) throw badRequest('invalid_range', 'gap end must be after its start');
+      const times = [{ field: 'start', ms: g.start.getTime() }, { field: 'end', ms: g.end.getTime() }];
+      await checkFootageTimes(agent, 'gap', times, null, { cameraKey: g.cameraKey, reason: g.reason });
       const cam = await cameraOf(agent, g.cameraKey);
       const { created, gap } = await segments.insertGap({ cameraId: cam.id, start: g.start, end: g.end, reason: g.reason, detail: g.detail });
       return { created, gapId: gap.id };
     },
 
-    async heartbeat(agent: AgentPrincipal, status: AgentStatus & { cameras?: { key: string; health: string }[] }) {
+    async heartbeat(agent: AgentPrincipal, status: AgentStatus & { sentAtMs: number; cameras?: { key: string; health: string }[] }) {
       const now = clock.now();
+      const late = heartbeatTimeViolation(status.sentAtMs, now.getTime());
+      if (late) await refuseTime(agent, 'heartbeat', late, { version: status.version });
       await agents.recordContact(agent.agentId, now, status);
       for (const c of status.cameras ?? []) {
         const cam = await cameras.findBySiteAndKey(agent.siteId, c.key);

@@ -4,18 +4,28 @@
  * verify.html. Evidence packs (evidence-pack.service.ts) and disclosure responses use it with their own `kind` and
  * extra manifest fields; it knows nothing of cases, roles or the database.
  *
- * Memory stays flat whatever the size: each source is streamed from S3 to a scratch file (one camera window at a time,
- * removed after), from there into the ZIP, and the ZIP goes to S3 through a multipart upload of 8 MiB parts. Every
- * original's bytes are hashed as they go into the ZIP and compared with the hash recorded at the edge (invariant 1):
- * a mismatch fails the build (PackSourceError) and no pack is stored.
+ * Memory stays flat whatever the size: every byte is streamed (S3 → scratch file → ZIP → multipart upload of 8 MiB
+ * parts); nothing is held whole in memory. Each segment is read from S3 exactly once, into a scratch file, and hashed
+ * (SHA-256) as it streams; the hash must be the one recorded at the edge (invariant 1), else the build fails
+ * (PackSourceError) and no pack is stored. The ZIP entry of an original and the MP4 cut are then made from that
+ * local copy, never from S3 again.
+ *
+ * Cameras go through a pipeline sized for a small machine (2 cores): while camera i's originals are written into the
+ * ZIP, ffmpeg remuxes camera i's MP4 from the scratch copies and camera i+1's segments are fetched from S3
+ * (FETCH_CONCURRENCY reads at a time). At most two cameras' scratch copies exist at once. The ZIP itself is one
+ * sequential stream, so its entries stay in camera order: originals of camera i, then its MP4.
+ *
+ * `log` (the worker's) gets one line per pack with where the time went (`timings`: summed milliseconds per step;
+ * steps overlap, so they add up to more than the wall time).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { PdfRenderer } from '../adapters/pdf-renderer.ts';
 import type { SigningKeyStore } from '../adapters/signing-key.ts';
@@ -160,34 +170,100 @@ export type PackBuilderDeps = {
   pdf: PdfRenderer;
   signingKey: SigningKeyStore;
   workDir?: string | undefined;
+  /** One line per built pack: size, wall time and where the time went. */
+  log?: ((line: Record<string, unknown>) => void) | undefined;
 };
 
 const hex = (b: Buffer) => b.toString('hex');
 
+/** Segments of one camera read from S3 at once (the network and S3 wait, not the CPU, is what this overlaps). */
+const FETCH_CONCURRENCY = 2;
+/** ffprobe runs at once (each is short; the machine has 2 cores). */
+const PROBE_CONCURRENCY = 2;
+/** ZIP parts (8 MiB) being uploaded while the next one fills: S3 works on one while the ZIP is written. */
+const UPLOAD_CONCURRENCY = 2;
+/** Read size of the scratch copies into the ZIP. */
+const READ_CHUNK = 1024 * 1024;
+
+/** Runs `fn` over `items` with at most `n` at a time; answers the results in order. */
+async function mapLimit<T, R>(items: T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
+
+const isMissing = (e: unknown) => ['NoSuchKey', 'NotFound'].includes((e as { code?: string }).code ?? '');
+
 export function packBuilder(deps: PackBuilderDeps) {
   const { store, video } = deps;
 
-  async function checkStored(key: string, expectedSize: number) {
-    const st = await store.stat(key);
-    if (!st) throw new PackSourceError(`object ${key} is missing from storage`);
-    if (st.size !== expectedSize) throw new PackSourceError(`object ${key} has ${st.size} bytes, ${expectedSize} were recorded`);
-  }
-
-  async function download(key: string, file: string, expectedSize: number) {
-    await checkStored(key, expectedSize);
-    await pipeline(await store.read(key), createWriteStream(file));
+  /**
+   * Copies one segment from S3 to `file`, hashing it as it streams: the only read of it from S3. Fails with
+   * PackSourceError when it is gone, has another size, or is not the bytes the edge hashed.
+   */
+  async function fetchSegment(s: PackSegmentSource, file: string): Promise<void> {
+    let src: Readable;
+    try {
+      src = await store.read(s.objectKey);
+    } catch (e) {
+      if (isMissing(e)) throw new PackSourceError(`object ${s.objectKey} is missing from storage`);
+      throw e;
+    }
+    const h = createHash('sha256');
+    let n = 0;
+    await pipeline(
+      src,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const c of chunks) {
+          n += c.length;
+          h.update(c);
+          yield c;
+        }
+      },
+      createWriteStream(file),
+    );
+    if (n !== s.byteSize) throw new PackSourceError(`object ${s.objectKey} has ${n} bytes, ${s.byteSize} were recorded`);
+    const sha = h.digest('hex');
+    if (sha !== s.sha256) throw new PackSourceError(`segment ${s.id}: SHA-256 ${sha} is not the edge hash ${s.sha256}`);
   }
 
   return {
     /** Builds the pack and stores it at `input.objectKey`; `progress` is called as it goes. */
     async build(input: PackBuildInput, progress: (p: PackProgress) => Promise<void> = async () => undefined): Promise<PackBuildResult> {
       const key = await deps.signingKey.get();
+      const wallStart = performance.now();
+      const timings: Record<string, number> = {};
+      /** Adds the time `fn` takes to the step `step`. */
+      const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+        const t = performance.now();
+        try {
+          return await fn();
+        } finally {
+          timings[step] = (timings[step] ?? 0) + (performance.now() - t);
+        }
+      };
+      /** Background work (fetches, cuts) that must settle before the scratch folder is removed. */
+      const pending = new Set<Promise<unknown>>();
+      const track = <T>(p: Promise<T>): Promise<T> => {
+        pending.add(p);
+        p.then(
+          () => pending.delete(p),
+          () => pending.delete(p),
+        );
+        return p;
+      };
       const tz = input.site.timezone;
       const scratch = await mkdtemp(path.join(deps.workDir ?? tmpdir(), 'pack-'));
-      const pass = new PassThrough({ highWaterMark: 1024 * 1024 });
-      const upload = store.put(input.objectKey, pass, undefined, { 'x-amz-meta-pack-id': input.packId, 'content-type': 'application/zip' });
-      upload.catch(() => undefined);
-      const zip: ZipWriter = createZipWriter(pass, { modified: input.builtAt, forceZip64: input.forceZip64 });
+      // The ZIP goes to S3 as it is written: UPLOAD_CONCURRENCY parts in flight through a fixed pool of part buffers.
+      const { stream: out, done: upload } = store.createUploadStream(input.objectKey, { 'x-amz-meta-pack-id': input.packId, 'content-type': 'application/zip' }, { concurrency: UPLOAD_CONCURRENCY });
+      const zip: ZipWriter = createZipWriter(out, { modified: input.builtAt, forceZip64: input.forceZip64 });
       const files: ManifestFile[] = [];
       const contents: PackContent[] = [];
       const offsets = new Map<string, number>();
@@ -204,12 +280,16 @@ export function packBuilder(deps: PackBuilderDeps) {
         await progress({ phase, percent, bytesDone, bytesTotal, ...(detail && { detail }) });
       };
 
-      /** Streams a file into the ZIP, hashing what goes in; answers the manifest entry. */
-      async function addFile(name: string, source: Readable | Buffer, size: number, role: ManifestFileRole, expectSha?: string, description?: string): Promise<ManifestFile> {
-        const h = createHash('sha256');
-        const { dataOffset } = Buffer.isBuffer(source) ? await zip.addStream(name, [source], size, (c) => h.update(c)) : await zip.addStream(name, source, size, (c) => h.update(c));
+      /**
+       * Streams a file into the ZIP, hashing what goes in; answers the manifest entry. `known.sha256` is a hash
+       * already computed over these very bytes as they were fetched (an original's scratch copy): not computed again.
+       */
+      async function addFile(name: string, source: Readable | Buffer, size: number, role: ManifestFileRole, expectSha?: string, description?: string, known?: { sha256: string }): Promise<ManifestFile> {
+        const h = known ? null : createHash('sha256');
+        const onChunk = h ? (c: Buffer) => h.update(c) : undefined;
+        const { dataOffset } = await timed('zip', () => (Buffer.isBuffer(source) ? zip.addStream(name, [source], size, onChunk) : zip.addStream(name, source, size, onChunk)));
         offsets.set(name, dataOffset);
-        const sha256 = h.digest('hex');
+        const sha256 = known ? known.sha256 : h!.digest('hex');
         if (expectSha && sha256 !== expectSha) throw new PackSourceError(`${name}: SHA-256 ${sha256} is not the edge hash ${expectSha}`);
         const f: ManifestFile = { path: name, size, sha256, role, ...(description && { description }) };
         files.push(f);
@@ -226,69 +306,45 @@ export function packBuilder(deps: PackBuilderDeps) {
           usedNames.add(n);
           return n;
         };
-        for (const w of input.cameraWindows) {
-          const camDir = path.join(scratch, `cam-${videos.length}`);
-          await mkdir(camDir);
-          const camName = safeName(w.camera.key);
-          const segFiles: string[] = [];
-          const cutFrom: ManifestVideo['cutFrom'] = [];
-          for (const s of w.segments) {
-            const file = path.join(camDir, `${s.id}.ts`);
-            segFiles.push(file);
-            const name = unique(`originals/cameras/${camName}/${compactUtc(s.start)}_${s.id}.ts`);
-            if (w.includeOriginals !== false) {
-              // One read from S3 feeds both the ZIP entry and the scratch file the MP4 is cut from.
-              await checkStored(s.objectKey, s.byteSize);
-              const src = await store.read(s.objectKey);
-              const toZip = new PassThrough({ highWaterMark: 1024 * 1024 });
-              const toFile = createWriteStream(file);
-              src.on('error', (e) => {
-                toZip.destroy(e);
-                toFile.destroy(e);
-              });
-              src.pipe(toZip);
-              src.pipe(toFile);
-              await Promise.all([addFile(name, toZip, s.byteSize, 'original-segment', s.sha256), finished(toFile)]);
-            } else {
-              // Not in the pack, but still checked against the edge hash before anything is made from it.
-              await download(s.objectKey, file, s.byteSize);
-              const h = createHash('sha256');
-              for await (const c of createReadStream(file)) h.update(c as Buffer);
-              if (h.digest('hex') !== s.sha256) throw new PackSourceError(`segment ${s.id}: SHA-256 is not the edge hash`);
-            }
-            cutFrom.push({
-              path: w.includeOriginals !== false ? name : `(withheld) ${name}`,
-              segmentId: s.id,
-              start: s.start.toISOString(),
-              end: s.end.toISOString(),
-              edgeSha256: s.sha256,
-              clockOffsetMs: s.clockOffsetMs,
-              receivedAt: s.receivedAt.toISOString(),
-              storedAt: s.storedAt?.toISOString() ?? null,
-            });
-            bytesDone += s.byteSize;
-            await report('footage', w.camera.key);
-          }
-          const gaps = w.gaps.map((g) => ({ from: g.from.toISOString(), to: g.to.toISOString(), reason: g.reason }));
-          if (w.replacementVideo) {
-            const r = w.replacementVideo;
-            const name = unique(`video/${camName}_${compactUtc(r.start)}_masked.mp4`);
-            const size = (await stat(r.file)).size;
-            await addFile(name, createReadStream(r.file), size, 'video-mp4', undefined, r.note);
-            videos.push({ path: name, camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: r.start.toISOString(), startSiteLocal: localParts(r.start.getTime(), tz).iso, durationS: r.durationS, videoCodec: r.videoCodec, audio: 'none', method: 're-encoded', videoPackets: 0, cutFrom, gaps });
-          } else if (w.segments.length > 0) {
-            const probes = await Promise.all(segFiles.map((f) => video.probe(f)));
-            const keyframes = await video.keyframes(segFiles[0]!);
-            const plan = planCut(
-              w.segments.map((s, i) => ({ start: s.start.getTime(), end: s.end.getTime(), probeStart: probes[i]!.startTime, probeDurationS: probes[i]!.durationS, ...(i === 0 && { keyframes }) })),
-              { from: w.from.getTime(), to: w.to.getTime() },
-            );
-            const audioCodec = probes[0]!.audio?.codec ?? null;
-            const audio = audioCodec === null ? null : MP4_AUDIO_COPY.has(audioCodec) ? 'copy' : 'aac';
-            const local = localParts(plan.startMs, tz);
-            const out = path.join(camDir, 'cut.mp4');
-            const caseLabel = input.case ? `${input.case.caseNumber} ` : '';
-            const cut = await video.cut({
+        // Camera i's scratch copies: fetched from S3 (hashed as they stream) while camera i-1 is cut and zipped.
+        const windows = input.cameraWindows;
+        const fetched: Promise<{ camDir: string; segFiles: string[] }>[] = [];
+        const startFetch = (i: number) => {
+          if (i >= windows.length || fetched[i]) return;
+          const w = windows[i]!;
+          const camDir = path.join(scratch, `cam-${i}`);
+          const p = track(
+            (async () => {
+              await mkdir(camDir);
+              const segFiles = w.segments.map((s) => path.join(camDir, `${s.id}.ts`));
+              await timed('fetch', () => mapLimit(w.segments, FETCH_CONCURRENCY, (s, j) => fetchSegment(s, segFiles[j]!)));
+              return { camDir, segFiles };
+            })(),
+          );
+          p.catch(() => undefined); // awaited below, in order
+          fetched[i] = p;
+        };
+
+        /** The MP4 of one window, stream-copied by ffmpeg from the scratch copies. */
+        const makeCut = async (w: PackCameraWindow, camDir: string, segFiles: string[]) => {
+          // The plan needs only the first segment (start, and its keyframes when the window starts inside it) and the
+          // last (start and duration, when the window ends inside it): the segments between are taken whole.
+          const last = segFiles.length - 1;
+          const [first, lastProbe] = await timed('probe', () => mapLimit(last > 0 ? [segFiles[0]!, segFiles[last]!] : [segFiles[0]!], PROBE_CONCURRENCY, (f) => video.probe(f)));
+          const probeOf = (i: number) => (i === 0 ? first! : i === last ? lastProbe! : { startTime: 0, durationS: 0 });
+          const keyframes = w.from.getTime() > w.segments[0]!.start.getTime() ? await timed('probe', () => video.keyframes(segFiles[0]!)) : [];
+          const plan = planCut(
+            w.segments.map((s, i) => ({ start: s.start.getTime(), end: s.end.getTime(), probeStart: probeOf(i).startTime, probeDurationS: probeOf(i).durationS, ...(i === 0 && { keyframes }) })),
+            { from: w.from.getTime(), to: w.to.getTime() },
+          );
+          const probes = [first!];
+          const audioCodec = probes[0]!.audio?.codec ?? null;
+          const audio: 'copy' | 'aac' | null = audioCodec === null ? null : MP4_AUDIO_COPY.has(audioCodec) ? 'copy' : 'aac';
+          const local = localParts(plan.startMs, tz);
+          const out = path.join(camDir, 'cut.mp4');
+          const caseLabel = input.case ? `${input.case.caseNumber} ` : '';
+          const cut = await timed('cut', () =>
+            video.cut({
               inputs: segFiles.map((file, i) => ({ file, ...plan.inputs[i] })),
               output: out,
               subtitlesSrt: timeSubtitles(plan.startMs, plan.endMs, tz),
@@ -303,9 +359,48 @@ export function packBuilder(deps: PackBuilderDeps) {
                 site_timezone: tz,
                 camera: w.camera.key,
               },
+            }),
+          );
+          return { out, cut, plan, local, audio, videoCodec: probes[0]!.video?.codec ?? 'unknown' };
+        };
+
+        startFetch(0);
+        for (const [wi, w] of windows.entries()) {
+          const { camDir, segFiles } = await fetched[wi]!;
+          startFetch(wi + 1);
+          const camName = safeName(w.camera.key);
+          const gaps = w.gaps.map((g) => ({ from: g.from.toISOString(), to: g.to.toISOString(), reason: g.reason }));
+          const cutting = !w.replacementVideo && w.segments.length > 0 ? track(makeCut(w, camDir, segFiles)) : null;
+          cutting?.catch(() => undefined); // awaited below, after the originals
+          const cutFrom: ManifestVideo['cutFrom'] = [];
+          for (const [j, s] of w.segments.entries()) {
+            const name = unique(`originals/cameras/${camName}/${compactUtc(s.start)}_${s.id}.ts`);
+            if (w.includeOriginals !== false) {
+              await addFile(name, createReadStream(segFiles[j]!, { highWaterMark: READ_CHUNK }), s.byteSize, 'original-segment', s.sha256, undefined, { sha256: s.sha256 });
+            }
+            cutFrom.push({
+              path: w.includeOriginals !== false ? name : `(withheld) ${name}`,
+              segmentId: s.id,
+              start: s.start.toISOString(),
+              end: s.end.toISOString(),
+              edgeSha256: s.sha256,
+              clockOffsetMs: s.clockOffsetMs,
+              receivedAt: s.receivedAt.toISOString(),
+              storedAt: s.storedAt?.toISOString() ?? null,
             });
+            bytesDone += s.byteSize;
+            await report('footage', w.camera.key);
+          }
+          if (w.replacementVideo) {
+            const r = w.replacementVideo;
+            const name = unique(`video/${camName}_${compactUtc(r.start)}_masked.mp4`);
+            const size = (await stat(r.file)).size;
+            await addFile(name, createReadStream(r.file, { highWaterMark: READ_CHUNK }), size, 'video-mp4', undefined, r.note);
+            videos.push({ path: name, camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: r.start.toISOString(), startSiteLocal: localParts(r.start.getTime(), tz).iso, durationS: r.durationS, videoCodec: r.videoCodec, audio: 'none', method: 're-encoded', videoPackets: 0, cutFrom, gaps });
+          } else if (cutting) {
+            const { out, cut, plan, local, audio, videoCodec } = await cutting;
             const name = unique(`video/${camName}_${compactUtc(new Date(plan.startMs))}.mp4`);
-            await addFile(name, createReadStream(out), cut.size, 'video-mp4', undefined, `${w.camera.name} ${local.text} (${tz})`);
+            await addFile(name, createReadStream(out, { highWaterMark: READ_CHUNK }), cut.size, 'video-mp4', undefined, `${w.camera.name} ${local.text} (${tz})`);
             videos.push({
               path: name,
               camera: w.camera,
@@ -313,7 +408,7 @@ export function packBuilder(deps: PackBuilderDeps) {
               start: new Date(plan.startMs).toISOString(),
               startSiteLocal: local.iso,
               durationS: cut.durationS,
-              videoCodec: probes[0]!.video?.codec ?? 'unknown',
+              videoCodec,
               audio: audio ?? 'none',
               method: 'stream-copy',
               videoPackets: cut.videoPackets,
@@ -376,7 +471,7 @@ export function packBuilder(deps: PackBuilderDeps) {
         const reportHtml = renderPackReport({ input, videos, calls, custody, purpose, keyFingerprint: key.fingerprint, files });
         const htmlBuf = Buffer.from(reportHtml, 'utf8');
         await addFile(PACK_FILES.reportHtml, htmlBuf, htmlBuf.length, 'report-html', undefined, '報告書 (HTML) / report');
-        const pdf = await deps.pdf.render(reportHtml);
+        const pdf = await timed('pdf', () => deps.pdf.render(reportHtml));
         await addFile(PACK_FILES.reportPdf, pdf, pdf.length, 'report-pdf', undefined, '報告書 (PDF) / report');
 
         await report('signing', undefined, true);
@@ -423,12 +518,27 @@ export function packBuilder(deps: PackBuilderDeps) {
         for (const c of calls)
           for (const r of c.recordings)
             if (r.playablePath) contents.push({ path: r.playablePath, kind: 'audio', label: `${c.callerNumber ?? ''} ${r.role} ${localParts(Date.parse(c.start), tz).text}`, offset: offsets.get(r.playablePath)!, size: files.find((f) => f.path === r.playablePath)!.size, mediaType: r.playablePath.endsWith('.m4a') ? 'audio/mp4' : 'application/octet-stream' });
-        const size = await zip.finish();
-        await upload;
+        const size = await timed('zip', () => zip.finish());
+        await timed('upload-complete', () => upload);
         await report('done', undefined, true);
+        const wallMs = performance.now() - wallStart;
+        const sourceBytes = bytesTotal;
+        deps.log?.({
+          level: 'info',
+          msg: 'pack built',
+          packId: input.packId,
+          kind: input.kind,
+          cameras: windows.length,
+          sourceBytes,
+          zipBytes: size,
+          wallMs: Math.round(wallMs),
+          sourceMiBps: Number((sourceBytes / 1048576 / (wallMs / 1000)).toFixed(1)),
+          timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
+        });
         return { objectKey: input.objectKey, contents, size, manifestSha256, signature: sig.toString('base64'), keyFingerprint: key.fingerprint, fileCount: files.length + 4, manifest };
       } catch (e) {
-        pass.destroy(e as Error);
+        await Promise.allSettled([...pending]);
+        out.destroy(e as Error);
         await upload.catch(() => undefined);
         await store.remove(input.objectKey).catch(() => undefined);
         throw e;

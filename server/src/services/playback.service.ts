@@ -7,7 +7,7 @@ import { type Principal, readableSites } from '../domain/principal.ts';
 import { badRequest, forbidden, gone, notFound, rangeNotSatisfiable } from '../domain/errors.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRepository } from '../repositories/segment.repository.ts';
-import { ensureCan } from './access.ts';
+import { auditRefusedRead, ensureCan } from './access.ts';
 import type { AuditService } from './audit.service.ts';
 
 export const MAX_RANGE_MS = 7 * 24 * 3600 * 1000;
@@ -49,7 +49,11 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
   async function scopedCamera(p: Principal, cameraId: string) {
     ensureCan(p, 'footage:read');
     const cam = await cameras.findInSites(cameraId, readableSites(p));
-    if (!cam) throw notFound('camera_not_found', 'camera not found');
+    if (!cam) {
+      const any = await cameras.findInSites(cameraId, 'all');
+      await auditRefusedRead(audit, p, { what: 'camera', targetType: 'camera', targetId: cameraId, siteId: any?.siteId });
+      throw notFound('camera_not_found', 'camera not found');
+    }
     return cam;
   }
 
@@ -128,7 +132,11 @@ export function playbackService(deps: { cameras: CameraRepository; segments: Seg
       if (!seg || (file[2] !== undefined && SEGMENT_EXTENSION[seg.mediaType] !== file[2])) throw notFound('segment_not_found', 'segment not found');
       // Another site's segment answers exactly like a missing one.
       const cam = signed ? undefined : await cameras.findInSites(seg.cameraId, readableSites(access.principal!));
-      if (!signed && !cam) throw notFound('segment_not_found', 'segment not found');
+      if (!signed && !cam) {
+        const any = await cameras.findInSites(seg.cameraId, 'all');
+        await auditRefusedRead(audit, access.principal!, { what: 'segment media', targetType: 'segment', targetId: segmentId, siteId: any?.siteId });
+        throw notFound('segment_not_found', 'segment not found');
+      }
       if (!seg.objectKey) {
         if (seg.deletedAt) throw gone('media_deleted', 'this segment\'s media was deleted by the retention policy');
         throw notFound('media_not_at_centre', 'this segment is still at the store');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { StorageLockService } from './storage-lock.service.ts';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,15 @@ export type DeriveResult = { status: 'derived' | 'skipped'; reason?: string; pla
  * its SHA-256 and size were checked against the row; derivatives go to fixed keys and the row is updated last, so a
  * crash at any point leaves nothing the next attempt cannot redo.
  */
-export function recordingDeriveService(deps: { recordings: RecordingRepository; store: ObjectStore; audio: AudioTools; clock: Clock; workDir?: string | undefined }) {
+export function recordingDeriveService(deps: {
+  recordings: RecordingRepository;
+  store: ObjectStore;
+  audio: AudioTools;
+  clock: Clock;
+  workDir?: string | undefined;
+  /** Object Lock for the derived copies: the call's retention period, legal hold while the call is held. */
+  storageLock?: Pick<StorageLockService, 'recordingStored'> | undefined;
+}) {
   const { recordings, store, audio, clock } = deps;
 
   async function download(key: string, file: string) {
@@ -92,8 +101,8 @@ export function recordingDeriveService(deps: { recordings: RecordingRepository; 
         const playableSize = (await stat(playableFile)).size;
         const waveformSize = (await stat(waveformFile)).size;
         const meta = { 'x-amz-meta-source-sha256': rec.sha256 };
-        await store.put(keys.playable, createReadStream(playableFile), playableSize, { ...meta, 'content-type': spec.mediaType });
-        await store.put(keys.waveform, createReadStream(waveformFile), waveformSize, { ...meta, 'content-type': 'application/json' });
+        const playableVersion = await store.put(keys.playable, createReadStream(playableFile), playableSize, { ...meta, 'content-type': spec.mediaType });
+        const waveformVersion = await store.put(keys.waveform, createReadStream(waveformFile), waveformSize, { ...meta, 'content-type': 'application/json' });
 
         // Both objects are durably stored: only now does the row point at them.
         await recordings.markDerived(
@@ -104,6 +113,7 @@ export function recordingDeriveService(deps: { recordings: RecordingRepository; 
           },
           clock.now(),
         );
+        await deps.storageLock?.recordingStored({ callId: rec.callId, keys: [{ key: keys.playable, ...playableVersion }, { key: keys.waveform, ...waveformVersion }] });
         await job.progress({ step: 'done' });
         return { status: 'derived', playableKey: keys.playable, waveformKey: keys.waveform };
       } catch (e) {

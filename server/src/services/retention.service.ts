@@ -1,5 +1,6 @@
 import type { Clock } from '../adapters/clock.ts';
-import type { ObjectStore } from '../adapters/object-store.ts';
+import { type ObjectStore, StorageRefusedError } from '../adapters/object-store.ts';
+import type { HoldSyncResult, StorageLockService } from './storage-lock.service.ts';
 import { NO_ORIGIN, type Principal, type SystemPrincipal } from '../domain/principal.ts';
 import { RETENTION_CLASSES, RETENTION_DESCRIPTION, type RetentionClass } from '../domain/retention.ts';
 import { badRequest } from '../domain/errors.ts';
@@ -19,6 +20,13 @@ export type RetentionRunResult = {
   recordings: { deleted: number; objects: number; bytes: number; cutoff: string | null };
   /** Objects whose removal failed after their rows were marked: the orphan sweep removes them later. */
   removalFailures: string[];
+  /**
+   * Objects the storage protects (Object Lock): found protected before deleting (the row was restored: it points
+   * at the object again, audited as `retention.delete_refused`), or refused by the storage at the delete.
+   */
+  refused: { key: string; target: 'segment' | 'recording'; id: string; when: 'checked' | 'delete'; reason: string }[];
+  /** The storage's legal holds brought in line with pending evidence holds before the run (null: no object lock). */
+  holdSync: HoldSyncResult | null;
 };
 
 /**
@@ -36,16 +44,34 @@ export function retentionService(deps: {
   audit: AuditService;
   batchSize?: number;
   log?: (line: Record<string, unknown>) => void;
+  /** The storage's Object Lock: holds are synced first, and what it protects is never deleted (issue 15). */
+  storageLock?: Pick<StorageLockService, 'syncHolds' | 'protection'> | undefined;
 }) {
   const batchSize = deps.batchSize ?? 200;
 
-  async function remove(key: string, failures: string[]) {
+  async function remove(key: string, result: RetentionRunResult, target: { type: 'segment' | 'recording'; id: string }) {
     try {
       await deps.store.remove(key);
     } catch (e) {
-      failures.push(key);
+      if (e instanceof StorageRefusedError) {
+        // Reported, not hidden: the bytes stay in the storage; the orphan sweep removes them once the lock ends.
+        result.refused.push({ key, target: target.type, id: target.id, when: 'delete', reason: e.reason });
+        deps.log?.({ level: 'error', msg: 'retention: the storage refused to delete an object (object lock)', key, target, reason: e.reason });
+        return;
+      }
+      result.removalFailures.push(key);
       deps.log?.({ level: 'warn', msg: 'retention: object removal failed; the orphan sweep will remove it', key, error: (e as Error).message });
     }
+  }
+
+  /** The first key of `keys` the storage protects (legal hold, unexpired COMPLIANCE retention), with why. */
+  async function protectedKey(keys: string[]): Promise<{ key: string; reason: string } | null> {
+    if (!deps.storageLock) return null;
+    for (const key of keys) {
+      const p = await deps.storageLock.protection(key).catch(() => null);
+      if (p?.protects) return { key, reason: p.detail?.legalHold ? 'S3 legal hold' : `${p.detail?.retention?.mode} retention until ${p.detail?.retention?.until.toISOString()}` };
+    }
+    return null;
   }
 
   return {
@@ -57,6 +83,8 @@ export function retentionService(deps: {
         segments: { deleted: 0, bytes: 0, cutoff: null },
         recordings: { deleted: 0, objects: 0, bytes: 0, cutoff: null },
         removalFailures: [],
+        refused: [],
+        holdSync: deps.storageLock ? await deps.storageLock.syncHolds() : null,
       };
 
       const footageDays = policies.get('routine_footage');
@@ -66,7 +94,10 @@ export function retentionService(deps: {
         const reason = `retention: routine_footage ${footageDays} days`;
         for (;;) {
           const claimed: ClaimedSegment[] = await deps.tx(async (r) => {
-            const rows = await r.retention.claimExpiredSegments({ cutoff, now, limit: batchSize, reason });
+            // Lock the cameras first (hold writers wait, or we wait for their commit), then decide "not held" afresh.
+            const cameraIds = await r.retention.expiredSegmentCameras({ cutoff, now, limit: batchSize });
+            await r.retention.lockCameraFootage(cameraIds);
+            const rows = await r.retention.claimExpiredSegments({ cutoff, now, limit: batchSize, reason, cameraIds });
             for (const s of rows) {
               await deps.audit.recordWithin(r, RETENTION_ACTOR, {
                 action: 'retention.delete',
@@ -90,11 +121,25 @@ export function retentionService(deps: {
             }
             return rows;
           });
-          for (const s of claimed) await remove(s.objectKey, result.removalFailures);
-          result.segments.deleted += claimed.length;
-          result.segments.bytes += claimed.reduce((n, s) => n + s.byteSize, 0);
+          const removed = [];
+          for (const s of claimed) {
+            const prot = await protectedKey([s.objectKey]);
+            if (prot) {
+              await deps.tx(async (r) => {
+                await r.retention.restoreSegment(s.id, s.objectKey);
+                await deps.audit.recordWithin(r, RETENTION_ACTOR, { action: 'retention.delete_refused', targetType: 'segment', targetId: s.id, siteId: s.siteId, details: { reason: prot.reason, objectKey: s.objectKey, policy: 'routine_footage' } });
+              });
+              result.refused.push({ key: prot.key, target: 'segment', id: s.id, when: 'checked', reason: prot.reason });
+              deps.log?.({ level: 'warn', msg: 'retention: the storage protects an expired segment; kept', key: s.objectKey, reason: prot.reason });
+              continue;
+            }
+            await remove(s.objectKey, result, { type: 'segment', id: s.id });
+            removed.push(s);
+          }
+          result.segments.deleted += removed.length;
+          result.segments.bytes += removed.reduce((n, s) => n + s.byteSize, 0);
           await opts.progress?.({ step: 'segments', deleted: result.segments.deleted });
-          if (claimed.length < batchSize) break;
+          if (claimed.length < batchSize || removed.length === 0) break; // a batch all kept by the storage would come back
         }
       }
 
@@ -105,7 +150,9 @@ export function retentionService(deps: {
         const reason = `retention: routine_calls ${callDays} days`;
         for (;;) {
           const claimed: ClaimedRecording[] = await deps.tx(async (r) => {
-            const rows = await r.retention.claimExpiredRecordings({ cutoff, now, limit: batchSize, reason });
+            const callIds = await r.retention.expiredRecordingCalls({ cutoff, now, limit: batchSize });
+            await r.retention.lockCallMedia(callIds);
+            const rows = await r.retention.claimExpiredRecordings({ cutoff, now, limit: batchSize, reason, callIds });
             for (const rec of rows) {
               await deps.audit.recordWithin(r, RETENTION_ACTOR, {
                 action: 'retention.delete',
@@ -128,12 +175,26 @@ export function retentionService(deps: {
             }
             return rows;
           });
-          for (const rec of claimed) for (const key of rec.objectKeys) await remove(key, result.removalFailures);
-          result.recordings.deleted += claimed.length;
-          result.recordings.objects += claimed.reduce((n, r) => n + r.objectKeys.length, 0);
-          result.recordings.bytes += claimed.reduce((n, r) => n + r.size, 0);
+          const removed = [];
+          for (const rec of claimed) {
+            const prot = await protectedKey(rec.objectKeys);
+            if (prot) {
+              await deps.tx(async (r) => {
+                await r.retention.restoreRecording(rec.id, rec.keys);
+                await deps.audit.recordWithin(r, RETENTION_ACTOR, { action: 'retention.delete_refused', targetType: 'recording', targetId: rec.id, siteId: rec.siteId, details: { reason: prot.reason, objectKeys: rec.objectKeys, policy: 'routine_calls' } });
+              });
+              result.refused.push({ key: prot.key, target: 'recording', id: rec.id, when: 'checked', reason: prot.reason });
+              deps.log?.({ level: 'warn', msg: 'retention: the storage protects an expired recording; kept', keys: rec.objectKeys, reason: prot.reason });
+              continue;
+            }
+            for (const key of rec.objectKeys) await remove(key, result, { type: 'recording', id: rec.id });
+            removed.push(rec);
+          }
+          result.recordings.deleted += removed.length;
+          result.recordings.objects += removed.reduce((n, r) => n + r.objectKeys.length, 0);
+          result.recordings.bytes += removed.reduce((n, r) => n + r.size, 0);
           await opts.progress?.({ step: 'recordings', deleted: result.recordings.deleted });
-          if (claimed.length < batchSize) break;
+          if (claimed.length < batchSize || removed.length === 0) break; // a batch all kept by the storage would come back
         }
       }
       return result;

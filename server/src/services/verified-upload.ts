@@ -25,12 +25,13 @@ class HashingCounter extends Transform {
  * the object is removed and a DomainError says why (`size_mismatch`, `hash_mismatch`, `upload_incomplete`); nothing
  * is left for a row to point at. On success the object is durably stored and a row may point at it.
  */
-export async function storeVerified(store: ObjectStore, key: string, body: Readable, expected: { size: number; sha256: string; mediaType: string }): Promise<void> {
+export async function storeVerified(store: ObjectStore, key: string, body: Readable, expected: { size: number; sha256: string; mediaType: string }): Promise<{ versionId: string | null }> {
   const counter = new HashingCounter(expected.size);
   const pass = new PassThrough();
   const uploading = store.put(key, pass, expected.size, { 'x-amz-meta-sha256': expected.sha256, 'content-type': expected.mediaType });
+  let stored: { versionId: string | null };
   try {
-    await Promise.all([pipeline(body, counter, pass), uploading]);
+    [, stored] = await Promise.all([pipeline(body, counter, pass), uploading]);
   } catch (e) {
     pass.destroy();
     await uploading.catch(() => undefined);
@@ -39,8 +40,9 @@ export async function storeVerified(store: ObjectStore, key: string, body: Reada
     throw badRequest('upload_incomplete', `upload did not complete: ${(e as Error).message}`);
   }
   if (counter.bytes !== expected.size || counter.hash.digest('hex') !== expected.sha256) {
-    await store.remove(key);
+    await store.remove(key, stored);
     if (counter.bytes !== expected.size) throw badRequest('size_mismatch', `declared size ${expected.size} but received ${counter.bytes} bytes`);
     throw badRequest('hash_mismatch', 'SHA-256 of the received bytes does not match the edge hash');
   }
+  return stored;
 }

@@ -76,14 +76,16 @@ const commandJson = (c: CommandRow | null) => c && { id: c.id, status: c.status,
 const Arrival = z
   .object({
     state: z.enum(ARRIVAL_STATES),
-    segments: z.object({ total: z.number(), stored: z.number(), metadataOnly: z.number() }),
+    segments: z.object({ total: z.number(), stored: z.number(), metadataOnly: z.number(), deleted: z.number() }),
     storedMs: z.number(),
     metadataOnlyMs: z.number(),
+    deletedMs: z.number().openapi({ description: 'known footage whose media the retention policy deleted before the case held it' }),
     gapMs: z.number(),
     missingMs: z.number(),
     futureMs: z.number(),
     stored: z.array(Span).openapi({ description: 'stretches whose media is at the centre (segments closer than 500 ms joined)' }),
     atStore: z.array(Span).openapi({ description: 'stretches known from segment metadata whose media is still at the store' }),
+    deleted: z.array(Span).openapi({ description: 'stretches whose media was deleted by the retention policy (reason deleted_by_retention); the rows and edge hashes stay' }),
     missing: z.array(Span),
     gaps: z.array(Span.extend({ reason: z.string(), detail: z.string().nullable() })),
   })
@@ -112,14 +114,16 @@ export const windowJson = (w: WindowView) => ({
   linkedAt: w.linkedAt.toISOString(),
   arrival: {
     state: w.state,
-    segments: { total: w.arrival.segmentCount, stored: w.arrival.storedCount, metadataOnly: w.arrival.metadataOnlyCount },
+    segments: { total: w.arrival.segmentCount, stored: w.arrival.storedCount, metadataOnly: w.arrival.metadataOnlyCount, deleted: w.arrival.deletedCount },
     storedMs: w.arrival.storedMs,
     metadataOnlyMs: w.arrival.metadataOnlyMs,
+    deletedMs: w.arrival.deletedMs,
     gapMs: w.arrival.gapMs,
     missingMs: w.arrival.missingMs,
     futureMs: w.arrival.futureMs,
     stored: w.arrival.storedSpans.map((m) => ({ from: new Date(m.start).toISOString(), to: new Date(m.end).toISOString() })),
     atStore: w.arrival.atStoreSpans.map((m) => ({ from: new Date(m.start).toISOString(), to: new Date(m.end).toISOString() })),
+    deleted: w.arrival.deletedSpans.map((m) => ({ from: new Date(m.start).toISOString(), to: new Date(m.end).toISOString() })),
     missing: w.arrival.missing.map((m) => ({ from: new Date(m.start).toISOString(), to: new Date(m.end).toISOString() })),
     gaps: w.gaps.map((g) => ({ from: g.start.toISOString(), to: g.end.toISOString(), reason: g.reason, detail: g.detail })),
   },
@@ -247,7 +251,7 @@ export const Detail = Incident.extend({
 
 export const LinkOutcome = z.object({
   calls: z.array(z.string()),
-  windows: z.array(z.object({ id: z.string(), cameraId: z.string(), cameraKey: z.string(), from: z.string(), to: z.string(), commandId: z.string().nullable() })),
+  windows: z.array(z.object({ id: z.string(), cameraId: z.string(), cameraKey: z.string(), from: z.string(), to: z.string(), commandId: z.string().nullable(), deletedCount: z.number().openapi({ description: 'segments of the window whose media the retention policy had deleted before the case held it' }) })),
   holds: z.number(),
 });
 

@@ -11,7 +11,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** PostgreSQL, Redis and S3 reachability */
+        /** PostgreSQL, Redis and S3 reachability, and whether the storage itself protects evidence (Object Lock) */
         get: {
             parameters: {
                 query?: never;
@@ -46,6 +46,17 @@ export type paths = {
                                     error?: string;
                                 };
                             };
+                            storage: {
+                                objectLock: boolean;
+                                versioning: boolean;
+                                encryption: boolean;
+                                /**
+                                 * @description `storage`: the bucket has Object Lock, held evidence carries S3 legal holds that no credential can delete through; `application_only`: only the centre's own rules protect it
+                                 * @enum {string}
+                                 */
+                                evidenceProtection: "storage" | "application_only";
+                                warning: string | null;
+                            } | null;
                         };
                     };
                 };
@@ -74,6 +85,17 @@ export type paths = {
                                     error?: string;
                                 };
                             };
+                            storage: {
+                                objectLock: boolean;
+                                versioning: boolean;
+                                encryption: boolean;
+                                /**
+                                 * @description `storage`: the bucket has Object Lock, held evidence carries S3 legal holds that no credential can delete through; `application_only`: only the centre's own rules protect it
+                                 * @enum {string}
+                                 */
+                                evidenceProtection: "storage" | "application_only";
+                                warning: string | null;
+                            } | null;
                         };
                     };
                 };
@@ -561,7 +583,67 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The segment the centre holds with this identity (camera + start): hash, size, duration and where its media is
+         * @description The agent asks before it quarantines a segment refused with 409: the very same segment held here means it was delivered.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    cameraKey: string;
+                    start: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            segmentId: string;
+                            sha256: string;
+                            size: number;
+                            durationMs: number;
+                            /** @enum {string} */
+                            media: "stored" | "at_store" | "deleted";
+                        };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         /**
          * Upload one closed segment; the body streams to S3 and is verified against the edge SHA-256
          * @description Idempotent: the same segment again answers 200 with the stored id. `start` is the real UTC start (ISO 8601).
@@ -664,6 +746,15 @@ export type paths = {
                 };
                 /** @description error */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -795,6 +886,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         post?: never;
@@ -830,7 +930,7 @@ export type paths = {
                         /** Format: date-time */
                         end: string;
                         /** @enum {string} */
-                        reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "other";
+                        reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "disk_full" | "other";
                         /** @default null */
                         detail?: string | null;
                     };
@@ -881,6 +981,15 @@ export type paths = {
                 };
                 /** @description error */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description error */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -968,6 +1077,15 @@ export type paths = {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1004,7 +1122,7 @@ export type paths = {
                         pbxId: string;
                         linkedId: string;
                         /** @enum {string} */
-                        adapter: "asterisk-files" | "drop-folder";
+                        adapter: "asterisk-files" | "drop-folder" | "freepbx";
                         /** @enum {string} */
                         direction: "inbound" | "outbound" | "internal" | "unknown";
                         /**
@@ -1230,7 +1348,7 @@ export type paths = {
                         pbxId: string;
                         linkedId: string;
                         /** @enum {string} */
-                        adapter: "asterisk-files" | "drop-folder";
+                        adapter: "asterisk-files" | "drop-folder" | "freepbx";
                         seq: number;
                         /** @enum {string} */
                         state: "in_progress" | "ended";
@@ -2308,6 +2426,8 @@ export type paths = {
                                     from: string;
                                     to: string;
                                     commandId: string | null;
+                                    /** @description segments of the window whose media the retention policy had deleted before the case held it */
+                                    deletedCount: number;
                                 }[];
                                 holds: number;
                             };
@@ -6667,9 +6787,12 @@ export type components = {
                 total: number;
                 stored: number;
                 metadataOnly: number;
+                deleted: number;
             };
             storedMs: number;
             metadataOnlyMs: number;
+            /** @description known footage whose media the retention policy deleted before the case held it */
+            deletedMs: number;
             gapMs: number;
             missingMs: number;
             futureMs: number;
@@ -6680,6 +6803,11 @@ export type components = {
             }[];
             /** @description stretches known from segment metadata whose media is still at the store */
             atStore: {
+                from: string;
+                to: string;
+            }[];
+            /** @description stretches whose media was deleted by the retention policy (reason deleted_by_retention); the rows and edge hashes stay */
+            deleted: {
                 from: string;
                 to: string;
             }[];
@@ -6855,7 +6983,10 @@ export type components = {
             ip: string | null;
             userAgent: string | null;
             purpose: string | null;
+            /** @description the centre's own id of the request */
             requestId: string | null;
+            /** @description the X-Request-Id the client sent, if any (the client's claim, not the centre's id) */
+            clientRequestId: string | null;
             /** @enum {string} */
             outcome: "success" | "failure";
             details?: unknown;
@@ -6960,7 +7091,7 @@ export type components = {
                     start: string;
                     end: string;
                     /** @enum {string} */
-                    reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "other";
+                    reason: "camera_offline" | "recorder_restart" | "evicted" | "agent_down" | "disk_full" | "other";
                     detail: string | null;
                 }[];
             }[];

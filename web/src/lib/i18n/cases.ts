@@ -102,8 +102,8 @@ export type CaseTexts = {
 
 const CATEGORY_JA = { verbal_abuse: '暴言', threat: '脅迫', excessive_demand: '過剰要求', prolonged_detention: '長時間拘束', violence: '暴力', other: 'その他' };
 const CATEGORY_EN = { verbal_abuse: 'Verbal abuse', threat: 'Threat', excessive_demand: 'Excessive demand', prolonged_detention: 'Prolonged detention', violence: 'Violence', other: 'Other' };
-const GAP_JA: Record<string, string> = { camera_offline: 'カメラ停止', recorder_restart: '録画の再起動', evicted: '容量不足で削除', agent_down: '店舗機器の停止', other: 'その他' };
-const GAP_EN: Record<string, string> = { camera_offline: 'Camera offline', recorder_restart: 'Recorder restart', evicted: 'Evicted for disk space', agent_down: 'Store agent down', other: 'Other' };
+const GAP_JA: Record<string, string> = { camera_offline: 'カメラ停止', recorder_restart: '録画の再起動', evicted: '容量不足で削除', agent_down: '店舗機器の停止', disk_full: '容量不足で録画停止', other: 'その他' };
+const GAP_EN: Record<string, string> = { camera_offline: 'Camera offline', recorder_restart: 'Recorder restart', evicted: 'Evicted for disk space', agent_down: 'Store agent down', disk_full: 'Recording stopped: disk full', other: 'Other' };
 const ACTION_JA: Record<string, string> = {
   'incident.filed': '起票',
   'incident.updated': '内容の変更',
