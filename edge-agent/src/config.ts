@@ -221,7 +221,8 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDi
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   config.stateDir = abs(config.stateDir);
   config.spoolDir = abs(config.spoolDir);
-  return { ok: true, config, secrets: cameraSecrets(config) };
+  const amiSecret = config.pbx?.adapter === 'asterisk-files' ? config.pbx.ami?.secret : undefined;
+  return { ok: true, config, secrets: [...cameraSecrets(config), ...(amiSecret ? [amiSecret] : [])] };
 }
 
 type AnyDef = { type: string; shape?: Record<string, unknown>; innerType?: unknown; element?: unknown; options?: unknown[]; in?: unknown; discriminator?: string };
@@ -351,9 +352,10 @@ export function describeCamera(c: CameraConfig) {
   };
 }
 
-/** The whole config with camera credentials masked (for `check-config` and the start-up log). */
+/** The whole config with camera credentials and the PBX's AMI secret masked (for `check-config` and the start-up log). */
 export function redactConfig(config: AgentConfig) {
-  return { ...config, cameras: config.cameras.map(describeCamera) };
+  const pbx = config.pbx?.adapter === 'asterisk-files' && config.pbx.ami ? { ...config.pbx, ami: { ...config.pbx.ami, secret: '***' } } : config.pbx;
+  return { ...config, cameras: config.cameras.map(describeCamera), pbx };
 }
 
 /**

@@ -162,6 +162,14 @@ describe('agent config', () => {
     assert.ok(!drop.ok && drop.errors.includes("pbx.manifest.columns.calerNumber: unknown key (did you mean 'pbx.manifest.columns.callerNumber'?)"), JSON.stringify(!drop.ok && drop.errors));
   });
 
+  test('the pbx.ami secret is masked in what is shown and handed to the log masker', () => {
+    const r = validateConfig({ ...good, pbx: { id: 'p', adapter: 'asterisk-files', monitorDir: '/m', cdrCsv: '/c', ami: { host: '192.0.2.5', username: 'mamoru', secret: 's3cr3t-value' } } });
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+    assert.ok(r.secrets.includes('s3cr3t-value'));
+    assert.ok(!JSON.stringify(redactConfig(r.config)).includes('s3cr3t-value'));
+    assert.equal(r.config.pbx?.adapter === 'asterisk-files' && r.config.pbx.ami?.port, 5038);
+  });
+
   test('env values that are wrong are reported against the variable', () => {
     const r = validateConfig(good, { MAMORU_AGENT_SERVER_URL: 'not a url', MAMORU_AGENT_HEARTBEAT_SECONDS: '-3' });
     assert.equal(r.ok, false);

@@ -249,7 +249,7 @@ describe('calls: search across thousands of calls', () => {
       ['a partial number, either side, one site', { siteIds: site, numberDigits: '4567890' }, ['call_caller_digits_trgm', 'call_called_digits_trgm']],
       ['a partial number, either side, all sites', { siteIds: 'all', numberDigits: '81312345' }, ['call_caller_digits_trgm', 'call_called_digits_trgm']],
       ['a partial caller number, all sites', { siteIds: 'all', callerDigits: '9012345' }, ['call_caller_digits_trgm']],
-      ['an operator at a site', { siteIds: site, operator: '205', from: new Date(T0), to: new Date(T0 + 7 * DAY) }, ['call_site_operator_idx']],
+      ['an operator at a site (any extension the call rang)', { siteIds: site, operator: '205', from: new Date(T0), to: new Date(T0 + 7 * DAY) }, ['call_operator_extensions_gin']],
       ['notice not played', { siteIds: site, notice: 'no' }, ['call_site_notice_idx']],
       ['congested calls', { siteIds: site, disposition: 'congestion' }, ['call_site_disposition_idx']],
     ];
