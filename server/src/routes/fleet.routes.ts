@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { GAP_REASONS } from '@mamoru/contract/enums';
+import { CALL_DIRECTIONS, CALL_DISPOSITIONS, GAP_REASONS, NOTICE_PLAYED, UPLOAD_MODES } from '@mamoru/contract/enums';
 import { errorResponses, iso, json, router, sessionSecurity as security } from '../http/openapi.ts';
 import type { FleetService, FleetStore } from '../services/fleet.service.ts';
 
@@ -23,7 +23,7 @@ const FleetCamera = z.object({
   key: z.string(),
   name: z.string(),
   place: z.string().nullable(),
-  uploadMode: z.enum(['continuous', 'on-demand']),
+  uploadMode: z.enum(UPLOAD_MODES),
   health: z.string(),
   lastSegmentAt: z.string().nullable(),
   segments: z.number().openapi({ description: 'segments in the window' }),
@@ -49,10 +49,10 @@ const FleetCall = z.object({
   id: z.string(),
   startAt: z.string(),
   endAt: z.string(),
-  direction: z.enum(['inbound', 'outbound', 'internal', 'unknown']),
-  disposition: z.enum(['answered', 'no_answer', 'busy', 'failed', 'congestion', 'unknown']),
+  direction: z.enum(CALL_DIRECTIONS),
+  disposition: z.enum(CALL_DISPOSITIONS),
   durationS: z.number(),
-  noticePlayed: z.enum(['yes', 'no', 'unknown']),
+  noticePlayed: z.enum(NOTICE_PLAYED),
 });
 const FleetStoreSchema = z
   .object({

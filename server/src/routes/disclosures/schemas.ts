@@ -1,4 +1,5 @@
 /** Request and response schemas of the disclosures routes, and the mappers from repository rows to them. */
+import { RECORDING_ROLES } from '@mamoru/contract/enums';
 import { z } from '@hono/zod-openapi';
 import { DECISION_LABELS, DISCLOSURE_DECISIONS, DISCLOSURE_STATUSES, IDENTITY_CHECK_LABELS, IDENTITY_CHECKS } from '../../domain/disclosure.ts';
 import { IsoDate } from '../../http/openapi.ts';
@@ -52,7 +53,7 @@ const Item = z
     site: z.object({ id: z.string(), code: z.string(), name: z.string(), timezone: z.string() }),
     call: z.object({ id: z.string(), start: z.string(), end: z.string(), direction: z.string(), callerNumber: z.string().nullable(), calledNumber: z.string().nullable(), operatorExtension: z.string().nullable() }),
     recording: z
-      .object({ id: z.string(), name: z.string(), role: z.enum(['mixed', 'caller', 'operator', 'stereo']), format: z.string(), durationS: z.number().nullable(), channels: z.number().nullable(), size: z.number(), sha256: z.string(), stored: z.boolean() })
+      .object({ id: z.string(), name: z.string(), role: z.enum(RECORDING_ROLES), format: z.string(), durationS: z.number().nullable(), channels: z.number().nullable(), size: z.number(), sha256: z.string(), stored: z.boolean() })
       .nullable(),
     camera: z.object({ id: z.string(), key: z.string(), name: z.string(), place: z.string().nullable() }).nullable(),
     window: z.object({ from: z.string(), to: z.string() }).nullable(),
