@@ -158,11 +158,11 @@ describe('incidents in the web app, end to end', { timeout: 180_000 }, () => {
       assert.equal(await page.locator('[data-testid=nav-audit]').count(), 0);
       await context.close();
     }
-    // Security at site A: the case waits for review on the home page; no filing (the role does not file).
+    // Security at site A: the case waits for review on the home page; security files too (at the sites it covers).
     {
       const { context, page } = await signedIn(browser, centre.url, scene.users.secA);
       await page.locator('[data-testid=home-review]').filter({ hasText: filedNumber }).waitFor();
-      assert.equal(await page.locator('[data-testid=home-file]').count(), 0);
+      assert.equal(await page.locator('[data-testid=home-file]').count(), 1);
       assert.equal(await apiStatus(page, `/api/v1/incidents/${filedId}`), 200);
       await noSeriousViolations(page, 'security home');
       await context.close();
