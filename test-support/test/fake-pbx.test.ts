@@ -44,7 +44,10 @@ test('three calls (speech audio, one unanswered) → the adapter seals them with
     if (c.answered) {
       assert.equal(got.disposition, 'answered');
       assert.deepEqual(got.operator, { extension: c.operator, name: null, source: 'dstchannel' });
-      assert.deepEqual(got.notice, { played: 'yes', method: 'userfield', atUtc: null });
+      const { evidence, ...notice } = got.notice;
+      assert.deepEqual(notice, { played: 'yes', method: 'userfield', atUtc: null });
+      // The CDR row whose userfield said so travels with the call as the evidence.
+      assert.deepEqual(evidence?.map((e) => [e.source, e.raw]), [['cdr_csv', c.cdrLine.slice(0, -1)]]);
       assert.deepEqual(got.recordings.map((r) => r.role).sort(), ['caller', 'mixed', 'operator']);
       for (const r of got.recordings) assert.equal(r.sha256, await sha256File(got.files[r.name]!));
       assert.ok(got.recordings[0]!.durationS! > 20, 'speech from make-test-call.sh');
