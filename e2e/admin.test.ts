@@ -8,9 +8,8 @@
  * the screenshots.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,10 +18,10 @@ import { sql } from 'kysely';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startCentre, type TestCentre } from '../server/test/helpers/centre.ts';
 import { segmentRow } from '../server/test/helpers/segment-rows.ts';
+import { seriousViolations } from './helpers/axe.ts';
 
 const WEB_BUILD = fileURLToPath(new URL('../web/build', import.meta.url));
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 type User = { id: string; login: string; password: string };
 
@@ -86,17 +85,9 @@ describe('stores, audit and admin pages, end to end', { timeout: 180_000 }, () =
     await page.click('[data-testid=signin-form] button[type=submit]');
     await page.locator('[data-testid=who]').waitFor();
   }
-  /** axe-core inside the page: the serious and critical violations (none expected). */
+  /** axe-core inside the page (e2e/helpers/axe.ts): no serious or critical violation. */
   async function axe(page: Page, what: string) {
-    // Through the debugging protocol, not a <script> tag: the page's Content-Security-Policy refuses inline scripts.
-    await page.evaluate(AXE);
-    // A string, so that this file needs no DOM types.
-    const found = (await page.evaluate(`(async () => {
-      const r = await axe.run(document);
-      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ' (' + v.impact + '): ' + JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target)));
-    })()`)) as string[];
-    assert.deepEqual(found, [], `axe on ${what}`);
+    assert.deepEqual(await seriousViolations(page), [], `axe on ${what}`);
   }
   const shot = (page: Page, name: string) => page.screenshot({ path: join(shots(), `${name}.png`), fullPage: true });
 
