@@ -1,0 +1,12 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { createS3Store } from '../server/src/adapters/object-store.ts';
+import { TEST_ENV, uniqueName } from '../test-support/src/env.ts';
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const store = createS3Store({ endpoint: TEST_ENV.s3Endpoint, accessKey: TEST_ENV.s3AccessKey, secretKey: TEST_ENV.s3SecretKey, bucket: uniqueName('vu').toLowerCase().replaceAll('_', '-'), region: 'us-east-1' });
+console.log('ensure'); await store.ensureBucket();
+console.log('probe'); console.log(await store.verifiesPayloadHash());
+const body = randomBytes(300_000);
+const chunked = (b: Buffer, piece = 64 * 1024) => Readable.from((function* () { for (let i = 0; i < b.length; i += piece) yield b.subarray(i, i + piece); })());
+console.log('bad'); await store.putSigned('direct/bad', chunked(body), body.length, sha(Buffer.from('other'))).catch((e) => console.log('err', e.constructor.name));
+console.log('good'); console.log(await store.putSigned('direct/good', chunked(body), body.length, sha(body)));
