@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { finished, Readable, Writable } from 'node:stream';
 import * as Minio from 'minio';
 
 export interface StoredObject {
@@ -244,7 +244,9 @@ export function createS3Store(s: S3Settings): ObjectStore {
       }
     },
     async put(key, body, size, metadata = {}, lock = {}) {
-      const r = await client.putObject(bucket, key, body, size, metadata);
+      // The minio client pipes the body without watching it: a body that fails would leave putObject waiting forever.
+      const bodyFailed = new Promise<never>((_, reject) => finished(body, { writable: false }, (e) => e && reject(e)));
+      const r = await Promise.race([client.putObject(bucket, key, body, size, metadata), bodyFailed]);
       const versionId = (r as { versionId?: string | null }).versionId ?? null;
       if ((lock.retainUntil || lock.legalHold) && (await lockOn())) {
         const opts = versionId ? { versionId } : {};

@@ -6,10 +6,13 @@ import { badRequest, DomainError } from '../domain/errors.ts';
 
 /**
  * Counts bytes as they pass (and hashes them when `hash` is given); fails the stream past `size`, and at its end when
- * fewer than `size` arrived, so the store never gets more or fewer bytes than were declared.
+ * fewer than `size` arrived, so the store never gets more or fewer bytes than were declared. The chunk that completes
+ * `size` is held back until the body has ended: S3 never receives a whole object from a body that then turns out to
+ * be longer than declared (it would store it while the request is being refused).
  */
 class Counter extends Transform {
   bytes = 0;
+  private last: Buffer | null = null;
   constructor(private readonly size: number, readonly hash: Hash | null) {
     super();
   }
@@ -17,10 +20,13 @@ class Counter extends Transform {
     this.bytes += chunk.length;
     if (this.bytes > this.size) return cb(badRequest('size_mismatch', `body exceeds the declared size ${this.size}`));
     this.hash?.update(chunk);
-    cb(null, chunk);
+    if (this.bytes < this.size) return cb(null, chunk);
+    this.last = chunk;
+    cb();
   }
-  override _flush(cb: (err?: Error | null) => void) {
-    cb(this.bytes === this.size ? null : badRequest('size_mismatch', `declared size ${this.size} but received ${this.bytes} bytes`));
+  override _flush(cb: (err?: Error | null, data?: Buffer) => void) {
+    if (this.bytes !== this.size) return cb(badRequest('size_mismatch', `declared size ${this.size} but received ${this.bytes} bytes`));
+    cb(null, this.last ?? undefined);
   }
 }
 
