@@ -60,7 +60,7 @@ export interface ObjectStore {
    * Stores exactly `size` bytes of `body` (at most MAX_SINGLE_PUT_BYTES) in ONE PUT whose signature carries `sha256`
    * (hex) as the payload hash, streamed through without buffering or hashing here. A backend that verifies payload
    * hashes (see verifiesPayloadHash) refuses other bytes with PayloadHashMismatchError and stores nothing. `lock` travels
-   * on the PUT itself as Object Lock headers (no second request). The caller must make sure `body` ends after exactly
+   * on the PUT itself as Object Lock headers (no second request) where the backend accepts that, else follows it. The caller must make sure `body` ends after exactly
    * `size` bytes or errors (a short body would leave S3 waiting for the rest).
    */
   putSigned(key: string, body: Readable, size: number, sha256: string, metadata?: Record<string, string>, lock?: PutLock): Promise<{ versionId: string | null }>;
@@ -189,24 +189,61 @@ export function createS3Store(s: S3Settings): ObjectStore {
     if (size > MAX_SINGLE_PUT_BYTES) throw new RangeError(`one PUT carries at most ${MAX_SINGLE_PUT_BYTES} bytes`);
     const headers: Record<string, string | number> = { 'Content-Length': size };
     for (const [k, v] of Object.entries(metadata)) headers[/^(x-amz-|content-|cache-control|expires)/i.test(k) ? k : `x-amz-meta-${k}`] = v;
-    if ((lock.retainUntil || lock.legalHold) && (await lockOn())) {
-      if (lock.retainUntil) {
-        headers['x-amz-object-lock-mode'] = 'GOVERNANCE';
-        headers['x-amz-object-lock-retain-until-date'] = lock.retainUntil.toISOString();
-      }
-      if (lock.legalHold) headers['x-amz-object-lock-legal-hold'] = 'ON';
-    }
+    const locking = Boolean(lock.retainUntil || lock.legalHold) && (await lockOn());
+    const onThePut = locking && (await lockHeadersAccepted());
+    if (onThePut) Object.assign(headers, lockHeaders(lock));
+    let versionId: string | null;
     try {
       // makeRequestStreamAsync is minio's own streaming request (what putObject uses for a single PUT), signed with the
       // payload hash we give it instead of one it computes.
       const res = await putClient.makeRequestStreamAsync({ method: 'PUT', bucketName: bucket, objectName: key, headers }, body, sha256, [200], s.region);
       res.resume();
       const v = res.headers['x-amz-version-id'];
-      return { versionId: typeof v === 'string' && v !== 'null' ? v : null };
+      versionId = typeof v === 'string' && v !== 'null' ? v : null;
     } catch (e) {
       if (codeOf(e) === 'XAmzContentSHA256Mismatch') throw new PayloadHashMismatchError(key);
       throw e;
     }
+    if (locking && !onThePut) await lockAfterPut(key, versionId, lock);
+    return { versionId };
+  }
+
+  const lockHeaders = (lock: PutLock): Record<string, string> => ({
+    ...(lock.retainUntil ? { 'x-amz-object-lock-mode': 'GOVERNANCE', 'x-amz-object-lock-retain-until-date': lock.retainUntil.toISOString() } : {}),
+    ...(lock.legalHold ? { 'x-amz-object-lock-legal-hold': 'ON' } : {}),
+  });
+  /** Object Lock settings by separate requests, after the object is stored (where the PUT could not carry them). */
+  async function lockAfterPut(key: string, versionId: string | null, lock: PutLock) {
+    const opts = versionId ? { versionId } : {};
+    if (lock.legalHold) await (client.setObjectLegalHold(bucket, key, { status: 'ON', ...opts } as never) as unknown as Promise<void>);
+    if (lock.retainUntil) {
+      await client.putObjectRetention(bucket, key, { mode: 'GOVERNANCE', retainUntilDate: lock.retainUntil.toISOString(), governanceBypass: true, ...opts } as never);
+    }
+  }
+  /**
+   * Whether a PUT may carry Object Lock headers without a Content-MD5 (radosgw and MinIO accept it; AWS has asked for
+   * a checksum with them): probed once with a one-byte object retained for a minute, removed with the bypass.
+   */
+  let lockHeadersOk: boolean | undefined;
+  async function lockHeadersAccepted(): Promise<boolean> {
+    if (lockHeadersOk !== undefined) return lockHeadersOk;
+    const key = `.mamoru/probe/lock-headers-${randomUUID()}`;
+    const one = Buffer.from('m');
+    try {
+      const res = await putClient.makeRequestStreamAsync(
+        { method: 'PUT', bucketName: bucket, objectName: key, headers: { 'Content-Length': 1, ...lockHeaders({ retainUntil: new Date(Date.now() + 60_000) }) } },
+        one,
+        createHash('sha256').update(one).digest('hex'),
+        [200],
+        s.region,
+      );
+      res.resume();
+      lockHeadersOk = true;
+    } catch {
+      lockHeadersOk = false;
+    }
+    for (const v of await versions(key).catch(() => [])) await removeVersion(key, v.versionId).catch(() => undefined);
+    return lockHeadersOk;
   }
 
   return {
@@ -248,13 +285,7 @@ export function createS3Store(s: S3Settings): ObjectStore {
       const bodyFailed = new Promise<never>((_, reject) => finished(body, { writable: false }, (e) => e && reject(e)));
       const r = await Promise.race([client.putObject(bucket, key, body, size, metadata), bodyFailed]);
       const versionId = (r as { versionId?: string | null }).versionId ?? null;
-      if ((lock.retainUntil || lock.legalHold) && (await lockOn())) {
-        const opts = versionId ? { versionId } : {};
-        if (lock.legalHold) await (client.setObjectLegalHold(bucket, key, { status: 'ON', ...opts } as never) as unknown as Promise<void>);
-        if (lock.retainUntil) {
-          await client.putObjectRetention(bucket, key, { mode: 'GOVERNANCE', retainUntilDate: lock.retainUntil.toISOString(), governanceBypass: true, ...opts } as never);
-        }
-      }
+      if ((lock.retainUntil || lock.legalHold) && (await lockOn())) await lockAfterPut(key, versionId, lock);
       return { versionId };
     },
     async stat(key) {
