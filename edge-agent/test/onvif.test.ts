@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { startOnvifSim, type OnvifSimHandle } from '../../test-support/src/onvif-sim.ts';
+import { PRE_AUTH_ACTIONS, startOnvifSim, type OnvifSimHandle } from '../../test-support/src/onvif-sim.ts';
 import {
   createNodeOnvifGateway,
   maskCredentials,
@@ -67,10 +67,13 @@ describe('ONVIF adapter over node-onvif, against the simulated camera', () => {
       ],
     );
     assert.match(d.profiles[0]!.snapshotUri ?? '', /snapshot\?profile=Profile_1$/);
-    // node-onvif sent GetSystemDateAndTime first, then authenticated calls with a Created carrying an xmlns.
+    // node-onvif sent GetSystemDateAndTime first, then WS-UsernameToken on every call outside the PRE_AUTH class (with a
+    // Created carrying an xmlns).
     const seen = sim.requests.slice(-12);
     assert.equal(seen[0]!.action, 'GetSystemDateAndTime');
-    assert.ok(seen.slice(1).every((r) => r.auth === 'ok' && r.createdHadAttributes));
+    const authed = seen.filter((r) => !PRE_AUTH_ACTIONS.includes(r.action ?? ''));
+    assert.ok(authed.length >= 8);
+    assert.ok(authed.every((r) => r.auth === 'ok' && r.wsse === 'ok' && r.createdHadAttributes), JSON.stringify(seen));
   });
 
   test('describe by xaddr gives the same device', async () => {
