@@ -13,7 +13,7 @@ import {
   OnvifProfileNotFoundError,
   OnvifTargetError,
   OnvifTimeoutError,
-  OnvifUnreachableError,
+  OnvifRefusedError,
   resolveStreamUrl,
   SecretUrl,
   withCredentials,
@@ -103,12 +103,12 @@ describe('ONVIF adapter over node-onvif, against the simulated camera', () => {
     assert.equal(sim.requests.at(-1)!.auth, 'missing');
   });
 
-  test('unreachable (nothing listening) → OnvifUnreachableError quickly', async () => {
+  test('nothing listening (connection refused) → OnvifRefusedError quickly', async () => {
     const port = await closedPort();
     const started = Date.now();
     await assert.rejects(gateway.describe({ host: '127.0.0.1', port, username: USER, password: PASS }), (e: unknown) => {
-      assert.ok(e instanceof OnvifUnreachableError, String(e));
-      assert.equal(e.code, 'onvif_unreachable');
+      assert.ok(e instanceof OnvifRefusedError, String(e));
+      assert.equal(e.code, 'onvif_refused');
       assert.match(e.detail ?? '', /ECONNREFUSED/);
       return true;
     });
