@@ -5,7 +5,7 @@
  *   run [--config FILE]
  *   check-config [--config FILE]
  *   status [--config FILE]
- *   discover [--timeout ms] [--username u] [--password p] [--json]   (docs/onvif.md)
+ *   discover [--timeout ms] [--host h[:port]]... [--username u] [--password p] [--json]   (docs/onvif.md)
  *
  * The config file is --config, else $MAMORU_AGENT_CONFIG, else ./agent.yaml. Exit codes: 0 ok, 1 failure,
  * 2 bad usage or invalid configuration.

@@ -146,13 +146,15 @@ const slug = (s: string) =>
 
 /**
  * One camera entry per profile with an RTSP URI, in the agent's config format. Keys are made from the device's name
- * (or maker/model/serial when the name has no ASCII letters) and the profile token, unique within `taken`.
+ * (or model and serial when the name is not plain ASCII) and the profile token, unique within `taken`.
  */
 export function cameraEntries(d: DiscoveredDevice, x: DeviceDescription, username: string | undefined, taken: Set<string>): CameraEntry[] {
   const u = new URL(x.xaddr);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const port = Number(u.port || 80);
-  const base = slug(d.name ?? '') || slug([x.model, x.serial].filter(Boolean).join('-')) || slug(host) || 'camera';
+  // A name in another script (レジ1) would slug to almost nothing: then model and serial make the key.
+  const asciiName = d.name && /^[\x20-\x7e]+$/.test(d.name) ? slug(d.name) : '';
+  const base = asciiName || slug([x.model, x.serial].filter(Boolean).join('-')) || slug(host) || 'camera';
   const label = d.name ?? ([x.maker, x.model].filter(Boolean).join(' ') || host);
   const out: CameraEntry[] = [];
   for (const p of x.profiles.filter((q: MediaProfile) => q.streamUri)) {
