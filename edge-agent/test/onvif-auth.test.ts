@@ -15,6 +15,7 @@ import {
   OnvifAuthError,
   OnvifNotOnvifError,
   OnvifRefusedError,
+  OnvifTimeoutError,
   resolveStreamUrl,
   type DeviceDescription,
 } from '../src/onvif/index.ts';
@@ -147,6 +148,20 @@ describe('describe chooses the way the camera asks for', () => {
   test('both, wrong password → OnvifAuthError', async () => {
     await withSim({ auth: 'both' }, async (sim) => {
       await assert.rejects(gateway.describe({ xaddr: sim.xaddr, username: USER, password: 'wrong-one' }), (e: unknown) => e instanceof OnvifAuthError);
+    });
+  });
+
+  test("one deadline covers node-onvif's attempt and ours: a slow Digest camera times out at timeoutMs", async () => {
+    await withSim({ auth: 'digest', responseDelayMs: 150 }, async (sim) => {
+      const started = Date.now();
+      await assert.rejects(gateway.describe({ xaddr: sim.xaddr, username: USER, password: PASS, timeoutMs: 700 }), (e: unknown) => {
+        assert.ok(e instanceof OnvifTimeoutError, String(e));
+        assert.match(e.message, /did not answer within 700 ms/);
+        return true;
+      });
+      const ms = Date.now() - started;
+      assert.ok(ms >= 690 && ms < 1500, `took ${ms} ms`);
+      assert.ok(sim.requests.some((r) => r.status === 401), 'node-onvif got the challenge and handed over before the deadline');
     });
   });
 
