@@ -151,6 +151,32 @@ describe('describe chooses the way the camera asks for', () => {
     });
   });
 
+  test('a camera that refuses WS-UsernameToken with 401 + the SOAP fault (no challenge) is still served', async () => {
+    await withSim({ auth: 'ws-security' }, async (sim) => {
+      // A proxy that turns the simulator's 400 NotAuthorized into 401 without WWW-Authenticate, as some cameras answer.
+      const proxy = createHttpServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', async () => {
+          const r = await fetch(`http://127.0.0.1:${sim.port}${req.url}`, { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: Buffer.concat(chunks) });
+          const body = await r.text();
+          res.writeHead(r.status === 400 && body.includes('ter:NotAuthorized') ? 401 : r.status, { 'content-type': r.headers.get('content-type') ?? 'text/plain' }).end(body);
+        });
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+      try {
+        const port = (proxy.address() as AddressInfo).port;
+        const d = await gateway.describe({ host: '127.0.0.1', port, username: USER, password: PASS });
+        assert.equal(d.serial, 'ACME-0042');
+        assert.equal(d.profiles.length, 2);
+        await assert.rejects(gateway.describe({ host: '127.0.0.1', port, username: USER, password: 'wrong-pw' }), (e: unknown) => e instanceof OnvifAuthError && /WS-UsernameToken/.test(e.detail ?? ''));
+      } finally {
+        proxy.closeAllConnections();
+        await new Promise<void>((r) => proxy.close(() => r()));
+      }
+    });
+  });
+
   test("one deadline covers node-onvif's attempt and ours: a slow Digest camera times out at timeoutMs", async () => {
     await withSim({ auth: 'digest', responseDelayMs: 150 }, async (sim) => {
       const started = Date.now();

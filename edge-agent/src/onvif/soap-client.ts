@@ -171,8 +171,10 @@ export class SoapSession {
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`answer larger than ${MAX_RESPONSE_BYTES} bytes`));
-          else chunks.push(c);
+          if (size > MAX_RESPONSE_BYTES) {
+            reject(new OnvifNotOnvifError(this.device, 'not_soap', `${action}: the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
+            req.destroy();
+          } else chunks.push(c);
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', (e) => reject(this.#networkError(e)));
@@ -209,13 +211,17 @@ export class SoapSession {
         const stale = /stale\s*=\s*"?true/i.test(Array.isArray(www) ? www.join(',') : (www ?? ''));
         if (!this.#hasCredentials) throw new OnvifAuthError(this.device, `HTTP 401: the device wants credentials (${challengeSchemes(www).join(', ') || 'no challenge'}) and none were given`);
         if (authorization && !stale) throw new OnvifAuthError(this.device, `HTTP Digest: ${action} refused the username/password (401)`);
-        if (!this.#digest.accept(www)) {
-          const schemes = challengeSchemes(www);
-          if (!this.#isSoap(res.body) && schemes.length === 0) throw new OnvifNotOnvifError(this.device, 'not_soap', `HTTP 401 without a Digest challenge to ${action}`);
-          throw new OnvifProtocolError(this.device, `ONVIF device ${this.device} asks for HTTP ${schemes.join('/') || 'authentication without a challenge'}, not Digest; ONVIF uses Digest or WS-UsernameToken`, `HTTP 401 ${schemes.join(', ')}`);
+        if (this.#digest.accept(www)) {
+          this.used.digest = true;
+          continue;
         }
-        this.used.digest = true;
-        continue;
+        const schemes = challengeSchemes(www);
+        if (schemes.length > 0) {
+          throw new OnvifProtocolError(this.device, `ONVIF device ${this.device} asks for HTTP ${schemes.join('/')} authentication, not Digest; ONVIF uses Digest or WS-UsernameToken`, `HTTP 401 ${schemes.join(', ')}`);
+        }
+        // A 401 without any challenge: some cameras answer a refused WS-UsernameToken so, with the SOAP fault in the
+        // body; that is handled below like the usual 400. Anything else is not ONVIF.
+        if (!this.#isSoap(res.body)) throw new OnvifNotOnvifError(this.device, 'not_soap', `HTTP 401 without a challenge or a SOAP fault to ${action}`);
       }
       const parsed = this.#parse(res, action);
       const fault = faultOf(parsed);
