@@ -177,6 +177,20 @@ describe('describe chooses the way the camera asks for', () => {
     });
   });
 
+  test('credentials node-onvif cannot send (non-ASCII, "<", "&") go through our client, over either kind of auth', async () => {
+    for (const auth of ['ws-security', 'digest', 'both'] as const) {
+      const credentials = { username: '店長<a&b>', password: 'パスワード<&>"1' };
+      await withSim({ auth, credentials }, async (sim) => {
+        const d = await gateway.describe({ xaddr: sim.xaddr, ...credentials });
+        assert.equal(d.serial, 'ACME-0042', auth);
+        await assert.rejects(gateway.describe({ xaddr: sim.xaddr, username: credentials.username, password: 'パスワード2' }), (e: unknown) => e instanceof OnvifAuthError, auth);
+        const r = await resolveStreamUrl({ host: '127.0.0.1', port: sim.port, ...credentials });
+        assert.equal(decodeURIComponent(new URL(r.url.reveal()).password), credentials.password);
+        assert.equal(decodeURIComponent(new URL(r.url.reveal()).username), credentials.username);
+      });
+    }
+  });
+
   test("one deadline covers node-onvif's attempt and ours: a slow Digest camera times out at timeoutMs", async () => {
     await withSim({ auth: 'digest', responseDelayMs: 150 }, async (sim) => {
       const started = Date.now();

@@ -158,8 +158,7 @@ describe('ONVIF adapter over node-onvif, against the simulated camera', () => {
       [{ xaddr: 'https://127.0.0.1/onvif/device_service' }, /only http:\/\//],
       [{ host: '127.0.0.1/evil', port: 80 }, /not a host/],
       [{ host: '127.0.0.1', port: 70000 }, /port must be/],
-      [{ xaddr: sim.xaddr, username: USER, password: 'パスワード' }, /non-ASCII/],
-      [{ xaddr: sim.xaddr, username: USER, password: 'a<b' }, /'<', '>'/],
+      [{ xaddr: sim.xaddr, username: USER, password: 'pass\nword' }, /control characters/],
       [{ xaddr: sim.xaddr, password: 'lonely' }, /without a username/],
       [{ xaddr: sim.xaddr, username: USER, password: PASS, timeoutMs: 0 }, /timeoutMs/],
     ];
@@ -169,7 +168,7 @@ describe('ONVIF adapter over node-onvif, against the simulated camera', () => {
         assert.ok(e instanceof OnvifTargetError, `${JSON.stringify(target)}: ${String(e)}`);
         assert.equal(e.code, 'onvif_bad_target');
         assert.match(e.message, msg);
-        assert.ok(!e.message.includes('パスワード') && !e.message.includes('lonely'));
+        assert.ok(!e.message.includes('pass\nword') && !e.message.includes('lonely'));
         return true;
       });
     }

@@ -329,7 +329,17 @@ function checkDigest(
   if (!header) return 'missing';
   const p = parseDigestParams(header);
   if (!p) return 'not-digest';
-  const { username, nonce, uri, response, nc, cnonce } = p;
+  const { nonce, uri, response, nc, cnonce } = p;
+  // RFC 7616: a username that is not ASCII comes as username*=UTF-8''percent-encoded.
+  let username = p.username;
+  if (username === undefined && p['username*'] !== undefined) {
+    const m = /^UTF-8''(.*)$/i.exec(p['username*']);
+    try {
+      username = m ? decodeURIComponent(m[1]!) : undefined;
+    } catch {
+      username = undefined;
+    }
+  }
   if (username === undefined || nonce === undefined || uri === undefined || response === undefined || nc === undefined || cnonce === undefined) return 'malformed';
   if (p.realm !== realm || p.qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(nc) || uri !== req.uri) return 'malformed';
   const algorithm = algorithms.find((a) => a.toLowerCase() === (p.algorithm ?? 'MD5').toLowerCase());

@@ -62,6 +62,9 @@ export function usableChallenges(values: string | string[] | undefined): DigestC
 /** The schemes named in WWW-Authenticate (e.g. ['Basic']), for error messages. */
 export const challengeSchemes = (values: string | string[] | undefined): string[] => splitChallenges(values).map((c) => c.split(/\s/)[0]!);
 
+/** RFC 8187 value encoding: UTF-8, percent-encoded except attr-char. */
+const encodeRfc8187 = (s: string) => encodeURIComponent(s).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 const quote = (s: string) => `"${s.replace(/(["\\])/g, '\\$1')}"`;
 
 /** The Authorization header value answering `c` for one request. */
@@ -76,7 +79,9 @@ export function digestAuthorization(
   if (c.algorithm.endsWith('-sess')) ha1 = h(`${ha1}:${c.nonce}:${cnonce}`);
   const ha2 = h(`${req.method}:${req.uri}`);
   const response = c.qop ? h(`${ha1}:${c.nonce}:${nc}:${cnonce}:auth:${ha2}`) : h(`${ha1}:${c.nonce}:${ha2}`);
-  const parts = [`username=${quote(req.username)}`, `realm=${quote(c.realm)}`, `nonce=${quote(c.nonce)}`, `uri=${quote(req.uri)}`, `algorithm=${c.algorithm}`];
+  // A username that is not plain ASCII goes as RFC 7616 `username*` (RFC 8187 UTF-8 percent-encoding).
+  const user = /^[\x20-\x7e]*$/.test(req.username) ? `username=${quote(req.username)}` : `username*=UTF-8''${encodeRfc8187(req.username)}`;
+  const parts = [user, `realm=${quote(c.realm)}`, `nonce=${quote(c.nonce)}`, `uri=${quote(req.uri)}`, `algorithm=${c.algorithm}`];
   if (c.qop) parts.push('qop=auth', `nc=${nc}`, `cnonce=${quote(cnonce)}`);
   parts.push(`response=${quote(response)}`);
   if (c.opaque !== null) parts.push(`opaque=${quote(c.opaque)}`);

@@ -113,12 +113,17 @@ export function createNodeOnvifGateway(opts: NodeOnvifGatewayOptions = {}): Onvi
     const username = target.username ?? '';
     const password = target.password ?? '';
     const secrets = [password];
-    if (NODE_ONVIF_BAD_CHARS.test(username) || NODE_ONVIF_BAD_CHARS.test(password)) {
-      throw new OnvifTargetError(`ONVIF credentials for ${device} contain '<', '>' or non-ASCII characters, which node-onvif cannot send`, device);
-    }
     if (password && !username) throw new OnvifTargetError(`a password was given for ${device} without a username`, device);
     const timeoutMs = target.timeoutMs ?? defaultTimeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new OnvifTargetError(`timeoutMs must be a positive integer, got ${timeoutMs}`, device);
+    if (/[\u0000-\u001f\u007f]/.test(username) || /[\u0000-\u001f\u007f]/.test(password)) {
+      throw new OnvifTargetError(`ONVIF credentials for ${device} contain control characters`, device);
+    }
+    // node-onvif cannot send '<', '>' or non-ASCII credentials: our own client can (XML-escaped, UTF-8), and follows
+    // whatever the camera asks for from the first request on.
+    if (NODE_ONVIF_BAD_CHARS.test(username) || NODE_ONVIF_BAD_CHARS.test(password)) {
+      return describeOverSoap(new SoapSession({ xaddr, username, password, timeoutMs, signal: AbortSignal.timeout(timeoutMs) }), xaddr);
+    }
 
     let dev: onvif.OnvifDevice;
     try {
