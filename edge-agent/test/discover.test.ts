@@ -10,7 +10,10 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { parse as parseYaml } from 'yaml';
 import { DiscoverUsageError, parseDiscoverArgs, runDiscover, type DiscoverReport } from '../src/cli/discover.ts';
 import { validateConfig } from '../src/config.ts';
-import { createNodeOnvifGateway, type DiscoveredDevice, type OnvifGateway } from '../src/onvif/index.ts';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNodeOnvifGateway, fetchSnapshot, OnvifAuthError, type DiscoveredDevice, type OnvifGateway } from '../src/onvif/index.ts';
 
 describe('parseDiscoverArgs', () => {
   test('flags, env fallback for credentials, defaults', () => {
@@ -226,6 +229,35 @@ describe('discover --host: each address checked directly, with a plain verdict a
     assert.equal(r!.error?.problem, 'credentials');
     assert.match(o, /problem {3}the device speaks ONVIF and wants a username and password/);
     assert.match(o, /hint {6}give --username/);
+  });
+
+  test('--snapshots saves one JPEG per entry, fetched behind HTTP Digest; a wrong password or a web page is refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'discover-snap-'));
+    try {
+      let o = '';
+      const argv = ['--host', wsse.xaddr, '--host', digest.xaddr, '--username', 'inst', '--snapshots', dir];
+      const rs = await runDiscover(parseDiscoverArgs(argv, { ONVIF_PASSWORD: PASSWORD }), { write: (x: string) => (o += x) });
+      assert.ok(!o.includes(PASSWORD));
+      const saved = rs.flatMap((r) => r.snapshots);
+      assert.equal(saved.length, 3, o);
+      const sizes: [number, number][] = [];
+      for (const sn of saved) {
+        assert.equal(sn.error, null, sn.error ?? '');
+        assert.equal(sn.file, join(dir, `${sn.key}.jpg`));
+        assert.match(o, new RegExp(`snapshot  ${sn.key}: .*${sn.key}\\.jpg \\(\\d+ bytes\\)`));
+        const jpeg = await readFile(sn.file!);
+        assert.deepEqual([...jpeg.subarray(0, 2)], [0xff, 0xd8]);
+        const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+        sizes.push([jpeg.readUInt16BE(sof + 7), jpeg.readUInt16BE(sof + 5)]);
+      }
+      assert.deepEqual(sizes, [[1920, 1080], [640, 360], [2560, 1440]]);
+      const uri = rs[1]!.description!.profiles[0]!.snapshotUri!;
+      await assert.rejects(fetchSnapshot({ uri, username: 'inst', password: 'wrong', timeoutMs: 5000 }), (e: unknown) => e instanceof OnvifAuthError);
+      await assert.rejects(fetchSnapshot({ uri, timeoutMs: 5000 }), (e: unknown) => e instanceof OnvifAuthError && /none were given/.test(e.detail ?? ''));
+      await assert.rejects(fetchSnapshot({ uri: `http://127.0.0.1:${web}/snap.jpg`, timeoutMs: 5000 }), /answered HTTP 404/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('--host parsing: host, host:port, [v6]:port, a full URL; junk is a usage error', () => {

@@ -7,12 +7,15 @@
  * WS-Discovery multicasts on the local network: run it on the store's network, never on a machine where that is not
  * allowed (tests run it inside a network namespace of their own).
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { CAMERA_KEY } from '@mamoru/contract/agent-api';
 import {
   chooseProfile,
   createNodeOnvifGateway,
+  fetchSnapshot,
   maskCredentials,
   maskUri,
   OnvifError,
@@ -28,6 +31,8 @@ export type DiscoverOptions = {
   timeoutMs?: number;
   /** Device-service addresses to check instead of probing (from `--host host[:port]` or `--host http://…`). */
   hosts?: string[];
+  /** Folder to save each entry's snapshot in, as `<key>.jpg` (so the installer sees which camera is which). */
+  snapshotsDir?: string;
   username?: string;
   password?: string;
   /** Per-device ONVIF query deadline, ms (default 10 000). */
@@ -57,27 +62,30 @@ export type DiscoverReport = {
   entries: CameraEntry[];
   /** The profile `resolveStreamUrl` would pick without a profileToken (the largest with an RTSP URI). */
   recommendedProfile: string | null;
+  /** With `snapshotsDir`: per entry key, the file written or why not. */
+  snapshots: { key: string; file: string | null; bytes: number | null; error: string | null }[];
 };
 
 export type Output = { write(chunk: string): unknown };
 
 export class DiscoverUsageError extends Error {}
 
-export const DISCOVER_USAGE = `usage: agent discover [--timeout ms] [--host h[:port]]... [--username u --password p] [--json]
+export const DISCOVER_USAGE = `usage: agent discover [--timeout ms] [--host h[:port]]... [--username u --password p] [--snapshots dir] [--json]
   --timeout ms     how long to wait for cameras to answer the probe (100..60000, default 3000)
   --host h[:port]  check this address instead of probing the network (repeatable; port 80 by default;
                    or a full http://h:port/onvif/device_service)
+  --snapshots dir  save each profile's snapshot as dir/<key>.jpg, to see which camera is which
   --username u     ONVIF username for the cameras (or env ONVIF_USERNAME)
   --password p     ONVIF password (or env ONVIF_PASSWORD; prefer the env: flags show in the process list)
   --json           one JSON object per camera per line`;
 
 /** Parses `discover`'s flags; credentials fall back to ONVIF_USERNAME / ONVIF_PASSWORD. Throws DiscoverUsageError. */
 export function parseDiscoverArgs(argv: string[], env: Record<string, string | undefined> = process.env): DiscoverOptions {
-  let values: { timeout?: string; host?: string[]; username?: string; password?: string; json?: boolean };
+  let values: { timeout?: string; host?: string[]; username?: string; password?: string; json?: boolean; snapshots?: string };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { timeout: { type: 'string' }, host: { type: 'string', multiple: true }, username: { type: 'string' }, password: { type: 'string' }, json: { type: 'boolean' } },
+      options: { timeout: { type: 'string' }, host: { type: 'string', multiple: true }, snapshots: { type: 'string' }, username: { type: 'string' }, password: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -91,6 +99,10 @@ export function parseDiscoverArgs(argv: string[], env: Record<string, string | u
     opts.timeoutMs = n;
   }
   if (values.host) opts.hosts = values.host.map(hostToXaddr);
+  if (values.snapshots !== undefined) {
+    if (values.snapshots.trim() === '') throw new DiscoverUsageError('--snapshots needs a folder');
+    opts.snapshotsDir = values.snapshots;
+  }
   const username = values.username ?? env.ONVIF_USERNAME;
   const password = values.password ?? env.ONVIF_PASSWORD;
   if (password && !username) throw new DiscoverUsageError('--password (or ONVIF_PASSWORD) needs --username (or ONVIF_USERNAME)');
@@ -212,6 +224,7 @@ function textReport(r: DiscoverReport, i: number, hasCredentials: boolean, hasPa
     } else {
       lines.push('    config    no profile has an RTSP URI: nothing to record');
     }
+    for (const sn of r.snapshots) lines.push(`    snapshot  ${sn.key}: ${sn.file ? `${sn.file} (${sn.bytes} bytes)` : `not saved: ${sn.error}`}`);
   }
   if (r.error) {
     lines.push(`    error     ${r.error.code}: ${r.error.message}`);
@@ -248,6 +261,7 @@ function jsonReport(r: DiscoverReport, secrets: string[]): string {
       })) ?? [],
     recommendedProfile: r.recommendedProfile,
     cameras: r.entries,
+    snapshots: r.snapshots,
     error: r.error,
   };
   return maskCredentials(JSON.stringify(o), secrets) + '\n';
@@ -274,7 +288,7 @@ export async function runDiscover(opts: DiscoverOptions, out: Output): Promise<D
     if (!opts.json) out.write(`ONVIF discovery: ${found.length} device(s) answered within ${timeoutMs} ms\n`);
   }
 
-  const described = await mapLimit(found, 4, async (d): Promise<Omit<DiscoverReport, 'entries' | 'recommendedProfile'>> => {
+  const described = await mapLimit(found, 4, async (d): Promise<Omit<DiscoverReport, 'entries' | 'recommendedProfile' | 'snapshots'>> => {
     if (!d.xaddr) return { discovered: d, description: null, error: { code: 'onvif_bad_target', message: 'the device announced no http:// XAddr', ...explain('onvif_bad_target', hasCredentials) } };
     try {
       const description = await gateway.describe({ xaddr: d.xaddr, username: opts.username, password: opts.password, timeoutMs: opts.describeTimeoutMs });
@@ -286,15 +300,36 @@ export async function runDiscover(opts: DiscoverOptions, out: Output): Promise<D
   // Keys are made in output order so that they are unique across every device printed.
   const taken = new Set<string>();
   const reports: DiscoverReport[] = described.map((r) => {
-    if (!r.description) return { ...r, entries: [], recommendedProfile: null };
+    if (!r.description) return { ...r, entries: [], recommendedProfile: null, snapshots: [] };
     let recommendedProfile: string | null = null;
     try {
       recommendedProfile = chooseProfile(r.description, undefined).token;
     } catch {
       // no profile with a stream URI: nothing to recommend
     }
-    return { ...r, entries: cameraEntries(r.discovered, r.description, opts.username, taken), recommendedProfile };
+    return { ...r, entries: cameraEntries(r.discovered, r.description, opts.username, taken), recommendedProfile, snapshots: [] };
   });
+  if (opts.snapshotsDir) {
+    const dir = opts.snapshotsDir;
+    await mkdir(dir, { recursive: true });
+    await mapLimit(reports, 4, async (r) => {
+      for (const e of r.entries) {
+        const uri = r.description?.profiles.find((p) => p.token === e.onvif.profileToken)?.snapshotUri;
+        if (!uri) {
+          r.snapshots.push({ key: e.key, file: null, bytes: null, error: 'the profile has no snapshot URI' });
+          continue;
+        }
+        try {
+          const jpeg = await fetchSnapshot({ uri, username: opts.username, password: opts.password, timeoutMs: opts.describeTimeoutMs ?? 10_000 });
+          const file = join(dir, `${e.key}.jpg`);
+          await writeFile(file, jpeg);
+          r.snapshots.push({ key: e.key, file, bytes: jpeg.length, error: null });
+        } catch (err) {
+          r.snapshots.push({ key: e.key, file: null, bytes: null, error: errorOf(err, secrets, hasCredentials).message });
+        }
+      }
+    });
+  }
 
   reports.forEach((r, i) => out.write(opts.json ? jsonReport(r, secrets) : textReport(r, i, hasCredentials, !!opts.password, secrets)));
   if (!opts.json) {

@@ -15,4 +15,5 @@ export {
 } from './errors.ts';
 export { maskCredentials, maskUri, SecretUrl, stripUserinfo, withCredentials } from './mask.ts';
 export { createNodeOnvifGateway, DEFAULT_DESCRIBE_TIMEOUT_MS, targetXaddr } from './node-onvif-gateway.ts';
+export { fetchSnapshot } from './soap-client.ts';
 export { chooseProfile, resolveStreamUrl, type ResolvedStream } from './stream-url.ts';

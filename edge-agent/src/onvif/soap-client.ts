@@ -357,3 +357,58 @@ export async function describeOverSoap(s: SoapSession, xaddr: string): Promise<D
     profiles,
   };
 }
+
+const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Fetches a camera's snapshot (the JPEG behind a profile's snapshot URI), answering an HTTP Digest challenge with the
+ * given credentials. Basic is refused: over plain HTTP it would send the password in clear.
+ */
+export async function fetchSnapshot(o: { uri: string; username?: string; password?: string; timeoutMs: number }): Promise<Buffer> {
+  let url: URL;
+  try {
+    url = new URL(o.uri);
+  } catch {
+    throw new OnvifProtocolError(null, `not a snapshot URI: ${maskUri(o.uri)}`, null);
+  }
+  const device = maskUri(`${url.origin}${url.pathname}`);
+  if (url.protocol !== 'http:') throw new OnvifProtocolError(device, `only http:// snapshot URIs are supported, got ${maskUri(o.uri)}`, null);
+  url.username = '';
+  url.password = '';
+  const secrets = o.password ? [o.password] : [];
+  const signal = AbortSignal.timeout(o.timeoutMs);
+  const digest = new DigestSession(o.username ?? '', o.password ?? '');
+  const get = (authorization: string | null) =>
+    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+      const req = httpRequest(url, { method: 'GET', headers: authorization ? { authorization } : {}, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_SNAPSHOT_BYTES) {
+            reject(new OnvifProtocolError(device, `the snapshot at ${device} is larger than ${MAX_SNAPSHOT_BYTES} bytes`, null));
+            req.destroy();
+          } else chunks.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('error', (e: Error & { code?: string }) => {
+        if (signal.aborted || e.name === 'AbortError') return reject(new OnvifTimeoutError(device, o.timeoutMs));
+        const detail = maskCredentials(`${e.code ?? ''} ${e.message}`.trim(), secrets);
+        reject(e.code === 'ECONNREFUSED' ? new OnvifRefusedError(device, detail) : new OnvifUnreachableError(device, detail));
+      });
+      req.end();
+    });
+  let res = await get(null);
+  if (res.status === 401) {
+    const www = res.headers['www-authenticate'];
+    if (!o.username) throw new OnvifAuthError(device, 'the snapshot wants credentials and none were given');
+    if (!digest.accept(www)) throw new OnvifProtocolError(device, `the snapshot at ${device} asks for HTTP ${challengeSchemes(www).join('/') || 'authentication'}, not Digest`, null);
+    res = await get(digest.authorization('GET', `${url.pathname}${url.search}`));
+    if (res.status === 401) throw new OnvifAuthError(device, 'HTTP Digest: the snapshot refused the username/password (401)');
+  }
+  if (res.status !== 200) throw new OnvifProtocolError(device, `the snapshot at ${device} answered HTTP ${res.status}`, null);
+  if (res.body.length < 4 || res.body[0] !== 0xff || res.body[1] !== 0xd8) throw new OnvifProtocolError(device, `the snapshot at ${device} is not a JPEG (${String(res.headers['content-type'] ?? 'no content-type')})`, null);
+  return res.body;
+}
