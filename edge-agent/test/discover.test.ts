@@ -10,6 +10,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { parse as parseYaml } from 'yaml';
 import { DiscoverUsageError, parseDiscoverArgs, runDiscover, type DiscoverReport } from '../src/cli/discover.ts';
 import { validateConfig } from '../src/config.ts';
+import { main } from '../src/main.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -258,6 +259,15 @@ describe('discover --host: each address checked directly, with a plain verdict a
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('the CLI exits 0 when every --host address was described, 1 when one failed', async () => {
+    const lines: string[] = [];
+    const io = { out: (x: string) => lines.push(x), err: (x: string) => lines.push(x), env: { ONVIF_USERNAME: 'inst', ONVIF_PASSWORD: PASSWORD } };
+    assert.equal(await main(['discover', '--host', digest.xaddr], io), 0);
+    assert.equal(await main(['discover', '--host', digest.xaddr, '--host', `127.0.0.1:${closed}`], io), 1);
+    assert.ok(lines.some((l) => l.includes('onvif_refused')));
+    assert.ok(!lines.join('\n').includes(PASSWORD));
   });
 
   test('--host parsing: host, host:port, [v6]:port, a full URL; junk is a usage error', () => {
