@@ -173,9 +173,11 @@ describe('discover --host: each address checked directly, with a plain verdict a
   });
 
   test('a WS-UsernameToken camera and an HTTP Digest camera are both described', () => {
+    assert.match(block(wsse.port), /auth {6}WS-UsernameToken\n/);
     assert.match(block(wsse.port), /maker {5}ACME/);
     assert.match(block(wsse.port), /Profile_1 {2}mainStream {2}H264 1920x1080 25fps {2}rtsp:\/\/127\.0\.0\.1:8554\/a\/main/);
     const d = block(digest.port);
+    assert.match(d, /auth {6}HTTP Digest\n/);
     assert.match(d, /maker {5}Digi/);
     assert.match(d, /main {2}Main {2}H265 2560x1440 25fps {2}rtsp:\/\/127\.0\.0\.1:8554\/d\/main/);
     assert.match(d, /jpeg {2}Snap {2}JPEG 640x480 25fps {2}\(no RTSP URI\)/);

@@ -32,7 +32,7 @@ const SIM: OnvifSimOptions = {
 };
 
 const gateway = createNodeOnvifGateway();
-const withoutAddress = (d: DeviceDescription) => ({ ...d, xaddr: null, profiles: d.profiles.map((p) => ({ ...p, snapshotUri: p.snapshotUri?.replace(/:\d+\//, ':PORT/') })) });
+const withoutAddress = (d: DeviceDescription) => ({ ...d, xaddr: null, auth: null, profiles: d.profiles.map((p) => ({ ...p, snapshotUri: p.snapshotUri?.replace(/:\d+\//, ':PORT/') })) });
 const leaks = (v: unknown) => {
   const s = `${inspect(v, { depth: 5 })} ${JSON.stringify(v)} ${String(v)}`;
   return s.includes(PASS) || s.includes(encodeURIComponent(PASS));
@@ -92,6 +92,8 @@ describe('describe chooses the way the camera asks for', () => {
     await withSim({ auth: 'digest' }, async (sim) => {
       const d = await gateway.describe({ xaddr: sim.xaddr, username: USER, password: PASS });
       assert.equal(d.xaddr, sim.xaddr);
+      assert.equal(reference.auth, 'ws-security');
+      assert.equal(d.auth, 'digest');
       assert.deepEqual(withoutAddress(d), withoutAddress(reference));
       const authed = sim.requests.filter((r) => r.auth === 'ok');
       assert.ok(authed.length >= 6 && authed.every((r) => r.digest === 'ok'), JSON.stringify(sim.requests));
@@ -112,6 +114,7 @@ describe('describe chooses the way the camera asks for', () => {
   test('a camera that wants both Digest and WS-UsernameToken', async () => {
     await withSim({ auth: 'both' }, async (sim) => {
       const d = await gateway.describe({ xaddr: sim.xaddr, username: USER, password: PASS });
+      assert.equal(d.auth, 'digest+ws-security');
       assert.deepEqual(withoutAddress(d), withoutAddress(reference));
       assert.ok(sim.requests.filter((r) => r.auth === 'ok').every((r) => r.digest === 'ok' && r.wsse === 'ok'));
     });
@@ -183,6 +186,7 @@ describe('describe chooses the way the camera asks for', () => {
       await withSim({ auth, credentials }, async (sim) => {
         const d = await gateway.describe({ xaddr: sim.xaddr, ...credentials });
         assert.equal(d.serial, 'ACME-0042', auth);
+        assert.equal(d.auth, auth === 'both' ? 'digest+ws-security' : auth);
         await assert.rejects(gateway.describe({ xaddr: sim.xaddr, username: credentials.username, password: 'パスワード2' }), (e: unknown) => e instanceof OnvifAuthError, auth);
         const r = await resolveStreamUrl({ host: '127.0.0.1', port: sim.port, ...credentials });
         assert.equal(decodeURIComponent(new URL(r.url.reveal()).password), credentials.password);

@@ -149,6 +149,13 @@ const errorOf = (e: unknown, secrets: string[], hasCredentials: boolean): Discov
   return { code, message: maskCredentials(message, secrets), ...explain(code, hasCredentials) };
 };
 
+const AUTH_LABEL: Record<DeviceDescription['auth'], string> = {
+  'ws-security': 'WS-UsernameToken',
+  digest: 'HTTP Digest',
+  'digest+ws-security': 'HTTP Digest + WS-UsernameToken',
+  none: 'none (open camera)',
+};
+
 const slug = (s: string) =>
   s
     .normalize('NFKD')
@@ -206,6 +213,7 @@ function textReport(r: DiscoverReport, i: number, hasCredentials: boolean, hasPa
   if (d.hardware || d.location) lines.push(`    scopes    hardware=${d.hardware ?? '-'} location=${d.location ?? '-'}`);
   if (r.description) {
     const x = r.description;
+    lines.push(`    auth      ${AUTH_LABEL[x.auth]}`);
     lines.push(`    maker     ${x.maker ?? '-'}`);
     lines.push(`    model     ${x.model ?? '-'}`);
     lines.push(`    firmware  ${x.firmware ?? '-'}`);
@@ -244,6 +252,7 @@ function jsonReport(r: DiscoverReport, secrets: string[]): string {
     location: d.location,
     xaddr: d.xaddr ? maskUri(d.xaddr) : null,
     xaddrs: d.xaddrs.map(maskUri),
+    auth: x?.auth ?? null,
     maker: x?.maker ?? null,
     model: x?.model ?? null,
     firmware: x?.firmware ?? null,

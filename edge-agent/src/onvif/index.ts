@@ -1,5 +1,5 @@
 /** The agent's ONVIF adapter. Import from here; nothing outside this folder imports node-onvif. */
-export type { DeviceDescription, DiscoveredDevice, MediaProfile, OnvifCameraConfig, OnvifGateway, OnvifTarget } from './types.ts';
+export type { DeviceDescription, DiscoveredDevice, MediaProfile, OnvifAuthMethod, OnvifCameraConfig, OnvifGateway, OnvifTarget } from './types.ts';
 export {
   OnvifAuthError,
   OnvifError,

@@ -175,6 +175,8 @@ export function createNodeOnvifGateway(opts: NodeOnvifGatewayOptions = {}): Onvi
     });
     return {
       xaddr,
+      // node-onvif sends WS-UsernameToken whenever it has a username; an open camera ignores it.
+      auth: username ? 'ws-security' : 'none',
       maker: str(info.Manufacturer),
       model: str(info.Model),
       firmware: str(info.FirmwareVersion),

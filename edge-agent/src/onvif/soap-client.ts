@@ -111,7 +111,7 @@ export class SoapSession {
   readonly device: string;
   /** The camera's clock minus ours, ms (from GetSystemDateAndTime). */
   clockOffsetMs = 0;
-  /** Which ways of authenticating this camera asked for (for logs and tests). */
+  /** Which ways of authenticating this camera asked for. */
   readonly used = { digest: false, wsSecurity: false };
   readonly #username: string;
   readonly #password: string;
@@ -349,6 +349,7 @@ export async function describeOverSoap(s: SoapSession, xaddr: string): Promise<D
   const str = (name: string) => textOf(child(info, name)).trim() || null;
   return {
     xaddr,
+    auth: s.used.digest ? (s.used.wsSecurity ? 'digest+ws-security' : 'digest') : s.used.wsSecurity ? 'ws-security' : 'none',
     maker: str('Manufacturer'),
     model: str('Model'),
     firmware: str('FirmwareVersion'),
