@@ -196,7 +196,7 @@ describe('describe chooses the way the camera asks for', () => {
   });
 
   test("one deadline covers node-onvif's attempt and ours: a slow Digest camera times out at timeoutMs", async () => {
-    await withSim({ auth: 'digest', responseDelayMs: 150 }, async (sim) => {
+    await withSim({ auth: 'digest', responseDelayMs: 100 }, async (sim) => {
       const started = Date.now();
       await assert.rejects(gateway.describe({ xaddr: sim.xaddr, username: USER, password: PASS, timeoutMs: 700 }), (e: unknown) => {
         assert.ok(e instanceof OnvifTimeoutError, String(e));
