@@ -1,7 +1,7 @@
 /**
  * Keeps the simulated camera honest: the maintained `onvif` npm package (agsh/onvif, a devDependency used only here)
  * connects to it with WS-UsernameToken and with HTTP Digest, lists the profiles, asks for the stream and snapshot URIs,
- * and fails with a wrong password, as it would against a real camera.
+ * fetches the snapshot JPEG with its own Digest code, and fails with a wrong password, as against a real camera.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -58,6 +58,16 @@ async function fullSession(sim: OnvifSimHandle, useWSSecurity?: boolean) {
   assert.equal(sub.uri, RTSP.sub);
   const snap = await call<{ uri: string }>(cam, (cb) => cam.getSnapshotUri({ profileToken: 'Profile_2' }, cb));
   assert.equal(snap.uri, `http://127.0.0.1:${sim.port}/onvif/snapshot?profile=Profile_2`);
+  // The JPEG behind it, answering the challenge with the client's own Digest code.
+  const url = new URL(snap.uri);
+  const challenge = await fetch(url);
+  assert.equal(challenge.status, 401);
+  const www = challenge.headers.get('www-authenticate') ?? '';
+  const jpeg = await fetch(url, { headers: { authorization: cam.digestAuth(www.split(/,\s*(?=Digest\s)/), { method: 'GET', path: `${url.pathname}${url.search}` }) } });
+  assert.equal(jpeg.status, 200);
+  assert.equal(jpeg.headers.get('content-type'), 'image/jpeg');
+  const bytes = Buffer.from(await jpeg.arrayBuffer());
+  assert.deepEqual([...bytes.subarray(0, 2)], [0xff, 0xd8]);
 }
 
 /** A wrong password must make the authenticated calls fail (connect itself only uses PRE_AUTH calls). */
@@ -81,7 +91,7 @@ describe('the onvif npm package against the simulated camera', () => {
   test('WS-UsernameToken camera: connect, device information, profiles, stream and snapshot URIs', async () => {
     await withSim({ auth: 'ws-security' }, async (sim) => {
       await fullSession(sim);
-      const authed = sim.requests.filter((r) => r.auth === 'ok');
+      const authed = sim.requests.filter((r) => r.auth === 'ok' && r.method === 'POST');
       assert.ok(authed.length >= 4 && authed.every((r) => r.wsse === 'ok' && r.digest === null));
     });
   });
@@ -94,7 +104,7 @@ describe('the onvif npm package against the simulated camera', () => {
     await withSim({ auth: 'digest' }, async (sim) => {
       await fullSession(sim, false);
       assert.ok(sim.requests.some((r) => r.status === 401), 'the client was challenged');
-      const authed = sim.requests.filter((r) => r.auth === 'ok');
+      const authed = sim.requests.filter((r) => r.auth === 'ok' && r.method === 'POST');
       assert.ok(authed.length >= 4 && authed.every((r) => r.digest === 'ok'));
     });
   });
@@ -114,7 +124,7 @@ describe('the onvif npm package against the simulated camera', () => {
   test('a camera that wants both: the default client (UsernameToken + Digest) is served; a wrong password fails', async () => {
     await withSim({ auth: 'both' }, async (sim) => {
       await fullSession(sim);
-      assert.ok(sim.requests.filter((r) => r.auth === 'ok').every((r) => r.digest === 'ok' && r.wsse === 'ok'));
+      assert.ok(sim.requests.filter((r) => r.auth === 'ok' && r.method === 'POST').every((r) => r.digest === 'ok' && r.wsse === 'ok'));
       await wrongPassword(sim, /Digest authentication failed 401/);
     });
   });
