@@ -127,6 +127,14 @@ describe('describe chooses the way the camera asks for', () => {
     });
   });
 
+  test('a Digest camera without GetCapabilities (deprecated): the media service is found with GetServices', async () => {
+    await withSim({ auth: 'digest', unsupportedActions: ['GetCapabilities'] }, async (sim) => {
+      const d = await gateway.describe({ xaddr: sim.xaddr, username: USER, password: PASS });
+      assert.deepEqual(withoutAddress(d), withoutAddress(reference));
+      assert.ok(sim.requests.some((r) => r.action === 'GetServices' && r.status === 200));
+    });
+  });
+
   test('a Digest camera that wants credentials even for GetSystemDateAndTime', async () => {
     await withSim({ auth: 'digest', preAuthActions: [] }, async (sim) => {
       const d = await gateway.describe({ xaddr: sim.xaddr, username: USER, password: PASS });

@@ -77,6 +77,8 @@ export type OnvifSimOptions = {
   digestNonceTtlMs?: number;
   /** Actions answered without credentials (default PRE_AUTH_ACTIONS; [] makes a camera that wants auth for all). */
   preAuthActions?: string[];
+  /** Actions this camera answers with ter:ActionNotSupported (e.g. ['GetCapabilities'] for a GetServices-only camera). */
+  unsupportedActions?: string[];
   /** Default main 1920x1080 + sub 640x360 with `rtspUris`. */
   profiles?: SimProfile[];
   rtspUris?: { main?: string; sub?: string };
@@ -669,7 +671,7 @@ export async function startOnvifSim(opts: OnvifSimOptions = {}): Promise<OnvifSi
         return;
       }
       const base = `http://${req.headers.host ?? `${advertise}:${port}`}`;
-      const known = answer(action, xml, d, base, cameraNow());
+      const known = opts.unsupportedActions?.includes(action) ? null : answer(action, xml, d, base, cameraNow());
       if (!known) {
         log(action, 400);
         send(400, fault('env:Receiver', 'ter:ActionNotSupported', 'Optional Action Not Implemented'));

@@ -307,9 +307,17 @@ export async function describeOverSoap(s: SoapSession, xaddr: string): Promise<D
     // A camera may want credentials even here, or not implement it; anything that says "not ONVIF here" stands.
     if (!(e instanceof OnvifAuthError || e instanceof SoapFaultError)) throw e;
   }
-  const caps = await s.call(xaddr, 'GetCapabilities', NS_DEVICE, '<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>');
-  const mediaXaddr = textOf(path(caps, 'Capabilities', 'Media', 'XAddr'));
-  if (!mediaXaddr) throw new OnvifProtocolError(s.device, `ONVIF device ${s.device} announced no media service (GetCapabilities has no Media XAddr)`, null);
+  let mediaXaddr: string;
+  try {
+    const caps = await s.call(xaddr, 'GetCapabilities', NS_DEVICE, '<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>');
+    mediaXaddr = textOf(path(caps, 'Capabilities', 'Media', 'XAddr'));
+  } catch (e) {
+    // GetCapabilities is deprecated since ONVIF 2.x; a camera without it lists its services with GetServices.
+    if (!(e instanceof SoapFaultError)) throw e;
+    const services = list(child(await s.call(xaddr, 'GetServices', NS_DEVICE, '<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>'), 'Service'));
+    mediaXaddr = textOf(child(services.find((x) => textOf(child(x, 'Namespace')).trim() === NS_MEDIA), 'XAddr'));
+  }
+  if (!mediaXaddr) throw new OnvifProtocolError(s.device, `ONVIF device ${s.device} announced no media service (no Media XAddr in GetCapabilities or GetServices)`, null);
   const media = serviceUrl(mediaXaddr, xaddr);
   const info = await s.call(xaddr, 'GetDeviceInformation', NS_DEVICE, '<tds:GetDeviceInformation/>');
   const profilesXml = list(child(await s.call(media, 'GetProfiles', NS_MEDIA, '<trt:GetProfiles/>'), 'Profiles'));
