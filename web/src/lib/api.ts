@@ -120,7 +120,8 @@ export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?
     opts.fetch ??
     ((input: Request) => {
       const ask = () => globalThis.fetch(input);
-      return (typeof location === 'undefined' ? null : takeEarly(earlyStore(), input, location.origin, ask)) ?? ask();
+      const origin = (globalThis as { location?: { origin: string } }).location?.origin;
+      return (origin === undefined ? null : takeEarly(earlyStore(), input, origin, ask)) ?? ask();
     });
   const http = createClient<paths>({ baseUrl: base, credentials: 'same-origin', headers: { accept: 'application/json' }, fetch: fetcher });
 
