@@ -41,15 +41,6 @@ const N = Number(values.cameras);
 const SECONDS = Number(values.seconds);
 const SEG = Number(values['segment-seconds']);
 const WARMUP = Number(values['warmup-seconds']);
-/** Where one agent's CPU goes over `seconds`: its node process, its living ffmpeg children, children reaped meanwhile. */
-async function measureSplit(root: number, seconds: number) {
-  const r = await measure([root], seconds);
-  const pct = (x: number) => Number(((100 * x) / r.wallSeconds).toFixed(2));
-  const self = cpuBetween(r.a, r.b, (pid) => pid === root);
-  const children = cpuBetween(r.a, r.b, (pid) => pid !== root);
-  const { a: _a, b: _b, ...result } = r;
-  return { ...result, split: { nodeProcess: pct(self.seconds - self.reapedSeconds), ffmpegRecorders: pct(children.seconds), reapedChildren: pct(self.reapedSeconds) } };
-}
 const cmdline = (pid: number) => {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -57,6 +48,18 @@ const cmdline = (pid: number) => {
     return [];
   }
 };
+/** Where one agent's CPU goes over `seconds`: its node process, its living ffmpeg children, children reaped meanwhile. */
+async function measureSplit(root: number, seconds: number) {
+  const r = await measure([root], seconds);
+  const pct = (x: number) => Number(((100 * x) / r.wallSeconds).toFixed(2));
+  const self = cpuBetween(r.a, r.b, (pid) => pid === root);
+  // The launchers (one sh per recorder, asleep in `wait`) apart from their ffmpeg, so that their cost shows.
+  const launcher = new Set([...r.b.ns.keys()].filter((pid) => cmdline(pid).some((a) => a.endsWith('ffmpeg-launcher.sh'))));
+  const children = cpuBetween(r.a, r.b, (pid) => pid !== root && !launcher.has(pid));
+  const launchers = cpuBetween(r.a, r.b, (pid) => launcher.has(pid));
+  const { a: _a, b: _b, ...result } = r;
+  return { ...result, split: { nodeProcess: pct(self.seconds - self.reapedSeconds), ffmpegRecorders: pct(children.seconds), launchers: pct(launchers.seconds), launcherCpuSeconds: Number(launchers.seconds.toFixed(4)), reapedChildren: pct(self.reapedSeconds) } };
+}
 const mb = (kb: number) => Number((kb / 1024).toFixed(1));
 /**
  * Memory of an agent's process tree now, by kind: the node process, its ffmpeg recorders, their launchers (sh). PSS
