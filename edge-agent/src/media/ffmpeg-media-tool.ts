@@ -107,6 +107,7 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
         const launched = ffmpegPid === undefined ? LAUNCHER_PID_LINE.exec(line) : null;
         if (launched) {
           ffmpegPid = Number(launched[1]);
+          ev.onStarted?.(ffmpegPid);
           return;
         }
         tail.push(line);

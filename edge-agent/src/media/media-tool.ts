@@ -39,6 +39,8 @@ export type SegmenterEvents = {
    */
   onOutputStreams?(streams: ProbeStream[]): void;
   onStderrLine?(line: string): void;
+  /** ffmpeg runs (its launcher reported its pid). */
+  onStarted?(pid: number): void;
 };
 
 export type SegmenterExit = { code: number | null; signal: NodeJS.Signals | null; stderrTail: string[] };
