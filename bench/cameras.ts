@@ -31,7 +31,7 @@ import { createDb } from '../server/src/db/connect.ts';
 import { migrateToLatest } from '../server/src/db/migrate.ts';
 import { createTestDatabase, TEST_ENV, uniqueName } from '../test-support/src/env.ts';
 import { makeBenchClip, startFakeCameraFleet } from '../test-support/src/rtsp-camera.ts';
-import { cpuBetween, measure as measureCpu, sleep, tree } from './lib/proc-cpu.ts';
+import { cpuBetween, measure as measureCpu, memKb, sleep, tree } from './lib/proc-cpu.ts';
 
 const measure = measureCpu;
 const strip = <T extends { a: unknown; b: unknown }>({ a: _a, b: _b, ...rest }: T) => rest;
@@ -41,14 +41,51 @@ const N = Number(values.cameras);
 const SECONDS = Number(values.seconds);
 const SEG = Number(values['segment-seconds']);
 const WARMUP = Number(values['warmup-seconds']);
+const cmdline = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+};
 /** Where one agent's CPU goes over `seconds`: its node process, its living ffmpeg children, children reaped meanwhile. */
 async function measureSplit(root: number, seconds: number) {
   const r = await measure([root], seconds);
   const pct = (x: number) => Number(((100 * x) / r.wallSeconds).toFixed(2));
   const self = cpuBetween(r.a, r.b, (pid) => pid === root);
-  const children = cpuBetween(r.a, r.b, (pid) => pid !== root);
+  // The launchers (one sh per recorder, asleep in `wait`) apart from their ffmpeg, so that their cost shows.
+  const launcher = new Set([...r.b.ns.keys()].filter((pid) => cmdline(pid).some((a) => a.endsWith('ffmpeg-launcher.sh'))));
+  const children = cpuBetween(r.a, r.b, (pid) => pid !== root && !launcher.has(pid));
+  const launchers = cpuBetween(r.a, r.b, (pid) => launcher.has(pid));
   const { a: _a, b: _b, ...result } = r;
-  return { ...result, split: { nodeProcess: pct(self.seconds - self.reapedSeconds), ffmpegRecorders: pct(children.seconds), reapedChildren: pct(self.reapedSeconds) } };
+  return { ...result, split: { nodeProcess: pct(self.seconds - self.reapedSeconds), ffmpegRecorders: pct(children.seconds), launchers: pct(launchers.seconds), launcherCpuSeconds: Number(launchers.seconds.toFixed(4)), reapedChildren: pct(self.reapedSeconds) } };
+}
+const mb = (kb: number) => Number((kb / 1024).toFixed(1));
+/**
+ * Memory of an agent's process tree now, by kind: the node process, its ffmpeg recorders, their launchers (sh). PSS
+ * divides shared pages among the processes sharing them, so its sums are real totals; RSS counts them per process.
+ */
+function agentMemory(root: number, cameras: number) {
+  const kinds = { node: [] as Array<{ rss: number; pss: number }>, ffmpeg: [] as Array<{ rss: number; pss: number }>, launcher: [] as Array<{ rss: number; pss: number }> };
+  for (const pid of tree(root)) {
+    const argv = cmdline(pid);
+    const kind = pid === root ? 'node' : /(^|\/)ffmpeg$/.test(argv[0] ?? '') ? 'ffmpeg' : argv.some((a) => a.endsWith('ffmpeg-launcher.sh')) ? 'launcher' : null;
+    if (kind) kinds[kind].push(memKb(pid));
+  }
+  const sum = (xs: Array<{ rss: number; pss: number }>, k: 'rss' | 'pss') => xs.reduce((s, x) => s + x[k], 0);
+  const each = (xs: Array<{ rss: number; pss: number }>, k: 'rss' | 'pss') => (xs.length ? mb(sum(xs, k) / xs.length) : null);
+  const all = [...kinds.node, ...kinds.ffmpeg, ...kinds.launcher];
+  return {
+    nodeRssMB: mb(sum(kinds.node, 'rss')),
+    nodePssMB: mb(sum(kinds.node, 'pss')),
+    ffmpegRssMBEach: each(kinds.ffmpeg, 'rss'),
+    ffmpegPssMBEach: each(kinds.ffmpeg, 'pss'),
+    launchers: kinds.launcher.length,
+    launcherPssMBEach: each(kinds.launcher, 'pss'),
+    totalPssMB: mb(sum(all, 'pss')),
+    perCameraPssMB: mb(sum(all, 'pss') / cameras),
+    perCameraRssMB: mb(sum(all, 'rss') / cameras),
+  };
 }
 const stop = (p: ChildProcess, sig: NodeJS.Signals = 'SIGTERM') => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once('exit', () => r()), p.kill(sig))));
 
@@ -69,6 +106,7 @@ for (const [i, cam] of fleet.cameras.entries()) {
 }
 await sleep(WARMUP * 1000);
 const plainResult = strip(await measure(plain.map((p) => p.pid!), SECONDS));
+const plainPss = plain.reduce((s, p) => s + memKb(p.pid!).pss, 0);
 const plainAlive = plain.filter((p) => p.exitCode === null).length;
 await Promise.all(plain.map((p) => stop(p, 'SIGINT')));
 const plainWallS = (performance.now() - plainStarted) / 1000;
@@ -137,7 +175,8 @@ await new Promise<void>((resolve, reject) => spawn(process.execPath, agentArgs([
 const agent = spawn(process.execPath, agentArgs(['run']), { stdio: ['ignore', 'ignore', 'inherit'] });
 await sleep(WARMUP * 1000);
 const agentResult = await measureSplit(agent.pid!, SECONDS);
-const recorders = tree(agent.pid!).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('ffmpeg')).length;
+const recorders = tree(agent.pid!).filter((p) => /(^|\/)ffmpeg$/.test(cmdline(p)[0] ?? '')).length;
+const agentMem = agentMemory(agent.pid!, N);
 if (recorders !== N) {
   console.error(`agent: ${recorders} ffmpeg recorders running at the end of the window, not ${N}: no figures`);
   process.exit(1);
@@ -151,6 +190,7 @@ await fs.writeFile(configPath, JSON.stringify(offline));
 const recordingOnly = spawn(process.execPath, agentArgs(['run']), { stdio: ['ignore', 'ignore', 'ignore'] });
 await sleep(WARMUP * 1000);
 const recordingOnlyResult = await measureSplit(recordingOnly.pid!, SECONDS);
+const recordingOnlyMem = agentMemory(recordingOnly.pid!, N);
 await stop(recordingOnly);
 const stored = await db.selectFrom('segment').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
 await stop(server);
@@ -163,12 +203,12 @@ console.log(
       stream: '1920x1080 25 fps H.264 ~4 Mb/s, RTSP over UDP from a local relay',
       segmentSeconds: SEG,
       measuredSeconds: SECONDS,
-      plainFfmpeg: { ...plainResult, processesAlive: plainAlive, segmentFiles: plainSegments, megabytesPerSecond: Number((byteRate / 1e6).toFixed(2)) },
+      plainFfmpeg: { ...plainResult, processesAlive: plainAlive, segmentFiles: plainSegments, megabytesPerSecond: Number((byteRate / 1e6).toFixed(2)), pssMBEach: mb(plainPss / N) },
       floorHashAndSend: { ...floorResult, note: 'read + SHA-256 + TCP send of the same byte rate, nothing else (bench/hash-send-floor.ts)' },
       bestPossibleRatio: Number(((plainResult.cpuSeconds + floorResult.cpuSeconds) / plainResult.cpuSeconds).toFixed(2)),
-      agent: { ...agentResult, ffmpegRecorders: recorders, segmentsStoredAtCentre: Number(stored.n) },
+      agent: { ...agentResult, ffmpegRecorders: recorders, segmentsStoredAtCentre: Number(stored.n), memory: agentMem },
       cpuRatioAgentOverPlain: Number((agentResult.cpuSeconds / plainResult.cpuSeconds).toFixed(2)),
-      agentRecordingOnlyCentreUnreachable: recordingOnlyResult,
+      agentRecordingOnlyCentreUnreachable: { ...recordingOnlyResult, memory: recordingOnlyMem },
       cpuRatioRecordingOnlyOverPlain: Number((recordingOnlyResult.cpuSeconds / plainResult.cpuSeconds).toFixed(2)),
     },
     null,

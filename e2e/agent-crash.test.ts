@@ -1,6 +1,7 @@
 /**
  * "kill -9 at any moment loses nothing": the agent process SIGKILLed in the middle of recording a segment.
- * ffmpeg gets SIGTERM from the kernel (`setpriv --pdeathsig`), finishes that segment and exits; nobody hashed it or
+ * ffmpeg's launcher gets SIGTERM from the kernel (`setpriv --pdeathsig`) and forwards exactly one to ffmpeg, which
+ * finishes that segment (trailer and list line) and exits; nobody hashed it or
  * wrote its outbox record. After a restart, the start-up spool recovery (edge-agent/src/recorder/spool-recovery.ts)
  * hashes and enqueues it, and the centre receives it: the footage up to the kill is at the centre, once, with the
  * bytes the edge hashed, and no two segments overlap.
@@ -106,6 +107,9 @@ test('agent SIGKILLed mid-segment: after a restart the segment it was recording 
     .execute();
   const rec = rows.find((r) => Number(r.id) === recovered.id)!;
   assert.equal((rec.codec as { recovered?: boolean }).recovered, true, 'marked as recovered after a crash');
+  // ffmpeg got one SIGTERM (its launcher forwards exactly one, however many the dying agent's threads deliver), so it
+  // closed the file and wrote its list line: a complete segment, not a partial one, with no per-packet flush.
+  assert.equal((rec.codec as { partial?: boolean }).partial, undefined, 'ffmpeg closed the segment gracefully (listed, not partial)');
   assert.ok(new Date(rec.end).getTime() >= killedAt - 2000, `the recovered segment reaches the kill (ends ${new Date(rec.end).getTime() - killedAt} ms from it)`);
   for (let i = 1; i < rows.length; i++) assert.ok(new Date(rows[i]!.start).getTime() >= new Date(rows[i - 1]!.end).getTime(), 'no two segments overlap');
   assert.equal(new Set(all.map((s) => s.start.getTime())).size, all.length, 'no segment twice');

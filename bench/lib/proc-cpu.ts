@@ -47,6 +47,19 @@ export function rssKb(pid: number): number {
   }
 }
 
+/**
+ * Memory of a process in KiB: RSS (counts every shared page whole, so N ffmpeg processes sharing libav count it N
+ * times) and PSS (shared pages divided among the processes sharing them: the sum over processes is the real total).
+ */
+export function memKb(pid: number): { rss: number; pss: number } {
+  try {
+    const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return { rss: Number(/^Rss:\s+(\d+)/m.exec(t)?.[1] ?? 0), pss: Number(/^Pss:\s+(\d+)/m.exec(t)?.[1] ?? 0) };
+  } catch {
+    return { rss: rssKb(pid), pss: 0 };
+  }
+}
+
 /** The pid and all its descendants alive now. */
 export function tree(root: number): number[] {
   const children = new Map<number, number[]>();

@@ -4,10 +4,14 @@
  * - The segmenter is spawned directly (child_process): it must run with env TZ=UTC (strftime file names and
  *   `-segment_atclocktime` use local time), and fluent-ffmpeg can neither pass an environment nor a graceful stop
  *   signal through its public API (its `ffmpegProc` is internal).
+ * - The segmenter runs under a launcher (`ffmpeg-launcher.sh`, POSIX sh, one thread) that forwards exactly one stop
+ *   signal to ffmpeg, so that a SIGKILLed agent stops ffmpeg gracefully (docs/recorder.md, "How ffmpeg is run and
+ *   stopped").
  * - ffprobe goes through fluent-ffmpeg (archived upstream, so it stays behind this file).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import ffmpeg from 'fluent-ffmpeg';
 import {
   buildSegmenterArgs,
@@ -33,12 +37,28 @@ export type FfmpegMediaToolOptions = {
   /** Lines of stderr kept for exit reports. */
   stderrTailLines?: number;
   /**
-   * Run ffmpeg under `setpriv --pdeathsig TERM` (util-linux) when it exists, so that ffmpeg finishes its segment and
-   * exits if the agent dies hard. Without it an orphaned ffmpeg keeps recording into the spool with nobody hashing
-   * (measured: it ignores the closed pipes). Default: true when /usr/bin/setpriv exists.
+   * Arm `setpriv --pdeathsig TERM` (util-linux) on the launcher and on ffmpeg when setpriv exists, so that ffmpeg
+   * finishes its segment and exits if the agent dies hard. Without it an orphaned ffmpeg keeps recording into the
+   * spool with nobody hashing (measured: it ignores the closed pipes). Default: true when /usr/bin/setpriv exists.
    */
   parentDeathSignal?: boolean;
 };
+
+/** The launcher between the agent and each recorder's ffmpeg (see the script's header). */
+export const FFMPEG_LAUNCHER = fileURLToPath(new URL('./ffmpeg-launcher.sh', import.meta.url));
+/** The launcher's one line on stderr: ffmpeg's pid. */
+const LAUNCHER_PID_LINE = /^mamoru-launcher: pid (\d+)$/;
+
+/**
+ * The segmenter's command: `[setpriv --pdeathsig TERM --] /bin/sh LAUNCHER AGENT_PID [setpriv --pdeathsig TERM --]
+ * ffmpeg ARGS`. The launcher dies with the agent (its pdeathsig, possibly delivered once per dying agent thread) and
+ * forwards one SIGTERM; ffmpeg dies with the launcher (one thread: one signal) if the launcher itself is killed.
+ */
+export function segmenterCommand(o: { ffmpegPath: string; ffmpegArgs: string[]; setpriv: string | null; agentPid: number }): [string, string[]] {
+  const pdeath = (cmd: string[]) => (o.setpriv ? [o.setpriv, '--pdeathsig', 'TERM', '--', ...cmd] : cmd);
+  const [cmd, ...args] = pdeath(['/bin/sh', FFMPEG_LAUNCHER, String(o.agentPid), ...pdeath([o.ffmpegPath, ...o.ffmpegArgs])]);
+  return [cmd!, args];
+}
 
 export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool {
   const now = o.now ?? Date.now;
@@ -48,11 +68,14 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
     startSegmenter(opts: SegmenterOptions, ev: SegmenterEvents): SegmenterProcess {
       const ffmpegArgs = buildSegmenterArgs(opts);
       const inputList = segmenterInputList(opts);
-      const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', o.ffmpegPath ?? 'ffmpeg', ...ffmpegArgs]] : [o.ffmpegPath ?? 'ffmpeg', ffmpegArgs];
+      const [cmd, args] = segmenterCommand({ ffmpegPath: o.ffmpegPath ?? 'ffmpeg', ffmpegArgs, setpriv, agentPid: process.pid });
       // Only what ffmpeg needs from the environment (TZ=UTC for its strftime file names), nothing of the agent's.
       const env: NodeJS.ProcessEnv = { TZ: 'UTC', PATH: process.env.PATH ?? '/usr/bin:/bin' };
       if (process.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = process.env.LD_LIBRARY_PATH;
-      const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      // detached: the launcher leads its own process group (launcher + ffmpeg), so that a hard kill reaches both, and
+      // its own session, so that a terminal's Ctrl-C or hang-up reaches only the agent (ffmpeg must see one signal).
+      const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+      let ffmpegPid: number | undefined;
       // The camera URL goes through a pipe (never the argv every local user can read); ffmpeg reads it at start.
       const input = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: (e: Error) => void): void };
       input.on('error', () => undefined); // ffmpeg died before reading it: its exit reports why
@@ -81,6 +104,12 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
       };
       const onStderrLine = (line: string) => {
         if (!line.trim()) return;
+        const launched = ffmpegPid === undefined ? LAUNCHER_PID_LINE.exec(line) : null;
+        if (launched) {
+          ffmpegPid = Number(launched[1]);
+          ev.onStarted?.(ffmpegPid);
+          return;
+        }
         tail.push(line);
         if (tail.length > tailMax) tail.shift();
         ev.onStderrLine?.(line);
@@ -149,14 +178,24 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
         });
       });
       const alive = () => child.exitCode === null && child.signalCode === null;
+      /** SIGKILL for the launcher and ffmpeg together (their process group). */
+      const killGroup = () => {
+        if (!alive() || child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      };
       return {
-        pid: child.pid,
+        get pid() {
+          return ffmpegPid;
+        },
         exited,
         async stop(graceMs = 8000) {
+          // To the launcher, which forwards one SIGTERM to ffmpeg (however many stop signals it gets).
           if (alive()) child.kill('SIGINT');
-          const timer = setTimeout(() => {
-            if (alive()) child.kill('SIGKILL');
-          }, graceMs);
+          const timer = setTimeout(killGroup, graceMs);
           try {
             return await exited;
           } finally {
@@ -164,7 +203,7 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
           }
         },
         kill() {
-          if (alive()) child.kill('SIGKILL');
+          killGroup();
         },
       };
     },

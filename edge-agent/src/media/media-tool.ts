@@ -39,14 +39,18 @@ export type SegmenterEvents = {
    */
   onOutputStreams?(streams: ProbeStream[]): void;
   onStderrLine?(line: string): void;
+  /** ffmpeg runs (its launcher reported its pid). */
+  onStarted?(pid: number): void;
 };
 
 export type SegmenterExit = { code: number | null; signal: NodeJS.Signals | null; stderrTail: string[] };
 
 export interface SegmenterProcess {
+  /** ffmpeg's pid, once it runs (undefined just after the start). */
   readonly pid: number | undefined;
+  /** How ffmpeg ended: its exit code, or the signal that killed it. */
   readonly exited: Promise<SegmenterExit>;
-  /** Graceful stop (SIGINT: ffmpeg closes the current segment and writes its list line), SIGKILL after `graceMs`. */
+  /** Graceful stop (one signal: ffmpeg closes the current segment and writes its list line), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<SegmenterExit>;
   /** Immediate SIGKILL (a hung process). */
   kill(): void;
@@ -118,11 +122,10 @@ export function buildSegmenterArgs(o: SegmenterOptions): string[] {
     '-i', SEGMENTER_INPUT,
     '-map', '0:v:0', '-c:v', 'copy',
     ...audio[o.audio],
-    // flush_packets: each packet reaches the file at once. Without it ffmpeg holds up to 256 KiB, which it loses when
-    // the agent is SIGKILLed: the agent's threads each deliver the pdeathsig as the child is reparented through them,
-    // and at the second signal ffmpeg skips writing its trailer ("Immediate exit requested"). Costs ffmpeg about 1.1x
-    // its CPU (bench/ffmpeg-args.ts, docs/recorder.md).
-    '-f', 'segment', '-segment_format', 'mpegts', '-segment_format_options', 'flush_packets=1',
+    // No flush_packets=1 (it cost ffmpeg about 1.1x its CPU): ffmpeg writes through its 256 KiB buffer, which a
+    // graceful stop writes out. Even a SIGKILLed agent stops it gracefully, since ffmpeg runs under a launcher that
+    // forwards exactly one stop signal (ffmpeg-launcher.sh; at a second signal ffmpeg would skip its trailer).
+    '-f', 'segment', '-segment_format', 'mpegts',
     '-segment_time', String(o.segmentSeconds), '-segment_atclocktime', '1',
     '-strftime', '1',
     '-segment_list', o.listPath, '-segment_list_type', 'csv', '-segment_list_flags', 'live',

@@ -407,6 +407,9 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       onOutputStreams(streams) {
         run.outputStreams = streams;
       },
+      onStarted(pid) {
+        log.info('recorder: ffmpeg started', { cameraKey: o.cameraKey, runId: id, pid, audio: run.audioMode, transport });
+      },
     };
     run = {
       id,
@@ -427,7 +430,6 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       closedSegments: 0,
     };
     runCount++;
-    log.info('recorder: ffmpeg started', { cameraKey: o.cameraKey, runId: id, pid: run.proc.pid, audio: run.audioMode, transport });
     return run;
   };
 
