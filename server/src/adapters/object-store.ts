@@ -107,7 +107,7 @@ const PART_SIZE = 8 * 1024 * 1024; // bounded memory for streams of unknown leng
 
 export function createS3Store(s: S3Settings): ObjectStore {
   const url = new URL(s.endpoint);
-  const client = new Minio.Client({
+  const connection = {
     endPoint: url.hostname,
     port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
     useSSL: url.protocol === 'https:',
@@ -115,20 +115,11 @@ export function createS3Store(s: S3Settings): ObjectStore {
     secretKey: s.secretKey,
     region: s.region,
     pathStyle: true,
-    partSize: PART_SIZE,
-  });
+  };
+  const client = new Minio.Client({ ...connection, partSize: PART_SIZE });
   // The single signed PUT streams its body, which cannot be sent twice: its client never retries, and always signs
   // the payload hash (over HTTPS too, where the minio client would send UNSIGNED-PAYLOAD).
-  const putClient = new Minio.Client({
-    endPoint: url.hostname,
-    port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
-    useSSL: url.protocol === 'https:',
-    accessKey: s.accessKey,
-    secretKey: s.secretKey,
-    region: s.region,
-    pathStyle: true,
-    retryOptions: { disableRetry: true },
-  });
+  const putClient = new Minio.Client({ ...connection, retryOptions: { disableRetry: true } });
   putClient.enableSHA256 = true;
   const bucket = s.bucket;
   let caps: StoreCapabilities | undefined;
