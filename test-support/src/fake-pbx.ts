@@ -48,7 +48,8 @@ export type FakePbxOptions = {
   toneSeconds?: number;
 };
 
-export type FakeTransfer = { kind: 'blind'; atUtc: Date; by: string; to: string; byChannel: string; toChannel: string };
+/** A blind transfer: `by` (the answering operator, on channel `byChannel`) sent the caller (`transfereeChannel`) to `to`. */
+export type FakeTransfer = { kind: 'blind'; atUtc: Date; by: string; to: string; byChannel: string; toChannel: string; transfereeChannel: string };
 
 export type FakeCall = {
   uniqueid: string;
@@ -74,6 +75,8 @@ const CALLERS = [
   { number: 'anonymous', name: 'anonymous' },
 ];
 const OPERATORS = ['201', '202', '203'];
+/** The names of the operators' extensions (CDR files carry none; an agent's `pbx.operators` supplies them). */
+export const OPERATOR_NAMES: Record<string, string> = { '201': '田中', '202': '佐藤', '203': '鈴木' };
 const CONTEXT = { trunk: 'from-trunk', phone: 'operator-phone' };
 
 type Pcm = { rate: number; channels: number; bits: number; data: Buffer };
@@ -265,7 +268,7 @@ export class FakePbx {
         hangup(endMs, target, '');
         hangup(endMs, trunk, 'ANSWER', dialTo);
         ev('LINKEDID_END', endMs, trunk, dialTo);
-        transfer = { kind: 'blind', atUtc: new Date(tx), by: rung, to, byChannel: op.name, toChannel: target.name };
+        transfer = { kind: 'blind', atUtc: new Date(tx), by: rung, to, byChannel: op.name, toChannel: target.name, transfereeChannel: trunk.name };
       } else {
         ev('BRIDGE_EXIT', endMs, trunk, { ...dialOp, extra: { bridge_id: b1, bridge_technology: 'simple_bridge' } });
         hangup(endMs, op, '');
@@ -397,6 +400,26 @@ export class FakePbx {
       },
     };
   }
+}
+
+/**
+ * The `pbx` section of an edge agent's config that reads this fake PBX through the real asterisk-files adapter (the
+ * demo store's agent uses it): recordings, CDR rows and the CEL file, with the trunk's endpoint named so that a
+ * channel `PJSIP/trunk-…` is never taken for an operator, and the operators' names.
+ */
+export function demoPbxConfig(pbx: FakePbx, id = 'demo-pbx') {
+  return {
+    adapter: 'asterisk-files' as const,
+    id,
+    timezone: pbx.zone,
+    monitorDir: pbx.monitorDir,
+    cdrCsv: pbx.masterCsv,
+    cel: pbx.celCsv,
+    trunkEndpoints: ['trunk'],
+    operators: { ...OPERATOR_NAMES },
+    quietSeconds: 10,
+    noticeAssumed: 'yes' as const,
+  };
 }
 
 function parseArgs(argv: string[]): Record<string, string | true> {
