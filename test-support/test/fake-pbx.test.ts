@@ -79,6 +79,19 @@ test('CLI: --once --audio tone writes a 21-column JST row and three final WAVs',
   for (const f of files) assert.deepEqual([(await inspectWav(join(dayDir, f)))!.final, (await inspectWav(join(dayDir, f)))!.durationS], [true, 12]);
 });
 
+test('CLI: --pattern picks the kinds of call (a transfer writes two CDR rows and a BLINDTRANSFER); an unknown kind is refused', async () => {
+  const d = await tempDir('fake-pbx-cli-xfer-');
+  cleanups.push(d.cleanup);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test-support/src/fake-pbx.ts', '--dir', d.path, '--once', '--audio', 'tone', '--pattern', 'transferred']);
+  const ev = JSON.parse(stdout.trim()) as { kind: string; operator: string; transferredTo: string; uniqueid: string };
+  assert.deepEqual([ev.kind, ev.operator, ev.transferredTo], ['transferred', '201', '202']);
+  const rows = (await readFile(join(d.path, 'cdr-csv', 'Master.csv'), 'utf8')).trimEnd().split('\n').map((l) => parseCdrCsvLine(l, { file: 'm', offset: 0, encoding: 'utf-8', seenAt: 0 }).rows[0]!);
+  assert.deepEqual(rows.map((r) => [r.linkedid, r.dst, r.disposition]), [[ev.uniqueid, '202', 'ANSWERED'], [ev.uniqueid, '202', 'ANSWERED']]);
+  const cel = await readFile(join(d.path, 'cel-custom', 'Master.csv'), 'utf8');
+  assert.equal(cel.split('\n').filter((l) => l.startsWith('"BLINDTRANSFER"')).length, 1);
+  await assert.rejects(run(process.execPath, ['--import', 'tsx', 'test-support/src/fake-pbx.ts', '--dir', d.path, '--once', '--pattern', 'answered,forwarded']), (e: { code: number; stderr: string }) => e.code === 1 && /forwarded is not one of answered, unanswered, transferred/.test(e.stderr));
+});
+
 test('live mode: the recording grows with a non-final header and is closed before the CDR row appears', { timeout: 20_000 }, async () => {
   const d = await tempDir('fake-pbx-live-');
   cleanups.push(d.cleanup);
