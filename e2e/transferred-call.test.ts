@@ -72,6 +72,13 @@ describe('a transferred call of the demo store, in the web app', { timeout: 400_
     step('calls at the centre');
     await waitFor('outbox drained', () => agent.outbox.stats().count === 0 && agent.uploader.inFlight === null, 60_000);
     step('outbox drained');
+    // The worker's playable copies and waveforms, so the call page shows its players as a person would see them.
+    const callId = callIds.get(`demo-pbx:${xfer.uniqueid}`)!;
+    await waitFor('playable copies of the transferred call', async () => {
+      const r = await centre.db.selectFrom('recording').select('deriveStatus').where('callId', '=', callId).execute();
+      return r.length === 3 && r.every((x) => x.deriveStatus === 'done');
+    }, 120_000, 250);
+    step('recordings derived');
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   });
 
