@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FakePbx } from '../test-support/src/fake-pbx.ts';
+import { demoPbxConfig, FakePbx } from '../test-support/src/fake-pbx.ts';
 import { startOnvifSim, type OnvifSimHandle } from '../test-support/src/onvif-sim.ts';
 import { makeTestClip, startFakeCamera, startRtspRelay, type FakeCamera } from '../test-support/src/rtsp-camera.ts';
 
@@ -62,9 +62,10 @@ for (let n = 1; n <= count; n++) {
 }
 
 const pbxDir = path.join(dir, 'pbx');
-// Every third call goes unanswered, so the call search shows answered and unanswered calls.
-const pbx = new FakePbx({ dir: pbxDir, zone: 'Asia/Tokyo', audio: 'speech', unansweredEvery: 3 });
-const pbxRun = pbx.runEvery(Number(values['call-every']), Infinity, (c) => say({ msg: 'pbx call', caller: c.caller, answered: c.answered }));
+// Calls of every kind in turn, so the call search shows answered, transferred and unanswered calls within the
+// first few minutes: answered by an operator; answered, then blind-transferred to the next extension; unanswered.
+const pbx = new FakePbx({ dir: pbxDir, zone: 'Asia/Tokyo', audio: 'speech', pattern: ['answered', 'transferred', 'unanswered'] });
+const pbxRun = pbx.runEvery(Number(values['call-every']), Infinity, (c) => say({ msg: 'pbx call', kind: c.kind, caller: c.caller, operator: c.operator, transferredTo: c.transfer?.to ?? null }));
 say({ msg: 'pbx', dir: pbxDir });
 
 const agentConfig = {
@@ -81,16 +82,8 @@ const agentConfig = {
     transport: 'udp',
     onvif: { host: s.host, port: s.port, username: 'admin', password: cameraPassword },
   })),
-  pbx: {
-    adapter: 'asterisk-files',
-    id: 'demo-pbx',
-    timezone: 'Asia/Tokyo',
-    monitorDir: path.join(pbxDir, 'monitor'),
-    cdrCsv: path.join(pbxDir, 'cdr-csv', 'Master.csv'),
-    quietSeconds: 10,
-    operators: { '201': '田中', '202': '佐藤' },
-    noticeAssumed: 'yes',
-  },
+  // Recordings, CDR rows and the CEL (transfers, pickups, who was rung) through the real asterisk-files adapter.
+  pbx: demoPbxConfig(pbx),
 };
 const configPath = path.join(dir, 'agent.json');
 writeFileSync(configPath, JSON.stringify(agentConfig, null, 2), { mode: 0o600 });

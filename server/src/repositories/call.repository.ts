@@ -38,10 +38,14 @@ export type CallRow = {
   pickupAt: Date | null;
   operatorTalkS: number | null;
   operatorExtensions: string[];
+  /** Transfers of the current version (blind / attended, by and to whom); empty for a live-only call. */
+  transfers: CallTransferBrief[];
   /** Set while only the live (AMI) view exists; null once a sealed version arrived. */
   liveState: LiveCallState | null;
   liveUpdatedAt: Date | null;
 };
+
+export type CallTransferBrief = { kind: string; atUtc: string | null; by: string | null; to: string | null };
 
 export type CallVersionRow = { id: string; version: number; payload: CallPayload; payloadSha256: string; agentId: string | null; receivedAt: Date };
 
@@ -199,7 +203,11 @@ const CALL_COLUMNS = [
 const recordingCount = (eb: ExpressionBuilder<Database, 'call'>) =>
   eb.selectFrom('recording').select((e) => e.fn.countAll<string>().as('n')).whereRef('recording.callId', '=', 'call.id').as('recordingCount');
 
-const callSelect = (db: Db) => db.selectFrom('call').select(CALL_COLUMNS).select(recordingCount);
+// The current version's transfers, so that a search result can say "transferred" without a column of its own.
+const transfers = () =>
+  sql<{ kind?: string; atUtc?: string | null; by?: string | null; to?: string | null }[] | null>`(SELECT v.payload->'transfers' FROM call_version v WHERE v.call_id = call.id AND v.version = call.current_version)`.as('transfers');
+
+const callSelect = (db: Db) => db.selectFrom('call').select(CALL_COLUMNS).select(recordingCount).select(transfers);
 type CallSelectRow = Awaited<ReturnType<ReturnType<typeof callSelect>['executeTakeFirstOrThrow']>>;
 
 const toCall = (r: CallSelectRow): CallRow => ({
@@ -234,6 +242,7 @@ const toCall = (r: CallSelectRow): CallRow => ({
   pickupAt: r.pickupAt,
   operatorTalkS: r.operatorTalkS,
   operatorExtensions: r.operatorExtensions,
+  transfers: (r.transfers ?? []).map((t) => ({ kind: t.kind ?? 'unknown', atUtc: t.atUtc ?? null, by: t.by ?? null, to: t.to ?? null })),
   liveState: r.liveState,
   liveUpdatedAt: r.liveUpdatedAt,
 });

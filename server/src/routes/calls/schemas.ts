@@ -21,6 +21,8 @@ export const CallSummary = z
     operator: z.object({ extension: z.string(), name: z.string().nullable(), source: z.string().nullable() }).nullable(),
     /** Every extension the call rang, answered or not. */
     operatorExtensions: z.array(z.string()),
+    /** Transfers of the current version (the call page has them in full, with the raw CEL line). */
+    transfers: z.array(z.object({ kind: z.string(), atUtc: z.string().nullable(), by: z.string().nullable(), to: z.string().nullable() })),
     /** Set while the call is only known live (AMI): in_progress or ended, until its sealed version arrives. */
     live: z.object({ state: z.string(), updatedAt: z.string().nullable() }).nullable(),
     times: z.object({
@@ -100,6 +102,7 @@ export const summary = (c: CallRow) => ({
   directionSource: c.directionSource,
   operator: c.operator,
   operatorExtensions: c.operatorExtensions,
+  transfers: c.transfers,
   live: c.liveState ? { state: c.liveState, updatedAt: iso(c.liveUpdatedAt) } : null,
   times: {
     startUtc: c.startAt.toISOString(),

@@ -6504,6 +6504,12 @@ export type components = {
                 source: string | null;
             } | null;
             operatorExtensions: string[];
+            transfers: {
+                kind: string;
+                atUtc: string | null;
+                by: string | null;
+                to: string | null;
+            }[];
             live: {
                 state: string;
                 updatedAt: string | null;
@@ -6535,6 +6541,14 @@ export type components = {
             recordingCount: number;
         };
         CallDetail: components["schemas"]["CallSummary"] & {
+            transfers?: {
+                kind: string;
+                atUtc: string | null;
+                by: string | null;
+                from: string | null;
+                to: string | null;
+                raw: string;
+            }[];
             site: {
                 id: string;
                 code: string;
@@ -6547,14 +6561,6 @@ export type components = {
                 rungUtc: string | null;
                 answeredUtc: string | null;
                 source: string;
-            }[];
-            transfers: {
-                kind: string;
-                atUtc: string | null;
-                by: string | null;
-                from: string | null;
-                to: string | null;
-                raw: string;
             }[];
             noticeEvidence: {
                 source: string;

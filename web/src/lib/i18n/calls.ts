@@ -64,6 +64,8 @@ export type CallMessages = {
   transfersTitle: string;
   transferKind: Record<string, string>;
   transferLine: (kind: string, by: string | null, to: string | null) => string;
+  /** In the search results: the kind of transfer and to whom. */
+  transferredTo: (kind: string, to: string | null) => string;
   noticeEvidenceTitle: string;
   noticeEvidenceSource: Record<string, string>;
   live: Record<string, string>;
@@ -190,6 +192,7 @@ export const ja: CallMessages = {
   transfersTitle: '転送',
   transferKind: { blind: 'ブラインド転送', attended: '打診転送' },
   transferLine: (kind, by, to) => `${kind}: 内線 ${by ?? '?'} → ${to ?? '?'}`,
+  transferredTo: (kind, to) => `${kind} → 内線 ${to ?? '?'}`,
   noticeEvidenceTitle: '告知の根拠となった PBX の記録',
   noticeEvidenceSource: { cdr_custom: 'cdr_custom (JSON)', cdr_csv: 'cdr_csv (Master.csv)', cel: 'CEL', ami: 'AMI', sidecar: '記録ファイル' },
   live: { in_progress: '通話中 (速報)', ended: '終了 (速報・通話記録の到着待ち)' },
@@ -316,6 +319,7 @@ export const en: CallMessages = {
   transfersTitle: 'Transfers',
   transferKind: { blind: 'Blind transfer', attended: 'Attended transfer' },
   transferLine: (kind, by, to) => `${kind}: extension ${by ?? '?'} → ${to ?? '?'}`,
+  transferredTo: (kind, to) => `${kind} → extension ${to ?? '?'}`,
   noticeEvidenceTitle: 'PBX lines the notice status was decided from',
   noticeEvidenceSource: { cdr_custom: 'cdr_custom (JSON)', cdr_csv: 'cdr_csv (Master.csv)', cel: 'CEL', ami: 'AMI', sidecar: 'record file' },
   live: { in_progress: 'In progress (live)', ended: 'Ended (live; the call record is on its way)' },
