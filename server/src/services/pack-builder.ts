@@ -20,13 +20,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectStore } from '../adapters/object-store.ts';
+import { crc32 } from 'node:zlib';
+import type { ObjectStore, UploadCopyChunk } from '../adapters/object-store.ts';
 import type { PdfRenderer } from '../adapters/pdf-renderer.ts';
 import type { SigningKeyStore } from '../adapters/signing-key.ts';
 import { MP4_AUDIO_COPY, type VideoTools } from '../adapters/video-tools.ts';
@@ -199,31 +200,37 @@ async function mapLimit<T, R>(items: T[], n: number, fn: (item: T, i: number) =>
   return out;
 }
 
+/** A segment's scratch copy, checked against its edge hash, and what S3 served it as. */
+type FetchedSegment = { file: string; crc: number; versionId: string | null; etag: string | null };
+
 const isMissing = (e: unknown) => ['NoSuchKey', 'NotFound'].includes((e as { code?: string }).code ?? '');
 
 export function packBuilder(deps: PackBuilderDeps) {
   const { store, video } = deps;
 
   /**
-   * Copies one segment from S3 to `file`, hashing it as it streams: the only read of it from S3. Fails with
-   * PackSourceError when it is gone, has another size, or is not the bytes the edge hashed.
+   * Copies one segment from S3 to `file`, hashing it as it streams (SHA-256, and the CRC-32 its ZIP entry needs):
+   * the only read of it from S3. Answers the version and ETag S3 served, so the ZIP can take these very bytes by a
+   * copy inside S3. Fails with PackSourceError when it is gone, has another size, or is not the bytes the edge hashed.
    */
-  async function fetchSegment(s: PackSegmentSource, file: string): Promise<void> {
-    let src: Readable;
+  async function fetchSegment(s: PackSegmentSource, file: string): Promise<FetchedSegment> {
+    let src: Awaited<ReturnType<ObjectStore['readPinned']>>;
     try {
-      src = await store.read(s.objectKey);
+      src = await store.readPinned(s.objectKey);
     } catch (e) {
       if (isMissing(e)) throw new PackSourceError(`object ${s.objectKey} is missing from storage`);
       throw e;
     }
     const h = createHash('sha256');
     let n = 0;
+    let crc = 0;
     await pipeline(
-      src,
+      src.body,
       async function* (chunks: AsyncIterable<Buffer>) {
         for await (const c of chunks) {
           n += c.length;
           h.update(c);
+          crc = crc32(c, crc);
           yield c;
         }
       },
@@ -232,12 +239,15 @@ export function packBuilder(deps: PackBuilderDeps) {
     if (n !== s.byteSize) throw new PackSourceError(`object ${s.objectKey} has ${n} bytes, ${s.byteSize} were recorded`);
     const sha = h.digest('hex');
     if (sha !== s.sha256) throw new PackSourceError(`segment ${s.id}: SHA-256 ${sha} is not the edge hash ${s.sha256}`);
+    return { file, crc: crc >>> 0, versionId: src.versionId, etag: src.etag };
   }
 
   return {
     /** Builds the pack and stores it at `input.objectKey`; `progress` is called as it goes. */
     async build(input: PackBuildInput, progress: (p: PackProgress) => Promise<void> = async () => undefined): Promise<PackBuildResult> {
       const key = await deps.signingKey.get();
+      // Chromium for the report starts now, while the footage is written, not after it.
+      deps.pdf.warm?.();
       const wallStart = performance.now();
       const timings: Record<string, number> = {};
       /** Adds the time `fn` takes to the step `step`. */
@@ -262,7 +272,7 @@ export function packBuilder(deps: PackBuilderDeps) {
       const tz = input.site.timezone;
       const scratch = await mkdtemp(path.join(deps.workDir ?? tmpdir(), 'pack-'));
       // The ZIP goes to S3 as it is written: UPLOAD_CONCURRENCY parts in flight through a fixed pool of part buffers.
-      const { stream: out, done: upload } = store.createUploadStream(input.objectKey, { 'x-amz-meta-pack-id': input.packId, 'content-type': 'application/zip' }, { concurrency: UPLOAD_CONCURRENCY });
+      const { stream: out, done: upload, copiedBytes } = store.createUploadStream(input.objectKey, { 'x-amz-meta-pack-id': input.packId, 'content-type': 'application/zip' }, { concurrency: UPLOAD_CONCURRENCY });
       const zip: ZipWriter = createZipWriter(out, { modified: input.builtAt, forceZip64: input.forceZip64 });
       const files: ManifestFile[] = [];
       const contents: PackContent[] = [];
@@ -296,6 +306,35 @@ export function packBuilder(deps: PackBuilderDeps) {
         return f;
       }
 
+      /** Open scratch copies that the upload may still read (closed when it is done with them, or at the end). */
+      const handles = new Set<FileHandle>();
+      /**
+       * An original segment into the ZIP: its bytes are the S3 object's own (the version whose hash was just checked),
+       * copied inside S3 by the upload where it can, else read from the scratch copy. Its SHA-256 and CRC-32 were
+       * computed as it was fetched: it is not read again here.
+       */
+      async function addOriginal(name: string, s: PackSegmentSource, f: FetchedSegment): Promise<void> {
+        const fh = await open(f.file, 'r');
+        handles.add(fh);
+        const release = () => {
+          if (handles.delete(fh)) void fh.close().catch(() => undefined);
+        };
+        const chunk: UploadCopyChunk = {
+          copyFrom: {
+            key: s.objectKey,
+            versionId: f.versionId,
+            etag: f.etag,
+            start: 0,
+            length: s.byteSize,
+            local: (from, to) => fh.createReadStream({ start: from, end: to - 1, autoClose: false, highWaterMark: READ_CHUNK }),
+            release,
+          },
+        };
+        const { dataOffset } = await timed('zip', () => zip.addChunk(name, s.byteSize, f.crc, chunk));
+        offsets.set(name, dataOffset);
+        files.push({ path: name, size: s.byteSize, sha256: s.sha256, role: 'original-segment' });
+      }
+
       try {
         await report('footage', undefined, true);
         const videos: ManifestVideo[] = [];
@@ -308,7 +347,7 @@ export function packBuilder(deps: PackBuilderDeps) {
         };
         // Camera i's scratch copies: fetched from S3 (hashed as they stream) while camera i-1 is cut and zipped.
         const windows = input.cameraWindows;
-        const fetched: Promise<{ camDir: string; segFiles: string[] }>[] = [];
+        const fetched: Promise<{ camDir: string; segFiles: string[]; segs: FetchedSegment[] }>[] = [];
         const startFetch = (i: number) => {
           if (i >= windows.length || fetched[i]) return;
           const w = windows[i]!;
@@ -317,8 +356,8 @@ export function packBuilder(deps: PackBuilderDeps) {
             (async () => {
               await mkdir(camDir);
               const segFiles = w.segments.map((s) => path.join(camDir, `${s.id}.ts`));
-              await timed('fetch', () => mapLimit(w.segments, FETCH_CONCURRENCY, (s, j) => fetchSegment(s, segFiles[j]!)));
-              return { camDir, segFiles };
+              const segs = await timed('fetch', () => mapLimit(w.segments, FETCH_CONCURRENCY, (s, j) => fetchSegment(s, segFiles[j]!)));
+              return { camDir, segFiles, segs };
             })(),
           );
           p.catch(() => undefined); // awaited below, in order
@@ -366,7 +405,7 @@ export function packBuilder(deps: PackBuilderDeps) {
 
         startFetch(0);
         for (const [wi, w] of windows.entries()) {
-          const { camDir, segFiles } = await fetched[wi]!;
+          const { camDir, segFiles, segs } = await fetched[wi]!;
           startFetch(wi + 1);
           const camName = safeName(w.camera.key);
           const gaps = w.gaps.map((g) => ({ from: g.from.toISOString(), to: g.to.toISOString(), reason: g.reason }));
@@ -375,9 +414,7 @@ export function packBuilder(deps: PackBuilderDeps) {
           const cutFrom: ManifestVideo['cutFrom'] = [];
           for (const [j, s] of w.segments.entries()) {
             const name = unique(`originals/cameras/${camName}/${compactUtc(s.start)}_${s.id}.ts`);
-            if (w.includeOriginals !== false) {
-              await addFile(name, createReadStream(segFiles[j]!, { highWaterMark: READ_CHUNK }), s.byteSize, 'original-segment', s.sha256, undefined, { sha256: s.sha256 });
-            }
+            if (w.includeOriginals !== false) await addOriginal(name, s, segs[j]!);
             cutFrom.push({
               path: w.includeOriginals !== false ? name : `(withheld) ${name}`,
               segmentId: s.id,
@@ -533,6 +570,7 @@ export function packBuilder(deps: PackBuilderDeps) {
           zipBytes: size,
           wallMs: Math.round(wallMs),
           sourceMiBps: Number((sourceBytes / 1048576 / (wallMs / 1000)).toFixed(1)),
+          copiedInS3Bytes: copiedBytes(),
           timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
         });
         return { objectKey: input.objectKey, contents, size, manifestSha256, signature: sig.toString('base64'), keyFingerprint: key.fingerprint, fileCount: files.length + 4, manifest };
@@ -543,6 +581,7 @@ export function packBuilder(deps: PackBuilderDeps) {
         await store.remove(input.objectKey).catch(() => undefined);
         throw e;
       } finally {
+        for (const fh of handles) await fh.close().catch(() => undefined);
         await rm(scratch, { recursive: true, force: true });
       }
     },
