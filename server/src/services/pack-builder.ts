@@ -369,8 +369,11 @@ export function packBuilder(deps: PackBuilderDeps) {
           // The plan needs only the first segment (start, and its keyframes when the window starts inside it) and the
           // last (start and duration, when the window ends inside it): the segments between are taken whole.
           const last = segFiles.length - 1;
-          const [first, lastProbe] = await timed('probe', () => mapLimit(last > 0 ? [segFiles[0]!, segFiles[last]!] : [segFiles[0]!], PROBE_CONCURRENCY, (f) => video.probe(f)));
-          const probeOf = (i: number) => (i === 0 ? first! : i === last ? lastProbe! : { startTime: 0, durationS: 0 });
+          // The last segment is probed only when the window ends inside it (its duration places the out point).
+          const probeLast = last > 0 && w.to.getTime() < w.segments[last]!.end.getTime();
+          const [first, lastProbe] = await timed('probe', () => mapLimit(probeLast ? [segFiles[0]!, segFiles[last]!] : [segFiles[0]!], PROBE_CONCURRENCY, (f) => video.probe(f)));
+          // A last segment taken whole needs no probe: planCut reads its duration only to place an out point.
+          const probeOf = (i: number) => (i === 0 ? first! : i === last && lastProbe ? lastProbe : { startTime: 0, durationS: Infinity });
           const keyframes = w.from.getTime() > w.segments[0]!.start.getTime() ? await timed('probe', () => video.keyframes(segFiles[0]!)) : [];
           const plan = planCut(
             w.segments.map((s, i) => ({ start: s.start.getTime(), end: s.end.getTime(), probeStart: probeOf(i).startTime, probeDurationS: probeOf(i).durationS, ...(i === 0 && { keyframes }) })),
