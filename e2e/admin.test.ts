@@ -151,7 +151,6 @@ describe('stores, audit and admin pages, end to end', { timeout: 180_000 }, () =
 
   test('admin: creates a person and a store with notices, issues a token that enrolls, revokes an agent', async () => {
     const { context, page } = await newPage();
-    page.on('dialog', (d) => void d.accept());
     await signIn(page, admin, '/admin');
     // People and roles (the first tab).
     await page.locator('[data-testid=users]').waitFor();
@@ -205,7 +204,17 @@ describe('stores, audit and admin pages, end to end', { timeout: 180_000 }, () =
     await page.click('[data-testid=tab-agents]');
     const agentRow = page.locator(`[data-testid=agent-row][data-agent="${agentA.agentId}"]`);
     await agentRow.waitFor();
+    // The page asks first, in its own dialog; cancelling changes nothing, confirming revokes.
     await agentRow.locator('button').click();
+    const dialog = page.locator('[data-testid=confirm-dialog]');
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /取り消しますか/);
+    await axe(page, '/admin revoke dialog');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await agentRow.filter({ hasText: '取り消し済み' }).count(), 0, 'cancelled: still live');
+    await agentRow.locator('button').click();
+    await dialog.locator('[data-testid=confirm-ok]').click();
     await agentRow.filter({ hasText: '取り消し済み' }).waitFor();
     await axe(page, '/admin agents');
     await shot(page, 'admin-agents');

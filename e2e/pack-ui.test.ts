@@ -180,8 +180,12 @@ describe('evidence packs page, end to end', { timeout: 420_000 }, () => {
     assert.equal(sha256(await readFile(policeZip)), sha256(apiBytes), 'the police got the same ZIP');
 
     // hq revokes; the share page then says the link cannot be used.
-    page.once('dialog', (d) => void d.accept('照会への回答を終えたため'));
     await page.click('[data-testid=share-revoke]');
+    const dialog = page.locator('[data-testid=confirm-dialog]');
+    await dialog.waitFor();
+    assert.deepEqual(await seriousViolations(page), [], 'the revoke dialog');
+    await dialog.locator('textarea[name=reason]').fill('照会への回答を終えたため');
+    await dialog.locator('[data-testid=confirm-ok]').click();
     await page.locator('[data-testid=share-link][data-state=revoked]').waitFor();
     assert.match(await page.locator('[data-testid=share-link]').first().innerText(), /取り消し済み/);
     const after = await police.newPage();

@@ -132,3 +132,7 @@ export type WindowLinkSource = (typeof WINDOW_LINK_SOURCES)[number];
 /** Whether a case's footage has reached the centre. */
 export const ARRIVAL_STATES = ['complete', 'awaiting', 'failed'] as const;
 export type ArrivalState = (typeof ARRIVAL_STATES)[number];
+
+/** What the centre refused from an agent (counted per agent, subject and code for the stores view). */
+export const REFUSAL_SUBJECTS = ['segment', 'segment_meta', 'gap', 'heartbeat', 'call', 'call_live'] as const;
+export type RefusalSubject = (typeof REFUSAL_SUBJECTS)[number];

@@ -52,6 +52,7 @@ import { healthService } from './services/health.service.ts';
 import { incidentQueryService } from './services/incident-query.service.ts';
 import { incidentService } from './services/incident.service.ts';
 import { ingestService } from './services/ingest.service.ts';
+import { timeRefusals } from './services/time-refusal.ts';
 import { storageLockService } from './services/storage-lock.service.ts';
 import { storageLockRepository } from './repositories/storage-lock.repository.ts';
 import { jobStatusService } from './services/job-status.service.ts';
@@ -118,7 +119,7 @@ export function buildServices(d: Pick<AppDeps, 'db' | 'redis' | 'store' | 'clock
     ingest: ingestService({ tx, cameras: repos.cameras, segments: repos.segments, agents: repos.agents, store: d.store, clock: d.clock, maxSegmentBytes: d.maxSegmentBytes, audit, commands: agentCommands, storageLock }),
     playback: playbackService({ cameras: repos.cameras, segments: repos.segments, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     health: healthService({ db: d.db, redis: d.redis, store: d.store }),
-    callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log, storageLock }),
+    callIngest: callIngestService({ calls: repos.calls, recordings: repos.recordings, store: d.store, clock: d.clock, jobs: d.jobs, maxRecordingBytes: d.maxRecordingBytes, log: d.log, storageLock, timeChecks: timeRefusals({ agents: repos.agents, audit, clock: d.clock }) }),
     callQuery: callQueryService({ calls: repos.calls, recordings: repos.recordings, sites: repos.sites, store: d.store, clock: d.clock, mediaSecret: d.mediaSecret, mediaTtlSeconds: d.mediaTtlSeconds, audit }),
     jobStatus: jobStatusService({ jobs: d.jobs, audit }),
     fleet: fleetService({ fleet: repos.fleet, sites: repos.sites, audit, clock: d.clock }),

@@ -11,6 +11,7 @@ import { PermanentJobError } from '../src/jobs/definitions.ts';
 import { fixedClock } from '../src/adapters/clock.ts';
 import type { JobWorker } from '../src/jobs/queue.ts';
 import { orphanSweepService } from '../src/services/orphan-sweep.service.ts';
+import { timeRefusals } from '../src/services/time-refusal.ts';
 import { callIngestService } from '../src/services/call-ingest.service.ts';
 import { agentClient, errorOf, FIXTURE_CALL_KEY, FIXTURE_FILES, fixturePayload, sha256 } from './helpers/calls.ts';
 import { startCentre, type TestCentre } from './helpers/centre.ts';
@@ -327,6 +328,7 @@ describe('calls: recordings derived by the worker', () => {
       clock: { now: () => new Date() },
       jobs: { enqueue: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) },
       maxRecordingBytes: 1024 ** 2,
+      timeChecks: timeRefusals({ agents: centre.services.repos.agents, audit: centre.services.audit, clock: { now: () => new Date() } }),
     });
     const principal = { kind: 'agent' as const, agentId: (await centre.db.selectFrom('agent').select('id').where('siteId', '=', s.siteId).executeTakeFirstOrThrow()).id, siteId: s.siteId, origin: { ip: null, userAgent: null, requestId: null, purpose: null } };
     const lost = await ingest.putRecording(principal, FIXTURE_CALL_KEY, f0.name, { sha256: sha256(f0.bytes), size: f0.bytes.length, mediaType: 'audio/wav' }, Readable.from(f0.bytes), f0.bytes.length);

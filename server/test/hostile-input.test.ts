@@ -223,6 +223,42 @@ describe('hostile input', () => {
     }
   });
 
+  test("a change to another site's case, or filing and linking another site's call, is audited as a refusal too", async () => {
+    // hq files a case at the other site; the manager of the first site tries to change it and to use its call.
+    const f = await send('POST', '/api/v1/incidents', { headers: { cookie: hq }, body: { callId: otherCallId, title: 'other', category: 'threat' } });
+    assert.equal(f.status, 201, await f.clone().text());
+    const otherIncident = { id: ((await f.json()) as { incident: { id: string } }).incident.id, siteId: (await centre.db.selectFrom('call').select('siteId').where('id', '=', otherCallId).executeTakeFirstOrThrow()).siteId };
+    const refusals = async () => centre.db.selectFrom('auditEvent').select(['targetType', 'targetId', 'siteId', 'details', 'actorLabel']).where('action', '=', 'access.refused').orderBy('id', 'asc').execute();
+    const before0 = (await refusals()).length;
+    const rows = await tableCounts(centre.db);
+    for (const [method, p, body] of [
+      ['PATCH', `/api/v1/incidents/${otherIncident.id}`, { title: 'mine now' }],
+      ['POST', `/api/v1/incidents/${otherIncident.id}/status`, { status: 'closed' }],
+      ['POST', `/api/v1/incidents/${otherIncident.id}/notes`, { body: 'note' }],
+    ] as const) {
+      const r = await send(method, p, { headers: { cookie: manager }, body });
+      assert.equal(r.status, 404, `${method} ${p}: ${await r.clone().text()}`);
+      assert.equal((await errorOf(r)).code, 'incident_not_found');
+    }
+    const filed = await send('POST', '/api/v1/incidents', { headers: { cookie: manager }, body: { callId: otherCallId, title: 't', category: 'threat' } });
+    assert.equal(filed.status, 404);
+    assert.equal((await errorOf(filed)).code, 'call_not_found');
+    const link = await send('POST', `/api/v1/incidents/${incidentId}/calls`, { headers: { cookie: manager }, body: { callId: otherCallId } });
+    assert.equal(link.status, 404);
+    assert.equal((await errorOf(link)).code, 'call_not_found');
+
+    const events = (await refusals()).slice(before0);
+    assert.deepEqual(events.map((e) => [e.targetType, e.targetId, e.siteId, (e.details as { reason: string }).reason, e.actorLabel]), [
+      ['incident', otherIncident.id, otherIncident.siteId, 'outside_scope', managerLogin],
+      ['incident', otherIncident.id, otherIncident.siteId, 'outside_scope', managerLogin],
+      ['incident', otherIncident.id, otherIncident.siteId, 'outside_scope', managerLogin],
+      ['call', otherCallId, otherIncident.siteId, 'outside_scope', managerLogin],
+      ['call', otherCallId, otherIncident.siteId, 'outside_scope', managerLogin],
+    ]);
+    // Nothing else moved: the refused changes rolled back (only the audit log grew).
+    assert.deepEqual(await tableCounts(centre.db), rows);
+  });
+
   test('the web app gets a Content-Security-Policy naming its inline start-up script by hash', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'mamoru-web-'));
     const script = '\n\t\t\t\tconsole.log("start");\n\t\t\t';

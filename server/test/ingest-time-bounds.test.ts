@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { AGENT_TIME_BOUNDS } from '@mamoru/contract';
+import { AGENT_TIME_BOUNDS, type CallPayload, type LiveCallInput } from '@mamoru/contract';
 import { fixedClock } from '../src/adapters/clock.ts';
 import { footageTimeViolation, heartbeatTimeViolation } from '../src/domain/time-bounds.ts';
+import { fixturePayload } from './helpers/calls.ts';
 import { startCentre, type TestCentre } from './helpers/centre.ts';
 
 const NOW = new Date('2026-11-24T03:00:00.000Z');
@@ -139,5 +140,69 @@ describe('agent times: the centre refuses what is out of bounds and stores nothi
     const refusals = body.stores[0]!.refusals;
     assert.deepEqual(refusals.map((x) => [x.subject, x.count]).sort(), [['gap', 3], ['heartbeat', 2], ['segment', 4], ['segment_meta', 3]]);
     assert.ok(refusals.every((x) => x.agentId === agent.agentId && x.code === 'time_out_of_bounds' && typeof x.lastDetail.latest === 'string'));
+  });
+});
+
+describe('agent times: calls and live calls are bounded like footage', () => {
+  let centre: TestCentre;
+  let agent: { agentId: string; siteId: string; credential: string };
+  before(async () => {
+    centre = await startCentre({ clock: fixedClock(NOW) });
+    agent = await centre.enrollAgent((await centre.createSite()).token);
+  });
+  after(() => centre.close());
+
+  const put = (linkedId: string, path: string, body: unknown) =>
+    fetch(`${centre.url}/api/v1/agent/calls/${encodeURIComponent(`main-pbx:${linkedId}`)}${path}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${agent.credential}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const call = (linkedId: string, over: Partial<CallPayload> = {}) => ({ ...fixturePayload(over), linkedId });
+  const live = (linkedId: string, over: Partial<LiveCallInput> = {}): LiveCallInput => ({
+    pbxId: 'main-pbx', linkedId, adapter: 'asterisk-files', seq: 1, state: 'in_progress', direction: 'inbound', directionSource: 'ami',
+    caller: { number: '0312345678', name: null, e164: '+81312345678' }, called: { number: '0501234567', e164: '+81501234567' },
+    operator: null, operators: [], startUtc: '2026-11-24T02:59:00Z', answerUtc: null, pickupUtc: null, endUtc: null, observedUtc: '2026-11-24T02:59:01Z', ...over,
+  });
+  const stored = async () => ({
+    calls: Number((await centre.db.selectFrom('call').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
+    versions: Number((await centre.db.selectFrom('callVersion').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
+  });
+  const refused = async (r: Response, field: string) => {
+    assert.equal(r.status, 422, await r.clone().text());
+    const e = ((await r.json()) as Err).error;
+    assert.equal(e.code, 'time_out_of_bounds');
+    assert.equal(e.details?.field, field);
+  };
+  const times = fixturePayload().times;
+  const span = (start: string, end: string) => ({ ...times, startUtc: start, answerUtc: null, endUtc: end, raw: { start: null, answer: null, end: null } });
+
+  test('call versions dated 2099 or 1970, or carrying a transfer in 2999 or a ring in year 1, are refused; nothing is stored', async () => {
+    const before0 = await stored();
+    await refused(await put('a.1', '/versions/1', call('a.1', { times: span('2099-01-01T00:00:00Z', '2099-01-01T00:01:00Z') })), 'times.startUtc');
+    await refused(await put('a.2', '/versions/1', call('a.2', { times: span('1970-01-01T00:00:00Z', '1970-01-01T00:01:00Z') })), 'times.startUtc');
+    const transfer = { kind: 'blind' as const, atUtc: '2999-01-01T00:00:00Z', by: '201', from: '201', to: '202', raw: 'x', source: { file: 'Master.csv', offset: 0 } };
+    await refused(await put('a.3', '/versions/1', call('a.3', { transfers: [transfer] })), 'transfers[0].atUtc');
+    const op = { extension: '201', name: null, rungUtc: '0001-01-01T00:00:00Z', answeredUtc: null, source: 'cel' as const };
+    await refused(await put('a.4', '/versions/1', call('a.4', { operators: [op] })), 'operators[0].rungUtc');
+    assert.deepEqual(await stored(), before0);
+    // The fixture call (the evening before the centre's now) and one ending a moment ago are taken.
+    assert.equal((await put('b.1', '/versions/1', call('b.1'))).status, 201);
+    assert.equal((await put('b.2', '/versions/1', call('b.2', { times: span('2026-11-24T02:58:00Z', '2026-11-24T03:00:00Z') }))).status, 201);
+  });
+
+  test('a live view observed in 2099 or started in 1970 is refused; nothing is stored', async () => {
+    const before0 = await stored();
+    await refused(await put('c.1', '/live', live('c.1', { observedUtc: '2099-01-01T00:00:00Z' })), 'observedUtc');
+    await refused(await put('c.2', '/live', live('c.2', { startUtc: '1970-01-01T00:00:00Z' })), 'startUtc');
+    assert.deepEqual(await stored(), before0);
+    assert.equal((await put('c.3', '/live', live('c.3'))).status, 200);
+  });
+
+  test('the refusals are counted under call and call_live and audited', async () => {
+    const rows = await centre.db.selectFrom('ingestRefusal').select(['subject', 'count']).where('agentId', '=', agent.agentId).execute();
+    assert.deepEqual(rows.map((r) => [r.subject, Number(r.count)]).sort(), [['call', 4], ['call_live', 2]]);
+    const audits = await centre.db.selectFrom('auditEvent').select(['details']).where('action', '=', 'ingest.refused').execute();
+    assert.deepEqual(audits.map((a) => (a.details as { subject: string }).subject).sort(), ['call', 'call', 'call', 'call', 'call_live', 'call_live']);
   });
 });

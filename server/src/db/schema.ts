@@ -123,7 +123,7 @@ export interface IngestRefusalTable {
   id: Identity;
   agentId: string;
   siteId: string;
-  subject: 'segment' | 'segment_meta' | 'gap' | 'heartbeat';
+  subject: E.RefusalSubject;
   code: string;
   count: Defaulted<Int8>;
   firstAt: Date;

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 
-export type RefusalSubject = 'segment' | 'segment_meta' | 'gap' | 'heartbeat';
+import type { RefusalSubject } from '@mamoru/contract/enums';
+export type { RefusalSubject };
 
 export type AgentRow = { id: string; siteId: string; credentialHash: string; revokedAt: Date | null };
 

@@ -1,4 +1,4 @@
-import type { UploadMode } from '@mamoru/contract/enums';
+import type { RefusalSubject, UploadMode } from '@mamoru/contract/enums';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { CallDirection, CallDisposition, GapReason, NoticePlayed } from '../db/schema.ts';
@@ -44,7 +44,7 @@ export type FleetCallRow = {
 };
 
 /** Requests of an agent the centre refused (times out of bounds), counted per subject and code. */
-export type FleetRefusalRow = { agentId: string; siteId: string; subject: 'segment' | 'segment_meta' | 'gap' | 'heartbeat'; code: string; count: number; firstAt: Date; lastAt: Date; lastDetail: unknown };
+export type FleetRefusalRow = { agentId: string; siteId: string; subject: RefusalSubject; code: string; count: number; firstAt: Date; lastAt: Date; lastDetail: unknown };
 
 const num = (v: string | number | null) => (v === null ? null : Number(v));
 

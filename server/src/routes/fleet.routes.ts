@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { CALL_DIRECTIONS, CALL_DISPOSITIONS, GAP_REASONS, NOTICE_PLAYED, UPLOAD_MODES } from '@mamoru/contract/enums';
+import { CALL_DIRECTIONS, CALL_DISPOSITIONS, GAP_REASONS, NOTICE_PLAYED, REFUSAL_SUBJECTS, UPLOAD_MODES } from '@mamoru/contract/enums';
 import { errorResponses, iso, json, router, sessionSecurity as security } from '../http/openapi.ts';
 import type { FleetService, FleetStore } from '../services/fleet.service.ts';
 
@@ -61,7 +61,7 @@ const FleetStoreSchema = z
     agents: z.array(FleetAgent),
     cameras: z.array(FleetCamera),
     refusals: z
-      .array(z.object({ agentId: z.string(), subject: z.enum(['segment', 'segment_meta', 'gap', 'heartbeat']), code: z.string(), count: z.number(), firstAt: z.string(), lastAt: z.string(), lastDetail: z.unknown() }))
+      .array(z.object({ agentId: z.string(), subject: z.enum(REFUSAL_SUBJECTS), code: z.string(), count: z.number(), firstAt: z.string(), lastAt: z.string(), lastDetail: z.unknown() }))
       .openapi({ description: "requests of the store's agents refused in the window, counted per subject and code (time_out_of_bounds: the agent's clock or its footage times are outside the accepted range); lastDetail holds the latest refused values and the range" }),
     calls: z.object({ count: z.number(), recent: z.array(FleetCall) }).nullable().openapi({ description: 'null when the role may not read calls' }),
   })

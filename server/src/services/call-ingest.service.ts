@@ -9,6 +9,7 @@ import { payloadDigest } from '../domain/call-payload.ts';
 import type { Principal } from '../domain/principal.ts';
 import { badRequest, conflict, notFound, tooLarge } from '../domain/errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import type { TimeRefusals } from './time-refusal.ts';
 import type { CallRepository } from '../repositories/call.repository.ts';
 import type { RecordingRepository, RecordingRow } from '../repositories/recording.repository.ts';
 
@@ -19,6 +20,33 @@ export const RECORDING_MEDIA_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 
 
 export type RecordingUploadMeta = { sha256: string; size: number; mediaType: string };
 
+
+const at = (field: string, utc: string | null | undefined) => (utc ? [{ field, ms: Date.parse(utc) }] : []);
+
+/** Every time a call version carries (PBX times read by the agent, in the agent's clock's frame), with its field. */
+export function callPayloadTimes(p: CallPayload): { field: string; ms: number }[] {
+  return [
+    ...at('times.startUtc', p.times.startUtc),
+    ...at('times.answerUtc', p.times.answerUtc),
+    ...at('times.pickupUtc', p.times.pickupUtc),
+    ...at('times.endUtc', p.times.endUtc),
+    ...at('notice.atUtc', p.notice.atUtc),
+    ...p.operators.flatMap((o, i) => [...at(`operators[${i}].rungUtc`, o.rungUtc), ...at(`operators[${i}].answeredUtc`, o.answeredUtc)]),
+    ...p.transfers.flatMap((t, i) => at(`transfers[${i}].atUtc`, t.atUtc)),
+  ];
+}
+
+/** Every time a live view carries. */
+export function liveCallTimes(l: LiveCall): { field: string; ms: number }[] {
+  return [
+    ...at('startUtc', l.startUtc),
+    ...at('answerUtc', l.answerUtc),
+    ...at('pickupUtc', l.pickupUtc),
+    ...at('endUtc', l.endUtc),
+    ...at('observedUtc', l.observedUtc),
+    ...l.operators.flatMap((o, i) => [...at(`operators[${i}].rungUtc`, o.rungUtc), ...at(`operators[${i}].answeredUtc`, o.answeredUtc)]),
+  ];
+}
 
 const extensionOf = (name: string) => /\.([A-Za-z0-9]{1,8})$/.exec(name)?.[1]?.toLowerCase() ?? 'bin';
 
@@ -36,6 +64,8 @@ export function callIngestService(deps: {
   log?: ((line: Record<string, unknown>) => void) | undefined;
   /** Object Lock for stored recordings (retention by policy, legal hold when the call is held). */
   storageLock?: Pick<StorageLockService, 'recordingStored'> | undefined;
+  /** Bounds on the times the agent sends (issue 12 item 2): every time in a call, as for footage. */
+  timeChecks: Pick<TimeRefusals, 'check'>;
 }) {
   const { calls, recordings, store, clock } = deps;
 
@@ -57,6 +87,7 @@ export function callIngestService(deps: {
         throw badRequest('call_key_mismatch', `callKey must be '<pbxId>:<linkedId>' of the payload ('${payload.pbxId}:${payload.linkedId}')`);
       }
       if (Date.parse(payload.times.endUtc) < Date.parse(payload.times.startUtc)) throw badRequest('invalid_times', 'times.endUtc is before times.startUtc');
+      await deps.timeChecks.check(agent, 'call', callPayloadTimes(payload), null, { callKey, version });
       const names = new Set<string>();
       for (const r of payload.recordings) {
         if (names.has(r.name)) throw badRequest('duplicate_recording', `recording '${r.name}' is declared twice`);
@@ -80,6 +111,7 @@ export function callIngestService(deps: {
       }
       if (live.endUtc !== null && Date.parse(live.endUtc) < Date.parse(live.startUtc)) throw badRequest('invalid_times', 'endUtc is before startUtc');
       if (live.state === 'ended' && live.endUtc === null) throw badRequest('invalid_request', 'an ended live call needs endUtc');
+      await deps.timeChecks.check(agent, 'call_live', liveCallTimes(live), null, { callKey, seq: live.seq });
       return calls.saveLive({ siteId: agent.siteId, callKey, live, now: clock.now() });
     },
 

@@ -14,11 +14,11 @@ import {
   yearIn,
 } from '../domain/incident.ts';
 import { can, canReadSite, type Principal, readableSites } from '../domain/principal.ts';
-import { badRequest, conflict, forbidden, notFound } from '../domain/errors.ts';
+import { badRequest, conflict, DomainError, forbidden, notFound } from '../domain/errors.ts';
 import type { CallRepository } from '../repositories/call.repository.ts';
 import type { IncidentPatch, IncidentRow, NewHold } from '../repositories/incident.repository.ts';
 import type { Repositories, Transactor } from '../repositories/index.ts';
-import { ensureCan } from './access.ts';
+import { auditRefusedRead, ensureCan } from './access.ts';
 import type { StorageLockService } from './storage-lock.service.ts';
 import type { AuditService } from './audit.service.ts';
 import { actorOf, footageArrival, isUuid, scopedIncident, windowsFootage } from './incident-support.ts';
@@ -157,6 +157,33 @@ export function incidentService(deps: {
     return scopedIncident(r.incidents, p, id, true);
   }
 
+  /**
+   * A change to a case, in one transaction. A refusal by the site scope (another site's case or call, answered 404
+   * like a missing one) is audited as `access.refused` once the transaction has rolled back, as reads are.
+   */
+  async function change<T>(p: Principal, id: string, fn: (r: Repositories) => Promise<T>, refs: { callId?: string } = {}): Promise<T> {
+    try {
+      return await tx(fn);
+    } catch (e) {
+      if (e instanceof DomainError && (e.code === 'incident_not_found' || (e.code === 'call_not_found' && refs.callId !== undefined))) {
+        await auditScopeRefusal(p, e.code === 'incident_not_found' ? { what: 'incident', id } : { what: 'call', id: refs.callId! });
+      }
+      throw e;
+    }
+  }
+
+  /** Audits a 404 of the site scope, naming the owning site when the thing exists (docs/security.md). */
+  async function auditScopeRefusal(p: Principal, t: { what: 'incident' | 'call' | 'site'; id: string }) {
+    const siteId = !isUuid(t.id)
+      ? undefined
+      : t.what === 'incident'
+        ? (await tx((r) => r.incidents.findInSites(t.id, 'all')))?.siteId
+        : t.what === 'call'
+          ? (await deps.calls.findInSites(t.id, 'all'))?.siteId
+          : (await tx((r) => r.sites.findById(t.id)))?.id;
+    await auditRefusedRead(audit, p, { what: t.what, targetType: t.what, targetId: t.id, siteId });
+  }
+
   const api = {
     /**
      * Files a case, from a call (its site and times) and/or a time window at a site. Links the site's calls that
@@ -174,7 +201,10 @@ export function incidentService(deps: {
       let window = input.window;
       if (input.callId !== undefined) {
         const call = isUuid(input.callId) && can(p, 'calls:read') ? await deps.calls.findInSites(input.callId, readableSites(p)) : undefined;
-        if (!call) throw notFound('call_not_found', 'call not found');
+        if (!call) {
+          await auditScopeRefusal(p, { what: 'call', id: input.callId });
+          throw notFound('call_not_found', 'call not found');
+        }
         if (siteId !== undefined && siteId !== call.siteId) throw badRequest('site_mismatch', 'the call is not at the given site');
         siteId = call.siteId;
         // A zero-length call (a hang-up at once) still gets a one-second case window.
@@ -183,7 +213,10 @@ export function incidentService(deps: {
       if (siteId === undefined) throw badRequest('site_required', 'give siteId and a window, or callId');
       if (window === undefined) throw badRequest('window_required', 'give a window (from, to) or callId');
       checkWindow(window.from, window.to, now);
-      if (!isUuid(siteId) || !canReadSite(p, siteId)) throw notFound('site_not_found', 'site not found');
+      if (!isUuid(siteId) || !canReadSite(p, siteId)) {
+        await auditScopeRefusal(p, { what: 'site', id: siteId });
+        throw notFound('site_not_found', 'site not found');
+      }
       const linkFrom = new Date(window.from.getTime() - before * 1000);
       const linkTo = new Date(window.to.getTime() + after * 1000);
       const actor = actorOf(p);
@@ -249,7 +282,7 @@ export function incidentService(deps: {
     /** Title, category, severity, narrative, window, involved staff; the history keeps every before and after. */
     async update(p: Principal, id: string, input: UpdateIncidentInput) {
       const now = clock.now();
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id);
         ensureOpenForChanges(i);
         ensureVersion(i, input.expectedVersion);
@@ -299,7 +332,7 @@ export function incidentService(deps: {
      */
     async setStatus(p: Principal, id: string, to: IncidentStatus, opts: { note?: string | undefined; expectedVersion?: number | undefined } = {}) {
       const now = clock.now();
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id);
         ensureVersion(i, opts.expectedVersion);
         const t = checkTransition(i.status, to);
@@ -330,7 +363,7 @@ export function incidentService(deps: {
     /** Links one more call of the case's site (held at once). */
     async linkCall(p: Principal, id: string, callId: string) {
       const now = clock.now();
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id);
         ensureOpenForChanges(i);
         const call = isUuid(callId) && can(p, 'calls:read') ? await r.calls.findInSites(callId, readableSites(p)) : undefined;
@@ -343,13 +376,13 @@ export function incidentService(deps: {
         await history(r, p, i.id, 'incident.call_linked', details, now);
         await audit.recordWithin(r, p, { action: 'incident.call.link', targetType: 'incident', targetId: i.id, siteId: i.siteId, details });
         return { callId, holds };
-      });
+      }, { callId });
     },
 
     /** Unlinks a call and releases the case's incident hold on it (not allowed while the case is under legal hold). */
     async unlinkCall(p: Principal, id: string, callId: string, reason?: string) {
       const now = clock.now();
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id);
         ensureOpenForChanges(i);
         if (i.legalHold) throw conflict('legal_hold_active', 'the case is under legal hold: its evidence cannot be unlinked');
@@ -369,7 +402,7 @@ export function incidentService(deps: {
     async linkWindow(p: Principal, id: string, w: { cameraId: string; from: Date; to: Date }) {
       const now = clock.now();
       checkWindow(w.from, w.to, now);
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id);
         ensureOpenForChanges(i);
         const cam = isUuid(w.cameraId) && can(p, 'footage:read') ? await r.cameras.findInSites(w.cameraId, readableSites(p)) : undefined;
@@ -389,7 +422,7 @@ export function incidentService(deps: {
     /** Unlinks a camera window: releases the case's incident hold on exactly that span and closes its open command. */
     async unlinkWindow(p: Principal, id: string, windowId: string, reason?: string) {
       const now = clock.now();
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id);
         ensureOpenForChanges(i);
         if (i.legalHold) throw conflict('legal_hold_active', 'the case is under legal hold: its evidence cannot be unlinked');
@@ -411,7 +444,7 @@ export function incidentService(deps: {
       const now = clock.now();
       const text = cleanText(body);
       if (!text) throw badRequest('invalid_note', 'a note must not be empty');
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id);
         ensureOpenForChanges(i);
         const a = actorOf(p);
@@ -430,7 +463,7 @@ export function incidentService(deps: {
       const now = clock.now();
       if (b.cameraId !== undefined && b.callId !== undefined) throw badRequest('invalid_bookmark_target', 'a bookmark is on a camera or a call, not both');
       const note = cleanText(b.note ?? '');
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id);
         ensureOpenForChanges(i);
         const at = b.at.getTime();
@@ -460,7 +493,7 @@ export function incidentService(deps: {
 
     async removeBookmark(p: Principal, id: string, bookmarkId: string) {
       const now = clock.now();
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id);
         ensureOpenForChanges(i);
         const row = isUuid(bookmarkId) ? await r.incidents.removeBookmark(i.id, bookmarkId) : undefined;
@@ -478,7 +511,7 @@ export function incidentService(deps: {
       const why = cleanText(reason);
       ensureCan(p, 'incidents:legal_hold');
       if (!why) throw badRequest('reason_required', 'a legal hold needs a reason');
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id, 'incidents:legal_hold');
         if (i.legalHold) throw conflict('legal_hold_active', 'the case is already under legal hold');
         const actor = actorOf(p);
@@ -501,7 +534,7 @@ export function incidentService(deps: {
       const why = cleanText(reason);
       ensureCan(p, 'incidents:legal_hold');
       if (!why) throw badRequest('reason_required', 'releasing a legal hold needs a reason');
-      return tx(async (r) => {
+      return change(p, id, async (r) => {
         const i = await forChange(r, p, id, 'incidents:legal_hold');
         if (!i.legalHold) throw conflict('legal_hold_not_active', 'the case is not under legal hold');
         const actor = actorOf(p);

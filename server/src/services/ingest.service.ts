@@ -6,8 +6,8 @@ import { storeVerified } from './verified-upload.ts';
 import type { GapReason } from '../db/schema.ts';
 import type { AgentPrincipal } from '../domain/principal.ts';
 import { badRequest, conflict, gone, notFound, tooLarge, unprocessable } from '../domain/errors.ts';
-import { footageTimeViolation, heartbeatTimeViolation, type TimeViolation } from '../domain/time-bounds.ts';
-import type { RefusalSubject } from '../repositories/agent.repository.ts';
+import { heartbeatTimeViolation } from '../domain/time-bounds.ts';
+import { timeRefusals } from './time-refusal.ts';
 import type { AgentRepository, AgentStatus } from '../repositories/agent.repository.ts';
 import type { CameraRepository } from '../repositories/camera.repository.ts';
 import type { SegmentRecord, SegmentRepository } from '../repositories/segment.repository.ts';
@@ -62,25 +62,10 @@ export function ingestService(deps: {
     return cam;
   }
 
-  /**
-   * A time the agent sent is out of bounds (issue 12 item 2): the refusal is counted for the stores view, footage and
-   * gap refusals are audited, and the request is answered 422 `time_out_of_bounds` with the accepted range.
-   */
-  async function refuseTime(agent: AgentPrincipal, subject: RefusalSubject, v: TimeViolation, what: Record<string, unknown>): Promise<never> {
-    const code = AGENT_ERROR_CODES.timeOutOfBounds;
-    const detail = { ...what, ...v };
-    await agents.recordRefusal({ agentId: agent.agentId, siteId: agent.siteId, subject, code, at: clock.now(), detail });
-    // A heartbeat is refused again at every beat until the clock is fixed: counted above, not audited each time.
-    if (subject !== 'heartbeat') await deps.audit.record(agent, { action: 'ingest.refused', targetType: 'agent', targetId: agent.agentId, siteId: agent.siteId, details: { subject, code, ...detail } });
-    throw unprocessable(code, `${subject} ${v.field} ${v.value} is outside the accepted range ${v.earliest} .. ${v.latest} (centre clock ${v.centreNow}, agent offset ${v.offsetMs} ms)`, v);
-  }
-
-  /** Footage and gap times against the centre's clock and the agent's measured offset (segment's own, else last heartbeat's). */
-  async function checkFootageTimes(agent: AgentPrincipal, subject: RefusalSubject, times: { field: string; ms: number }[], offsetMs: number | null, what: Record<string, unknown>) {
-    const offset = offsetMs ?? (await agents.clockOffsetOf(agent.agentId)) ?? 0;
-    const v = footageTimeViolation(times, { nowMs: clock.now().getTime(), offsetMs: offset });
-    if (v) await refuseTime(agent, subject, v, what);
-  }
+  // Times the agent sent, bounded against the centre's clock (issue 12 item 2): counted, audited, answered 422.
+  const timeChecks = timeRefusals({ agents, audit: deps.audit, clock });
+  const refuseTime = timeChecks.refuse;
+  const checkFootageTimes = timeChecks.check;
 
   const segmentTimes = (meta: SegmentMeta) => [
     { field: 'start', ms: meta.start.getTime() },

@@ -7099,7 +7099,7 @@ export type components = {
             refusals: {
                 agentId: string;
                 /** @enum {string} */
-                subject: "segment" | "segment_meta" | "gap" | "heartbeat";
+                subject: "segment" | "segment_meta" | "gap" | "heartbeat" | "call" | "call_live";
                 code: string;
                 count: number;
                 firstAt: string;

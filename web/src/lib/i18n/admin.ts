@@ -1,5 +1,6 @@
 /** Stores, audit and admin pages. */
 import { durationEn, durationJa } from './format.ts';
+import type { RefusalSubject } from '@mamoru/contract/enums';
 
 type ProblemCode = 'no_agent' | 'agent_silent' | 'agent_never_seen' | 'clock_offset' | 'disk_nearly_full' | 'backlog' | 'camera_offline' | 'coverage_holes';
 type TabCode = 'users' | 'sites' | 'tokens' | 'agents' | 'retention';
@@ -23,7 +24,7 @@ export type AdminMessages = {
   clockOffset: string;
   /** Requests of the agent the centre refused (times out of bounds), per kind. */
   refused: string;
-  refusedValue: (subject: 'segment' | 'segment_meta' | 'gap' | 'heartbeat', count: number, code: string) => string;
+  refusedValue: (subject: RefusalSubject, count: number, code: string) => string;
   disk: string;
   backlog: string;
   backlogValue: (count: number | null, bytes: string) => string;
@@ -167,7 +168,7 @@ export const ja: AdminMessages = {
   agentVersion: 'バージョン',
   clockOffset: '時計のずれ',
   refused: '受け付けなかった送信',
-  refusedValue: (subject, n, code) => `${{ segment: '映像', segment_meta: '映像の記録', gap: '欠落の報告', heartbeat: '状態報告' }[subject]} ${n} 件 (${code === 'time_out_of_bounds' ? '時刻が範囲外' : code})`,
+  refusedValue: (subject, n, code) => `${{ segment: '映像', segment_meta: '映像の記録', gap: '欠落の報告', heartbeat: '状態報告', call: '通話記録', call_live: '通話中の情報' }[subject]} ${n} 件 (${code === 'time_out_of_bounds' ? '時刻が範囲外' : code})`,
   disk: 'ディスク',
   backlog: '未送信',
   backlogValue: (n, bytes) => `${n ?? '—'} 件 (${bytes})`,
@@ -325,7 +326,7 @@ export const en: AdminMessages = {
   agentVersion: 'Version',
   clockOffset: 'Clock offset',
   refused: 'Refused uploads',
-  refusedValue: (subject, n, code) => `${{ segment: 'segments', segment_meta: 'segment records', gap: 'gap reports', heartbeat: 'heartbeats' }[subject]}: ${n} (${code === 'time_out_of_bounds' ? 'time out of range' : code})`,
+  refusedValue: (subject, n, code) => `${{ segment: 'segments', segment_meta: 'segment records', gap: 'gap reports', heartbeat: 'heartbeats', call: 'call records', call_live: 'live call updates' }[subject]}: ${n} (${code === 'time_out_of_bounds' ? 'time out of range' : code})`,
   disk: 'Disk',
   backlog: 'Backlog',
   backlogValue: (n, bytes) => `${n ?? '—'} items (${bytes})`,

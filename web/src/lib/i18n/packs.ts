@@ -59,6 +59,7 @@ export type PackMessages = {
     revoke: string;
     revokeReason: string;
     revokeReasonDefault: string;
+    revokeQuestion: string;
     revoked: string;
     required: string;
   };
@@ -126,6 +127,7 @@ export const ja: PackMessages = {
     revoke: '取り消す',
     revokeReason: '取り消しの理由',
     revokeReasonDefault: '共有の必要がなくなったため',
+    revokeQuestion: 'この共有リンクを取り消しますか? 取り消したリンクでは以後ダウンロードできません。',
     revoked: 'リンクを取り消しました。',
     required: '入力してください。',
   },
@@ -193,6 +195,7 @@ export const en: PackMessages = {
     revoke: 'Revoke',
     revokeReason: 'Reason for revoking',
     revokeReasonDefault: 'No longer needed',
+    revokeQuestion: 'Revoke this share link? It cannot be used to download again.',
     revoked: 'Link revoked.',
     required: 'Please fill this in.',
   },
