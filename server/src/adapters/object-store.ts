@@ -104,6 +104,8 @@ const PART_SIZE = 8 * 1024 * 1024; // bounded memory for streams of unknown leng
 const MIN_PART = 5 * 1024 * 1024;
 const MAX_COPY_PART = 5 * 1024 * 1024 * 1024;
 const MAX_PARTS = 10_000;
+/** Copied parts in flight at once (besides the uploads); a copy that falls back to uploading holds up to 10 MiB. */
+const COPY_CONCURRENCY = 3;
 
 export function createS3Store(s: S3Settings): ObjectStore {
   const url = new URL(s.endpoint);
@@ -293,6 +295,8 @@ export function createS3Store(s: S3Settings): ObjectStore {
       let partNumber = 0;
       const etags: { part: number; etag: string }[] = [];
       const inFlight = new Set<Promise<void>>();
+      /** Copied parts in flight: they hold no part buffer, so they have their own limit and overlap the uploads. */
+      const copying = new Set<Promise<void>>();
       let failure: Error | null = null;
       let uploadId: Promise<string> | null = null;
       /** Whether this backend copies parts inside S3 (UploadPartCopy with a checked ETag); learnt on the first copy. */
@@ -319,7 +323,7 @@ export function createS3Store(s: S3Settings): ObjectStore {
       };
       /** Waits until fewer than `concurrency` parts are in flight. */
       const room = async () => {
-        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        while (inFlight.size - copying.size >= concurrency) await Promise.race([...inFlight].filter((x) => !copying.has(x)));
         if (failure) throw failure;
       };
 
@@ -404,8 +408,10 @@ export function createS3Store(s: S3Settings): ObjectStore {
           .finally(() => {
             c.release?.();
             inFlight.delete(p);
+            copying.delete(p);
           });
         inFlight.add(p);
+        copying.add(p);
       };
       /** A range of a stored object: the part being filled is topped up to MIN_PART and sent, then the rest is copied. */
       const writeCopy = async (c: UploadCopyChunk['copyFrom']) => {
@@ -428,7 +434,8 @@ export function createS3Store(s: S3Settings): ObjectStore {
           current = null;
           filled = 0;
         }
-        await room();
+        while (copying.size >= COPY_CONCURRENCY) await Promise.race(copying);
+        if (failure) throw failure;
         const reserve = Math.max(1, Math.floor((to - from) / MIN_PART));
         const first = partNumber + 1;
         partNumber += reserve;

@@ -246,10 +246,11 @@ export function packBuilder(deps: PackBuilderDeps) {
     /** Builds the pack and stores it at `input.objectKey`; `progress` is called as it goes. */
     async build(input: PackBuildInput, progress: (p: PackProgress) => Promise<void> = async () => undefined): Promise<PackBuildResult> {
       const key = await deps.signingKey.get();
-      // Chromium for the report starts now, while the footage is written, not after it.
-      deps.pdf.warm?.();
       const wallStart = performance.now();
       const timings: Record<string, number> = {};
+      /** When each camera's steps ended (ms since the start): the critical path, which the summed timings hide. */
+      const marks: string[] = [];
+      const mark = (what: string) => marks.push(`${what}@${Math.round(performance.now() - wallStart)}`);
       /** Adds the time `fn` takes to the step `step`. */
       const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
         const t = performance.now();
@@ -348,6 +349,7 @@ export function packBuilder(deps: PackBuilderDeps) {
         // Camera i's scratch copies: fetched from S3 (hashed as they stream) while camera i-1 is cut and zipped.
         const windows = input.cameraWindows;
         const fetched: Promise<{ camDir: string; segFiles: string[]; segs: FetchedSegment[] }>[] = [];
+        const cuts: Promise<Awaited<ReturnType<typeof makeCut>> | null>[] = [];
         const startFetch = (i: number) => {
           if (i >= windows.length || fetched[i]) return;
           const w = windows[i]!;
@@ -362,6 +364,10 @@ export function packBuilder(deps: PackBuilderDeps) {
           );
           p.catch(() => undefined); // awaited below, in order
           fetched[i] = p;
+          // The cut starts as soon as its footage is on disk, so it runs while the ZIP takes the previous camera.
+          const c = track(p.then(({ camDir, segFiles }) => (!w.replacementVideo && w.segments.length > 0 ? makeCut(w, camDir, segFiles) : null)));
+          c.catch(() => undefined);
+          cuts[i] = c;
         };
 
         /** The MP4 of one window, stream-copied by ffmpeg from the scratch copies. */
@@ -409,11 +415,12 @@ export function packBuilder(deps: PackBuilderDeps) {
         startFetch(0);
         for (const [wi, w] of windows.entries()) {
           const { camDir, segFiles, segs } = await fetched[wi]!;
+          mark(`c${wi}.fetched`);
           startFetch(wi + 1);
           const camName = safeName(w.camera.key);
           const gaps = w.gaps.map((g) => ({ from: g.from.toISOString(), to: g.to.toISOString(), reason: g.reason }));
-          const cutting = !w.replacementVideo && w.segments.length > 0 ? track(makeCut(w, camDir, segFiles)) : null;
-          cutting?.catch(() => undefined); // awaited below, after the originals
+          // Chromium for the report starts with the last camera: its launch overlaps the footage, not the first fetch.
+          if (wi === windows.length - 1) deps.pdf.warm?.();
           const cutFrom: ManifestVideo['cutFrom'] = [];
           for (const [j, s] of w.segments.entries()) {
             const name = unique(`originals/cameras/${camName}/${compactUtc(s.start)}_${s.id}.ts`);
@@ -437,8 +444,10 @@ export function packBuilder(deps: PackBuilderDeps) {
             const size = (await stat(r.file)).size;
             await addFile(name, createReadStream(r.file, { highWaterMark: READ_CHUNK }), size, 'video-mp4', undefined, r.note);
             videos.push({ path: name, camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: r.start.toISOString(), startSiteLocal: localParts(r.start.getTime(), tz).iso, durationS: r.durationS, videoCodec: r.videoCodec, audio: 'none', method: 're-encoded', videoPackets: 0, cutFrom, gaps });
-          } else if (cutting) {
-            const { out, cut, plan, local, audio, videoCodec } = await cutting;
+          } else if (w.segments.length > 0) {
+            mark(`c${wi}.originals`);
+            const { out, cut, plan, local, audio, videoCodec } = (await cuts[wi]!)!;
+            mark(`c${wi}.cut`);
             const name = unique(`video/${camName}_${compactUtc(new Date(plan.startMs))}.mp4`);
             await addFile(name, createReadStream(out, { highWaterMark: READ_CHUNK }), cut.size, 'video-mp4', undefined, `${w.camera.name} ${local.text} (${tz})`);
             videos.push({
@@ -459,6 +468,7 @@ export function packBuilder(deps: PackBuilderDeps) {
             videos.push({ path: '', camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: w.from.toISOString(), startSiteLocal: localParts(w.from.getTime(), tz).iso, durationS: 0, videoCodec: 'none', audio: 'none', method: 'stream-copy', videoPackets: 0, cutFrom: [], gaps });
           }
           await rm(camDir, { recursive: true, force: true });
+          mark(`c${wi}.zipped`);
         }
 
         await report('calls', undefined, true);
@@ -511,7 +521,9 @@ export function packBuilder(deps: PackBuilderDeps) {
         const reportHtml = renderPackReport({ input, videos, calls, custody, purpose, keyFingerprint: key.fingerprint, files });
         const htmlBuf = Buffer.from(reportHtml, 'utf8');
         await addFile(PACK_FILES.reportHtml, htmlBuf, htmlBuf.length, 'report-html', undefined, '報告書 (HTML) / report');
+        mark('report');
         const pdf = await timed('pdf', () => deps.pdf.render(reportHtml));
+        mark('pdf');
         await addFile(PACK_FILES.reportPdf, pdf, pdf.length, 'report-pdf', undefined, '報告書 (PDF) / report');
 
         await report('signing', undefined, true);
@@ -575,6 +587,7 @@ export function packBuilder(deps: PackBuilderDeps) {
           sourceMiBps: Number((sourceBytes / 1048576 / (wallMs / 1000)).toFixed(1)),
           copiedInS3Bytes: copiedBytes(),
           timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
+          marks: marks.join(' '),
         });
         return { objectKey: input.objectKey, contents, size, manifestSha256, signature: sig.toString('base64'), keyFingerprint: key.fingerprint, fileCount: files.length + 4, manifest };
       } catch (e) {
