@@ -38,6 +38,8 @@ const noStore: ObjectStore = {
   bucket: 'offline',
   ensureBucket: () => offline('S3'),
   put: () => offline('S3'),
+  putSigned: () => offline('S3'),
+  verifiesPayloadHash: () => offline('S3'),
   createUploadStream: () => offline('S3'),
   stat: () => offline('S3'),
   read: () => offline('S3'),

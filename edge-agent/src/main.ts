@@ -5,7 +5,7 @@
  *   run [--config FILE]
  *   check-config [--config FILE]
  *   status [--config FILE]
- *   discover [--timeout ms] [--username u] [--password p] [--json]   (docs/onvif.md)
+ *   discover [--timeout ms] [--host h[:port]]... [--username u] [--password p] [--json]   (docs/onvif.md)
  *
  * The config file is --config, else $MAMORU_AGENT_CONFIG, else ./agent.yaml. Exit codes: 0 ok, 1 failure,
  * 2 bad usage or invalid configuration.
@@ -44,8 +44,10 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
   if (command === 'discover') {
     // ONVIF discovery has its own options (edge-agent/src/cli/discover.ts, docs/onvif.md) and needs no config.
     try {
-      await runDiscover(parseDiscoverArgs(rest, io.env), { write: (s: string) => io.out(s.replace(/\n$/, '')) });
-      return 0;
+      const opts = parseDiscoverArgs(rest, io.env);
+      const reports = await runDiscover(opts, { write: (s: string) => io.out(s.replace(/\n$/, '')) });
+      // Checking given addresses is a test the installer can script: it fails when any address failed.
+      return opts.hosts && reports.some((r) => r.error) ? 1 : 0;
     } catch (e) {
       if (e instanceof DiscoverUsageError) {
         io.err(`${e.message}\n${DISCOVER_USAGE}`);

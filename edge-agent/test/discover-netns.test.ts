@@ -47,12 +47,15 @@ describe('agent discover (inside a network namespace)', () => {
     assert.match(a, /serial {4}ACME-1/);
     assert.match(a, /Profile_1 {2}mainStream {2}H264 1920x1080 25fps {2}rtsp:\/\/127\.0\.0\.1:8554\/reji1\/main/);
     assert.match(a, /Profile_2 {2}subStream {2}H264 640x360 15fps {2}rtsp:\/\/127\.0\.0\.1:8554\/reji1\/sub/);
-    assert.match(a, new RegExp(`config {4}onvif: \\{ host: 127\\.0\\.0\\.1, port: ${acme!.port}, profileToken: Profile_1 \\}`));
+    assert.match(a, /record {4}Profile_1 \(the largest profile/);
+    assert.match(a, new RegExp(`config {4}paste under \`cameras:\`[^\\n]*\\n {6}- key: ac-1080-acme-1-profile-1\\n {8}name: レジ1 mainStream 1920x1080\\n {8}onvif:\\n {10}host: 127\\.0\\.0\\.1\\n {10}port: ${acme!.port}\\n {10}username: installer\\n {10}profileToken: Profile_1\\n`));
+    // This one wants HTTP Digest.
     const o = block(other!);
     assert.match(o, /maker {5}Other Vision/);
     assert.match(o, /hd {2}HD {2}H265 1280x720 20fps {2}rtsp:\/\/127\.0\.0\.1:8554\/back\/hd/);
     const l = block(locked!);
     assert.match(l, /error {5}onvif_auth_failed: /);
+    assert.match(l, /problem {3}wrong username or password/);
     assert.doesNotMatch(l, /maker/);
     assert.match(out, /: 2 described, 1 failed$/m);
   });
@@ -81,5 +84,19 @@ describe('agent discover (inside a network namespace)', () => {
     assert.match(noCreds.out, /3 device\(s\) answered/);
     assert.equal(noCreds.out.match(/error {5}onvif_auth_failed/g)?.length, 3);
     assert.match(noCreds.out, /hint {6}give --username\/--password/);
+  });
+
+  test('--host: an address with no route is "unreachable", a closed port is "no ONVIF service"; no probe is sent', async () => {
+    // Inside the namespace only lo exists, so 192.0.2.1 (TEST-NET-1) has no route: ENETUNREACH, never the host network.
+    const { out } = await run(['--host', '192.0.2.1:80', '--host', '127.0.0.1:1', '--username', 'installer'], { ONVIF_PASSWORD: PASSWORD });
+    neverLeaks(out);
+    assert.match(out, /^ONVIF check of 2 address\(es\) given with --host$/m);
+    const [unreachable, refused] = out.split(/\n(?=\[\d+\] )/).slice(1);
+    assert.match(unreachable ?? '', /xaddr {5}http:\/\/192\.0\.2\.1\/onvif\/device_service/);
+    assert.match(unreachable ?? '', /error {5}onvif_unreachable: .*ENETUNREACH/);
+    assert.match(unreachable ?? '', /problem {3}unreachable: no route to the host/);
+    assert.match(refused ?? '', /error {5}onvif_refused: /);
+    assert.match(refused ?? '', /problem {3}no ONVIF service at this address/);
+    assert.match(out, /: 0 described, 2 failed$/m);
   });
 });

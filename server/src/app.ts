@@ -34,7 +34,7 @@ import { footageRoutes } from './routes/footage.routes.ts';
 import { incidentRoutes } from './routes/incidents/index.ts';
 import { jobRoutes } from './routes/jobs.routes.ts';
 import { packRoutes } from './routes/packs/index.ts';
-import { shareRoutes } from './routes/share.routes.ts';
+import { shareRefusalPage, shareRoutes } from './routes/share.routes.ts';
 import { retentionRoutes } from './routes/retention.routes.ts';
 import { siteRoutes } from './routes/site.routes.ts';
 import { systemRoutes } from './routes/system.routes.ts';
@@ -141,6 +141,7 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
 
   app.onError((err, c) => {
     const rid = c.get('requestId') ?? '';
+    if (err instanceof DomainError && c.req.path.startsWith('/share/')) return shareRefusalPage(c, err);
     if (err instanceof DomainError) {
       const retry = retryAfterOf(err);
       if (retry !== undefined) c.header('retry-after', String(retry));

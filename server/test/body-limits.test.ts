@@ -28,7 +28,7 @@ const RSS_TOLERANCE = 40 * MiB;
 
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
-type Sent = { status: number; body: string; ms: number };
+type Sent = { status: number; head: string; body: string; ms: number };
 
 /**
  * Sends `size` bytes (spaces after a `{`, produced as the socket takes them: the client holds 1 MiB) with a declared
@@ -67,7 +67,7 @@ function sendHuge(url: string, opts: { method?: string; size: number; chunked: b
       }
       done = true;
       s.destroy();
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), body, ms: answeredAt - t0 });
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body, ms: answeredAt - t0 });
     };
     s.on('data', (d: Buffer) => {
       got = Buffer.concat([got, d]);
@@ -229,5 +229,16 @@ describe('body limits (real server process)', () => {
     // A segment upload declaring more than MAX_SEGMENT_BYTES is refused before its credential is checked.
     const r4 = await sendHuge(`${url}${agentPaths.segment('cam', '2026-12-01T00:00:00Z')}`, { method: 'PUT', size: 3 * 1024 * MiB, chunked: false, headers: { 'content-type': 'video/mp2t' } });
     assert.equal(r4.status, 413, r4.body);
+  });
+
+  test("the police share page's form: 16 KiB, refused with the share page's own plain HTML (not the API's JSON)", async () => {
+    for (const chunked of [false, true]) {
+      const r = await sendHuge(`${url}/share/some-token`, { size: 64 * 1024, chunked });
+      assert.equal(r.status, 413, r.body);
+      assert.match(r.head, /content-type: text\/html/i);
+      assert.match(r.head, /x-robots-tag: noindex/i);
+      assert.match(r.body, /data-code="body_too_large"/);
+      assert.match(r.body, /送信された内容が大きすぎます/);
+    }
   });
 });

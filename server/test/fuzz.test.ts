@@ -1,5 +1,5 @@
 /**
- * A bounded fuzz pass over the agent and people's routes (issue 12), reproducible from its seed (FUZZ_SEED, default
+ * A bounded fuzz pass over the agent and people's routes and the police share page (issue 12), reproducible from its seed (FUZZ_SEED, default
  * below; FUZZ_REQUESTS sets the count). Routes, parameters and body shapes come from the live OpenAPI document; each
  * request mixes well-formed and hostile parts (wrong types, NUL and lone surrogates, huge or deep JSON, malformed
  * JSON, wrong content types, odd headers, garbage path and query values) under a random caller (none, a person of
@@ -69,7 +69,7 @@ before(async () => {
   });
   assert.equal(filed.status, 201, await filed.clone().text());
   const incidentId = ((await filed.json()) as { incident: { id: string } }).incident.id;
-  ids = { id: [cameraId, callId, incidentId, site.siteId, users.hq.id], siteId: [site.siteId], callId: [callId], cameraKey: ['fz-cam'], key: ['fz-cam'], callKey: [`main-pbx:${fixturePayload().linkedId}`] };
+  ids = { id: [cameraId, callId, incidentId, site.siteId, users.hq.id], siteId: [site.siteId], callId: [callId], cameraKey: ['fz-cam'], key: ['fz-cam'], callKey: [`main-pbx:${fixturePayload().linkedId}`], token: ['no-such-token', 'A'.repeat(43)], index: ['0', '1', '99999999999'] };
 
   const doc = (await (await fetch(`${centre.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters?: Op['params']; requestBody?: { content: Record<string, { schema?: Schema }> } }>>; components?: { schemas?: Record<string, Schema> } };
   components = doc.components?.schemas ?? {};
@@ -80,6 +80,13 @@ before(async () => {
     }
   }
   assert.ok(ops.length > 50, `the OpenAPI document lists the routes (${ops.length})`);
+  // The police share page is outside the API (plain HTML, no OpenAPI entry): its four routes are fuzzed as well.
+  ops.push(
+    { method: 'GET', path: '/share/{token}', params: [] },
+    { method: 'POST', path: '/share/{token}', params: [], body: { type: 'application/x-www-form-urlencoded', schema: { type: 'object', properties: { passcode: { type: 'string' } } } } },
+    { method: 'GET', path: '/share/{token}/download', params: [{ in: 'query', name: 'grant', schema: { type: 'string' } }] },
+    { method: 'GET', path: '/share/{token}/media/{index}', params: [{ in: 'query', name: 'grant', schema: { type: 'string' } }] },
+  );
 });
 after(() => centre?.close());
 

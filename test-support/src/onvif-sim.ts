@@ -1,12 +1,16 @@
 /**
  * A simulated ONVIF camera for tests and the demo, with no dependencies (node:http + node:dgram).
  *
- * - SOAP 1.2 over HTTP: GetSystemDateAndTime (no auth), GetCapabilities, GetServices, GetDeviceInformation, GetScopes,
- *   GetVideoSources, GetProfiles, GetProfile, GetStreamUri, GetSnapshotUri. Any other action gets a SOAP fault
- *   `ter:ActionNotSupported`.
- * - WS-UsernameToken PasswordDigest auth, `base64(sha1(nonce + created + password))`, checked against the camera's own
- *   clock (which can be skewed with `clockOffsetMs`): a Created outside the window or a nonce seen before is refused.
- *   Every refusal is the same SOAP fault `ter:NotAuthorized` with HTTP 400, as real cameras answer.
+ * - SOAP 1.2 over HTTP: GetSystemDateAndTime, GetCapabilities, GetServices (these three without credentials, the
+ *   ONVIF PRE_AUTH class), GetDeviceInformation, GetScopes, GetVideoSources, GetProfiles, GetProfile, GetStreamUri,
+ *   GetSnapshotUri. Any other action gets a SOAP fault `ter:ActionNotSupported`.
+ * - Authentication (`auth`): WS-UsernameToken PasswordDigest (`base64(sha1(nonce + created + password))`, checked
+ *   against the camera's own clock, which can be skewed with `clockOffsetMs`; a Created outside the window or a nonce
+ *   seen before is refused with HTTP 400 + SOAP fault `ter:NotAuthorized`, as real cameras answer), HTTP Digest
+ *   (RFC 7616, MD5 and/or SHA-256, qop=auth; refused with 401 + a fresh `WWW-Authenticate: Digest` challenge, as the
+ *   ONVIF Core spec says), either of the two, or both.
+ * - The snapshot URI (GetSnapshotUri) serves a JPEG of the profile's size, made once with ffmpeg, behind HTTP Digest
+ *   (a GET cannot carry WS-Security; real cameras protect it with Digest).
  * - WS-Discovery responder (UDP 3702, group 239.255.255.250): answers a Probe for NetworkVideoTransmitter / Device
  *   with a unicast ProbeMatches that carries RelatesTo, XAddrs and name/hardware/location scopes.
  *
@@ -16,7 +20,8 @@
  * Run as a CLI (`node --import tsx test-support/src/onvif-sim.ts --help`) to serve one or more cameras; it prints one
  * JSON line per camera.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +38,18 @@ export type SimProfile = {
   /** What GetStreamUri answers for this profile (real cameras answer without credentials). */
   rtspUri: string;
 };
+
+/**
+ * How a camera with credentials wants requests authenticated:
+ * - `ws-security`: WS-UsernameToken in the SOAP header; an Authorization header is ignored.
+ * - `digest`: HTTP Digest; the SOAP security header is ignored.
+ * - `either`: a valid one of the two (a request with neither gets the 401 Digest challenge).
+ * - `both`: HTTP Digest and WS-UsernameToken together.
+ */
+export type SimAuthMode = 'ws-security' | 'digest' | 'either' | 'both';
+export type SimDigestAlgorithm = 'MD5' | 'SHA-256';
+/** The ONVIF Core spec's PRE_AUTH actions that the simulator implements. */
+export const PRE_AUTH_ACTIONS: readonly string[] = ['GetSystemDateAndTime', 'GetCapabilities', 'GetServices'];
 
 export type OnvifSimOptions = {
   /** Address the HTTP server binds to; default 127.0.0.1. */
@@ -51,6 +68,17 @@ export type OnvifSimOptions = {
   location?: string;
   /** Required credentials; null makes an open camera that ignores the security header. */
   credentials?: { username: string; password: string } | null;
+  /** How requests must be authenticated when `credentials` is set (default `ws-security`). */
+  auth?: SimAuthMode;
+  /** Digest algorithms offered, one WWW-Authenticate header each, in this order (default ['MD5']). */
+  digestAlgorithms?: SimDigestAlgorithm[];
+  digestRealm?: string;
+  /** How long a Digest nonce stays good; a correct answer to an older one gets 401 with stale=true. Default 5 min. */
+  digestNonceTtlMs?: number;
+  /** Actions answered without credentials (default PRE_AUTH_ACTIONS; [] makes a camera that wants auth for all). */
+  preAuthActions?: string[];
+  /** Actions this camera answers with ter:ActionNotSupported (e.g. ['GetCapabilities'] for a GetServices-only camera). */
+  unsupportedActions?: string[];
   /** Default main 1920x1080 + sub 640x360 with `rtspUris`. */
   profiles?: SimProfile[];
   rtspUris?: { main?: string; sub?: string };
@@ -66,12 +94,31 @@ export type OnvifSimOptions = {
   urn?: string;
 };
 
-export type AuthOutcome = 'none-needed' | 'ok' | 'missing' | 'unknown-user' | 'not-digest' | 'bad-digest' | 'stale-created' | 'replayed-nonce' | 'malformed';
+export type AuthOutcome =
+  | 'none-needed'
+  | 'ok'
+  | 'missing'
+  | 'unknown-user'
+  | 'not-digest'
+  | 'bad-digest'
+  | 'stale-created'
+  | 'replayed-nonce'
+  | 'malformed'
+  // HTTP Digest only:
+  | 'unknown-nonce'
+  | 'stale-nonce'
+  | 'replayed-nc';
 
 export type SimRequestLog = {
+  /** HTTP method: POST for SOAP, GET for the snapshot. */
+  method: string;
   path: string;
   action: string | null;
+  /** The outcome that decided: 'ok' when every required method passed, else the first failure. */
   auth: AuthOutcome;
+  /** Outcome of each method that was looked at (null: not looked at). */
+  wsse: AuthOutcome | null;
+  digest: AuthOutcome | null;
   status: number;
   /** True when the request had a Created element with attributes (node-onvif puts an xmlns on it). */
   createdHadAttributes: boolean;
@@ -233,6 +280,86 @@ function checkUsernameToken(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// HTTP Digest (RFC 7616), as a camera checks it
+
+const DIGEST_HASH: Record<SimDigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
+
+/** The parameters of a `Digest …` header (Authorization or WWW-Authenticate); null when the scheme is not Digest. */
+export function parseDigestParams(header: string): Record<string, string> | null {
+  const m = /^\s*Digest\s+/i.exec(header);
+  if (!m) return null;
+  const out: Record<string, string> = {};
+  const re = /([A-Za-z0-9_*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*(?:,|$)/g;
+  const rest = header.slice(m[0].length);
+  let x: RegExpExecArray | null;
+  while ((x = re.exec(rest))) out[x[1]!.toLowerCase()] = x[2] !== undefined ? x[2].replace(/\\(.)/g, '$1') : (x[3] ?? '');
+  return out;
+}
+
+const hashHex = (alg: SimDigestAlgorithm, s: string) => createHash(DIGEST_HASH[alg]).update(s, 'utf8').digest('hex');
+
+/** The `response` a client must send (qop=auth). Exported so tests can build Authorization headers by hand. */
+export function digestResponse(p: { algorithm: SimDigestAlgorithm; username: string; realm: string; password: string; method: string; uri: string; nonce: string; nc: string; cnonce: string }): string {
+  const ha1 = hashHex(p.algorithm, `${p.username}:${p.realm}:${p.password}`);
+  const ha2 = hashHex(p.algorithm, `${p.method}:${p.uri}`);
+  return hashHex(p.algorithm, `${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:auth:${ha2}`);
+}
+
+class DigestNonces {
+  private readonly live = new Map<string, { expires: number; lastNc: number }>();
+  constructor(private readonly ttlMs: number) {}
+  issue(now: number): string {
+    for (const [k, v] of this.live) if (v.expires + this.ttlMs <= now) this.live.delete(k);
+    const nonce = randomBytes(16).toString('hex');
+    this.live.set(nonce, { expires: now + this.ttlMs, lastNc: 0 });
+    return nonce;
+  }
+  get(nonce: string) {
+    return this.live.get(nonce);
+  }
+}
+
+function checkDigest(
+  header: string | undefined,
+  req: { method: string; uri: string },
+  creds: { username: string; password: string },
+  realm: string,
+  algorithms: SimDigestAlgorithm[],
+  nonces: DigestNonces,
+  now: number,
+): AuthOutcome {
+  if (!header) return 'missing';
+  const p = parseDigestParams(header);
+  if (!p) return 'not-digest';
+  const { nonce, uri, response, nc, cnonce } = p;
+  // RFC 7616: a username that is not ASCII comes as username*=UTF-8''percent-encoded.
+  let username = p.username;
+  if (username === undefined && p['username*'] !== undefined) {
+    const m = /^UTF-8''(.*)$/i.exec(p['username*']);
+    try {
+      username = m ? decodeURIComponent(m[1]!) : undefined;
+    } catch {
+      username = undefined;
+    }
+  }
+  if (username === undefined || nonce === undefined || uri === undefined || response === undefined || nc === undefined || cnonce === undefined) return 'malformed';
+  if (p.realm !== realm || p.qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(nc) || uri !== req.uri) return 'malformed';
+  const algorithm = algorithms.find((a) => a.toLowerCase() === (p.algorithm ?? 'MD5').toLowerCase());
+  if (!algorithm) return 'malformed';
+  const state = nonces.get(nonce);
+  if (!state) return 'unknown-nonce';
+  if (username !== creds.username) return 'unknown-user';
+  const expected = Buffer.from(digestResponse({ algorithm, username, realm, password: creds.password, method: req.method, uri, nonce, nc, cnonce }), 'utf8');
+  const given = Buffer.from(response.toLowerCase(), 'utf8');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'bad-digest';
+  if (state.expires <= now) return 'stale-nonce';
+  const n = parseInt(nc, 16);
+  if (n <= state.lastNc) return 'replayed-nc';
+  state.lastNc = n;
+  return 'ok';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // SOAP answers
 
 const envelope = (body: string, extraNs = '') =>
@@ -295,8 +422,6 @@ function profileXml(p: SimProfile, tag = 'trt:Profiles'): string {
 
 const mediaUri = (uri: string) =>
   `<trt:MediaUri><tt:Uri>${xmlEscape(uri)}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri>`;
-
-const PRE_AUTH_ACTIONS = new Set(['GetSystemDateAndTime']);
 
 type Answer = { status: number; body: string };
 
@@ -415,6 +540,22 @@ async function startDiscovery(
   return { socket, port: socket.address().port };
 }
 
+/** One JPEG frame of ffmpeg's test pattern at this size (TZ=UTC, as every ffmpeg run here). */
+function makeJpeg(width: number, height: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=1`, '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1'], {
+      env: { ...process.env, TZ: 'UTC' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let err = '';
+    ff.stdout.on('data', (c: Buffer) => out.push(c));
+    ff.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    ff.on('error', reject);
+    ff.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg exited ${code}: ${err.trim()}`))));
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 export async function startOnvifSim(opts: OnvifSimOptions = {}): Promise<OnvifSimHandle> {
@@ -433,15 +574,21 @@ export async function startOnvifSim(opts: OnvifSimOptions = {}): Promise<OnvifSi
     profiles: opts.profiles ?? defaultProfiles(opts.rtspUris),
   };
   const nonces = new NonceCache(2 * windowMs + 60_000);
+  const mode: SimAuthMode = opts.auth ?? 'ws-security';
+  const algorithms: SimDigestAlgorithm[] = opts.digestAlgorithms && opts.digestAlgorithms.length > 0 ? opts.digestAlgorithms : ['MD5'];
+  const realm = opts.digestRealm ?? 'Mamoru Sim';
+  const digestNonces = new DigestNonces(opts.digestNonceTtlMs ?? 5 * 60_000);
+  const preAuth = new Set(opts.preAuthActions ?? PRE_AUTH_ACTIONS);
   const requests: SimRequestLog[] = [];
   const cameraNow = () => Date.now() + (opts.clockOffsetMs ?? 0);
   const delayed = new Set<NodeJS.Timeout>();
+  const jpegs = new Map<string, Promise<Buffer>>();
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const send = (status: number, body: string, type = 'application/soap+xml; charset=utf-8') => {
+    const send = (status: number, body: string | Buffer, type = 'application/soap+xml; charset=utf-8', headers: Record<string, string | string[]> = {}) => {
       const go = () => {
         if (res.destroyed) return;
-        res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+        res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body) });
         res.end(body);
       };
       if (opts.responseDelayMs) {
@@ -452,7 +599,52 @@ export async function startOnvifSim(opts: OnvifSimOptions = {}): Promise<OnvifSi
         delayed.add(t);
       } else go();
     };
-    if (req.method !== 'POST') {
+    const method = req.method ?? 'GET';
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const log = (action: string | null, status: number, a: { auth?: AuthOutcome; wsse?: AuthOutcome | null; digest?: AuthOutcome | null; createdHadAttributes?: boolean } = {}) =>
+      requests.push({ method, path, action, auth: a.auth ?? 'none-needed', wsse: a.wsse ?? null, digest: a.digest ?? null, status, createdHadAttributes: a.createdHadAttributes ?? false });
+    /** 401 with one fresh challenge per offered algorithm (`stale` when the client only needs a new nonce). */
+    const challenge = (stale: boolean) => {
+      const nonce = digestNonces.issue(Date.now());
+      const values = algorithms.map((a) => `Digest realm="${realm}", qop="auth", algorithm=${a}, nonce="${nonce}", opaque="${createHash('md5').update(realm).digest('hex')}"${stale ? ', stale=true' : ''}`);
+      send(401, '401 Unauthorized\n', 'text/plain; charset=utf-8', { 'www-authenticate': values });
+    };
+    const digestOutcome = () => (creds ? checkDigest(req.headers.authorization, { method, uri: req.url ?? '/' }, creds, realm, algorithms, digestNonces, Date.now()) : 'none-needed');
+
+    if (method === 'GET' && path === '/onvif/snapshot') {
+      req.resume();
+      const token = new URL(req.url ?? '/', 'http://x').searchParams.get('profile');
+      const p = d.profiles.find((x) => x.token === token);
+      const digest = creds ? digestOutcome() : null;
+      if (digest !== null && digest !== 'ok') {
+        log(null, 401, { auth: digest, digest });
+        return challenge(digest === 'stale-nonce');
+      }
+      if (!p) {
+        log(null, 404, { auth: digest ?? 'none-needed', digest });
+        return send(404, 'no such profile\n', 'text/plain');
+      }
+      const size = `${p.width}x${p.height}`;
+      let jpeg = jpegs.get(size);
+      if (!jpeg) {
+        jpeg = makeJpeg(p.width, p.height);
+        jpegs.set(size, jpeg);
+        jpeg.catch(() => jpegs.delete(size));
+      }
+      jpeg.then(
+        (buf) => {
+          log(null, 200, { auth: digest ?? 'none-needed', digest });
+          send(200, buf, 'image/jpeg');
+        },
+        (e: unknown) => {
+          log(null, 500, { auth: digest ?? 'none-needed', digest });
+          send(500, `snapshot failed: ${(e as Error).message}\n`, 'text/plain');
+        },
+      );
+      return;
+    }
+    if (method !== 'POST') {
+      log(null, 405);
       send(405, 'method not allowed\n', 'text/plain');
       req.resume();
       return;
@@ -466,39 +658,63 @@ export async function startOnvifSim(opts: OnvifSimOptions = {}): Promise<OnvifSi
       else chunks.push(c);
     });
     req.on('end', () => {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      const log = (action: string | null, auth: AuthOutcome, status: number, createdHadAttributes = false) =>
-        requests.push({ path, action, auth, status, createdHadAttributes });
       if (tooBig) {
-        log(null, 'none-needed', 413);
+        log(null, 413);
         send(413, fault('env:Sender', 'ter:InvalidArgs', 'Request too large'));
         return;
       }
       const xml = stripComments(Buffer.concat(chunks).toString('utf8'));
       const action = bodyAction(xml);
       if (!action) {
-        log(null, 'none-needed', 400);
+        log(null, 400);
         send(400, fault('env:Sender', 'ter:WellFormed', 'Not a SOAP envelope'));
         return;
       }
       const base = `http://${req.headers.host ?? `${advertise}:${port}`}`;
-      const known = answer(action, xml, d, base, cameraNow());
+      const known = opts.unsupportedActions?.includes(action) ? null : answer(action, xml, d, base, cameraNow());
       if (!known) {
-        log(action, 'none-needed', 400);
+        log(action, 400);
         send(400, fault('env:Receiver', 'ter:ActionNotSupported', 'Optional Action Not Implemented'));
         return;
       }
-      let auth: AuthOutcome = 'none-needed';
+      if (!creds || preAuth.has(action)) {
+        log(action, known.status);
+        send(known.status, known.body);
+        return;
+      }
+      const notAuthorized = () => send(400, fault('env:Sender', 'ter:NotAuthorized', 'Sender not Authorized'));
+      const wsseCheck = () => checkUsernameToken(xml, creds, cameraNow(), windowMs, nonces);
+      let wsse: AuthOutcome | null = null;
+      let digest: AuthOutcome | null = null;
       let createdHadAttributes = false;
-      if (creds && !PRE_AUTH_ACTIONS.has(action)) {
-        ({ outcome: auth, createdHadAttributes } = checkUsernameToken(xml, creds, cameraNow(), windowMs, nonces));
-        if (auth !== 'ok') {
-          log(action, auth, 400, createdHadAttributes);
-          send(400, fault('env:Sender', 'ter:NotAuthorized', 'Sender not Authorized'));
-          return;
+      let auth: AuthOutcome = 'ok';
+      if (mode === 'ws-security') {
+        ({ outcome: wsse, createdHadAttributes } = wsseCheck());
+        auth = wsse;
+        if (wsse !== 'ok') return (log(action, 400, { auth, wsse, createdHadAttributes }), notAuthorized());
+      } else if (mode === 'digest' || mode === 'both') {
+        digest = digestOutcome();
+        auth = digest;
+        if (digest !== 'ok') return (log(action, 401, { auth, digest }), challenge(digest === 'stale-nonce'));
+        if (mode === 'both') {
+          ({ outcome: wsse, createdHadAttributes } = wsseCheck());
+          auth = wsse;
+          if (wsse !== 'ok') return (log(action, 400, { auth, wsse, digest, createdHadAttributes }), notAuthorized());
+        }
+      } else {
+        // either: a valid Digest, else a valid UsernameToken; a request with neither is asked for Digest.
+        digest = req.headers.authorization ? digestOutcome() : 'missing';
+        if (digest !== 'ok') {
+          ({ outcome: wsse, createdHadAttributes } = wsseCheck());
+          auth = wsse;
+          if (wsse === 'missing') {
+            auth = digest;
+            return (log(action, 401, { auth, digest, wsse }), challenge(digest === 'stale-nonce'));
+          }
+          if (wsse !== 'ok') return (log(action, 400, { auth, wsse, digest, createdHadAttributes }), notAuthorized());
         }
       }
-      log(action, auth, known.status, createdHadAttributes);
+      log(action, known.status, { auth: 'ok', wsse, digest, createdHadAttributes });
       send(known.status, known.body);
     });
   });
@@ -556,6 +772,8 @@ const USAGE = `usage: onvif-sim [options]   (every option also reads ONVIF_SIM_<
   --username U         required username (default admin)
   --password P         required password (default admin); --open for no auth
   --open               no authentication
+  --auth MODE          ws-security (default) | digest | either | both: how requests must be authenticated
+  --digest-algorithms L  comma-separated, offered in this order: MD5 (default), SHA-256
   --rtsp-main URI      main-profile stream URI; {n} is replaced by the camera number (default rtsp://127.0.0.1:8554/cam{n}/main)
   --rtsp-sub URI       sub-profile stream URI (default rtsp://127.0.0.1:8554/cam{n}/sub)
   --maker M --model M  device information (defaults Mamoru Sim / MS-1080)
@@ -575,6 +793,8 @@ export async function runOnvifSimCli(argv: string[], env: Record<string, string 
       username: { type: 'string' },
       password: { type: 'string' },
       open: { type: 'boolean' },
+      auth: { type: 'string' },
+      'digest-algorithms': { type: 'string' },
       'rtsp-main': { type: 'string' },
       'rtsp-sub': { type: 'string' },
       maker: { type: 'string' },
@@ -607,6 +827,10 @@ export async function runOnvifSimCli(argv: string[], env: Record<string, string 
   const firstPort = int('port', 0, 0, 65535);
   const clockOffsetMs = int('clock-offset-ms', 0, -86_400_000 * 365, 86_400_000 * 365);
   const tmpl = (s: string, n: number) => s.replace(/\{n\}/g, String(n));
+  const authMode = opt('auth') ?? 'ws-security';
+  if (!['ws-security', 'digest', 'either', 'both'].includes(authMode)) throw new Error(`--auth must be ws-security, digest, either or both, got ${JSON.stringify(authMode)}`);
+  const digestAlgorithms = (opt('digest-algorithms') ?? 'MD5').split(',').map((a) => a.trim());
+  for (const a of digestAlgorithms) if (a !== 'MD5' && a !== 'SHA-256') throw new Error(`--digest-algorithms takes MD5 and/or SHA-256, got ${JSON.stringify(a)}`);
   const handles: OnvifSimHandle[] = [];
   try {
     for (let n = 1; n <= count; n++) {
@@ -615,6 +839,8 @@ export async function runOnvifSimCli(argv: string[], env: Record<string, string 
         port: firstPort === 0 ? 0 : firstPort + n - 1,
         advertiseHost: opt('advertise-host'),
         credentials: flag('open') ? null : { username: opt('username') ?? 'admin', password: opt('password') ?? 'admin' },
+        auth: authMode as SimAuthMode,
+        digestAlgorithms: digestAlgorithms as SimDigestAlgorithm[],
         rtspUris: { main: tmpl(opt('rtsp-main') ?? 'rtsp://127.0.0.1:8554/cam{n}/main', n), sub: tmpl(opt('rtsp-sub') ?? 'rtsp://127.0.0.1:8554/cam{n}/sub', n) },
         maker: opt('maker'),
         model: opt('model'),
@@ -633,7 +859,7 @@ export async function runOnvifSimCli(argv: string[], env: Record<string, string 
           port: h.port,
           urn: h.urn,
           serial: h.serial,
-          auth: !flag('open'),
+          auth: flag('open') ? null : authMode,
           username: flag('open') ? null : (opt('username') ?? 'admin'),
           discovery: h.discoveryPort !== null,
           profiles: h.profiles.map((p) => ({ token: p.token, name: p.name, width: p.width, height: p.height, rtspUri: p.rtspUri })),

@@ -6,6 +6,8 @@
 export type OnvifErrorCode =
   | 'onvif_auth_failed'
   | 'onvif_unreachable'
+  | 'onvif_refused'
+  | 'onvif_not_onvif'
   | 'onvif_timeout'
   | 'onvif_protocol'
   | 'onvif_bad_target'
@@ -41,6 +43,32 @@ export class OnvifAuthError extends OnvifError {
 export class OnvifUnreachableError extends OnvifError {
   constructor(device: string, detail: string | null) {
     super('onvif_unreachable', `ONVIF device ${device} is unreachable`, device, detail);
+  }
+}
+
+/** The host answered but nothing listens on that port (connection refused): a wrong port, or ONVIF turned off or still starting. */
+export class OnvifRefusedError extends OnvifError {
+  constructor(device: string, detail: string | null) {
+    super('onvif_refused', `nothing listens at ${device} (connection refused): wrong port, or the device's ONVIF service is off or still starting`, device, detail);
+  }
+}
+
+/** Something answers at that address, but not ONVIF: not HTTP at all, or HTTP without SOAP (a web page, a 404). */
+export class OnvifNotOnvifError extends OnvifError {
+  constructor(
+    device: string,
+    /** What answered instead: 'not_http' (not an HTTP server), 'not_soap' (HTTP, but no SOAP envelope). */
+    public readonly answered: 'not_http' | 'not_soap',
+    detail: string | null,
+  ) {
+    super(
+      'onvif_not_onvif',
+      answered === 'not_http'
+        ? `${device} does not speak HTTP, so it is no ONVIF device service (wrong port?)`
+        : `${device} answers HTTP but not ONVIF (no SOAP envelope): not a camera's ONVIF service, or a wrong path or port`,
+      device,
+      detail,
+    );
   }
 }
 

@@ -7,6 +7,9 @@
  * - It puts the username into the XML unescaped and refuses ('<', '>', non-ASCII) in username or password.
  * - Its discovery (`startProbe`) is module-wide state, so probes are serialized here.
  * - Constructed with `address` it rewrites every returned URI oddly; we always pass a full `xaddr`.
+ * - It speaks WS-UsernameToken only. When a camera answers HTTP 401 (it wants HTTP Digest), or answers something
+ *   node-onvif cannot read, `describe` asks again with our own SOAP client (`soap-client.ts`), which answers the
+ *   Digest challenge (and adds WS-UsernameToken if the camera wants both) and tells a non-ONVIF answer apart.
  */
 import onvif from 'node-onvif';
 import { Mutex } from '../lib/mutex.ts';
@@ -14,11 +17,13 @@ import {
   OnvifAuthError,
   OnvifError,
   OnvifProtocolError,
+  OnvifRefusedError,
   OnvifTargetError,
   OnvifTimeoutError,
   OnvifUnreachableError,
 } from './errors.ts';
 import { maskCredentials, maskUri, stripUserinfo } from './mask.ts';
+import { describeOverSoap, SoapSession } from './soap-client.ts';
 import type { DeviceDescription, DiscoveredDevice, MediaProfile, OnvifGateway, OnvifTarget } from './types.ts';
 
 export const DEFAULT_DESCRIBE_TIMEOUT_MS = 10_000;
@@ -62,7 +67,8 @@ export function classifyNodeOnvifError(e: unknown, device: string, secrets: stri
   if (/not ?authori[sz]ed|\b401\b|unauthori[sz]ed|FailedAuthentication|authority failure|Sender not Authorized/i.test(raw)) {
     return new OnvifAuthError(device, detail);
   }
-  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ECONNRESET|EADDRNOTAVAIL/.test(raw)) {
+  if (/ECONNREFUSED/.test(raw)) return new OnvifRefusedError(device, detail);
+  if (/EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ECONNRESET|EADDRNOTAVAIL/.test(raw)) {
     return new OnvifUnreachableError(device, detail);
   }
   // node-onvif aborts a request after its own 3 s timeout, which surfaces as "socket hang up".
@@ -107,12 +113,17 @@ export function createNodeOnvifGateway(opts: NodeOnvifGatewayOptions = {}): Onvi
     const username = target.username ?? '';
     const password = target.password ?? '';
     const secrets = [password];
-    if (NODE_ONVIF_BAD_CHARS.test(username) || NODE_ONVIF_BAD_CHARS.test(password)) {
-      throw new OnvifTargetError(`ONVIF credentials for ${device} contain '<', '>' or non-ASCII characters, which node-onvif cannot send`, device);
-    }
     if (password && !username) throw new OnvifTargetError(`a password was given for ${device} without a username`, device);
     const timeoutMs = target.timeoutMs ?? defaultTimeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new OnvifTargetError(`timeoutMs must be a positive integer, got ${timeoutMs}`, device);
+    if (/[\u0000-\u001f\u007f]/.test(username) || /[\u0000-\u001f\u007f]/.test(password)) {
+      throw new OnvifTargetError(`ONVIF credentials for ${device} contain control characters`, device);
+    }
+    // node-onvif cannot send '<', '>' or non-ASCII credentials: our own client can (XML-escaped, UTF-8), and follows
+    // whatever the camera asks for from the first request on.
+    if (NODE_ONVIF_BAD_CHARS.test(username) || NODE_ONVIF_BAD_CHARS.test(password)) {
+      return describeOverSoap(new SoapSession({ xaddr, username, password, timeoutMs, signal: AbortSignal.timeout(timeoutMs) }), xaddr);
+    }
 
     let dev: onvif.OnvifDevice;
     try {
@@ -122,6 +133,7 @@ export function createNodeOnvifGateway(opts: NodeOnvifGatewayOptions = {}): Onvi
       throw new OnvifTargetError(`node-onvif refused the target ${device}: ${maskCredentials((e as Error).message, secrets)}`, device);
     }
 
+    const started = Date.now();
     const init = dev.init();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -132,7 +144,16 @@ export function createNodeOnvifGateway(opts: NodeOnvifGatewayOptions = {}): Onvi
     try {
       await Promise.race([init, deadline]);
     } catch (e) {
-      throw classifyNodeOnvifError(e, device, secrets);
+      clearTimeout(timer);
+      const raw = e instanceof Error ? e.message : String(e);
+      const err = classifyNodeOnvifError(e, device, secrets);
+      // HTTP 401 is the camera asking for HTTP Digest; a protocol error may be a camera node-onvif cannot read, or no
+      // ONVIF service at all. Either way our own client asks again and answers precisely.
+      if (!/(?:^|Error: )401\b/.test(raw) && !(err instanceof OnvifProtocolError)) throw err;
+      const left = timeoutMs - (Date.now() - started);
+      if (left <= 0) throw new OnvifTimeoutError(device, timeoutMs);
+      const session = new SoapSession({ xaddr, username, password, timeoutMs, signal: AbortSignal.timeout(left) });
+      return describeOverSoap(session, xaddr);
     } finally {
       clearTimeout(timer);
     }
@@ -154,6 +175,8 @@ export function createNodeOnvifGateway(opts: NodeOnvifGatewayOptions = {}): Onvi
     });
     return {
       xaddr,
+      // node-onvif sends WS-UsernameToken whenever it has a username; an open camera ignores it.
+      auth: username ? 'ws-security' : 'none',
       maker: str(info.Manufacturer),
       model: str(info.Model),
       firmware: str(info.FirmwareVersion),

@@ -45,9 +45,13 @@ export type MediaProfile = {
   snapshotUri: string | null;
 };
 
+/** How the camera was authenticated: what it asked for. 'none' for an open camera (or no credentials needed). */
+export type OnvifAuthMethod = 'ws-security' | 'digest' | 'digest+ws-security' | 'none';
+
 export type DeviceDescription = {
   /** Device-service address used. */
   xaddr: string;
+  auth: OnvifAuthMethod;
   maker: string | null;
   model: string | null;
   firmware: string | null;

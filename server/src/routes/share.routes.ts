@@ -44,7 +44,24 @@ const ERROR_TEXT: Record<number, { ja: string; en: string }> = {
   403: { ja: 'パスコードが正しくありません。', en: 'The passcode is not correct.' },
   404: { ja: 'このリンクは存在しません。', en: 'This link does not exist.' },
   410: { ja: 'このリンクは有効期限切れ、ダウンロード回数の上限到達、または取り消しにより使用できません。', en: 'This link has expired, has been used up, or was revoked.' },
+  413: { ja: '送信された内容が大きすぎます。パスコードだけを入力してください。', en: 'What was sent is too large. Enter only the passcode.' },
 };
+
+/**
+ * A refusal on a share path that no route handled (the body limit, a malformed form): the recipient gets the same
+ * plain page as for any other refusal of the link, with the status and code, never the API's JSON.
+ */
+export function shareRefusalPage(c: Context<AppEnv>, e: DomainError): Response {
+  // The token only goes back into the retry link (escaped); a path that does not decode is not a token at all.
+  const raw = /^\/share\/([^/]+)/.exec(c.req.path)?.[1] ?? '';
+  let token = '';
+  try {
+    token = decodeURIComponent(raw);
+  } catch {
+    token = '';
+  }
+  return errorPage(c, e, token);
+}
 
 function errorPage(c: Context<AppEnv>, e: unknown, token: string) {
   if (!(e instanceof DomainError)) throw e;

@@ -52,7 +52,7 @@ export function ingestService(deps: {
   /** Open commands for the agent's site, carried on heartbeat answers. */
   commands: Pick<AgentCommandService, 'deliver'>;
   /** Object Lock for the stored media (retention by policy, legal hold when held); absent: app-level rules only. */
-  storageLock?: Pick<StorageLockService, 'segmentStored'>;
+  storageLock?: Pick<StorageLockService, 'segmentPutLock' | 'segmentStored'>;
 }) {
   const { cameras, segments, agents, store, clock } = deps;
 
@@ -175,7 +175,9 @@ export function ingestService(deps: {
         if (first.kind === 'expired') throw expired();
 
         const key = objectKeyFor(agent.siteId, cam.id, meta.start, ext);
-        const stored = await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType });
+        // Retention by policy travels on the PUT (Object Lock headers) where the bucket has object lock.
+        const lock = (await deps.storageLock?.segmentPutLock(end)) ?? {};
+        const stored = await storeVerified(store, key, body, { size: meta.size, sha256: meta.sha256, mediaType: meta.mediaType }, lock);
         // The object is durably stored (S3 answered the PUT); only now may a row point at it.
         let result: IngestResult;
         try {
@@ -191,7 +193,7 @@ export function ingestService(deps: {
         }
         await cameras.touchLastSegment(cam.id, end);
         // Object Lock for the stored media (retention by policy, legal hold when held), once the row points at it.
-        await deps.storageLock?.segmentStored({ key, versionId: stored.versionId, cameraId: cam.id, start: meta.start, end });
+        await deps.storageLock?.segmentStored({ key, versionId: stored.versionId, cameraId: cam.id, start: meta.start, end, retained: lock.retainUntil !== undefined });
         return result;
       } catch (e) {
         drain();

@@ -1,5 +1,5 @@
 import type { Clock } from '../adapters/clock.ts';
-import type { ObjectStore, StorageProtection } from '../adapters/object-store.ts';
+import type { ObjectStore, PutLock, StorageProtection } from '../adapters/object-store.ts';
 import type { CoveredObject, StorageLockRepository } from '../repositories/storage-lock.repository.ts';
 
 const DAY_MS = 86_400_000;
@@ -39,11 +39,30 @@ export function storageLockService(deps: { repo: StorageLockRepository; store: O
   }
 
   return {
-    /** After a segment's object is stored and its row points at it: retention by policy, legal hold if held. */
-    async segmentStored(s: { key: string; versionId?: string | null; cameraId: string; start: Date; end: Date }): Promise<void> {
+    /**
+     * Before a segment is stored: the retention its object gets by policy, to travel on the PUT itself (no second S3
+     * request). A legal hold is decided after the row exists (segmentStored), so a hold filed during the upload is
+     * not missed; failures leave it to segmentStored.
+     */
+    async segmentPutLock(end: Date): Promise<PutLock> {
+      if (!(await enabled())) return {};
+      try {
+        const until = await retainUntil('routine_footage', end);
+        return until && until > clock.now() ? { retainUntil: until } : {};
+      } catch (e) {
+        warn('storage lock: could not read the retention policy before an upload', { error: (e as Error).message });
+        return {};
+      }
+    },
+
+    /**
+     * After a segment's object is stored and its row points at it: retention by policy (unless `retained`: it was set
+     * on the PUT), legal hold if held.
+     */
+    async segmentStored(s: { key: string; versionId?: string | null; cameraId: string; start: Date; end: Date; retained?: boolean }): Promise<void> {
       if (!(await enabled())) return;
       try {
-        const until = await retainUntil('routine_footage', s.end);
+        const until = s.retained ? null : await retainUntil('routine_footage', s.end);
         if (until && until > clock.now()) await store.setRetention(s.key, until, s.versionId);
         if (await repo.segmentHeld(s.cameraId, s.start, s.end, clock.now())) await store.setLegalHold(s.key, true, s.versionId);
       } catch (e) {

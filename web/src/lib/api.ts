@@ -8,6 +8,7 @@
  */
 import createClient from 'openapi-fetch';
 import type { components, paths } from './api/schema.d.ts';
+import { earlyStore, takeEarly } from './early.ts';
 
 type Schemas = components['schemas'];
 export type Me = Schemas['Me'];
@@ -114,7 +115,14 @@ export type Api = ReturnType<typeof apiClient>;
  */
 export function apiClient(opts: { onUnauthorized?: (code: string) => void; base?: string; fetch?: typeof fetch } = {}) {
   const base = opts.base ?? '';
-  const fetcher = opts.fetch ?? ((input: Request) => globalThis.fetch(input));
+  // In the browser, answers app.html started while the app loaded (early.ts) are used once before asking again.
+  const fetcher =
+    opts.fetch ??
+    ((input: Request) => {
+      const ask = () => globalThis.fetch(input);
+      const origin = (globalThis as { location?: { origin: string } }).location?.origin;
+      return (origin === undefined ? null : takeEarly(earlyStore(), input, origin, ask)) ?? ask();
+    });
   const http = createClient<paths>({ baseUrl: base, credentials: 'same-origin', headers: { accept: 'application/json' }, fetch: fetcher });
 
   type Answer<T> = { data?: T; error?: unknown; response: Response };

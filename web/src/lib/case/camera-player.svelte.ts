@@ -1,0 +1,78 @@
+/**
+ * One camera of the case page: its hls.js player, started as soon as the case's timeline is known (before the page
+ * has drawn the tile), so the playlist and the fragment of the case's moment are on their way while the page
+ * renders. The tile attaches its `<video>` when it mounts; the engine gets the element once both are there.
+ */
+import { cameraPlacement } from '../case-clock.ts';
+import type { CaseEngine } from '../case-engine.svelte.ts';
+import HlsPlayer from '../hls.ts';
+import { fragmentTimes } from '../playback.ts';
+
+/** Seconds buffered ahead until the first frame shows (one fragment per camera, so every tile's first one shares the line), then while playing. */
+export const FIRST_BUFFER_S = 2;
+export const BUFFER_S = 8;
+
+export class CameraPlayer {
+  /** Why it cannot play (hls.js's fatal error), shown on the tile. */
+  failed = $state<string | null>(null);
+
+  readonly #id: string;
+  readonly #engine: CaseEngine;
+  readonly #hls: HlsPlayer | null = null;
+  #video: HTMLVideoElement | null = null;
+  #levelLoaded = false;
+  #registered = false;
+  #destroyed = false;
+
+  constructor(o: { id: string; playlistUrl: string; engine: CaseEngine; onUnauthorized: () => void }) {
+    this.#id = o.id;
+    this.#engine = o.engine;
+    if (!HlsPlayer.isSupported()) {
+      this.failed = 'Media Source Extensions unavailable';
+      return;
+    }
+    // Load nothing until the playlist says where the case's moment is; then start there (fast first frame).
+    const h = new HlsPlayer({ autoStartLoad: false, maxBufferLength: FIRST_BUFFER_S, maxMaxBufferLength: 16, backBufferLength: 8, startFragPrefetch: true });
+    this.#hls = h;
+    h.on(HlsPlayer.Events.ERROR, (_e, data) => {
+      if (data.response?.code === 401) o.onUnauthorized();
+      if (data.fatal) this.failed = `${data.type}: ${data.details}${data.response?.code ? ` ${data.response.code}` : ''}`;
+    });
+    h.once(HlsPlayer.Events.LEVEL_LOADED, (_e, data) => {
+      const p = cameraPlacement(fragmentTimes(data.details.fragments), o.engine.now(), Date.now());
+      h.startLoad(p.kind === 'media' ? p.time : 0);
+      this.#levelLoaded = true;
+      this.#register();
+    });
+    h.loadSource(o.playlistUrl);
+  }
+
+  /** The tile's element: media goes there from now on. */
+  attach(video: HTMLVideoElement) {
+    const h = this.#hls;
+    if (!h || this.#video) return;
+    this.#video = video;
+    video.addEventListener('loadeddata', () => (h.config.maxBufferLength = BUFFER_S), { once: true });
+    h.attachMedia(video);
+    this.#register();
+  }
+
+  #register() {
+    const h = this.#hls;
+    const v = this.#video;
+    if (!h || !v || !this.#levelLoaded || this.#registered) return;
+    this.#registered = true;
+    this.#engine.add(this.#id, v, (utc) => {
+      const d = h.levels[0]?.details;
+      return d ? cameraPlacement(fragmentTimes(d.fragments), utc, Date.now()) : null;
+    });
+  }
+
+  destroy() {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    if (this.#registered) this.#engine.remove(this.#id);
+    this.#registered = false;
+    this.#hls?.destroy();
+  }
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import vm from 'node:vm';
+import { EARLY_GLOBAL, earlyPaths, earlyStore, takeEarly, type EarlyStore } from '../src/lib/early.ts';
+
+const CASE = '0b7e4c1a-5d2f-4e8a-9c3b-1f2e3d4c5b6a';
+
+/** Runs app.html's inline start-up script as a browser would at that address; returns the paths it fetched. */
+function runAppHtmlScript(pathname: string): { fetched: { path: string; init: RequestInit }[]; store: unknown } {
+  const html = readFileSync(new URL('../src/app.html', import.meta.url), 'utf8');
+  const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+  assert.equal(scripts.length, 1, 'app.html has one inline script (the server hashes it for its CSP)');
+  const fetched: { path: string; init: RequestInit }[] = [];
+  const window: Record<string, unknown> = {};
+  vm.runInNewContext(scripts[0]!, {
+    window,
+    location: { pathname },
+    Map,
+    fetch: (path: string, init: RequestInit) => {
+      fetched.push({ path, init });
+      return Promise.resolve(new Response('{}'));
+    },
+  });
+  return { fetched, store: window[EARLY_GLOBAL] };
+}
+
+describe('answers started before the app runs', () => {
+  test('who is signed in on every page; on a case page its timeline too', () => {
+    assert.deepEqual(earlyPaths('/'), ['/api/v1/auth/me']);
+    assert.deepEqual(earlyPaths('/calls'), ['/api/v1/auth/me']);
+    assert.deepEqual(earlyPaths(`/incidents/${CASE}`), ['/api/v1/auth/me', `/api/v1/incidents/${CASE}/timeline`]);
+    assert.deepEqual(earlyPaths(`/incidents/${CASE}/`), ['/api/v1/auth/me', `/api/v1/incidents/${CASE}/timeline`]);
+    assert.deepEqual(earlyPaths('/incidents/new'), ['/api/v1/auth/me'], 'the filing form is not a case');
+    assert.deepEqual(earlyPaths(`/incidents/${CASE}/packs`), ['/api/v1/auth/me'], 'the packs page reads other things');
+    assert.deepEqual(earlyPaths('/incidents/not-a-case-id'), ['/api/v1/auth/me']);
+  });
+
+  test('app.html’s inline script starts exactly what earlyPaths says, with the session cookie', () => {
+    for (const path of ['/', '/cameras', `/incidents/${CASE}`, `/incidents/${CASE}/`, '/incidents/new', `/incidents/${CASE}/packs`, `/incidents/${CASE.toUpperCase()}`]) {
+      const { fetched, store } = runAppHtmlScript(path);
+      assert.deepEqual(
+        fetched.map((f) => f.path),
+        earlyPaths(path),
+        path,
+      );
+      for (const f of fetched) assert.equal(f.init.credentials, 'same-origin');
+      assert.ok(store instanceof Map);
+      assert.deepEqual([...(store as Map<string, unknown>).keys()], earlyPaths(path), `${path}: kept by path`);
+    }
+  });
+
+  test('each early answer is used once, for the same GET only', async () => {
+    const origin = 'http://centre.test';
+    const refetched: string[] = [];
+    const refetch = (req: Request) => () => {
+      refetched.push(req.url);
+      return Promise.resolve(new Response('again', { status: 200 }));
+    };
+    const store: EarlyStore = new Map([
+      ['/api/v1/auth/me', Promise.resolve(new Response('early me', { status: 200 }))],
+      [`/api/v1/incidents/${CASE}/timeline`, Promise.resolve(new Response('early timeline', { status: 200 }))],
+    ]);
+    const me = new Request(`${origin}/api/v1/auth/me`);
+    assert.equal(await (await takeEarly(store, me, origin, refetch(me)))!.text(), 'early me');
+    assert.equal(takeEarly(store, me, origin, refetch(me)), null, 'taken once: the next ask goes to the centre');
+    const post = new Request(`${origin}/api/v1/incidents/${CASE}/timeline`, { method: 'POST' });
+    assert.equal(takeEarly(store, post, origin, refetch(post)), null, 'only GET');
+    const withQuery = new Request(`${origin}/api/v1/incidents/${CASE}/timeline?x=1`);
+    assert.equal(takeEarly(store, withQuery, origin, refetch(withQuery)), null, 'path and query must match');
+    const elsewhere = new Request(`http://other.test/api/v1/incidents/${CASE}/timeline`);
+    assert.equal(takeEarly(store, elsewhere, origin, refetch(elsewhere)), null, 'same origin only');
+    assert.equal(takeEarly(null, me, origin, refetch(me)), null, 'no store (tests, other pages): nothing');
+    assert.deepEqual(refetched, []);
+  });
+
+  test('an early answer that failed or is not 2xx is asked again (a 401 before sign-in is not reused after it)', async () => {
+    const origin = 'http://centre.test';
+    const store: EarlyStore = new Map([
+      ['/api/v1/auth/me', Promise.resolve(new Response('{}', { status: 401 }))],
+      ['/api/v1/sites', Promise.reject(new TypeError('network down'))],
+    ]);
+    const asked: string[] = [];
+    for (const path of ['/api/v1/auth/me', '/api/v1/sites']) {
+      const req = new Request(`${origin}${path}`);
+      const r = await takeEarly(store, req, origin, () => {
+        asked.push(path);
+        return Promise.resolve(new Response('fresh', { status: 200 }));
+      })!;
+      assert.equal(await r.text(), 'fresh');
+    }
+    assert.deepEqual(asked, ['/api/v1/auth/me', '/api/v1/sites']);
+    assert.equal(store.size, 0);
+  });
+
+  test('the store is found on the global object only when it is a Map', () => {
+    assert.equal(earlyStore({}), null);
+    assert.equal(earlyStore({ [EARLY_GLOBAL]: 'x' }), null);
+    const m = new Map();
+    assert.equal(earlyStore({ [EARLY_GLOBAL]: m }), m);
+  });
+});
