@@ -2,7 +2,9 @@
  * Evidence pack throughput and the worker's memory (issue 11): a pack of N cameras × M minutes of 1080p H.264
  * (60 s MPEG-TS segments, about 4 Mbit/s) built by the real worker process (server/src/worker.ts, its own node
  * process, peak RSS read from /proc/<pid>/status VmHWM), against a plain copy of the same segment objects out of S3
- * into new objects (read stream → multipart put, one after the other), measured in the same run on the same S3.
+ * into new objects (read stream → multipart put, one after the other), measured in the same run on the same S3: the
+ * tests' S3 (TEST_ENV: radosgw on :17480 unless TEST_S3_* point elsewhere, e.g. at s3rver). Needs about 4× the footage
+ * of free S3 space (see docs/benchmarks.md "Space").
  *
  *   node --import tsx bench/pack.ts [--cameras 2] [--minutes 2] [--size 1920x1080] [--bitrate 4M] [--segment-seconds 60]
  *
