@@ -2,7 +2,9 @@
  * Evidence pack throughput and the worker's memory (issue 11): a pack of N cameras × M minutes of 1080p H.264
  * (60 s MPEG-TS segments, about 4 Mbit/s) built by the real worker process (server/src/worker.ts, its own node
  * process, peak RSS read from /proc/<pid>/status VmHWM), against a plain copy of the same segment objects out of S3
- * into new objects (read stream → multipart put, one after the other), measured in the same run on the same S3.
+ * into new objects (read stream → multipart put, one after the other), measured in the same run on the same S3: the
+ * tests' S3 (TEST_ENV: radosgw on :17480 unless TEST_S3_* point elsewhere, e.g. at s3rver). Needs about 4× the footage
+ * of free S3 space (see docs/benchmarks.md "Space").
  *
  *   node --import tsx bench/pack.ts [--cameras 2] [--minutes 2] [--size 1920x1080] [--bitrate 4M] [--segment-seconds 60]
  *
@@ -67,6 +69,31 @@ const base = await readFile(segFile);
 const durationMs = SEG_S * 1000;
 console.log(`segment: ${(base.length / MB).toFixed(1)} MiB per ${SEG_S} s (${((base.length * 8) / SEG_S / 1e6).toFixed(1)} Mbit/s), ${cached ? `reused ${segFile}` : `encoded in ${((Date.now() - t0) / 1000).toFixed(1)} s`}`);
 
+/** CPU seconds (user + system) of a process and of its waited-for children (ffmpeg, ffprobe), from /proc. */
+async function procCpu(pid: number): Promise<{ self: number; children: number }> {
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  const t = (i: number) => Number(f[i - 3]) / 100; // fields 14.. of proc(5), counted after "pid (comm)"
+  return { self: t(14) + t(15), children: t(16) + t(17) };
+}
+/** CPU seconds of the S3 processes serving TEST_ENV's endpoint (radosgw and its OSD found by the config the port is in). */
+async function s3Cpu(): Promise<number> {
+  let total = 0;
+  const port = new URL(TEST_ENV.s3Endpoint).port;
+  const { stdout } = await run('sh', ['-c', `for p in $(pgrep -f 'radosgw|ceph-osd|s3rver\\.ts'); do echo "$p $(tr '\\0' ' ' < /proc/$p/cmdline)"; done`]).catch(() => ({ stdout: '' }));
+  const conf = /-c (\S+ceph\.conf)/;
+  const confs = new Set<string>();
+  for (const l of stdout.split('\n')) {
+    const c = conf.exec(l)?.[1];
+    if (c && /radosgw/.test(l) && (await readFile(c, 'utf8').catch(() => '')).includes(`:${port}`)) confs.add(c);
+  }
+  for (const l of stdout.split('\n')) {
+    const pid = Number(l.split(' ')[0]);
+    const c = conf.exec(l)?.[1];
+    if (pid && ((c && confs.has(c)) || /node .*s3rver\.ts/.test(l))) total += (await procCpu(pid).catch(() => ({ self: 0 }))).self;
+  }
+  return total;
+}
+
 /** The clip with one MPEG-TS null packet appended that names it: distinct bytes per camera and minute. */
 function segmentBytes(label: string): { bytes: Buffer; sha256: string } {
   const nul = Buffer.alloc(188, 0xff);
@@ -119,8 +146,10 @@ try {
   for await (const o of centre.store.list('segments/')) keys.push(o.key);
   assert.equal(keys.length, SEGMENTS * CAMERAS);
   const tc = Date.now();
+  const copyCpu0 = { me: process.cpuUsage(), s3: await s3Cpu() };
   for (const k of keys) await centre.store.put(`bench-copy/${k}`, await centre.store.read(k), undefined);
   const copyS = (Date.now() - tc) / 1000;
+  const copyCpu = { me: (process.cpuUsage(copyCpu0.me).user + process.cpuUsage(copyCpu0.me).system) / 1e6, s3: (await s3Cpu()) - copyCpu0.s3 };
 
   // The real worker process, alone on the queue.
   const env = {
@@ -144,6 +173,7 @@ try {
   const idleRss = await hwm();
 
   const tp = Date.now();
+  const packCpu0 = { worker: await procCpu(worker.pid!), s3: await s3Cpu() };
   const req = await hq.post(`/incidents/${filed.body.incident.id}/packs`, { purpose: 'police_request', reference: 'bench', legalBasis: 'bench' });
   assert.equal(req.status, 202, JSON.stringify(req.body));
   let pack: any;
@@ -160,6 +190,8 @@ try {
   const packS = (Date.now() - tp) / 1000;
   assert.equal(pack.status, 'ready', pack.error ?? log.slice(-2000));
   const peak = await hwm();
+  const w1 = await procCpu(worker.pid!);
+  const packCpu = { worker: w1.self - packCpu0.worker.self, tools: w1.children - packCpu0.worker.children, s3: (await s3Cpu()) - packCpu0.s3 };
 
   const copyRate = footageBytes / MB / copyS;
   const packRate = footageBytes / MB / packS;
@@ -169,6 +201,7 @@ try {
   console.log(`pack (request→ready):  ${packS.toFixed(1)} s  ${packRate.toFixed(1)} MiB/s of source  (${(pack.size / MB / packS).toFixed(1)} MiB/s of ZIP written)`);
   console.log(`ratio pack ÷ copy (source bytes/s): ${(packRate / copyRate).toFixed(2)}x  (target ≥ 0.7x)`);
   console.log(`worker peak RSS: ${(peak / MB).toFixed(0)} MiB (idle ${(idleRss / MB).toFixed(0)} MiB; target < 300 MiB)`);
+  console.log(`CPU seconds, copy: client ${copyCpu.me.toFixed(1)} + S3 ${copyCpu.s3.toFixed(1)}; pack: worker ${packCpu.worker.toFixed(1)} + ffmpeg/ffprobe ${packCpu.tools.toFixed(1)} + S3 ${packCpu.s3.toFixed(1)} (S3 = the radosgw and OSD processes of ${TEST_ENV.s3Endpoint}, shared with anything else using them; Chromium not counted)`);
   if (built) console.log(`worker's breakdown: ${built}`);
   const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   console.log(`load average at the end: ${load}`);

@@ -43,6 +43,7 @@ const noStore: ObjectStore = {
   createUploadStream: () => offline('S3'),
   stat: () => offline('S3'),
   read: () => offline('S3'),
+  readPinned: () => offline('S3'),
   remove: () => offline('S3'),
   list: () => offline('S3'),
   ping: () => offline('S3'),

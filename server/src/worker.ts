@@ -28,10 +28,11 @@ await jobs.ensureSchedules();
 const storage = storageReport(await store.capabilities());
 if (storage.warning) log({ level: 'warn', msg: storage.warning, bucket: store.bucket });
 
+const pdf = chromiumPdfRenderer({ executablePath: cfg.CHROMIUM_PATH });
 const services = buildWorkerServices({ db, store, audio, clock: systemClock, jobs, workDir: cfg.WORK_DIR, orphanGraceSeconds: cfg.ORPHAN_GRACE_SECONDS, log,
   signingKey: fileSigningKey(cfg.PACK_SIGNING_KEY_FILE),
   video: ffmpegVideoTools({ ffmpegPath: cfg.FFMPEG_PATH, ffprobePath: cfg.FFPROBE_PATH }),
-  pdf: chromiumPdfRenderer({ executablePath: cfg.CHROMIUM_PATH }),
+  pdf,
 });
 const worker = startJobWorker({ connection: redis, prefix: cfg.QUEUE_PREFIX, handlers: buildHandlers(services), concurrency: cfg.WORKER_CONCURRENCY, log });
 log({ level: 'info', msg: 'worker started', concurrency: cfg.WORKER_CONCURRENCY, prefix: cfg.QUEUE_PREFIX });
@@ -48,7 +49,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       .close()
       .then(() => jobs.close())
       .finally(async () => {
-        await Promise.allSettled([db.destroy(), redis.quit()]);
+        await Promise.allSettled([db.destroy(), redis.quit(), services.close()]);
         process.exit(0);
       });
   });

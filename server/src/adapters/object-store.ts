@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { finished, Readable, Writable } from 'node:stream';
 import * as Minio from 'minio';
 
@@ -30,6 +31,19 @@ export interface PutLock {
   /** An S3 legal hold from the start (the object is evidence already). */
   legalHold?: boolean;
 }
+
+/**
+ * A chunk written into `createUploadStream`'s stream in place of bytes: the next `length` bytes of the upload are
+ * bytes [start, start + length) of the stored object `key` at `versionId` (ETag `etag`), which the caller also has
+ * locally (`local`, the same bytes, e.g. the scratch copy it hashed). The upload stream copies what it can inside S3
+ * (UploadPartCopy: those bytes never travel through this process again) and checks each copied part's ETag against
+ * the MD5 of the local bytes; where the backend cannot copy, or the ETag is not that MD5, it uploads the local bytes.
+ * `release` is called once the stream no longer needs `local`.
+ */
+export type UploadCopyChunk = {
+  copyFrom: { key: string; versionId: string | null; etag: string | null; start: number; length: number; local(start: number, end: number): Readable; release?(): void };
+};
+export const isUploadCopyChunk = (c: unknown): c is UploadCopyChunk => typeof c === 'object' && c !== null && !Buffer.isBuffer(c) && 'copyFrom' in c;
 
 /** The storage refused to delete an object version (object lock: legal hold or retention). */
 export class StorageRefusedError extends Error {
@@ -69,6 +83,8 @@ export interface ObjectStore {
   stat(key: string): Promise<StoredObject | null>;
   /** The bytes [start, start+length) or the whole object. */
   read(key: string, start?: number, length?: number): Promise<Readable>;
+  /** The whole object with the version and ETag that answered (null where the backend says none). */
+  readPinned(key: string): Promise<{ body: Readable; versionId: string | null; etag: string | null }>;
   /**
    * Deletes the object for good: every version of it (with a versionId, only that version), bypassing GOVERNANCE
    * retention (the centre's credentials are the retention job's). Throws StorageRefusedError when the storage
@@ -80,9 +96,10 @@ export interface ObjectStore {
    * A writable that stores what is written to it at `key` as a multipart upload: `concurrency` parts in flight while
    * the next one fills, through a fixed pool of part buffers, so memory is (concurrency + 1) × partSize whatever the
    * size (for long outputs written as they are made, like a pack's ZIP). `done` resolves when the object is complete;
-   * on an error, or when the stream is destroyed, the upload is aborted and `done` rejects.
+   * on an error, or when the stream is destroyed, the upload is aborted and `done` rejects. The stream takes Buffers
+   * and `UploadCopyChunk`s (ranges of stored objects, copied inside S3 where the backend can).
    */
-  createUploadStream(key: string, metadata?: Record<string, string>, o?: { partSize?: number; concurrency?: number }): { stream: Writable; done: Promise<void> };
+  createUploadStream(key: string, metadata?: Record<string, string>, o?: { partSize?: number; concurrency?: number }): { stream: Writable; done: Promise<void>; /** Bytes copied inside S3 so far (UploadCopyChunk ranges). */ copiedBytes(): number };
   ping(): Promise<void>;
   capabilities(): Promise<StoreCapabilities>;
   /** Sets or clears the S3 legal hold on every version of the object; false when the backend has no object lock or the object is missing. */
@@ -104,6 +121,12 @@ export interface S3Settings {
 }
 
 const PART_SIZE = 8 * 1024 * 1024; // bounded memory for streams of unknown length
+/** S3's limits: every part but the last at least 5 MiB, at most 5 GiB, at most 10 000 parts. */
+const MIN_PART = 5 * 1024 * 1024;
+const MAX_COPY_PART = 5 * 1024 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+/** Copied parts in flight at once (besides the uploads); a copy that falls back to uploading holds up to 10 MiB. */
+const COPY_CONCURRENCY = 3;
 
 export function createS3Store(s: S3Settings): ObjectStore {
   const url = new URL(s.endpoint);
@@ -293,6 +316,13 @@ export function createS3Store(s: S3Settings): ObjectStore {
       if (start === undefined) return client.getObject(bucket, key);
       return client.getPartialObject(bucket, key, start, length);
     },
+    async readPinned(key) {
+      const body = await client.getObject(bucket, key);
+      const h = (body as IncomingMessage).headers ?? {};
+      const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? null;
+      const versionId = one(h['x-amz-version-id']);
+      return { body, versionId: versionId && versionId !== 'null' ? versionId : null, etag: one(h.etag)?.replaceAll('"', '') ?? null };
+    },
     async remove(key, opts = {}) {
       if (opts.versionId !== undefined && opts.versionId !== null) return removeVersion(key, opts.versionId);
       if (!(await capabilities()).versioning) return removeVersion(key, null);
@@ -363,8 +393,13 @@ export function createS3Store(s: S3Settings): ObjectStore {
       let partNumber = 0;
       const etags: { part: number; etag: string }[] = [];
       const inFlight = new Set<Promise<void>>();
+      /** Copied parts in flight: they hold no part buffer, so they have their own limit and overlap the uploads. */
+      const copying = new Set<Promise<void>>();
       let failure: Error | null = null;
       let uploadId: Promise<string> | null = null;
+      /** Whether this backend copies parts inside S3 (UploadPartCopy with a checked ETag); learnt on the first copy. */
+      let copies: 'unknown' | 'yes' | 'no' = 'unknown';
+      let copied = 0;
       const started = () => (uploadId ??= client.initiateNewMultipartUpload(bucket, key, headers));
 
       /** Sends `buf[0, len)` as the next part; its buffer goes back to the pool when S3 has it. */
@@ -386,7 +421,7 @@ export function createS3Store(s: S3Settings): ObjectStore {
       };
       /** Waits until fewer than `concurrency` parts are in flight. */
       const room = async () => {
-        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        while (inFlight.size - copying.size >= concurrency) await Promise.race([...inFlight].filter((x) => !copying.has(x)));
         if (failure) throw failure;
       };
 
@@ -398,24 +433,118 @@ export function createS3Store(s: S3Settings): ObjectStore {
         settle.reject(e);
       };
 
-      const stream = new Writable({
-        highWaterMark: 1024 * 1024,
-        write(chunk: Buffer, _enc, cb) {
-          void (async () => {
-            let at = 0;
-            while (at < chunk.length) {
-              current ??= takeBuffer();
-              const n = chunk.copy(current, filled, at);
-              filled += n;
-              at += n;
-              if (filled === partSize) {
-                await room();
-                send(current, filled);
-                current = null;
-                filled = 0;
-              }
+      /** Appends bytes to the part being filled; full parts go out as they fill. */
+      const writeBytes = async (chunk: Buffer) => {
+        let at = 0;
+        while (at < chunk.length) {
+          current ??= takeBuffer();
+          const n = chunk.copy(current, filled, at);
+          filled += n;
+          at += n;
+          if (filled === partSize) {
+            await room();
+            send(current, filled);
+            current = null;
+            filled = 0;
+          }
+        }
+      };
+      const writeLocal = async (c: UploadCopyChunk['copyFrom'], from: number, to: number) => {
+        if (to > from) for await (const b of c.local(from, to)) await writeBytes(b as Buffer);
+      };
+      const md5Local = async (c: UploadCopyChunk['copyFrom'], from: number, to: number) => {
+        const h = createHash('md5');
+        for await (const b of c.local(from, to)) h.update(b as Buffer);
+        return h.digest('hex');
+      };
+      const copySource = (c: UploadCopyChunk['copyFrom']) => `/${bucket}/${c.key.split('/').map(encodeURIComponent).join('/')}${c.versionId ? `?versionId=${encodeURIComponent(c.versionId)}` : ''}`;
+      /**
+       * Bytes [from, to) of `c` as the parts first .. first+reserve-1: one UploadPartCopy part whose ETag must be the
+       * MD5 of the local bytes, else (no copy on this backend, another ETag scheme) `reserve` uploaded parts of at
+       * least MIN_PART each. Part numbers may leave gaps: S3 completes the parts in ascending order.
+       */
+      const copyPart = (c: UploadCopyChunk['copyFrom'], from: number, to: number, first: number, reserve: number) => {
+        const p = (async () => {
+          if (copies !== 'no') {
+            const [md5, r] = await Promise.all([
+              md5Local(c, from, to),
+              client
+                .uploadPart(
+                  {
+                    bucketName: bucket,
+                    objectName: key,
+                    uploadID: await started(),
+                    partNumber: first,
+                    headers: { 'x-amz-copy-source': copySource(c), 'x-amz-copy-source-range': `bytes=${from}-${to - 1}`, ...(c.etag && { 'x-amz-copy-source-if-match': `"${c.etag}"` }) },
+                  },
+                  Buffer.alloc(0),
+                )
+                .catch(() => null),
+            ]);
+            if (r && r.etag === md5) {
+              copies = 'yes';
+              copied += to - from;
+              etags.push({ part: first, etag: r.etag });
+              return;
             }
-          })().then(() => cb(), (e: Error) => cb(e));
+            copies = 'no';
+          }
+          const id = await started();
+          const step = Math.ceil((to - from) / reserve);
+          for (let i = 0, at = from; at < to; i++, at += step) {
+            const end = Math.min(to, at + step);
+            const buf = Buffer.allocUnsafe(end - at);
+            let n = 0;
+            for await (const b of c.local(at, end)) n += (b as Buffer).copy(buf, n);
+            const r = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: id, partNumber: first + i, headers: {} }, buf);
+            etags.push({ part: first + i, etag: r.etag });
+          }
+        })()
+          .catch((e: Error) => {
+            failure ??= e;
+          })
+          .finally(() => {
+            c.release?.();
+            inFlight.delete(p);
+            copying.delete(p);
+          });
+        inFlight.add(p);
+        copying.add(p);
+      };
+      /** A range of a stored object: the part being filled is topped up to MIN_PART and sent, then the rest is copied. */
+      const writeCopy = async (c: UploadCopyChunk['copyFrom']) => {
+        let from = c.start;
+        const to = c.start + c.length;
+        // Too short to be worth a part of its own, no copy on this backend, or too many parts: the local bytes.
+        if (copies === 'no' || c.length < 2 * MIN_PART || c.length > MAX_COPY_PART || partNumber + Math.floor(c.length / MIN_PART) + 1 >= MAX_PARTS) {
+          await writeLocal(c, from, to);
+          c.release?.();
+          return;
+        }
+        if (filled > 0 && filled < MIN_PART) {
+          const n = MIN_PART - filled;
+          await writeLocal(c, from, from + n);
+          from += n;
+        }
+        if (filled > 0) {
+          await room();
+          send(current!, filled);
+          current = null;
+          filled = 0;
+        }
+        while (copying.size >= COPY_CONCURRENCY) await Promise.race(copying);
+        if (failure) throw failure;
+        const reserve = Math.max(1, Math.floor((to - from) / MIN_PART));
+        const first = partNumber + 1;
+        partNumber += reserve;
+        copyPart(c, from, to, first, reserve);
+      };
+
+      const stream = new Writable({
+        objectMode: true,
+        highWaterMark: 2,
+        write(chunk: Buffer | UploadCopyChunk, _enc, cb) {
+          (isUploadCopyChunk(chunk) ? writeCopy(chunk.copyFrom) : writeBytes(chunk)).then(() => cb(), (e: Error) => cb(e));
         },
         final(cb) {
           void (async () => {
@@ -444,7 +573,7 @@ export function createS3Store(s: S3Settings): ObjectStore {
         },
       });
       done.catch(() => undefined);
-      return { stream, done };
+      return { stream, done, copiedBytes: () => copied };
     },
     async ping() {
       await client.bucketExists(bucket);

@@ -1,29 +1,87 @@
 /**
  * HTML to PDF through headless Chromium's print-to-PDF (playwright-core drives the system's /usr/bin/chromium; no
  * browser is downloaded). Japanese text renders with the installed IPA fonts (fonts-ipafont-gothic). The page gets
- * no network: it is set with setContent and every request it would make is aborted.
+ * no network: it is set with setContent and every request it would make is aborted, in a fresh offline context per
+ * render (nothing is shared between two reports).
+ *
+ * One Chromium per renderer (per worker process), started lazily: `warm()` starts it in the background (the pack
+ * builder calls it when a build starts, so the launch overlaps the footage), `render` reuses it, and it is closed by
+ * `close()` (the worker's shutdown, a test centre's close) or after `idleMs` without a render. A browser that died is started again.
  */
-// playwright-core is loaded when the first PDF is rendered, not with the worker: it costs about 80 MB of RSS.
+// playwright-core is loaded when the browser is first needed, not with the worker: it costs about 80 MB of RSS.
+import type { Browser } from 'playwright-core';
 
 export interface PdfRenderer {
   render(html: string): Promise<Buffer>;
+  /** Starts what `render` needs in the background (no-op where nothing needs starting). */
+  warm?(): void;
+  /** Releases what the renderer keeps (the browser); a later render starts it again. */
+  close?(): Promise<void>;
 }
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-export function chromiumPdfRenderer(o: { executablePath?: string | undefined; timeoutMs?: number } = {}): PdfRenderer {
+export function chromiumPdfRenderer(o: { executablePath?: string | undefined; timeoutMs?: number; /** Close the browser after this long without a render (default 60 s). */ idleMs?: number } = {}): PdfRenderer {
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  const idleMs = o.idleMs ?? 60_000;
+  let browser: Promise<Browser> | null = null;
+  let active = 0;
+  let idleTimer: NodeJS.Timeout | null = null;
+
+  const launch = (): Promise<Browser> => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = null;
+    if (!browser) {
+      const p = import('playwright-core').then(({ chromium }) => chromium.launch({ executablePath: o.executablePath ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: timeoutMs }));
+      browser = p;
+      p.then(
+        (b) =>
+          b.on('disconnected', () => {
+            if (browser === p) browser = null;
+          }),
+        () => {
+          if (browser === p) browser = null;
+        },
+      );
+    }
+    return browser;
+  };
+  const close = async () => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = null;
+    const b = browser;
+    browser = null;
+    if (b) await b.then((x) => x.close()).catch(() => undefined);
+  };
+  const idleLater = (ms = idleMs) => {
+    if (active > 0 || !browser) return;
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => void close(), ms);
+    idleTimer.unref();
+  };
+
   return {
+    warm() {
+      // Warmed for a build whose footage may take a while: kept for the build's render, or half an hour at most.
+      launch().then(() => idleLater(Math.max(idleMs, 30 * 60_000)), () => undefined);
+    },
+    close,
     async render(html) {
-      const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({ executablePath: o.executablePath ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: o.timeoutMs ?? 60_000 });
+      active++;
       try {
-        const context = await browser.newContext({ offline: true, javaScriptEnabled: false });
-        const page = await context.newPage();
-        await page.route('**/*', (r) => r.abort());
-        await page.setContent(html, { waitUntil: 'load', timeout: o.timeoutMs ?? 60_000 });
-        return await page.pdf({ format: 'A4', printBackground: true, margin: { top: '15mm', bottom: '15mm', left: '12mm', right: '12mm' } });
+        const b = await launch();
+        const context = await b.newContext({ offline: true, javaScriptEnabled: false });
+        try {
+          const page = await context.newPage();
+          await page.route('**/*', (r) => r.abort());
+          await page.setContent(html, { waitUntil: 'load', timeout: timeoutMs });
+          return await page.pdf({ format: 'A4', printBackground: true, margin: { top: '15mm', bottom: '15mm', left: '12mm', right: '12mm' } });
+        } finally {
+          await context.close().catch(() => undefined);
+        }
       } finally {
-        await browser.close();
+        active--;
+        idleLater(idleMs);
       }
     },
   };

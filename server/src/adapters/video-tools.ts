@@ -108,10 +108,14 @@ export function ffmpegVideoTools(o: { ffmpegPath?: string | undefined; ffprobePa
         '-movflags', '+faststart+use_metadata_tags',
         '-f', 'mp4', spec.output,
       ]);
-      const p = await probe(spec.output);
-      const packets = await run(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', spec.output]);
+      // One probe of the MP4's index (moov, at the front): its start, duration and the video track's sample count,
+      // which for a stream copy is its packet count. Nothing of the media is read again.
+      const j = JSON.parse(await run(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'format=start_time,duration:stream=nb_frames', '-of', 'json', spec.output])) as {
+        format?: { start_time?: string; duration?: string };
+        streams?: { nb_frames?: string }[];
+      };
       const { size } = await stat(spec.output);
-      return { durationS: p.durationS, startTime: p.startTime, videoPackets: Number(packets.trim()) || 0, size };
+      return { durationS: num(j.format?.duration) ?? 0, startTime: num(j.format?.start_time) ?? 0, videoPackets: num(j.streams?.[0]?.nb_frames) ?? 0, size };
     },
   };
 }

@@ -39,6 +39,12 @@ export type ZipWriter = {
    */
   addStream(name: string, source: Readable | AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void): Promise<{ dataOffset: number }>;
   addBuffer(name: string, data: Buffer): Promise<{ dataOffset: number }>;
+  /**
+   * One entry of `size` bytes whose CRC-32 the caller computed, written to the output as ONE chunk that stands for
+   * those bytes (an object-mode output that knows how to turn it into bytes, e.g. the S3 upload stream's
+   * UploadCopyChunk).
+   */
+  addChunk(name: string, size: number, crc: number, chunk: object): Promise<{ dataOffset: number }>;
   /** Writes the central directory and ends the output stream. Answers the archive's total size. */
   finish(): Promise<number>;
   /** Bytes written so far. */
@@ -58,24 +64,26 @@ export function createZipWriter(out: Writable, o: { modified: Date; /** Tests: Z
 
   async function write(b: Buffer): Promise<void> {
     offset += b.length;
-    if (!out.write(b)) {
-      await new Promise<void>((resolve, reject) => {
-        const done = () => {
-          out.off('drain', done);
-          out.off('error', fail);
-          out.off('close', done);
-          resolve();
-        };
-        const fail = (e: Error) => {
-          out.off('drain', done);
-          out.off('close', done);
-          reject(e);
-        };
-        out.once('drain', done);
-        out.once('error', fail);
-        out.once('close', done);
-      });
-    }
+    if (!out.write(b)) await drained();
+  }
+
+  function drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('error', fail);
+        out.off('close', done);
+        resolve();
+      };
+      const fail = (e: Error) => {
+        out.off('drain', done);
+        out.off('close', done);
+        reject(e);
+      };
+      out.once('drain', done);
+      out.once('error', fail);
+      out.once('close', done);
+    });
   }
 
   function checkName(name: string): Buffer {
@@ -85,7 +93,8 @@ export function createZipWriter(out: Writable, o: { modified: Date; /** Tests: Z
     return Buffer.from(name, 'utf8');
   }
 
-  async function addStream(name: string, source: Readable | AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void) {
+  /** The local header of an entry of `size` bytes (CRC and sizes follow in a data descriptor). */
+  async function header(name: string, size: number): Promise<{ nameBuf: Buffer; zip64: boolean; headerOffset: number }> {
     const nameBuf = checkName(name);
     const zip64 = force || size >= U32_MAX;
     const headerOffset = offset;
@@ -108,6 +117,27 @@ export function createZipWriter(out: Writable, o: { modified: Date; /** Tests: Z
     h.writeUInt16LE(nameBuf.length, 26);
     h.writeUInt16LE(extra.length, 28);
     await write(Buffer.concat([h, nameBuf, extra]));
+    return { nameBuf, zip64, headerOffset };
+  }
+
+  /** The data descriptor after an entry's data, and its central directory record. */
+  async function trailer(e: { nameBuf: Buffer; zip64: boolean; headerOffset: number }, crc: number, size: number) {
+    const dd = Buffer.alloc(e.zip64 ? 24 : 16);
+    dd.writeUInt32LE(0x08074b50, 0);
+    dd.writeUInt32LE(crc >>> 0, 4);
+    if (e.zip64) {
+      u64(dd, size, 8);
+      u64(dd, size, 16);
+    } else {
+      dd.writeUInt32LE(size, 8);
+      dd.writeUInt32LE(size, 12);
+    }
+    await write(dd);
+    entries.push({ name: e.nameBuf, crc: crc >>> 0, size, offset: e.headerOffset, dosTime, dosDate });
+  }
+
+  async function addStream(name: string, source: Readable | AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void) {
+    const e = await header(name, size);
     const dataOffset = offset;
     let crc = 0;
     let n = 0;
@@ -120,18 +150,7 @@ export function createZipWriter(out: Writable, o: { modified: Date; /** Tests: Z
       await write(c);
     }
     if (n !== size) throw new ZipSizeMismatchError(`${name}: source ended after ${n} of ${size} bytes`);
-    const dd = Buffer.alloc(zip64 ? 24 : 16);
-    dd.writeUInt32LE(0x08074b50, 0);
-    dd.writeUInt32LE(crc >>> 0, 4);
-    if (zip64) {
-      u64(dd, size, 8);
-      u64(dd, size, 16);
-    } else {
-      dd.writeUInt32LE(size, 8);
-      dd.writeUInt32LE(size, 12);
-    }
-    await write(dd);
-    entries.push({ name: nameBuf, crc: crc >>> 0, size, offset: headerOffset, dosTime, dosDate });
+    await trailer(e, crc, size);
     return { dataOffset };
   }
 
@@ -141,6 +160,14 @@ export function createZipWriter(out: Writable, o: { modified: Date; /** Tests: Z
     },
     addStream,
     addBuffer: (name, data) => addStream(name, [data], data.length),
+    async addChunk(name, size, crc, chunk) {
+      const e = await header(name, size);
+      const dataOffset = offset;
+      offset += size;
+      if (!out.write(chunk)) await drained();
+      await trailer(e, crc, size);
+      return { dataOffset };
+    },
     async finish() {
       const cdStart = offset;
       for (const e of entries) {

@@ -62,10 +62,12 @@ export function buildWorkerServices(d: WorkerDeps) {
   const audit = auditService({ tx, audit: auditRepository(d.db), clock: d.clock });
   // One pack builder for evidence packs and disclosure responses.
   const video = d.video ?? ffmpegVideoTools();
+  // One Chromium for every PDF of this process, started when a build begins and closed by `close()`.
+  const pdf = d.pdf ?? chromiumPdfRenderer();
   const builder = packBuilder({
     store: d.store,
     video,
-    pdf: d.pdf ?? chromiumPdfRenderer(),
+    pdf,
     signingKey: d.signingKey ?? fileSigningKey(process.env.PACK_SIGNING_KEY_FILE ?? './data/pack-signing-key.pem'),
     workDir: d.workDir,
     log: d.log,
@@ -73,6 +75,10 @@ export function buildWorkerServices(d: WorkerDeps) {
   // Object Lock in the storage mirrors holds and retention (issue 15); a no-op where the backend has none.
   const storageLock = storageLockService({ repo: storageLockRepository(d.db), store: d.store, clock: d.clock, log: d.log });
   return {
+    /** Releases what the services keep between jobs (the PDF renderer's browser). */
+    close: async () => {
+      await pdf.close?.();
+    },
     storageLock,
     orphanSweep: orphanSweepService({
       store: d.store,

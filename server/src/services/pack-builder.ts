@@ -20,13 +20,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectStore } from '../adapters/object-store.ts';
+import { crc32 } from 'node:zlib';
+import type { ObjectStore, UploadCopyChunk } from '../adapters/object-store.ts';
 import type { PdfRenderer } from '../adapters/pdf-renderer.ts';
 import type { SigningKeyStore } from '../adapters/signing-key.ts';
 import { MP4_AUDIO_COPY, type VideoTools } from '../adapters/video-tools.ts';
@@ -199,31 +200,37 @@ async function mapLimit<T, R>(items: T[], n: number, fn: (item: T, i: number) =>
   return out;
 }
 
+/** A segment's scratch copy, checked against its edge hash, and what S3 served it as. */
+type FetchedSegment = { file: string; crc: number; versionId: string | null; etag: string | null };
+
 const isMissing = (e: unknown) => ['NoSuchKey', 'NotFound'].includes((e as { code?: string }).code ?? '');
 
 export function packBuilder(deps: PackBuilderDeps) {
   const { store, video } = deps;
 
   /**
-   * Copies one segment from S3 to `file`, hashing it as it streams: the only read of it from S3. Fails with
-   * PackSourceError when it is gone, has another size, or is not the bytes the edge hashed.
+   * Copies one segment from S3 to `file`, hashing it as it streams (SHA-256, and the CRC-32 its ZIP entry needs):
+   * the only read of it from S3. Answers the version and ETag S3 served, so the ZIP can take these very bytes by a
+   * copy inside S3. Fails with PackSourceError when it is gone, has another size, or is not the bytes the edge hashed.
    */
-  async function fetchSegment(s: PackSegmentSource, file: string): Promise<void> {
-    let src: Readable;
+  async function fetchSegment(s: PackSegmentSource, file: string): Promise<FetchedSegment> {
+    let src: Awaited<ReturnType<ObjectStore['readPinned']>>;
     try {
-      src = await store.read(s.objectKey);
+      src = await store.readPinned(s.objectKey);
     } catch (e) {
       if (isMissing(e)) throw new PackSourceError(`object ${s.objectKey} is missing from storage`);
       throw e;
     }
     const h = createHash('sha256');
     let n = 0;
+    let crc = 0;
     await pipeline(
-      src,
+      src.body,
       async function* (chunks: AsyncIterable<Buffer>) {
         for await (const c of chunks) {
           n += c.length;
           h.update(c);
+          crc = crc32(c, crc);
           yield c;
         }
       },
@@ -232,6 +239,7 @@ export function packBuilder(deps: PackBuilderDeps) {
     if (n !== s.byteSize) throw new PackSourceError(`object ${s.objectKey} has ${n} bytes, ${s.byteSize} were recorded`);
     const sha = h.digest('hex');
     if (sha !== s.sha256) throw new PackSourceError(`segment ${s.id}: SHA-256 ${sha} is not the edge hash ${s.sha256}`);
+    return { file, crc: crc >>> 0, versionId: src.versionId, etag: src.etag };
   }
 
   return {
@@ -240,6 +248,9 @@ export function packBuilder(deps: PackBuilderDeps) {
       const key = await deps.signingKey.get();
       const wallStart = performance.now();
       const timings: Record<string, number> = {};
+      /** When each camera's steps ended (ms since the start): the critical path, which the summed timings hide. */
+      const marks: string[] = [];
+      const mark = (what: string) => marks.push(`${what}@${Math.round(performance.now() - wallStart)}`);
       /** Adds the time `fn` takes to the step `step`. */
       const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
         const t = performance.now();
@@ -262,7 +273,7 @@ export function packBuilder(deps: PackBuilderDeps) {
       const tz = input.site.timezone;
       const scratch = await mkdtemp(path.join(deps.workDir ?? tmpdir(), 'pack-'));
       // The ZIP goes to S3 as it is written: UPLOAD_CONCURRENCY parts in flight through a fixed pool of part buffers.
-      const { stream: out, done: upload } = store.createUploadStream(input.objectKey, { 'x-amz-meta-pack-id': input.packId, 'content-type': 'application/zip' }, { concurrency: UPLOAD_CONCURRENCY });
+      const { stream: out, done: upload, copiedBytes } = store.createUploadStream(input.objectKey, { 'x-amz-meta-pack-id': input.packId, 'content-type': 'application/zip' }, { concurrency: UPLOAD_CONCURRENCY });
       const zip: ZipWriter = createZipWriter(out, { modified: input.builtAt, forceZip64: input.forceZip64 });
       const files: ManifestFile[] = [];
       const contents: PackContent[] = [];
@@ -296,6 +307,35 @@ export function packBuilder(deps: PackBuilderDeps) {
         return f;
       }
 
+      /** Open scratch copies that the upload may still read (closed when it is done with them, or at the end). */
+      const handles = new Set<FileHandle>();
+      /**
+       * An original segment into the ZIP: its bytes are the S3 object's own (the version whose hash was just checked),
+       * copied inside S3 by the upload where it can, else read from the scratch copy. Its SHA-256 and CRC-32 were
+       * computed as it was fetched: it is not read again here.
+       */
+      async function addOriginal(name: string, s: PackSegmentSource, f: FetchedSegment): Promise<void> {
+        const fh = await open(f.file, 'r');
+        handles.add(fh);
+        const release = () => {
+          if (handles.delete(fh)) void fh.close().catch(() => undefined);
+        };
+        const chunk: UploadCopyChunk = {
+          copyFrom: {
+            key: s.objectKey,
+            versionId: f.versionId,
+            etag: f.etag,
+            start: 0,
+            length: s.byteSize,
+            local: (from, to) => fh.createReadStream({ start: from, end: to - 1, autoClose: false, highWaterMark: READ_CHUNK }),
+            release,
+          },
+        };
+        const { dataOffset } = await timed('zip', () => zip.addChunk(name, s.byteSize, f.crc, chunk));
+        offsets.set(name, dataOffset);
+        files.push({ path: name, size: s.byteSize, sha256: s.sha256, role: 'original-segment' });
+      }
+
       try {
         await report('footage', undefined, true);
         const videos: ManifestVideo[] = [];
@@ -308,7 +348,8 @@ export function packBuilder(deps: PackBuilderDeps) {
         };
         // Camera i's scratch copies: fetched from S3 (hashed as they stream) while camera i-1 is cut and zipped.
         const windows = input.cameraWindows;
-        const fetched: Promise<{ camDir: string; segFiles: string[] }>[] = [];
+        const fetched: Promise<{ camDir: string; segFiles: string[]; segs: FetchedSegment[] }>[] = [];
+        const cuts: Promise<Awaited<ReturnType<typeof makeCut>> | null>[] = [];
         const startFetch = (i: number) => {
           if (i >= windows.length || fetched[i]) return;
           const w = windows[i]!;
@@ -317,12 +358,16 @@ export function packBuilder(deps: PackBuilderDeps) {
             (async () => {
               await mkdir(camDir);
               const segFiles = w.segments.map((s) => path.join(camDir, `${s.id}.ts`));
-              await timed('fetch', () => mapLimit(w.segments, FETCH_CONCURRENCY, (s, j) => fetchSegment(s, segFiles[j]!)));
-              return { camDir, segFiles };
+              const segs = await timed('fetch', () => mapLimit(w.segments, FETCH_CONCURRENCY, (s, j) => fetchSegment(s, segFiles[j]!)));
+              return { camDir, segFiles, segs };
             })(),
           );
           p.catch(() => undefined); // awaited below, in order
           fetched[i] = p;
+          // The cut starts as soon as its footage is on disk, so it runs while the ZIP takes the previous camera.
+          const c = track(p.then(({ camDir, segFiles }) => (!w.replacementVideo && w.segments.length > 0 ? makeCut(w, camDir, segFiles) : null)));
+          c.catch(() => undefined);
+          cuts[i] = c;
         };
 
         /** The MP4 of one window, stream-copied by ffmpeg from the scratch copies. */
@@ -330,8 +375,11 @@ export function packBuilder(deps: PackBuilderDeps) {
           // The plan needs only the first segment (start, and its keyframes when the window starts inside it) and the
           // last (start and duration, when the window ends inside it): the segments between are taken whole.
           const last = segFiles.length - 1;
-          const [first, lastProbe] = await timed('probe', () => mapLimit(last > 0 ? [segFiles[0]!, segFiles[last]!] : [segFiles[0]!], PROBE_CONCURRENCY, (f) => video.probe(f)));
-          const probeOf = (i: number) => (i === 0 ? first! : i === last ? lastProbe! : { startTime: 0, durationS: 0 });
+          // The last segment is probed only when the window ends inside it (its duration places the out point).
+          const probeLast = last > 0 && w.to.getTime() < w.segments[last]!.end.getTime();
+          const [first, lastProbe] = await timed('probe', () => mapLimit(probeLast ? [segFiles[0]!, segFiles[last]!] : [segFiles[0]!], PROBE_CONCURRENCY, (f) => video.probe(f)));
+          // A last segment taken whole needs no probe: planCut reads its duration only to place an out point.
+          const probeOf = (i: number) => (i === 0 ? first! : i === last && lastProbe ? lastProbe : { startTime: 0, durationS: Infinity });
           const keyframes = w.from.getTime() > w.segments[0]!.start.getTime() ? await timed('probe', () => video.keyframes(segFiles[0]!)) : [];
           const plan = planCut(
             w.segments.map((s, i) => ({ start: s.start.getTime(), end: s.end.getTime(), probeStart: probeOf(i).startTime, probeDurationS: probeOf(i).durationS, ...(i === 0 && { keyframes }) })),
@@ -366,18 +414,17 @@ export function packBuilder(deps: PackBuilderDeps) {
 
         startFetch(0);
         for (const [wi, w] of windows.entries()) {
-          const { camDir, segFiles } = await fetched[wi]!;
+          const { camDir, segFiles, segs } = await fetched[wi]!;
+          mark(`c${wi}.fetched`);
           startFetch(wi + 1);
           const camName = safeName(w.camera.key);
           const gaps = w.gaps.map((g) => ({ from: g.from.toISOString(), to: g.to.toISOString(), reason: g.reason }));
-          const cutting = !w.replacementVideo && w.segments.length > 0 ? track(makeCut(w, camDir, segFiles)) : null;
-          cutting?.catch(() => undefined); // awaited below, after the originals
+          // Chromium for the report starts with the last camera: its launch overlaps the footage, not the first fetch.
+          if (wi === windows.length - 1) deps.pdf.warm?.();
           const cutFrom: ManifestVideo['cutFrom'] = [];
           for (const [j, s] of w.segments.entries()) {
             const name = unique(`originals/cameras/${camName}/${compactUtc(s.start)}_${s.id}.ts`);
-            if (w.includeOriginals !== false) {
-              await addFile(name, createReadStream(segFiles[j]!, { highWaterMark: READ_CHUNK }), s.byteSize, 'original-segment', s.sha256, undefined, { sha256: s.sha256 });
-            }
+            if (w.includeOriginals !== false) await addOriginal(name, s, segs[j]!);
             cutFrom.push({
               path: w.includeOriginals !== false ? name : `(withheld) ${name}`,
               segmentId: s.id,
@@ -397,8 +444,10 @@ export function packBuilder(deps: PackBuilderDeps) {
             const size = (await stat(r.file)).size;
             await addFile(name, createReadStream(r.file, { highWaterMark: READ_CHUNK }), size, 'video-mp4', undefined, r.note);
             videos.push({ path: name, camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: r.start.toISOString(), startSiteLocal: localParts(r.start.getTime(), tz).iso, durationS: r.durationS, videoCodec: r.videoCodec, audio: 'none', method: 're-encoded', videoPackets: 0, cutFrom, gaps });
-          } else if (cutting) {
-            const { out, cut, plan, local, audio, videoCodec } = await cutting;
+          } else if (w.segments.length > 0) {
+            mark(`c${wi}.originals`);
+            const { out, cut, plan, local, audio, videoCodec } = (await cuts[wi]!)!;
+            mark(`c${wi}.cut`);
             const name = unique(`video/${camName}_${compactUtc(new Date(plan.startMs))}.mp4`);
             await addFile(name, createReadStream(out, { highWaterMark: READ_CHUNK }), cut.size, 'video-mp4', undefined, `${w.camera.name} ${local.text} (${tz})`);
             videos.push({
@@ -419,6 +468,7 @@ export function packBuilder(deps: PackBuilderDeps) {
             videos.push({ path: '', camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: w.from.toISOString(), startSiteLocal: localParts(w.from.getTime(), tz).iso, durationS: 0, videoCodec: 'none', audio: 'none', method: 'stream-copy', videoPackets: 0, cutFrom: [], gaps });
           }
           await rm(camDir, { recursive: true, force: true });
+          mark(`c${wi}.zipped`);
         }
 
         await report('calls', undefined, true);
@@ -471,7 +521,9 @@ export function packBuilder(deps: PackBuilderDeps) {
         const reportHtml = renderPackReport({ input, videos, calls, custody, purpose, keyFingerprint: key.fingerprint, files });
         const htmlBuf = Buffer.from(reportHtml, 'utf8');
         await addFile(PACK_FILES.reportHtml, htmlBuf, htmlBuf.length, 'report-html', undefined, '報告書 (HTML) / report');
+        mark('report');
         const pdf = await timed('pdf', () => deps.pdf.render(reportHtml));
+        mark('pdf');
         await addFile(PACK_FILES.reportPdf, pdf, pdf.length, 'report-pdf', undefined, '報告書 (PDF) / report');
 
         await report('signing', undefined, true);
@@ -533,7 +585,9 @@ export function packBuilder(deps: PackBuilderDeps) {
           zipBytes: size,
           wallMs: Math.round(wallMs),
           sourceMiBps: Number((sourceBytes / 1048576 / (wallMs / 1000)).toFixed(1)),
+          copiedInS3Bytes: copiedBytes(),
           timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
+          marks: marks.join(' '),
         });
         return { objectKey: input.objectKey, contents, size, manifestSha256, signature: sig.toString('base64'), keyFingerprint: key.fingerprint, fileCount: files.length + 4, manifest };
       } catch (e) {
@@ -543,6 +597,7 @@ export function packBuilder(deps: PackBuilderDeps) {
         await store.remove(input.objectKey).catch(() => undefined);
         throw e;
       } finally {
+        for (const fh of handles) await fh.close().catch(() => undefined);
         await rm(scratch, { recursive: true, force: true });
       }
     },

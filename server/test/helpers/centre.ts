@@ -213,6 +213,7 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
     async close() {
       await stop();
       await Promise.all(workers.map((w) => w.close()));
+      await workerSvc?.close();
       await jobs.close();
       // Forget this centre's queue keys in the shared Redis.
       for (let cursor = '0'; ; ) {
