@@ -61,8 +61,12 @@ install_packages() {
 write_conf() {
   local fsid=$1 storecfg
   if [ "$STORE" = memstore ]; then
+    # Tests create and drop buckets all day: deleted objects are given back within a minute, not after radosgw's
+    # default two hours, so the 4 GiB in memory does not fill up (OSD_FULL blocks every write, silently).
     storecfg="osd objectstore = memstore
-memstore device bytes = ${MAMORU_MEMSTORE_BYTES:-4294967296}"
+memstore device bytes = ${MAMORU_MEMSTORE_BYTES:-4294967296}
+rgw gc obj min wait = 30
+rgw gc processor period = 30"
   else
     storecfg="osd objectstore = bluestore
 bluestore block create = true
