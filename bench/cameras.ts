@@ -96,18 +96,24 @@ const fleet = await startFakeCameraFleet({ count: N, clip });
 // Phase A: plain ffmpeg.
 const plainDir = path.join(tmp, 'plain');
 const plain: ChildProcess[] = [];
+const plainErrors: string[][] = [];
 const plainStarted = performance.now();
 for (const [i, cam] of fleet.cameras.entries()) {
   const dir = path.join(plainDir, `cam${i + 1}`);
   await fs.mkdir(dir, { recursive: true });
   plain.push(
-    spawn('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'udp', '-timeout', '5000000', '-i', cam.url, '-map', '0:v:0', '-c', 'copy', '-f', 'segment', '-segment_format', 'mpegts', '-segment_time', String(SEG), '-segment_atclocktime', '1', '-strftime', '1', path.join(dir, '%Y%m%dT%H%M%SZ.ts')], { env: { ...process.env, TZ: 'UTC' }, stdio: 'ignore' }),
+    spawn('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'udp', '-timeout', '5000000', '-i', cam.url, '-map', '0:v:0', '-c', 'copy', '-f', 'segment', '-segment_format', 'mpegts', '-segment_time', String(SEG), '-segment_atclocktime', '1', '-strftime', '1', path.join(dir, '%Y%m%dT%H%M%SZ.ts')], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'ignore', 'pipe'] }),
   );
+  // ffmpeg prints errors only (-loglevel error): kept, so that a camera that dies says why.
+  const errors: string[] = [];
+  plainErrors.push(errors);
+  plain.at(-1)!.stderr!.on('data', (b: Buffer) => errors.push(b.toString()));
 }
 await sleep(WARMUP * 1000);
 const plainResult = strip(await measure(plain.map((p) => p.pid!), SECONDS));
 const plainPss = plain.reduce((s, p) => s + memKb(p.pid!).pss, 0);
-const plainAlive = plain.filter((p) => p.exitCode === null).length;
+const plainAliveEach = plain.map((p) => p.exitCode === null);
+const plainAlive = plainAliveEach.filter(Boolean).length;
 await Promise.all(plain.map((p) => stop(p, 'SIGINT')));
 const plainWallS = (performance.now() - plainStarted) / 1000;
 const plainFiles = (await Promise.all(fleet.cameras.map(async (_, i) => (await fs.readdir(path.join(plainDir, `cam${i + 1}`))).map((f) => path.join(plainDir, `cam${i + 1}`, f))))).flat();
@@ -119,6 +125,7 @@ const byteRate = plainBytes / plainWallS;
 const plainPerCamera = fleet.cameras.map((_, i) => plainFiles.filter((f) => f.startsWith(path.join(plainDir, `cam${i + 1}`) + path.sep)).length);
 if (plainAlive !== N || plainPerCamera.some((n) => n < Math.floor(SECONDS / SEG) - 1)) {
   console.error(`plain ffmpeg: ${plainAlive} of ${N} processes alive at the end; segment files per camera ${JSON.stringify(plainPerCamera)}: not every camera recorded, no figures`);
+  plain.forEach((p, i) => (!plainAliveEach[i] || plainPerCamera[i]! < Math.floor(SECONDS / SEG) - 1) && console.error(`  camera ${i + 1}: ${plainAliveEach[i] ? 'alive' : `died (exit ${p.exitCode ?? p.signalCode})`}; ffmpeg said: ${plainErrors[i]!.join('').trim().slice(-2000) || '(nothing)'}`));
   process.exit(1);
 }
 
