@@ -142,7 +142,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
 
   const registrar = new CameraRegistrar(client, config.cameras, log, healthOf);
   const bucket = new TokenBucket(config.upload.bandwidthBytesPerSecond);
-  const uploader = new Uploader({
+  // What both lanes share: the outbox, the centre, the cameras, one bandwidth cap, the retry policy.
+  const lane = {
     outbox,
     client,
     cameras: registrar,
@@ -152,22 +153,15 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
     log,
     ...(deps.onUploadEvent && { onEvent: deps.onUploadEvent }),
     random: deps.random,
-  });
+  };
+  const uploader = new Uploader(lane);
   uploaderRef = uploader;
   // The live lane: while an old backlog drains (oldest first), new footage goes alongside it, sharing the bandwidth
   // cap, so it reaches the centre within seconds of closing. It waits while case windows or calls are pending (they
   // keep the lead) and while the main lane is failing (the centre is not answering).
   const liveWindowMs = Math.max(30_000, 3 * config.recording.segmentSeconds * 1000);
   const liveUploader = new Uploader({
-    outbox,
-    client,
-    cameras: registrar,
-    bucket,
-    backoff: config.upload.backoff,
-    maxRetryAfterMs: config.upload.maxRetryAfterSeconds * 1000,
-    log,
-    ...(deps.onUploadEvent && { onEvent: deps.onUploadEvent }),
-    random: deps.random,
+    ...lane,
     lane: 'live',
     pick: () => (uploader.failing ? undefined : outbox.peekLive(Date.now() - liveWindowMs)),
   });
