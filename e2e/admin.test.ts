@@ -210,6 +210,7 @@ describe('stores, audit and admin pages, end to end', { timeout: 180_000 }, () =
     await dialog.waitFor();
     assert.match(await dialog.innerText(), /取り消しますか/);
     await axe(page, '/admin revoke dialog');
+    await shot(page, 'admin-revoke-dialog');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     assert.equal(await agentRow.filter({ hasText: '取り消し済み' }).count(), 0, 'cancelled: still live');
