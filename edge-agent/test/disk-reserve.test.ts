@@ -82,6 +82,9 @@ test('held footage fills the disk: live recording continues in the reserve, and 
     const p = join(heldDir, `${i}.ts`);
     await copyFile(one, p);
     await agent.outbox.segmentClosed(closedSegment('cam1', p, bytes, new Date(T + i * 2000), 2000));
+    // Held as it arrives: past the disk limit the guard evicts the oldest footage that is not held, and this old
+    // footage would go first if the whole window were held only at the end (on a slow machine it did: 323 of 332).
+    await agent.outbox.preserveWindow('cam1', new Date(T + i * 2000), new Date(T + (i + 1) * 2000));
     i++;
   }
   const found = await agent.outbox.preserveWindow('cam1', new Date(T), new Date(T + i * 2000));
