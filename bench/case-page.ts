@@ -22,7 +22,7 @@ import { browserCookie, CALL_START, caseFixture, FOOTAGE_START } from '../e2e/ca
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, cameras: { type: 'string', default: '4' } } });
 const ROUNDS = Number(values.rounds);
 const CAMERAS = Number(values.cameras);
-const WEB_BUILD = fileURLToPath(new URL('../web/build', import.meta.url));
+const WEB_BUILD = process.env.BENCH_WEB_BUILD ?? fileURLToPath(new URL('../web/build', import.meta.url));
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
 
 const OPEN_AT = CALL_START + 10_000; // 18:05:10: every camera and the call have media
@@ -99,7 +99,10 @@ async function main() {
         const r = performance.getEntriesByType('resource');
         const end = (re) => Math.max(0, ...r.filter((e) => re.test(e.name)).map((e) => e.responseEnd));
         const first = (re) => Math.min(...r.filter((e) => re.test(e.name)).map((e) => e.responseEnd));
-        return { me: end(/auth\\/me/), timeline: end(/\\/timeline/), playlists: end(/playlist\\.m3u8/), firstSegment: first(/media\\/segments/), audio: first(/playable/) };
+        const segs = r.filter((e) => /media\\/segments/.test(e.name)).sort((a, b) => a.startTime - b.startTime);
+        const CAMERAS = ${CAMERAS};
+        const asked = (re) => Math.min(...r.filter((e) => re.test(e.name)).map((e) => e.startTime));
+        return { me: end(/auth\\/me/), timeline: end(/\\/timeline/), playlists: end(/playlist\\.m3u8/), appCode: end(/\\/_app\\/immutable\\/.*\\.js$/), segmentAsked: asked(/media\\/segments/), firstSegment: first(/media\\/segments/), firstSegments: segs.length >= CAMERAS ? Math.max(...segs.slice(0, CAMERAS).map((e) => e.responseEnd)) : -1, ttfb: Math.max(...segs.slice(0, CAMERAS).map((e) => e.responseStart - e.startTime)), audioAsked: asked(/playable/), audio: first(/playable/) };
       })()`)) as Record<string, number>;
       breakdown.push(steps);
 

@@ -1,5 +1,9 @@
-// hls.js ships no types for its light build; it is the same class as the full one, without some features.
+// hls.js's light build has the types of the full one (web/src/lib/hls.ts imports its UMD file).
 declare module 'hls.js/light' {
-  import Hls from 'hls.js';
-  export default Hls;
+  export * from 'hls.js';
+  export { default } from 'hls.js';
+}
+declare module 'hls.js/dist/hls.light.min.js' {
+  export * from 'hls.js';
+  export { default } from 'hls.js';
 }

@@ -1,9 +1,10 @@
 /**
  * Requests started by `app.html` while the app's code is still loading, so a page's first answers are not queued
- * behind its own JavaScript: who is signed in (`/api/v1/auth/me`) on every page, and on a case page its timeline.
- * The inline script in `app.html` is the only thing that starts them (it cannot import this module; `earlyPaths`
- * here is its rule, and web/test/early.test.ts runs that script against it). The API client takes each one at most
- * once, and only a 2xx answer: anything else (401 before sign-in, an error) is asked again normally.
+ * behind its own JavaScript: who is signed in (`/api/v1/auth/me`) on every page, and on a case page its timeline and,
+ * as soon as the timeline is in, each camera's HLS playlist. The inline script in `app.html` is the only thing that
+ * starts them (it cannot import this module; `earlyPaths` and `cameraPlaylistPath` here are its rules, and
+ * web/test/early.test.ts runs that script against them). The API client and the case page's playlist loader take
+ * each one at most once, and only a 2xx answer: anything else (401 before sign-in, an error) is asked again normally.
  */
 
 /** Where `app.html` keeps what it started: same-origin path (with query) → the answer's promise. */
@@ -42,5 +43,53 @@ export function takeEarly(store: EarlyStore | null, request: Request, origin: st
   return early.then(
     (r) => (r.ok ? r : refetch()),
     () => refetch(),
+  );
+}
+
+/** What the playlist rule reads of a case timeline's camera window. */
+export type EarlyWindow = { camera: { id: string }; from: string; to: string; playable: boolean; playlistUrl: string };
+
+/**
+ * The playlist a camera of a case plays (one per camera): its window's own playlist, or for a camera with several
+ * windows one playlist from the first window's start to the last one's end.
+ */
+export function cameraPlaylistPath(windows: readonly EarlyWindow[]): string {
+  if (windows.length === 1) return windows[0]!.playlistUrl;
+  const from = windows.map((w) => w.from).sort()[0]!;
+  const to = windows.map((w) => w.to).sort().at(-1)!;
+  return `/api/v1/cameras/${encodeURIComponent(windows[0]!.camera.id)}/playlist.m3u8?${new URLSearchParams({ from, to }).toString()}`;
+}
+
+/** The playlists `app.html` starts once a case's timeline is in: one per camera that has playable footage. */
+export function earlyPlaylistPaths(timeline: { cameraWindows: readonly EarlyWindow[] }): string[] {
+  const by = new Map<string, EarlyWindow[]>();
+  for (const w of timeline.cameraWindows) by.set(w.camera.id, [...(by.get(w.camera.id) ?? []), w]);
+  return [...by.values()].filter((ws) => ws.some((w) => w.playable)).map(cameraPlaylistPath);
+}
+
+/**
+ * Early answers under `prefix` that will not be taken (cameras not shown) are dropped, so that a later visit never
+ * gets a stale one; `keep` are the ones being taken now.
+ */
+export function dropEarly(store: EarlyStore | null, prefix: string, keep: ReadonlySet<string> = new Set()): void {
+  if (!store) return;
+  for (const k of [...store.keys()]) if (k.startsWith(prefix) && !keep.has(k)) store.delete(k);
+}
+
+/**
+ * An early answer's text for a same-origin URL, taken out of the store, or null when there is none. A failed or
+ * non-2xx early answer resolves to null: the caller asks again.
+ */
+export function takeEarlyText(store: EarlyStore | null, url: string, origin: string): Promise<string | null> | null {
+  if (!store) return null;
+  const u = new URL(url, origin);
+  if (u.origin !== origin) return null;
+  const key = u.pathname + u.search;
+  const early = store.get(key);
+  if (!early) return null;
+  store.delete(key);
+  return early.then(
+    (r) => (r.ok ? r.text() : null),
+    () => null,
   );
 }

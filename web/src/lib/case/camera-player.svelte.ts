@@ -6,15 +6,20 @@
 import { cameraPlacement } from '../case-clock.ts';
 import type { CaseEngine } from '../case-engine.svelte.ts';
 import HlsPlayer from '../hls.ts';
+import { earlyPlaylistLoader } from './early-playlist-loader.ts';
 import { fragmentTimes } from '../playback.ts';
 
 /** Seconds buffered ahead until the first frame shows (one fragment per camera, so every tile's first one shares the line), then while playing. */
 export const FIRST_BUFFER_S = 2;
 export const BUFFER_S = 8;
+/** How long the case page holds its first draw for the players to ask for their first fragment (ms). */
+export const FIRST_ASK_WAIT_MS = 300;
 
 export class CameraPlayer {
   /** Why it cannot play (hls.js's fatal error), shown on the tile. */
   failed = $state<string | null>(null);
+  /** Settles once the first fragment is asked for, or once there is nothing to ask for (an error, no media there). */
+  readonly asked: Promise<void>;
 
   readonly #id: string;
   readonly #engine: CaseEngine;
@@ -27,20 +32,26 @@ export class CameraPlayer {
   constructor(o: { id: string; playlistUrl: string; engine: CaseEngine; onUnauthorized: () => void }) {
     this.#id = o.id;
     this.#engine = o.engine;
+    let asked!: () => void;
+    this.asked = new Promise<void>((r) => (asked = r));
     if (!HlsPlayer.isSupported()) {
       this.failed = 'Media Source Extensions unavailable';
+      asked();
       return;
     }
     // Load nothing until the playlist says where the case's moment is; then start there (fast first frame).
-    const h = new HlsPlayer({ autoStartLoad: false, maxBufferLength: FIRST_BUFFER_S, maxMaxBufferLength: 16, backBufferLength: 8, startFragPrefetch: true });
+    const h = new HlsPlayer({ autoStartLoad: false, maxBufferLength: FIRST_BUFFER_S, maxMaxBufferLength: 16, backBufferLength: 8, startFragPrefetch: true, pLoader: earlyPlaylistLoader() });
     this.#hls = h;
+    h.once(HlsPlayer.Events.FRAG_LOADING, () => asked());
     h.on(HlsPlayer.Events.ERROR, (_e, data) => {
+      asked();
       if (data.response?.code === 401) o.onUnauthorized();
       if (data.fatal) this.failed = `${data.type}: ${data.details}${data.response?.code ? ` ${data.response.code}` : ''}`;
     });
     h.once(HlsPlayer.Events.LEVEL_LOADED, (_e, data) => {
       const p = cameraPlacement(fragmentTimes(data.details.fragments), o.engine.now(), Date.now());
       h.startLoad(p.kind === 'media' ? p.time : 0);
+      if (p.kind !== 'media') asked();
       this.#levelLoaded = true;
       this.#register();
     });
