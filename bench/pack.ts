@@ -6,7 +6,7 @@
  * tests' S3 (TEST_ENV: radosgw on :17480 unless TEST_S3_* point elsewhere, e.g. at s3rver). Needs about 4× the footage
  * of free S3 space (see docs/benchmarks.md "Space").
  *
- *   node --import tsx bench/pack.ts [--cameras 2] [--minutes 2] [--size 1920x1080] [--bitrate 4M] [--segment-seconds 60]
+ *   node --import tsx bench/pack.ts [--cameras 2] [--minutes 2] [--size 1920x1080] [--bitrate 4M] [--segment-seconds 60] [--profile DIR]
  *
  * Full size (issue 11's figure): --cameras 8 --minutes 10.
  *
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '1920x1080' },
     bitrate: { type: 'string', default: '4M' },
     'segment-seconds': { type: 'string', default: '60' },
+    profile: { type: 'string' },
   },
 });
 const CAMERAS = Number(values.cameras);
@@ -164,7 +165,9 @@ try {
     PACK_SIGNING_KEY_FILE: centre.signingKeyFile,
     WORK_DIR: dir,
   };
-  worker = spawn(process.execPath, ['--import', 'tsx', 'server/src/worker.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --profile DIR: a V8 CPU profile of the worker process (written when it exits).
+  const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
+  worker = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/src/worker.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   worker.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   worker.stderr!.on('data', (c: Buffer) => (log += c.toString()));

@@ -11,3 +11,12 @@ export function callAudioElement(callId: string, url: string): HTMLAudioElement 
   a.src = url;
   return a;
 }
+
+/** Settles when the element has its first audio at its position, or cannot (an error). */
+export function audioShown(a: HTMLAudioElement): Promise<void> {
+  if (a.readyState >= 2 || a.error) return Promise.resolve();
+  return new Promise((r) => {
+    a.addEventListener('loadeddata', () => r(), { once: true });
+    a.addEventListener('error', () => r(), { once: true });
+  });
+}

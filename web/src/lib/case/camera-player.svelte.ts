@@ -14,12 +14,17 @@ export const FIRST_BUFFER_S = 2;
 export const BUFFER_S = 8;
 /** How long the case page holds its first draw for the players to ask for their first fragment (ms). */
 export const FIRST_ASK_WAIT_MS = 300;
+/** How long the case's side panels (history, links, notes) wait for the media's first frames before drawing (ms). */
+export const PANELS_WAIT_MS = 1500;
 
 export class CameraPlayer {
   /** Why it cannot play (hls.js's fatal error), shown on the tile. */
   failed = $state<string | null>(null);
   /** Settles once the first fragment is asked for, or once there is nothing to ask for (an error, no media there). */
   readonly asked: Promise<void>;
+  /** Settles once the tile shows its first frame, or once it cannot (an error). */
+  readonly shown: Promise<void>;
+  #shown!: () => void;
 
   readonly #id: string;
   readonly #engine: CaseEngine;
@@ -34,9 +39,11 @@ export class CameraPlayer {
     this.#engine = o.engine;
     let asked!: () => void;
     this.asked = new Promise<void>((r) => (asked = r));
+    this.shown = new Promise<void>((r) => (this.#shown = r));
     if (!HlsPlayer.isSupported()) {
       this.failed = 'Media Source Extensions unavailable';
       asked();
+      this.#shown();
       return;
     }
     // Load nothing until the playlist says where the case's moment is; then start there (fast first frame).
@@ -46,6 +53,7 @@ export class CameraPlayer {
     h.on(HlsPlayer.Events.ERROR, (_e, data) => {
       asked();
       if (data.response?.code === 401) o.onUnauthorized();
+      if (data.fatal) this.#shown();
       if (data.fatal) this.failed = `${data.type}: ${data.details}${data.response?.code ? ` ${data.response.code}` : ''}`;
     });
     h.once(HlsPlayer.Events.LEVEL_LOADED, (_e, data) => {
@@ -63,7 +71,14 @@ export class CameraPlayer {
     const h = this.#hls;
     if (!h || this.#video) return;
     this.#video = video;
-    video.addEventListener('loadeddata', () => (h.config.maxBufferLength = BUFFER_S), { once: true });
+    video.addEventListener(
+      'loadeddata',
+      () => {
+        h.config.maxBufferLength = BUFFER_S;
+        this.#shown();
+      },
+      { once: true },
+    );
     h.attachMedia(video);
     this.#register();
   }
@@ -82,6 +97,7 @@ export class CameraPlayer {
   destroy() {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#shown();
     if (this.#registered) this.#engine.remove(this.#id);
     this.#registered = false;
     this.#hls?.destroy();
