@@ -3,7 +3,7 @@
  * Both measured in this run, one after the other, on the same fake-camera fleet (RTSP relay + `-c copy`
  * publishers of one pre-encoded 1080p25 clip, about 4 Mb/s each).
  *
- *   node --import tsx bench/cameras.ts [--cameras 16] [--seconds 60] [--segment-seconds 10] [--profile DIR]
+ *   node --import tsx bench/cameras.ts [--cameras 16] [--seconds 60] [--segment-seconds 10] [--profile DIR] [--pin]
  *
  * Plain ffmpeg: one `ffmpeg -rtsp_transport udp -i URL -map 0:v -c copy -f segment -segment_atclocktime 1 …` per
  * camera, nothing else. Agent: the real `agent run` (recorders, SHA-256 per closed segment, durable outbox, uploads
@@ -16,7 +16,7 @@
  * their rate (bench/hash-send-floor.ts). Plain + floor is the lowest ratio any agent that hashes and uploads could
  * reach on this machine.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -36,7 +36,19 @@ import { cpuBetween, measure as measureCpu, memKb, sleep, tree } from './lib/pro
 const measure = measureCpu;
 const strip = <T extends { a: unknown; b: unknown }>({ a: _a, b: _b, ...rest }: T) => rest;
 
-const { values } = parseArgs({ options: { cameras: { type: 'string', default: '16' }, seconds: { type: 'string', default: '60' }, 'segment-seconds': { type: 'string', default: '10' }, 'warmup-seconds': { type: 'string', default: '8' }, profile: { type: 'string' } } });
+const { values } = parseArgs({ options: { cameras: { type: 'string', default: '16' }, seconds: { type: 'string', default: '60' }, 'segment-seconds': { type: 'string', default: '10' }, 'warmup-seconds': { type: 'string', default: '8' }, profile: { type: 'string' }, pin: { type: 'boolean', default: false } } });
+/**
+ * --pin: the store box on core 0, everything else on core 1. A store's agent does not share its cores with the
+ * cameras or the centre; on this one machine they would, and the centre's and S3's work beside the agent then shows
+ * up as the agent's CPU (cache and scheduling contention). With --pin, this bench process (the cameras' RTSP relay)
+ * and what it starts unpinned (the cameras' publishers, the centre) run on core 1, and each measured side (plain
+ * ffmpeg, the floor, the agent with its ffmpegs) is started under `taskset -c 0`. PostgreSQL, Redis and radosgw,
+ * started outside the bench, are left where the system put them.
+ */
+const PIN = values.pin;
+if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+/** A measured process: on core 0 with --pin (taskset execs the command, so the pid is the command's). */
+const storeSide = (cmd: string, args: string[]): [string, string[]] => (PIN ? ['taskset', ['-c', '0', cmd, ...args]] : [cmd, args]);
 const N = Number(values.cameras);
 const SECONDS = Number(values.seconds);
 const SEG = Number(values['segment-seconds']);
@@ -102,7 +114,7 @@ for (const [i, cam] of fleet.cameras.entries()) {
   const dir = path.join(plainDir, `cam${i + 1}`);
   await fs.mkdir(dir, { recursive: true });
   plain.push(
-    spawn('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'udp', '-timeout', '5000000', '-i', cam.url, '-map', '0:v:0', '-c', 'copy', '-f', 'segment', '-segment_format', 'mpegts', '-segment_time', String(SEG), '-segment_atclocktime', '1', '-strftime', '1', path.join(dir, '%Y%m%dT%H%M%SZ.ts')], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'ignore', 'pipe'] }),
+    spawn(...storeSide('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'udp', '-timeout', '5000000', '-i', cam.url, '-map', '0:v:0', '-c', 'copy', '-f', 'segment', '-segment_format', 'mpegts', '-segment_time', String(SEG), '-segment_atclocktime', '1', '-strftime', '1', path.join(dir, '%Y%m%dT%H%M%SZ.ts')]), { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'ignore', 'pipe'] }),
   );
   // ffmpeg prints errors only (-loglevel error): kept, so that a camera that dies says why.
   const errors: string[] = [];
@@ -136,7 +148,7 @@ const floorFile = path.join(tmp, 'floor.bin');
 await fs.writeFile(floorFile, randomBytes(32 * 1024 * 1024));
 const sinkServer = createServer((sock) => sock.resume());
 await new Promise<void>((r) => sinkServer.listen(0, '127.0.0.1', () => r()));
-const floorProc = spawn(process.execPath, ['--import', 'tsx', 'bench/hash-send-floor.ts', floorFile, String(Math.round(byteRate)), String(SECONDS + 8), String((sinkServer.address() as AddressInfo).port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+const floorProc = spawn(...storeSide(process.execPath, ['--import', 'tsx', 'bench/hash-send-floor.ts', floorFile, String(Math.round(byteRate)), String(SECONDS + 8), String((sinkServer.address() as AddressInfo).port)]), { stdio: ['ignore', 'ignore', 'inherit'] });
 await sleep(4000);
 const floorResult = strip(await measure([floorProc.pid!], SECONDS));
 await stop(floorProc);
@@ -179,7 +191,7 @@ await fs.writeFile(configPath, JSON.stringify(config));
 const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
 const agentArgs = (a: string[]) => [...(a[0] === 'run' ? profile : []), '--import', 'tsx', 'edge-agent/src/main.ts', ...a, '--config', configPath];
 await new Promise<void>((resolve, reject) => spawn(process.execPath, agentArgs(['enroll', '--server', config.server.url, '--token', token]), { stdio: 'inherit' }).once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`enroll ${c}`)))));
-const agent = spawn(process.execPath, agentArgs(['run']), { stdio: ['ignore', 'ignore', 'inherit'] });
+const agent = spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'inherit'] });
 await sleep(WARMUP * 1000);
 const agentResult = await measureSplit(agent.pid!, SECONDS);
 const recorders = tree(agent.pid!).filter((p) => /(^|\/)ffmpeg$/.test(cmdline(p)[0] ?? '')).length;
@@ -194,7 +206,7 @@ await stop(agent);
 // recording (ffmpeg, ffprobe, hashing, durable outbox) without the cost of shipping.
 const offline = { ...config, server: { url: 'http://127.0.0.1:9' } };
 await fs.writeFile(configPath, JSON.stringify(offline));
-const recordingOnly = spawn(process.execPath, agentArgs(['run']), { stdio: ['ignore', 'ignore', 'ignore'] });
+const recordingOnly = spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'ignore'] });
 await sleep(WARMUP * 1000);
 const recordingOnlyResult = await measureSplit(recordingOnly.pid!, SECONDS);
 const recordingOnlyMem = agentMemory(recordingOnly.pid!, N);
@@ -206,6 +218,7 @@ console.log(
   JSON.stringify(
     {
       machine: `${os.cpus().length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}`,
+      pinned: PIN ? 'store side on core 0 (plain, floor, agent); cameras and centre on core 1' : false,
       cameras: N,
       stream: '1920x1080 25 fps H.264 ~4 Mb/s, RTSP over UDP from a local relay',
       segmentSeconds: SEG,

@@ -114,7 +114,7 @@ export function buildSegmenterArgs(o: SegmenterOptions): string[] {
   };
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
-    '-progress', 'pipe:1', '-stats_period', '0.5',
+    '-progress', 'pipe:1', '-stats_period', '1',
     // The camera URL (with its password) is not in the argv, which every local user can read (`ps`,
     // /proc/<pid>/cmdline): it comes in a one-entry ffconcat list on file descriptor 3 (segmenterInputList), with
     // the RTSP options as the entry's options. The whitelist keeps that input to the network protocols.
