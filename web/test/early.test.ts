@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import vm from 'node:vm';
-import { EARLY_GLOBAL, earlyPaths, earlyStore, takeEarly, type EarlyStore } from '../src/lib/early.ts';
+import { cameraPlaylistPath, dropEarly, EARLY_GLOBAL, earlyPaths, earlyPlaylistPaths, earlyStore, takeEarly, takeEarlyText, type EarlyStore, type EarlyWindow } from '../src/lib/early.ts';
 
 const CASE = '0b7e4c1a-5d2f-4e8a-9c3b-1f2e3d4c5b6a';
 
 /** Runs app.html's inline start-up script as a browser would at that address; returns the paths it fetched. */
-function runAppHtmlScript(pathname: string): { fetched: { path: string; init: RequestInit }[]; store: unknown } {
+function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {}): { fetched: { path: string; init: RequestInit }[]; store: unknown } {
   const html = readFileSync(new URL('../src/app.html', import.meta.url), 'utf8');
   const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
   assert.equal(scripts.length, 1, 'app.html has one inline script (the server hashes it for its CSP)');
@@ -17,9 +17,10 @@ function runAppHtmlScript(pathname: string): { fetched: { path: string; init: Re
     window,
     location: { pathname },
     Map,
+    URLSearchParams,
     fetch: (path: string, init: RequestInit) => {
       fetched.push({ path, init });
-      return Promise.resolve(new Response('{}'));
+      return Promise.resolve(new Response(JSON.stringify(answers[path] ?? {})));
     },
   });
   return { fetched, store: window[EARLY_GLOBAL] };
@@ -48,6 +49,60 @@ describe('answers started before the app runs', () => {
       assert.ok(store instanceof Map);
       assert.deepEqual([...(store as Map<string, unknown>).keys()], earlyPaths(path), `${path}: kept by path`);
     }
+  });
+
+  test('on a case page, once the timeline is in, each camera’s playlist by the page’s own rule', async () => {
+    const win = (camera: string, from: string, to: string, playable = true): EarlyWindow => ({
+      camera: { id: camera },
+      from,
+      to,
+      playable,
+      playlistUrl: `/api/v1/cameras/${camera}/playlist.m3u8?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`,
+    });
+    const timeline = {
+      cameraWindows: [
+        win('cam-a', '2026-11-24T09:00:00.000Z', '2026-11-24T09:10:00.000Z'),
+        win('cam-b', '2026-11-24T09:20:00.000Z', '2026-11-24T09:30:00.000Z', false),
+        win('cam-b', '2026-11-24T08:55:00.000Z', '2026-11-24T09:05:00.000Z'),
+        win('cam-c', '2026-11-24T09:00:00.000Z', '2026-11-24T09:10:00.000Z', false),
+      ],
+    };
+    const playlists = earlyPlaylistPaths(timeline);
+    assert.deepEqual(playlists, [
+      timeline.cameraWindows[0]!.playlistUrl,
+      `/api/v1/cameras/cam-b/playlist.m3u8?from=${encodeURIComponent('2026-11-24T08:55:00.000Z')}&to=${encodeURIComponent('2026-11-24T09:30:00.000Z')}`,
+    ], 'one per camera with playable footage; several windows: first start to last end');
+    assert.equal(cameraPlaylistPath([timeline.cameraWindows[0]!]), timeline.cameraWindows[0]!.playlistUrl, 'one window: its own playlist');
+
+    const { fetched, store } = runAppHtmlScript(`/incidents/${CASE}`, { [`/api/v1/incidents/${CASE}/timeline`]: timeline });
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(fetched.map((f) => f.path), [...earlyPaths(`/incidents/${CASE}`), ...playlists]);
+    assert.deepEqual([...(store as Map<string, unknown>).keys()], [...earlyPaths(`/incidents/${CASE}`), ...playlists]);
+    // The page still reads the timeline the script looked into.
+    const early = (store as EarlyStore).get(`/api/v1/incidents/${CASE}/timeline`)!;
+    assert.deepEqual(await (await early).json(), timeline);
+
+    const failed = runAppHtmlScript(`/incidents/${CASE}`, {});
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(failed.fetched.map((f) => f.path), earlyPaths(`/incidents/${CASE}`), 'a timeline without cameras starts nothing more');
+  });
+
+  test('a playlist is taken once as text; a failed one is asked again; the unshown are dropped', async () => {
+    const origin = 'http://centre.test';
+    const store: EarlyStore = new Map([
+      ['/api/v1/cameras/a/playlist.m3u8?from=x', Promise.resolve(new Response('#EXTM3U a', { status: 200 }))],
+      ['/api/v1/cameras/b/playlist.m3u8?from=x', Promise.resolve(new Response('no', { status: 403 }))],
+      ['/api/v1/cameras/c/playlist.m3u8?from=x', Promise.resolve(new Response('#EXTM3U c', { status: 200 }))],
+      ['/api/v1/auth/me', Promise.resolve(new Response('{}', { status: 200 }))],
+    ]);
+    assert.equal(await takeEarlyText(store, `${origin}/api/v1/cameras/a/playlist.m3u8?from=x`, origin), '#EXTM3U a');
+    assert.equal(takeEarlyText(store, `${origin}/api/v1/cameras/a/playlist.m3u8?from=x`, origin), null, 'once');
+    assert.equal(await takeEarlyText(store, `${origin}/api/v1/cameras/b/playlist.m3u8?from=x`, origin), null, 'not 2xx: ask again');
+    assert.equal(takeEarlyText(store, `http://other.test/api/v1/cameras/c/playlist.m3u8?from=x`, origin), null, 'same origin only');
+    dropEarly(store, '/api/v1/cameras/', new Set(['/api/v1/cameras/c/playlist.m3u8?from=x']));
+    assert.deepEqual([...store.keys()], ['/api/v1/cameras/c/playlist.m3u8?from=x', '/api/v1/auth/me'], 'kept: the one being taken and other kinds');
+    dropEarly(store, '/api/v1/cameras/');
+    assert.deepEqual([...store.keys()], ['/api/v1/auth/me']);
   });
 
   test('each early answer is used once, for the same GET only', async () => {
