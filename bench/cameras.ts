@@ -3,7 +3,7 @@
  * Both measured in this run, one after the other, on the same fake-camera fleet (RTSP relay + `-c copy`
  * publishers of one pre-encoded 1080p25 clip, about 4 Mb/s each).
  *
- *   node --import tsx bench/cameras.ts [--cameras 16] [--seconds 60] [--segment-seconds 10] [--profile DIR] [--pin]
+ *   node --import tsx bench/cameras.ts [--cameras 16] [--seconds 60] [--segment-seconds 10] [--profile DIR] [--pin] [--together]
  *
  * Plain ffmpeg: one `ffmpeg -rtsp_transport udp -i URL -map 0:v -c copy -f segment -segment_atclocktime 1 …` per
  * camera, nothing else. Agent: the real `agent run` (recorders, SHA-256 per closed segment, durable outbox, uploads
@@ -36,7 +36,14 @@ import { cpuBetween, measure as measureCpu, memKb, sleep, tree } from './lib/pro
 const measure = measureCpu;
 const strip = <T extends { a: unknown; b: unknown }>({ a: _a, b: _b, ...rest }: T) => rest;
 
-const { values } = parseArgs({ options: { cameras: { type: 'string', default: '16' }, seconds: { type: 'string', default: '60' }, 'segment-seconds': { type: 'string', default: '10' }, 'warmup-seconds': { type: 'string', default: '8' }, profile: { type: 'string' }, pin: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { cameras: { type: 'string', default: '16' }, seconds: { type: 'string', default: '60' }, 'segment-seconds': { type: 'string', default: '10' }, 'warmup-seconds': { type: 'string', default: '8' }, profile: { type: 'string' }, pin: { type: 'boolean', default: false }, together: { type: 'boolean', default: false } } });
+/**
+ * --together: besides the phases one after the other, plain ffmpeg (a second set, reading the same streams) and the
+ * floor also run in the agent's own measuring windows, so that the agent's ratios are also measured against
+ * baselines taken at the same moments (`sameWindow` in the output): each phase's window is otherwise its own 2
+ * minutes, and plain ffmpeg's CPU alone moves by about 10 % from window to window on this VM.
+ */
+const TOGETHER = values.together;
 /**
  * --pin: the store box on core 0, everything else on core 1. A store's agent does not share its cores with the
  * cameras or the centre; on this one machine they would, and the centre's and S3's work beside the agent then shows
@@ -110,17 +117,21 @@ const plainDir = path.join(tmp, 'plain');
 const plain: ChildProcess[] = [];
 const plainErrors: string[][] = [];
 const plainStarted = performance.now();
-for (const [i, cam] of fleet.cameras.entries()) {
-  const dir = path.join(plainDir, `cam${i + 1}`);
-  await fs.mkdir(dir, { recursive: true });
-  plain.push(
-    spawn(...storeSide('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'udp', '-timeout', '5000000', '-i', cam.url, '-map', '0:v:0', '-c', 'copy', '-f', 'segment', '-segment_format', 'mpegts', '-segment_time', String(SEG), '-segment_atclocktime', '1', '-strftime', '1', path.join(dir, '%Y%m%dT%H%M%SZ.ts')]), { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'ignore', 'pipe'] }),
-  );
-  // ffmpeg prints errors only (-loglevel error): kept, so that a camera that dies says why.
-  const errors: string[] = [];
-  plainErrors.push(errors);
-  plain.at(-1)!.stderr!.on('data', (b: Buffer) => errors.push(b.toString()));
+/** One plain ffmpeg per camera, segmenting into `root`/camN; each one's errors are kept in `errors`. */
+async function startPlain(root: string, procs: ChildProcess[], errorsOut: string[][]) {
+  for (const [i, cam] of fleet.cameras.entries()) {
+    const dir = path.join(root, `cam${i + 1}`);
+    await fs.mkdir(dir, { recursive: true });
+    procs.push(
+      spawn(...storeSide('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'udp', '-timeout', '5000000', '-i', cam.url, '-map', '0:v:0', '-c', 'copy', '-f', 'segment', '-segment_format', 'mpegts', '-segment_time', String(SEG), '-segment_atclocktime', '1', '-strftime', '1', path.join(dir, '%Y%m%dT%H%M%SZ.ts')]), { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'ignore', 'pipe'] }),
+    );
+    // ffmpeg prints errors only (-loglevel error): kept, so that a camera that dies says why.
+    const errors: string[] = [];
+    errorsOut.push(errors);
+    procs.at(-1)!.stderr!.on('data', (b: Buffer) => errors.push(b.toString()));
+  }
 }
+await startPlain(plainDir, plain, plainErrors);
 await sleep(WARMUP * 1000);
 const plainResult = strip(await measure(plain.map((p) => p.pid!), SECONDS));
 const plainPss = plain.reduce((s, p) => s + memKb(p.pid!).pss, 0);
@@ -148,11 +159,33 @@ const floorFile = path.join(tmp, 'floor.bin');
 await fs.writeFile(floorFile, randomBytes(32 * 1024 * 1024));
 const sinkServer = createServer((sock) => sock.resume());
 await new Promise<void>((r) => sinkServer.listen(0, '127.0.0.1', () => r()));
-const floorProc = spawn(...storeSide(process.execPath, ['--import', 'tsx', 'bench/hash-send-floor.ts', floorFile, String(Math.round(byteRate)), String(SECONDS + 8), String((sinkServer.address() as AddressInfo).port)]), { stdio: ['ignore', 'ignore', 'inherit'] });
+const startFloor = (seconds: number) => spawn(...storeSide(process.execPath, ['--import', 'tsx', 'bench/hash-send-floor.ts', floorFile, String(Math.round(byteRate)), String(seconds), String((sinkServer.address() as AddressInfo).port)]), { stdio: ['ignore', 'ignore', 'inherit'] });
+const floorProc = startFloor(SECONDS + 8);
 await sleep(4000);
 const floorResult = strip(await measure([floorProc.pid!], SECONDS));
 await stop(floorProc);
-sinkServer.close();
+if (!TOGETHER) sinkServer.close();
+
+/** --together: plain ffmpeg (and the floor) started beside an agent phase, measured in the agent's window. */
+type Beside = { plain: ChildProcess[]; errors: string[][]; floor: ChildProcess | null };
+async function startBeside(tag: string, withFloor: boolean): Promise<Beside> {
+  const b: Beside = { plain: [], errors: [], floor: null };
+  await startPlain(path.join(tmp, tag), b.plain, b.errors);
+  if (withFloor) b.floor = startFloor(WARMUP + SECONDS + 8);
+  return b;
+}
+async function measureBeside(b: Beside | null) {
+  if (!b) return null;
+  const [p, f] = await Promise.all([measure(b.plain.map((x) => x.pid!), SECONDS), b.floor ? measure([b.floor.pid!], SECONDS) : null]);
+  const alive = b.plain.filter((x) => x.exitCode === null).length;
+  await Promise.all([...b.plain.map((x) => stop(x, 'SIGINT')), ...(b.floor ? [stop(b.floor)] : [])]);
+  if (alive !== N) {
+    console.error(`plain ffmpeg beside the agent: ${alive} of ${N} alive: no figures`);
+    b.plain.forEach((x, i) => x.exitCode !== null && console.error(`  camera ${i + 1}: ${b.errors[i]!.join('').trim().slice(-2000) || '(nothing)'}`));
+    process.exit(1);
+  }
+  return { plain: strip(p), floor: f ? strip(f) : null };
+}
 await fs.rm(plainDir, { recursive: true, force: true });
 
 // Phase B: the agent, uploading to a real centre (a separate process, not counted).
@@ -192,8 +225,9 @@ const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(v
 const agentArgs = (a: string[]) => [...(a[0] === 'run' ? profile : []), '--import', 'tsx', 'edge-agent/src/main.ts', ...a, '--config', configPath];
 await new Promise<void>((resolve, reject) => spawn(process.execPath, agentArgs(['enroll', '--server', config.server.url, '--token', token]), { stdio: 'inherit' }).once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`enroll ${c}`)))));
 const agent = spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'inherit'] });
+const besideAgent = TOGETHER ? await startBeside('plain-beside-agent', true) : null;
 await sleep(WARMUP * 1000);
-const agentResult = await measureSplit(agent.pid!, SECONDS);
+const [agentResult, besideAgentResult] = await Promise.all([measureSplit(agent.pid!, SECONDS), measureBeside(besideAgent)]);
 const recorders = tree(agent.pid!).filter((p) => /(^|\/)ffmpeg$/.test(cmdline(p)[0] ?? '')).length;
 const agentMem = agentMemory(agent.pid!, N);
 if (recorders !== N) {
@@ -207,8 +241,10 @@ await stop(agent);
 const offline = { ...config, server: { url: 'http://127.0.0.1:9' } };
 await fs.writeFile(configPath, JSON.stringify(offline));
 const recordingOnly = spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'ignore'] });
+const besideRecording = TOGETHER ? await startBeside('plain-beside-recording', false) : null;
 await sleep(WARMUP * 1000);
-const recordingOnlyResult = await measureSplit(recordingOnly.pid!, SECONDS);
+const [recordingOnlyResult, besideRecordingResult] = await Promise.all([measureSplit(recordingOnly.pid!, SECONDS), measureBeside(besideRecording)]);
+if (TOGETHER) sinkServer.close();
 const recordingOnlyMem = agentMemory(recordingOnly.pid!, N);
 await stop(recordingOnly);
 const stored = await db.selectFrom('segment').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
@@ -230,6 +266,17 @@ console.log(
       cpuRatioAgentOverPlain: Number((agentResult.cpuSeconds / plainResult.cpuSeconds).toFixed(2)),
       agentRecordingOnlyCentreUnreachable: { ...recordingOnlyResult, memory: recordingOnlyMem },
       cpuRatioRecordingOnlyOverPlain: Number((recordingOnlyResult.cpuSeconds / plainResult.cpuSeconds).toFixed(2)),
+      sameWindow:
+        besideAgentResult && besideRecordingResult
+          ? {
+              note: 'plain ffmpeg (a second set on the same streams) and the floor measured in the agent phases own windows',
+              plainBesideAgent: besideAgentResult.plain.cpuPercentOfOneCore,
+              floorBesideAgent: besideAgentResult.floor!.cpuPercentOfOneCore,
+              cpuRatioAgentOverPlainPlusFloor: Number((agentResult.cpuSeconds / (besideAgentResult.plain.cpuSeconds + besideAgentResult.floor!.cpuSeconds)).toFixed(3)),
+              plainBesideRecordingOnly: besideRecordingResult.plain.cpuPercentOfOneCore,
+              cpuRatioRecordingOnlyOverPlain: Number((recordingOnlyResult.cpuSeconds / besideRecordingResult.plain.cpuSeconds).toFixed(3)),
+            }
+          : null,
     },
     null,
     2,
