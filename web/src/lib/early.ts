@@ -33,17 +33,26 @@ export function earlyStore(g: object = globalThis): EarlyStore | null {
  * same-origin GETs with the exact path and query match; a failed or non-2xx early answer falls back to `refetch`.
  */
 export function takeEarly(store: EarlyStore | null, request: Request, origin: string, refetch: () => Promise<Response>): Promise<Response> | null {
-  if (!store || request.method !== 'GET') return null;
-  const url = new URL(request.url, origin);
-  if (url.origin !== origin) return null;
-  const key = url.pathname + url.search;
+  if (request.method !== 'GET') return null;
+  const early = takeStored(store, request.url, origin);
+  return (
+    early?.then(
+      (r) => (r.ok ? r : refetch()),
+      () => refetch(),
+    ) ?? null
+  );
+}
+
+/** The stored answer for a same-origin URL (exact path and query), taken out of the store; null when there is none. */
+function takeStored(store: EarlyStore | null, url: string, origin: string): Promise<Response> | null {
+  if (!store) return null;
+  const u = new URL(url, origin);
+  if (u.origin !== origin) return null;
+  const key = u.pathname + u.search;
   const early = store.get(key);
   if (!early) return null;
   store.delete(key);
-  return early.then(
-    (r) => (r.ok ? r : refetch()),
-    () => refetch(),
-  );
+  return early;
 }
 
 /** What the playlist rule reads of a case timeline's camera window. */
@@ -81,15 +90,10 @@ export function dropEarly(store: EarlyStore | null, prefix: string, keep: Readon
  * non-2xx early answer resolves to null: the caller asks again.
  */
 export function takeEarlyText(store: EarlyStore | null, url: string, origin: string): Promise<string | null> | null {
-  if (!store) return null;
-  const u = new URL(url, origin);
-  if (u.origin !== origin) return null;
-  const key = u.pathname + u.search;
-  const early = store.get(key);
-  if (!early) return null;
-  store.delete(key);
-  return early.then(
-    (r) => (r.ok ? r.text() : null),
-    () => null,
+  return (
+    takeStored(store, url, origin)?.then(
+      (r) => (r.ok ? r.text() : null),
+      () => null,
+    ) ?? null
   );
 }
