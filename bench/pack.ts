@@ -24,7 +24,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -167,7 +167,9 @@ try {
   };
   // --profile DIR: a V8 CPU profile of the worker process (written when it exits).
   const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
-  worker = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/src/worker.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_WORKER_NODE_FLAGS: more node flags for the worker (e.g. --perf-basic-prof for `perf record`).
+  const extra = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  worker = spawn(process.execPath, [...profile, ...extra, '--import', 'tsx', 'server/src/worker.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   worker.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   worker.stderr!.on('data', (c: Buffer) => (log += c.toString()));
@@ -176,6 +178,7 @@ try {
   const idleRss = await hwm();
 
   const tp = Date.now();
+  if (process.env.BENCH_PACK_MARK) await writeFile(process.env.BENCH_PACK_MARK, String(worker.pid));
   const packCpu0 = { worker: await procCpu(worker.pid!), s3: await s3Cpu() };
   const req = await hq.post(`/incidents/${filed.body.incident.id}/packs`, { purpose: 'police_request', reference: 'bench', legalBasis: 'bench' });
   assert.equal(req.status, 202, JSON.stringify(req.body));

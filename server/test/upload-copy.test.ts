@@ -2,13 +2,16 @@
  * The S3 upload stream's copy chunks (UploadCopyChunk), against the tests' real S3: ranges of stored objects are
  * copied inside S3 between bytes written through the stream, and the object that results is byte for byte what a
  * plain upload of the same bytes would be. Where the copied part's ETag is not the MD5 of the local bytes, the local
- * bytes are uploaded instead.
+ * bytes are uploaded instead. File chunks (UploadFileChunk) are read straight into the parts.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createS3Store, type ObjectStore, type UploadCopyChunk } from '../src/adapters/object-store.ts';
+import { createS3Store, type ObjectStore, type UploadCopyChunk, type UploadFileChunk } from '../src/adapters/object-store.ts';
 import { dropTestBucket } from '../../test-support/src/s3-cleanup.ts';
 import { TEST_ENV, uniqueName } from '../../test-support/src/env.ts';
 
@@ -41,7 +44,7 @@ async function chunkOf(key: string, local: Buffer, released: string[]): Promise<
       etag: pinned.etag,
       start: 0,
       length: local.length,
-      local: (from, to) => Readable.from([local.subarray(from, to)]),
+      local: { read: async (buf: Buffer, off: number, len: number, pos: number) => ({ bytesRead: local.copy(buf, off, pos, Math.min(local.length, pos + len)) }) },
       release: () => released.push(key),
     },
   };
@@ -98,4 +101,52 @@ test('a copied part whose ETag is not the MD5 of the local bytes is replaced by 
   assert.ok(got.equals(Buffer.concat([Buffer.from('head'), local, Buffer.from('tail')])), 'the local bytes, not the stored ones');
   assert.equal(copiedBytes(), 0);
   assert.deepEqual(released, ['src/c.ts']);
+});
+
+test('a file chunk is read straight into the parts: the object is the file range, and `seen` got exactly those bytes', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'upc-'));
+  try {
+    const file = path.join(dir, 'cut.mp4');
+    const body = randomBytes(19 * MiB + 333); // spans three 8 MiB parts, the first one already holding `head`
+    await writeFile(file, body);
+    const head = randomBytes(777);
+    const tail = randomBytes(12);
+    const fh = await open(file, 'r');
+    const seen = createHash('sha256');
+    let seenBytes = 0;
+    const { stream, done } = store.createUploadStream('out/file.zip', {}, { concurrency: 2 });
+    await write(stream, head);
+    // From byte 100 of the file to its end: positions are the file's own.
+    const chunk: UploadFileChunk = { fromFile: { local: fh, start: 100, length: body.length - 100, seen: (b) => (seen.update(b), (seenBytes += b.length)) } };
+    await new Promise<void>((resolve, reject) => stream.write(chunk, (e) => (e ? reject(e) : resolve())));
+    assert.equal(seenBytes, body.length - 100, 'every byte of the range was seen once the write called back');
+    await write(stream, tail);
+    stream.end();
+    await done;
+    await fh.close();
+    const want = Buffer.concat([head, body.subarray(100), tail]);
+    const got = await readAll('out/file.zip');
+    assert.equal(createHash('sha256').update(got).digest('hex'), createHash('sha256').update(want).digest('hex'));
+    assert.equal(seen.digest('hex'), createHash('sha256').update(body.subarray(100)).digest('hex'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file shorter than its chunk fails the upload, which stores nothing', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'upc-'));
+  try {
+    const file = path.join(dir, 'short.bin');
+    await writeFile(file, randomBytes(2 * MiB));
+    const fh = await open(file, 'r');
+    const { stream, done } = store.createUploadStream('out/short.zip', {}, { concurrency: 2 });
+    const failed = new Promise<Error>((resolve) => stream.write({ fromFile: { local: fh, start: 0, length: 3 * MiB } } satisfies UploadFileChunk, (e) => resolve(e as Error)));
+    assert.match(String((await failed)?.message), /ended .* early/);
+    stream.destroy(await failed);
+    await assert.rejects(done);
+    await fh.close();
+    assert.equal(await store.stat('out/short.zip'), null);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -33,16 +33,38 @@ export interface PutLock {
 }
 
 /**
+ * Local bytes the upload stream reads by position, straight into its part buffers (no intermediate buffers): a
+ * FileHandle fits.
+ */
+export type LocalBytes = { read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> };
+
+/**
  * A chunk written into `createUploadStream`'s stream in place of bytes: the next `length` bytes of the upload are
  * bytes [start, start + length) of the stored object `key` at `versionId` (ETag `etag`), which the caller also has
- * locally (`local`, the same bytes, e.g. the scratch copy it hashed). The upload stream copies what it can inside S3
- * (UploadPartCopy: those bytes never travel through this process again) and checks each copied part's ETag against
- * the MD5 of the local bytes; where the backend cannot copy, or the ETag is not that MD5, it uploads the local bytes.
- * `release` is called once the stream no longer needs `local`.
+ * locally (`local`, the same bytes at the same positions, e.g. the scratch copy it hashed). The upload stream copies
+ * what it can inside S3 (UploadPartCopy: those bytes never travel through this process again) and checks each copied
+ * part's ETag against the MD5 of the local bytes; where the backend cannot copy, or the ETag is not that MD5, it
+ * uploads the local bytes. `release` is called once the stream no longer needs `local`.
  */
 export type UploadCopyChunk = {
-  copyFrom: { key: string; versionId: string | null; etag: string | null; start: number; length: number; local(start: number, end: number): Readable; release?(): void };
+  copyFrom: { key: string; versionId: string | null; etag: string | null; start: number; length: number; local: LocalBytes; release?(): void };
 };
+/**
+ * A chunk written into `createUploadStream`'s stream in place of bytes: the next `length` bytes of the upload are
+ * bytes [start, start + length) of `local`, read straight into the part buffers; `seen` gets each range as it is read
+ * (to hash what is uploaded without another pass or copy). The stream's write callback fires once all were read.
+ */
+export type UploadFileChunk = { fromFile: { local: LocalBytes; start: number; length: number; seen?(bytes: Buffer): void } };
+export const isUploadFileChunk = (c: unknown): c is UploadFileChunk => typeof c === 'object' && c !== null && !Buffer.isBuffer(c) && 'fromFile' in c;
+
+/** Reads exactly `length` bytes of `local` at `position` into `buffer` at `offset`; a short source is an error. */
+async function readFully(local: LocalBytes, buffer: Buffer, offset: number, length: number, position: number): Promise<void> {
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await local.read(buffer, offset + done, length - done, position + done);
+    if (bytesRead <= 0) throw new Error(`local bytes ended ${length - done} bytes early (at ${position + done})`);
+    done += bytesRead;
+  }
+}
 export const isUploadCopyChunk = (c: unknown): c is UploadCopyChunk => typeof c === 'object' && c !== null && !Buffer.isBuffer(c) && 'copyFrom' in c;
 
 /** The storage refused to delete an object version (object lock: legal hold or retention). */
@@ -96,8 +118,10 @@ export interface ObjectStore {
    * A writable that stores what is written to it at `key` as a multipart upload: `concurrency` parts in flight while
    * the next one fills, through a fixed pool of part buffers, so memory is (concurrency + 1) × partSize whatever the
    * size (for long outputs written as they are made, like a pack's ZIP). `done` resolves when the object is complete;
-   * on an error, or when the stream is destroyed, the upload is aborted and `done` rejects. The stream takes Buffers
-   * and `UploadCopyChunk`s (ranges of stored objects, copied inside S3 where the backend can).
+   * on an error, or when the stream is destroyed, the upload is aborted and `done` rejects (the stream emits no
+   * uncaught 'error'). The stream takes Buffers
+   * `UploadCopyChunk`s (ranges of stored objects, copied inside S3 where the backend can) and `UploadFileChunk`s
+   * (local bytes read straight into the part buffers).
    */
   createUploadStream(key: string, metadata?: Record<string, string>, o?: { partSize?: number; concurrency?: number }): { stream: Writable; done: Promise<void>; /** Bytes copied inside S3 so far (UploadCopyChunk ranges). */ copiedBytes(): number };
   ping(): Promise<void>;
@@ -127,6 +151,8 @@ const MAX_COPY_PART = 5 * 1024 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 /** Copied parts in flight at once (besides the uploads); a copy that falls back to uploading holds up to 10 MiB. */
 const COPY_CONCURRENCY = 3;
+/** The read buffer for checking a copied range's MD5 (one per copy in flight). */
+const MD5_READ = 1024 * 1024;
 
 export function createS3Store(s: S3Settings): ObjectStore {
   const url = new URL(s.endpoint);
@@ -449,12 +475,33 @@ export function createS3Store(s: S3Settings): ObjectStore {
           }
         }
       };
-      const writeLocal = async (c: UploadCopyChunk['copyFrom'], from: number, to: number) => {
-        if (to > from) for await (const b of c.local(from, to)) await writeBytes(b as Buffer);
+      /** Appends bytes [from, to) of `local`, read straight into the part being filled; full parts go out as they fill. */
+      const writeLocal = async (local: LocalBytes, from: number, to: number, seen?: (b: Buffer) => void) => {
+        for (let at = from; at < to; ) {
+          current ??= takeBuffer();
+          const n = Math.min(partSize - filled, to - at);
+          await readFully(local, current, filled, n, at);
+          seen?.(current.subarray(filled, filled + n));
+          filled += n;
+          at += n;
+          if (filled === partSize) {
+            await room();
+            send(current, filled);
+            current = null;
+            filled = 0;
+          }
+        }
       };
-      const md5Local = async (c: UploadCopyChunk['copyFrom'], from: number, to: number) => {
+      /** MD5 of bytes [from, to) of `local`, through one reused read buffer. */
+      const md5Local = async (local: LocalBytes, from: number, to: number) => {
         const h = createHash('md5');
-        for await (const b of c.local(from, to)) h.update(b as Buffer);
+        const buf = Buffer.allocUnsafe(Math.min(MD5_READ, to - from));
+        for (let at = from; at < to; ) {
+          const n = Math.min(buf.length, to - at);
+          await readFully(local, buf, 0, n, at);
+          h.update(n === buf.length ? buf : buf.subarray(0, n));
+          at += n;
+        }
         return h.digest('hex');
       };
       const copySource = (c: UploadCopyChunk['copyFrom']) => `/${bucket}/${c.key.split('/').map(encodeURIComponent).join('/')}${c.versionId ? `?versionId=${encodeURIComponent(c.versionId)}` : ''}`;
@@ -467,7 +514,7 @@ export function createS3Store(s: S3Settings): ObjectStore {
         const p = (async () => {
           if (copies !== 'no') {
             const [md5, r] = await Promise.all([
-              md5Local(c, from, to),
+              md5Local(c.local, from, to),
               client
                 .uploadPart(
                   {
@@ -494,8 +541,7 @@ export function createS3Store(s: S3Settings): ObjectStore {
           for (let i = 0, at = from; at < to; i++, at += step) {
             const end = Math.min(to, at + step);
             const buf = Buffer.allocUnsafe(end - at);
-            let n = 0;
-            for await (const b of c.local(at, end)) n += (b as Buffer).copy(buf, n);
+            await readFully(c.local, buf, 0, end - at, at);
             const r = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: id, partNumber: first + i, headers: {} }, buf);
             etags.push({ part: first + i, etag: r.etag });
           }
@@ -517,13 +563,13 @@ export function createS3Store(s: S3Settings): ObjectStore {
         const to = c.start + c.length;
         // Too short to be worth a part of its own, no copy on this backend, or too many parts: the local bytes.
         if (copies === 'no' || c.length < 2 * MIN_PART || c.length > MAX_COPY_PART || partNumber + Math.floor(c.length / MIN_PART) + 1 >= MAX_PARTS) {
-          await writeLocal(c, from, to);
+          await writeLocal(c.local, from, to);
           c.release?.();
           return;
         }
         if (filled > 0 && filled < MIN_PART) {
           const n = MIN_PART - filled;
-          await writeLocal(c, from, from + n);
+          await writeLocal(c.local, from, from + n);
           from += n;
         }
         if (filled > 0) {
@@ -543,8 +589,12 @@ export function createS3Store(s: S3Settings): ObjectStore {
       const stream = new Writable({
         objectMode: true,
         highWaterMark: 2,
-        write(chunk: Buffer | UploadCopyChunk, _enc, cb) {
-          (isUploadCopyChunk(chunk) ? writeCopy(chunk.copyFrom) : writeBytes(chunk)).then(() => cb(), (e: Error) => cb(e));
+        write(chunk: Buffer | UploadCopyChunk | UploadFileChunk, _enc, cb) {
+          const f = isUploadFileChunk(chunk) ? chunk.fromFile : null;
+          (f ? writeLocal(f.local, f.start, f.start + f.length, f.seen) : isUploadCopyChunk(chunk) ? writeCopy(chunk.copyFrom) : writeBytes(chunk as Buffer)).then(
+            () => cb(),
+            (e: Error) => cb(e),
+          );
         },
         final(cb) {
           void (async () => {
@@ -573,6 +623,9 @@ export function createS3Store(s: S3Settings): ObjectStore {
         },
       });
       done.catch(() => undefined);
+      // A failure is reported by `done` (and to the write that met it): without a listener, the stream's 'error'
+      // event would be an uncaught exception in the process that writes.
+      stream.on('error', () => undefined);
       return { stream, done, copiedBytes: () => copied };
     },
     async ping() {

@@ -3,7 +3,8 @@
  * from its segments by stream copy (the concat demuxer with in and out points at keyframes: no video re-encode).
  * Our own adapter over child processes; every run uses TZ=UTC and a time limit.
  */
-import { stat, writeFile } from 'node:fs/promises';
+import { open, stat, writeFile } from 'node:fs/promises';
+import { findTopLevelBox, type Mp4Index, parseMoov } from '../domain/mp4-index.ts';
 import { runTool } from './run-tool.ts';
 
 export type SegmentProbe = {
@@ -29,7 +30,7 @@ export type CutSpec = {
   scratchPrefix: string;
 };
 
-export type CutResult = { durationS: number; startTime: number; videoPackets: number; size: number };
+export type CutResult = { durationS: number; videoPackets: number; size: number };
 
 export interface VideoTools {
   probe(file: string): Promise<SegmentProbe>;
@@ -108,14 +109,29 @@ export function ffmpegVideoTools(o: { ffmpegPath?: string | undefined; ffprobePa
         '-movflags', '+faststart+use_metadata_tags',
         '-f', 'mp4', spec.output,
       ]);
-      // One probe of the MP4's index (moov, at the front): its start, duration and the video track's sample count,
-      // which for a stream copy is its packet count. Nothing of the media is read again.
-      const j = JSON.parse(await run(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'format=start_time,duration:stream=nb_frames', '-of', 'json', spec.output])) as {
-        format?: { start_time?: string; duration?: string };
-        streams?: { nb_frames?: string }[];
-      };
+      // The MP4's index (moov, at the front: +faststart) read here: its duration and the video track's sample count,
+      // which for a stream copy is its packet count. Nothing of the media is read again, and no second tool runs.
+      const index = await readMp4Index(spec.output);
+      const video = index.tracks.find((t) => t.handler === 'vide');
       const { size } = await stat(spec.output);
-      return { durationS: num(j.format?.duration) ?? 0, startTime: num(j.format?.start_time) ?? 0, videoPackets: num(j.streams?.[0]?.nb_frames) ?? 0, size };
+      return { durationS: index.durationS, videoPackets: video?.sampleCount ?? 0, size };
     },
   };
+}
+
+/** The `moov` box of an MP4 whose index is at the front (within its first MiB), parsed. */
+export async function readMp4Index(file: string): Promise<Mp4Index> {
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const at = findTopLevelBox(head.subarray(0, bytesRead), 'moov');
+    if (!at || !Number.isFinite(at.size) || at.offset > 1024 * 1024 || at.size > 256 * 1024 * 1024) throw new VideoToolError(`${file}: no moov box at the front of the MP4`);
+    const moov = Buffer.alloc(at.size);
+    const r = await fh.read(moov, 0, at.size, at.offset);
+    if (r.bytesRead !== at.size) throw new VideoToolError(`${file}: the moov box is cut short`);
+    return parseMoov(moov);
+  } finally {
+    await fh.close();
+  }
 }

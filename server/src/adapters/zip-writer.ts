@@ -45,6 +45,13 @@ export type ZipWriter = {
    * UploadCopyChunk).
    */
   addChunk(name: string, size: number, crc: number, chunk: object): Promise<{ dataOffset: number }>;
+  /**
+   * One entry of `size` bytes that the output reads itself, written as ONE chunk made by `chunk(seen)` (an
+   * object-mode output that turns it into bytes and hands each range to `seen` as it goes, e.g. the S3 upload stream's
+   * UploadFileChunk): the writer computes the CRC-32 from what `seen` gets, passes each range to `onChunk`, and
+   * refuses a count other than `size` once the output has taken the chunk.
+   */
+  addSelfRead(name: string, size: number, chunk: (seen: (bytes: Buffer) => void) => object, onChunk?: (bytes: Buffer) => void): Promise<{ dataOffset: number }>;
   /** Writes the central directory and ends the output stream. Answers the archive's total size. */
   finish(): Promise<number>;
   /** Bytes written so far. */
@@ -165,6 +172,23 @@ export function createZipWriter(out: Writable, o: { modified: Date; /** Tests: Z
       const dataOffset = offset;
       offset += size;
       if (!out.write(chunk)) await drained();
+      await trailer(e, crc, size);
+      return { dataOffset };
+    },
+    async addSelfRead(name, size, chunk, onChunk) {
+      const e = await header(name, size);
+      const dataOffset = offset;
+      let crc = 0;
+      let n = 0;
+      const c = chunk((b) => {
+        n += b.length;
+        crc = crc32(b, crc);
+        onChunk?.(b);
+      });
+      offset += size;
+      // Resolved by the output's write callback, i.e. once it has read every byte of the chunk.
+      await new Promise<void>((resolve, reject) => out.write(c, (err) => (err ? reject(err) : resolve())));
+      if (n !== size) throw new ZipSizeMismatchError(`${name}: source gave ${n} of the ${size} bytes expected`);
       await trailer(e, crc, size);
       return { dataOffset };
     },

@@ -171,8 +171,14 @@ export function planCut(segments: readonly CutSegment[], window: { from: number;
 // ---- time in the site's zone -------------------------------------------------------------------------------------
 
 /** `2026-11-24 03:05:00` in the zone, and the zone's offset as `+09:00`. */
+const partsFormats = new Map<string, Intl.DateTimeFormat>();
 export function localParts(ms: number, timeZone: string): { text: string; offset: string; iso: string } {
-  const f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset' });
+  // One formatter per zone (making one costs far more than using it: a pack's subtitles ask once per second).
+  let f = partsFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset' });
+    partsFormats.set(timeZone, f);
+  }
   const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
   const offset = (p.timeZoneName ?? 'GMT').replace('GMT', '') || '+00:00';
   const text = `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;

@@ -19,7 +19,7 @@
  * steps overlap, so they add up to more than the wall time).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { type FileHandle, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
-import type { ObjectStore, UploadCopyChunk } from '../adapters/object-store.ts';
+import type { ObjectStore, UploadCopyChunk, UploadFileChunk } from '../adapters/object-store.ts';
 import type { PdfRenderer } from '../adapters/pdf-renderer.ts';
 import type { SigningKeyStore } from '../adapters/signing-key.ts';
 import { MP4_AUDIO_COPY, type VideoTools } from '../adapters/video-tools.ts';
@@ -51,6 +51,7 @@ import {
   sha256sumsText,
   timeSubtitles,
 } from '../domain/pack.ts';
+import { tsCodecs } from '../domain/mpegts.ts';
 import { renderPackReport } from '../domain/pack-report.ts';
 import { packReadme } from '../domain/pack-readme.ts';
 import { VERIFY_PAGE_HTML } from '../domain/pack-verify-page.ts';
@@ -183,8 +184,6 @@ const FETCH_CONCURRENCY = 2;
 const PROBE_CONCURRENCY = 2;
 /** ZIP parts (8 MiB) being uploaded while the next one fills: S3 works on one while the ZIP is written. */
 const UPLOAD_CONCURRENCY = 2;
-/** Read size of the scratch copies into the ZIP. */
-const READ_CHUNK = 1024 * 1024;
 
 /** Runs `fn` over `items` with at most `n` at a time; answers the results in order. */
 async function mapLimit<T, R>(items: T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
@@ -201,7 +200,10 @@ async function mapLimit<T, R>(items: T[], n: number, fn: (item: T, i: number) =>
 }
 
 /** A segment's scratch copy, checked against its edge hash, and what S3 served it as. */
-type FetchedSegment = { file: string; crc: number; versionId: string | null; etag: string | null };
+type FetchedSegment = { file: string; crc: number; versionId: string | null; etag: string | null; /** Its first bytes (TS_HEAD), when asked for. */ head?: Buffer };
+
+/** How much of a camera's first segment is kept to read its program map (PAT and PMT come first in a segment). */
+const TS_HEAD = 16 * 188;
 
 const isMissing = (e: unknown) => ['NoSuchKey', 'NotFound'].includes((e as { code?: string }).code ?? '');
 
@@ -213,7 +215,7 @@ export function packBuilder(deps: PackBuilderDeps) {
    * the only read of it from S3. Answers the version and ETag S3 served, so the ZIP can take these very bytes by a
    * copy inside S3. Fails with PackSourceError when it is gone, has another size, or is not the bytes the edge hashed.
    */
-  async function fetchSegment(s: PackSegmentSource, file: string): Promise<FetchedSegment> {
+  async function fetchSegment(s: PackSegmentSource, file: string, keepHead = false): Promise<FetchedSegment> {
     let src: Awaited<ReturnType<ObjectStore['readPinned']>>;
     try {
       src = await store.readPinned(s.objectKey);
@@ -224,10 +226,12 @@ export function packBuilder(deps: PackBuilderDeps) {
     const h = createHash('sha256');
     let n = 0;
     let crc = 0;
+    const head: Buffer[] = [];
     await pipeline(
       src.body,
       async function* (chunks: AsyncIterable<Buffer>) {
         for await (const c of chunks) {
+          if (keepHead && n < TS_HEAD) head.push(Buffer.from(c.subarray(0, TS_HEAD - n)));
           n += c.length;
           h.update(c);
           crc = crc32(c, crc);
@@ -239,7 +243,7 @@ export function packBuilder(deps: PackBuilderDeps) {
     if (n !== s.byteSize) throw new PackSourceError(`object ${s.objectKey} has ${n} bytes, ${s.byteSize} were recorded`);
     const sha = h.digest('hex');
     if (sha !== s.sha256) throw new PackSourceError(`segment ${s.id}: SHA-256 ${sha} is not the edge hash ${s.sha256}`);
-    return { file, crc: crc >>> 0, versionId: src.versionId, etag: src.etag };
+    return { file, crc: crc >>> 0, versionId: src.versionId, etag: src.etag, ...(keepHead && { head: Buffer.concat(head) }) };
   }
 
   return {
@@ -307,6 +311,25 @@ export function packBuilder(deps: PackBuilderDeps) {
         return f;
       }
 
+      /**
+       * A file on disk (a cut, a masked copy) into the ZIP: read once, straight into the upload's part buffers, and
+       * hashed (SHA-256 for the manifest, CRC-32 for the entry) from those very bytes.
+       */
+      async function addLocalFile(name: string, file: string, size: number, role: ManifestFileRole, description?: string): Promise<ManifestFile> {
+        const fh = await open(file, 'r');
+        try {
+          const h = createHash('sha256');
+          const chunk = (seen: (b: Buffer) => void): UploadFileChunk => ({ fromFile: { local: fh, start: 0, length: size, seen } });
+          const { dataOffset } = await timed('zip', () => zip.addSelfRead(name, size, chunk, (b) => h.update(b)));
+          offsets.set(name, dataOffset);
+          const f: ManifestFile = { path: name, size, sha256: h.digest('hex'), role, ...(description && { description }) };
+          files.push(f);
+          return f;
+        } finally {
+          await fh.close().catch(() => undefined);
+        }
+      }
+
       /** Open scratch copies that the upload may still read (closed when it is done with them, or at the end). */
       const handles = new Set<FileHandle>();
       /**
@@ -327,7 +350,7 @@ export function packBuilder(deps: PackBuilderDeps) {
             etag: f.etag,
             start: 0,
             length: s.byteSize,
-            local: (from, to) => fh.createReadStream({ start: from, end: to - 1, autoClose: false, highWaterMark: READ_CHUNK }),
+            local: fh,
             release,
           },
         };
@@ -358,35 +381,45 @@ export function packBuilder(deps: PackBuilderDeps) {
             (async () => {
               await mkdir(camDir);
               const segFiles = w.segments.map((s) => path.join(camDir, `${s.id}.ts`));
-              const segs = await timed('fetch', () => mapLimit(w.segments, FETCH_CONCURRENCY, (s, j) => fetchSegment(s, segFiles[j]!)));
+              const segs = await timed('fetch', () => mapLimit(w.segments, FETCH_CONCURRENCY, (s, j) => fetchSegment(s, segFiles[j]!, j === 0)));
               return { camDir, segFiles, segs };
             })(),
           );
           p.catch(() => undefined); // awaited below, in order
           fetched[i] = p;
           // The cut starts as soon as its footage is on disk, so it runs while the ZIP takes the previous camera.
-          const c = track(p.then(({ camDir, segFiles }) => (!w.replacementVideo && w.segments.length > 0 ? makeCut(w, camDir, segFiles) : null)));
+          const c = track(p.then(({ camDir, segFiles, segs }) => (!w.replacementVideo && w.segments.length > 0 ? makeCut(w, camDir, segFiles, segs[0]?.head) : null)));
           c.catch(() => undefined);
           cuts[i] = c;
         };
 
         /** The MP4 of one window, stream-copied by ffmpeg from the scratch copies. */
-        const makeCut = async (w: PackCameraWindow, camDir: string, segFiles: string[]) => {
-          // The plan needs only the first segment (start, and its keyframes when the window starts inside it) and the
-          // last (start and duration, when the window ends inside it): the segments between are taken whole.
+        const makeCut = async (w: PackCameraWindow, camDir: string, segFiles: string[], firstHead?: Buffer) => {
+          // The plan needs the first segment's clock and keyframes only when the window starts inside it, and the last
+          // segment's clock and duration only when the window ends inside it: the segments between, and a first or
+          // last one taken whole, are not probed. The codecs come from the first segment's program map where it names
+          // them (tsCodecs), else from ffprobe.
           const last = segFiles.length - 1;
-          // The last segment is probed only when the window ends inside it (its duration places the out point).
-          const probeLast = last > 0 && w.to.getTime() < w.segments[last]!.end.getTime();
-          const [first, lastProbe] = await timed('probe', () => mapLimit(probeLast ? [segFiles[0]!, segFiles[last]!] : [segFiles[0]!], PROBE_CONCURRENCY, (f) => video.probe(f)));
-          // A last segment taken whole needs no probe: planCut reads its duration only to place an out point.
-          const probeOf = (i: number) => (i === 0 ? first! : i === last && lastProbe ? lastProbe : { startTime: 0, durationS: Infinity });
-          const keyframes = w.from.getTime() > w.segments[0]!.start.getTime() ? await timed('probe', () => video.keyframes(segFiles[0]!)) : [];
+          const s0 = w.segments[0]!;
+          const startsInside = w.from.getTime() > s0.start.getTime();
+          const endsInside = w.to.getTime() < w.segments[last]!.end.getTime();
+          const fromMap = firstHead ? tsCodecs(firstHead) : null;
+          const probeFirst = startsInside || (last === 0 && endsInside) || fromMap === null;
+          const probeLast = last > 0 && endsInside;
+          const toProbe = [...(probeFirst ? [segFiles[0]!] : []), ...(probeLast ? [segFiles[last]!] : [])];
+          const probed = toProbe.length ? await timed('probe', () => mapLimit(toProbe, PROBE_CONCURRENCY, (f) => video.probe(f))) : [];
+          const whole = { startTime: 0, durationS: Infinity };
+          const first = probeFirst ? probed[0]! : null;
+          const lastProbe = probeLast ? probed[probed.length - 1]! : null;
+          // A segment taken whole needs no probe: planCut reads its clock only to place an in or out point.
+          const probeOf = (i: number) => (i === 0 && first ? first : i === last && lastProbe ? lastProbe : whole);
+          const keyframes = startsInside ? await timed('probe', () => video.keyframes(segFiles[0]!)) : [];
           const plan = planCut(
             w.segments.map((s, i) => ({ start: s.start.getTime(), end: s.end.getTime(), probeStart: probeOf(i).startTime, probeDurationS: probeOf(i).durationS, ...(i === 0 && { keyframes }) })),
             { from: w.from.getTime(), to: w.to.getTime() },
           );
-          const probes = [first!];
-          const audioCodec = probes[0]!.audio?.codec ?? null;
+          const codecs = first ? { video: first.video?.codec ?? null, audio: first.audio?.codec ?? null } : fromMap!;
+          const audioCodec = codecs.audio;
           const audio: 'copy' | 'aac' | null = audioCodec === null ? null : MP4_AUDIO_COPY.has(audioCodec) ? 'copy' : 'aac';
           const local = localParts(plan.startMs, tz);
           const out = path.join(camDir, 'cut.mp4');
@@ -409,7 +442,7 @@ export function packBuilder(deps: PackBuilderDeps) {
               },
             }),
           );
-          return { out, cut, plan, local, audio, videoCodec: probes[0]!.video?.codec ?? 'unknown' };
+          return { out, cut, plan, local, audio, videoCodec: codecs.video ?? 'unknown' };
         };
 
         startFetch(0);
@@ -442,14 +475,14 @@ export function packBuilder(deps: PackBuilderDeps) {
             const r = w.replacementVideo;
             const name = unique(`video/${camName}_${compactUtc(r.start)}_masked.mp4`);
             const size = (await stat(r.file)).size;
-            await addFile(name, createReadStream(r.file, { highWaterMark: READ_CHUNK }), size, 'video-mp4', undefined, r.note);
+            await addLocalFile(name, r.file, size, 'video-mp4', r.note);
             videos.push({ path: name, camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: r.start.toISOString(), startSiteLocal: localParts(r.start.getTime(), tz).iso, durationS: r.durationS, videoCodec: r.videoCodec, audio: 'none', method: 're-encoded', videoPackets: 0, cutFrom, gaps });
           } else if (w.segments.length > 0) {
             mark(`c${wi}.originals`);
             const { out, cut, plan, local, audio, videoCodec } = (await cuts[wi]!)!;
             mark(`c${wi}.cut`);
             const name = unique(`video/${camName}_${compactUtc(new Date(plan.startMs))}.mp4`);
-            await addFile(name, createReadStream(out, { highWaterMark: READ_CHUNK }), cut.size, 'video-mp4', undefined, `${w.camera.name} ${local.text} (${tz})`);
+            await addLocalFile(name, out, cut.size, 'video-mp4', `${w.camera.name} ${local.text} (${tz})`);
             videos.push({
               path: name,
               camera: w.camera,
@@ -489,7 +522,7 @@ export function packBuilder(deps: PackBuilderDeps) {
             if (r.replacementPlayable) {
               playablePath = unique(`calls/${dir}/${base}_masked.${r.replacementPlayable.extension}`);
               const size = (await stat(r.replacementPlayable.file)).size;
-              await addFile(playablePath, createReadStream(r.replacementPlayable.file), size, 'playable-audio', undefined, r.replacementPlayable.note);
+              await addLocalFile(playablePath, r.replacementPlayable.file, size, 'playable-audio', r.replacementPlayable.note);
             } else if (r.playable) {
               playablePath = unique(`calls/${dir}/${base}.${r.playable.extension}`);
               await addFile(playablePath, await store.read(r.playable.objectKey), r.playable.size, 'playable-audio');
