@@ -5,11 +5,12 @@
  * render (nothing is shared between two reports).
  *
  * One Chromium per renderer (per worker process), started lazily: `warm()` starts it in the background (the pack
- * builder calls it when a build starts, so the launch overlaps the footage), `render` reuses it, and it is closed by
+ * builder calls it while the footage is still going into the ZIP, so the launch overlaps it) and makes the next
+ * render's fresh context and page ahead, `render` reuses the browser, and it is closed by
  * `close()` (the worker's shutdown, a test centre's close) or after `idleMs` without a render. A browser that died is started again.
  */
 // playwright-core is loaded when the browser is first needed, not with the worker: it costs about 80 MB of RSS.
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 export interface PdfRenderer {
   render(html: string): Promise<Buffer>;
@@ -47,6 +48,7 @@ export function chromiumPdfRenderer(o: { executablePath?: string | undefined; ti
     return browser;
   };
   const close = async () => {
+    spare = null;
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = null;
     const b = browser;
@@ -60,20 +62,35 @@ export function chromiumPdfRenderer(o: { executablePath?: string | undefined; ti
     idleTimer.unref();
   };
 
+  type Fresh = { context: BrowserContext; page: Page };
+  /** A fresh offline context and page made ahead for the next render (making them takes about half a second). */
+  let spare: Promise<Fresh> | null = null;
+  const fresh = async (): Promise<Fresh> => {
+    const context = await (await launch()).newContext({ offline: true, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.route('**/*', (r) => r.abort());
+    return { context, page };
+  };
+
   return {
     warm() {
       // Warmed for a build whose footage may take a while: kept for the build's render, or half an hour at most.
       launch().then(() => idleLater(Math.max(idleMs, 30 * 60_000)), () => undefined);
+      if (!spare) {
+        spare = fresh();
+        spare.catch(() => (spare = null));
+      }
     },
     close,
     async render(html) {
       active++;
       try {
-        const b = await launch();
-        const context = await b.newContext({ offline: true, javaScriptEnabled: false });
+        // The spare made by warm() when it is ready and its browser still runs, else a new one; used once.
+        const ready = spare;
+        spare = null;
+        const made = ready ? await ready.catch(() => null) : null;
+        const { context, page } = made && made.context.browser()?.isConnected() ? made : await fresh();
         try {
-          const page = await context.newPage();
-          await page.route('**/*', (r) => r.abort());
           await page.setContent(html, { waitUntil: 'load', timeout: timeoutMs });
           return await page.pdf({ format: 'A4', printBackground: true, margin: { top: '15mm', bottom: '15mm', left: '12mm', right: '12mm' } });
         } finally {

@@ -360,7 +360,6 @@ export function packBuilder(deps: PackBuilderDeps) {
       }
 
       try {
-        await report('footage', undefined, true);
         const videos: ManifestVideo[] = [];
         const usedNames = new Set<string>();
         const unique = (name: string) => {
@@ -445,65 +444,27 @@ export function packBuilder(deps: PackBuilderDeps) {
           return { out, cut, plan, local, audio, videoCodec: codecs.video ?? 'unknown' };
         };
 
-        startFetch(0);
-        for (const [wi, w] of windows.entries()) {
-          const { camDir, segFiles, segs } = await fetched[wi]!;
-          mark(`c${wi}.fetched`);
-          startFetch(wi + 1);
-          const camName = safeName(w.camera.key);
-          const gaps = w.gaps.map((g) => ({ from: g.from.toISOString(), to: g.to.toISOString(), reason: g.reason }));
-          // Chromium for the report starts with the last camera: its launch overlaps the footage, not the first fetch.
-          if (wi === windows.length - 1) deps.pdf.warm?.();
-          const cutFrom: ManifestVideo['cutFrom'] = [];
-          for (const [j, s] of w.segments.entries()) {
-            const name = unique(`originals/cameras/${camName}/${compactUtc(s.start)}_${s.id}.ts`);
-            if (w.includeOriginals !== false) await addOriginal(name, s, segs[j]!);
-            cutFrom.push({
-              path: w.includeOriginals !== false ? name : `(withheld) ${name}`,
-              segmentId: s.id,
-              start: s.start.toISOString(),
-              end: s.end.toISOString(),
-              edgeSha256: s.sha256,
-              clockOffsetMs: s.clockOffsetMs,
-              receivedAt: s.receivedAt.toISOString(),
-              storedAt: s.storedAt?.toISOString() ?? null,
-            });
-            bytesDone += s.byteSize;
-            await report('footage', w.camera.key);
-          }
-          if (w.replacementVideo) {
-            const r = w.replacementVideo;
-            const name = unique(`video/${camName}_${compactUtc(r.start)}_masked.mp4`);
-            const size = (await stat(r.file)).size;
-            await addLocalFile(name, r.file, size, 'video-mp4', r.note);
-            videos.push({ path: name, camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: r.start.toISOString(), startSiteLocal: localParts(r.start.getTime(), tz).iso, durationS: r.durationS, videoCodec: r.videoCodec, audio: 'none', method: 're-encoded', videoPackets: 0, cutFrom, gaps });
-          } else if (w.segments.length > 0) {
-            mark(`c${wi}.originals`);
-            const { out, cut, plan, local, audio, videoCodec } = (await cuts[wi]!)!;
-            mark(`c${wi}.cut`);
-            const name = unique(`video/${camName}_${compactUtc(new Date(plan.startMs))}.mp4`);
-            await addLocalFile(name, out, cut.size, 'video-mp4', `${w.camera.name} ${local.text} (${tz})`);
-            videos.push({
-              path: name,
-              camera: w.camera,
-              window: { from: w.from.toISOString(), to: w.to.toISOString() },
-              start: new Date(plan.startMs).toISOString(),
-              startSiteLocal: local.iso,
-              durationS: cut.durationS,
-              videoCodec,
-              audio: audio ?? 'none',
-              method: 'stream-copy',
-              videoPackets: cut.videoPackets,
-              cutFrom,
-              gaps,
-            });
-          } else {
-            videos.push({ path: '', camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: w.from.toISOString(), startSiteLocal: localParts(w.from.getTime(), tz).iso, durationS: 0, videoCodec: 'none', audio: 'none', method: 'stream-copy', videoPackets: 0, cutFrom: [], gaps });
-          }
-          await rm(camDir, { recursive: true, force: true });
-          mark(`c${wi}.zipped`);
-        }
+        /**
+         * The report (HTML, and its PDF rendering in the background) from what it needs: every camera's cut, the calls,
+         * the custody and how many files the pack has (`pending`: files that will be in it but are not yet written).
+         */
+        let reported: { html: string; pdf: Promise<Buffer>; custody: CustodyEvent[]; purpose: PackManifest['purpose'] } | null = null;
+        const startReport = (pending: ManifestFile[]) => {
+          const all = [...files, ...pending];
+          const custody: CustodyEvent[] = [
+            ...input.custody,
+            { at: input.builtAt.toISOString(), action: 'pack.build', actor: input.builtBy.login, detail: `${all.filter((f) => f.role === 'original-segment' || f.role === 'original-recording').length} originals checked against their edge SHA-256 and copied byte for byte; ${videos.filter((v) => v.path).length} MP4(s) cut by stream copy` },
+          ];
+          const purpose = { code: input.purpose, ...PURPOSE_LABELS[input.purpose] };
+          const html = renderPackReport({ input, videos, calls, custody, purpose, keyFingerprint: key.fingerprint, files: all });
+          const pdf = timed('pdf', () => deps.pdf.render(html));
+          pdf.catch(() => undefined); // awaited below; a build that fails first must not leave it unhandled
+          return { html, pdf, custody, purpose };
+        };
 
+        startFetch(0);
+        // The calls first (small, read from S3 while camera 0 is fetched): once the last camera's cut is ready, all
+        // the report needs is known, and it renders while that MP4 goes into the ZIP.
         await report('calls', undefined, true);
         const calls: ManifestCall[] = [];
         for (const c of input.calls) {
@@ -545,17 +506,75 @@ export function packBuilder(deps: PackBuilderDeps) {
         }
         for (const x of input.extraFiles ?? []) await addFile(unique(x.path), await x.open(), x.size, 'extra', undefined, x.description);
 
+        await report('footage', undefined, true);
+        for (const [wi, w] of windows.entries()) {
+          const { camDir, segFiles, segs } = await fetched[wi]!;
+          mark(`c${wi}.fetched`);
+          startFetch(wi + 1);
+          const camName = safeName(w.camera.key);
+          const gaps = w.gaps.map((g) => ({ from: g.from.toISOString(), to: g.to.toISOString(), reason: g.reason }));
+          // Chromium for the report starts with the last camera: its launch overlaps the footage, not the first fetch.
+          if (wi === windows.length - 1) deps.pdf.warm?.();
+          const cutFrom: ManifestVideo['cutFrom'] = [];
+          for (const [j, s] of w.segments.entries()) {
+            const name = unique(`originals/cameras/${camName}/${compactUtc(s.start)}_${s.id}.ts`);
+            if (w.includeOriginals !== false) await addOriginal(name, s, segs[j]!);
+            cutFrom.push({
+              path: w.includeOriginals !== false ? name : `(withheld) ${name}`,
+              segmentId: s.id,
+              start: s.start.toISOString(),
+              end: s.end.toISOString(),
+              edgeSha256: s.sha256,
+              clockOffsetMs: s.clockOffsetMs,
+              receivedAt: s.receivedAt.toISOString(),
+              storedAt: s.storedAt?.toISOString() ?? null,
+            });
+            bytesDone += s.byteSize;
+            await report('footage', w.camera.key);
+          }
+          if (w.replacementVideo) {
+            const r = w.replacementVideo;
+            const name = unique(`video/${camName}_${compactUtc(r.start)}_masked.mp4`);
+            const size = (await stat(r.file)).size;
+            await addLocalFile(name, r.file, size, 'video-mp4', r.note);
+            videos.push({ path: name, camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: r.start.toISOString(), startSiteLocal: localParts(r.start.getTime(), tz).iso, durationS: r.durationS, videoCodec: r.videoCodec, audio: 'none', method: 're-encoded', videoPackets: 0, cutFrom, gaps });
+          } else if (w.segments.length > 0) {
+            mark(`c${wi}.originals`);
+            const { out, cut, plan, local, audio, videoCodec } = (await cuts[wi]!)!;
+            mark(`c${wi}.cut`);
+            const name = unique(`video/${camName}_${compactUtc(new Date(plan.startMs))}.mp4`);
+            const v: ManifestVideo = {
+              path: name,
+              camera: w.camera,
+              window: { from: w.from.toISOString(), to: w.to.toISOString() },
+              start: new Date(plan.startMs).toISOString(),
+              startSiteLocal: local.iso,
+              durationS: cut.durationS,
+              videoCodec,
+              audio: audio ?? 'none',
+              method: 'stream-copy',
+              videoPackets: cut.videoPackets,
+              cutFrom,
+              gaps,
+            };
+            videos.push(v);
+            // The last camera's cut is the last thing the report needs: it renders while this MP4 goes into the ZIP.
+            if (wi === windows.length - 1) reported = startReport([{ path: name, size: cut.size, sha256: '', role: 'video-mp4' }]);
+            await addLocalFile(name, out, cut.size, 'video-mp4', `${w.camera.name} ${local.text} (${tz})`);
+          } else {
+            videos.push({ path: '', camera: w.camera, window: { from: w.from.toISOString(), to: w.to.toISOString() }, start: w.from.toISOString(), startSiteLocal: localParts(w.from.getTime(), tz).iso, durationS: 0, videoCodec: 'none', audio: 'none', method: 'stream-copy', videoPackets: 0, cutFrom: [], gaps });
+          }
+          await rm(camDir, { recursive: true, force: true });
+          mark(`c${wi}.zipped`);
+        }
+
+        reported ??= startReport([]);
         await report('report', undefined, true);
-        const custody: CustodyEvent[] = [
-          ...input.custody,
-          { at: input.builtAt.toISOString(), action: 'pack.build', actor: input.builtBy.login, detail: `${files.filter((f) => f.role === 'original-segment' || f.role === 'original-recording').length} originals checked against their edge SHA-256 and copied byte for byte; ${videos.filter((v) => v.path).length} MP4(s) cut by stream copy` },
-        ];
-        const purpose = { code: input.purpose, ...PURPOSE_LABELS[input.purpose] };
-        const reportHtml = renderPackReport({ input, videos, calls, custody, purpose, keyFingerprint: key.fingerprint, files });
-        const htmlBuf = Buffer.from(reportHtml, 'utf8');
+        const { custody, purpose } = reported;
+        const htmlBuf = Buffer.from(reported.html, 'utf8');
         await addFile(PACK_FILES.reportHtml, htmlBuf, htmlBuf.length, 'report-html', undefined, '報告書 (HTML) / report');
         mark('report');
-        const pdf = await timed('pdf', () => deps.pdf.render(reportHtml));
+        const pdf = await reported.pdf;
         mark('pdf');
         await addFile(PACK_FILES.reportPdf, pdf, pdf.length, 'report-pdf', undefined, '報告書 (PDF) / report');
 
