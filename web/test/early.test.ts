@@ -7,15 +7,23 @@ import { cameraPlaylistPath, dropEarly, EARLY_GLOBAL, earlyPaths, earlyPlaylistP
 const CASE = '0b7e4c1a-5d2f-4e8a-9c3b-1f2e3d4c5b6a';
 
 /** Runs app.html's inline start-up script as a browser would at that address; returns the paths it fetched. */
-function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {}): { fetched: { path: string; init: RequestInit }[]; store: unknown } {
+function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {}, caseModules = ''): { fetched: { path: string; init: RequestInit }[]; store: unknown; links: { rel: string; as?: string; href: string }[] } {
   const html = readFileSync(new URL('../src/app.html', import.meta.url), 'utf8');
   const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
   assert.equal(scripts.length, 1, 'app.html has one inline script (the server hashes it for its CSP)');
+  assert.ok(html.includes('<meta name="mamoru-case-modules" content="" />'), 'the build names the case route’s files there (vite.config.ts)');
   const fetched: { path: string; init: RequestInit }[] = [];
+  const links: { rel: string; as?: string; href: string }[] = [];
   const window: Record<string, unknown> = {};
   vm.runInNewContext(scripts[0]!, {
     window,
     location: { pathname },
+    // The built page's meta (the source's is empty) and the links the script adds.
+    document: {
+      querySelector: (sel: string) => (sel === 'meta[name="mamoru-case-modules"]' ? { content: caseModules } : null),
+      createElement: () => ({}) as { rel: string; href: string },
+      head: { appendChild: (l: { rel: string; as?: string; href: string }) => void links.push({ ...l }) },
+    },
     Map,
     URLSearchParams,
     fetch: (path: string, init: RequestInit) => {
@@ -23,7 +31,7 @@ function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {
       return Promise.resolve(new Response(JSON.stringify(answers[path] ?? {})));
     },
   });
-  return { fetched, store: window[EARLY_GLOBAL] };
+  return { fetched, store: window[EARLY_GLOBAL], links };
 }
 
 describe('answers started before the app runs', () => {
@@ -49,6 +57,17 @@ describe('answers started before the app runs', () => {
       assert.ok(store instanceof Map);
       assert.deepEqual([...(store as Map<string, unknown>).keys()], earlyPaths(path), `${path}: kept by path`);
     }
+  });
+
+  test('on a case page, its route’s code is preloaded (the files the build named), on no other page', () => {
+    const named = '/_app/immutable/nodes/11.abc.js /_app/immutable/chunks/x.js /_app/immutable/assets/11.css';
+    assert.deepEqual(runAppHtmlScript(`/incidents/${CASE}`, {}, named).links, [
+      { rel: 'modulepreload', href: '/_app/immutable/nodes/11.abc.js' },
+      { rel: 'modulepreload', href: '/_app/immutable/chunks/x.js' },
+      { rel: 'preload', as: 'style', href: '/_app/immutable/assets/11.css' },
+    ]);
+    for (const path of ['/', '/incidents/new', `/incidents/${CASE}/packs`]) assert.deepEqual(runAppHtmlScript(path, {}, named).links, [], path);
+    assert.deepEqual(runAppHtmlScript(`/incidents/${CASE}`, {}, '').links, [], 'an unbuilt page names nothing');
   });
 
   test('on a case page, once the timeline is in, each camera’s playlist by the page’s own rule', async () => {
