@@ -83,6 +83,12 @@ const workerSchema = z.object({
   ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
   /** Scratch space for derivations (defaults to the OS temp directory). */
   WORK_DIR: z.string().optional(),
+  /**
+   * Evidence packs: copy the original segments into the ZIP inside S3 (UploadPartCopy) instead of uploading them from
+   * the worker's scratch copies. Worth it where the worker's link to S3 is the bottleneck; on S3 that shares the
+   * worker's host it is slower (docs/benchmarks.md, "Evidence pack").
+   */
+  PACK_COPY_ORIGINALS_IN_S3: bool('false'),
   /** Chromium for the packs' PDF reports (print-to-PDF). */
   CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
 });

@@ -29,7 +29,7 @@ const storage = storageReport(await store.capabilities());
 if (storage.warning) log({ level: 'warn', msg: storage.warning, bucket: store.bucket });
 
 const pdf = chromiumPdfRenderer({ executablePath: cfg.CHROMIUM_PATH });
-const services = buildWorkerServices({ db, store, audio, clock: systemClock, jobs, workDir: cfg.WORK_DIR, orphanGraceSeconds: cfg.ORPHAN_GRACE_SECONDS, log,
+const services = buildWorkerServices({ db, store, audio, clock: systemClock, jobs, workDir: cfg.WORK_DIR, packCopyOriginalsInS3: cfg.PACK_COPY_ORIGINALS_IN_S3, orphanGraceSeconds: cfg.ORPHAN_GRACE_SECONDS, log,
   signingKey: fileSigningKey(cfg.PACK_SIGNING_KEY_FILE),
   video: ffmpegVideoTools({ ffmpegPath: cfg.FFMPEG_PATH, ffprobePath: cfg.FFPROBE_PATH }),
   pdf,

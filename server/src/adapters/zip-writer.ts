@@ -51,7 +51,7 @@ export type ZipWriter = {
    * UploadFileChunk): the writer computes the CRC-32 from what `seen` gets, passes each range to `onChunk`, and
    * refuses a count other than `size` once the output has taken the chunk.
    */
-  addSelfRead(name: string, size: number, chunk: (seen: (bytes: Buffer) => void) => object, onChunk?: (bytes: Buffer) => void): Promise<{ dataOffset: number }>;
+  addSelfRead(name: string, size: number, chunk: (seen: (bytes: Buffer) => void) => object, onChunk?: (bytes: Buffer) => void): Promise<{ dataOffset: number; crc: number }>;
   /** Writes the central directory and ends the output stream. Answers the archive's total size. */
   finish(): Promise<number>;
   /** Bytes written so far. */
@@ -190,7 +190,7 @@ export function createZipWriter(out: Writable, o: { modified: Date; /** Tests: Z
       await new Promise<void>((resolve, reject) => out.write(c, (err) => (err ? reject(err) : resolve())));
       if (n !== size) throw new ZipSizeMismatchError(`${name}: source gave ${n} of the ${size} bytes expected`);
       await trailer(e, crc, size);
-      return { dataOffset };
+      return { dataOffset, crc: crc >>> 0 };
     },
     async finish() {
       const cdStart = offset;

@@ -42,6 +42,8 @@ export type WorkerDeps = {
   clock: Clock;
   jobs: JobQueue;
   workDir?: string | undefined;
+  /** PACK_COPY_ORIGINALS_IN_S3 (see PackBuilderDeps.copyOriginalsInS3). */
+  packCopyOriginalsInS3?: boolean | undefined;
   orphanGraceSeconds?: number;
   /** Rows per retention transaction (default 200). */
   retentionBatchSize?: number;
@@ -70,6 +72,7 @@ export function buildWorkerServices(d: WorkerDeps) {
     pdf,
     signingKey: d.signingKey ?? fileSigningKey(process.env.PACK_SIGNING_KEY_FILE ?? './data/pack-signing-key.pem'),
     workDir: d.workDir,
+    copyOriginalsInS3: d.packCopyOriginalsInS3,
     log: d.log,
   });
   // Object Lock in the storage mirrors holds and retention (issue 15); a no-op where the backend has none.

@@ -172,6 +172,12 @@ export type PackBuilderDeps = {
   pdf: PdfRenderer;
   signingKey: SigningKeyStore;
   workDir?: string | undefined;
+  /**
+   * Copy the originals into the ZIP inside S3 (UploadPartCopy) instead of uploading them from the scratch copies.
+   * Saves the worker's link to S3 half the ZIP's bytes; on the reference store (radosgw on the worker's own host) it
+   * costs S3 more CPU and time than the upload (docs/benchmarks.md), so it is off unless asked for.
+   */
+  copyOriginalsInS3?: boolean | undefined;
   /** One line per built pack: size, wall time and where the time went. */
   log?: ((line: Record<string, unknown>) => void) | undefined;
 };
@@ -333,11 +339,26 @@ export function packBuilder(deps: PackBuilderDeps) {
       /** Open scratch copies that the upload may still read (closed when it is done with them, or at the end). */
       const handles = new Set<FileHandle>();
       /**
-       * An original segment into the ZIP: its bytes are the S3 object's own (the version whose hash was just checked),
-       * copied inside S3 by the upload where it can, else read from the scratch copy. Its SHA-256 and CRC-32 were
-       * computed as it was fetched: it is not read again here.
+       * An original segment into the ZIP: its bytes are the S3 object's own (the version whose hash was just checked):
+       * read from its scratch copy into the upload, or (copyOriginalsInS3) copied inside S3 by the upload where it
+       * can. Its SHA-256 and CRC-32 were computed as it was fetched.
        */
       async function addOriginal(name: string, s: PackSegmentSource, f: FetchedSegment): Promise<void> {
+        if (!deps.copyOriginalsInS3) {
+          // From the scratch copy straight into the upload's parts; the entry's CRC-32 is computed from those very
+          // bytes and must be the one computed as they came from S3 (the scratch copy did not change on disk).
+          const fh = await open(f.file, 'r');
+          try {
+            const chunk = (seen: (b: Buffer) => void): UploadFileChunk => ({ fromFile: { local: fh, start: 0, length: s.byteSize, seen } });
+            const { dataOffset, crc } = await timed('zip', () => zip.addSelfRead(name, s.byteSize, chunk));
+            if (crc !== f.crc) throw new PackSourceError(`segment ${s.id}: its scratch copy changed on disk after it was checked`);
+            offsets.set(name, dataOffset);
+            files.push({ path: name, size: s.byteSize, sha256: s.sha256, role: 'original-segment' });
+          } finally {
+            await fh.close().catch(() => undefined);
+          }
+          return;
+        }
         const fh = await open(f.file, 'r');
         handles.add(fh);
         const release = () => {

@@ -84,6 +84,8 @@ export type CentreOptions = {
   incidents?: Partial<IncidentSettings>;
   /** The legacy ADMIN_TOKEN (a random one by default, as the footage and call tests use it); null = sessions only. */
   adminToken?: string | null;
+  /** The worker's PACK_COPY_ORIGINALS_IN_S3. */
+  packCopyOriginalsInS3?: boolean;
 };
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -121,7 +123,7 @@ export async function startCentre(opts: CentreOptions = {}): Promise<TestCentre>
   };
   const workers: JobWorker[] = [];
   let workerSvc: ReturnType<typeof buildWorkerServices> | undefined;
-  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs, signingKey, disclosure: { masker: ffmpegMediaMasker(), faces: detectFaceDetector() } }));
+  const workerServices = () => (workerSvc ??= buildWorkerServices({ db, store, audio: ffmpegAudioTools(), clock, jobs, signingKey, packCopyOriginalsInS3: opts.packCopyOriginalsInS3, disclosure: { masker: ffmpegMediaMasker(), faces: detectFaceDetector() } }));
   const services = buildServices(deps);
   const app = createApp(deps);
   let server: ServerType | undefined;
