@@ -74,10 +74,13 @@ async function measureSplit(root: number, seconds: number) {
   const self = cpuBetween(r.a, r.b, (pid) => pid === root);
   // The launchers (one sh per recorder, asleep in `wait`) apart from their ffmpeg, so that their cost shows.
   const launcher = new Set([...r.b.ns.keys()].filter((pid) => cmdline(pid).some((a) => a.endsWith('ffmpeg-launcher.sh'))));
-  const children = cpuBetween(r.a, r.b, (pid) => pid !== root && !launcher.has(pid));
+  // The recorders' ffmpegs apart from any other child (tsx's esbuild service, an ffprobe alive at the snapshot).
+  const isFfmpeg = (pid: number) => /(^|\/)ffmpeg$/.test(cmdline(pid)[0] ?? '');
+  const children = cpuBetween(r.a, r.b, (pid) => pid !== root && !launcher.has(pid) && isFfmpeg(pid));
+  const others = cpuBetween(r.a, r.b, (pid) => pid !== root && !launcher.has(pid) && !isFfmpeg(pid));
   const launchers = cpuBetween(r.a, r.b, (pid) => launcher.has(pid));
   const { a: _a, b: _b, ...result } = r;
-  return { ...result, split: { nodeProcess: pct(self.seconds - self.reapedSeconds), ffmpegRecorders: pct(children.seconds), launchers: pct(launchers.seconds), launcherCpuSeconds: Number(launchers.seconds.toFixed(4)), reapedChildren: pct(self.reapedSeconds) } };
+  return { ...result, split: { nodeProcess: pct(self.seconds - self.reapedSeconds), ffmpegRecorders: pct(children.seconds), ffmpegCpuSeconds: children.seconds, otherChildren: pct(others.seconds), launchers: pct(launchers.seconds), launcherCpuSeconds: Number(launchers.seconds.toFixed(4)), reapedChildren: pct(self.reapedSeconds) } };
 }
 const mb = (kb: number) => Number((kb / 1024).toFixed(1));
 /**
@@ -275,6 +278,9 @@ console.log(
               cpuRatioAgentOverPlainPlusFloor: Number((agentResult.cpuSeconds / (besideAgentResult.plain.cpuSeconds + besideAgentResult.floor!.cpuSeconds)).toFixed(3)),
               plainBesideRecordingOnly: besideRecordingResult.plain.cpuPercentOfOneCore,
               cpuRatioRecordingOnlyOverPlain: Number((recordingOnlyResult.cpuSeconds / besideRecordingResult.plain.cpuSeconds).toFixed(3)),
+              // The recorders' ffmpeg processes alone against the plain ffmpegs on the same streams in the same window.
+              recorderFfmpegsOverPlainUploading: Number((agentResult.split.ffmpegCpuSeconds / besideAgentResult.plain.cpuSeconds).toFixed(3)),
+              recorderFfmpegsOverPlainRecordingOnly: Number((recordingOnlyResult.split.ffmpegCpuSeconds / besideRecordingResult.plain.cpuSeconds).toFixed(3)),
             }
           : null,
     },
