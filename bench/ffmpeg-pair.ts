@@ -9,8 +9,8 @@
  *
  * Variants: `plain` (bench/cameras.ts's plain ffmpeg), `plain-setsid` (the same, spawned in its own session as the
  * agent spawns its launchers: `detached`), `recorder` (buildSegmenterArgs, the URL on fd 3, progress and stderr read,
- * not detached), `recorder-setsid` (the same, detached), `launcher` (exactly as the agent runs it: segmenterCommand,
- * detached), `launcher-nosetsid` (the launcher, not detached).
+ * not detached), `recorder-setsid` (the same, detached), `launcher` (as the agent runs it as a service: segmenterCommand
+ * in the agent's session), `launcher-setsid` (the launcher in a session of its own, as an agent with a terminal runs it).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -37,8 +37,8 @@ const SPECS: Record<string, Spec> = {
   'plain-setsid': { args: plainArgs, fd3: false, launch: false, detached: true },
   recorder: { args: recArgs, fd3: true, launch: false, detached: false },
   'recorder-setsid': { args: recArgs, fd3: true, launch: false, detached: true },
-  launcher: { args: recArgs, fd3: true, launch: true, detached: true },
-  'launcher-nosetsid': { args: recArgs, fd3: true, launch: true, detached: false },
+  launcher: { args: recArgs, fd3: true, launch: true, detached: false },
+  'launcher-setsid': { args: recArgs, fd3: true, launch: true, detached: true },
 };
 const A = SPECS[values.a!];
 const B = SPECS[values.b!];
