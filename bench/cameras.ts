@@ -16,7 +16,7 @@
  * their rate (bench/hash-send-floor.ts). Plain + floor is the lowest ratio any agent that hashes and uploads could
  * reach on this machine.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -31,6 +31,7 @@ import { createDb } from '../server/src/db/connect.ts';
 import { migrateToLatest } from '../server/src/db/migrate.ts';
 import { createTestDatabase, TEST_ENV, uniqueName } from '../test-support/src/env.ts';
 import { makeBenchClip, startFakeCameraFleet } from '../test-support/src/rtsp-camera.ts';
+import { hasControllingTerminal } from '../edge-agent/src/media/ffmpeg-media-tool.ts';
 import { cpuBetween, measure as measureCpu, memKb, sleep, tree } from './lib/proc-cpu.ts';
 
 const measure = measureCpu;
@@ -53,6 +54,19 @@ const TOGETHER = values.together;
  * started outside the bench, are left where the system put them.
  */
 const PIN = values.pin;
+/**
+ * The bench runs in a session without a controlling terminal, as a service does: re-run under `setsid` when started
+ * from a terminal. Two reasons. (1) The agent then behaves as a service: with a terminal it would start each recorder
+ * in a session of its own (Ctrl-C isolation), which the kernel's autogroup scheduling makes a scheduling group per
+ * ffmpeg (docs/recorder.md). (2) Everything measured (plain ffmpeg, the floor, the agent and its ffmpegs) shares one
+ * session, so one scheduling group: with --together, two groups on one core are not scheduled alike (the one that
+ * sleeps more preempts the other's tasks at every wake-up; the preempted ffmpegs then take their packets in batches
+ * and use less CPU: measured, the agent in its own session gave its ffmpegs twice the plain ones' context switches).
+ */
+if (hasControllingTerminal()) {
+  const r = spawnSync('setsid', ['-w', process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 /** A measured process: on core 0 with --pin (taskset execs the command, so the pid is the command's). */
 const storeSide = (cmd: string, args: string[]): [string, string[]] => (PIN ? ['taskset', ['-c', '0', cmd, ...args]] : [cmd, args]);
@@ -74,10 +88,13 @@ async function measureSplit(root: number, seconds: number) {
   const self = cpuBetween(r.a, r.b, (pid) => pid === root);
   // The launchers (one sh per recorder, asleep in `wait`) apart from their ffmpeg, so that their cost shows.
   const launcher = new Set([...r.b.ns.keys()].filter((pid) => cmdline(pid).some((a) => a.endsWith('ffmpeg-launcher.sh'))));
-  const children = cpuBetween(r.a, r.b, (pid) => pid !== root && !launcher.has(pid));
+  // The recorders' ffmpegs apart from any other child (tsx's esbuild service, an ffprobe alive at the snapshot).
+  const isFfmpeg = (pid: number) => /(^|\/)ffmpeg$/.test(cmdline(pid)[0] ?? '');
+  const children = cpuBetween(r.a, r.b, (pid) => pid !== root && !launcher.has(pid) && isFfmpeg(pid));
+  const others = cpuBetween(r.a, r.b, (pid) => pid !== root && !launcher.has(pid) && !isFfmpeg(pid));
   const launchers = cpuBetween(r.a, r.b, (pid) => launcher.has(pid));
   const { a: _a, b: _b, ...result } = r;
-  return { ...result, split: { nodeProcess: pct(self.seconds - self.reapedSeconds), ffmpegRecorders: pct(children.seconds), launchers: pct(launchers.seconds), launcherCpuSeconds: Number(launchers.seconds.toFixed(4)), reapedChildren: pct(self.reapedSeconds) } };
+  return { ...result, split: { nodeProcess: pct(self.seconds - self.reapedSeconds), ffmpegRecorders: pct(children.seconds), ffmpegCpuSeconds: children.seconds, otherChildren: pct(others.seconds), launchers: pct(launchers.seconds), launcherCpuSeconds: Number(launchers.seconds.toFixed(4)), reapedChildren: pct(self.reapedSeconds) } };
 }
 const mb = (kb: number) => Number((kb / 1024).toFixed(1));
 /**
@@ -275,6 +292,9 @@ console.log(
               cpuRatioAgentOverPlainPlusFloor: Number((agentResult.cpuSeconds / (besideAgentResult.plain.cpuSeconds + besideAgentResult.floor!.cpuSeconds)).toFixed(3)),
               plainBesideRecordingOnly: besideRecordingResult.plain.cpuPercentOfOneCore,
               cpuRatioRecordingOnlyOverPlain: Number((recordingOnlyResult.cpuSeconds / besideRecordingResult.plain.cpuSeconds).toFixed(3)),
+              // The recorders' ffmpeg processes alone against the plain ffmpegs on the same streams in the same window.
+              recorderFfmpegsOverPlainUploading: Number((agentResult.split.ffmpegCpuSeconds / besideAgentResult.plain.cpuSeconds).toFixed(3)),
+              recorderFfmpegsOverPlainRecordingOnly: Number((recordingOnlyResult.split.ffmpegCpuSeconds / besideRecordingResult.plain.cpuSeconds).toFixed(3)),
             }
           : null,
     },

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { buildSegmenterArgs, SEGMENTER_INPUT, segmenterInputList } from '../edge-agent/src/media/media-tool.ts';
-import { segmenterCommand } from '../edge-agent/src/media/ffmpeg-media-tool.ts';
+import { hasControllingTerminal, segmenterCommand } from '../edge-agent/src/media/ffmpeg-media-tool.ts';
 import { cpuBetween, sleep, snapshot } from './lib/proc-cpu.ts';
 import { makeBenchClip, startFakeCameraFleet } from '../test-support/src/rtsp-camera.ts';
 
@@ -77,7 +77,7 @@ for (const [k, v] of variants.entries()) {
     await fs.mkdir(dir, { recursive: true });
     const args = v.args(cam.url, dir, path.join(dir, 'list.csv')).map((x) => (x === 'URL' ? cam.url : x));
     const [cmd, argv] = v.launch ? segmenterCommand({ ffmpegPath: 'ffmpeg', ffmpegArgs: args, setpriv: existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null, agentPid: process.pid }) : ['ffmpeg', args];
-    const p = spawn(cmd, argv, { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: v.launch });
+    const p = spawn(cmd, argv, { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: v.launch && hasControllingTerminal() }); // in a session of its own only as the agent would be (docs/recorder.md)
     // The input list on fd 3, as the agent writes it (variants with the URL in the argv ignore the pipe).
     const fd3 = p.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
     fd3.on('error', () => undefined);

@@ -43,6 +43,12 @@ function ppid(pid: number): number {
   return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
+function sessionAndGroup(pid: number): { session: number; group: number } {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return { session: Number(f[3]), group: Number(f[2]) };
+}
+
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let fakeFfmpeg: string;
 
@@ -175,7 +181,7 @@ describe('ffmpeg launcher', () => {
     assert.ok(refused.stderrTail.length > 0, "ffmpeg's stderr still reaches the agent");
   });
 
-  test('a killed launcher stops ffmpeg with one SIGTERM; kill() ends both at once', async () => {
+  test('a killed launcher stops ffmpeg with one SIGTERM', async () => {
     const out = join(dir.path, 'launcher-killed');
     await mkdir(out);
     const p = createFfmpegMediaTool({ ffmpegPath: fakeFfmpeg }).startSegmenter(opts(out), {});
@@ -187,19 +193,35 @@ describe('ffmpeg launcher', () => {
     await waitFor('ffmpeg to exit', () => ended(p.pid!), 10_000);
     assert.deepEqual((await signalsLog(out)).slice(1), ['SIGTERM'], "ffmpeg's own pdeathsig, from a single-threaded parent: once");
 
-    const out2 = join(dir.path, 'hard-kill');
-    await mkdir(out2);
-    const q = createFfmpegMediaTool({ ffmpegPath: fakeFfmpeg }).startSegmenter(opts(out2), {});
-    await waitFor('ffmpeg to start', () => q.pid !== undefined, 10_000);
-    const pid = q.pid!;
-    const launcher = ppid(pid);
-    q.kill();
-    const hard = await q.exited;
-    assert.equal(hard.signal, 'SIGKILL');
-    await waitFor('ffmpeg to be gone', () => ended(pid), 5_000);
-    assert.ok(ended(launcher));
-    assert.deepEqual((await signalsLog(out2)).filter((l) => !l.startsWith('start')), [], 'no graceful stop: killed at once');
   });
+
+  // Without a controlling terminal (a service; this test runner has none) the launcher and ffmpeg stay in the agent's
+  // session and process group: one scheduling group for all recorders under the kernel's autogroups. With one
+  // (ownSession), the launcher leads its own session and group, so that the terminal's signals reach only the agent.
+  for (const ownSession of [false, true]) {
+    test(`kill() ends launcher and ffmpeg at once (${ownSession ? 'own session: an agent with a terminal' : "the agent's session: a service"})`, async () => {
+      const out2 = join(dir.path, `hard-kill-${ownSession}`);
+      await mkdir(out2);
+      const q = createFfmpegMediaTool({ ffmpegPath: fakeFfmpeg, ...(ownSession ? { ownSession } : {}) }).startSegmenter(opts(out2), {});
+      await waitFor('ffmpeg to start', () => q.pid !== undefined, 10_000);
+      const pid = q.pid!;
+      const launcher = ppid(pid);
+      const me = sessionAndGroup(process.pid);
+      if (ownSession) {
+        assert.deepEqual(sessionAndGroup(launcher), { session: launcher, group: launcher }, 'the launcher leads its own session and group');
+        assert.deepEqual(sessionAndGroup(pid), { session: launcher, group: launcher });
+      } else {
+        assert.deepEqual(sessionAndGroup(launcher), me, "the launcher is in the agent's session and group");
+        assert.deepEqual(sessionAndGroup(pid), me);
+      }
+      q.kill();
+      const hard = await q.exited;
+      assert.equal(hard.signal, 'SIGKILL');
+      await waitFor('ffmpeg to be gone', () => ended(pid), 5_000);
+      assert.ok(ended(launcher));
+      assert.deepEqual((await signalsLog(out2)).filter((l) => !l.startsWith('start')), [], 'no graceful stop: killed at once');
+    });
+  }
 });
 
 describe('real ffmpeg under a SIGKILLed agent, without a per-packet flush', () => {

@@ -10,7 +10,7 @@
  * - ffprobe goes through fluent-ffmpeg (archived upstream, so it stays behind this file).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ffmpeg from 'fluent-ffmpeg';
 import {
@@ -42,7 +42,25 @@ export type FfmpegMediaToolOptions = {
    * spool with nobody hashing (measured: it ignores the closed pipes). Default: true when /usr/bin/setpriv exists.
    */
   parentDeathSignal?: boolean;
+  /**
+   * Start each launcher in its own session (and process group), so that a terminal's Ctrl-C or hang-up reaches only
+   * the agent. Default: only when the agent has a controlling terminal (an interactive `agent run`). Without one (a
+   * service) no terminal signal can come, and a session per recorder costs CPU: the kernel's autogroup scheduling
+   * (on by default) makes each session its own scheduling group, and each ffmpeg then wakes for every packet instead
+   * of taking them in batches (docs/recorder.md, "How ffmpeg is run and stopped").
+   */
+  ownSession?: boolean;
 };
+
+/** Whether this process has a controlling terminal (opening /dev/tty fails with ENXIO when it has none). */
+export function hasControllingTerminal(): boolean {
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The launcher between the agent and each recorder's ffmpeg (see the script's header). */
 export const FFMPEG_LAUNCHER = fileURLToPath(new URL('./ffmpeg-launcher.sh', import.meta.url));
@@ -64,6 +82,7 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
   const now = o.now ?? Date.now;
   const tailMax = o.stderrTailLines ?? 40;
   const setpriv = (o.parentDeathSignal ?? true) && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
+  const ownSession = o.ownSession ?? hasControllingTerminal();
   return {
     startSegmenter(opts: SegmenterOptions, ev: SegmenterEvents): SegmenterProcess {
       const ffmpegArgs = buildSegmenterArgs(opts);
@@ -72,9 +91,10 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
       // Only what ffmpeg needs from the environment (TZ=UTC for its strftime file names), nothing of the agent's.
       const env: NodeJS.ProcessEnv = { TZ: 'UTC', PATH: process.env.PATH ?? '/usr/bin:/bin' };
       if (process.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = process.env.LD_LIBRARY_PATH;
-      // detached: the launcher leads its own process group (launcher + ffmpeg), so that a hard kill reaches both, and
-      // its own session, so that a terminal's Ctrl-C or hang-up reaches only the agent (ffmpeg must see one signal).
-      const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+      // With a controlling terminal, detached: the launcher leads its own session and process group, so that the
+      // terminal's Ctrl-C or hang-up reaches only the agent (ffmpeg must see one signal). Without one, no terminal
+      // signal can come, and the recorders stay in the agent's session: one scheduling group for all of them (ownSession).
+      const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: ownSession });
       let ffmpegPid: number | undefined;
       // The camera URL goes through a pipe (never the argv every local user can read); ffmpeg reads it at start.
       const input = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: (e: Error) => void): void };
@@ -178,14 +198,28 @@ export function createFfmpegMediaTool(o: FfmpegMediaToolOptions = {}): MediaTool
         });
       });
       const alive = () => child.exitCode === null && child.signalCode === null;
-      /** SIGKILL for the launcher and ffmpeg together (their process group). */
+      /**
+       * SIGKILL for the launcher and ffmpeg together: their process group when the launcher leads one, else ffmpeg
+       * first (so that it does not take the launcher's death as its graceful pdeathsig), then the launcher.
+       */
       const killGroup = () => {
         if (!alive() || child.pid === undefined) return;
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
+        if (ownSession) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+            return;
+          } catch {
+            // no such group (any more): kill each below
+          }
         }
+        if (ffmpegPid !== undefined && parentOf(ffmpegPid) === child.pid) {
+          try {
+            process.kill(ffmpegPid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        child.kill('SIGKILL');
       };
       return {
         get pid() {
@@ -242,6 +276,16 @@ function toProbeStream(s: ffmpeg.FfprobeStream): ProbeStream {
     sampleRate: num(s.sample_rate) || null,
     channels: num(s.channels) || null,
   };
+}
+
+/** A process's parent pid, or null when it is gone (so that a pid reused after ffmpeg was reaped is never killed). */
+function parentOf(pid: number): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
 }
 
 function num(v: unknown): number | null {
