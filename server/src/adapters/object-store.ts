@@ -459,6 +459,14 @@ export function createS3Store(s: S3Settings): ObjectStore {
         settle.reject(e);
       };
 
+      /** Sends the part being filled once it is full. */
+      const sendIfFull = async () => {
+        if (filled !== partSize) return;
+        await room();
+        send(current!, filled);
+        current = null;
+        filled = 0;
+      };
       /** Appends bytes to the part being filled; full parts go out as they fill. */
       const writeBytes = async (chunk: Buffer) => {
         let at = 0;
@@ -467,12 +475,7 @@ export function createS3Store(s: S3Settings): ObjectStore {
           const n = chunk.copy(current, filled, at);
           filled += n;
           at += n;
-          if (filled === partSize) {
-            await room();
-            send(current, filled);
-            current = null;
-            filled = 0;
-          }
+          await sendIfFull();
         }
       };
       /** Appends bytes [from, to) of `local`, read straight into the part being filled; full parts go out as they fill. */
@@ -484,12 +487,7 @@ export function createS3Store(s: S3Settings): ObjectStore {
           seen?.(current.subarray(filled, filled + n));
           filled += n;
           at += n;
-          if (filled === partSize) {
-            await room();
-            send(current, filled);
-            current = null;
-            filled = 0;
-          }
+          await sendIfFull();
         }
       };
       /** MD5 of bytes [from, to) of `local`, through one reused read buffer. */
