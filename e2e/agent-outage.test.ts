@@ -3,7 +3,8 @@
  * process, a simulated camera and a real centre, and the agent's default retry settings (backoff up to 5 minutes,
  * heartbeat every 30 s):
  * - while the link is down the uploader backs off; once it is back, the heartbeat's link probe gets through and wakes
- *   the uploader: uploads resume within 5 s of the link's return (not after the rest of a backoff of up to minutes);
+ *   the uploader (unless its own retry, drawn short by the jitter, got through first): uploads resume within 5 s of the
+ *   link's return (not after the rest of a backoff of up to minutes);
  * - a case window over footage that had already arrived before the cut and footage held during the outage is
  *   answered `done`, saying what arrived (not "failed" because the files are no longer at the store);
  * - while the backlog of the outage drains under a bandwidth cap (3x the camera's bitrate, oldest first), footage
@@ -153,5 +154,10 @@ test('the link drops for a minute and comes back: uploads resume within 5 s, a c
     assert.ok(hole >= 0 && hole <= 500, `footage contiguous through the outage (hole of ${hole} ms at ${new Date(rows[i]!.start).toISOString()})`);
   }
   assert.deepEqual(await centreGaps(centre, site.siteId, 'cam1'), [], 'no gap: the camera recorded throughout');
-  assert.ok(agentLog.includes('centre answered again: uploads resume now'), 'the uploader was woken by the centre\'s answer');
+  // Either the heartbeat's answer woke the backing-off uploader, or (full jitter can draw a short delay) the uploader's
+  // own retry got through first and there was nothing to wake. Uploader.wake itself: edge-agent/test/call-upload.test.ts.
+  const woken = agentLog.indexOf('centre answered again: uploads resume now');
+  const ownRetry = agentLog.indexOf('centre reachable again');
+  t.diagnostic(woken >= 0 ? 'the heartbeat\'s answer woke the uploader' : 'the uploader\'s own retry came first');
+  assert.ok(woken >= 0 || ownRetry >= 0, 'the agent logged how uploads resumed');
 });

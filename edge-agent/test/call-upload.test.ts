@@ -35,7 +35,7 @@ describe('call items through outbox and uploader into a real centre', () => {
 
   let n = 0;
   /** An enrolled agent's outbox and uploader (no recorders), talking to the centre through a fault-injecting proxy. */
-  async function harness(decide?: (path: string) => ProxyDecision) {
+  async function harness(decide?: (path: string) => ProxyDecision, opts: { backoff?: { baseMs: number; capMs: number }; random?: () => number } = {}) {
     const base = join(root.path, `h${n++}`);
     const spoolDir = join(base, 'spool');
     const pbxDir = join(spoolDir, 'pbx');
@@ -47,7 +47,7 @@ describe('call items through outbox and uploader into a real centre', () => {
     const client = createCentreClient({ baseUrl: proxy.url, credential: cred.credential });
     const config = testConfig({ server: { url: proxy.url }, stateDir: join(base, 'state'), spoolDir, cameras: [{ key: 'cam1', name: 'レジ1', rtspUrl: 'rtsp://192.0.2.1/s' }] });
     const events: UploadEvent[] = [];
-    const uploader = new Uploader({ outbox, client, cameras: new CameraRegistrar(client, config.cameras, silentLogger), bucket: new TokenBucket(0), backoff: { baseMs: 20, capMs: 100 }, maxRetryAfterMs: 1000, log: silentLogger, onEvent: (e) => events.push(e) });
+    const uploader = new Uploader({ outbox, client, cameras: new CameraRegistrar(client, config.cameras, silentLogger), bucket: new TokenBucket(0), backoff: opts.backoff ?? { baseMs: 20, capMs: 100 }, maxRetryAfterMs: 1000, log: silentLogger, onEvent: (e) => events.push(e), ...(opts.random && { random: opts.random }) });
     return {
       site,
       spoolDir,
@@ -132,6 +132,49 @@ describe('call items through outbox and uploader into a real centre', () => {
       assert.equal(h.events.filter((e) => e.type === 'retry').length, 2);
       const stored = await centre.db.selectFrom('recording').innerJoin('call', 'call.id', 'recording.callId').select(['recording.objectKey']).where('call.siteId', '=', h.site.siteId).execute();
       assert.equal(stored.filter((r) => r.objectKey).length, 3);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('a sign that the centre is back (wake) ends a retry delay of a minute at once; a Retry-After still stands', async () => {
+    // Every retry waits the whole ceiling (random = 1): a minute. The first two attempts are refused.
+    let refusals = 2;
+    let retryAfter = false;
+    const h = await harness(
+      (path) => {
+        if (!path.includes('/calls/')) return { action: 'forward' };
+        if (refusals > 0) return refusals--, retryAfter ? { action: 'answer', status: 503, headers: { 'retry-after': '1' } } : { action: 'answer', status: 503 };
+        return { action: 'forward' };
+      },
+      { backoff: { baseMs: 60_000, capMs: 60_000 }, random: () => 1 },
+    );
+    try {
+      h.uploader.wake('nothing to end');
+      assert.equal(h.uploader.failing, false, 'a wake without a failure streak changes nothing');
+      await h.outbox.callSealed(await sealedFixture(h.pbxDir));
+      h.uploader.start();
+      await waitFor('the first refusal', () => (h.events.some((e) => e.type === 'retry') && !h.uploader.inFlight) || undefined, 10_000, 20);
+      const retry = h.events.find((e) => e.type === 'retry')!;
+      assert.ok(retry.type === 'retry' && retry.delayMs >= 60_000, 'the uploader is set to wait a minute');
+      assert.equal(h.uploader.failing, true);
+      // The next refusal carries a Retry-After of 1 s: a wake during it must not cut it short.
+      retryAfter = true;
+      const wokeAt = performance.now();
+      h.uploader.wake('a heartbeat was answered');
+      assert.equal(h.uploader.failing, false, 'the streak starts over');
+      await waitFor('the second refusal (Retry-After: 1)', () => h.events.filter((e) => e.type === 'retry').length >= 2 || undefined, 5_000, 10);
+      assert.ok(performance.now() - wokeAt < 5_000, 'the woken uploader tried again at once');
+      const second = h.events.filter((e) => e.type === 'retry')[1]!;
+      assert.equal(second.type === 'retry' && second.delayMs, 1000, 'the centre asked for 1 s');
+      const afterRetryAfter = performance.now();
+      h.uploader.wake('a heartbeat was answered');
+      assert.equal(h.uploader.failing, true, 'a Retry-After is the centre\'s own word: a wake does not end it');
+      await waitFor('drain', () => (h.outbox.stats().count === 0 && h.uploader.inFlight === null) || undefined, 10_000, 20);
+      const waited = performance.now() - afterRetryAfter;
+      assert.ok(waited >= 900, `the Retry-After was kept (${Math.round(waited)} ms)`);
+      assert.ok(waited < 8_000, `and the call went as soon as it ended, not after the minute (${Math.round(waited)} ms)`);
+      assert.equal(h.events.filter((e) => e.type === 'retry').length, 2);
     } finally {
       await h.stop();
     }
