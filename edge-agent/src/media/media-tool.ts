@@ -102,6 +102,14 @@ export function segmenterInputList(o: Pick<SegmenterOptions, 'inputUrl' | 'trans
 }
 
 /**
+ * Seconds between ffmpeg's progress reports. They feed the wall-clock anchor (a minimum over 120 s, which each next
+ * file's opening also feeds) and the stall watchdog (20 s or more). Each report wakes the agent's event loop: at 16
+ * cameras, once a second cost about 0.2 % of a core in reading and parsing, a third of the node process's work when
+ * only recording (docs/benchmarks.md, "Agent CPU"). ffmpeg prints its first report as soon as the output starts.
+ */
+export const PROGRESS_PERIOD_S = 5;
+
+/**
  * The recorder's ffmpeg command line (after `ffmpeg`). See docs/recorder.md for why each option is there.
  * Stream copy for video; first video and first audio stream only (ONVIF metadata tracks are ignored).
  */
@@ -114,7 +122,7 @@ export function buildSegmenterArgs(o: SegmenterOptions): string[] {
   };
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
-    '-progress', 'pipe:1', '-stats_period', '1',
+    '-progress', 'pipe:1', '-stats_period', String(PROGRESS_PERIOD_S),
     // The camera URL (with its password) is not in the argv, which every local user can read (`ps`,
     // /proc/<pid>/cmdline): it comes in a one-entry ffconcat list on file descriptor 3 (segmenterInputList), with
     // the RTSP options as the entry's options. The whitelist keeps that input to the network protocols.

@@ -153,6 +153,8 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
   const segmentSeconds = o.segmentSeconds ?? 60;
   const timeoutUs = o.rtspTimeoutUs ?? 5_000_000;
   const stallMs = o.stallMs ?? Math.max(20_000, (4 * timeoutUs) / 1000);
+  // Checked a few times per stall period (every 5 s by default): a timer per camera wakes the agent when it fires.
+  const watchdogMs = Math.max(100, Math.min(5000, Math.round(stallMs / 4)));
   const stopFlushMs = o.stopFlushMs ?? 15_000;
   const reanchorMs = o.reanchorMs ?? 100;
   const transport = o.transport ?? 'tcp';
@@ -476,7 +478,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
         // SIGKILL only if it does not exit within the grace period.
         void run.proc.stop(STALL_STOP_GRACE_MS);
       }
-    }, 1000);
+    }, watchdogMs);
     watchdog.unref();
     try {
       while (!stopping) {

@@ -94,6 +94,10 @@ export class LifeMarkWriter {
 
   private async write(clean: boolean) {
     const mark: LifeMark = { v: 1, atMs: (this.d.now ?? Date.now)(), clean, cameras: this.d.cameraHealth() };
-    await writeFileAtomic(lifeMarkPath(this.d.spoolDir), `${JSON.stringify(mark)}\n`);
+    // Not fsynced while running (every 5 s, on the disk ffmpeg writes to): a crash of the process keeps the page
+    // cache; after a power loss the mark may be an older one (or none), which moves only the split between a camera's
+    // camera_offline and agent_down spans earlier (the gaps still cover the whole downtime, from the camera's record).
+    // The clean mark at the end of a shutdown is made durable.
+    await writeFileAtomic(lifeMarkPath(this.d.spoolDir), `${JSON.stringify(mark)}\n`, { durable: clean });
   }
 }

@@ -23,15 +23,21 @@ export async function ensureDir(dir: string, mode = 0o700): Promise<void> {
   await mkdir(dir, { recursive: true, mode });
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+/**
+ * `durable: false` keeps the all-or-nothing replacement (a crash of the process leaves the old file or the new one)
+ * but skips both fsyncs: after a power loss the file may be the previous version. For marks rewritten every few
+ * seconds whose staleness only makes a reported span longer (the life mark), not for records evidence depends on.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number; durable?: boolean } = {}): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString('hex')}`);
   const mode = opts.mode ?? 0o600;
+  const durable = opts.durable ?? true;
   const fh = await open(tmp, 'wx', mode);
   try {
     await fh.chmod(mode); // the umask may have narrowed or widened nothing, but be explicit
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (e) {
     await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
@@ -39,7 +45,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   }
   await fh.close();
   await rename(tmp, path);
-  await fsyncDir(dir);
+  if (durable) await fsyncDir(dir);
 }
 
 /** Removes a file; a missing file is not an error (removal is idempotent for crash recovery). */
