@@ -176,7 +176,9 @@ const floorFile = path.join(tmp, 'floor.bin');
 await fs.writeFile(floorFile, randomBytes(32 * 1024 * 1024));
 const sinkServer = createServer((sock) => sock.resume());
 await new Promise<void>((r) => sinkServer.listen(0, '127.0.0.1', () => r()));
-const startFloor = (seconds: number) => spawn(...storeSide(process.execPath, ['--import', 'tsx', 'bench/hash-send-floor.ts', floorFile, String(Math.round(byteRate)), String(seconds), String((sinkServer.address() as AddressInfo).port)]), { stdio: ['ignore', 'ignore', 'inherit'] });
+/** The floor: read + SHA-256 + send at the cameras' byte rate; `hashOnly`: read + SHA-256 in a burst at each segment cut. */
+const startFloor = (seconds: number, hashOnly = false) =>
+  spawn(...storeSide(process.execPath, ['--import', 'tsx', 'bench/hash-send-floor.ts', floorFile, String(Math.round(byteRate)), String(seconds), ...(hashOnly ? ['none', String(SEG)] : [String((sinkServer.address() as AddressInfo).port)])]), { stdio: ['ignore', 'ignore', 'inherit'] });
 const floorProc = startFloor(SECONDS + 8);
 await sleep(4000);
 const floorResult = strip(await measure([floorProc.pid!], SECONDS));
@@ -185,10 +187,10 @@ if (!TOGETHER) sinkServer.close();
 
 /** --together: plain ffmpeg (and the floor) started beside an agent phase, measured in the agent's window. */
 type Beside = { plain: ChildProcess[]; errors: string[][]; floor: ChildProcess | null };
-async function startBeside(tag: string, withFloor: boolean): Promise<Beside> {
+async function startBeside(tag: string, floor: 'hash-send' | 'hash'): Promise<Beside> {
   const b: Beside = { plain: [], errors: [], floor: null };
   await startPlain(path.join(tmp, tag), b.plain, b.errors);
-  if (withFloor) b.floor = startFloor(WARMUP + SECONDS + 8);
+  b.floor = startFloor(WARMUP + SECONDS + 8, floor === 'hash');
   return b;
 }
 async function measureBeside(b: Beside | null) {
@@ -242,7 +244,7 @@ const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(v
 const agentArgs = (a: string[]) => [...(a[0] === 'run' ? profile : []), '--import', 'tsx', 'edge-agent/src/main.ts', ...a, '--config', configPath];
 await new Promise<void>((resolve, reject) => spawn(process.execPath, agentArgs(['enroll', '--server', config.server.url, '--token', token]), { stdio: 'inherit' }).once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`enroll ${c}`)))));
 const agent = spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'inherit'] });
-const besideAgent = TOGETHER ? await startBeside('plain-beside-agent', true) : null;
+const besideAgent = TOGETHER ? await startBeside('plain-beside-agent', 'hash-send') : null;
 await sleep(WARMUP * 1000);
 const [agentResult, besideAgentResult] = await Promise.all([measureSplit(agent.pid!, SECONDS), measureBeside(besideAgent)]);
 const recorders = tree(agent.pid!).filter((p) => /(^|\/)ffmpeg$/.test(cmdline(p)[0] ?? '')).length;
@@ -258,7 +260,7 @@ await stop(agent);
 const offline = { ...config, server: { url: 'http://127.0.0.1:9' } };
 await fs.writeFile(configPath, JSON.stringify(offline));
 const recordingOnly = spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'ignore'] });
-const besideRecording = TOGETHER ? await startBeside('plain-beside-recording', false) : null;
+const besideRecording = TOGETHER ? await startBeside('plain-beside-recording', 'hash') : null;
 await sleep(WARMUP * 1000);
 const [recordingOnlyResult, besideRecordingResult] = await Promise.all([measureSplit(recordingOnly.pid!, SECONDS), measureBeside(besideRecording)]);
 if (TOGETHER) sinkServer.close();
@@ -292,6 +294,10 @@ console.log(
               cpuRatioAgentOverPlainPlusFloor: Number((agentResult.cpuSeconds / (besideAgentResult.plain.cpuSeconds + besideAgentResult.floor!.cpuSeconds)).toFixed(3)),
               plainBesideRecordingOnly: besideRecordingResult.plain.cpuPercentOfOneCore,
               cpuRatioRecordingOnlyOverPlain: Number((recordingOnlyResult.cpuSeconds / besideRecordingResult.plain.cpuSeconds).toFixed(3)),
+              // Recording only also hashes every closed segment: read + SHA-256 of the same bytes in a burst at each cut.
+              hashFloorBesideRecordingOnly: besideRecordingResult.floor!.cpuPercentOfOneCore,
+              cpuRatioPlainPlusHashFloorOverPlain: Number(((besideRecordingResult.plain.cpuSeconds + besideRecordingResult.floor!.cpuSeconds) / besideRecordingResult.plain.cpuSeconds).toFixed(3)),
+              cpuRatioRecordingOnlyOverPlainPlusHashFloor: Number((recordingOnlyResult.cpuSeconds / (besideRecordingResult.plain.cpuSeconds + besideRecordingResult.floor!.cpuSeconds)).toFixed(3)),
               // The recorders' ffmpeg processes alone against the plain ffmpegs on the same streams in the same window.
               recorderFfmpegsOverPlainUploading: Number((agentResult.split.ffmpegCpuSeconds / besideAgentResult.plain.cpuSeconds).toFixed(3)),
               recorderFfmpegsOverPlainRecordingOnly: Number((recordingOnlyResult.split.ffmpegCpuSeconds / besideRecordingResult.plain.cpuSeconds).toFixed(3)),

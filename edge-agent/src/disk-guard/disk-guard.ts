@@ -52,6 +52,7 @@ export class DiskGuard {
       () => this.check(),
       () => this.d.intervalMs,
       (e) => this.d.log.error('disk guard check failed', { error: e as Error }),
+      { aligned: true },
     );
   }
 

@@ -12,6 +12,12 @@ export class PollLoop {
     private readonly pass: () => Promise<unknown>,
     private readonly intervalMs: () => number,
     private readonly onError: (err: unknown) => void,
+    /**
+     * Wait until the next wall-clock multiple of the interval instead of a whole interval: local loops with the same
+     * interval (the life mark, the recorders' watchdogs) then run in one wake-up of the process. Not for anything
+     * that talks to the centre (every store would come at the same second).
+     */
+    private readonly opts: { aligned?: boolean } = {},
   ) {}
 
   start(): void {
@@ -26,7 +32,8 @@ export class PollLoop {
         }
         if (!this.running) break;
         await new Promise<void>((r) => {
-          const t = setTimeout(r, this.intervalMs());
+          const ms = this.intervalMs();
+          const t = setTimeout(r, this.opts.aligned && ms > 0 ? ms - (Date.now() % ms) : ms);
           this.wake = () => {
             clearTimeout(t);
             r();

@@ -153,7 +153,8 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
   const segmentSeconds = o.segmentSeconds ?? 60;
   const timeoutUs = o.rtspTimeoutUs ?? 5_000_000;
   const stallMs = o.stallMs ?? Math.max(20_000, (4 * timeoutUs) / 1000);
-  // Checked a few times per stall period (every 5 s by default): a timer per camera wakes the agent when it fires.
+  // Checked a few times per stall period (every 5 s by default), at wall-clock multiples of it: a timer per camera
+  // would otherwise wake the agent once per camera.
   const watchdogMs = Math.max(100, Math.min(5000, Math.round(stallMs / 4)));
   const stopFlushMs = o.stopFlushMs ?? 15_000;
   const reanchorMs = o.reanchorMs ?? 100;
@@ -469,7 +470,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
   };
 
   const supervise = async () => {
-    const watchdog = setInterval(() => {
+    const check = () => {
       const run = current;
       if (run && !run.stalled && now() - run.lastAdvanceWall > stallMs) {
         run.stalled = true;
@@ -478,7 +479,15 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
         // SIGKILL only if it does not exit within the grace period.
         void run.proc.stop(STALL_STOP_GRACE_MS);
       }
-    }, watchdogMs);
+    };
+    // At wall-clock multiples of watchdogMs: every camera's check then runs in the same wake-up of the agent.
+    let watchdog: NodeJS.Timeout;
+    const tick = () => {
+      check();
+      watchdog = setTimeout(tick, watchdogMs - (Date.now() % watchdogMs));
+      watchdog.unref();
+    };
+    watchdog = setTimeout(tick, watchdogMs - (Date.now() % watchdogMs));
     watchdog.unref();
     try {
       while (!stopping) {
@@ -505,7 +514,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
         await pause(delay);
       }
     } finally {
-      clearInterval(watchdog);
+      clearTimeout(watchdog);
     }
   };
 

@@ -79,6 +79,7 @@ export class LifeMarkWriter {
       () => this.write(false),
       () => d.intervalMs,
       (e) => d.log.warn('could not write the life mark', { error: e as Error }),
+      { aligned: true },
     );
   }
 
