@@ -47,7 +47,10 @@ export class CameraPlayer {
       return;
     }
     // Load nothing until the playlist says where the case's moment is; then start there (fast first frame).
-    const h = new HlsPlayer({ autoStartLoad: false, maxBufferLength: FIRST_BUFFER_S, maxMaxBufferLength: 16, backBufferLength: 8, startFragPrefetch: true, pLoader: earlyPlaylistLoader() });
+    // Transmux on the main thread: hls.js starts its worker only when the first fragment is in, and that worker
+    // compiles the whole hls.js build before its first transmux. Paired in one run (bench/case-page.ts, 4 cameras),
+    // the first frames came a median 1716 ms after navigation without the worker against 2214 ms with it.
+    const h = new HlsPlayer({ enableWorker: false, autoStartLoad: false, maxBufferLength: FIRST_BUFFER_S, maxMaxBufferLength: 16, backBufferLength: 8, startFragPrefetch: true, pLoader: earlyPlaylistLoader() });
     this.#hls = h;
     h.once(HlsPlayer.Events.FRAG_LOADING, () => asked());
     h.on(HlsPlayer.Events.ERROR, (_e, data) => {
