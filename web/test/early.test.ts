@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import vm from 'node:vm';
-import { cameraPlaylistPath, dropEarly, EARLY_GLOBAL, earlyPaths, earlyPlaylistPaths, earlyStore, takeEarly, takeEarlyText, type EarlyStore, type EarlyWindow } from '../src/lib/early.ts';
+import { cameraPlaylistPath, dropEarly, EARLY_GLOBAL, earlyFragmentPath, earlyMoment, earlyPaths, earlyPlaylistPaths, earlyStore, takeEarly, takeEarlyBytes, takeEarlyText, type EarlyStore, type EarlyWindow } from '../src/lib/early.ts';
 
 const CASE = '0b7e4c1a-5d2f-4e8a-9c3b-1f2e3d4c5b6a';
 
 /** Runs app.html's inline start-up script as a browser would at that address; returns the paths it fetched. */
-function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {}, caseModules = ''): { fetched: { path: string; init: RequestInit }[]; store: unknown; links: { rel: string; as?: string; href: string }[] } {
+function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {}, caseModules = '', search = ''): { fetched: { path: string; init: RequestInit }[]; store: unknown; links: { rel: string; as?: string; href: string }[] } {
   const html = readFileSync(new URL('../src/app.html', import.meta.url), 'utf8');
   const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
   assert.equal(scripts.length, 1, 'app.html has one inline script (the server hashes it for its CSP)');
@@ -17,7 +17,7 @@ function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {
   const window: Record<string, unknown> = {};
   vm.runInNewContext(scripts[0]!, {
     window,
-    location: { pathname },
+    location: { pathname, search },
     // The built page's meta (the source's is empty) and the links the script adds.
     document: {
       querySelector: (sel: string) => (sel === 'meta[name="mamoru-case-modules"]' ? { content: caseModules } : null),
@@ -28,7 +28,8 @@ function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {
     URLSearchParams,
     fetch: (path: string, init: RequestInit) => {
       fetched.push({ path, init });
-      return Promise.resolve(new Response(JSON.stringify(answers[path] ?? {})));
+      const a = answers[path];
+      return Promise.resolve(new Response(typeof a === 'string' ? a : JSON.stringify(a ?? {})));
     },
   });
   return { fetched, store: window[EARLY_GLOBAL], links };
@@ -104,6 +105,84 @@ describe('answers started before the app runs', () => {
     const failed = runAppHtmlScript(`/incidents/${CASE}`, {});
     await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(failed.fetched.map((f) => f.path), earlyPaths(`/incidents/${CASE}`), 'a timeline without cameras starts nothing more');
+  });
+
+  test('the case’s moment: the URL’s t as the case page reads it, else the case window’s start', () => {
+    const from = '2026-11-24T09:00:00.000Z';
+    assert.equal(earlyMoment('?t=2026-11-24T09:03:04.500Z', from), Date.parse('2026-11-24T09:03:04.500Z'));
+    assert.equal(earlyMoment('?t=2026-11-24T09:03:04Z&cams=x', from), Date.parse('2026-11-24T09:03:04Z'));
+    for (const bad of ['', '?t=', '?t=2026-11-24T09:03:04', '?t=2026-11-24T09:03:04.5000Z', '?t=yesterday', '?t=2026-11-24T09:03:04%2B09:00']) assert.equal(earlyMoment(bad, from), Date.parse(from), bad);
+  });
+
+  // A playlist as the centre writes it (server/src/domain/hls.ts): 3 fragments, a gap, then one more.
+  const seg = (n: number) => `/api/v1/media/segments/${n}.ts?exp=1&sig=s${n}`;
+  const PLAYLIST = [
+    '#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-INDEPENDENT-SEGMENTS',
+    '#EXT-X-PROGRAM-DATE-TIME:2026-11-24T09:00:00.000Z', '#EXTINF:2.000,', seg(1),
+    '#EXT-X-PROGRAM-DATE-TIME:2026-11-24T09:00:02.000Z', '#EXTINF:2.000,', seg(2),
+    '#EXT-X-PROGRAM-DATE-TIME:2026-11-24T09:00:04.000Z', '#EXTINF:1.960,', seg(3),
+    '# gap 2026-11-24T09:00:05.960Z/2026-11-24T09:00:10.000Z camera_offline', '#EXT-X-DISCONTINUITY',
+    '#EXT-X-PROGRAM-DATE-TIME:2026-11-24T09:00:10.000Z', '#EXTINF:2.000,', seg(4),
+    '#EXT-X-ENDLIST', '',
+  ].join('\n');
+  const at = (iso: string) => Date.parse(iso);
+  const NOW = at('2026-12-01T00:00:00Z');
+
+  test('the fragment that holds the moment, by program-date-time; none in a gap, outside, or not yet', () => {
+    assert.equal(earlyFragmentPath(PLAYLIST, at('2026-11-24T09:00:00.000Z'), NOW), seg(1));
+    assert.equal(earlyFragmentPath(PLAYLIST, at('2026-11-24T09:00:03.999Z'), NOW), seg(2));
+    assert.equal(earlyFragmentPath(PLAYLIST, at('2026-11-24T09:00:04.000Z'), NOW), seg(3), 'a fragment starts where the last one ends');
+    assert.equal(earlyFragmentPath(PLAYLIST, at('2026-11-24T09:00:05.959Z'), NOW), seg(3));
+    assert.equal(earlyFragmentPath(PLAYLIST, at('2026-11-24T09:00:07.000Z'), NOW), null, 'in the gap');
+    assert.equal(earlyFragmentPath(PLAYLIST, at('2026-11-24T09:00:11.000Z'), NOW), seg(4), 'after the discontinuity');
+    assert.equal(earlyFragmentPath(PLAYLIST, at('2026-11-24T08:59:59.000Z'), NOW), null, 'before the footage');
+    assert.equal(earlyFragmentPath(PLAYLIST, at('2026-11-24T09:00:12.000Z'), NOW), null, 'after it');
+    assert.equal(earlyFragmentPath(PLAYLIST, at('2026-11-24T09:00:01.000Z'), at('2026-11-24T09:00:01.000Z')), null, 'not yet past');
+    assert.equal(earlyFragmentPath('not a playlist', at('2026-11-24T09:00:01.000Z'), NOW), null);
+  });
+
+  test('app.html fetches each camera’s fragment at the moment as soon as its playlist is in, by the same rules', async () => {
+    const playlist = (camera: string) => `/api/v1/cameras/${camera}/playlist.m3u8?from=a`;
+    const timeline = {
+      caseWindow: { from: '2026-11-24T09:00:01.000Z', to: '2026-11-24T09:00:12.000Z' },
+      cameraWindows: ['cam-a', 'cam-b'].map((id) => ({ camera: { id }, from: 'a', to: 'b', playable: true, playlistUrl: playlist(id) })),
+    };
+    const answers = { [`/api/v1/incidents/${CASE}/timeline`]: timeline, [playlist('cam-a')]: PLAYLIST, [playlist('cam-b')]: PLAYLIST.replaceAll('/segments/', '/segments/b') };
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    const paths = async (search: string) => {
+      const run = runAppHtmlScript(`/incidents/${CASE}`, answers, '', search);
+      await settle();
+      return { fetched: run.fetched.map((f) => f.path).slice(4), store: run.store as EarlyStore };
+    };
+    // Opened at the case window's start (09:00:01): each camera's first fragment (09:00:00–02).
+    const opened = await paths('');
+    const moment = earlyMoment('', timeline.caseWindow.from);
+    assert.deepEqual(opened.fetched, [earlyFragmentPath(PLAYLIST, moment, Date.now()), earlyFragmentPath(answers[playlist('cam-b')] as string, moment, Date.now())]);
+    assert.deepEqual(opened.fetched, [seg(1), seg(1).replace('/segments/', '/segments/b')]);
+    for (const p of opened.fetched) assert.ok(opened.store.has(p), 'kept by its path with query');
+    // A copied link's moment.
+    assert.deepEqual((await paths('?t=2026-11-24T09:00:11.000Z')).fetched, [seg(4), seg(4).replace('/segments/', '/segments/b')]);
+    // In a gap: nothing more.
+    assert.deepEqual((await paths('?t=2026-11-24T09:00:07.000Z')).fetched, []);
+
+    // The page gets each answer only once what follows from it is in the store (else it would fetch it again itself).
+    const run = runAppHtmlScript(`/incidents/${CASE}`, answers, '', '');
+    const store = run.store as EarlyStore;
+    await store.get(`/api/v1/incidents/${CASE}/timeline`);
+    assert.ok(store.has(playlist('cam-a')) && store.has(playlist('cam-b')), 'the playlists are in when the timeline is handed over');
+    await store.get(playlist('cam-a'));
+    assert.ok(store.has(seg(1)), 'the fragment is in when its playlist is handed over');
+  });
+
+  test('a fragment is taken once as bytes; a failed one is asked again', async () => {
+    const origin = 'http://centre.test';
+    const store: EarlyStore = new Map([
+      [seg(1), Promise.resolve(new Response(new Uint8Array([1, 2, 3]), { status: 200 }))],
+      [seg(2), Promise.resolve(new Response('gone', { status: 403 }))],
+    ]);
+    assert.deepEqual(new Uint8Array((await takeEarlyBytes(store, `${origin}${seg(1)}`, origin))!), new Uint8Array([1, 2, 3]));
+    assert.equal(takeEarlyBytes(store, `${origin}${seg(1)}`, origin), null, 'once');
+    assert.equal(await takeEarlyBytes(store, `${origin}${seg(2)}`, origin), null, 'not 2xx: ask again');
   });
 
   test('a playlist is taken once as text; a failed one is asked again; the unshown are dropped', async () => {

@@ -1,7 +1,8 @@
 /**
  * Requests started by `app.html` while the app's code is still loading, so a page's first answers are not queued
- * behind its own JavaScript: who is signed in (`/api/v1/auth/me`) on every page, and on a case page its timeline and,
- * as soon as the timeline is in, each camera's HLS playlist. The inline script in `app.html` is the only thing that
+ * behind its own JavaScript: who is signed in (`/api/v1/auth/me`) on every page, and on a case page its timeline,
+ * as soon as the timeline is in each camera's HLS playlist, and as soon as a playlist is in that camera's fragment at
+ * the case's moment (`earlyMoment`, `earlyFragmentPath`; hls.js takes it through `earlyFragmentLoader`). The inline script in `app.html` is the only thing that
  * starts them (it cannot import this module; `earlyPaths` and `cameraPlaylistPath` here are its rules, and
  * web/test/early.test.ts runs that script against them). The API client and the case page's playlist loader take
  * each one at most once, and only a 2xx answer: anything else (401 before sign-in, an error) is asked again normally.
@@ -93,6 +94,49 @@ export function takeEarlyText(store: EarlyStore | null, url: string, origin: str
   return (
     takeStored(store, url, origin)?.then(
       (r) => (r.ok ? r.text() : null),
+      () => null,
+    ) ?? null
+  );
+}
+
+/** What the case page reads of the URL's moment (case-view.ts `caseStateFromQuery`: `t`, UTC ISO with at most ms). */
+const MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/** The moment a case page opens at: the URL's `t` when it is well formed, else the start of the case's window. */
+export function earlyMoment(search: string, caseWindowFrom: string): number {
+  const t = new URLSearchParams(search).get('t');
+  const ms = t && MOMENT.test(t) ? Date.parse(t) : NaN;
+  return Number.isFinite(ms) ? ms : Date.parse(caseWindowFrom);
+}
+
+/**
+ * The fragment of a camera's playlist (the centre's VOD playlists: a program-date-time and a duration before every
+ * segment's URI) that holds the instant `utc`, as the path with query the player will ask for; null when the instant
+ * is in no fragment (a gap, outside the footage) or not yet past (`now`). `app.html` fetches it as soon as the
+ * playlist is in, so that the case page's first fragment of each camera is already on its way.
+ */
+export function earlyFragmentPath(playlist: string, utc: number, now: number): string | null {
+  if (!Number.isFinite(utc) || utc >= now) return null;
+  let pdt = NaN;
+  let dur = NaN;
+  for (const raw of playlist.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) pdt = Date.parse(line.slice(25));
+    else if (line.startsWith('#EXTINF:')) dur = parseFloat(line.slice(8));
+    else if (line && !line.startsWith('#')) {
+      if (line.startsWith('/') && pdt <= utc && utc < pdt + dur * 1000) return line;
+      pdt = NaN;
+      dur = NaN;
+    }
+  }
+  return null;
+}
+
+/** An early answer's bytes for a same-origin URL, taken out of the store; null when there is none or it failed. */
+export function takeEarlyBytes(store: EarlyStore | null, url: string, origin: string): Promise<ArrayBuffer | null> | null {
+  return (
+    takeStored(store, url, origin)?.then(
+      (r) => (r.ok ? r.arrayBuffer() : null),
       () => null,
     ) ?? null
   );

@@ -6,7 +6,7 @@
 import { cameraPlacement } from '../case-clock.ts';
 import type { CaseEngine } from '../case-engine.svelte.ts';
 import HlsPlayer from '../hls.ts';
-import { earlyPlaylistLoader } from './early-playlist-loader.ts';
+import { earlyFragmentLoader, earlyPlaylistLoader } from './early-playlist-loader.ts';
 import { fragmentTimes } from '../playback.ts';
 
 /** Seconds buffered ahead until the first frame shows (one fragment per camera, so every tile's first one shares the line), then while playing. */
@@ -50,7 +50,7 @@ export class CameraPlayer {
     // Transmux on the main thread: hls.js starts its worker only when the first fragment is in, and that worker
     // compiles the whole hls.js build before its first transmux. Paired in one run (bench/case-page.ts, 4 cameras),
     // the first frames came a median 1716 ms after navigation without the worker against 2214 ms with it.
-    const h = new HlsPlayer({ enableWorker: false, autoStartLoad: false, maxBufferLength: FIRST_BUFFER_S, maxMaxBufferLength: 16, backBufferLength: 8, startFragPrefetch: true, pLoader: earlyPlaylistLoader() });
+    const h = new HlsPlayer({ enableWorker: false, autoStartLoad: false, maxBufferLength: FIRST_BUFFER_S, maxMaxBufferLength: 16, backBufferLength: 8, startFragPrefetch: true, pLoader: earlyPlaylistLoader(), fLoader: earlyFragmentLoader() });
     this.#hls = h;
     h.once(HlsPlayer.Events.FRAG_LOADING, () => asked());
     h.on(HlsPlayer.Events.ERROR, (_e, data) => {

@@ -1,9 +1,10 @@
 /**
- * hls.js's playlist loader for the case page: a camera's playlist that `app.html` already started (early.ts) is taken
- * from there, once; any other playlist, a reload, or an early answer that failed goes through hls.js's own loader.
+ * hls.js's playlist and fragment loaders for the case page: a camera's playlist, or its fragment at the case's moment,
+ * that `app.html` already started (early.ts) is taken from there, once; anything else, a reload, or an early answer
+ * that failed goes through hls.js's own loader.
  */
-import type { HlsConfig, Loader, LoaderCallbacks, LoaderConfiguration, LoaderStats, PlaylistLoaderConstructor, PlaylistLoaderContext } from 'hls.js';
-import { earlyStore, takeEarlyText, type EarlyStore } from '../early.ts';
+import type { FragmentLoaderConstructor, FragmentLoaderContext, HlsConfig, Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats, PlaylistLoaderConstructor, PlaylistLoaderContext } from 'hls.js';
+import { earlyStore, takeEarlyBytes, takeEarlyText, type EarlyStore } from '../early.ts';
 import HlsPlayer from '../hls.ts';
 
 const emptyStats = (): LoaderStats => ({
@@ -19,12 +20,20 @@ const emptyStats = (): LoaderStats => ({
 });
 
 export function earlyPlaylistLoader(store: () => EarlyStore | null = () => earlyStore(), origin = () => globalThis.location.origin): PlaylistLoaderConstructor {
-  return class EarlyPlaylistLoader implements Loader<PlaylistLoaderContext> {
-    context: PlaylistLoaderContext | null = null;
+  return earlyLoader<PlaylistLoaderContext, string>((url) => takeEarlyText(store(), url, origin()), (text) => text.length);
+}
+
+export function earlyFragmentLoader(store: () => EarlyStore | null = () => earlyStore(), origin = () => globalThis.location.origin): FragmentLoaderConstructor {
+  return earlyLoader<FragmentLoaderContext, ArrayBuffer>((url) => takeEarlyBytes(store(), url, origin()), (bytes) => bytes.byteLength);
+}
+
+function earlyLoader<C extends LoaderContext, D extends string | ArrayBuffer>(take: (url: string) => Promise<D | null> | null, size: (d: D) => number) {
+  return class EarlyLoader implements Loader<C> {
+    context: C | null = null;
     #stats = emptyStats();
-    #inner: Loader<PlaylistLoaderContext> | null = null;
+    #inner: Loader<C> | null = null;
     #done = false;
-    #callbacks: LoaderCallbacks<PlaylistLoaderContext> | null = null;
+    #callbacks: LoaderCallbacks<C> | null = null;
     readonly #config: HlsConfig;
 
     constructor(config: HlsConfig) {
@@ -35,25 +44,26 @@ export function earlyPlaylistLoader(store: () => EarlyStore | null = () => early
       return this.#inner?.stats ?? this.#stats;
     }
 
-    load(context: PlaylistLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<PlaylistLoaderContext>): void {
+    load(context: C, config: LoaderConfiguration, callbacks: LoaderCallbacks<C>): void {
       this.context = context;
-      const early = takeEarlyText(store(), context.url, origin());
+      // A byte range (never in the centre's playlists) is not what app.html fetched.
+      const early = context.rangeStart || context.rangeEnd ? null : take(context.url);
       if (!early) return this.#fallback(context, config, callbacks);
       this.#callbacks = callbacks;
       const stats = this.#stats;
       stats.loading.start = performance.now();
-      void early.then((text) => {
+      void early.then((data) => {
         if (this.#done) return;
-        if (text === null) return this.#fallback(context, config, callbacks);
+        if (data === null) return this.#fallback(context, config, callbacks);
         stats.loading.first = stats.loading.end = performance.now();
-        stats.loaded = stats.total = text.length;
+        stats.loaded = stats.total = size(data);
         this.#done = true;
-        callbacks.onSuccess({ url: context.url, data: text, code: 200 }, stats, context, null);
+        callbacks.onSuccess({ url: context.url, data, code: 200 }, stats, context, null);
       });
     }
 
-    #fallback(context: PlaylistLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<PlaylistLoaderContext>) {
-      const inner = new HlsPlayer.DefaultConfig.loader(this.#config) as Loader<PlaylistLoaderContext>;
+    #fallback(context: C, config: LoaderConfiguration, callbacks: LoaderCallbacks<C>) {
+      const inner = new HlsPlayer.DefaultConfig.loader(this.#config) as unknown as Loader<C>;
       this.#inner = inner;
       inner.load(context, config, callbacks);
     }
