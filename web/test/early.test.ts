@@ -7,6 +7,14 @@ import { cameraPlaylistPath, dropEarly, EARLY_GLOBAL, earlyFragmentPath, earlyMo
 const CASE = '0b7e4c1a-5d2f-4e8a-9c3b-1f2e3d4c5b6a';
 
 /** Runs app.html's inline start-up script as a browser would at that address; returns the paths it fetched. */
+/** The script's clock in these tests: after every instant the fixtures use, whatever the machine's date. */
+const SCRIPT_NOW = Date.parse('2026-12-01T00:00:00Z');
+class ScriptDate extends Date {
+  static override now() {
+    return SCRIPT_NOW;
+  }
+}
+
 function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {}, caseModules = '', search = ''): { fetched: { path: string; init: RequestInit }[]; store: unknown; links: { rel: string; as?: string; href: string }[] } {
   const html = readFileSync(new URL('../src/app.html', import.meta.url), 'utf8');
   const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
@@ -26,6 +34,7 @@ function runAppHtmlScript(pathname: string, answers: Record<string, unknown> = {
     },
     Map,
     URLSearchParams,
+    Date: ScriptDate,
     fetch: (path: string, init: RequestInit) => {
       fetched.push({ path, init });
       const a = answers[path];
@@ -157,7 +166,7 @@ describe('answers started before the app runs', () => {
     // Opened at the case window's start (09:00:01): each camera's first fragment (09:00:00–02).
     const opened = await paths('');
     const moment = earlyMoment('', timeline.caseWindow.from);
-    assert.deepEqual(opened.fetched, [earlyFragmentPath(PLAYLIST, moment, Date.now()), earlyFragmentPath(answers[playlist('cam-b')] as string, moment, Date.now())]);
+    assert.deepEqual(opened.fetched, [earlyFragmentPath(PLAYLIST, moment, SCRIPT_NOW), earlyFragmentPath(answers[playlist('cam-b')] as string, moment, SCRIPT_NOW)]);
     assert.deepEqual(opened.fetched, [seg(1), seg(1).replace('/segments/', '/segments/b')]);
     for (const p of opened.fetched) assert.ok(opened.store.has(p), 'kept by its path with query');
     // A copied link's moment.
