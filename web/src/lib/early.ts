@@ -91,9 +91,13 @@ export function dropEarly(store: EarlyStore | null, prefix: string, keep: Readon
  * non-2xx early answer resolves to null: the caller asks again.
  */
 export function takeEarlyText(store: EarlyStore | null, url: string, origin: string): Promise<string | null> | null {
+  return takeEarlyBody(store, url, origin, (r) => r.text());
+}
+
+function takeEarlyBody<T>(store: EarlyStore | null, url: string, origin: string, read: (r: Response) => Promise<T>): Promise<T | null> | null {
   return (
     takeStored(store, url, origin)?.then(
-      (r) => (r.ok ? r.text() : null),
+      (r) => (r.ok ? read(r) : null),
       () => null,
     ) ?? null
   );
@@ -134,10 +138,5 @@ export function earlyFragmentPath(playlist: string, utc: number, now: number): s
 
 /** An early answer's bytes for a same-origin URL, taken out of the store; null when there is none or it failed. */
 export function takeEarlyBytes(store: EarlyStore | null, url: string, origin: string): Promise<ArrayBuffer | null> | null {
-  return (
-    takeStored(store, url, origin)?.then(
-      (r) => (r.ok ? r.arrayBuffer() : null),
-      () => null,
-    ) ?? null
-  );
+  return takeEarlyBody(store, url, origin, (r) => r.arrayBuffer());
 }
