@@ -232,7 +232,11 @@ describe('Asterisk hard cases through the agent into a real centre', () => {
 
   test('first start with backfillHours: what was skipped, and why, is logged', async () => {
     const now = Date.now();
-    const old = now - 3 * 86400e3;
+    // 56 h ago, at any hour of the day: its CDR rows (written in +09:00, 47 h ago read as UTC) are older than
+    // backfillHours (24 h) plus the CDR rule's 14 h of zone slack, and its recording's day folder (+09:00) is not
+    // before the recording scan's cutoff day (the UTC day 60 h ago), so the skipped recording is counted. Three days
+    // ago, that folder fell before the cutoff day between 12:00 and 15:00 UTC, and the count was 0 then.
+    const old = now - 56 * 3600e3;
     const recent = now - 10 * 60e3;
     const made = await PbxTree.create('pbx-hard-bf-');
     stops.push(made.cleanup);
