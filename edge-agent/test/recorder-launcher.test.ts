@@ -195,14 +195,15 @@ describe('ffmpeg launcher', () => {
 
   });
 
-  // Without a controlling terminal (a service; this test runner has none) the launcher and ffmpeg stay in the agent's
-  // session and process group: one scheduling group for all recorders under the kernel's autogroups. With one
-  // (ownSession), the launcher leads its own session and group, so that the terminal's signals reach only the agent.
+  // Without a controlling terminal (a service) the launcher and ffmpeg stay in the agent's session and process group:
+  // one scheduling group for all recorders under the kernel's autogroups. With one (ownSession), the launcher leads its
+  // own session and group, so that the terminal's signals reach only the agent. Set explicitly here, so that the test
+  // holds when run from a terminal too.
   for (const ownSession of [false, true]) {
     test(`kill() ends launcher and ffmpeg at once (${ownSession ? 'own session: an agent with a terminal' : "the agent's session: a service"})`, async () => {
       const out2 = join(dir.path, `hard-kill-${ownSession}`);
       await mkdir(out2);
-      const q = createFfmpegMediaTool({ ffmpegPath: fakeFfmpeg, ...(ownSession ? { ownSession } : {}) }).startSegmenter(opts(out2), {});
+      const q = createFfmpegMediaTool({ ffmpegPath: fakeFfmpeg, ownSession }).startSegmenter(opts(out2), {});
       await waitFor('ffmpeg to start', () => q.pid !== undefined, 10_000);
       const pid = q.pid!;
       const launcher = ppid(pid);
