@@ -14,6 +14,9 @@
  *
  *   npm run build -w web && node --import tsx bench/case-page.ts [--rounds 5] [--cameras 4]
  *
+ * `--trace FILE` records a Chromium trace of the case page's load in the last round (of each build: FILE, FILE.2, …)
+ * and prints what the renderer's main thread did until the first frames (bench/trace-summary.ts).
+ *
  * BENCH_WEB_BUILD=DIR serves another build; BENCH_WEB_BUILD=DIR1,DIR2 compares builds in one run: a centre (and
  * fixture) per build, and every round measures each build in turn (the order alternating from round to round), so
  * that the machine's drift falls on both alike.
@@ -26,12 +29,15 @@ import { parseArgs } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CALL_START, FOOTAGE_START } from '../e2e/case-fixture.ts';
 import type { CaseCentreInfo } from './case-centre.ts';
+import { summariseTrace } from './trace-summary.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, cameras: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, cameras: { type: 'string', default: '4' }, trace: { type: 'string' } } });
 const ROUNDS = Number(values.rounds);
 const CAMERAS = Number(values.cameras);
 const WEB_BUILDS = (process.env.BENCH_WEB_BUILD ?? fileURLToPath(new URL('../web/build', import.meta.url))).split(',').filter(Boolean);
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
+
+const TRACE_CATEGORIES = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute', 'blink', 'loading'];
 
 const OPEN_AT = CALL_START + 10_000; // 18:05:10: every camera and the call have media
 const SEEK_PAUSED = CALL_START + 18_000;
@@ -51,7 +57,10 @@ const WATCH = `(opts) => new Promise((resolve, reject) => {
     const ok = els.length === opts.count && els.every((e, i) =>
       e.readyState >= 2 && !e.seeking && (opts.any ? true : opts.playing ? !e.paused : Math.abs(walls[i] - opts.at) <= 100));
     const together = !opts.playing || (Math.max(...walls) - Math.min(...walls) <= 100 && walls.every((w) => Math.abs(w - opts.at) < 3000));
-    if (ok && together) return resolve(performance.now());
+    if (ok && together) {
+      console.timeStamp('mamoru-there'); // the end of the window bench/trace-summary.ts summarises
+      return resolve(performance.now());
+    }
     if (performance.now() > deadline) return reject(new Error('not there in 20 s: ' + JSON.stringify(els.map((e, i) => [e.tagName, e.readyState, e.seeking, e.paused, walls[i] - opts.at]))));
     setTimeout(check, 5);
   };
@@ -86,7 +95,7 @@ async function stopCentre(proc: ChildProcess) {
 }
 
 /** One round against one centre: the single-camera baseline, then the case page's first frame and two clicks. */
-async function round(browser: Browser, fx: CaseCentreInfo, figures: Figures): Promise<Record<string, number>> {
+async function round(browser: Browser, fx: CaseCentreInfo, figures: Figures, traceFile: string | null): Promise<Record<string, number>> {
   // Baseline: one camera on the camera page, from the same moment.
   {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'ja-JP' });
@@ -105,9 +114,14 @@ async function round(browser: Browser, fx: CaseCentreInfo, figures: Figures): Pr
   await context.addCookies([fx.cookie]);
   const page = await context.newPage();
   const count = CAMERAS + 1;
+  if (traceFile) await browser.startTracing(page, { path: traceFile, categories: TRACE_CATEGORIES });
   await page.goto(`${fx.url}/incidents/${fx.caseId}?t=${new Date(OPEN_AT).toISOString()}`, { waitUntil: 'commit' });
   // performance.now() counts from navigation start.
   figures.first.push((await page.evaluate(`(${WATCH})(${JSON.stringify({ count, at: OPEN_AT, playing: false, footageStart: FOOTAGE_START, callStart: CALL_START })})`)) as number);
+  if (traceFile) {
+    const trace = await browser.stopTracing();
+    console.log(summariseTrace(trace.toString('utf8'), /\/incidents\/[^/]+\?t=/, 'mamoru-there'));
+  }
   // Where the time went (ms from navigation start, when each answer was complete).
   const steps = (await page.evaluate(`(() => {
     const r = performance.getEntriesByType('resource');
@@ -148,7 +162,8 @@ async function main() {
       if (r % 2 === 1) order.reverse();
       for (const b of order) {
         const f = figures[b]!;
-        const steps = await round(browser, centres[b]!.info, f);
+        const traceFile = values.trace && r === ROUNDS - 1 ? (b === 0 ? values.trace : `${values.trace}.${b + 1}`) : null;
+        const steps = await round(browser, centres[b]!.info, f, traceFile);
         const n = f.first.length - 1;
         console.log(`round ${r + 1}${WEB_BUILDS.length > 1 ? ` [${WEB_BUILDS[b]}]` : ''}: baseline ${f.baseline[n]!.toFixed(0)} ms, first frame of all ${f.first[n]!.toFixed(0)} ms, click (paused) ${f.seekPaused[n]!.toFixed(0)} ms, click (playing) ${f.seekPlaying[n]!.toFixed(0)} ms; answers complete at ${Object.entries(steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')} ms`);
       }

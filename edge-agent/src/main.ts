@@ -11,6 +11,7 @@
  * 2 bad usage or invalid configuration.
  */
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { loadConfig, redactConfig, type AgentConfig } from './config.ts';
 import { DISCOVER_USAGE, DiscoverUsageError, parseDiscoverArgs, runDiscover } from './cli/discover.ts';
 import { enroll } from './cli/enroll.ts';
@@ -122,6 +123,11 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     case 'run': {
       const config = await readConfig(configPath, io);
       if (!config) return 2;
+      // V8's memory reducer shrinks the heap when the process seems idle, with up to three full collections each
+      // time; a recording agent is idle between segment closes, so it did that every minute or so: about 0.3 % of a
+      // core at 16 cameras, a quarter of the node process's CPU when only recording (docs/benchmarks.md, "Agent
+      // CPU"). The heap stays about 20 MB either way; ordinary collections still run.
+      setFlagsFromString('--no-memory-reducer');
       const log: Logger = createLogger({ level: config.logLevel });
       let agent;
       try {

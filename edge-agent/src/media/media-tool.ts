@@ -103,11 +103,12 @@ export function segmenterInputList(o: Pick<SegmenterOptions, 'inputUrl' | 'trans
 
 /**
  * Seconds between ffmpeg's progress reports. They feed the wall-clock anchor (a minimum over 120 s, which each next
- * file's opening also feeds) and the stall watchdog (20 s or more). Each report wakes the agent's event loop: at 16
- * cameras, once a second cost about 0.2 % of a core in reading and parsing, a third of the node process's work when
- * only recording (docs/benchmarks.md, "Agent CPU"). ffmpeg prints its first report as soon as the output starts.
+ * file's opening also feeds) and the stall watchdog (30 s or more; a file's opening counts as progress too). Each
+ * report wakes the agent's event loop, and on a virtual machine a wake-up costs 0.5–1 ms: at 16 cameras, reports every
+ * 5 s were about 3 of the node process's 4 to 6 wake-ups a second between segment closes (docs/benchmarks.md, "Agent
+ * CPU"). ffmpeg prints its first report as soon as the output starts.
  */
-export const PROGRESS_PERIOD_S = 5;
+export const PROGRESS_PERIOD_S = 15;
 
 /**
  * The recorder's ffmpeg command line (after `ffmpeg`). See docs/recorder.md for why each option is there.

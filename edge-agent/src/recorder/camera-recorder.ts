@@ -105,7 +105,7 @@ export type CameraRecorderOptions = {
   now?: () => number;
   /** Restart backoff (full jitter): defaults base 1 s, cap 30 s. Reset after a run that closed a segment. */
   backoff?: { baseMs?: number; capMs?: number };
-  /** Kill ffmpeg when its muxed stream time has not advanced for this long (default max(20 s, 4x timeout)). */
+  /** Kill ffmpeg when neither its muxed stream time nor a new file has advanced for this long (default max(30 s, 4x timeout)). */
   stallMs?: number;
   /** Window of the wall-clock anchor's minimum filter (default 120 s). */
   anchorWindowMs?: number;
@@ -152,7 +152,8 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
   const log = o.log ?? silentLogger;
   const segmentSeconds = o.segmentSeconds ?? 60;
   const timeoutUs = o.rtspTimeoutUs ?? 5_000_000;
-  const stallMs = o.stallMs ?? Math.max(20_000, (4 * timeoutUs) / 1000);
+  // At least twice ffmpeg's progress period (PROGRESS_PERIOD_S), so that a report that comes a little late is not a stall.
+  const stallMs = o.stallMs ?? Math.max(30_000, (4 * timeoutUs) / 1000);
   // Checked a few times per stall period (every 5 s by default), at wall-clock multiples of it: a timer per camera
   // would otherwise wake the agent once per camera.
   const watchdogMs = Math.max(100, Math.min(5000, Math.round(stallMs / 4)));
@@ -384,6 +385,8 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
         // ffmpeg reopen (truncate) a name it already wrote. Say so loudly; the earlier segment's hash no longer holds.
         if (run.opened.some((s) => s.path === path)) log.error('recorder: ffmpeg reopened a segment file name it already used (wall clock stepped back?)', { cameraKey: o.cameraKey, runId: run.id, file: basename(path) });
         run.opened.push({ path, wallMs });
+        // A new file means packets are flowing: progress for the stall watchdog, as a report would be.
+        run.lastAdvanceWall = Math.max(run.lastAdvanceWall, wallMs);
         // A second file means packets flowed through the first (it can close before the first progress report
         // when the cut comes while ffmpeg is still writing out what it buffered during stream analysis).
         if (run.opened.length > 1 && !run.sawPackets) {

@@ -16,6 +16,7 @@ export type RegisterResult = { ok: true } | { ok: false; retryable: boolean; sta
 export class CameraRegistrar {
   private readonly registered = new Set<string>();
   private readonly refused = new Set<string>();
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly client: CentreClient,
@@ -26,6 +27,24 @@ export class CameraRegistrar {
 
   get allRegistered(): boolean {
     return this.cameras.every((c) => this.registered.has(c.key) || this.refused.has(c.key));
+  }
+
+  /** Resolves once every camera is registered (or refused for good), or when `signal` aborts. */
+  whenAllRegistered(signal?: AbortSignal): Promise<void> {
+    if (this.allRegistered || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private settleWaiters() {
+    if (this.allRegistered) for (const w of [...this.waiters]) w();
   }
 
   /** Registers every camera not yet registered; stops at the first retryable failure and returns it. */
@@ -58,6 +77,7 @@ export class CameraRegistrar {
       this.registered.add(key);
       this.refused.delete(key);
       this.log.info('camera registered', { camera: key });
+      this.settleWaiters();
       return { ok: true };
     }
     const retryable = res.status === null || res.status === 401 || res.status === 403 || res.status === 404 || res.status === 408 || res.status === 429 || res.status >= 500;
@@ -65,6 +85,7 @@ export class CameraRegistrar {
       // The centre refuses this camera's description: log it loudly and keep going with the others.
       this.refused.add(key);
       this.log.error('centre refused camera registration', { camera: key, status: res.status, code: res.errorCode });
+      this.settleWaiters();
     }
     return { ok: false, retryable, status: res.status, code: res.errorCode, retryAfterMs: res.retryAfterMs };
   }

@@ -169,7 +169,9 @@ export class Uploader {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       if (this.d.pick && !this.d.cameras.allRegistered) {
-        await this.d.outbox.waitForWork(1_000, this.stopCtl.signal);
+        // A picking lane (the live lane) leaves registration to the main lane and waits for it without polling: while
+        // the centre is unreachable, a poll every second was one of the agent's few wake-ups a second.
+        await this.d.cameras.whenAllRegistered(this.stopCtl.signal);
         continue;
       }
       if (!this.d.cameras.allRegistered) {
