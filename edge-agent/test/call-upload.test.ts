@@ -180,6 +180,46 @@ describe('call items through outbox and uploader into a real centre', () => {
     }
   });
 
+
+  test('a lane that waits for the cameras\' registration is let go when it succeeds, not by polling', async () => {
+    // The centre refuses camera registrations at first (as when it does not answer); the live lane waits meanwhile.
+    let refuse = true;
+    const h = await harness((path) => (refuse && path.includes('/cameras/') ? { action: 'answer', status: 503 } : { action: 'forward' }));
+    const client = createCentreClient({ baseUrl: h.proxy.url, credential: h.cred.credential });
+    const cameras = testConfig({ server: { url: h.proxy.url }, stateDir: join(h.spoolDir, '..', 'state'), spoolDir: h.spoolDir, cameras: [{ key: 'cam1', name: 'レジ1', rtspUrl: 'rtsp://192.0.2.1/s' }, { key: 'cam2', name: '入口', rtspUrl: 'rtsp://192.0.2.2/s' }] }).cameras;
+    const registrar = new CameraRegistrar(client, cameras, silentLogger);
+    try {
+      let released = false;
+      const waiting = registrar.whenAllRegistered().then(() => (released = true));
+      const failed = await registrar.ensureAll();
+      assert.equal(failed.ok, false, 'the first registration was refused');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(released, false, 'still waiting while a camera is not registered');
+      refuse = false;
+      assert.equal((await registrar.register('cam1')).ok, true);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(released, false, 'one camera of two is not enough');
+      assert.equal((await registrar.ensureAll()).ok, true);
+      await waiting;
+      assert.equal(released, true, 'released once every camera is registered');
+      // Already registered: at once. An aborted wait (the agent stopping) ends too.
+      await registrar.whenAllRegistered();
+      registrar.forget('cam2');
+      const stop = new AbortController();
+      const aborted = registrar.whenAllRegistered(stop.signal);
+      stop.abort();
+      await aborted;
+      assert.equal(registrar.allRegistered, false);
+      // What reached the centre: the refused first try (ensureAll stops at it), cam1 alone, then only cam2.
+      assert.deepEqual(
+        h.proxy.seen.filter((s) => s.path.includes('/cameras/')).map((s) => `${s.path.split('/').pop()} ${s.decision}`),
+        ['cam1 answer', 'cam1 forward', 'cam2 forward'],
+      );
+    } finally {
+      client.close();
+      await h.stop();
+    }
+  });
   test('run with a pbx section: the real Asterisk fixture call goes from the PBX files through the outbox to the centre', async () => {
     const base = join(root.path, 'pbx-run');
     const site = await enrollAgent(centre, join(base, 'state'));
