@@ -17,6 +17,9 @@
  * `--trace FILE` records a Chromium trace of the case page's load in the last round (of each build: FILE, FILE.2, …)
  * and prints what the renderer's main thread did until the first frames (bench/trace-summary.ts).
  *
+ * `--profile FILE` records a JavaScript CPU profile (CDP, 100 µs sampling) of the same load instead and prints the
+ * functions with the most self time (the .cpuprofile opens in Chromium's DevTools).
+ *
  * BENCH_WEB_BUILD=DIR serves another build; BENCH_WEB_BUILD=DIR1,DIR2 compares builds in one run: a centre (and
  * fixture) per build, and every round measures each build in turn (the order alternating from round to round), so
  * that the machine's drift falls on both alike.
@@ -29,9 +32,10 @@ import { parseArgs } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CALL_START, FOOTAGE_START } from '../e2e/case-fixture.ts';
 import type { CaseCentreInfo } from './case-centre.ts';
-import { summariseTrace } from './trace-summary.ts';
+import { summariseProfile, summariseTrace, type CpuProfile } from './trace-summary.ts';
+import { writeFile } from 'node:fs/promises';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, cameras: { type: 'string', default: '4' }, trace: { type: 'string' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, cameras: { type: 'string', default: '4' }, trace: { type: 'string' }, profile: { type: 'string' } } });
 const ROUNDS = Number(values.rounds);
 const CAMERAS = Number(values.cameras);
 const WEB_BUILDS = (process.env.BENCH_WEB_BUILD ?? fileURLToPath(new URL('../web/build', import.meta.url))).split(',').filter(Boolean);
@@ -44,27 +48,48 @@ const SEEK_PAUSED = CALL_START + 18_000;
 const SEEK_PLAYING = CALL_START + 4_000;
 
 /**
- * Watches every media element every few ms (in the page) and resolves with the time (performance.now()) when
- * they all satisfy the condition for the moment: paused → each shows the moment's frame; playing → each plays, all
- * within 0.1 s of each other. Media time ↔ wall clock: cameras from FOOTAGE_START (one contiguous recording before
- * the outage), the audio from the call's start.
+ * Watches every media element (in the page) and resolves with the time (performance.now()) when they all satisfy
+ * the condition for the moment: paused → each shows the moment's frame; playing → each plays, all within 0.1 s of
+ * each other. It checks at each media event of the elements (loadeddata, canplay, seeked, playing, timeupdate) and
+ * every 25 ms for elements still to come, so that watching takes little of the page's main thread (a check every 5 ms
+ * did). Media time ↔ wall clock: cameras from FOOTAGE_START (one contiguous recording before the outage), the audio
+ * from the call's start.
  */
 const WATCH = `(opts) => new Promise((resolve, reject) => {
   const deadline = performance.now() + 20000;
+  const watched = new WeakSet();
+  let done = false;
   const check = () => {
+    if (done) return;
+    const t0 = performance.now();
+    try { return inner(); } finally { window.__watchSpent = (window.__watchSpent || 0) + performance.now() - t0; window.__watchN = (window.__watchN || 0) + 1; }
+  };
+  const inner = () => {
     const els = [...document.querySelectorAll('[data-testid=case-video], [data-testid=case-audio], [data-testid=video]')];
+    for (const e of els) {
+      if (watched.has(e)) continue;
+      watched.add(e);
+      for (const type of ['loadeddata', 'canplay', 'seeked', 'playing', 'timeupdate']) e.addEventListener(type, check);
+    }
     const walls = els.map((e) => (e.tagName === 'AUDIO' ? opts.callStart : opts.footageStart) + e.currentTime * 1000);
     const ok = els.length === opts.count && els.every((e, i) =>
       e.readyState >= 2 && !e.seeking && (opts.any ? true : opts.playing ? !e.paused : Math.abs(walls[i] - opts.at) <= 100));
     const together = !opts.playing || (Math.max(...walls) - Math.min(...walls) <= 100 && walls.every((w) => Math.abs(w - opts.at) < 3000));
     if (ok && together) {
+      done = true;
       console.timeStamp('mamoru-there'); // the end of the window bench/trace-summary.ts summarises
       return resolve(performance.now());
     }
-    if (performance.now() > deadline) return reject(new Error('not there in 20 s: ' + JSON.stringify(els.map((e, i) => [e.tagName, e.readyState, e.seeking, e.paused, walls[i] - opts.at]))));
-    setTimeout(check, 5);
+    if (performance.now() > deadline) {
+      done = true;
+      return reject(new Error('not there in 20 s: ' + JSON.stringify(els.map((e, i) => [e.tagName, e.readyState, e.seeking, e.paused, walls[i] - opts.at]))));
+    }
   };
-  check();
+  const poll = () => {
+    check();
+    if (!done) setTimeout(poll, 25);
+  };
+  poll();
 })`;
 
 type Figures = { baseline: number[]; first: number[]; seekPaused: number[]; seekPlaying: number[] };
@@ -114,13 +139,23 @@ async function round(browser: Browser, fx: CaseCentreInfo, figures: Figures, tra
   await context.addCookies([fx.cookie]);
   const page = await context.newPage();
   const count = CAMERAS + 1;
-  if (traceFile) await browser.startTracing(page, { path: traceFile, categories: TRACE_CATEGORIES });
+  const profiling = traceFile && values.profile ? await page.context().newCDPSession(page) : null;
+  if (profiling) {
+    await profiling.send('Profiler.enable');
+    await profiling.send('Profiler.setSamplingInterval', { interval: 100 });
+    await profiling.send('Profiler.start');
+  } else if (traceFile) await browser.startTracing(page, { path: traceFile, categories: TRACE_CATEGORIES });
   await page.goto(`${fx.url}/incidents/${fx.caseId}?t=${new Date(OPEN_AT).toISOString()}`, { waitUntil: 'commit' });
   // performance.now() counts from navigation start.
   figures.first.push((await page.evaluate(`(${WATCH})(${JSON.stringify({ count, at: OPEN_AT, playing: false, footageStart: FOOTAGE_START, callStart: CALL_START })})`)) as number);
-  if (traceFile) {
+  if (profiling) {
+    const { profile } = (await profiling.send('Profiler.stop')) as { profile: CpuProfile };
+    await writeFile(traceFile!, JSON.stringify(profile));
+    console.log(summariseProfile(profile));
+  } else if (traceFile) {
     const trace = await browser.stopTracing();
     console.log(summariseTrace(trace.toString('utf8'), /\/incidents\/[^/]+\?t=/, 'mamoru-there'));
+    console.log('watcher:', await page.evaluate('[window.__watchSpent, window.__watchN]'));
   }
   // Where the time went (ms from navigation start, when each answer was complete).
   const steps = (await page.evaluate(`(() => {
@@ -162,7 +197,8 @@ async function main() {
       if (r % 2 === 1) order.reverse();
       for (const b of order) {
         const f = figures[b]!;
-        const traceFile = values.trace && r === ROUNDS - 1 ? (b === 0 ? values.trace : `${values.trace}.${b + 1}`) : null;
+        const out = values.trace ?? values.profile;
+        const traceFile = out && r === ROUNDS - 1 ? (b === 0 ? out : `${out}.${b + 1}`) : null;
         const steps = await round(browser, centres[b]!.info, f, traceFile);
         const n = f.first.length - 1;
         console.log(`round ${r + 1}${WEB_BUILDS.length > 1 ? ` [${WEB_BUILDS[b]}]` : ''}: baseline ${f.baseline[n]!.toFixed(0)} ms, first frame of all ${f.first[n]!.toFixed(0)} ms, click (paused) ${f.seekPaused[n]!.toFixed(0)} ms, click (playing) ${f.seekPlaying[n]!.toFixed(0)} ms; answers complete at ${Object.entries(steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')} ms`);

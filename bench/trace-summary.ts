@@ -11,19 +11,12 @@ const fileOf = (u: unknown) => (typeof u === 'string' && u ? (u.split('?')[0]!.s
 export function summariseTrace(traceJson: string, startUrl: RegExp, endMark: string, top = 25): string {
   const raw = JSON.parse(traceJson) as { traceEvents: Ev[] } | Ev[];
   const events = Array.isArray(raw) ? raw : raw.traceEvents;
-  const mains = events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const start = events.find((e) => e.name === 'ResourceSendRequest' && startUrl.test(String(e.args?.data?.url ?? '')));
   const end = events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === endMark);
   if (!start || !end) return `trace: start (${Boolean(start)}) or end mark (${Boolean(end)}) not found`;
-  // The renderer main thread with the most complete events in the window is the page's.
   const inWindow = (e: Ev) => e.ph === 'X' && e.ts >= start.ts && e.ts < end.ts;
-  const byThread = new Map<string, Ev[]>();
-  for (const e of events) {
-    if (!inWindow(e) || !mains.some((m) => m.pid === e.pid && m.tid === e.tid)) continue;
-    const k = `${e.pid}:${e.tid}`;
-    byThread.set(k, [...(byThread.get(k) ?? []), e]);
-  }
-  const main = [...byThread.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+  // The page's main thread is the one that logged the end mark (console.timeStamp runs there).
+  const main = events.filter((e) => inWindow(e) && e.pid === end.pid && e.tid === end.tid);
   main.sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
   const label = (e: Ev) => {
     const d = e.args?.data ?? {};
@@ -51,4 +44,29 @@ export function summariseTrace(traceJson: string, startUrl: RegExp, endMark: str
     `renderer main thread, navigation → ${endMark}: ${windowMs.toFixed(0)} ms, busy ${(busy / 1000).toFixed(0)} ms (top-level tasks)`,
     ...rows.map(([k, us]) => `  ${(us / 1000).toFixed(1).padStart(7)} ms  ${k}`),
   ].join('\n');
+}
+
+export type CpuProfile = {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
+  samples: number[];
+  timeDeltas: number[];
+};
+
+/** Self time by function (name, file, line) of a CDP CPU profile, largest first, and by file. */
+export function summariseProfile(p: CpuProfile, top = 30): string {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  let total = 0;
+  p.samples.forEach((id, i) => {
+    const us = p.timeDeltas[i + 1] ?? 0;
+    const f = byId.get(id)!.callFrame;
+    const file = fileOf(f.url) || '(native)';
+    const k = `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
+    self.set(k, (self.get(k) ?? 0) + us);
+    byFile.set(file, (byFile.get(file) ?? 0) + us);
+    total += us;
+  });
+  const rows = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `  ${(us / 1000).toFixed(1).padStart(7)} ms  ${k}`);
+  return [`CPU profile: ${(total / 1000).toFixed(0)} ms sampled; by file:`, ...rows(byFile, 12), 'by function (self):', ...rows(self, top)].join('\n');
 }

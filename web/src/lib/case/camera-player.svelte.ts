@@ -20,6 +20,8 @@ export const PANELS_WAIT_MS = 1500;
 export class CameraPlayer {
   /** Why it cannot play (hls.js's fatal error), shown on the tile. */
   failed = $state<string | null>(null);
+  /** Whether the tile has shown a frame yet (until then it says it is loading rather than staying black). */
+  framed = $state(false);
   /** Settles once the first fragment is asked for, or once there is nothing to ask for (an error, no media there). */
   readonly asked: Promise<void>;
   /** Settles once the tile shows its first frame, or once it cannot (an error). */
@@ -78,6 +80,7 @@ export class CameraPlayer {
       'loadeddata',
       () => {
         h.config.maxBufferLength = BUFFER_S;
+        this.framed = true;
         this.#shown();
       },
       { once: true },
