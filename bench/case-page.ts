@@ -165,7 +165,8 @@ async function round(browser: Browser, fx: CaseCentreInfo, figures: Figures, tra
     const segs = r.filter((e) => /media\\/segments/.test(e.name)).sort((a, b) => a.startTime - b.startTime);
     const CAMERAS = ${CAMERAS};
     const asked = (re) => Math.min(...r.filter((e) => re.test(e.name)).map((e) => e.startTime));
-    return { me: end(/auth\\/me/), timeline: end(/\\/timeline/), playlists: end(/playlist\\.m3u8/), appCode: end(/\\/_app\\/immutable\\/.*\\.js$/), segmentAsked: asked(/media\\/segments/), firstSegment: first(/media\\/segments/), firstSegments: segs.length >= CAMERAS ? Math.max(...segs.slice(0, CAMERAS).map((e) => e.responseEnd)) : -1, ttfb: Math.max(...segs.slice(0, CAMERAS).map((e) => e.responseStart - e.startTime)), audioAsked: asked(/playable/), audio: first(/playable/) };
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { html: nav.responseEnd, domReady: nav.domContentLoadedEventEnd, me: end(/auth\\/me/), timeline: end(/\\/timeline/), playlists: end(/playlist\\.m3u8/), appCode: end(/\\/_app\\/immutable\\/.*\\.js$/), segmentAsked: asked(/media\\/segments/), firstSegment: first(/media\\/segments/), firstSegments: segs.length >= CAMERAS ? Math.max(...segs.slice(0, CAMERAS).map((e) => e.responseEnd)) : -1, ttfb: Math.max(...segs.slice(0, CAMERAS).map((e) => e.responseStart - e.startTime)), audioAsked: asked(/playable/), audio: first(/playable/) };
   })()`)) as Record<string, number>;
 
   const down = await clickTimeline(page, SEEK_PAUSED);

@@ -241,6 +241,26 @@ describe('case page: synchronized player', { timeout: 600_000 }, () => {
     await again.close();
   });
 
+  test('a tile says it is loading until its first frame, not a black box', async () => {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The footage's fragments are held back until the tiles have been looked at.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/api/v1/media/segments/**', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${fx.centre.url}/incidents/${fx.caseId}`);
+    // Every camera has footage at the case start (its playlist says so) but no frame yet.
+    await page.locator('[data-testid=camera-tile][data-state=media]').nth(2).waitFor();
+    assert.deepEqual(await page.locator('[data-testid=camera-tile] [data-testid=tile-overlay]').allInnerTexts(), ['読み込み中…', '読み込み中…', '読み込み中…']);
+    release();
+    await until(() => page.locator('[data-testid=camera-tile] [data-testid=tile-overlay]').count(), (n) => n === 0, 'the loading lines gone once the frames show', 20_000);
+    assert.equal(await page.locator('[data-testid=camera-tile][data-state=media]').count(), 3);
+    await page.close();
+  });
+
   test('cameras chosen in the URL; a camera in its outage says so; axe on the English page', async () => {
     const t = new Date(OUTAGE.start + 2000).toISOString();
     const page = await open(`/incidents/${fx.caseId}?t=${t}&cams=${fx.cameraIds[0]},${fx.cameraIds[1]}&lang=en`);
