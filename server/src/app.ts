@@ -195,7 +195,13 @@ export function createApp(d: AppDeps): Hono<AppEnv> {
     const csp = webAppCsp(indexHtml);
     app.use('/*', async (c, next) => {
       await next();
-      if (!c.req.path.startsWith('/api/') && !c.res.headers.has('content-security-policy')) c.res.headers.set('content-security-policy', csp);
+      if (c.req.path.startsWith('/api/')) return;
+      if (!c.res.headers.has('content-security-policy')) c.res.headers.set('content-security-policy', csp);
+      // The build's hashed files never change under their name: cached for good. The page itself (index.html, every
+      // app route) is asked again each time, so a new deployment's page and files are picked up at once.
+      if (c.req.path.startsWith('/_app/immutable/')) {
+        if (c.res.status === 200) c.res.headers.set('cache-control', 'public, max-age=31536000, immutable');
+      } else if (!c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-cache');
     });
     app.use('/*', serveStatic({ root: d.webRoot }));
     // SPA fallback for the app's own routes only: an unknown API path or a missing build asset stays a JSON 404.

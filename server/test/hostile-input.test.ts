@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -274,6 +274,16 @@ describe('hostile input', () => {
       assert.ok(!csp.includes('unsafe-eval') && !/script-src[^;]*unsafe-inline/.test(csp), 'no unsafe script sources');
       // The API is not given the page's policy; the police share page keeps its own.
       assert.equal((await fetch(`${web.url}/api/v1/health`)).headers.get('content-security-policy'), null);
+      // The page is asked again each time; the build's hashed files are cached for good; a missing one is not.
+      assert.equal(r.headers.get('cache-control'), 'no-cache');
+      await mkdir(path.join(dir, '_app', 'immutable', 'chunks'), { recursive: true });
+      await writeFile(path.join(dir, '_app', 'immutable', 'chunks', 'A1b2.js'), 'export {};');
+      const asset = await fetch(`${web.url}/_app/immutable/chunks/A1b2.js`);
+      assert.equal(asset.status, 200);
+      assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      const missing = await fetch(`${web.url}/_app/immutable/chunks/gone.js`);
+      assert.equal(missing.status, 404);
+      assert.equal(missing.headers.get('cache-control'), null);
     } finally {
       await web.close();
       await rm(dir, { recursive: true, force: true });
