@@ -129,6 +129,13 @@ const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mamoru-bench-cams-'));
 const clip = await makeBenchClip(tmp);
 const fleet = await startFakeCameraFleet({ count: N, clip });
 
+// The centre's database and bucket first: a run against services that are down fails now, not after phase A.
+const database = await createTestDatabase('benchcams');
+const db = createDb(database.url, 2);
+await migrateToLatest(db);
+const bucket = uniqueName('cams').toLowerCase().replaceAll('_', '-');
+await createS3Store({ endpoint: TEST_ENV.s3Endpoint, accessKey: TEST_ENV.s3AccessKey, secretKey: TEST_ENV.s3SecretKey, bucket, region: 'us-east-1' }).ensureBucket();
+
 // Phase A: plain ffmpeg.
 const plainDir = path.join(tmp, 'plain');
 const plain: ChildProcess[] = [];
@@ -208,11 +215,6 @@ async function measureBeside(b: Beside | null) {
 await fs.rm(plainDir, { recursive: true, force: true });
 
 // Phase B: the agent, uploading to a real centre (a separate process, not counted).
-const database = await createTestDatabase('benchcams');
-const db = createDb(database.url, 2);
-await migrateToLatest(db);
-const bucket = uniqueName('cams').toLowerCase().replaceAll('_', '-');
-await createS3Store({ endpoint: TEST_ENV.s3Endpoint, accessKey: TEST_ENV.s3AccessKey, secretKey: TEST_ENV.s3SecretKey, bucket, region: 'us-east-1' }).ensureBucket();
 const access = buildAccessServices({ db, clock: systemClock, auth: loadAuthSettings({}) });
 const site = await access.repos.sites.create({ code: uniqueName('c').toLowerCase().replaceAll('_', '-'), name: 'bench', timezone: 'Asia/Tokyo' });
 const { token } = await access.agentAuth.issueEnrollmentToken(site.code, 3600, 'bench');
