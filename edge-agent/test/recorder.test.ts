@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTestClip, startFakeCamera, startRtspRelay, type FakeCamera, type RtspRelay } from '../../test-support/src/rtsp-camera.ts';
 import { createCameraRecorder, type CameraRecorder } from '../src/recorder/camera-recorder.ts';
+import { silentLogger } from '../src/lib/logger.ts';
 import { decodeErrors, ffprobeFile, isAlive, nameTime, RecordingSink, sha256Of, tempDir, waitFor } from './helpers/recorder-harness.ts';
 
 const SEGMENT_S = 2;
@@ -163,5 +164,22 @@ describe('camera recorder', () => {
     const files = (await readdir(spool)).filter((f) => f !== '.runs').sort();
     assert.deepEqual(files, sink.segments.map((s) => basename(s.path)).sort(), 'every file in the spool was delivered, none unplayable');
     assert.deepEqual(await readdir(join(spool, '.runs')), [], 'run lists are removed');
+  });
+
+  test('the stall watchdog counts a new segment file as progress (reports come only every 15 s)', async () => {
+    // A stall limit far below ffmpeg's progress period: only the files' openings (every second) keep it fed.
+    const own = new RecordingSink();
+    const warnings: string[] = [];
+    const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg) };
+    const r = createCameraRecorder({ cameraKey: 'cam-w', rtspUrl: camera.url, transport: 'udp', spoolDir: join(dir.path, 'spool', 'cam-w'), segmentSeconds: 1, rtspTimeoutUs: 2_000_000, stallMs: 2500, backoff: { baseMs: 200, capMs: 1000 }, sink: own, clockOffset: { offsetMs: () => null }, log });
+    r.start();
+    try {
+      await waitFor('eight segments', () => own.segments.length >= 8, 30_000).catch((e: Error) => assert.fail(`${e.message}: ${own.segments.length} segments, gaps ${JSON.stringify(own.gaps.map((g) => g.reason))}, warnings ${JSON.stringify(warnings)}`));
+    } finally {
+      await r.stop();
+    }
+    assert.deepEqual(warnings.filter((w) => w.includes('no progress')), [], 'never stopped as stalled');
+    assert.equal(new Set(own.segments.map((s) => s.runId)).size, 1, 'one ffmpeg run throughout');
+    assert.deepEqual(own.gaps.filter((g) => g.reason === 'recorder_restart'), []);
   });
 });

@@ -3,6 +3,14 @@
  * failing pass is reported and retried on the next turn; stop() wakes the wait and resolves once the pass under way
  * has finished. Used by the heartbeat, the disk guard, the rolling buffer, the command executor and the PBX adapters.
  */
+/**
+ * Milliseconds from `nowMs` to the next wall-clock multiple of `periodMs` (a whole period when `nowMs` is on one).
+ * Local timers that wait this long fire together, in one wake-up of the process.
+ */
+export function untilNextMultiple(periodMs: number, nowMs: number): number {
+  return periodMs - (((nowMs % periodMs) + periodMs) % periodMs);
+}
+
 export class PollLoop {
   private loop: Promise<void> | null = null;
   private running = false;
@@ -33,7 +41,7 @@ export class PollLoop {
         if (!this.running) break;
         await new Promise<void>((r) => {
           const ms = this.intervalMs();
-          const t = setTimeout(r, this.opts.aligned && ms > 0 ? ms - (Date.now() % ms) : ms);
+          const t = setTimeout(r, this.opts.aligned && ms > 0 ? untilNextMultiple(ms, Date.now()) : ms);
           this.wake = () => {
             clearTimeout(t);
             r();

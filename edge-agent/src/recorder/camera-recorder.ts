@@ -16,6 +16,7 @@ import { ClockAnchor } from './clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
 import { writeFileAtomic } from '../state/atomic-file.ts';
 import { fsyncFileAndDir, sha256File } from '../state/file-hash.ts';
+import { untilNextMultiple } from '../lib/poll-loop.ts';
 
 /** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
 export const MPEGTS_MUX_OFFSET_S = 1.4;
@@ -487,10 +488,10 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     let watchdog: NodeJS.Timeout;
     const tick = () => {
       check();
-      watchdog = setTimeout(tick, watchdogMs - (Date.now() % watchdogMs));
+      watchdog = setTimeout(tick, untilNextMultiple(watchdogMs, Date.now()));
       watchdog.unref();
     };
-    watchdog = setTimeout(tick, watchdogMs - (Date.now() % watchdogMs));
+    watchdog = setTimeout(tick, untilNextMultiple(watchdogMs, Date.now()));
     watchdog.unref();
     try {
       while (!stopping) {
