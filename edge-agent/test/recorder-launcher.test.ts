@@ -38,6 +38,17 @@ function ended(pid: number): boolean {
   }
 }
 
+/** For a failure message: a process's state, parent and signal masks, or that it is gone. */
+function procState(pid: number): string {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const f = (k: string) => /^(\w+):\s*(.*)$/m.exec(st.split('\n').find((l) => l.startsWith(`${k}:`)) ?? '')?.[2] ?? '?';
+    return `${pid}: ${f('Name')} ${f('State')} ppid ${f('PPid')} threads ${f('Threads')} pending ${f('SigPnd')}/${f('ShdPnd')} blocked ${f('SigBlk')} ignored ${f('SigIgn')} caught ${f('SigCgt')}`;
+  } catch {
+    return `${pid}: gone`;
+  }
+}
+
 function ppid(pid: number): number {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
@@ -120,7 +131,7 @@ describe('ffmpeg launcher', () => {
         const out = join(dir.path, `kill${i}`);
         await mkdir(out);
         const { agent, pid } = await startAgentProcess(opts(out), fakeFfmpeg);
-        return { out, agent, pid };
+        return { out, agent, pid, launcher: ppid(pid) };
       }),
     );
     try {
@@ -130,7 +141,12 @@ describe('ffmpeg launcher', () => {
         assert.ok(threads > 2, `the agent has ${threads} threads (each would deliver the pdeathsig)`);
       }
       for (const r of rounds) r.agent.kill('SIGKILL');
-      for (const r of rounds) await waitFor('ffmpeg to exit after the agent died', () => ended(r.pid), 10_000);
+      for (const r of rounds) {
+        // 20 s: the stand-in exits 1.5 s after its first signal. If this fails, the message says where the signal stopped.
+        await waitFor('ffmpeg to exit after the agent died', () => ended(r.pid), 20_000).catch(async (e: Error) =>
+          assert.fail(`${e.message}; launcher ${procState(r.launcher)}; ffmpeg ${procState(r.pid)}; its log ${JSON.stringify(await signalsLog(r.out))}`),
+        );
+      }
       for (const r of rounds) {
         const lines = await signalsLog(r.out);
         assert.equal(lines[0], `start ${r.pid} file 'rtsp://user:pw@127.0.0.1:9/stream'`, 'ffmpeg read the camera URL on fd 3 through the launcher');
