@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { hasControllingTerminal } from '../edge-agent/src/media/ffmpeg-media-tool.ts';
+import { AGENT_NODE_FLAGS } from '../edge-agent/src/lib/node-flags.ts';
 import { makeBenchClip, startFakeCameraFleet } from '../test-support/src/rtsp-camera.ts';
 
 const { values } = parseArgs({
@@ -65,7 +66,7 @@ await fs.writeFile(
   }),
 );
 const flags = values['node-flags']!.split(' ').filter(Boolean);
-const agent = spawn('taskset', ['-c', '0', process.execPath, ...flags, '--import', 'tsx', 'edge-agent/src/main.ts', 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
+const agent = spawn('taskset', ['-c', '0', process.execPath, ...AGENT_NODE_FLAGS, ...flags, '--import', 'tsx', 'edge-agent/src/main.ts', 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
 const pid = agent.pid!;
 await sleep(WARM * 1000);
 

@@ -32,6 +32,7 @@ import { migrateToLatest } from '../server/src/db/migrate.ts';
 import { createTestDatabase, TEST_ENV, uniqueName } from '../test-support/src/env.ts';
 import { makeBenchClip, startFakeCameraFleet } from '../test-support/src/rtsp-camera.ts';
 import { hasControllingTerminal } from '../edge-agent/src/media/ffmpeg-media-tool.ts';
+import { AGENT_NODE_FLAGS } from '../edge-agent/src/lib/node-flags.ts';
 import { cpuBetween, measure as measureCpu, memKb, sleep, tree } from './lib/proc-cpu.ts';
 
 const measure = measureCpu;
@@ -243,7 +244,8 @@ const configPath = path.join(agentDir, 'agent.json');
 await fs.writeFile(configPath, JSON.stringify(config));
 // --profile DIR: V8 CPU profiles of the agent's node process (one .cpuprofile per agent phase) for where node's share goes.
 const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
-const agentArgs = (a: string[]) => [...(a[0] === 'run' ? profile : []), '--import', 'tsx', 'edge-agent/src/main.ts', ...a, '--config', configPath];
+// The agent as deployed: with its node flags (edge-agent/src/lib/node-flags.ts).
+const agentArgs = (a: string[]) => [...AGENT_NODE_FLAGS, ...(a[0] === 'run' ? profile : []), '--import', 'tsx', 'edge-agent/src/main.ts', ...a, '--config', configPath];
 await new Promise<void>((resolve, reject) => spawn(process.execPath, agentArgs(['enroll', '--server', config.server.url, '--token', token]), { stdio: 'inherit' }).once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`enroll ${c}`)))));
 const agent = spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'inherit'] });
 const besideAgent = TOGETHER ? await startBeside('plain-beside-agent', 'hash-send') : null;

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { demoPbxConfig, FakePbx } from '../test-support/src/fake-pbx.ts';
 import { startOnvifSim, type OnvifSimHandle } from '../test-support/src/onvif-sim.ts';
 import { makeTestClip, startFakeCamera, startRtspRelay, type FakeCamera } from '../test-support/src/rtsp-camera.ts';
+import { AGENT_NODE_FLAGS } from '../edge-agent/src/lib/node-flags.ts';
 
 const { values } = parseArgs({
   options: {
@@ -89,7 +90,7 @@ const configPath = path.join(dir, 'agent.json');
 writeFileSync(configPath, JSON.stringify(agentConfig, null, 2), { mode: 0o600 });
 
 const agentMain = path.resolve(import.meta.dirname, '../edge-agent/src/main.ts');
-const runAgent = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', agentMain, ...args, '--config', configPath], { stdio: 'inherit' });
+const runAgent = (args: string[]) => spawn(process.execPath, [...AGENT_NODE_FLAGS, '--import', 'tsx', agentMain, ...args, '--config', configPath], { stdio: 'inherit' });
 
 if (!existsSync(path.join(agentConfig.stateDir, 'credential.json'))) {
   if (!values.token) {

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
+import { AGENT_NODE_FLAGS } from './lib/node-flags.ts';
 import { loadConfig, redactConfig, type AgentConfig } from './config.ts';
 import { DISCOVER_USAGE, DiscoverUsageError, parseDiscoverArgs, runDiscover } from './cli/discover.ts';
 import { enroll } from './cli/enroll.ts';
@@ -123,11 +124,9 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     case 'run': {
       const config = await readConfig(configPath, io);
       if (!config) return 2;
-      // V8's memory reducer shrinks the heap when the process seems idle, with up to three full collections each
-      // time; a recording agent is idle between segment closes, so it did that every minute or so: about 0.3 % of a
-      // core at 16 cameras, a quarter of the node process's CPU when only recording (docs/benchmarks.md, "Agent
-      // CPU"). The heap stays about 20 MB either way; ordinary collections still run.
-      setFlagsFromString('--no-memory-reducer');
+      // Node's flags for the agent (lib/node-flags.ts) belong on its command line (`npm run agent` gives them); for a
+      // start without them, what can still be set now is (the memory reducer then runs once more, ~30 s in).
+      for (const f of AGENT_NODE_FLAGS) if (!process.execArgv.includes(f)) setFlagsFromString(f);
       const log: Logger = createLogger({ level: config.logLevel });
       let agent;
       try {
