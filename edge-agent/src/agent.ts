@@ -27,7 +27,7 @@ import { recoverCameraSpool } from './recorder/spool-recovery.ts';
 import { LifeMarkWriter, planDowntime, readLifeMark } from './recorder/downtime.ts';
 import { loadCredential } from './state/credential-store.ts';
 import { CameraRegistrar } from './uploader/cameras.ts';
-import { createCentreClient } from './uploader/centre-client.ts';
+import { connectProbe, createCentreClient } from './uploader/centre-client.ts';
 import { TokenBucket } from './uploader/token-bucket.ts';
 import { Uploader, type UploadEvent } from './uploader/uploader.ts';
 
@@ -181,6 +181,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<Ru
       commands.wake();
     },
     probeMs: config.upload.probeMs,
+    probe: (signal) => connectProbe(config.server.url, { timeoutMs: Math.max(1000, config.upload.probeMs), signal }),
     random: deps.random,
     onCommands: (cmds) => void commands.accept(cmds).catch((e: unknown) => log.error('could not execute the centre\'s commands; they come again with the next heartbeat', { error: e as Error })),
   });

@@ -71,8 +71,9 @@ export const AgentConfigSchema = z
         /** Longest Retry-After the agent will honour, seconds (a bigger value is clamped). */
         maxRetryAfterSeconds: positiveInt.default(3600),
         /**
-         * While the centre gives no answer, the heartbeat asks every probeMs (±25 % jitter) instead of every
-         * heartbeatSeconds; its first answer wakes the uploader out of its backoff.
+         * While the centre gives no answer, a TCP connection to it is tried every probeMs (±25 % jitter) and a
+         * heartbeat sent once one succeeds, instead of a heartbeat every heartbeatSeconds; its first answer wakes the
+         * uploader out of its backoff.
          */
         probeMs: positiveInt.default(2000),
       })

@@ -1,8 +1,9 @@
 /**
  * Heartbeat: every N seconds, POST /api/v1/agent/heartbeat with version, clock offset, disk use, backlog and camera
  * health; the answer's times feed the clock-offset estimate. Failures are logged and tried again next beat; while
- * the centre gives no answer at all, the next beat comes after `probeMs` (a cheap link probe), and every answer
- * calls `onReachable` so the uploader resumes at once instead of sleeping out its backoff.
+ * the centre gives no answer at all, the next beat comes after `probeMs`, and only once a cheap probe (`probe`, a TCP
+ * connection) succeeds; every answer calls `onReachable` so the uploader resumes at once instead of sleeping out its
+ * backoff.
  */
 import { AGENT_ERROR_CODES, agentPaths, type HeartbeatBody, type HeartbeatResponse } from '@mamoru/contract';
 import { statfs } from 'node:fs/promises';
@@ -40,6 +41,12 @@ export type HeartbeatDeps = {
    * next heartbeat comes after this many ms (±25 % jitter) instead of intervalMs. Default: intervalMs.
    */
   probeMs?: number;
+  /**
+   * The cheap check made at those times instead of a heartbeat (`connectProbe`: a TCP connection to the centre): null
+   * when the centre's host took a connection (a heartbeat follows at once), else why not. Without it, every probe is
+   * a full heartbeat.
+   */
+  probe?: (signal: AbortSignal) => Promise<string | null>;
   /** Timeout of one heartbeat request (default 10 s): a black-holed link must not hold the probe for a minute. */
   timeoutMs?: number;
   random?: () => number;
@@ -58,7 +65,7 @@ export class Heartbeat {
   constructor(private readonly d: HeartbeatDeps) {
     this.clock = d.clock ?? new ClockOffsetEstimator();
     this.loop = new PollLoop(
-      () => this.beat(),
+      () => this.pass(),
       () => (this.unreachable && this.d.probeMs !== undefined ? Math.round(this.d.probeMs * (0.75 + 0.5 * (this.d.random ?? Math.random)())) : this.d.intervalMs),
       (e) => this.d.log.error('heartbeat failed', { error: e as Error }),
     );
@@ -72,6 +79,18 @@ export class Heartbeat {
   async stop(): Promise<void> {
     this.ctl.abort();
     await this.loop.stop();
+  }
+
+  /** While the centre gives no answer, a heartbeat only once its host takes a connection again. */
+  private async pass(): Promise<boolean> {
+    if (this.unreachable && this.d.probe) {
+      const refused = await this.d.probe(this.ctl.signal).catch((e: unknown) => (e as Error).message);
+      if (refused !== null) {
+        if (!this.ctl.signal.aborted) this.fail(refused);
+        return false;
+      }
+    }
+    return this.beat();
   }
 
   /** One heartbeat; resolves true when the centre answered 200. */

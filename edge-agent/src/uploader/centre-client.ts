@@ -6,6 +6,7 @@
 import { errorOf } from '@mamoru/contract/error-shape';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { parseRetryAfter } from '../lib/backoff.ts';
 
 export class NetworkError extends Error {
@@ -175,4 +176,31 @@ export function createCentreClient(opts: { baseUrl: string; credential?: string 
       });
     },
   };
+}
+
+/**
+ * Whether a TCP connection to the centre's host and port can be made now: null when it could (the socket is closed at
+ * once), else why not (`connect ECONNREFUSED …`, a timeout, aborted). The heartbeat's probe while the centre does not
+ * answer: far cheaper than a heartbeat (no request, no body, no disk reading), so it can run every few seconds for as
+ * long as an outage lasts. A connection says nothing of the centre behind a proxy: a heartbeat follows it at once.
+ */
+export function connectProbe(baseUrl: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<string | null> {
+  const url = new URL(baseUrl);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve) => {
+    if (opts.signal?.aborted) return resolve('aborted');
+    const socket = connect({ host, port });
+    const done = (result: string | null) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(result);
+    };
+    const onAbort = () => done('aborted');
+    const timer = setTimeout(() => done(`no connection within ${opts.timeoutMs} ms`), opts.timeoutMs);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => done(null));
+    socket.once('error', (e) => done(e.message));
+  });
 }
