@@ -169,12 +169,33 @@ describe('ffmpeg launcher', () => {
     assert.match(readFileSync(`/proc/${launcher}/cmdline`, 'utf8'), /ffmpeg-launcher\.sh/);
     process.kill(launcher, 'SIGTERM');
     process.kill(launcher, 'SIGINT');
+    // If ffmpeg has not exited 3 s in, what the launcher and ffmpeg show then goes into a failure message.
+    let late = '';
+    const look = setTimeout(() => (late = `launcher ${procState(launcher)}; ffmpeg ${procState(pid)}`), 3000);
     const exit = await p.stop(10_000);
-    assert.deepEqual(await signalsLog(out).then((l) => l.slice(1)), ['SIGTERM']);
+    clearTimeout(look);
+    assert.deepEqual(await signalsLog(out).then((l) => l.slice(1)), ['SIGTERM'], `what the stand-in saw (3 s after the stop signals: ${late || 'it had exited'})`);
     assert.equal(exit.code, 255, "ffmpeg's exit code");
     assert.equal(exit.signal, null);
     assert.ok(!exit.stderrTail.some((l) => l.startsWith('mamoru-launcher')), "the launcher's pid line is not ffmpeg's output");
     assert.ok(ended(launcher) && ended(pid));
+  });
+
+  test('a burst of stop signals (as from a dying agent\'s threads, here 24): ffmpeg still sees exactly one', async () => {
+    for (let round = 0; round < 3; round++) {
+      const out = join(dir.path, `burst${round}`);
+      await mkdir(out);
+      const p = createFfmpegMediaTool({ ffmpegPath: fakeFfmpeg }).startSegmenter(opts(out), {});
+      await waitFor('ffmpeg to start', () => p.pid !== undefined, 10_000);
+      const pid = p.pid!;
+      await waitFor('the stand-in ffmpeg to read its input', () => readFileSync(join(out, 'signals.log'), { encoding: 'utf8', flag: 'a+' }).includes('start'), 10_000);
+      const launcher = ppid(pid);
+      // As many as a dying agent's threads send, back to back: most arrive while the launcher runs its trap.
+      await new Promise<void>((resolve) => spawn('sh', ['-c', `i=0; while [ $i -lt 12 ]; do kill -TERM ${launcher}; kill -INT ${launcher}; i=$((i+1)); done 2>/dev/null`]).once('exit', () => resolve()));
+      const exit = await p.exited;
+      assert.deepEqual(await signalsLog(out).then((l) => l.slice(1)), ['SIGTERM'], `round ${round}`);
+      assert.equal(exit.code, 255, "ffmpeg's exit code");
+    }
   });
 
   test("ffmpeg's own exit code, and death by a signal, reach the agent unchanged", async () => {

@@ -15,15 +15,18 @@
 
 agent=$1
 shift
-# Stop requests, numbered: the first one (ticket 1) is forwarded, every later one is ignored. `t=$((n += 1))` is one
-# command, so a trap that runs inside another still draws its own ticket.
-n=0
+# The first stop request is forwarded, every later one ignored. The forwarding function's first command sets INT and
+# TERM to ignored: a request that comes while it runs (a dying agent sends one per thread, in a burst) finds nothing
+# to run. (Not a ticket in a `local` variable, as before: dash runs a trap that arrives during another trap's function
+# inside it, and under a burst that ticket was seen to forward nothing: ffmpeg ran on after its agent died.)
 stop=
 pid=
-forward() {
-  local t
-  t=$((n += 1))
-  [ "$t" = 1 ] && kill -s TERM "$pid" 2>/dev/null
+stop_ffmpeg() {
+  trap '' INT TERM
+  # Until the child has left this shell's code (exec), a signal would reach its copy of this shell's trap and be
+  # lost; it execs within moments of the start.
+  while [ /proc/$pid/exe -ef /proc/$$/exe ]; do sleep 0.01; done
+  kill -s TERM "$pid" 2>/dev/null
   return 0
 }
 # Until ffmpeg's pid is known a request is only noted; it is forwarded right after (below).
@@ -35,8 +38,8 @@ trap '' PIPE
 unset PWD OLDPWD
 "$@" &
 pid=$!
-trap forward INT TERM
-[ -n "$stop" ] && forward
+trap stop_ffmpeg INT TERM
+[ -n "$stop" ] && stop_ffmpeg
 # The input list (the camera URL) is ffmpeg's, on its own fd 3; this shell drops its copy.
 exec 3<&-
 echo "mamoru-launcher: pid $pid" >&2 2>/dev/null
