@@ -130,14 +130,22 @@ start_mon() {
 
 start_osd() {
   if [ ! -f "$D/osd/whoami" ]; then
-    local id; id=$(timeout 20 ceph -c "$CONF" osd create 2>>"$D/log/start.log") || die "ceph osd create failed"
+    # With a uuid, "osd create" is idempotent (the same uuid gets the same id), so it can be asked again: under load
+    # the CLI sometimes sends its first command before it has the monmap, and the mon refuses it ("handle_command on
+    # fsid 00000000-... != <fsid>", the CLI says "EPERM: problem getting command descriptions").
+    local uuid id="" attempt; uuid=$(cat /proc/sys/kernel/random/uuid)
+    for attempt in 1 2 3 4 5; do
+      id=$(timeout 20 ceph -c "$CONF" osd create "$uuid" 2>>"$D/log/start.log") && break
+      id=""; say "ceph osd create refused (attempt $attempt), asking again"; sleep $attempt
+    done
+    [ -n "$id" ] || die "ceph osd create failed"
     [ "$id" = 0 ] || die "expected osd id 0, got $id"
-    c ceph-osd -i 0 --mkfs >>"$D/log/mkfs.log" 2>&1 || die "ceph-osd --mkfs failed"
+    c ceph-osd -i 0 --mkfs --osd-uuid "$uuid" >>"$D/log/mkfs.log" 2>&1 || die "ceph-osd --mkfs failed"
   fi
   # Under heavy load the OSD sometimes dies during its first boot ("wrong fsid" from a monitor command sent before
-  # it had the monmap): start it again, up to three times.
-  for attempt in 1 2 3; do
-    alive "$D/run/osd.0.pid" || c ceph-osd -i 0 >>"$D/log/start.log" 2>&1 || { say "ceph-osd did not start (attempt $attempt)"; sleep 1; continue; }
+  # it had the monmap, the same race as above): start it again, up to six times (each failure takes well under 1 s).
+  for attempt in 1 2 3 4 5 6; do
+    alive "$D/run/osd.0.pid" || c ceph-osd -i 0 >>"$D/log/start.log" 2>&1 || { say "ceph-osd did not start (attempt $attempt)"; sleep "$attempt"; continue; }
     for _ in $(seq 150); do
       timeout 5 ceph -c "$CONF" osd stat -f json 2>/dev/null | grep -q '"num_up_osds":1' && return 0
       [ -f "$D/run/osd.0.pid" ] && ! alive "$D/run/osd.0.pid" && break
