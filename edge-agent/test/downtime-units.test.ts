@@ -1,7 +1,15 @@
-/** The pure parts of the downtime check and the sent log: which gaps a restart reports, how sent spans merge. */
+/**
+ * The pure parts of the downtime check and the sent log: which gaps a restart reports, how sent spans merge; and the
+ * life mark's writer on a real folder.
+ */
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { planDowntime, type LifeMark } from '../src/recorder/downtime.ts';
+import { silentLogger } from '../src/lib/logger.ts';
+import { LifeMarkWriter, lifeMarkPath, planDowntime, readLifeMark, type LifeMark } from '../src/recorder/downtime.ts';
+import { replaceFileSync } from '../src/state/atomic-file.ts';
 import { mergeSpan } from '../src/outbox/sent-log.ts';
 
 const T = Date.parse('2026-11-20T01:00:00Z');
@@ -27,6 +35,46 @@ describe('downtime at start-up', () => {
   test('nothing for a camera never recorded, or one whose record reaches the restart', () => {
     assert.deepEqual(planDowntime({ cameraKey: 'new', coveredUntil: null, mark: mark(30, false), restartedAt: T + 60_000 }), { before: null, resume: null });
     assert.deepEqual(planDowntime({ cameraKey: 'cam1', coveredUntil: T + 61_000, mark: mark(30, false), restartedAt: T + 60_000 }), { before: null, resume: null });
+  });
+});
+
+describe('the life mark on disk', () => {
+  test('replaceFileSync replaces the whole file (mode 0600) and leaves no temp file behind', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'mamoru-mark-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const p = join(dir, 'alive.json');
+    await writeFile(p, 'x'.repeat(5000), { mode: 0o644 });
+    replaceFileSync(p, '{"short":true}\n');
+    assert.equal(await readFile(p, 'utf8'), '{"short":true}\n');
+    assert.equal((await stat(p)).mode & 0o777, 0o600);
+    assert.deepEqual(await readdir(dir), ['alive.json']);
+    // Into a folder that is gone: an error for the caller, nothing half-written.
+    assert.throws(() => replaceFileSync(join(dir, 'missing', 'alive.json'), 'x'), { code: 'ENOENT' });
+  });
+
+  test('the writer rewrites the mark while running and writes it clean at stop', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'mamoru-mark-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    let now = T;
+    let health = 'recording';
+    const w = new LifeMarkWriter({ spoolDir: dir, intervalMs: 20, cameraHealth: () => ({ cam1: health }), log: silentLogger, now: () => now });
+    w.start();
+    const seen = async (pred: (m: LifeMark) => boolean) => {
+      for (let i = 0; i < 200; i++) {
+        const m = await readLifeMark(dir);
+        if (m && pred(m)) return m;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.fail(`no such mark; last: ${await readFile(lifeMarkPath(dir), 'utf8').catch(() => 'none')}`);
+    };
+    assert.deepEqual(await seen((m) => m.atMs === T), { v: 1, atMs: T, clean: false, cameras: { cam1: 'recording' } });
+    now = T + 5000;
+    health = 'offline';
+    assert.deepEqual(await seen((m) => m.atMs === T + 5000), { v: 1, atMs: T + 5000, clean: false, cameras: { cam1: 'offline' } });
+    now = T + 6000;
+    await w.stop();
+    assert.deepEqual(await readLifeMark(dir), { v: 1, atMs: T + 6000, clean: true, cameras: { cam1: 'offline' } });
+    assert.deepEqual(await readdir(dir), ['alive.json']);
   });
 });
 

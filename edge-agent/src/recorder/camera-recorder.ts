@@ -15,7 +15,7 @@ import { parseSegmentList, type AudioMode, type InputStreamInfo, type MediaTool,
 import { ClockAnchor } from './clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
 import { writeFileAtomic } from '../state/atomic-file.ts';
-import { fsyncFileAndDir, sha256File } from '../state/file-hash.ts';
+import { sha256File } from '../state/file-hash.ts';
 import { untilNextMultiple } from '../lib/poll-loop.ts';
 
 /** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
@@ -282,7 +282,8 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       log.warn('recorder: segment start moved past the previous segment end', { cameraKey: o.cameraKey, runId: run.id, shiftMs: startMs - estimatedStartMs });
     }
     const durationMs = Math.round(durationS * 1000);
-    await fsyncFileAndDir(path);
+    // Durable before anyone is told of it: the outbox fsyncs the file and its folder entry before the record that
+    // points at it (segmentClosed), so no fsync here.
     const { sha256, size } = await sha256File(path);
     const streams = probe?.streams ?? run.outputStreams ?? [];
     const seg: ClosedSegment = {

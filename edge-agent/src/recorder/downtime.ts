@@ -18,7 +18,7 @@ import { z } from 'zod';
 import type { GapReport } from '../contracts.ts';
 import type { Logger } from '../lib/logger.ts';
 import { PollLoop } from '../lib/poll-loop.ts';
-import { writeFileAtomic } from '../state/atomic-file.ts';
+import { replaceFileSync, writeFileAtomic } from '../state/atomic-file.ts';
 
 const MarkSchema = z.object({
   v: z.literal(1),
@@ -98,7 +98,10 @@ export class LifeMarkWriter {
     // Not fsynced while running (every 5 s, on the disk ffmpeg writes to): a crash of the process keeps the page
     // cache; after a power loss the mark may be an older one (or none), which moves only the split between a camera's
     // camera_offline and agent_down spans earlier (the gaps still cover the whole downtime, from the camera's record).
-    // The clean mark at the end of a shutdown is made durable.
-    await writeFileAtomic(lifeMarkPath(this.d.spoolDir), `${JSON.stringify(mark)}\n`, { durable: clean });
+    // The clean mark at the end of a shutdown is made durable. The running one is written synchronously (no thread-pool
+    // round trips, each of which would wake the agent once more every 5 s).
+    const text = `${JSON.stringify(mark)}\n`;
+    if (clean) await writeFileAtomic(lifeMarkPath(this.d.spoolDir), text, { durable: true });
+    else replaceFileSync(lifeMarkPath(this.d.spoolDir), text);
   }
 }

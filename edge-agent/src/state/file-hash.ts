@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { dirname } from 'node:path';
 
 const CHUNK = 1024 * 1024;
 
@@ -25,16 +24,4 @@ export async function sha256File(path: string): Promise<{ sha256: string; size: 
     await fh.close();
   }
   return { sha256: h.digest('hex'), size };
-}
-
-/** Makes a file ffmpeg wrote (and its directory entry) durable before anyone is told it exists. */
-export async function fsyncFileAndDir(path: string): Promise<void> {
-  for (const p of [path, dirname(path)]) {
-    const fh = await open(p, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
 }
