@@ -175,6 +175,28 @@ describe('file hash', () => {
       await dir.remove();
     }
   });
+
+  test('hashes running at the same time share the read buffer and still each get their own file right; the event loop gets turns', async () => {
+    const dir = await tempDir('hash-many');
+    try {
+      const files = await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const bytes = randomBytes(3 * 1024 * 1024 + i * 4099);
+          const f = join(dir.path, `f${i}`);
+          await writeFile(f, bytes);
+          return { f, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+        }),
+      );
+      let turns = 0;
+      const ticker = setInterval(() => turns++, 0);
+      const got = await Promise.all(files.map((x) => sha256File(x.f)));
+      clearInterval(ticker);
+      assert.deepEqual(got, files.map(({ sha256, size }) => ({ sha256, size })));
+      assert.ok(turns > 0, 'timers ran while the files were hashed');
+    } finally {
+      await dir.remove();
+    }
+  });
 });
 
 describe('restart backoff', () => {
