@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import { createFfmpegMediaTool } from '../src/media/ffmpeg-media-tool.ts';
 import { buildSegmenterArgs, segmenterInputList, parseOpeningLine, parseSegmentList, parseStreamFacts, parseStreamLine, type SegmenterOptions } from '../src/media/media-tool.ts';
 import { Backoff } from '../src/lib/backoff.ts';
-import { sha256File } from '../src/state/file-hash.ts';
+import { sha256File, sha256SpoolFile } from '../src/state/file-hash.ts';
 import { ClockAnchor } from '../src/recorder/clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, stderrExcerpt } from '../src/recorder/exit-reason.ts';
 import { makeTestClip, startFakeCamera, startRtspRelay } from '../../test-support/src/rtsp-camera.ts';
@@ -168,15 +168,18 @@ describe('file hash', () => {
         const bytes = randomBytes(size);
         const f = join(dir.path, `f${size}`);
         await writeFile(f, bytes);
-        assert.deepEqual(await sha256File(f), { sha256: createHash('sha256').update(bytes).digest('hex'), size }, `size ${size}`);
+        const want = { sha256: createHash('sha256').update(bytes).digest('hex'), size };
+        assert.deepEqual(await sha256File(f), want, `size ${size}`);
+        assert.deepEqual(await sha256SpoolFile(f), want, `size ${size}, spool`);
       }
       await assert.rejects(sha256File(join(dir.path, 'missing')), /ENOENT/);
+      await assert.rejects(sha256SpoolFile(join(dir.path, 'missing')), /ENOENT/);
     } finally {
       await dir.remove();
     }
   });
 
-  test('hashes running at the same time share the read buffer and still each get their own file right; the event loop gets turns', async () => {
+  test('spool hashes running at the same time share the read buffer and still each get their own file right; the event loop gets turns', async () => {
     const dir = await tempDir('hash-many');
     try {
       const files = await Promise.all(
@@ -189,7 +192,7 @@ describe('file hash', () => {
       );
       let turns = 0;
       const ticker = setInterval(() => turns++, 0);
-      const got = await Promise.all(files.map((x) => sha256File(x.f)));
+      const got = await Promise.all(files.map((x) => sha256SpoolFile(x.f)));
       clearInterval(ticker);
       assert.deepEqual(got, files.map(({ sha256, size }) => ({ sha256, size })));
       assert.ok(turns > 0, 'timers ran while the files were hashed');

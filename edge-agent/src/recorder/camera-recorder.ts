@@ -15,7 +15,7 @@ import { parseSegmentList, type AudioMode, type InputStreamInfo, type MediaTool,
 import { ClockAnchor } from './clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
 import { writeFileAtomic } from '../state/atomic-file.ts';
-import { sha256File } from '../state/file-hash.ts';
+import { sha256SpoolFile } from '../state/file-hash.ts';
 import { untilNextMultiple } from '../lib/poll-loop.ts';
 
 /** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
@@ -284,7 +284,7 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
     const durationMs = Math.round(durationS * 1000);
     // Durable before anyone is told of it: the outbox fsyncs the file and its folder entry before the record that
     // points at it (segmentClosed), so no fsync here.
-    const { sha256, size } = await sha256File(path);
+    const { sha256, size } = await sha256SpoolFile(path);
     const streams = probe?.streams ?? run.outputStreams ?? [];
     const seg: ClosedSegment = {
       cameraKey: o.cameraKey,

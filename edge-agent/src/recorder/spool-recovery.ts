@@ -17,7 +17,7 @@ import { silentLogger, type Logger } from '../lib/logger.ts';
 import { parseSegmentList, type MediaTool, type ProbeResult, type SegmentListEntry } from '../media/media-tool.ts';
 import type { OutboxItem } from '../outbox/items.ts';
 import { TEMP_PREFIX } from '../state/atomic-file.ts';
-import { sha256File } from '../state/file-hash.ts';
+import { sha256SpoolFile } from '../state/file-hash.ts';
 import { MPEGTS_MUX_OFFSET_S, runStatePath, segmentCodecFacts, type RunState } from './camera-recorder.ts';
 
 export type SpoolRecoveryDeps = {
@@ -119,7 +119,7 @@ export async function recoverCameraSpool(deps: SpoolRecoveryDeps, cameraKey: str
       }
       const durationMs = Math.round((listed ? entry!.endS - entry!.startS : probedS!) * 1000);
       // Made durable by the outbox (segmentClosed fsyncs the file and its folder entry before its record).
-      const { sha256, size } = await sha256File(path);
+      const { sha256, size } = await sha256SpoolFile(path);
       // Timing: the run's saved wall-clock anchor plus the segment's stream start, as the recorder would have
       // computed it (exactly contiguous with the run's delivered segments). Without a saved state (the run closed
       // no segment before the crash): ffmpeg wrote the last packet just before the file's modification time, so the
