@@ -1,6 +1,7 @@
 /** The recorder's pure parts: ffmpeg command line, log/list parsing, backoff, clock anchor, exit classification. */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
@@ -159,6 +160,50 @@ describe('ffmpeg output parsing', () => {
     }
   });
 });
+
+describe('the test relay', () => {
+  test('a viewer whose UDP ports another process took gets the next free pair, not a 500', async () => {
+    const dir = await tempDir('relay-ports');
+    const count = 32;
+    // A block that is free now; the relay starts on it, then everything in it that is still free is taken but the
+    // last four ports, as another relay beside this one would take them.
+    let start = 0;
+    for (let b = 31000 + 2 * Math.floor(Math.random() * 200); !start; b += count) {
+      const socks = await Promise.all(Array.from({ length: count }, (_, i) => bindUdp(b + i)));
+      for (const x of socks) x?.close();
+      if (socks.every(Boolean)) start = b;
+    }
+    const relay = await startRtspRelay({ rtpPortStart: start, rtpPortCount: count });
+    const taken: UdpSocket[] = [];
+    try {
+      const clip = await makeTestClip({ dir: join(dir.path, 'clips'), width: 160, height: 90 });
+      const camera = await startFakeCamera(relay, { clip });
+      for (let p = start; p < start + count - 4; p++) {
+        const x = await bindUdp(p);
+        if (x) taken.push(x);
+      }
+      assert.ok(taken.length >= count - 12, `most of the block taken (${taken.length})`);
+      const { stdout } = await promisify(execFile)('ffprobe', ['-v', 'error', '-rtsp_transport', 'udp', '-timeout', '5000000', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', camera.url], { timeout: 20_000 });
+      assert.match(stdout, /h264/);
+      await camera.close();
+    } finally {
+      for (const x of taken) x.close();
+      await relay.close();
+      await dir.remove();
+    }
+  });
+});
+
+function bindUdp(port: number): Promise<UdpSocket | null> {
+  return new Promise((resolve) => {
+    const x = createSocket('udp4');
+    x.once('error', () => {
+      x.close();
+      resolve(null);
+    });
+    x.bind(port, () => resolve(x));
+  });
+}
 
 describe('file hash', () => {
   test('SHA-256 and size of files across and at the 1 MiB read size, and of an empty file', async () => {

@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Server, Socket } from 'node:net';
@@ -129,11 +129,15 @@ async function freeUdpBlock(count: number): Promise<number> {
   throw new Error('no free UDP port block for the RTSP relay');
 }
 
-/** Starts the relay on OS-assigned ports (127.0.0.1). `rtpPortCount`: 8 ports per camera and viewer is plenty. */
-export async function startRtspRelay(opts: { rtpPortCount?: number } = {}): Promise<RtspRelay> {
+/**
+ * Starts the relay on OS-assigned ports (127.0.0.1). `rtpPortCount`: 8 ports per camera and viewer is plenty.
+ * `rtpPortStart` (tests of the relay itself): the block's first port instead of a random free block.
+ */
+export async function startRtspRelay(opts: { rtpPortCount?: number; rtpPortStart?: number } = {}): Promise<RtspRelay> {
   const lib = require('rtsp-streaming-server') as RtspServerLib;
+  patchViewerPortRetry();
   const count = opts.rtpPortCount ?? 64;
-  const base = await freeUdpBlock(count);
+  const base = opts.rtpPortStart ?? (await freeUdpBlock(count));
   const server = new lib.RtspServer({ serverPort: 0, clientPort: 0, rtpPortStart: base, rtpPortCount: count });
   patchPortPool(server.Mounts, base, count);
   const sockets = new Set<Socket>();
@@ -212,6 +216,42 @@ function patchPortPool(mounts: MountsT, base: number, count: number): void {
     for (const p of mount.close()) mounts.returnRtpPortToPool(p);
     delete mounts.mounts[mount.path];
     return true;
+  };
+}
+
+type ViewerClient = { rtpServer: UdpSocket; rtcpServer: UdpSocket; setupServerPorts(): void; listen(): Promise<void> };
+let viewerRetryPatched = false;
+
+/**
+ * A viewer's SETUP binds two UDP ports from the relay's block. The block was free when the relay started, but another
+ * relay (a test file running beside this one) or anything else can take a port of it later, and the library's own
+ * retry on EADDRINUSE never runs on Node 20 (it compares errno with a string) and would re-bind closed sockets: the
+ * viewer got a 500 (seen in `e2e/agent-down`: a restarted recorder refused for two seconds). Here a port pair that is
+ * taken is left out of the pool and the next pair is tried with fresh sockets, up to the block's size.
+ */
+function patchViewerPortRetry(): void {
+  if (viewerRetryPatched) return;
+  viewerRetryPatched = true;
+  const proto = (require('rtsp-streaming-server/build/lib/Client.js') as { Client: { prototype: ViewerClient } }).Client.prototype;
+  const listen = proto.listen;
+  proto.listen = async function (this: ViewerClient) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await listen.call(this);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 512) throw e;
+        for (const sock of [this.rtpServer, this.rtcpServer]) {
+          try {
+            sock.close();
+          } catch {
+            // never bound
+          }
+        }
+        this.setupServerPorts();
+        this.rtpServer = createSocket('udp4');
+        this.rtcpServer = createSocket('udp4');
+      }
+    }
   };
 }
 
