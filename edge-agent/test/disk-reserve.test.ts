@@ -47,8 +47,25 @@ after(async () => {
   await agent?.stop();
   await camera?.close();
   await relay?.close();
-  await run('umount', [mnt]).catch(() => undefined);
+  // A process that is still closing its files on the tmpfs (an ffmpeg a moment after the agent's stop) keeps it busy:
+  // try again for a few seconds, then name what holds it (once a fresh-clone run failed here with EBUSY at rmdir).
+  let unmounted = false;
+  for (let i = 0; i < 40 && !unmounted; i++) {
+    unmounted = await run('umount', [mnt]).then(
+      () => true,
+      () => false,
+    );
+    if (!unmounted) await new Promise((r) => setTimeout(r, 250));
+  }
   await centre?.close();
+  if (!unmounted) {
+    const holders = await run('fuser', ['-vm', mnt]).then(
+      (r) => `${r.stdout}${r.stderr}`,
+      (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
+    );
+    await run('umount', ['-l', mnt]).catch(() => undefined);
+    throw new Error(`the test's tmpfs stayed busy 10 s after the agent stopped; held by:\n${holders}`);
+  }
   await root?.remove();
 });
 
