@@ -101,7 +101,7 @@ export class LifeMarkWriter {
     // The clean mark at the end of a shutdown is made durable. The running one is written synchronously (no thread-pool
     // round trips, each of which would wake the agent once more every 5 s).
     const text = `${JSON.stringify(mark)}\n`;
-    if (clean) await writeFileAtomic(lifeMarkPath(this.d.spoolDir), text, { durable: true });
+    if (clean) await writeFileAtomic(lifeMarkPath(this.d.spoolDir), text);
     else replaceFileSync(lifeMarkPath(this.d.spoolDir), text);
   }
 }

@@ -23,21 +23,15 @@ export async function ensureDir(dir: string, mode = 0o700): Promise<void> {
   await mkdir(dir, { recursive: true, mode });
 }
 
-/**
- * `durable: false` keeps the all-or-nothing replacement (a crash of the process leaves the old file or the new one)
- * but skips both fsyncs: after a power loss the file may be the previous version. For marks rewritten every few
- * seconds whose staleness only makes a reported span longer (the life mark), not for records evidence depends on.
- */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number; durable?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString('hex')}`);
   const mode = opts.mode ?? 0o600;
-  const durable = opts.durable ?? true;
   const fh = await open(tmp, 'wx', mode);
   try {
     await fh.chmod(mode); // the umask may have narrowed or widened nothing, but be explicit
     await fh.writeFile(data);
-    if (durable) await fh.sync();
+    await fh.sync();
   } catch (e) {
     await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
@@ -45,12 +39,13 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   }
   await fh.close();
   await rename(tmp, path);
-  if (durable) await fsyncDir(dir);
+  await fsyncDir(dir);
 }
 
 /**
- * The non-durable `writeFileAtomic` in one synchronous step (temp + rename, no fsync): for a small mark rewritten every
- * few seconds inside a timer the process already wakes for. Five calls of tens of microseconds each, instead of five
+ * All-or-nothing replacement in one synchronous step (temp + rename, no fsync: after a power loss the file may be the
+ * previous version): for a small mark rewritten every few seconds inside a timer the process already wakes for, whose
+ * staleness only makes a reported span longer (the life mark), never for records evidence depends on. Five calls of tens of microseconds each, instead of five
  * round trips through libuv's thread pool, each of which wakes the event loop again (the agent's life mark).
  */
 export function replaceFileSync(path: string, data: string, mode = 0o600): void {
