@@ -10,7 +10,8 @@
  * Variants: `plain` (bench/cameras.ts's plain ffmpeg), `plain-setsid` (the same, spawned in its own session as the
  * agent spawns its launchers: `detached`), `recorder` (buildSegmenterArgs, the URL on fd 3, progress and stderr read,
  * not detached), `recorder-setsid` (the same, detached), `launcher` (as the agent runs it as a service: segmenterCommand
- * in the agent's session), `launcher-setsid` (the launcher in a session of its own, as an agent with a terminal runs it).
+ * in the agent's session), `launcher-setsid` (the launcher in a session of its own, as an agent with a terminal runs it),
+ * `url-argv` (the recorder's arguments with the camera URL in the argv instead of the ffconcat list on fd 3).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -32,10 +33,16 @@ const pinned = (cmd: string, args: string[]): [string, string[]] => (values.pin 
 type Spec = { args: (url: string, dir: string) => string[]; fd3: boolean; launch: boolean; detached: boolean };
 const plainArgs = (url: string, dir: string) => ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'udp', '-timeout', '5000000', '-i', url, '-map', '0:v:0', '-c', 'copy', '-f', 'segment', '-segment_format', 'mpegts', '-segment_time', String(SEG), '-segment_atclocktime', '1', '-strftime', '1', path.join(dir, '%Y%m%dT%H%M%SZ.ts')];
 const recArgs = (url: string, dir: string) => buildSegmenterArgs({ inputUrl: url, transport: 'udp', timeoutUs: 5_000_000, segmentSeconds: SEG, outputPattern: path.join(dir, '%Y%m%dT%H%M%SZ-x.ts'), listPath: path.join(dir, 'list.csv'), audio: 'copy' });
+/** The recorder's arguments with the camera URL and RTSP options in the argv instead of the ffconcat list on fd 3. */
+const urlArgvArgs = (url: string, dir: string) => {
+  const a = recArgs(url, dir);
+  return [...a.slice(0, a.indexOf('-f')), '-rtsp_transport', 'udp', '-timeout', '5000000', '-i', url, ...a.slice(a.indexOf(SEGMENTER_INPUT) + 1)];
+};
 const SPECS: Record<string, Spec> = {
   plain: { args: plainArgs, fd3: false, launch: false, detached: false },
   'plain-setsid': { args: plainArgs, fd3: false, launch: false, detached: true },
   recorder: { args: recArgs, fd3: true, launch: false, detached: false },
+  'url-argv': { args: urlArgvArgs, fd3: false, launch: false, detached: false },
   'recorder-setsid': { args: recArgs, fd3: true, launch: false, detached: true },
   launcher: { args: recArgs, fd3: true, launch: true, detached: false },
   'launcher-setsid': { args: recArgs, fd3: true, launch: true, detached: true },
@@ -48,6 +55,8 @@ const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mamoru-bench-pair-'));
 const clip = await makeBenchClip(tmp);
 const fleet = await startFakeCameraFleet({ count: N, clip });
 
+const stderrSeen = new Map<ChildProcess, number>();
+const lastStderr = new Map<ChildProcess, string>();
 function start(spec: Spec, url: string, dir: string): ChildProcess {
   const args = spec.args(url, dir);
   const [cmd, argv] = spec.launch ? segmenterCommand({ ffmpegPath: 'ffmpeg', ffmpegArgs: args, setpriv: existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null, agentPid: process.pid }) : ['ffmpeg', args];
@@ -58,7 +67,12 @@ function start(spec: Spec, url: string, dir: string): ChildProcess {
   fd3.on('error', () => undefined);
   fd3.end(spec.fd3 ? segmenterInputList({ inputUrl: url, transport: 'udp', timeoutUs: 5_000_000 }) : '');
   p.stdout!.on('data', () => undefined);
-  p.stderr!.on('data', () => undefined);
+  // What ffmpeg prints beyond its start (warnings at the recorder's `-loglevel info`): counted per set and round.
+  p.stderr!.on('data', (b: Buffer) => {
+    const t = b.toString('utf8');
+    stderrSeen.set(p, (stderrSeen.get(p) ?? 0) + (t.match(/\n/g)?.length ?? 0));
+    lastStderr.set(p, t.trim().split('\n').pop() ?? '');
+  });
   return p;
 }
 
@@ -75,8 +89,11 @@ for (let r = 0; r < Number(values.rounds); r++) {
     }
   }
   await sleep(Number(values['warmup-seconds']) * 1000);
+  const lines0 = sets.map((s) => s.reduce((n, p) => n + (stderrSeen.get(p) ?? 0), 0));
   const s0 = sets.map((s) => snapshot(s.map((p) => p.pid!)));
   await sleep(SECONDS * 1000);
+  const stderrLines = sets.map((s, k) => s.reduce((n, p) => n + (stderrSeen.get(p) ?? 0), 0) - lines0[k]!);
+  const stderrLast = sets.map((s) => s.map((p) => lastStderr.get(p)).find((l) => l) ?? '');
   const s1 = sets.map((s) => snapshot(s.map((p) => p.pid!)));
   const cpu = s0.map((a, k) => cpuBetween(a, s1[k]!));
   const alive = sets.map((s) => s.filter((p) => p.exitCode === null && p.signalCode === null).length);
@@ -86,7 +103,7 @@ for (let r = 0; r < Number(values.rounds); r++) {
   }
   const pct = (c: { seconds: number; wallSeconds: number }) => Number(((100 * c.seconds) / c.wallSeconds).toFixed(3));
   rounds.push({ a: pct(cpu[0]!), b: pct(cpu[1]!), ratio: Number((cpu[1]!.seconds / cpu[0]!.seconds).toFixed(3)) });
-  console.error(JSON.stringify({ round: r, ...rounds.at(-1), load: os.loadavg()[0] }));
+  console.error(JSON.stringify({ round: r, ...rounds.at(-1), load: os.loadavg()[0], stderrLinesInWindow: stderrLines, stderrLast }));
   await Promise.all(sets.flat().map((p) => new Promise<void>((res) => (p.exitCode !== null || p.signalCode !== null ? res() : (p.once('exit', () => res()), p.kill('SIGINT'))))));
   await fs.rm(path.join(tmp, `r${r}`), { recursive: true, force: true });
 }
