@@ -33,7 +33,7 @@ import { createTestDatabase, TEST_ENV, uniqueName } from '../test-support/src/en
 import { makeBenchClip, startFakeCameraFleet } from '../test-support/src/rtsp-camera.ts';
 import { hasControllingTerminal } from '../edge-agent/src/media/ffmpeg-media-tool.ts';
 import { AGENT_NODE_FLAGS } from '../edge-agent/src/lib/node-flags.ts';
-import { cpuBetween, measure as measureCpu, memKb, sleep, tree } from './lib/proc-cpu.ts';
+import { cpuBetween, ioAndSwitchesOver, measure as measureCpu, memKb, sleep, tree } from './lib/proc-cpu.ts';
 
 const measure = measureCpu;
 const strip = <T extends { a: unknown; b: unknown }>({ a: _a, b: _b, ...rest }: T) => rest;
@@ -143,8 +143,9 @@ const plain: ChildProcess[] = [];
 const plainErrors: string[][] = [];
 const plainStarted = performance.now();
 /** One plain ffmpeg per camera, segmenting into `root`/camN; each one's errors are kept in `errors`. */
-async function startPlain(root: string, procs: ChildProcess[], errorsOut: string[][]) {
+async function startPlain(root: string, procs: ChildProcess[], errorsOut: string[][], only: (camera: number) => boolean = () => true) {
   for (const [i, cam] of fleet.cameras.entries()) {
+    if (!only(i)) continue;
     const dir = path.join(root, `cam${i + 1}`);
     await fs.mkdir(dir, { recursive: true });
     procs.push(
@@ -195,11 +196,29 @@ if (!TOGETHER) sinkServer.close();
 
 /** --together: plain ffmpeg (and the floor) started beside an agent phase, measured in the agent's window. */
 type Beside = { plain: ChildProcess[]; errors: string[][]; floor: ChildProcess | null };
-async function startBeside(tag: string, floor: 'hash-send' | 'hash'): Promise<Beside> {
+/**
+ * Starts an agent phase with plain ffmpegs beside it, in a balanced order: the relay sends each packet to a camera's
+ * viewers in the order they subscribed, and which of two ffmpegs on one core gets a camera's packets first changes how
+ * often each is woken (in a run where every plain ffmpeg subscribed first, started while the agent was still loading,
+ * they were switched 674 times a second voluntarily and 144–176 times involuntarily, the recorders 724–750 and 41). So the plain ffmpegs of the even cameras
+ * subscribe before the agent and those of the odd cameras after its recorders, and each set is first on half the
+ * cameras.
+ */
+async function startAgentBeside(tag: string, floor: 'hash-send' | 'hash', startAgent: () => ChildProcess): Promise<{ agent: ChildProcess; beside: Beside | null }> {
+  if (!TOGETHER) return { agent: startAgent(), beside: null };
   const b: Beside = { plain: [], errors: [], floor: null };
-  await startPlain(path.join(tmp, tag), b.plain, b.errors);
+  await startPlain(path.join(tmp, tag), b.plain, b.errors, (i) => i % 2 === 0);
+  await sleep(3000);
+  const agent = startAgent();
+  const until = Date.now() + 60_000;
+  while (tree(agent.pid!).filter((p) => /(^|\/)ffmpeg$/.test(cmdline(p)[0] ?? '')).length < N) {
+    if (Date.now() > until || agent.exitCode !== null) throw new Error(`${tag}: the agent's ${N} recorders did not start`);
+    await sleep(200);
+  }
+  await sleep(3000); // their RTSP sessions set up
+  await startPlain(path.join(tmp, tag), b.plain, b.errors, (i) => i % 2 === 1);
   b.floor = startFloor(WARMUP + SECONDS + 8, floor === 'hash');
-  return b;
+  return { agent, beside: b };
 }
 async function measureBeside(b: Beside | null) {
   if (!b) return null;
@@ -208,12 +227,21 @@ async function measureBeside(b: Beside | null) {
   await Promise.all([...b.plain.map((x) => stop(x, 'SIGINT')), ...(b.floor ? [stop(b.floor)] : [])]);
   if (alive !== N) {
     console.error(`plain ffmpeg beside the agent: ${alive} of ${N} alive: no figures`);
-    b.plain.forEach((x, i) => x.exitCode !== null && console.error(`  camera ${i + 1}: ${b.errors[i]!.join('').trim().slice(-2000) || '(nothing)'}`));
+    b.plain.forEach((x, i) => x.exitCode !== null && console.error(`  plain ffmpeg ${i + 1} (cameras in start order: even ones first): ${b.errors[i]!.join('').trim().slice(-2000) || '(nothing)'}`));
     process.exit(1);
   }
   return { plain: strip(p), floor: f ? strip(f) : null };
 }
 await fs.rm(plainDir, { recursive: true, force: true });
+/**
+ * What the recorders' ffmpegs and the plain ffmpegs beside them wrote and how often they were switched, over the same
+ * window: the same bytes are expected (the same streams); more switches a second mean more wake-ups per packet.
+ */
+async function ffmpegIo(agentPid: number, beside: Beside | null) {
+  const recorders = () => tree(agentPid).filter((p) => /(^|\/)ffmpeg$/.test(cmdline(p)[0] ?? ''));
+  const [rec, plain] = await Promise.all([ioAndSwitchesOver(recorders, SECONDS), beside ? ioAndSwitchesOver(() => beside.plain.map((x) => x.pid!), SECONDS) : null]);
+  return { recorders: rec, plainBeside: plain };
+}
 
 // Phase B: the agent, uploading to a real centre (a separate process, not counted).
 const access = buildAccessServices({ db, clock: systemClock, auth: loadAuthSettings({}) });
@@ -247,10 +275,9 @@ const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(v
 // The agent as deployed: with its node flags (edge-agent/src/lib/node-flags.ts).
 const agentArgs = (a: string[]) => [...AGENT_NODE_FLAGS, ...(a[0] === 'run' ? profile : []), '--import', 'tsx', 'edge-agent/src/main.ts', ...a, '--config', configPath];
 await new Promise<void>((resolve, reject) => spawn(process.execPath, agentArgs(['enroll', '--server', config.server.url, '--token', token]), { stdio: 'inherit' }).once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`enroll ${c}`)))));
-const agent = spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'inherit'] });
-const besideAgent = TOGETHER ? await startBeside('plain-beside-agent', 'hash-send') : null;
+const { agent, beside: besideAgent } = await startAgentBeside('plain-beside-agent', 'hash-send', () => spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'inherit'] }));
 await sleep(WARMUP * 1000);
-const [agentResult, besideAgentResult] = await Promise.all([measureSplit(agent.pid!, SECONDS), measureBeside(besideAgent)]);
+const [agentResult, besideAgentResult, ioUploading] = await Promise.all([measureSplit(agent.pid!, SECONDS), measureBeside(besideAgent), ffmpegIo(agent.pid!, besideAgent)]);
 const recorders = tree(agent.pid!).filter((p) => /(^|\/)ffmpeg$/.test(cmdline(p)[0] ?? '')).length;
 const agentMem = agentMemory(agent.pid!, N);
 if (recorders !== N) {
@@ -263,10 +290,9 @@ await stop(agent);
 // recording (ffmpeg, ffprobe, hashing, durable outbox) without the cost of shipping.
 const offline = { ...config, server: { url: 'http://127.0.0.1:9' } };
 await fs.writeFile(configPath, JSON.stringify(offline));
-const recordingOnly = spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'ignore'] });
-const besideRecording = TOGETHER ? await startBeside('plain-beside-recording', 'hash') : null;
+const { agent: recordingOnly, beside: besideRecording } = await startAgentBeside('plain-beside-recording', 'hash', () => spawn(...storeSide(process.execPath, agentArgs(['run'])), { stdio: ['ignore', 'ignore', 'ignore'] }));
 await sleep(WARMUP * 1000);
-const [recordingOnlyResult, besideRecordingResult] = await Promise.all([measureSplit(recordingOnly.pid!, SECONDS), measureBeside(besideRecording)]);
+const [recordingOnlyResult, besideRecordingResult, ioRecordingOnly] = await Promise.all([measureSplit(recordingOnly.pid!, SECONDS), measureBeside(besideRecording), ffmpegIo(recordingOnly.pid!, besideRecording)]);
 if (TOGETHER) sinkServer.close();
 const recordingOnlyMem = agentMemory(recordingOnly.pid!, N);
 await stop(recordingOnly);
@@ -305,6 +331,9 @@ console.log(
               // The recorders' ffmpeg processes alone against the plain ffmpegs on the same streams in the same window.
               recorderFfmpegsOverPlainUploading: Number((agentResult.split.ffmpegCpuSeconds / besideAgentResult.plain.cpuSeconds).toFixed(3)),
               recorderFfmpegsOverPlainRecordingOnly: Number((recordingOnlyResult.split.ffmpegCpuSeconds / besideRecordingResult.plain.cpuSeconds).toFixed(3)),
+              // Bytes written and context switches a second of each set (the same streams: the same bytes expected).
+              ffmpegIoUploading: ioUploading,
+              ffmpegIoRecordingOnly: ioRecordingOnly,
             }
           : null,
     },

@@ -14,14 +14,14 @@
  * `url-argv` (the recorder's arguments with the camera URL in the argv instead of the ffconcat list on fd 3).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSegmenterArgs, SEGMENTER_INPUT, segmenterInputList } from '../edge-agent/src/media/media-tool.ts';
 import { segmenterCommand } from '../edge-agent/src/media/ffmpeg-media-tool.ts';
 import { makeBenchClip, startFakeCameraFleet } from '../test-support/src/rtsp-camera.ts';
-import { cpuBetween, sleep, snapshot } from './lib/proc-cpu.ts';
+import { cpuBetween, ioAndSwitches, sleep, snapshot, tree } from './lib/proc-cpu.ts';
 
 const { values } = parseArgs({ options: { a: { type: 'string', default: 'plain' }, b: { type: 'string', default: 'launcher' }, cameras: { type: 'string', default: '16' }, seconds: { type: 'string', default: '30' }, 'warmup-seconds': { type: 'string', default: '8' }, 'segment-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '3' }, pin: { type: 'boolean', default: false } } });
 const N = Number(values.cameras);
@@ -91,7 +91,13 @@ for (let r = 0; r < Number(values.rounds); r++) {
   await sleep(Number(values['warmup-seconds']) * 1000);
   const lines0 = sets.map((s) => s.reduce((n, p) => n + (stderrSeen.get(p) ?? 0), 0));
   const s0 = sets.map((s) => snapshot(s.map((p) => p.pid!)));
+  // The ffmpegs themselves (under the launcher they are its children).
+  const ffmpegPids = sets.map((s) => s.flatMap((p) => tree(p.pid!)).filter((pid) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg'; } catch { return false; } }));
+  const io0 = ffmpegPids.map((pids) => ioAndSwitches(pids));
   await sleep(SECONDS * 1000);
+  const io1 = ffmpegPids.map((pids) => ioAndSwitches(pids));
+  // Context switches a second of each set: more voluntary ones mean fewer packets per wake-up.
+  const switches = io0.map((a, k) => ({ voluntary: Math.round((io1[k]!.voluntary - a.voluntary) / SECONDS), involuntary: Math.round((io1[k]!.involuntary - a.involuntary) / SECONDS) }));
   const stderrLines = sets.map((s, k) => s.reduce((n, p) => n + (stderrSeen.get(p) ?? 0), 0) - lines0[k]!);
   const stderrLast = sets.map((s) => s.map((p) => lastStderr.get(p)).find((l) => l) ?? '');
   const s1 = sets.map((s) => snapshot(s.map((p) => p.pid!)));
@@ -103,7 +109,7 @@ for (let r = 0; r < Number(values.rounds); r++) {
   }
   const pct = (c: { seconds: number; wallSeconds: number }) => Number(((100 * c.seconds) / c.wallSeconds).toFixed(3));
   rounds.push({ a: pct(cpu[0]!), b: pct(cpu[1]!), ratio: Number((cpu[1]!.seconds / cpu[0]!.seconds).toFixed(3)) });
-  console.error(JSON.stringify({ round: r, ...rounds.at(-1), load: os.loadavg()[0], stderrLinesInWindow: stderrLines, stderrLast }));
+  console.error(JSON.stringify({ round: r, ...rounds.at(-1), load: os.loadavg()[0], switchesPerSecond: switches, stderrLinesInWindow: stderrLines, stderrLast }));
   await Promise.all(sets.flat().map((p) => new Promise<void>((res) => (p.exitCode !== null || p.signalCode !== null ? res() : (p.once('exit', () => res()), p.kill('SIGINT'))))));
   await fs.rm(path.join(tmp, `r${r}`), { recursive: true, force: true });
 }

@@ -119,3 +119,32 @@ export async function measure(roots: number[], seconds: number) {
   const c = cpuBetween(a, b);
   return { cpuPercentOfOneCore: Number(((100 * c.seconds) / c.wallSeconds).toFixed(2)), cpuSeconds: Number(c.seconds.toFixed(3)), wallSeconds: Number(c.wallSeconds.toFixed(1)), peakRssMB: Math.round(peakRss / 1024), a, b };
 }
+
+/**
+ * Bytes written (`wchar`: every write(2), files and pipes) and context switches (voluntary, involuntary) summed over
+ * `pids`, from /proc/<pid>/io and /proc/<pid>/status. A pid that is gone counts nothing.
+ */
+export function ioAndSwitches(pids: number[]): { wchar: number; voluntary: number; involuntary: number } {
+  const out = { wchar: 0, voluntary: 0, involuntary: 0 };
+  for (const pid of pids) {
+    try {
+      out.wchar += Number(/^wchar:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+      const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+      out.voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
+      out.involuntary += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** ioAndSwitches over a window of `seconds`, per second, for the pids `pick` names at the window's start. */
+export async function ioAndSwitchesOver(pick: () => number[], seconds: number) {
+  const pids = pick();
+  const a = ioAndSwitches(pids);
+  await sleep(seconds * 1000);
+  const b = ioAndSwitches(pids);
+  const rate = (x: number) => Number((x / seconds).toFixed(1));
+  return { processes: pids.length, writtenMBPerSecond: Number(((b.wchar - a.wchar) / seconds / 1e6).toFixed(3)), voluntarySwitchesPerSecond: rate(b.voluntary - a.voluntary), involuntarySwitchesPerSecond: rate(b.involuntary - a.involuntary) };
+}
