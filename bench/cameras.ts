@@ -200,9 +200,9 @@ type Beside = { plain: ChildProcess[]; errors: string[][]; floor: ChildProcess |
  * Starts an agent phase with plain ffmpegs beside it, in a balanced order: the relay sends each packet to a camera's
  * viewers in the order they subscribed, and which of two ffmpegs on one core gets a camera's packets first changes how
  * often each is woken (in a run where every plain ffmpeg subscribed first, started while the agent was still loading,
- * they were switched 674 times a second voluntarily and 144–176 times involuntarily, the recorders 724–750 and 41). So the plain ffmpegs of the even cameras
- * subscribe before the agent and those of the odd cameras after its recorders, and each set is first on half the
- * cameras.
+ * they were switched 674 times a second voluntarily and 144–176 times involuntarily, the recorders 724–750 and 41).
+ * So the plain ffmpegs of cameras 1, 3, 5, … subscribe before the agent and those of cameras 2, 4, 6, … after its
+ * recorders, and each set is first on half the cameras.
  */
 async function startAgentBeside(tag: string, floor: 'hash-send' | 'hash', startAgent: () => ChildProcess): Promise<{ agent: ChildProcess; beside: Beside | null }> {
   if (!TOGETHER) return { agent: startAgent(), beside: null };
@@ -227,7 +227,7 @@ async function measureBeside(b: Beside | null) {
   await Promise.all([...b.plain.map((x) => stop(x, 'SIGINT')), ...(b.floor ? [stop(b.floor)] : [])]);
   if (alive !== N) {
     console.error(`plain ffmpeg beside the agent: ${alive} of ${N} alive: no figures`);
-    b.plain.forEach((x, i) => x.exitCode !== null && console.error(`  plain ffmpeg ${i + 1} (cameras in start order: even ones first): ${b.errors[i]!.join('').trim().slice(-2000) || '(nothing)'}`));
+    b.plain.forEach((x, i) => x.exitCode !== null && console.error(`  plain ffmpeg ${i + 1} (in start order: cameras 1, 3, 5, … first): ${b.errors[i]!.join('').trim().slice(-2000) || '(nothing)'}`));
     process.exit(1);
   }
   return { plain: strip(p), floor: f ? strip(f) : null };
