@@ -1,7 +1,7 @@
 /** The agent's periodic loop: the delay to the next wall-clock multiple (aligned loops and the recorders' watchdogs). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PollLoop, untilNextMultiple } from '../src/lib/poll-loop.ts';
+import { PollLoop, untilNextMultiple, untilNextMultipleAfter } from '../src/lib/poll-loop.ts';
 
 describe('poll loop', () => {
   test('untilNextMultiple: the time to the next multiple of the period, a whole period on a multiple', () => {
@@ -16,13 +16,28 @@ describe('poll loop', () => {
     assert.equal(a + untilNextMultiple(5000, a), b + untilNextMultiple(5000, b));
   });
 
-  test('an aligned loop runs its passes in distinct periods and stops at once', async () => {
+  test('untilNextMultipleAfter: never the multiple a timer firing a moment early was set for', () => {
+    assert.equal(untilNextMultipleAfter(5000, 1_765_000_004_999, 1_765_000_005_000), 5001, '1 ms early: the multiple after');
+    assert.equal(untilNextMultipleAfter(5000, 1_765_000_005_001, 1_765_000_005_000), 4999, 'late: the next multiple');
+    assert.equal(untilNextMultipleAfter(5000, 1_765_000_002_000, -Infinity), 3000, 'first wait: as untilNextMultiple');
+    assert.equal(untilNextMultipleAfter(5000, 1_765_000_012_500, 1_765_000_005_000), 2500, 'after a long pass: the next multiple from now');
+  });
+
+  test('an aligned loop runs one pass per period, on its multiples, and stops at once', async () => {
+    const P = 200;
     const at: number[] = [];
-    const loop = new PollLoop(async () => void at.push(Date.now()), () => 100, (e) => assert.fail(String(e)), { aligned: true });
+    const loop = new PollLoop(async () => void at.push(Date.now()), () => P, (e) => assert.fail(String(e)), { aligned: true });
     loop.start();
-    while (at.length < 3) await new Promise((r) => setTimeout(r, 20));
+    while (at.length < 4) await new Promise((r) => setTimeout(r, 20));
+    const t0 = performance.now();
     await loop.stop();
-    const slots = at.map((t) => Math.floor(t / 100));
-    assert.ok(slots[1]! > slots[0]! && slots[2]! > slots[1]!, `one pass per period: ${at.join(', ')}`);
+    assert.ok(performance.now() - t0 < 50, 'stop wakes the wait');
+    // The first pass at once, the next ones at multiples of P by the wall clock: a timer may fire a millisecond or so
+    // early by it, or late on a busy machine (under P/2 here), but never twice for one multiple.
+    const slots = at.slice(1).map((t) => Math.round(t / P));
+    slots.forEach((slot, i) => {
+      assert.ok(at[i + 1]! >= slot * P - 5, `pass ${i + 1} not before its multiple: ${at.join(', ')}`);
+      if (i > 0) assert.ok(slot > slots[i - 1]!, `one pass per multiple: ${at.join(', ')}`);
+    });
   });
 });

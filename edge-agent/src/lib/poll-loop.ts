@@ -11,10 +11,23 @@ export function untilNextMultiple(periodMs: number, nowMs: number): number {
   return periodMs - (((nowMs % periodMs) + periodMs) % periodMs);
 }
 
+/**
+ * Milliseconds from `nowMs` to the next wall-clock multiple of `periodMs` that is also after `afterMs` (the multiple
+ * the timer that is firing now was set for). Node's timers run on the monotonic clock and can fire a millisecond or
+ * so before their multiple by the wall clock (seen: a pass at …299 for …300); waiting from `nowMs` alone would then
+ * end at that same multiple, a second pass and wake-up moments after the first.
+ */
+export function untilNextMultipleAfter(periodMs: number, nowMs: number, afterMs: number): number {
+  const from = Math.max(nowMs, afterMs);
+  return from - nowMs + untilNextMultiple(periodMs, from);
+}
+
 export class PollLoop {
   private loop: Promise<void> | null = null;
   private running = false;
   private wake: (() => void) | null = null;
+  /** The wall-clock multiple an aligned loop's wait was set for last. */
+  private target = -Infinity;
 
   constructor(
     private readonly pass: () => Promise<unknown>,
@@ -41,7 +54,13 @@ export class PollLoop {
         if (!this.running) break;
         await new Promise<void>((r) => {
           const ms = this.intervalMs();
-          const t = setTimeout(r, this.opts.aligned && ms > 0 ? untilNextMultiple(ms, Date.now()) : ms);
+          let wait = ms;
+          if (this.opts.aligned && ms > 0) {
+            const now = Date.now();
+            wait = untilNextMultipleAfter(ms, now, this.target);
+            this.target = now + wait;
+          }
+          const t = setTimeout(r, wait);
           this.wake = () => {
             clearTimeout(t);
             r();

@@ -16,7 +16,7 @@ import { ClockAnchor } from './clock-anchor.ts';
 import { classifyRunEnd, redactCredentials, type RunEnd } from './exit-reason.ts';
 import { writeFileAtomic } from '../state/atomic-file.ts';
 import { sha256SpoolFile } from '../state/file-hash.ts';
-import { untilNextMultiple } from '../lib/poll-loop.ts';
+import { untilNextMultipleAfter } from '../lib/poll-loop.ts';
 
 /** ffmpeg's MPEG-TS muxer shifts timestamps by its mux delay (0.7 s, applied twice): file start_time = list time + 1.4. */
 export const MPEGTS_MUX_OFFSET_S = 1.4;
@@ -486,14 +486,21 @@ export function createCameraRecorder(o: CameraRecorderOptions): CameraRecorder {
       }
     };
     // At wall-clock multiples of watchdogMs: every camera's check then runs in the same wake-up of the agent.
-    let watchdog: NodeJS.Timeout;
-    const tick = () => {
-      check();
-      watchdog = setTimeout(tick, untilNextMultiple(watchdogMs, Date.now()));
+    let watchdog: NodeJS.Timeout | undefined;
+    // The multiple the watchdog was set for: a timer firing a moment early by the wall clock is not set again for it.
+    let watchdogAt = -Infinity;
+    const arm = () => {
+      const now = Date.now();
+      const wait = untilNextMultipleAfter(watchdogMs, now, watchdogAt);
+      watchdogAt = now + wait;
+      watchdog = setTimeout(tick, wait);
       watchdog.unref();
     };
-    watchdog = setTimeout(tick, untilNextMultiple(watchdogMs, Date.now()));
-    watchdog.unref();
+    const tick = () => {
+      check();
+      arm();
+    };
+    arm();
     try {
       while (!stopping) {
         let run: Run;
