@@ -21,6 +21,7 @@ describe('poll loop', () => {
     assert.equal(untilNextMultipleAfter(5000, 1_765_000_005_001, 1_765_000_005_000), 4999, 'late: the next multiple');
     assert.equal(untilNextMultipleAfter(5000, 1_765_000_002_000, -Infinity), 3000, 'first wait: as untilNextMultiple');
     assert.equal(untilNextMultipleAfter(5000, 1_765_000_012_500, 1_765_000_005_000), 2500, 'after a long pass: the next multiple from now');
+    assert.equal(untilNextMultipleAfter(5000, 1_765_000_002_000 - 3_600_000, 1_765_000_005_000), 3000, 'clock set back an hour: from now, not an hour');
   });
 
   test('an aligned loop runs one pass per period, on its multiples, and stops at once', async () => {

@@ -18,7 +18,9 @@ export function untilNextMultiple(periodMs: number, nowMs: number): number {
  * end at that same multiple, a second pass and wake-up moments after the first.
  */
 export function untilNextMultipleAfter(periodMs: number, nowMs: number, afterMs: number): number {
-  const from = Math.max(nowMs, afterMs);
+  // Only a multiple less than a period ahead is the one just fired early; one further ahead means the wall clock was
+  // set back, and then the wait counts from now (never longer than a period).
+  const from = afterMs > nowMs && afterMs - nowMs < periodMs ? afterMs : nowMs;
   return from - nowMs + untilNextMultiple(periodMs, from);
 }
 
